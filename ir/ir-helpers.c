@@ -1,0 +1,30 @@
+/* ir-helpers.c - the helper descriptor table, generated from helpers.def. */
+#include "ir/ir-helpers.h"
+
+#define IR_H_ENVFLAG(...) IR_H_CAT(IR_HENV_, IR_H_FIRST(__VA_ARGS__))
+/* number of IR operands: token count minus env and minus a lone `void` */
+#define IR_H_ISVOID_void 1
+#define IR_H_ISVOID_i32 0
+#define IR_H_ISVOID_i64 0
+#define IR_H_ISVOID_f32 0
+#define IR_H_ISVOID_f64 0
+#define IR_H_ISVOID_ptr 0
+#define IR_H_ISVOID_env 0
+#define IR_H_NOPS(...) \
+    (IR_H_NARGS(__VA_ARGS__) - IR_H_ENVFLAG(__VA_ARGS__) - \
+     IR_H_CAT(IR_H_ISVOID_, IR_H_FIRST(__VA_ARGS__)))
+
+const IrHelperInfo ir_helper_info[IR_HELPER_COUNT] = {
+#define DEF_HELPER(name, fl, ret, ...)                                          \
+    [IR_HELPER_##name] = {                                                      \
+        .name = #name, .fn = (void *)helper_##name, .flags = (fl),              \
+        .ret = IR_HT_##ret, .takes_env = IR_H_ENVFLAG(__VA_ARGS__),             \
+        .n_args = IR_H_NOPS(__VA_ARGS__),                                       \
+        .args = {IR_H_MAP(IR_H_IRTYPE, __VA_ARGS__)},                           \
+    },
+#include "ir/helpers.def"
+#undef DEF_HELPER
+};
+
+void helper_ir_debug_nop(void) {}
+uint64_t helper_ir_test_add3(uint64_t a, uint64_t b, uint64_t c) { return a + b + c; }

@@ -1,0 +1,90 @@
+/*
+ * tmpl.h - the template backend: IR block -> x86-64 machine code, directly,
+ * in microseconds (TCG-style).  The runtime owns the executable memory and
+ * the block table; this module only writes bytes and patches jumps.
+ *
+ * Usage:
+ *   TmplCode out;
+ *   if (!tmpl_translate(block, &buf, (uintptr_t)tb, &mem_model, &out)) ... // buffer full
+ *   uintptr_t r = tmpl_enter(env, buf.base + out.entry_offset);
+ *   switch (r & 3) { case 0: case 1: chain slot r&3 of (TransBlock *)(r & ~3) ... }
+ *
+ * Generated-code conventions (valid from tmpl_enter until it returns):
+ *   - env (the guest CPU state, starting with CpuCommon) is in a callee-saved
+ *     host register; user-mode guest_base in another;
+ *   - a block entry point may be jumped to from any other block (chaining,
+ *     jump cache): blocks share one frame set up by tmpl_enter;
+ *   - every exit writes env->pc (CpuCommon.pc) unless it jumps straight into
+ *     another block.
+ */
+#ifndef EMU_TEMPLATE_BACKEND_TMPL_H
+#define EMU_TEMPLATE_BACKEND_TMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ir/ir.h"
+
+/* Executable memory handed out by the runtime (RWX, or the write view of a
+ * dual mapping: exec_delta is added to a write address to get the address
+ * that executes). */
+typedef struct CodeBuf {
+    uint8_t *base;
+    size_t size;
+    size_t used;
+    intptr_t exec_delta;
+} CodeBuf;
+
+/* How guest memory is reached.  User mode: host = guest_base + addr, with
+ * addr < guest_limit checked (out of range -> guest SIGSEGV).  System mode
+ * (softmmu TLB) will be a second kind. */
+typedef enum TmplMemKind { TMPL_MEM_USER } TmplMemKind;
+typedef struct TmplMemModel {
+    TmplMemKind kind;
+} TmplMemModel;
+
+/* tmpl_enter return value: tag | TMPL_RET_*.  tag is the value given to
+ * tmpl_translate for the block that exited (4-byte aligned). */
+enum {
+    TMPL_RET_SLOT0 = 0,  /* goto_tb slot 0 not chained yet; env->pc = target */
+    TMPL_RET_SLOT1 = 1,  /* goto_tb slot 1 not chained yet; env->pc = target */
+    TMPL_RET_LOOKUP = 2, /* goto_ptr missed the jump cache; env->pc = target */
+    TMPL_RET_EXIT = 3,   /* IR exit: env->exit_reason and env->pc are set */
+};
+
+/* Maps host code back to guest instructions for precise faults: entries
+ * sorted by host_end; an address a in [prev.host_end, e.host_end) belongs to
+ * guest insn e.insn_idx of the block. */
+typedef struct TmplInsnMapEntry {
+    uint32_t host_end;   /* offset from the block entry */
+    uint32_t insn_idx;   /* IrBlock.insns index */
+} TmplInsnMapEntry;
+
+typedef struct TmplCode {
+    uint32_t entry_offset;        /* within CodeBuf.base */
+    uint32_t size;                /* bytes of host code */
+    uint32_t chain_site[2];       /* offset (from base) of the rel32 of each
+                                     goto_tb slot's jump; UINT32_MAX if unused */
+    uint32_t chain_reset[2];      /* offset of each slot's unchained exit stub */
+    TmplInsnMapEntry *insn_map;   /* malloc'ed; caller frees */
+    uint32_t n_insn_map;
+} TmplCode;
+
+/* Translate b into buf.  Returns false (buf unchanged apart from scratch) if
+ * the buffer is too small or an op is unsupported; *why says which. */
+bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag,
+                    const TmplMemModel *mm, TmplCode *out, const char **why);
+
+/* Point chain slot jump (rel32 at site) at target / back at its exit stub.
+ * Atomic with respect to other threads executing the code. */
+void tmpl_chain_patch(CodeBuf *buf, uint32_t site, const void *target);
+
+/* Generate the entry trampoline once per CodeBuf (at its start). */
+bool tmpl_init(CodeBuf *buf);
+
+/* Run generated code at host (a block entry in buf) with env.  Returns
+ * tag | TMPL_RET_*.  Host SIGSEGV in generated code is the runtime's job
+ * (tmpl_lookup_insn maps the host pc back). */
+uintptr_t tmpl_enter(void *env, const void *host);
+
+#endif /* EMU_TEMPLATE_BACKEND_TMPL_H */

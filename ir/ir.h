@@ -132,6 +132,7 @@ typedef enum IrExitReason {
     IR_EXIT_HALT,          /* wfi / hlt */
     IR_EXIT_EXCEPTION,     /* env->exception_* hold the details */
     IR_EXIT_SMC,           /* self-modifying code: retranslate at env->pc */
+    IR_EXIT_FETCH_FAULT,   /* instruction fetch at env->pc faulted */
     IR_EXIT_COUNT
 } IrExitReason;
 

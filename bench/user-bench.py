@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""user-bench.py - emu-user vs qemu-aarch64 vs native, side by side in one run.
+
+Each workload runs the arm64 build of a Debian program under emu-user and
+under qemu-aarch64, and the amd64 build of the same package natively (with
+the amd64 root's own loader), interleaved round by round; the table shows
+medians and the ratios emu/qemu and emu/native.  Inputs come from the
+corpus (../shared/corpus/setup-corpus.sh).
+
+  bench/user-bench.py [--runs 5] [--tier template] [--only NAME ...]
+"""
+import argparse, os, shutil, statistics, subprocess, sys, time
+
+CORPUS = os.environ.get("CORPUS", "/var/tmp/emu-corpus")
+ARM = f"{CORPUS}/arm64-root"
+AMD = f"{CORPUS}/amd64-root"
+D = f"{CORPUS}/data"
+NATIVE = [f"{AMD}/lib64/ld-linux-x86-64.so.2", "--library-path",
+          f"{AMD}/lib/x86_64-linux-gnu:{AMD}/usr/lib/x86_64-linux-gnu"]
+
+# name: (args after the program, stdin file or None); program: busybox
+WORKLOADS = {
+    "sha256sum text64m": (["sha256sum", f"{D}/text64m"], None),
+    "gzip -t text64m.gz": (["gzip", "-t", f"{D}/text64m.gz"], None),
+    "gzip -c text16m":   (["gzip", "-c", f"{D}/text16m"], None),
+    "bzip2 -c text16m":  (["bzip2", "-c", f"{D}/text16m"], None),
+    "busybox true":      (["true"], None),
+}
+
+def timed(cmd):
+    t = time.perf_counter()
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    dt = time.perf_counter() - t
+    if r.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed ({r.returncode}): {r.stderr.decode()[-300:]}")
+    return dt
+
+def loads_llvm(cmd):
+    """True if running cmd opens a libLLVM shared object (design.md invariant 8)."""
+    if not shutil.which("strace"):
+        return None
+    r = subprocess.run(["strace", "-f", "-e", "trace=openat,open", "-o", "/dev/stdout"] + cmd,
+                       capture_output=True, text=True)
+    return "libLLVM" in r.stdout
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--tier", default="template")
+    ap.add_argument("--emu", default="build/bin/emu-user")
+    ap.add_argument("--only", nargs="*")
+    a = ap.parse_args()
+    emu = [os.path.abspath(a.emu), f"--tier={a.tier}"]
+    bb_arm, bb_amd = f"{ARM}/bin/busybox", f"{AMD}/bin/busybox"
+    for p in (bb_arm, bb_amd, f"{D}/text64m"):
+        if not os.path.exists(p):
+            sys.exit(f"bench: missing {p}: run ../shared/corpus/setup-corpus.sh")
+    names = [n for n in WORKLOADS if not a.only or any(o in n for o in a.only)]
+    print(f"# emu-user --tier={a.tier} vs qemu-aarch64 ({subprocess.run(['qemu-aarch64', '--version'], capture_output=True, text=True).stdout.split(chr(10))[0]}) vs native; median of {a.runs} interleaved runs")
+    print(f"{'workload':22} {'native s':>9} {'qemu s':>9} {'emu s':>9} {'emu/qemu':>9} {'emu/native':>10}")
+    ratios = []
+    for n in names:
+        args, _ = WORKLOADS[n]
+        cmds = {"native": NATIVE + [bb_amd] + args, "qemu": ["qemu-aarch64", bb_arm] + args,
+                "emu": emu + [bb_arm] + args}
+        times = {k: [] for k in cmds}
+        for _ in range(a.runs):
+            for k, c in cmds.items():
+                times[k].append(timed(c))
+        m = {k: statistics.median(v) for k, v in times.items()}
+        r = m["emu"] / m["qemu"]
+        ratios.append(r)
+        print(f"{n:22} {m['native']:9.3f} {m['qemu']:9.3f} {m['emu']:9.3f} {r:9.2f} {m['emu']/m['native']:10.2f}")
+    if ratios:
+        print(f"geometric mean emu/qemu: {statistics.geometric_mean(ratios):.2f}")
+    ll = loads_llvm(emu + [bb_arm, "true"])
+    print(f"busybox true loads LLVM: {'unknown (no strace)' if ll is None else ('YES' if ll else 'no')}")
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+#!/bin/bash
+# check.sh - every test: unit tests (ctest), guest programs, gcc c-torture.
+#   scripts/check.sh           the suite CI runs (c-torture: a subset in the
+#                              interpreter tier, all of it in the template tier)
+#   scripts/check.sh --full    everything, every tier, -O1 and -O2
+# Ends with one line "N passed, N failed" summing the suites.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+CORPUS=${CORPUS:-/var/tmp/emu-corpus}
+SHARED=${SHARED:-../shared}
+FULL=0; [[ ${1:-} == --full ]] && FULL=1
+JOBS=$(nproc)
+total_pass=0 total_fail=0 suites_failed=()
+
+# Adds "N passed, N failed" from a suite's output to the totals.
+count() { # name logfile status
+    local line p f
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -1)
+    p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")
+    total_pass=$((total_pass + ${p:-0})); total_fail=$((total_fail + ${f:-0}))
+    if [[ $3 -ne 0 ]]; then suites_failed+=("$1"); [[ -z $line ]] && total_fail=$((total_fail + 1)); fi
+}
+LOGS=$BUILD/test-logs; mkdir -p "$LOGS"
+
+echo "== unit tests (ctest)"
+ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" 2>&1 | tee "$LOGS/ctest.log"; st=${PIPESTATUS[0]}
+p=$(grep -oE '[0-9]+ tests failed out of [0-9]+' "$LOGS/ctest.log" | awk '{print $5-$1" passed, "$1" failed"}')
+[[ -z $p ]] && p=$(grep -qE '100% tests passed, 0 tests failed out of [0-9]+' "$LOGS/ctest.log" &&
+    grep -oE 'out of [0-9]+' "$LOGS/ctest.log" | tail -1 | awk '{print $3" passed, 0 failed"}')
+echo "$p" >>"$LOGS/ctest.log"; count ctest "$LOGS/ctest.log" "$st"
+
+echo "== guest programs (tests/guest/aarch64)"
+python3 tests/guest/run-guest.py --emu "$BUILD/bin/emu-user" --out "$BUILD/guest" 2>&1 | tee "$LOGS/guest.log"
+count guest "$LOGS/guest.log" "${PIPESTATUS[0]}"
+
+if [[ ! -d $CORPUS/torture-src/execute ]]; then
+    if [[ -x $SHARED/corpus/setup-corpus.sh ]] || [[ -f $SHARED/corpus/setup-corpus.sh ]]; then
+        echo "== building the guest corpus (once)"
+        bash "$SHARED/corpus/setup-corpus.sh" --no-data || true
+    fi
+fi
+if [[ -d $CORPUS/torture-src/execute ]]; then
+    if (( FULL )); then runs=("template 1 1" "template 2 1" "interp 1 1" "interp 2 1")
+    else runs=("template 1 1" "template 2 1" "interp 2 7"); fi
+    for r in "${runs[@]}"; do
+        read -r tier opt subset <<<"$r"
+        echo "== c-torture -O$opt, tier $tier$( ((subset > 1)) && echo ", every ${subset}th test")"
+        python3 tests/guest/torture.py --emu "$BUILD/bin/emu-user" --tier "$tier" -O "$opt" \
+            --subset "$subset" --out "$BUILD/torture" --corpus "$CORPUS" 2>&1 | tee "$LOGS/torture-$tier-O$opt.log"
+        count "torture-$tier-O$opt" "$LOGS/torture-$tier-O$opt.log" "${PIPESTATUS[0]}"
+    done
+else
+    echo "c-torture: SKIPPED: no $CORPUS/torture-src and no $SHARED/corpus/setup-corpus.sh to build it"
+    suites_failed+=("torture (missing corpus)")
+fi
+
+echo
+if (( ${#suites_failed[@]} )); then echo "failing suites: ${suites_failed[*]}"; fi
+echo "$total_pass passed, $total_fail failed"
+(( ${#suites_failed[@]} == 0 ))

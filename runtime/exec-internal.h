@@ -1,0 +1,131 @@
+/*
+ * exec-internal.h - the runtime's private structures, shared by exec.c
+ * (engine, dispatcher, faults), tb.c (block table, pages, chaining,
+ * invalidation) and stats.c.  Not for other modules.
+ *
+ * Locking:
+ *   e->lock     (mutex)  block table, page map, chaining, translation, the
+ *                        code buffer.  Never taken while holding code_rw.
+ *   e->code_rw  (rwlock, writers preferred)  a CPU holds it for reading while
+ *                        it runs blocks or holds TransBlock pointers; a full
+ *                        flush takes it for writing, so no CPU is in code when
+ *                        blocks are freed.  e->gen counts flushes.
+ * Invalidated blocks stay allocated (their code may still run on another
+ * CPU for a moment) until the next flush.
+ */
+#ifndef EMU_RUNTIME_EXEC_INTERNAL_H
+#define EMU_RUNTIME_EXEC_INTERNAL_H
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include "runtime/exec.h"
+#include "runtime/stats.h"
+#include "template-backend/tmpl.h"
+
+struct TransBlock {
+    uint64_t pc;               /* guest pc of the first insn */
+    uint32_t flags;            /* mode flags it was translated under */
+    uint32_t guest_size;       /* bytes of guest code covered */
+    uint32_t n_insns;          /* guest instructions */
+    bool invalid;              /* removed from the table (kept until flush) */
+    const void *host;          /* template entry point; NULL: run ir */
+    IrBlock *ir;               /* interpreter tier / template fallback */
+    TmplCode code;             /* template: offsets, chain sites, insn map */
+    uint64_t *insn_pc;         /* template: guest pc of each IrBlock insn */
+    TransBlock *jmp_to[2];     /* block chained from slot s, or NULL */
+    uintptr_t jmp_next[2];     /* next link (src | slot) in jmp_to[s]'s list */
+    uintptr_t jmp_in;          /* first incoming link (src | slot), 0: none */
+    TransBlock *hash_next;     /* block table bucket chain */
+    TransBlock *all_next;      /* every allocated block (freed at flush) */
+    uint64_t first_page, last_page; /* guest page numbers covered */
+    uint64_t exec_count;       /* dispatcher entries (stats only) */
+};
+
+/* Guest page -> blocks that cover it (for invalidation). */
+typedef struct PageDesc {
+    uint64_t page;             /* guest page number */
+    TransBlock **tbs;
+    uint32_t n, cap;
+    struct PageDesc *next;
+} PageDesc;
+
+/* Code-page marks: 2-level bitmap over 48-bit guest addresses, readable
+ * without a lock (leaves are never freed before the engine). */
+#define EXEC_CP_LEAF_BITS 18
+#define EXEC_CP_TOP_BITS (48 - EXEC_PAGE_BITS - EXEC_CP_LEAF_BITS)
+
+typedef enum { CPU_FAULT_NONE, CPU_FAULT_SEGV, CPU_FAULT_BUS, CPU_FAULT_SMC } CpuFaultKind;
+
+struct ExecCpu {
+    ExecEngine *e;
+    CpuCommon *env;            /* arch state (aligned alloc) */
+    unsigned index;            /* for "Trace N:" */
+    JmpCacheEntry *jmp_cache;  /* read by generated code (goto_ptr) */
+    TransBlock **tb_cache;     /* dispatcher's view of the same slots */
+    uint32_t cache_flags;      /* mode flags the caches were filled under */
+    bool holds_rd;             /* holds e->code_rw for reading */
+    uint64_t run_gen;          /* e->gen when code_rw was taken */
+    volatile sig_atomic_t in_code;       /* in tmpl_enter / ir_interp_run */
+    volatile sig_atomic_t exit_request;  /* exec_cpu_request_exit */
+    volatile sig_atomic_t jb_valid;
+    bool oneshot;              /* next: run env->pc alone (after SMC) */
+    TransBlock *oneshot_tb;    /* the transient block being run */
+    sigjmp_buf jb;             /* exec_run's landing for faults */
+    /* Filled before siglongjmp / by the interp memory wrappers. */
+    CpuFaultKind fault_kind;
+    uint64_t fault_addr;
+    bool fault_write;
+    ExecEvent pending;         /* event to return after a longjmp */
+    IrMemIface imem;           /* wrappers around cfg.mem.interp_mem */
+    uint64_t n_dispatch, n_jc_hits, n_table_hits;
+    ExecCpu *next;             /* e->cpus list */
+};
+
+struct ExecEngine {
+    ExecConfig cfg;
+    pthread_mutex_t lock;
+    pthread_rwlock_t code_rw;
+    uint64_t gen;
+    /* block table */
+    TransBlock **buckets;
+    size_t n_buckets, n_blocks;
+    TransBlock *all;           /* every allocated block */
+    size_t n_dead;             /* invalid blocks awaiting a flush */
+    /* page map */
+    PageDesc **pbuckets;
+    size_t n_pbuckets, n_pages;
+    uint8_t **cp_top;          /* code-page bitmap (see above) */
+    /* code buffer (template tier) */
+    CodeBuf buf;
+    size_t prologue_end;       /* tmpl_init's trampoline ends here */
+    TransBlock **by_host;      /* template blocks in buffer order */
+    size_t n_by_host, cap_by_host;
+    TmplMemModel mm;
+    /* CPUs */
+    ExecCpu *cpus;
+    unsigned next_cpu_index;
+    ExecStats st;              /* translation-side counters (under lock) */
+    uint64_t retired_dispatch, retired_jc, retired_table;
+};
+
+/* tb.c */
+bool tb_table_init(ExecEngine *e);
+void tb_table_free(ExecEngine *e);
+TransBlock *tb_find(ExecEngine *e, uint64_t pc, uint32_t flags);
+void tb_insert(ExecEngine *e, TransBlock *tb);
+void tb_remove(ExecEngine *e, TransBlock *tb);
+void tb_free_all(ExecEngine *e);
+void tb_chain(ExecEngine *e, TransBlock *src, unsigned slot, TransBlock *dst);
+void tb_unchain_all(ExecEngine *e);
+void tb_invalidate_locked(ExecEngine *e, uint64_t start, uint64_t len);
+bool tb_mark_code_page(ExecEngine *e, uint64_t page);   /* true: newly marked */
+bool tb_test_code_page(ExecEngine *e, uint64_t page);
+bool tb_clear_code_page(ExecEngine *e, uint64_t page);  /* true: was marked */
+void tb_free_one(TransBlock *tb);
+
+/* exec.c */
+void exec_cpu_jc_drop(ExecCpu *cpu, TransBlock *tb);
+void exec_stats_collect(ExecEngine *e, ExecStats *out);
+
+#endif /* EMU_RUNTIME_EXEC_INTERNAL_H */

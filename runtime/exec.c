@@ -1,0 +1,1056 @@
+/*
+ * exec.c - the execution engine: CPUs, the code buffer, translation
+ * (frontend -> ir_optimize -> template backend or interpreter), the
+ * dispatcher loop exec_run(), and recovery from host faults in guest code.
+ *
+ * The dispatcher: look the guest pc up in the CPU's jump cache, else in the
+ * block table (translating on a miss), run the block, and act on how it
+ * left: an unchained goto_tb slot gets chained to its target, a goto_ptr
+ * miss fills the jump cache, an IR exit becomes an ExecEvent.  Host faults
+ * in generated code siglongjmp back to exec_run (see exec_fault_from_host).
+ * Locking is described in exec-internal.h.
+ */
+#define _GNU_SOURCE /* REG_RIP, REG_ERR, pthread_rwlockattr_setkind_np */
+#include "runtime/exec.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "runtime/disas.h"
+#include "runtime/exec-internal.h"
+#include "runtime/log.h"
+
+#define EXEC_DEFAULT_CODE_BUF ((size_t)256 << 20)
+#define EXEC_DEFAULT_MAX_INSNS 512
+/* A refused block with this much room left was refused for another reason
+ * than space: interpret it instead of flushing. */
+#define EXEC_CODE_HEADROOM ((size_t)4 << 20)
+/* Invalidated blocks kept before a flush reclaims them. */
+#define EXEC_MAX_DEAD 8192
+
+/* Internal run results besides TMPL_RET_*. */
+enum { RUN_FAULT = 4 };
+
+static __thread ExecCpu *exec_tls_cpu;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+const char *exec_event_name(ExecEventKind k)
+{
+    static const char *const names[] = {
+        [EXEC_EV_SYSCALL] = "syscall",       [EXEC_EV_UNDEF] = "undef",
+        [EXEC_EV_FETCH_FAULT] = "fetch-fault", [EXEC_EV_SEGV] = "segv",
+        [EXEC_EV_BUS] = "bus",               [EXEC_EV_BREAKPOINT] = "breakpoint",
+        [EXEC_EV_HALT] = "halt",             [EXEC_EV_EXCEPTION] = "exception",
+        [EXEC_EV_INTERRUPT] = "interrupt",   [EXEC_EV_ERROR] = "error",
+    };
+    return (unsigned)k < sizeof names / sizeof names[0] && names[k] ? names[k] : "?";
+}
+
+ExecConfig exec_config_default(const GuestArch *arch)
+{
+    ExecConfig c;
+    memset(&c, 0, sizeof c);
+    c.arch = arch;
+    c.tier = EXEC_TIER_TEMPLATE;
+    c.code_buf_size = EXEC_DEFAULT_CODE_BUF;
+    c.max_insns = EXEC_DEFAULT_MAX_INSNS;
+    c.chaining = true;
+#ifndef NDEBUG
+    c.verify = true;
+#endif
+    return c;
+}
+
+static bool chaining_on(const ExecEngine *e)
+{
+    return e->cfg.chaining && !emu_log_enabled(EMU_LOG_EXEC);
+}
+
+/* ---- engine ------------------------------------------------------------- */
+
+ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
+{
+    const char *why = NULL;
+    if (!cfg || !cfg->arch || !cfg->arch->translate || !cfg->arch->state_size)
+        why = "no guest arch";
+    else if (cfg->arch->state_size < sizeof(CpuCommon))
+        why = "arch state smaller than CpuCommon";
+    else if (!cfg->mem.read_code)
+        why = "mem.read_code is required";
+    else if (!cfg->mem.interp_mem.load || !cfg->mem.interp_mem.store)
+        why = "mem.interp_mem load/store are required (interpreter, fallback, SMC)";
+    else if (cfg->tier != EXEC_TIER_INTERP && cfg->tier != EXEC_TIER_TEMPLATE)
+        why = "unknown tier";
+    if (why) {
+        snprintf(err, errlen, "%s", why);
+        return NULL;
+    }
+    ExecEngine *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    e->cfg = *cfg;
+    if (!e->cfg.code_buf_size)
+        e->cfg.code_buf_size = EXEC_DEFAULT_CODE_BUF;
+    if (!e->cfg.max_insns)
+        e->cfg.max_insns = EXEC_DEFAULT_MAX_INSNS;
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    /* A flush must not starve behind CPUs re-entering code. */
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&e->code_rw, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    if (!tb_table_init(e)) {
+        snprintf(err, errlen, "out of memory (block table)");
+        exec_engine_free(e);
+        return NULL;
+    }
+    if (e->cfg.arch->init)
+        e->cfg.arch->init();
+    e->mm.kind = TMPL_MEM_USER;
+    if (e->cfg.tier == EXEC_TIER_TEMPLATE) {
+        size_t sz = e->cfg.code_buf_size;
+        /* Reserved at once, committed page by page as code is written. */
+        void *p = mmap(NULL, sz, PROT_READ | PROT_WRITE | PROT_EXEC,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) {
+            snprintf(err, errlen, "cannot map %zu MiB of code buffer: %s", sz >> 20,
+                     strerror(errno));
+            exec_engine_free(e);
+            return NULL;
+        }
+        e->buf.base = p;
+        e->buf.size = sz;
+        e->buf.used = 0;
+        e->buf.exec_delta = 0;
+        if (!tmpl_init(&e->buf)) {
+            snprintf(err, errlen, "template backend: cannot generate the entry trampoline");
+            exec_engine_free(e);
+            return NULL;
+        }
+        e->prologue_end = e->buf.used;
+        /* Every block is at least a few bytes: one slot per 32 bytes. */
+        e->cap_by_host = sz / 32;
+        void *m = mmap(NULL, e->cap_by_host * sizeof *e->by_host, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED) {
+            snprintf(err, errlen, "cannot map the host-address index: %s", strerror(errno));
+            exec_engine_free(e);
+            return NULL;
+        }
+        e->by_host = m;
+    }
+    e->st.code_buf_size = e->buf.size;
+    return e;
+}
+
+void exec_engine_free(ExecEngine *e)
+{
+    if (!e)
+        return;
+    while (e->cpus)
+        exec_cpu_free(e->cpus);
+    tb_table_free(e);
+    if (e->buf.base)
+        munmap(e->buf.base, e->buf.size);
+    if (e->by_host)
+        munmap(e->by_host, e->cap_by_host * sizeof *e->by_host);
+    pthread_rwlock_destroy(&e->code_rw);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+}
+
+const ExecConfig *exec_engine_config(const ExecEngine *e)
+{
+    return &e->cfg;
+}
+
+/* ---- CPUs and jump caches ---------------------------------------------- */
+
+static void jc_flush(ExecCpu *cpu)
+{
+    for (unsigned i = 0; i < JMP_CACHE_SIZE; i++) {
+        __atomic_store_n(&cpu->jmp_cache[i].pc, ~(uint64_t)0, __ATOMIC_RELAXED);
+        __atomic_store_n(&cpu->tb_cache[i], NULL, __ATOMIC_RELAXED);
+    }
+}
+
+/* Called under e->lock when tb is invalidated (any thread). */
+void exec_cpu_jc_drop(ExecCpu *cpu, TransBlock *tb)
+{
+    unsigned h = jmp_cache_hash(tb->pc);
+    if (__atomic_load_n(&cpu->tb_cache[h], __ATOMIC_RELAXED) == tb) {
+        __atomic_store_n(&cpu->jmp_cache[h].pc, ~(uint64_t)0, __ATOMIC_RELEASE);
+        __atomic_store_n(&cpu->tb_cache[h], NULL, __ATOMIC_RELAXED);
+    }
+}
+
+/* Under e->lock, by the owning CPU. */
+static void jc_fill(ExecCpu *cpu, TransBlock *tb)
+{
+    unsigned h = jmp_cache_hash(tb->pc);
+    JmpCacheEntry *je = &cpu->jmp_cache[h];
+    __atomic_store_n(&je->pc, ~(uint64_t)0, __ATOMIC_RELEASE);
+    /* Generated code may only jump to template blocks, and not at all
+     * while every block must pass the dispatcher (exec tracing). */
+    if (tb->host && !emu_log_enabled(EMU_LOG_EXEC)) {
+        __atomic_store_n(&je->host, tb->host, __ATOMIC_RELEASE);
+        __atomic_store_n(&je->pc, tb->pc, __ATOMIC_RELEASE);
+    }
+    __atomic_store_n(&cpu->tb_cache[h], tb, __ATOMIC_RELAXED);
+}
+
+void exec_cpu_flush_jmp_cache(ExecCpu *cpu)
+{
+    jc_flush(cpu);
+    cpu->cache_flags = cpu->env->mode_flags;
+}
+
+static bool w_load(void *o, uint64_t addr, IrMemOp mo, void *out);
+static bool w_store(void *o, uint64_t addr, IrMemOp mo, const void *in);
+static bool w_cmpxchg(void *o, uint64_t addr, IrMemOp mo, const void *expect,
+                      const void *newv, void *old);
+static bool w_rmw(void *o, uint64_t addr, IrMemOp mo, IrRmwOp op, const void *val,
+                  void *old);
+
+ExecCpu *exec_cpu_new(ExecEngine *e)
+{
+    ExecCpu *cpu = calloc(1, sizeof *cpu);
+    if (!cpu)
+        return NULL;
+    size_t align = e->cfg.arch->state_align;
+    if (align < sizeof(void *))
+        align = sizeof(void *);
+    size_t size = (e->cfg.arch->state_size + align - 1) / align * align;
+    cpu->env = aligned_alloc(align, size);
+    cpu->jmp_cache = malloc(JMP_CACHE_SIZE * sizeof *cpu->jmp_cache);
+    cpu->tb_cache = calloc(JMP_CACHE_SIZE, sizeof *cpu->tb_cache);
+    if (!cpu->env || !cpu->jmp_cache || !cpu->tb_cache) {
+        free(cpu->env);
+        free(cpu->jmp_cache);
+        free(cpu->tb_cache);
+        free(cpu);
+        return NULL;
+    }
+    memset(cpu->env, 0, size);
+    cpu->e = e;
+    cpu->env->jmp_cache = cpu->jmp_cache;
+    cpu->env->runtime = cpu;
+    for (unsigned i = 0; i < JMP_CACHE_SIZE; i++) {
+        cpu->jmp_cache[i].pc = ~(uint64_t)0;
+        cpu->jmp_cache[i].host = NULL;
+    }
+    cpu->imem = (IrMemIface){ cpu, w_load, w_store, w_cmpxchg, w_rmw };
+    pthread_mutex_lock(&e->lock);
+    cpu->index = e->next_cpu_index++;
+    cpu->next = e->cpus;
+    e->cpus = cpu;
+    pthread_mutex_unlock(&e->lock);
+    return cpu;
+}
+
+void exec_cpu_free(ExecCpu *cpu)
+{
+    if (!cpu)
+        return;
+    ExecEngine *e = cpu->e;
+    pthread_mutex_lock(&e->lock);
+    ExecCpu **pp = &e->cpus;
+    while (*pp && *pp != cpu)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = cpu->next;
+    e->retired_dispatch += cpu->n_dispatch;
+    e->retired_jc += cpu->n_jc_hits;
+    e->retired_table += cpu->n_table_hits;
+    pthread_mutex_unlock(&e->lock);
+    free(cpu->env);
+    free(cpu->jmp_cache);
+    free(cpu->tb_cache);
+    free(cpu);
+}
+
+void *exec_cpu_env(ExecCpu *cpu) { return cpu->env; }
+ExecEngine *exec_cpu_engine(ExecCpu *cpu) { return cpu->e; }
+ExecCpu *exec_cpu_from_env(void *env) { return ((CpuCommon *)env)->runtime; }
+
+void exec_cpu_copy_state(ExecCpu *dst, const ExecCpu *src)
+{
+    size_t size = dst->e->cfg.arch->state_size;
+    JmpCacheEntry *jc = dst->env->jmp_cache;
+    void *rt = dst->env->runtime;
+    memcpy(dst->env, src->env, size);
+    dst->env->jmp_cache = jc;
+    dst->env->runtime = rt;
+}
+
+void exec_cpu_request_exit(ExecCpu *cpu)
+{
+    cpu->exit_request = 1;
+}
+
+/* ---- code buffer and translation ---------------------------------------- */
+
+/* Drop every block: unchain everything so other CPUs come back to their
+ * dispatchers, then wait for them to leave code (code_rw for writing).
+ * Caller holds e->lock and not code_rw. */
+static void flush_locked(ExecEngine *e)
+{
+    tb_unchain_all(e);
+    for (ExecCpu *c = e->cpus; c; c = c->next)
+        jc_flush(c);
+    pthread_rwlock_wrlock(&e->code_rw);
+    tb_free_all(e);
+    if (e->buf.base) {
+        e->buf.used = e->prologue_end;
+        __atomic_store_n(&e->n_by_host, 0, __ATOMIC_RELEASE);
+    }
+    __atomic_add_fetch(&e->gen, 1, __ATOMIC_RELEASE);
+    e->st.code_flushes++;
+    pthread_rwlock_unlock(&e->code_rw);
+}
+
+void exec_flush_all(ExecEngine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    flush_locked(e);
+    pthread_mutex_unlock(&e->lock);
+}
+
+static bool read_code_cb(void *opaque, uint64_t pc, void *buf, size_t len)
+{
+    ExecEngine *e = opaque;
+    return e->cfg.mem.read_code(e->cfg.mem.opaque, pc, buf, len);
+}
+
+static void log_in_asm(ExecEngine *e, const IrBlock *b)
+{
+    FILE *f = emu_log_file();
+    fprintf(f, "----------------\nIN: \n");
+    if (b->guest_size) {
+        uint8_t *bytes = malloc(b->guest_size);
+        if (bytes && read_code_cb(e, b->pc, bytes, b->guest_size))
+            disas_print(f, e->cfg.arch->llvm_triple, bytes, b->guest_size, b->pc);
+        else
+            fprintf(f, "0x%016" PRIx64 ":  <unreadable>\n", b->pc);
+        free(bytes);
+    } else {
+        fprintf(f, "0x%016" PRIx64 ":  <no instructions>\n", b->pc);
+    }
+    fprintf(f, "\n");
+}
+
+/* Frontend + passes.  NULL with *ev set on failure.  Under e->lock. */
+static IrBlock *lift(ExecEngine *e, uint64_t pc, uint32_t flags, unsigned max_insns,
+                     ExecEvent *ev)
+{
+    GuestCodeReader rd = { e, read_code_cb };
+    IrBlock *b = e->cfg.arch->translate(pc, flags, &rd, max_insns);
+    if (!b) {
+        *ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = pc, .msg = "frontend returned no block" };
+        return NULL;
+    }
+    bool logging = emu_log_enabled(EMU_LOG_IN_ASM | EMU_LOG_OP | EMU_LOG_OP_OPT);
+    if (logging) {
+        emu_log_lock();
+        if (emu_log_enabled(EMU_LOG_IN_ASM))
+            log_in_asm(e, b);
+        if (emu_log_enabled(EMU_LOG_OP)) {
+            fprintf(emu_log_file(), "OP:\n");
+            ir_print(b, emu_log_file());
+            fprintf(emu_log_file(), "\n");
+        }
+    }
+    char err[256];
+    if (e->cfg.verify && !ir_verify(b, err, sizeof err)) {
+        fprintf(stderr, "emu: frontend produced invalid IR at pc 0x%" PRIx64 ": %s\n", pc, err);
+        goto bad;
+    }
+    ir_optimize(b);
+    if (logging) {
+        if (emu_log_enabled(EMU_LOG_OP_OPT)) {
+            fprintf(emu_log_file(), "OP after optimization:\n");
+            ir_print(b, emu_log_file());
+            fprintf(emu_log_file(), "\n");
+        }
+        emu_log_unlock();
+        logging = false;
+    }
+    if (e->cfg.verify && !ir_verify(b, err, sizeof err)) {
+        fprintf(stderr, "emu: optimised IR invalid at pc 0x%" PRIx64 ": %s\n", pc, err);
+        goto bad;
+    }
+    return b;
+bad:
+    if (logging)
+        emu_log_unlock();
+    ir_block_free(b);
+    *ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = pc, .msg = "invalid IR (see stderr)" };
+    return NULL;
+}
+
+/* Template backend into the code buffer; false: interpret the block. */
+static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (e->n_by_host >= e->cap_by_host)
+            flush_locked(e);
+        TmplCode code;
+        const char *why = NULL;
+        memset(&code, 0, sizeof code);
+        if (tmpl_translate(b, &e->buf, (uintptr_t)tb, &e->mm, &code, &why)) {
+            tb->code = code;
+            tb->host = e->buf.base + code.entry_offset + e->buf.exec_delta;
+            tb->insn_pc = malloc((b->n_insns ? b->n_insns : 1) * sizeof *tb->insn_pc);
+            for (uint32_t i = 0; tb->insn_pc && i < b->n_insns; i++)
+                tb->insn_pc[i] = b->insns[i].pc;
+            e->by_host[e->n_by_host] = tb;
+            __atomic_store_n(&e->n_by_host, e->n_by_host + 1, __ATOMIC_RELEASE);
+            e->st.host_bytes += code.size;
+            if (emu_log_enabled(EMU_LOG_OUT_ASM)) {
+                emu_log_lock();
+                fprintf(emu_log_file(), "OUT: [size=%u]\n", code.size);
+                disas_print(emu_log_file(), "x86_64-linux-gnu", tb->host, code.size,
+                            (uint64_t)(uintptr_t)tb->host);
+                fprintf(emu_log_file(), "\n");
+                emu_log_unlock();
+            }
+            return true;
+        }
+        if (attempt == 1 || e->buf.size - e->buf.used > EXEC_CODE_HEADROOM) {
+            static bool warned;
+            if (!warned || emu_log_enabled(EMU_LOG_UNIMP)) {
+                warned = true;
+                fprintf(stderr, "emu: template backend refused the block at 0x%" PRIx64
+                        " (%s); interpreting it\n", b->pc, why ? why : "no reason given");
+            }
+            e->st.interp_fallbacks++;
+            return false;
+        }
+        flush_locked(e); /* the buffer is full: start over */
+    }
+    return false;
+}
+
+/* Translate and insert the block for (pc, flags).  Under e->lock, without
+ * code_rw (may flush).  NULL with *ev set on failure. */
+static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, ExecEvent *ev)
+{
+    uint8_t probe;
+    if (!read_code_cb(e, pc, &probe, 1)) {
+        *ev = (ExecEvent){ .kind = EXEC_EV_FETCH_FAULT, .pc = pc, .addr = pc };
+        return NULL;
+    }
+    if (e->n_dead > EXEC_MAX_DEAD)
+        flush_locked(e);
+    uint64_t t0 = now_ns();
+    IrBlock *b = lift(e, pc, flags, e->cfg.max_insns, ev);
+    if (!b)
+        return NULL;
+    TransBlock *tb = calloc(1, sizeof *tb);
+    if (!tb) {
+        ir_block_free(b);
+        *ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = pc, .msg = "out of memory" };
+        return NULL;
+    }
+    tb->pc = pc;
+    tb->flags = flags;
+    tb->guest_size = b->guest_size;
+    tb->n_insns = b->n_insns;
+    tb->first_page = pc >> EXEC_PAGE_BITS;
+    tb->last_page = (pc + (b->guest_size ? b->guest_size - 1 : 0)) >> EXEC_PAGE_BITS;
+    tb->code.chain_site[0] = tb->code.chain_site[1] = UINT32_MAX;
+    if (e->cfg.tier == EXEC_TIER_TEMPLATE && emit_host(e, tb, b))
+        ir_block_free(b);
+    else
+        tb->ir = b;
+    tb->all_next = e->all;
+    e->all = tb;
+    tb_insert(e, tb);
+    for (uint64_t pg = tb->first_page; pg <= tb->last_page; pg++)
+        if (tb_mark_code_page(e, pg) && e->cfg.mem.protect_code_page)
+            e->cfg.mem.protect_code_page(e->cfg.mem.opaque, pg << EXEC_PAGE_BITS);
+    e->st.blocks_translated++;
+    e->st.insns_translated += tb->n_insns;
+    e->st.translate_ns += now_ns() - t0;
+    return tb;
+}
+
+TransBlock *exec_lookup(ExecEngine *e, uint64_t pc, uint32_t flags)
+{
+    pthread_mutex_lock(&e->lock);
+    TransBlock *tb = tb_find(e, pc, flags);
+    pthread_mutex_unlock(&e->lock);
+    return tb;
+}
+
+TransBlock *exec_get_block(ExecEngine *e, uint64_t pc, uint32_t flags)
+{
+    ExecEvent ev;
+    pthread_mutex_lock(&e->lock);
+    TransBlock *tb = tb_find(e, pc, flags);
+    if (!tb)
+        tb = translate_locked(e, pc, flags, &ev);
+    pthread_mutex_unlock(&e->lock);
+    return tb;
+}
+
+size_t exec_block_count(ExecEngine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    size_t n = e->n_blocks;
+    pthread_mutex_unlock(&e->lock);
+    return n;
+}
+
+void exec_invalidate_range(ExecEngine *e, uint64_t start, uint64_t len)
+{
+    pthread_mutex_lock(&e->lock);
+    tb_invalidate_locked(e, start, len);
+    pthread_mutex_unlock(&e->lock);
+}
+
+bool exec_is_code_page(ExecEngine *e, uint64_t addr)
+{
+    return tb_test_code_page(e, addr >> EXEC_PAGE_BITS);
+}
+
+/* ---- host pc -> guest pc ------------------------------------------------ */
+
+static TransBlock *block_at_host(ExecEngine *e, uintptr_t host)
+{
+    if (!e->buf.base)
+        return NULL;
+    uintptr_t base = (uintptr_t)e->buf.base + e->buf.exec_delta;
+    if (host < base || host >= base + e->buf.size)
+        return NULL;
+    size_t lo = 0, hi = __atomic_load_n(&e->n_by_host, __ATOMIC_ACQUIRE);
+    while (lo < hi) { /* first block whose entry is above host */
+        size_t mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)e->by_host[mid]->host <= host)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    TransBlock *tb = e->by_host[lo - 1];
+    return host < (uintptr_t)tb->host + tb->code.size ? tb : NULL;
+}
+
+static bool host_to_guest(TransBlock *tb, uintptr_t host, uint64_t *pc)
+{
+    uint32_t off = (uint32_t)(host - (uintptr_t)tb->host);
+    for (uint32_t i = 0; i < tb->code.n_insn_map; i++) {
+        if (off < tb->code.insn_map[i].host_end) {
+            uint32_t k = tb->code.insn_map[i].insn_idx;
+            *pc = tb->insn_pc && k < tb->n_insns ? tb->insn_pc[k] : tb->pc;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool exec_host_to_guest(ExecEngine *e, uintptr_t host, uint64_t *guest_pc)
+{
+    TransBlock *tb = block_at_host(e, host);
+    return tb && host_to_guest(tb, host, guest_pc);
+}
+
+/* ---- interpreter memory wrappers ---------------------------------------- */
+
+static bool w_fail(ExecCpu *cpu, CpuFaultKind k, uint64_t addr, bool write)
+{
+    cpu->fault_kind = k;
+    cpu->fault_addr = addr;
+    cpu->fault_write = write;
+    return false;
+}
+
+static bool w_check(ExecCpu *cpu, uint64_t addr, IrMemOp mo, bool write)
+{
+    unsigned a = IR_MO_ALIGN_LOG2(mo);
+    if (a && (addr & (((uint64_t)1 << a) - 1)))
+        return w_fail(cpu, CPU_FAULT_BUS, addr, write);
+    if (write) {
+        uint64_t last = addr + IR_MO_BYTES(mo) - 1;
+        for (uint64_t pg = addr >> EXEC_PAGE_BITS; pg <= last >> EXEC_PAGE_BITS; pg++)
+            if (tb_test_code_page(cpu->e, pg))
+                return w_fail(cpu, CPU_FAULT_SMC, pg << EXEC_PAGE_BITS, true);
+    }
+    return true;
+}
+
+static bool w_load(void *o, uint64_t addr, IrMemOp mo, void *out)
+{
+    ExecCpu *cpu = o;
+    const IrMemIface *m = &cpu->e->cfg.mem.interp_mem;
+    if (!w_check(cpu, addr, mo, false))
+        return false;
+    return m->load(m->opaque, addr, mo, out) || w_fail(cpu, CPU_FAULT_SEGV, addr, false);
+}
+
+static bool w_store(void *o, uint64_t addr, IrMemOp mo, const void *in)
+{
+    ExecCpu *cpu = o;
+    const IrMemIface *m = &cpu->e->cfg.mem.interp_mem;
+    if (!w_check(cpu, addr, mo, true))
+        return false;
+    return m->store(m->opaque, addr, mo, in) || w_fail(cpu, CPU_FAULT_SEGV, addr, true);
+}
+
+static bool w_cmpxchg(void *o, uint64_t addr, IrMemOp mo, const void *expect,
+                      const void *newv, void *old)
+{
+    ExecCpu *cpu = o;
+    const IrMemIface *m = &cpu->e->cfg.mem.interp_mem;
+    if (!m->cmpxchg)
+        return w_fail(cpu, CPU_FAULT_SEGV, addr, true);
+    if (!w_check(cpu, addr, mo, true))
+        return false;
+    return m->cmpxchg(m->opaque, addr, mo, expect, newv, old) ||
+           w_fail(cpu, CPU_FAULT_SEGV, addr, true);
+}
+
+static bool w_rmw(void *o, uint64_t addr, IrMemOp mo, IrRmwOp op, const void *val,
+                  void *old)
+{
+    ExecCpu *cpu = o;
+    const IrMemIface *m = &cpu->e->cfg.mem.interp_mem;
+    if (!m->rmw)
+        return w_fail(cpu, CPU_FAULT_SEGV, addr, true);
+    if (!w_check(cpu, addr, mo, true))
+        return false;
+    return m->rmw(m->opaque, addr, mo, op, val, old) || w_fail(cpu, CPU_FAULT_SEGV, addr, true);
+}
+
+/* ---- the dispatcher ----------------------------------------------------- */
+
+static void rd_lock(ExecCpu *cpu)
+{
+    pthread_rwlock_rdlock(&cpu->e->code_rw);
+    cpu->holds_rd = true;
+    cpu->run_gen = __atomic_load_n(&cpu->e->gen, __ATOMIC_ACQUIRE);
+}
+
+static void rd_unlock(ExecCpu *cpu)
+{
+    if (cpu->holds_rd) {
+        cpu->holds_rd = false;
+        pthread_rwlock_unlock(&cpu->e->code_rw);
+    }
+}
+
+/* Table lookup / translation, and chaining prev's slot to the result.
+ * Entered and left holding code_rw; drops it in between. */
+static TransBlock *find_slow(ExecCpu *cpu, uint64_t pc, uint32_t flags, TransBlock *prev,
+                             unsigned slot, ExecEvent *ev)
+{
+    ExecEngine *e = cpu->e;
+    for (;;) {
+        uint64_t prev_gen = cpu->run_gen;
+        rd_unlock(cpu);
+        pthread_mutex_lock(&e->lock);
+        TransBlock *tb = tb_find(e, pc, flags);
+        if (tb)
+            cpu->n_table_hits++;
+        else
+            tb = translate_locked(e, pc, flags, ev);
+        if (tb) {
+            /* prev is only valid if no flush happened since it ran. */
+            if (prev && e->gen == prev_gen && chaining_on(e))
+                tb_chain(e, prev, slot, tb);
+            jc_fill(cpu, tb);
+        }
+        uint64_t gen = e->gen;
+        pthread_mutex_unlock(&e->lock);
+        rd_lock(cpu);
+        if (!tb || cpu->run_gen == gen)
+            return tb;
+        prev = NULL; /* flushed in between: look again */
+    }
+}
+
+/* Run interpreted blocks, following chains like generated code does. */
+static int run_interp(ExecCpu *cpu, TransBlock *tb, TransBlock **last)
+{
+    CpuCommon *env = cpu->env;
+    for (;;) {
+        IrExitInfo x;
+        uint32_t fi = 0;
+        cpu->fault_kind = CPU_FAULT_NONE;
+        *last = tb;
+        cpu->in_code = 2;
+        IrInterpStatus st = ir_interp_run(tb->ir, env, &cpu->imem, &x, &fi);
+        cpu->in_code = 0;
+        if (st == IR_INTERP_FAULT) {
+            env->pc = fi < tb->ir->n_insns ? tb->ir->insns[fi].pc : tb->pc;
+            if (cpu->fault_kind == CPU_FAULT_NONE)
+                w_fail(cpu, CPU_FAULT_SEGV, 0, false);
+            return RUN_FAULT;
+        }
+        env->pc = x.pc;
+        if (x.kind == IR_OP_goto_tb) {
+            TransBlock *n = __atomic_load_n(&tb->jmp_to[x.slot & 1], __ATOMIC_RELAXED);
+            if (n && !cpu->exit_request && !n->invalid) {
+                tb = n;
+                continue;
+            }
+            return x.slot & 1;
+        }
+        if (x.kind == IR_OP_goto_ptr) {
+            TransBlock *n = __atomic_load_n(&cpu->tb_cache[jmp_cache_hash(x.pc)], __ATOMIC_RELAXED);
+            if (n && n->pc == x.pc && n->flags == env->mode_flags && !n->host && !n->invalid &&
+                !cpu->exit_request && !emu_log_enabled(EMU_LOG_EXEC)) {
+                tb = n;
+                continue;
+            }
+            return TMPL_RET_LOOKUP;
+        }
+        env->exit_reason = x.reason;
+        return TMPL_RET_EXIT;
+    }
+}
+
+static ExecEvent event_from_exception(CpuCommon *env)
+{
+    ExecEvent ev = { .pc = env->pc, .addr = env->exception_addr, .code = env->exception_code };
+    switch (env->exception_kind) {
+    case EXEC_EXC_SEGV: ev.kind = EXEC_EV_SEGV; ev.is_write = env->exception_code & 1; break;
+    case EXEC_EXC_BUS: ev.kind = EXEC_EV_BUS; ev.is_write = env->exception_code & 1; break;
+    case EXEC_EXC_UNDEF: ev.kind = EXEC_EV_UNDEF; break;
+    case EXEC_EXC_BREAKPOINT: ev.kind = EXEC_EV_BREAKPOINT; break;
+    default: ev.kind = EXEC_EV_EXCEPTION; break;
+    }
+    return ev;
+}
+
+/* A guest store hit a code page: drop the page's blocks (which gives the
+ * page back to the embedder) and re-run the storing instruction alone,
+ * untranslated-for-keeps, so that its own page is not protected again
+ * before the store lands.  Called without code_rw. */
+static void smc_restart(ExecCpu *cpu, uint64_t addr)
+{
+    ExecEngine *e = cpu->e;
+    pthread_mutex_lock(&e->lock);
+    e->st.smc_faults++;
+    tb_invalidate_locked(e, addr & ~(EXEC_PAGE_SIZE - 1), EXEC_PAGE_SIZE);
+    pthread_mutex_unlock(&e->lock);
+    cpu->oneshot = true;
+}
+
+/* A one-instruction interpreted block at env->pc, not in the table, pages
+ * not marked.  Under code_rw; drops it while translating. */
+static TransBlock *oneshot_block(ExecCpu *cpu, ExecEvent *ev)
+{
+    ExecEngine *e = cpu->e;
+    uint64_t pc = cpu->env->pc;
+    rd_unlock(cpu);
+    pthread_mutex_lock(&e->lock);
+    TransBlock *tb = NULL;
+    uint8_t probe;
+    if (!read_code_cb(e, pc, &probe, 1)) {
+        *ev = (ExecEvent){ .kind = EXEC_EV_FETCH_FAULT, .pc = pc, .addr = pc };
+    } else {
+        IrBlock *b = lift(e, pc, cpu->env->mode_flags, 1, ev);
+        if (b) {
+            tb = calloc(1, sizeof *tb);
+            if (tb) {
+                tb->pc = pc;
+                tb->flags = cpu->env->mode_flags;
+                tb->ir = b;
+                tb->invalid = true; /* never chained, never cached */
+            } else {
+                ir_block_free(b);
+                *ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = pc, .msg = "out of memory" };
+            }
+        }
+    }
+    pthread_mutex_unlock(&e->lock);
+    rd_lock(cpu);
+    return tb;
+}
+
+static void trace_exec(ExecCpu *cpu, TransBlock *tb)
+{
+    emu_log("Trace %u: %p [%08x/%016" PRIx64 "/%s]\n", cpu->index,
+            tb->host ? tb->host : (const void *)tb->ir, tb->flags, tb->pc,
+            tb->host ? "jit" : "interp");
+}
+
+/* The loop proper.  Entered without code_rw, leaves without it. */
+static ExecEvent dispatch(ExecCpu *cpu)
+{
+    ExecEngine *e = cpu->e;
+    CpuCommon *env = cpu->env;
+    TransBlock *prev = NULL;
+    unsigned prev_slot = 0;
+    ExecEvent ev;
+    const bool stats = e->cfg.stats;
+
+    rd_lock(cpu);
+    for (;;) {
+        if (cpu->exit_request) {
+            cpu->exit_request = 0;
+            ev = (ExecEvent){ .kind = EXEC_EV_INTERRUPT, .pc = env->pc };
+            break;
+        }
+        if (env->mode_flags != cpu->cache_flags) {
+            jc_flush(cpu);
+            cpu->cache_flags = env->mode_flags;
+            prev = NULL;
+        }
+        TransBlock *tb;
+        if (cpu->oneshot) {
+            cpu->oneshot = false;
+            tb = oneshot_block(cpu, &ev);
+            if (!tb)
+                break;
+            cpu->oneshot_tb = tb;
+            prev = NULL;
+        } else {
+            uint64_t pc = env->pc;
+            tb = __atomic_load_n(&cpu->tb_cache[jmp_cache_hash(pc)], __ATOMIC_RELAXED);
+            if (prev || !tb || tb->pc != pc || tb->flags != env->mode_flags || tb->invalid) {
+                tb = find_slow(cpu, pc, env->mode_flags, prev, prev_slot, &ev);
+                if (!tb)
+                    break;
+                prev = NULL;
+            } else if (stats) {
+                cpu->n_jc_hits++;
+            }
+        }
+        if (stats) {
+            cpu->n_dispatch++;
+            tb->exec_count++;
+        }
+        if (emu_log_enabled(EMU_LOG_EXEC))
+            trace_exec(cpu, tb);
+
+        TransBlock *last;
+        int kind;
+        if (tb->host) {
+            cpu->in_code = 1;
+            uintptr_t r = tmpl_enter(env, tb->host);
+            cpu->in_code = 0;
+            last = (TransBlock *)(r & ~(uintptr_t)3);
+            kind = (int)(r & 3);
+        } else {
+            kind = run_interp(cpu, tb, &last);
+        }
+        if (cpu->oneshot_tb) {
+            tb_free_one(cpu->oneshot_tb);
+            if (last == cpu->oneshot_tb)
+                last = NULL;
+            cpu->oneshot_tb = NULL;
+        }
+
+        switch (kind) {
+        case TMPL_RET_SLOT0:
+        case TMPL_RET_SLOT1:
+            if (last && !last->invalid && !last->jmp_to[kind] && chaining_on(e)) {
+                prev = last;
+                prev_slot = (unsigned)kind;
+            }
+            continue;
+        case TMPL_RET_LOOKUP:
+            continue;
+        case RUN_FAULT:
+            if (cpu->fault_kind == CPU_FAULT_SMC) {
+                rd_unlock(cpu);
+                smc_restart(cpu, cpu->fault_addr);
+                rd_lock(cpu);
+                continue;
+            }
+            ev = (ExecEvent){ .kind = cpu->fault_kind == CPU_FAULT_BUS ? EXEC_EV_BUS : EXEC_EV_SEGV,
+                              .pc = env->pc, .addr = cpu->fault_addr,
+                              .is_write = cpu->fault_write };
+            goto out;
+        default:
+            break;
+        }
+        /* TMPL_RET_EXIT */
+        switch (env->exit_reason) {
+        case IR_EXIT_NONE:
+            continue;
+        case IR_EXIT_SMC:
+            rd_unlock(cpu);
+            exec_invalidate_range(e, env->pc & ~(EXEC_PAGE_SIZE - 1), EXEC_PAGE_SIZE);
+            rd_lock(cpu);
+            continue;
+        case IR_EXIT_SYSCALL:
+            ev = (ExecEvent){ .kind = EXEC_EV_SYSCALL, .pc = env->pc };
+            goto out;
+        case IR_EXIT_UNDEF:
+            ev = (ExecEvent){ .kind = EXEC_EV_UNDEF, .pc = env->pc };
+            goto out;
+        case IR_EXIT_BREAKPOINT:
+            ev = (ExecEvent){ .kind = EXEC_EV_BREAKPOINT, .pc = env->pc,
+                              .code = env->exception_code };
+            goto out;
+        case IR_EXIT_HALT:
+            ev = (ExecEvent){ .kind = EXEC_EV_HALT, .pc = env->pc };
+            goto out;
+        case IR_EXIT_FETCH_FAULT:
+            ev = (ExecEvent){ .kind = EXEC_EV_FETCH_FAULT, .pc = env->pc, .addr = env->pc };
+            goto out;
+        case IR_EXIT_EXCEPTION:
+            ev = event_from_exception(env);
+            goto out;
+        default:
+            ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = env->pc, .msg = "unknown exit reason" };
+            goto out;
+        }
+    }
+out:
+    rd_unlock(cpu);
+    return ev;
+}
+
+ExecEvent exec_run(ExecCpu *cpu)
+{
+    ExecEvent ev;
+    ExecCpu *outer = exec_tls_cpu;
+    exec_tls_cpu = cpu;
+    for (;;) {
+        if (sigsetjmp(cpu->jb, 1)) {
+            /* Landed here from exec_fault_from_host or exec_raise. */
+            cpu->jb_valid = 0;
+            cpu->in_code = 0;
+            rd_unlock(cpu);
+            if (cpu->oneshot_tb) {
+                tb_free_one(cpu->oneshot_tb);
+                cpu->oneshot_tb = NULL;
+            }
+            if (cpu->fault_kind == CPU_FAULT_SMC) {
+                cpu->fault_kind = CPU_FAULT_NONE;
+                smc_restart(cpu, cpu->fault_addr);
+                continue;
+            }
+            ev = cpu->pending;
+            break;
+        }
+        cpu->jb_valid = 1;
+        ev = dispatch(cpu);
+        break;
+    }
+    cpu->jb_valid = 0;
+    exec_tls_cpu = outer;
+    return ev;
+}
+
+/* ---- exceptions from helpers and host faults ---------------------------- */
+
+_Noreturn void exec_raise(void *env_, uint32_t kind, uint64_t addr, uint32_t code)
+{
+    CpuCommon *env = env_;
+    ExecCpu *cpu = env->runtime;
+    if (!cpu || !cpu->jb_valid) {
+        fprintf(stderr, "emu: exec_raise outside exec_run (kind %u, pc 0x%" PRIx64 ")\n",
+                kind, env->pc);
+        abort();
+    }
+    env->exception_kind = kind;
+    env->exception_addr = addr;
+    env->exception_code = code;
+    cpu->fault_kind = CPU_FAULT_NONE;
+    cpu->pending = event_from_exception(env);
+    siglongjmp(cpu->jb, 1);
+}
+
+ExecFaultResult exec_fault_from_host(int signo, siginfo_t *info, void *ucontext)
+{
+    ExecCpu *cpu = exec_tls_cpu;
+    if (!cpu || cpu->in_code != 1 || !cpu->jb_valid || !info || !ucontext)
+        return EXEC_FAULT_NOT_OURS;
+    if (signo != SIGSEGV && signo != SIGBUS)
+        return EXEC_FAULT_NOT_OURS;
+    ucontext_t *uc = ucontext;
+    uintptr_t hpc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    bool write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+    CpuCommon *env = cpu->env;
+    uintptr_t a = (uintptr_t)info->si_addr;
+    /* The guest reservation plus a guard of up to 4 GiB beyond the limit. */
+    uint64_t span = env->guest_limit + ((uint64_t)4 << 30);
+    if (a < env->guest_base || a - env->guest_base >= span)
+        return EXEC_FAULT_NOT_OURS;
+    uint64_t gaddr = a - env->guest_base;
+    TransBlock *tb = block_at_host(cpu->e, hpc);
+    uint64_t gpc;
+    if (tb && host_to_guest(tb, hpc, &gpc))
+        env->pc = gpc;
+    /* else: a helper called from generated code; the backend stored the
+     * insn's pc in env->pc before the call. */
+    if (signo == SIGSEGV && write && info->si_code == SEGV_ACCERR &&
+        tb_test_code_page(cpu->e, gaddr >> EXEC_PAGE_BITS)) {
+        cpu->fault_kind = CPU_FAULT_SMC;
+        cpu->fault_addr = gaddr;
+    } else {
+        cpu->fault_kind = CPU_FAULT_NONE;
+        cpu->pending = (ExecEvent){ .kind = signo == SIGBUS ? EXEC_EV_BUS : EXEC_EV_SEGV,
+                                    .pc = env->pc, .addr = gaddr, .is_write = write };
+    }
+    siglongjmp(cpu->jb, 1);
+}
+
+_Noreturn void exec_host_crash(int signo, siginfo_t *info, void *ucontext)
+{
+    char line[256];
+    uintptr_t hpc = 0;
+    if (ucontext)
+        hpc = (uintptr_t)((ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RIP];
+    ExecCpu *cpu = exec_tls_cpu;
+    const char *where = "outside generated code";
+    uint64_t gpc = 0;
+    if (cpu && block_at_host(cpu->e, hpc)) {
+        where = "in generated code";
+        exec_host_to_guest(cpu->e, hpc, &gpc);
+    }
+    int n = snprintf(line, sizeof line,
+                     "emu: host crash: signal %d (%s) at address %p, host pc 0x%" PRIxPTR
+                     " %s (guest pc 0x%" PRIx64 ")\n",
+                     signo, strsignal(signo), info ? info->si_addr : NULL, hpc, where,
+                     cpu ? (gpc ? gpc : cpu->env->pc) : 0);
+    if (n > 0)
+        (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    signal(signo, SIG_DFL);
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, signo);
+    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+    raise(signo);
+    abort();
+}
+
+/* ---- stats -------------------------------------------------------------- */
+
+void exec_stats_collect(ExecEngine *e, ExecStats *out)
+{
+    pthread_mutex_lock(&e->lock);
+    *out = e->st;
+    out->dispatch = e->retired_dispatch;
+    out->jmp_cache_hits = e->retired_jc;
+    out->table_hits = e->retired_table;
+    for (ExecCpu *c = e->cpus; c; c = c->next) {
+        out->dispatch += c->n_dispatch;
+        out->jmp_cache_hits += c->n_jc_hits;
+        out->table_hits += c->n_table_hits;
+    }
+    out->code_buf_used = e->buf.used;
+    out->code_buf_size = e->buf.size;
+    pthread_mutex_unlock(&e->lock);
+}

@@ -1,0 +1,39 @@
+/*
+ * stats.c - `--stats` output (see stats.h for what each counter means).
+ */
+#include "runtime/stats.h"
+
+#include <inttypes.h>
+
+#include "runtime/exec-internal.h"
+
+void exec_stats_get(struct ExecEngine *e, ExecStats *out)
+{
+    exec_stats_collect(e, out);
+}
+
+void exec_stats_print(struct ExecEngine *e, FILE *out)
+{
+    ExecStats s;
+    exec_stats_collect(e, &s);
+    fprintf(out, "emu stats (%s tier)\n",
+            e->cfg.tier == EXEC_TIER_TEMPLATE ? "template" : "interpreter");
+    fprintf(out, "  blocks translated      %" PRIu64 "\n", s.blocks_translated);
+    fprintf(out, "  guest insns translated %" PRIu64 "\n", s.insns_translated);
+    fprintf(out, "  translation time       %.3f ms (%.0f ns/guest insn)\n",
+            s.translate_ns / 1e6,
+            s.insns_translated ? (double)s.translate_ns / (double)s.insns_translated : 0.0);
+    fprintf(out, "  host code bytes        %" PRIu64 "\n", s.host_bytes);
+    fprintf(out, "  dispatcher entries     %" PRIu64 "%s\n", s.dispatch,
+            e->cfg.stats ? " (chained/jump-cache jumps in code not counted)" : " (stats off)");
+    fprintf(out, "  dispatcher cache hits  %" PRIu64 " jump cache, %" PRIu64 " block table\n",
+            s.jmp_cache_hits, s.table_hits);
+    fprintf(out, "  chain patches          %" PRIu64 " (undone: %" PRIu64 ")\n", s.chain_patches,
+            s.unchains);
+    fprintf(out, "  invalidated blocks     %" PRIu64 " (SMC faults: %" PRIu64 ")\n",
+            s.invalidated_blocks, s.smc_faults);
+    fprintf(out, "  code buffer            %" PRIu64 " / %" PRIu64 " KiB, %" PRIu64 " flushes\n",
+            s.code_buf_used >> 10, s.code_buf_size >> 10, s.code_flushes);
+    if (s.interp_fallbacks)
+        fprintf(out, "  interpreted fallbacks  %" PRIu64 "\n", s.interp_fallbacks);
+}

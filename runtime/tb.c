@@ -1,0 +1,410 @@
+/*
+ * tb.c - translation blocks: the (pc, mode flags) hash table, the guest
+ * page -> blocks map, direct-jump chaining with incoming-link lists, and
+ * invalidation of guest ranges (unchain, drop from jump caches, forget
+ * code-page marks).  Everything here runs under e->lock.
+ *
+ * A chain link is recorded twice: src->jmp_to[slot] = dst, and (src|slot) in
+ * dst's incoming list (dst->jmp_in, continued through src->jmp_next[slot]),
+ * so removing either end can undo it.
+ */
+#include "runtime/exec-internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t tb_hash(uint64_t pc, uint32_t flags, size_t n)
+{
+    uint64_t h = (pc >> 2) * 0x9e3779b97f4a7c15ull ^ ((uint64_t)flags * 0xc2b2ae3d27d4eb4full);
+    return (size_t)(h >> 20) & (n - 1);
+}
+
+static size_t page_hash(uint64_t page, size_t n)
+{
+    return (size_t)((page * 0x9e3779b97f4a7c15ull) >> 24) & (n - 1);
+}
+
+bool tb_table_init(ExecEngine *e)
+{
+    e->n_buckets = 1024;
+    e->buckets = calloc(e->n_buckets, sizeof *e->buckets);
+    e->n_pbuckets = 256;
+    e->pbuckets = calloc(e->n_pbuckets, sizeof *e->pbuckets);
+    e->cp_top = calloc((size_t)1 << EXEC_CP_TOP_BITS, sizeof *e->cp_top);
+    return e->buckets && e->pbuckets && e->cp_top;
+}
+
+void tb_free_one(TransBlock *tb)
+{
+    if (tb->ir)
+        ir_block_free(tb->ir);
+    free(tb->code.insn_map);
+    free(tb->insn_pc);
+    free(tb);
+}
+
+static void pages_clear(ExecEngine *e)
+{
+    for (size_t i = 0; i < e->n_pbuckets; i++) {
+        PageDesc *p = e->pbuckets[i];
+        while (p) {
+            PageDesc *n = p->next;
+            free(p->tbs);
+            free(p);
+            p = n;
+        }
+        e->pbuckets[i] = NULL;
+    }
+    e->n_pages = 0;
+}
+
+/* Free every block (flush); the caller holds code_rw for writing. */
+void tb_free_all(ExecEngine *e)
+{
+    TransBlock *tb = e->all;
+    while (tb) {
+        TransBlock *n = tb->all_next;
+        tb_free_one(tb);
+        tb = n;
+    }
+    e->all = NULL;
+    memset(e->buckets, 0, e->n_buckets * sizeof *e->buckets);
+    e->n_blocks = 0;
+    e->n_dead = 0;
+    pages_clear(e);
+}
+
+void tb_table_free(ExecEngine *e)
+{
+    if (e->buckets)
+        tb_free_all(e);
+    free(e->buckets);
+    free(e->pbuckets);
+    if (e->cp_top) {
+        for (size_t i = 0; i < ((size_t)1 << EXEC_CP_TOP_BITS); i++)
+            free(e->cp_top[i]);
+        free(e->cp_top);
+    }
+}
+
+TransBlock *tb_find(ExecEngine *e, uint64_t pc, uint32_t flags)
+{
+    for (TransBlock *tb = e->buckets[tb_hash(pc, flags, e->n_buckets)]; tb; tb = tb->hash_next)
+        if (tb->pc == pc && tb->flags == flags)
+            return tb;
+    return NULL;
+}
+
+static void table_grow(ExecEngine *e)
+{
+    size_t n = e->n_buckets * 2;
+    TransBlock **nb = calloc(n, sizeof *nb);
+    if (!nb)
+        return; /* keep the longer chains; still correct */
+    for (size_t i = 0; i < e->n_buckets; i++) {
+        TransBlock *tb = e->buckets[i];
+        while (tb) {
+            TransBlock *next = tb->hash_next;
+            size_t h = tb_hash(tb->pc, tb->flags, n);
+            tb->hash_next = nb[h];
+            nb[h] = tb;
+            tb = next;
+        }
+    }
+    free(e->buckets);
+    e->buckets = nb;
+    e->n_buckets = n;
+}
+
+static PageDesc *page_get(ExecEngine *e, uint64_t page, bool create)
+{
+    size_t h = page_hash(page, e->n_pbuckets);
+    for (PageDesc *p = e->pbuckets[h]; p; p = p->next)
+        if (p->page == page)
+            return p;
+    if (!create)
+        return NULL;
+    PageDesc *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->page = page;
+    p->next = e->pbuckets[h];
+    e->pbuckets[h] = p;
+    e->n_pages++;
+    if (e->n_pages > e->n_pbuckets * 2) {
+        size_t n = e->n_pbuckets * 2;
+        PageDesc **nb = calloc(n, sizeof *nb);
+        if (nb) {
+            for (size_t i = 0; i < e->n_pbuckets; i++) {
+                PageDesc *q = e->pbuckets[i];
+                while (q) {
+                    PageDesc *next = q->next;
+                    size_t k = page_hash(q->page, n);
+                    q->next = nb[k];
+                    nb[k] = q;
+                    q = next;
+                }
+            }
+            free(e->pbuckets);
+            e->pbuckets = nb;
+            e->n_pbuckets = n;
+        }
+    }
+    return p;
+}
+
+static void page_unlink(ExecEngine *e, PageDesc *pd)
+{
+    PageDesc **pp = &e->pbuckets[page_hash(pd->page, e->n_pbuckets)];
+    while (*pp != pd)
+        pp = &(*pp)->next;
+    *pp = pd->next;
+    free(pd->tbs);
+    free(pd);
+    e->n_pages--;
+}
+
+void tb_insert(ExecEngine *e, TransBlock *tb)
+{
+    size_t h = tb_hash(tb->pc, tb->flags, e->n_buckets);
+    tb->hash_next = e->buckets[h];
+    e->buckets[h] = tb;
+    if (++e->n_blocks > e->n_buckets)
+        table_grow(e);
+    for (uint64_t pg = tb->first_page; pg <= tb->last_page; pg++) {
+        PageDesc *pd = page_get(e, pg, true);
+        if (!pd)
+            continue; /* out of memory: the block is just not invalidatable by page */
+        if (pd->n == pd->cap) {
+            uint32_t cap = pd->cap ? pd->cap * 2 : 4;
+            TransBlock **n = realloc(pd->tbs, cap * sizeof *n);
+            if (!n)
+                continue;
+            pd->tbs = n;
+            pd->cap = cap;
+        }
+        pd->tbs[pd->n++] = tb;
+    }
+}
+
+/* ---- chaining ---------------------------------------------------------- */
+
+static void slot_reset(ExecEngine *e, TransBlock *src, unsigned slot)
+{
+    if (src->host && src->code.chain_site[slot] != UINT32_MAX)
+        tmpl_chain_patch(&e->buf, src->code.chain_site[slot],
+                         e->buf.base + src->code.chain_reset[slot] + e->buf.exec_delta);
+}
+
+/* Remove link (src|slot) from dst's incoming list. */
+static void in_list_remove(TransBlock *dst, TransBlock *src, unsigned slot)
+{
+    uintptr_t want = (uintptr_t)src | slot;
+    uintptr_t *pp = &dst->jmp_in;
+    while (*pp) {
+        if (*pp == want) {
+            *pp = src->jmp_next[slot];
+            src->jmp_next[slot] = 0;
+            return;
+        }
+        TransBlock *s = (TransBlock *)(*pp & ~(uintptr_t)3);
+        pp = &s->jmp_next[*pp & 3];
+    }
+}
+
+void tb_chain(ExecEngine *e, TransBlock *src, unsigned slot, TransBlock *dst)
+{
+    if (src->invalid || dst->invalid || src->jmp_to[slot])
+        return;
+    if (src->host) {
+        if (!dst->host || src->code.chain_site[slot] == UINT32_MAX)
+            return;
+        tmpl_chain_patch(&e->buf, src->code.chain_site[slot], dst->host);
+    } else if (dst->host) {
+        return; /* interpreted blocks only chain to interpreted blocks */
+    }
+    src->jmp_to[slot] = dst;
+    src->jmp_next[slot] = dst->jmp_in;
+    dst->jmp_in = (uintptr_t)src | slot;
+    e->st.chain_patches++;
+}
+
+/* Undo every chain (before a flush, so CPUs leave generated code). */
+void tb_unchain_all(ExecEngine *e)
+{
+    for (TransBlock *tb = e->all; tb; tb = tb->all_next) {
+        for (unsigned s = 0; s < 2; s++) {
+            if (tb->jmp_to[s]) {
+                slot_reset(e, tb, s);
+                __atomic_store_n(&tb->jmp_to[s], NULL, __ATOMIC_RELAXED);
+                tb->jmp_next[s] = 0;
+            }
+        }
+        tb->jmp_in = 0;
+    }
+}
+
+/* Take tb out of the table, the page map, every chain and every jump cache.
+ * Its memory stays until the next flush. */
+void tb_remove(ExecEngine *e, TransBlock *tb)
+{
+    if (tb->invalid)
+        return;
+    TransBlock **pp = &e->buckets[tb_hash(tb->pc, tb->flags, e->n_buckets)];
+    while (*pp && *pp != tb)
+        pp = &(*pp)->hash_next;
+    if (*pp)
+        *pp = tb->hash_next;
+    e->n_blocks--;
+    for (uint64_t pg = tb->first_page; pg <= tb->last_page; pg++) {
+        PageDesc *pd = page_get(e, pg, false);
+        if (!pd)
+            continue;
+        for (uint32_t i = 0; i < pd->n; i++) {
+            if (pd->tbs[i] == tb) {
+                pd->tbs[i] = pd->tbs[--pd->n];
+                break;
+            }
+        }
+        if (pd->n == 0)
+            page_unlink(e, pd);
+    }
+    /* Incoming jumps go back to their exit stubs. */
+    while (tb->jmp_in) {
+        TransBlock *src = (TransBlock *)(tb->jmp_in & ~(uintptr_t)3);
+        unsigned slot = tb->jmp_in & 3;
+        tb->jmp_in = src->jmp_next[slot];
+        src->jmp_next[slot] = 0;
+        slot_reset(e, src, slot);
+        __atomic_store_n(&src->jmp_to[slot], NULL, __ATOMIC_RELAXED);
+        e->st.unchains++;
+    }
+    /* Outgoing links leave their targets' lists. */
+    for (unsigned s = 0; s < 2; s++) {
+        if (tb->jmp_to[s]) {
+            in_list_remove(tb->jmp_to[s], tb, s);
+            slot_reset(e, tb, s);
+            __atomic_store_n(&tb->jmp_to[s], NULL, __ATOMIC_RELAXED);
+        }
+    }
+    for (ExecCpu *c = e->cpus; c; c = c->next)
+        exec_cpu_jc_drop(c, tb);
+    tb->invalid = true;
+    e->n_dead++;
+    e->st.invalidated_blocks++;
+}
+
+/* ---- code-page marks (lock-free reads) ---------------------------------- */
+
+static uint8_t *cp_leaf(ExecEngine *e, uint64_t page, bool create)
+{
+    if (page >> (EXEC_CP_TOP_BITS + EXEC_CP_LEAF_BITS))
+        return NULL;
+    size_t top = (size_t)(page >> EXEC_CP_LEAF_BITS);
+    uint8_t *leaf = __atomic_load_n(&e->cp_top[top], __ATOMIC_ACQUIRE);
+    if (!leaf && create) {
+        leaf = calloc((size_t)1 << (EXEC_CP_LEAF_BITS - 3), 1);
+        if (leaf)
+            __atomic_store_n(&e->cp_top[top], leaf, __ATOMIC_RELEASE);
+    }
+    return leaf;
+}
+
+bool tb_mark_code_page(ExecEngine *e, uint64_t page)
+{
+    uint8_t *leaf = cp_leaf(e, page, true);
+    if (!leaf)
+        return false;
+    size_t bit = (size_t)(page & (((uint64_t)1 << EXEC_CP_LEAF_BITS) - 1));
+    uint8_t m = (uint8_t)(1u << (bit & 7));
+    return !(__atomic_fetch_or(&leaf[bit >> 3], m, __ATOMIC_SEQ_CST) & m);
+}
+
+bool tb_test_code_page(ExecEngine *e, uint64_t page)
+{
+    uint8_t *leaf = cp_leaf(e, page, false);
+    if (!leaf)
+        return false;
+    size_t bit = (size_t)(page & (((uint64_t)1 << EXEC_CP_LEAF_BITS) - 1));
+    return (__atomic_load_n(&leaf[bit >> 3], __ATOMIC_RELAXED) >> (bit & 7)) & 1;
+}
+
+bool tb_clear_code_page(ExecEngine *e, uint64_t page)
+{
+    uint8_t *leaf = cp_leaf(e, page, false);
+    if (!leaf)
+        return false;
+    size_t bit = (size_t)(page & (((uint64_t)1 << EXEC_CP_LEAF_BITS) - 1));
+    uint8_t m = (uint8_t)(1u << (bit & 7));
+    return (__atomic_fetch_and(&leaf[bit >> 3], (uint8_t)~m, __ATOMIC_SEQ_CST) & m) != 0;
+}
+
+/* ---- invalidation ------------------------------------------------------- */
+
+/* Remove the blocks of guest page pg that overlap [start, end).  tb_remove
+ * edits (and may free) page descriptors, so look the page up again after
+ * each removal. */
+static void invalidate_page(ExecEngine *e, uint64_t pg, uint64_t start, uint64_t end)
+{
+    for (;;) {
+        PageDesc *pd = page_get(e, pg, false);
+        TransBlock *victim = NULL;
+        for (uint32_t i = 0; pd && i < pd->n; i++) {
+            TransBlock *tb = pd->tbs[i];
+            uint64_t tb_end = tb->pc + (tb->guest_size ? tb->guest_size : 1);
+            if (tb->pc < end && tb_end > start) {
+                victim = tb;
+                break;
+            }
+        }
+        if (!victim)
+            return;
+        tb_remove(e, victim);
+    }
+}
+
+void tb_invalidate_locked(ExecEngine *e, uint64_t start, uint64_t len)
+{
+    if (len == 0)
+        return;
+    uint64_t end = start + len < start ? UINT64_MAX : start + len;
+    uint64_t p0 = start >> EXEC_PAGE_BITS, p1 = (end - 1) >> EXEC_PAGE_BITS;
+    if (p1 - p0 < e->n_pages) {
+        for (uint64_t pg = p0; pg <= p1; pg++)
+            invalidate_page(e, pg, start, end);
+    } else if (e->n_pages) {
+        /* Large range: collect the known pages in it first (removal frees
+         * descriptors), then invalidate them. */
+        uint64_t *list = malloc(e->n_pages * sizeof *list);
+        size_t n = 0;
+        for (size_t i = 0; list && i < e->n_pbuckets; i++)
+            for (PageDesc *pd = e->pbuckets[i]; pd; pd = pd->next)
+                if (pd->page >= p0 && pd->page <= p1)
+                    list[n++] = pd->page;
+        for (size_t i = 0; i < n; i++)
+            invalidate_page(e, list[i], start, end);
+        if (!list) /* out of memory: fall back to the slow page walk */
+            for (uint64_t pg = p0; pg <= p1 && e->n_pages; pg++)
+                invalidate_page(e, pg, start, end);
+        free(list);
+    }
+    /* Forget the code-page marks of pages left without blocks and hand
+     * them back to the embedder. */
+    uint64_t leaf_pages = (uint64_t)1 << EXEC_CP_LEAF_BITS;
+    for (uint64_t pg = p0; pg <= p1;) {
+        if (!cp_leaf(e, pg, false)) {
+            uint64_t next = (pg | (leaf_pages - 1)) + 1;
+            if (next == 0 || next > p1)
+                break;
+            pg = next;
+            continue;
+        }
+        /* A page that still holds blocks outside the range stays protected. */
+        if (!page_get(e, pg, false) && tb_clear_code_page(e, pg) &&
+            e->cfg.mem.unprotect_code_page)
+            e->cfg.mem.unprotect_code_page(e->cfg.mem.opaque, pg << EXEC_PAGE_BITS);
+        if (pg == p1)
+            break;
+        pg++;
+    }
+}

@@ -1,0 +1,679 @@
+/*
+ * runtime_test.c - Check suite for runtime/: block table, chaining and
+ * unchaining, jump cache, code buffer flush, SMC invalidation, fault
+ * recovery and logging, run end to end on a toy guest ISA defined here
+ * ("toy": 8-byte insns over 8 registers) through both tiers.
+ *
+ * Toy encoding: byte 0 op, byte 1 a, byte 2 b, bytes 4..7 imm (LE, signed).
+ *   MOVI a,imm  r[a] = imm        ADDI a,imm  r[a] += imm
+ *   LD a,b      r[a] = m64[r[b]]  ST a,b      m64[r[b]] = r[a]
+ *   STW a,b     m32[r[b]] = r[a]  LDA a,b     aligned m64 load
+ *   BNE a,b,imm if r[a] != r[b] goto imm   (ends the block: goto_tb 0/1)
+ *   JR a        goto r[a] (goto_ptr)       SVC   syscall exit
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "runtime/disas.h"
+#include "runtime/exec-internal.h"
+#include "runtime/exec.h"
+#include "runtime/log.h"
+#include "runtime/stats.h"
+
+/* ---- the toy guest --------------------------------------------------- */
+
+typedef struct ToyState {
+    CpuCommon common;
+    uint64_t r[8];
+} ToyState;
+
+enum { OP_MOVI = 1, OP_ADDI, OP_LD, OP_ST, OP_STW, OP_LDA, OP_BNE, OP_JR, OP_SVC, OP_BAD = 0xff };
+
+static IrGlobalSet toy_globals;
+static IrTemp toy_r[8];
+
+static void toy_init(void)
+{
+    static const char *const names[8] = { "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7" };
+    if (toy_globals.count)
+        return;
+    for (int i = 0; i < 8; i++)
+        toy_r[i] = ir_global_register(&toy_globals, IR_I64,
+                                      (uint32_t)offsetof(ToyState, r[i]), names[i], 0);
+}
+
+static IrBlock *toy_translate(uint64_t pc, uint32_t flags, const GuestCodeReader *code,
+                              unsigned max_insns)
+{
+    IrBlock *b = ir_block_new(&toy_globals, pc, flags);
+    for (unsigned n = 0;; n++) {
+        uint8_t in[8];
+        if (n == max_insns || !code->read(code->opaque, pc, in, 8)) {
+            if (n == 0) {
+                ir_insn_start(b, pc, 8);
+                ir_exit(b, IR_EXIT_FETCH_FAULT, pc);
+            } else {
+                ir_goto_tb(b, 0, pc);
+            }
+            return b;
+        }
+        unsigned a = in[1] & 7, c = in[2] & 7;
+        int32_t imm;
+        memcpy(&imm, in + 4, 4);
+        ir_insn_start(b, pc, 8);
+        uint64_t next = pc + 8;
+        switch (in[0]) {
+        case OP_MOVI:
+            ir_mov(b, IR_I64, toy_r[a], ir_const(b, IR_I64, (uint64_t)(int64_t)imm));
+            break;
+        case OP_ADDI:
+            ir_mov(b, IR_I64, toy_r[a],
+                   ir_add(b, IR_I64, toy_r[a], ir_const(b, IR_I64, (uint64_t)(int64_t)imm)));
+            break;
+        case OP_LD:
+        case OP_LDA:
+            ir_mov(b, IR_I64, toy_r[a],
+                   ir_ld(b, IR_I64, toy_r[c], IR_MO_64 | (in[0] == OP_LDA ? IR_MO_ALIGN(3) : 0)));
+            break;
+        case OP_ST:
+            ir_st(b, IR_I64, toy_r[c], toy_r[a], IR_MO_64);
+            break;
+        case OP_STW:
+            ir_st(b, IR_I32, toy_r[c], ir_trunc(b, IR_I32, IR_I64, toy_r[a]), IR_MO_32);
+            break;
+        case OP_BNE: {
+            uint32_t l = ir_new_label(b);
+            ir_brcond(b, IR_I64, IR_COND_EQ, toy_r[a], toy_r[c], l);
+            ir_goto_tb(b, 0, (uint32_t)imm);
+            ir_label(b, l);
+            ir_goto_tb(b, 1, next);
+            return b;
+        }
+        case OP_JR:
+            ir_goto_ptr(b, toy_r[a]);
+            return b;
+        case OP_SVC:
+            ir_exit(b, IR_EXIT_SYSCALL, next);
+            return b;
+        default:
+            ir_exit(b, IR_EXIT_UNDEF, pc);
+            return b;
+        }
+        pc = next;
+    }
+}
+
+static const GuestArch toy_arch = {
+    .name = "toy",
+    .llvm_triple = NULL,
+    .state_size = sizeof(ToyState),
+    .state_align = _Alignof(ToyState),
+    .globals = &toy_globals,
+    .init = toy_init,
+    .translate = toy_translate,
+};
+
+/* ---- guest memory: one host mapping at guest_base ----------------------- */
+
+#define GUEST_SIZE (1u << 20)
+#define NOACCESS_PAGE 0x60000u /* PROT_NONE for the host-fault tests */
+
+static uint8_t *gmem;
+static int n_protect, n_unprotect;
+
+static bool g_read_code(void *o, uint64_t pc, void *buf, size_t len)
+{
+    if (pc >= GUEST_SIZE || len > GUEST_SIZE - pc)
+        return false;
+    memcpy(buf, gmem + pc, len);
+    return true;
+}
+
+static bool g_ok(uint64_t addr, unsigned n)
+{
+    return addr < GUEST_SIZE && n <= GUEST_SIZE - addr &&
+           (addr + n <= NOACCESS_PAGE || addr >= NOACCESS_PAGE + 4096);
+}
+
+static bool g_load(void *o, uint64_t addr, IrMemOp mo, void *out)
+{
+    if (!g_ok(addr, IR_MO_BYTES(mo)))
+        return false;
+    memcpy(out, gmem + addr, IR_MO_BYTES(mo));
+    return true;
+}
+
+static bool g_store(void *o, uint64_t addr, IrMemOp mo, const void *in)
+{
+    if (!g_ok(addr, IR_MO_BYTES(mo)))
+        return false;
+    memcpy(gmem + addr, in, IR_MO_BYTES(mo));
+    return true;
+}
+
+static void g_protect(void *o, uint64_t page)
+{
+    n_protect++;
+    ck_assert_int_eq(mprotect(gmem + page, EXEC_PAGE_SIZE, PROT_READ), 0);
+}
+
+static void g_unprotect(void *o, uint64_t page)
+{
+    n_unprotect++;
+    ck_assert_int_eq(mprotect(gmem + page, EXEC_PAGE_SIZE, PROT_READ | PROT_WRITE), 0);
+}
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+    exec_fault_from_host(sig, si, uc);
+    exec_host_crash(sig, si, uc);
+}
+
+static void setup(void)
+{
+    gmem = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(gmem, MAP_FAILED);
+    ck_assert_int_eq(mprotect(gmem + NOACCESS_PAGE, 4096, PROT_NONE), 0);
+    n_protect = n_unprotect = 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+    emu_log_set_mask(0);
+}
+
+static void teardown(void)
+{
+    munmap(gmem, GUEST_SIZE);
+}
+
+/* Assembler. */
+static void put(uint64_t at, int op, int a, int b, int32_t imm)
+{
+    uint8_t *p = gmem + at;
+    p[0] = (uint8_t)op;
+    p[1] = (uint8_t)a;
+    p[2] = (uint8_t)b;
+    p[3] = 0;
+    memcpy(p + 4, &imm, 4);
+}
+
+static ExecEngine *engine(ExecTier tier, size_t code_buf, unsigned max_insns)
+{
+    ExecConfig cfg = exec_config_default(&toy_arch);
+    cfg.tier = tier;
+    cfg.code_buf_size = code_buf;
+    cfg.max_insns = max_insns;
+    cfg.verify = true;
+    cfg.stats = true;
+    cfg.mem = (ExecMemOps){
+        .opaque = NULL,
+        .read_code = g_read_code,
+        .interp_mem = { NULL, g_load, g_store, NULL, NULL },
+        .protect_code_page = g_protect,
+        .unprotect_code_page = g_unprotect,
+    };
+    char err[200] = "";
+    ExecEngine *e = exec_engine_new(&cfg, err, sizeof err);
+    ck_assert_msg(e != NULL, "exec_engine_new: %s", err);
+    return e;
+}
+
+static ToyState *toy_cpu(ExecEngine *e, ExecCpu **cpu, uint64_t pc)
+{
+    *cpu = exec_cpu_new(e);
+    ck_assert_ptr_nonnull(*cpu);
+    ToyState *s = exec_cpu_env(*cpu);
+    s->common.guest_base = (uint64_t)(uintptr_t)gmem;
+    s->common.guest_limit = GUEST_SIZE;
+    s->common.pc = pc;
+    return s;
+}
+
+/* The counting loop: m64[0x8000] += 1, 100 times, then SVC at 0x1040. */
+static void asm_loop(void)
+{
+    put(0x1000, OP_MOVI, 0, 0, 0x8000);
+    put(0x1008, OP_MOVI, 2, 0, 0);
+    put(0x1010, OP_MOVI, 3, 0, 100);
+    put(0x1018, OP_LD, 1, 0, 0);
+    put(0x1020, OP_ADDI, 1, 0, 1);
+    put(0x1028, OP_ST, 1, 0, 0);
+    put(0x1030, OP_ADDI, 2, 0, 1);
+    put(0x1038, OP_BNE, 2, 3, 0x1018);
+    put(0x1040, OP_SVC, 0, 0, 0);
+}
+
+static const ExecTier tiers[2] = { EXEC_TIER_INTERP, EXEC_TIER_TEMPLATE };
+
+/* ---- tests ------------------------------------------------------------ */
+
+START_TEST(test_loop_both_tiers_agree_and_chain)
+{
+    uint64_t result[2][4];
+    for (int t = 0; t < 2; t++) {
+        asm_loop();
+        memset(gmem + 0x8000, 0, 8);
+        ExecEngine *e = engine(tiers[t], 0, 0);
+        ExecCpu *cpu;
+        ToyState *s = toy_cpu(e, &cpu, 0x1000);
+        ExecEvent ev = exec_run(cpu);
+        ck_assert_msg(ev.kind == EXEC_EV_SYSCALL, "tier %d: event %s (%s)", t,
+                      exec_event_name(ev.kind), ev.msg ? ev.msg : "");
+        ck_assert_uint_eq(ev.pc, 0x1048);
+        uint64_t m;
+        memcpy(&m, gmem + 0x8000, 8);
+        result[t][0] = m;
+        result[t][1] = s->r[1];
+        result[t][2] = s->r[2];
+        result[t][3] = ev.pc;
+        ExecStats st;
+        exec_stats_get(e, &st);
+        ck_assert_uint_ge(st.chain_patches, 1);     /* the loop block chains to itself */
+        ck_assert_uint_eq(st.blocks_translated, 3); /* entry, loop body, svc */
+        ck_assert_uint_lt(st.dispatch, 20);          /* the 100 iterations ran chained */
+        ck_assert_uint_eq(exec_block_count(e), 3);
+        exec_engine_free(e);
+    }
+    ck_assert_uint_eq(result[0][0], 100);
+    ck_assert_mem_eq(result[0], result[1], sizeof result[0]);
+}
+END_TEST
+
+START_TEST(test_table_insert_lookup_remove)
+{
+    asm_loop();
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ck_assert_ptr_null(exec_lookup(e, 0x1018, 0));
+    TransBlock *a = exec_get_block(e, 0x1018, 0);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_eq(exec_lookup(e, 0x1018, 0), a);
+    ck_assert_ptr_eq(exec_get_block(e, 0x1018, 0), a);  /* no retranslation */
+    ck_assert_ptr_null(exec_lookup(e, 0x1018, 1));      /* other mode flags: other key */
+    TransBlock *b = exec_get_block(e, 0x1018, 1);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_ptr_ne(a, b);
+    ck_assert_uint_eq(a->guest_size, 5 * 8);
+    ck_assert_uint_eq(a->n_insns, 5);
+    ck_assert_uint_eq(exec_block_count(e), 2);
+    ck_assert(exec_is_code_page(e, 0x1000));
+    ck_assert(!exec_is_code_page(e, 0x2000));
+    ck_assert_int_eq(n_protect, 1);                    /* once per page */
+    /* Many blocks force the table to grow; all stay findable. */
+    for (uint64_t pc = 0x1000; pc < 0x1040; pc += 8)
+        for (uint32_t f = 0; f < 300; f++)
+            ck_assert_ptr_nonnull(exec_get_block(e, pc, f));
+    for (uint64_t pc = 0x1000; pc < 0x1040; pc += 8)
+        for (uint32_t f = 0; f < 300; f++)
+            ck_assert_ptr_nonnull(exec_lookup(e, pc, f));
+    ck_assert_uint_eq(exec_block_count(e), 8 * 300);
+    /* Removing a range removes exactly the overlapping blocks. */
+    exec_invalidate_range(e, 0x1040, 8); /* no block reaches 0x1040 */
+    ck_assert_uint_eq(exec_block_count(e), 8 * 300);
+    exec_invalidate_range(e, 0x1020, 1);
+    ck_assert_ptr_null(exec_lookup(e, 0x1018, 0));
+    ck_assert_ptr_null(exec_lookup(e, 0x1000, 7));
+    ck_assert_ptr_nonnull(exec_lookup(e, 0x1028, 7));
+    ck_assert_uint_eq(exec_block_count(e), 3 * 300);
+    ck_assert_int_eq(n_unprotect, 0);                  /* page still holds blocks */
+    ck_assert(exec_is_code_page(e, 0x1000));
+    exec_invalidate_range(e, 0, UINT64_MAX);           /* huge range: walks pages */
+    ck_assert_uint_eq(exec_block_count(e), 0);
+    ck_assert_int_eq(n_unprotect, 1);                  /* page handed back once */
+    ck_assert(!exec_is_code_page(e, 0x1000));
+    exec_engine_free(e);
+}
+END_TEST
+
+START_TEST(test_invalidation_unchains)
+{
+    asm_loop();
+    memset(gmem + 0x8000, 0, 8);
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ExecCpu *cpu;
+    ToyState *s = toy_cpu(e, &cpu, 0x1000);
+    ck_assert_int_eq(exec_run(cpu).kind, EXEC_EV_SYSCALL);
+    TransBlock *entry = exec_lookup(e, 0x1000, 0), *body = exec_lookup(e, 0x1018, 0);
+    ck_assert_ptr_nonnull(entry);
+    ck_assert_ptr_nonnull(body);
+    ck_assert_ptr_eq(entry->jmp_to[0], body);
+    ck_assert_ptr_eq(body->jmp_to[0], body);
+    ck_assert(body->jmp_in != 0);
+    /* Change the loop count in the code, invalidate the body. */
+    put(0x1010, OP_MOVI, 3, 0, 7);
+    exec_invalidate_range(e, 0x1010, 8);
+    ck_assert_ptr_null(exec_lookup(e, 0x1000, 0));
+    ck_assert_ptr_nonnull(exec_lookup(e, 0x1018, 0)); /* body does not cover 0x1010 */
+    ck_assert_uint_eq(body->jmp_in & ~(uintptr_t)3, (uintptr_t)body); /* only its self-link */
+    ck_assert_uint_eq(body->jmp_next[0], 0);
+    exec_invalidate_range(e, 0x1018, 8);
+    ck_assert_ptr_null(exec_lookup(e, 0x1018, 0));
+    ck_assert(body->invalid);
+    ck_assert_ptr_null(body->jmp_to[0]);
+    ExecStats st;
+    exec_stats_get(e, &st);
+    ck_assert_uint_ge(st.unchains, 2);
+    ck_assert_uint_eq(st.invalidated_blocks, 2);
+    /* Runs again with fresh blocks, seeing the new code. */
+    memset(gmem + 0x8000, 0, 8);
+    s->common.pc = 0x1000;
+    ck_assert_int_eq(exec_run(cpu).kind, EXEC_EV_SYSCALL);
+    ck_assert_uint_eq(s->r[2], 7);
+    exec_engine_free(e);
+}
+END_TEST
+
+/* Subroutine at 0x4000 called through JR twice; patched in between from
+ * another page: the jump cache and chains must not run the stale block. */
+START_TEST(test_smc_other_page_and_jump_cache)
+{
+    put(0x4000, OP_MOVI, 1, 0, 5);
+    put(0x4008, OP_JR, 7, 0, 0);
+    put(0x3000, OP_MOVI, 7, 0, 0x3018);
+    put(0x3008, OP_MOVI, 6, 0, 0x4000);
+    put(0x3010, OP_JR, 6, 0, 0);
+    put(0x3018, OP_MOVI, 2, 0, 0);
+    put(0x3020, OP_ADDI, 2, 0, 0); /* r2 = r1 seen after the first call */
+    put(0x3028, OP_MOVI, 0, 0, 0x4004);
+    put(0x3030, OP_MOVI, 5, 0, 99);
+    put(0x3038, OP_STW, 5, 0, 0);  /* patch 0x4000: MOVI r1, 99 */
+    put(0x3040, OP_MOVI, 7, 0, 0x3058);
+    put(0x3048, OP_JR, 6, 0, 0);
+    put(0x3050, OP_BAD, 0, 0, 0);
+    put(0x3058, OP_SVC, 0, 0, 0);
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ExecCpu *cpu;
+    ToyState *s = toy_cpu(e, &cpu, 0x3000);
+    ExecEvent ev = exec_run(cpu);
+    ck_assert_msg(ev.kind == EXEC_EV_SYSCALL, "event %s at %#lx", exec_event_name(ev.kind),
+                  (unsigned long)ev.pc);
+    ck_assert_uint_eq(s->r[1], 99);
+    ExecStats st;
+    exec_stats_get(e, &st);
+    ck_assert_uint_ge(st.smc_faults, 1);
+    ck_assert_uint_ge(st.invalidated_blocks, 1);
+    ck_assert_int_ge(n_unprotect, 1);
+    /* The stale 0x4000 block is gone from the jump cache; the fresh one is in. */
+    unsigned h = jmp_cache_hash(0x4000);
+    TransBlock *now = exec_lookup(e, 0x4000, 0);
+    ck_assert_ptr_nonnull(now);
+    ck_assert_ptr_eq(cpu->tb_cache[h], now);
+    if (_i == 1) {
+        ck_assert_uint_eq(cpu->jmp_cache[h].pc, 0x4000);
+        ck_assert_ptr_eq(cpu->jmp_cache[h].host, now->host);
+    }
+    exec_invalidate_range(e, 0x4000, 16);
+    ck_assert_ptr_null(cpu->tb_cache[h]);
+    ck_assert_uint_eq(cpu->jmp_cache[h].pc, ~(uint64_t)0);
+    exec_engine_free(e);
+}
+END_TEST
+
+/* A store that patches the next insn of its own block (same page). */
+START_TEST(test_smc_same_block)
+{
+    put(0x2000, OP_MOVI, 0, 0, 0x2024);
+    put(0x2008, OP_MOVI, 6, 0, 77);
+    put(0x2010, OP_MOVI, 1, 0, 1);
+    put(0x2018, OP_STW, 6, 0, 0);   /* imm of the MOVI at 0x2020 := 77 */
+    put(0x2020, OP_MOVI, 1, 0, 5);
+    put(0x2028, OP_SVC, 0, 0, 0);
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ExecCpu *cpu;
+    ToyState *s = toy_cpu(e, &cpu, 0x2000);
+    ExecEvent ev = exec_run(cpu);
+    ck_assert_msg(ev.kind == EXEC_EV_SYSCALL, "event %s", exec_event_name(ev.kind));
+    ck_assert_uint_eq(s->r[1], 77);
+    ExecStats st;
+    exec_stats_get(e, &st);
+    ck_assert_uint_eq(st.smc_faults, 1);
+    exec_engine_free(e);
+}
+END_TEST
+
+START_TEST(test_guest_faults)
+{
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ExecCpu *cpu;
+    ToyState *s = toy_cpu(e, &cpu, 0x5000);
+    /* SEGV beyond the guest limit: pc of the LD, earlier insns done, r1 kept. */
+    put(0x5000, OP_MOVI, 0, 0, GUEST_SIZE + 0x100);
+    put(0x5008, OP_MOVI, 1, 0, 3);
+    put(0x5010, OP_LD, 1, 0, 0);
+    put(0x5018, OP_SVC, 0, 0, 0);
+    ExecEvent ev = exec_run(cpu);
+    ck_assert_msg(ev.kind == EXEC_EV_SEGV, "event %s", exec_event_name(ev.kind));
+    ck_assert_uint_eq(ev.pc, 0x5010);
+    ck_assert_uint_eq(s->common.pc, 0x5010);
+    ck_assert_uint_eq(ev.addr, GUEST_SIZE + 0x100);
+    ck_assert_uint_eq(s->r[1], 3);
+    /* SEGV on a host page without access (template: a host fault in code). */
+    s->r[0] = NOACCESS_PAGE + 8;
+    s->common.pc = 0x5010;
+    ev = exec_run(cpu);
+    ck_assert_msg(ev.kind == EXEC_EV_SEGV, "event %s", exec_event_name(ev.kind));
+    ck_assert_uint_eq(ev.pc, 0x5010);
+    ck_assert_uint_eq(ev.addr, NOACCESS_PAGE + 8);
+    /* ... and execution goes on normally afterwards. */
+    s->r[0] = 0x8000;
+    s->common.pc = 0x5010;
+    ck_assert_int_eq(exec_run(cpu).kind, EXEC_EV_SYSCALL);
+    /* Misaligned LDA: BUS. */
+    put(0x5100, OP_MOVI, 0, 0, 0x8003);
+    put(0x5108, OP_LDA, 1, 0, 0);
+    s->common.pc = 0x5100;
+    ev = exec_run(cpu);
+    ck_assert_msg(ev.kind == EXEC_EV_BUS, "event %s", exec_event_name(ev.kind));
+    ck_assert_uint_eq(ev.pc, 0x5108);
+    ck_assert_uint_eq(ev.addr, 0x8003);
+    /* Undefined insn, fetch fault. */
+    put(0x5200, OP_MOVI, 1, 0, 9);
+    put(0x5208, OP_BAD, 0, 0, 0);
+    s->common.pc = 0x5200;
+    ev = exec_run(cpu);
+    ck_assert_int_eq(ev.kind, EXEC_EV_UNDEF);
+    ck_assert_uint_eq(ev.pc, 0x5208);
+    ck_assert_uint_eq(s->r[1], 9);
+    s->common.pc = GUEST_SIZE + 64;
+    ev = exec_run(cpu);
+    ck_assert_int_eq(ev.kind, EXEC_EV_FETCH_FAULT);
+    ck_assert_uint_eq(ev.addr, GUEST_SIZE + 64);
+    /* A pending exit request is honoured before running anything. */
+    s->common.pc = 0x5200;
+    s->r[1] = 0;
+    exec_cpu_request_exit(cpu);
+    ck_assert_int_eq(exec_run(cpu).kind, EXEC_EV_INTERRUPT);
+    ck_assert_uint_eq(s->r[1], 0);
+    exec_engine_free(e);
+}
+END_TEST
+
+START_TEST(test_code_buffer_flush)
+{
+    /* 3000 one-insn blocks of ~tens of bytes each overflow 64 KiB. */
+    const int n = 3000;
+    for (int i = 0; i < n; i++)
+        put(0x10000 + 8 * i, OP_ADDI, 4, 0, 1);
+    put(0x10000 + 8 * n, OP_SVC, 0, 0, 0);
+    ExecEngine *e = engine(EXEC_TIER_TEMPLATE, 64 << 10, 1);
+    ExecCpu *cpu;
+    ToyState *s = toy_cpu(e, &cpu, 0x10000);
+    ExecEvent ev = exec_run(cpu);
+    ck_assert_msg(ev.kind == EXEC_EV_SYSCALL, "event %s", exec_event_name(ev.kind));
+    ck_assert_uint_eq(s->r[4], n);
+    ExecStats st;
+    exec_stats_get(e, &st);
+    ck_assert_uint_ge(st.code_flushes, 1);
+    ck_assert_uint_le(st.code_buf_used, 64 << 10);
+    ck_assert_uint_lt(exec_block_count(e), (size_t)n);
+    /* Run again: correct after the flushes, and an explicit flush empties all. */
+    s->r[4] = 0;
+    s->common.pc = 0x10000;
+    ck_assert_int_eq(exec_run(cpu).kind, EXEC_EV_SYSCALL);
+    ck_assert_uint_eq(s->r[4], n);
+    exec_flush_all(e);
+    ck_assert_uint_eq(exec_block_count(e), 0);
+    for (unsigned i = 0; i < JMP_CACHE_SIZE; i++)
+        ck_assert_uint_eq(cpu->jmp_cache[i].pc, ~(uint64_t)0);
+    exec_engine_free(e);
+}
+END_TEST
+
+START_TEST(test_exec_trace_disables_chaining)
+{
+    asm_loop();
+    memset(gmem + 0x8000, 0, 8);
+    FILE *f = tmpfile();
+    ck_assert_ptr_nonnull(f);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/emu-rt-trace-%d.log", (int)getpid());
+    ck_assert(emu_log_open(path));
+    emu_log_set_mask(EMU_LOG_EXEC);
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ExecCpu *cpu;
+    toy_cpu(e, &cpu, 0x1000);
+    ck_assert_int_eq(exec_run(cpu).kind, EXEC_EV_SYSCALL);
+    emu_log_set_mask(0);
+    emu_log_close();
+    ExecStats st;
+    exec_stats_get(e, &st);
+    ck_assert_uint_eq(st.chain_patches, 0);
+    ck_assert_uint_eq(st.dispatch, 101); /* entry (1st iteration) + 99 bodies + svc */
+    FILE *in = fopen(path, "r");
+    ck_assert_ptr_nonnull(in);
+    char line[256];
+    int traces = 0;
+    while (fgets(line, sizeof line, in))
+        traces += strncmp(line, "Trace 0: ", 9) == 0;
+    fclose(in);
+    unlink(path);
+    fclose(f);
+    ck_assert_int_eq(traces, 101);
+    exec_engine_free(e);
+}
+END_TEST
+
+START_TEST(test_log_parse_and_lazy_llvm)
+{
+    unsigned m = 0;
+    char err[512];
+    ck_assert(emu_log_parse("in_asm,out_asm,exec", &m, err, sizeof err));
+    ck_assert_uint_eq(m, EMU_LOG_IN_ASM | EMU_LOG_OUT_ASM | EMU_LOG_EXEC);
+    ck_assert(emu_log_parse("op", &m, err, sizeof err));
+    ck_assert_uint_eq(m, EMU_LOG_OP | EMU_LOG_OP_OPT);
+    ck_assert(!emu_log_parse("in_asm,bogus", &m, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "bogus"));
+    ck_assert(!emu_log_parse("help", &m, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "out_asm"));
+    /* Running without -d never loads LLVM. */
+    asm_loop();
+    ExecEngine *e = engine(EXEC_TIER_TEMPLATE, 0, 0);
+    ExecCpu *cpu;
+    toy_cpu(e, &cpu, 0x1000);
+    ck_assert_int_eq(exec_run(cpu).kind, EXEC_EV_SYSCALL);
+    ck_assert(!disas_llvm_loaded());
+    exec_engine_free(e);
+    /* With out_asm, LLVM is loaded and shows x86 mnemonics. */
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/emu-rt-asm-%d.log", (int)getpid());
+    ck_assert(emu_log_open(path));
+    emu_log_set_mask(EMU_LOG_OUT_ASM | EMU_LOG_OP | EMU_LOG_OP_OPT | EMU_LOG_IN_ASM);
+    e = engine(EXEC_TIER_TEMPLATE, 0, 0);
+    toy_cpu(e, &cpu, 0x1000);
+    ck_assert_int_eq(exec_run(cpu).kind, EXEC_EV_SYSCALL);
+    emu_log_set_mask(0);
+    emu_log_close();
+    exec_engine_free(e);
+    FILE *in = fopen(path, "r");
+    ck_assert_ptr_nonnull(in);
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text - 1, in);
+    text[n] = 0;
+    fclose(in);
+    unlink(path);
+    ck_assert_ptr_nonnull(strstr(text, "IN: "));
+    ck_assert_ptr_nonnull(strstr(text, "OP:"));
+    ck_assert_ptr_nonnull(strstr(text, "OP after optimization:"));
+    ck_assert_ptr_nonnull(strstr(text, "OUT: [size="));
+    ck_assert(disas_llvm_loaded());
+    ck_assert_ptr_nonnull(strstr(text, "mov"));  /* x86 mnemonics, not just hex */
+}
+END_TEST
+
+/* Two threads, two CPUs, one engine: each counts into its own word. */
+static void *thread_run(void *arg)
+{
+    ExecCpu *cpu = arg;
+    ExecEvent ev = exec_run(cpu);
+    return (void *)(uintptr_t)ev.kind;
+}
+
+START_TEST(test_two_threads_share_engine)
+{
+    asm_loop();
+    put(0x1010, OP_MOVI, 3, 0, 20000);
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ExecCpu *c[2];
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        ToyState *s = toy_cpu(e, &c[i], 0x1018); /* skip the MOVI r0 */
+        s->r[0] = 0x9000 + 8 * i;
+        s->r[3] = 20000;
+        memset(gmem + 0x9000 + 8 * i, 0, 8);
+    }
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, thread_run, c[i]), 0);
+    for (int i = 0; i < 2; i++) {
+        void *r;
+        pthread_join(th[i], &r);
+        ck_assert_int_eq((int)(uintptr_t)r, EXEC_EV_SYSCALL);
+        uint64_t m;
+        memcpy(&m, gmem + 0x9000 + 8 * i, 8);
+        ck_assert_uint_eq(m, 20000);
+    }
+    exec_engine_free(e);
+}
+END_TEST
+
+START_TEST(test_bad_config)
+{
+    char err[128];
+    ExecConfig cfg = exec_config_default(&toy_arch);
+    ck_assert_ptr_null(exec_engine_new(&cfg, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "read_code"));
+    cfg = exec_config_default(NULL);
+    ck_assert_ptr_null(exec_engine_new(&cfg, err, sizeof err));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("runtime");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_loop_both_tiers_agree_and_chain);
+    tcase_add_loop_test(tc, test_table_insert_lookup_remove, 0, 2);
+    tcase_add_loop_test(tc, test_invalidation_unchains, 0, 2);
+    tcase_add_loop_test(tc, test_smc_other_page_and_jump_cache, 0, 2);
+    tcase_add_loop_test(tc, test_smc_same_block, 0, 2);
+    tcase_add_loop_test(tc, test_guest_faults, 0, 2);
+    tcase_add_test(tc, test_code_buffer_flush);
+    tcase_add_loop_test(tc, test_exec_trace_disables_chaining, 0, 2);
+    tcase_add_test(tc, test_log_parse_and_lazy_llvm);
+    tcase_add_loop_test(tc, test_two_threads_share_engine, 0, 2);
+    tcase_add_test(tc, test_bad_config);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -15,10 +15,11 @@
      IR_H_CAT(IR_H_ISVOID_, IR_H_FIRST(__VA_ARGS__)))
 
 const IrHelperInfo ir_helper_info[IR_HELPER_COUNT] = {
-#define DEF_HELPER(name, fl, ret, ...)                                          \
-    [IR_HELPER_##name] = {                                                      \
-        .name = #name, .fn = (void *)helper_##name, .flags = (fl),              \
-        .ret = IR_HT_##ret, .takes_env = IR_H_ENVFLAG(__VA_ARGS__),             \
+/* (macro parameters must not be named like the fields: .name, .ret) */
+#define DEF_HELPER(nm, fl, rt, ...)                                             \
+    [IR_HELPER_##nm] = {                                                        \
+        .name = #nm, .fn = (void *)helper_##nm, .flags = (fl),                  \
+        .ret = IR_HT_##rt, .takes_env = IR_H_ENVFLAG(__VA_ARGS__),              \
         .n_args = IR_H_NOPS(__VA_ARGS__),                                       \
         .args = {IR_H_MAP(IR_H_IRTYPE, __VA_ARGS__)},                           \
     },

@@ -205,6 +205,10 @@ typedef struct IrBlock {
     uint32_t n_insns, cap_insns;
     uint32_t n_labels;
     bool simplify;                /* builder folds as it emits (default true) */
+    /* Private to ir/: open-addressing table deduplicating constants. */
+    uint32_t *const_tab;          /* temp ids, 0 = empty */
+    uint32_t const_tab_cap;       /* power of two (0 before the first const) */
+    uint32_t n_consts;
 } IrBlock;
 
 IrBlock *ir_block_new(const IrGlobalSet *globals, uint64_t pc, uint32_t flags);
@@ -304,10 +308,31 @@ typedef struct IrMemIface {
                 void *old);
 } IrMemIface;
 
-typedef enum IrInterpStatus { IR_INTERP_EXITED, IR_INTERP_FAULT } IrInterpStatus;
+typedef enum IrInterpStatus {
+    IR_INTERP_EXITED,   /* *exit says which exit; env->pc is set */
+    IR_INTERP_FAULT,    /* memory fault: *fault_insn, env->pc = that insn's pc */
+    IR_INTERP_INVALID,  /* malformed block (ran off its end, bad label...) */
+} IrInterpStatus;
 /* Run b with CPU state env.  On a fault, *fault_insn is the guest insn index
- * and the globals hold the state before that instruction. */
+ * and the globals hold the state before that instruction; env->pc is set to
+ * the pc of that instruction too.  Decodes b on every call: for repeated
+ * execution prepare once with ir_interp_prepare. */
 IrInterpStatus ir_interp_run(const IrBlock *b, void *env, const IrMemIface *mem,
                              IrExitInfo *exit, uint32_t *fault_insn);
+
+/* Pre-decoded form of a block for repeated execution (--tier=interp).  It
+ * copies everything it needs: b may be freed afterwards.  Returns NULL (and
+ * writes a message into err if non-NULL) when b cannot be run. */
+typedef struct IrInterpCode IrInterpCode;
+IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen);
+IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIface *mem,
+                              IrExitInfo *exit, uint32_t *fault_insn);
+void ir_interp_free(IrInterpCode *code);
+/* Guest pc of insn idx of a prepared block (for fault reporting). */
+uint64_t ir_interp_insn_pc(const IrInterpCode *code, uint32_t insn_idx);
+
+/* The value an atomic_rmw stores: op(old, val) on `bytes`-wide integers
+ * (signed min/max compare at that width).  For IrMemIface implementations. */
+uint64_t ir_rmw_apply(IrRmwOp op, unsigned bytes, uint64_t old, uint64_t val);
 
 #endif /* EMU_IR_IR_H */

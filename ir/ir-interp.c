@@ -1,0 +1,481 @@
+/*
+ * ir-interp.c - the reference interpreter: the one meaning of every IR op
+ * (the arithmetic itself is in ir-eval.h, shared with the folder), and the
+ * engine of --tier=interp.
+ *
+ * A block is first decoded into an IrInterpCode: operands become slots in a
+ * flat uint64_t array (two words per temp, so 128-bit values fit; constants
+ * pre-filled) or, for globals, references to env + offset of the global's
+ * natural size; labels become op indices.  Running it is then a switch
+ * over the decoded ops with no allocation.
+ *
+ *   IrInterpCode *code = ir_interp_prepare(b, err, sizeof err);
+ *   IrExitInfo ex; uint32_t fi;
+ *   if (ir_interp_exec(code, env, &mem, &ex, &fi) == IR_INTERP_FAULT) ...
+ *
+ * Exits write CpuCommon.pc (env+0); exit also writes CpuCommon.exit_reason.
+ * A memory fault returns IR_INTERP_FAULT with the guest insn index and sets
+ * env->pc to that insn's pc; helpers flagged IR_HF_CAN_FAULT see env->pc =
+ * the pc of the insn that calls them.
+ */
+#include "ir/ir.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/ir-eval.h"
+#include "ir/ir-helpers.h"
+#include "ir/ir-internal.h"
+#include "runtime/cpu.h"
+
+#define GBIT 0x80000000u        /* slot is a global: low bits index gl[] */
+#define OP_END IR_OP_COUNT      /* sentinel after the last op */
+
+typedef struct PInst {
+    uint16_t opc;
+    uint8_t type;   /* T */
+    uint8_t t0;     /* type of the first input (conversions) */
+    uint32_t insn;  /* guest insn index */
+    uint32_t a[IR_MAX_ARGS];
+    uint64_t c[IR_MAX_CONSTS]; /* branch targets resolved to op indices */
+} PInst;
+
+typedef struct GSlot {
+    uint32_t off;
+    uint32_t bytes;
+} GSlot;
+
+struct IrInterpCode {
+    uint32_t n_ops, n_vals, n_insns, n_glob;
+    PInst *ops;          /* n_ops + 1 (sentinel) */
+    uint64_t *init_vals; /* constants in place, the rest 0 */
+    uint64_t *insn_pc;
+    GSlot *gl;
+};
+
+static unsigned type_bytes(IrType t)
+{
+    return ir_type_bits(t) / 8;
+}
+
+void ir_interp_free(IrInterpCode *code)
+{
+    if (!code)
+        return;
+    free(code->ops);
+    free(code->init_vals);
+    free(code->insn_pc);
+    free(code->gl);
+    free(code);
+}
+
+uint64_t ir_interp_insn_pc(const IrInterpCode *code, uint32_t insn_idx)
+{
+    return insn_idx < code->n_insns ? code->insn_pc[insn_idx] : 0;
+}
+
+#define FAIL(...) do { if (err) snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
+
+IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen)
+{
+    uint32_t *label_pos = NULL;
+    IrInterpCode *code = calloc(1, sizeof(*code));
+    if (!code)
+        FAIL("out of memory");
+    code->n_ops = b->n_ops;
+    code->n_vals = 2 * b->n_temps;
+    code->n_insns = b->n_insns;
+    code->n_glob = b->globals && b->globals->count ? b->globals->count : 1;
+    if (code->n_glob > b->n_temps)
+        FAIL("block has fewer temps than globals");
+    code->ops = calloc(b->n_ops + 1, sizeof(PInst));
+    code->init_vals = calloc(code->n_vals, sizeof(uint64_t));
+    code->insn_pc = calloc(b->n_insns + 1, sizeof(uint64_t));
+    code->gl = calloc(code->n_glob, sizeof(GSlot));
+    label_pos = malloc((b->n_labels + 1) * sizeof(uint32_t));
+    if (!code->ops || !code->init_vals || !code->insn_pc || !code->gl || !label_pos)
+        FAIL("out of memory");
+
+    for (uint32_t t = 1; t < b->n_temps; t++) {
+        const IrTempInfo *ti = &b->temps[t];
+        if (t < code->n_glob) {
+            if (ti->kind != IR_TEMP_GLOBAL)
+                FAIL("temp %u should be a global", t);
+            code->gl[t].off = ti->env_offset;
+            code->gl[t].bytes = type_bytes((IrType)ti->type);
+        } else if (ti->kind == IR_TEMP_CONST) {
+            code->init_vals[2 * t] = ti->val[0];
+            code->init_vals[2 * t + 1] = ti->val[1];
+        } else if (ti->kind != IR_TEMP_LOCAL) {
+            FAIL("temp %u: a global outside the global set", t);
+        }
+    }
+    for (uint32_t i = 0; i < b->n_insns; i++)
+        code->insn_pc[i] = b->insns[i].pc;
+    for (uint32_t l = 0; l <= b->n_labels; l++)
+        label_pos[l] = UINT32_MAX;
+    for (uint32_t i = 0; i < b->n_ops; i++) {
+        const IrInst *op = &b->ops[i];
+        if (op->opc == IR_OP_label) {
+            if (op->c[0] >= b->n_labels || label_pos[op->c[0]] != UINT32_MAX)
+                FAIL("op %u: bad or repeated label L%llu", i, (unsigned long long)op->c[0]);
+            label_pos[op->c[0]] = i;
+        }
+    }
+
+    for (uint32_t i = 0; i < b->n_ops; i++) {
+        const IrInst *op = &b->ops[i];
+        PInst *p = &code->ops[i];
+        if (op->opc >= IR_OP_COUNT)
+            FAIL("op %u: bad opcode %u", i, op->opc);
+        const IrOpInfo *oi = &ir_op_info[op->opc];
+        unsigned na = oi->n_out + oi->n_in;
+        p->opc = op->opc;
+        p->type = op->type;
+        p->insn = op->insn_idx < b->n_insns ? op->insn_idx : 0;
+        p->c[0] = op->c[0];
+        p->c[1] = op->c[1];
+        for (unsigned k = 0; k < na; k++) {
+            IrTemp x = op->args[k];
+            if (x >= b->n_temps)
+                FAIL("op %u: temp %u out of range", i, x);
+            if (x == IR_TEMP_NONE) {
+                if (op->opc != IR_OP_call)
+                    FAIL("op %u (%s): missing operand %u", i, oi->name, k);
+                p->a[k] = 0; /* slot 0: temp 0's words, never read */
+                continue;
+            }
+            p->a[k] = x < code->n_glob ? (GBIT | x) : 2 * x;
+        }
+        if (oi->n_in && op->args[oi->n_out] && op->args[oi->n_out] < b->n_temps)
+            p->t0 = b->temps[op->args[oi->n_out]].type;
+        switch (op->opc) {
+        case IR_OP_br:
+            if (op->c[0] >= b->n_labels || label_pos[op->c[0]] == UINT32_MAX)
+                FAIL("op %u: branch to undefined label", i);
+            p->c[0] = label_pos[op->c[0]];
+            break;
+        case IR_OP_brcond:
+            if (op->c[1] >= b->n_labels || label_pos[op->c[1]] == UINT32_MAX)
+                FAIL("op %u: branch to undefined label", i);
+            p->c[1] = label_pos[op->c[1]];
+            break;
+        case IR_OP_call:
+            if (op->c[0] >= IR_HELPER_COUNT)
+                FAIL("op %u: bad helper id %llu", i, (unsigned long long)op->c[0]);
+            break;
+        case IR_OP_ld: case IR_OP_st: case IR_OP_cmpxchg: case IR_OP_atomic_rmw:
+            if (IR_MO_BYTES(op->c[0]) > 16 ||
+                (IR_MO_BYTES(op->c[0]) > 8 && !ir_type_is_wide((IrType)op->type)))
+                FAIL("op %u: memop size does not fit the type", i);
+            break;
+        default:
+            break;
+        }
+    }
+    code->ops[b->n_ops].opc = OP_END;
+    free(label_pos);
+    return code;
+fail:
+    free(label_pos);
+    ir_interp_free(code);
+    return NULL;
+}
+
+/* ---- operand access ------------------------------------------------------ */
+static inline uint64_t rd_global(const uint8_t *env, const GSlot *g)
+{
+    const uint8_t *p = env + g->off;
+    switch (g->bytes) {
+    case 1: return *p;
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+static inline void wr_global(uint8_t *env, const GSlot *g, uint64_t v)
+{
+    uint8_t *p = env + g->off;
+    switch (g->bytes) {
+    case 1: *p = (uint8_t)v; break;
+    case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
+    default: memcpy(p, &v, 8); break;
+    }
+}
+
+#define R(k) ((p->a[k] & GBIT) ? rd_global(envb, &gl[p->a[k] & ~GBIT]) : v[p->a[k]])
+#define RHI(k) ((p->a[k] & GBIT) ? rd_global(envb, &(GSlot){gl[p->a[k] & ~GBIT].off + 8, 8}) \
+                                 : v[p->a[k] + 1])
+#define W(k, val)                                                    \
+    do {                                                             \
+        uint64_t w_ = (val);                                         \
+        if (p->a[k] & GBIT)                                          \
+            wr_global(envb, &gl[p->a[k] & ~GBIT], w_);               \
+        else                                                         \
+            v[p->a[k]] = w_;                                         \
+    } while (0)
+#define W128(k, lo, hi)                                              \
+    do {                                                             \
+        uint64_t l_ = (lo), h_ = (hi);                               \
+        if (p->a[k] & GBIT) {                                        \
+            uint32_t o_ = gl[p->a[k] & ~GBIT].off;                   \
+            memcpy(envb + o_, &l_, 8);                               \
+            memcpy(envb + o_ + 8, &h_, 8);                           \
+        } else {                                                     \
+            v[p->a[k]] = l_;                                         \
+            v[p->a[k] + 1] = h_;                                     \
+        }                                                            \
+    } while (0)
+#define T ((IrType)p->type)
+#define WIDE ir_type_is_wide(T)
+
+typedef uint64_t (*HFn0)(void);
+typedef uint64_t (*HFn1)(uint64_t);
+typedef uint64_t (*HFn2)(uint64_t, uint64_t);
+typedef uint64_t (*HFn3)(uint64_t, uint64_t, uint64_t);
+typedef uint64_t (*HFn4)(uint64_t, uint64_t, uint64_t, uint64_t);
+typedef uint64_t (*HFn5)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+typedef uint64_t (*HFn6)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+
+/* Helpers take uint32_t/uint64_t/pointers: on x86-64 SysV all of them travel
+ * in integer registers, so one uint64_t signature per arity reaches them
+ * (our values are zero-extended; the callee ignores unused high bits). */
+static uint64_t call_helper(const IrHelperInfo *h, const uint64_t *av, unsigned n)
+{
+    void *f = h->fn;
+    switch (n) {
+    case 0: return ((HFn0)f)();
+    case 1: return ((HFn1)f)(av[0]);
+    case 2: return ((HFn2)f)(av[0], av[1]);
+    case 3: return ((HFn3)f)(av[0], av[1], av[2]);
+    case 4: return ((HFn4)f)(av[0], av[1], av[2], av[3]);
+    case 5: return ((HFn5)f)(av[0], av[1], av[2], av[3], av[4]);
+    default: return ((HFn6)f)(av[0], av[1], av[2], av[3], av[4], av[5]);
+    }
+}
+
+static __thread uint64_t *tl_vals;
+static __thread size_t tl_cap;
+
+#define BINOP(name) \
+    case IR_OP_##name: W(0, ir_eval_binop(IR_OP_##name, T, R(1), R(2))); break;
+#define UNOP(name) \
+    case IR_OP_##name: W(0, ir_eval_unop(IR_OP_##name, T, R(1))); break;
+
+IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIface *mem,
+                              IrExitInfo *exit, uint32_t *fault_insn)
+{
+    uint64_t stack_vals[512];
+    uint64_t *v = stack_vals;
+    if (code->n_vals > 512) {
+        /* thread-local so that a helper unwinding with longjmp leaks nothing */
+        if (tl_cap < code->n_vals) {
+            uint64_t *nv = realloc(tl_vals, code->n_vals * sizeof(uint64_t));
+            if (!nv)
+                ir_oom();
+            tl_vals = nv;
+            tl_cap = code->n_vals;
+        }
+        v = tl_vals;
+    }
+    memcpy(v, code->init_vals, code->n_vals * sizeof(uint64_t));
+    uint8_t *envb = env;
+    CpuCommon *cpu = env;
+    const GSlot *gl = code->gl;
+    const PInst *ops = code->ops;
+    uint32_t pc = 0;
+    uint64_t mb[2], mb2[2], old[2];
+
+    for (;;) {
+        const PInst *p = &ops[pc++];
+        switch (p->opc) {
+        case IR_OP_nop:
+        case IR_OP_insn_start:
+        case IR_OP_label:
+            break;
+        case IR_OP_mov:
+        case IR_OP_bitcast:
+            if (WIDE || ir_type_is_wide((IrType)p->t0))
+                W128(0, R(1), RHI(1));
+            else
+                W(0, R(1));
+            break;
+        case IR_OP_zext: W(0, ir_eval_zext(T, (IrType)p->t0, R(1))); break;
+        case IR_OP_sext: W(0, ir_eval_sext(T, (IrType)p->t0, R(1))); break;
+        case IR_OP_trunc: W(0, ir_eval_trunc(T, R(1))); break;
+        case IR_OP_concat: W128(0, R(1), R(2)); break;
+        case IR_OP_high64: W(0, RHI(1)); break;
+        BINOP(add) BINOP(sub) BINOP(mul) BINOP(mulhu) BINOP(mulhs)
+        BINOP(divu) BINOP(divs) BINOP(remu) BINOP(rems)
+        BINOP(and) BINOP(or) BINOP(xor) BINOP(andc)
+        BINOP(shl) BINOP(shr) BINOP(sar) BINOP(rotl) BINOP(rotr)
+        UNOP(neg) UNOP(not) UNOP(clz) UNOP(ctz) UNOP(popcnt) UNOP(bswap) UNOP(bitrev)
+        case IR_OP_extract:
+            W(0, ir_eval_extract(T, R(1), (unsigned)p->c[0], (unsigned)p->c[1]));
+            break;
+        case IR_OP_sextract:
+            W(0, ir_eval_sextract(T, R(1), (unsigned)p->c[0], (unsigned)p->c[1]));
+            break;
+        case IR_OP_deposit:
+            W(0, ir_eval_deposit(T, R(1), R(2), (unsigned)p->c[0], (unsigned)p->c[1]));
+            break;
+        case IR_OP_setcond:
+            W(0, ir_eval_cond((IrCond)p->c[0], T, R(1), R(2)) ? 1 : 0);
+            break;
+        case IR_OP_movcond:
+            if (ir_eval_cond((IrCond)p->c[0], T, R(1), R(2)))
+                W(0, R(3));
+            else
+                W(0, R(4));
+            break;
+
+        case IR_OP_ld: {
+            uint64_t addr = R(1);
+            IrMemOp mo = (IrMemOp)p->c[0];
+            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1))
+                goto fault;
+            mb[0] = mb[1] = 0;
+            if (!mem->load(mem->opaque, addr, mo, mb))
+                goto fault;
+            if (WIDE)
+                W128(0, mb[0], mb[1]);
+            else
+                W(0, ir_eval_ld_extend(T, mo, mb[0]));
+            break;
+        }
+        case IR_OP_st: {
+            uint64_t addr = R(0);
+            IrMemOp mo = (IrMemOp)p->c[0];
+            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1))
+                goto fault;
+            mb[0] = R(1);
+            mb[1] = WIDE ? RHI(1) : 0;
+            if (!mem->store(mem->opaque, addr, mo, mb))
+                goto fault;
+            break;
+        }
+        case IR_OP_cmpxchg: {
+            uint64_t addr = R(1);
+            IrMemOp mo = (IrMemOp)p->c[0];
+            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1))
+                goto fault;
+            mb[0] = R(2);
+            mb[1] = WIDE ? RHI(2) : 0;
+            mb2[0] = R(3);
+            mb2[1] = WIDE ? RHI(3) : 0;
+            old[0] = old[1] = 0;
+            if (!mem->cmpxchg(mem->opaque, addr, mo, mb, mb2, old))
+                goto fault;
+            if (WIDE)
+                W128(0, old[0], old[1]);
+            else
+                W(0, ir_eval_ld_extend(T, mo, old[0]));
+            break;
+        }
+        case IR_OP_atomic_rmw: {
+            uint64_t addr = R(1);
+            IrMemOp mo = (IrMemOp)p->c[0];
+            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1))
+                goto fault;
+            mb[0] = R(2);
+            mb[1] = 0;
+            old[0] = old[1] = 0;
+            if (!mem->rmw(mem->opaque, addr, mo, (IrRmwOp)p->c[1], mb, old))
+                goto fault;
+            W(0, ir_eval_ld_extend(T, mo, old[0]));
+            break;
+        }
+        case IR_OP_fence:
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            break;
+
+        case IR_OP_ldenv: {
+            const uint8_t *src = envb + p->c[0];
+            if (WIDE) {
+                memcpy(mb, src, 16);
+                W128(0, mb[0], mb[1]);
+            } else {
+                W(0, rd_global(envb, &(GSlot){(uint32_t)p->c[0], type_bytes(T)}));
+            }
+            break;
+        }
+        case IR_OP_stenv:
+            if (WIDE) {
+                mb[0] = R(0);
+                mb[1] = RHI(0);
+                memcpy(envb + p->c[0], mb, 16);
+            } else {
+                wr_global(envb, &(GSlot){(uint32_t)p->c[0], type_bytes(T)}, R(0));
+            }
+            break;
+
+        case IR_OP_call: {
+            const IrHelperInfo *h = &ir_helper_info[p->c[0]];
+            uint64_t av[6];
+            unsigned n = 0;
+            if (h->takes_env)
+                av[n++] = (uint64_t)(uintptr_t)env;
+            for (unsigned i = 0; i < h->n_args && n < 6; i++)
+                av[n++] = R(1 + i);
+            if (h->flags & (IR_HF_CAN_FAULT | IR_HF_NORETURN))
+                cpu->pc = code->insn_pc[p->insn];
+            uint64_t r = call_helper(h, av, n);
+            if (h->ret != IR_VOID && p->a[0])
+                W(0, r & ir_eval_mask((IrType)h->ret));
+            break;
+        }
+
+        case IR_OP_br:
+            pc = (uint32_t)p->c[0];
+            break;
+        case IR_OP_brcond:
+            if (ir_eval_cond((IrCond)p->c[0], T, R(0), R(1)))
+                pc = (uint32_t)p->c[1];
+            break;
+
+        case IR_OP_goto_tb:
+            cpu->pc = p->c[1];
+            *exit = (IrExitInfo){.kind = IR_OP_goto_tb, .slot = (uint8_t)p->c[0],
+                                 .reason = IR_EXIT_NONE, .pc = p->c[1]};
+            return IR_INTERP_EXITED;
+        case IR_OP_goto_ptr: {
+            uint64_t target = R(0);
+            cpu->pc = target;
+            *exit = (IrExitInfo){.kind = IR_OP_goto_ptr, .reason = IR_EXIT_NONE, .pc = target};
+            return IR_INTERP_EXITED;
+        }
+        case IR_OP_exit:
+            cpu->pc = p->c[1];
+            cpu->exit_reason = (uint32_t)p->c[0];
+            *exit = (IrExitInfo){.kind = IR_OP_exit, .reason = (uint32_t)p->c[0], .pc = p->c[1]};
+            return IR_INTERP_EXITED;
+
+        default: /* OP_END: ran off the end of the block */
+            return IR_INTERP_INVALID;
+        }
+    }
+fault: {
+        const PInst *p = &ops[pc - 1];
+        if (fault_insn)
+            *fault_insn = p->insn;
+        if (p->insn < code->n_insns)
+            cpu->pc = code->insn_pc[p->insn];
+        return IR_INTERP_FAULT;
+    }
+}
+
+IrInterpStatus ir_interp_run(const IrBlock *b, void *env, const IrMemIface *mem,
+                             IrExitInfo *exit, uint32_t *fault_insn)
+{
+    char err[160];
+    IrInterpCode *code = ir_interp_prepare(b, err, sizeof err);
+    if (!code) {
+        fprintf(stderr, "emu: interpreter: %s\n", err);
+        return IR_INTERP_INVALID;
+    }
+    IrInterpStatus st = ir_interp_exec(code, env, mem, exit, fault_insn);
+    ir_interp_free(code);
+    return st;
+}

@@ -1,0 +1,207 @@
+/*
+ * ir-passes.c - block-local optimisation passes: copy propagation, dead
+ * code elimination, dead-flag elimination, and the standard pipeline.
+ * (Constant folding lives in ir-fold.c.)  Every pass keeps the block valid
+ * for ir_verify and never changes what the interpreter computes.
+ *
+ *   ir_optimize(b);   // fold, copy_prop, dead_flags, dce
+ */
+#include "ir/ir.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/ir-internal.h"
+
+static void *xcalloc(size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz);
+    if (!p)
+        ir_oom();
+    return p;
+}
+
+static uint32_t n_globals(const IrBlock *b)
+{
+    return b->globals && b->globals->count ? b->globals->count : 1;
+}
+
+/* ---- copy propagation ------------------------------------------------- */
+/* After "mov d, s", reads of d become reads of s for as long as neither d
+ * nor s is written again.  Validity is tracked with write counters, so an
+ * invalidation is O(1): the copy records the counter of s when it was made.
+ * A helper that writes globals bumps the epoch of every global at once. */
+void ir_pass_copy_prop(IrBlock *b)
+{
+    uint32_t nt = b->n_temps, ng = n_globals(b);
+    IrTemp *src = xcalloc(nt, sizeof(IrTemp));
+    uint32_t *src_ver = xcalloc(nt, sizeof(uint32_t));
+    uint32_t *ver = xcalloc(nt, sizeof(uint32_t));
+    uint32_t gepoch = 1;  /* globals' versions are ver[g] + gepoch */
+    uint32_t segment = 1; /* copies made before the last label are stale */
+    uint32_t *src_seg = xcalloc(nt, sizeof(uint32_t));
+    uint32_t *dst_ver = xcalloc(nt, sizeof(uint32_t)); /* VER(d) right after the mov */
+
+#define VER(x) (ver[x] + ((x) < ng ? gepoch : 0))
+    for (uint32_t i = 0; i < b->n_ops; i++) {
+        IrInst *op = &b->ops[i];
+        if (op->dead || op->opc >= IR_OP_COUNT)
+            continue;
+        const IrOpInfo *oi = &ir_op_info[op->opc];
+        if (op->opc == IR_OP_label) {
+            segment++;
+            continue;
+        }
+        for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++) {
+            IrTemp x = op->args[k];
+            if (!x || x >= nt || !src[x] || src_seg[x] != segment)
+                continue;
+            /* valid while x itself was not rewritten and its source is unchanged */
+            IrTemp s = src[x];
+            if (src_ver[x] == VER(s) && dst_ver[x] == VER(x))
+                op->args[k] = s;
+        }
+        if (op->opc == IR_OP_call && ir_call_writes_globals(op))
+            gepoch++;
+        for (unsigned k = 0; k < oi->n_out; k++) {
+            IrTemp x = op->args[k];
+            if (!x || x >= nt)
+                continue;
+            ver[x]++;
+            src[x] = 0;
+        }
+        if (op->opc == IR_OP_mov) {
+            IrTemp d = op->args[0], s = op->args[1];
+            if (d && s && d < nt && s < nt && d != s &&
+                b->temps[d].type == b->temps[s].type && b->temps[d].kind != IR_TEMP_CONST) {
+                src[d] = s;
+                src_ver[d] = VER(s);
+                src_seg[d] = segment;
+                dst_ver[d] = VER(d);
+            }
+        }
+    }
+#undef VER
+    free(src);
+    free(src_ver);
+    free(ver);
+    free(src_seg);
+    free(dst_ver);
+}
+
+/* ---- dead code elimination -------------------------------------------- */
+/* An op goes when it is removable (no side effects, cannot fault, not a
+ * branch/exit/marker) and all its outputs are locals nobody reads; a mov of
+ * a temp to itself and a nop always go.  Repeats until nothing changes so
+ * that chains (and uses through back edges) are handled. */
+void ir_pass_dce(IrBlock *b)
+{
+    uint32_t nt = b->n_temps;
+    uint32_t *uses = xcalloc(nt, sizeof(uint32_t));
+    for (uint32_t i = 0; i < b->n_ops; i++) {
+        const IrInst *op = &b->ops[i];
+        if (op->dead || op->opc >= IR_OP_COUNT)
+            continue;
+        const IrOpInfo *oi = &ir_op_info[op->opc];
+        for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++)
+            if (op->args[k] < nt)
+                uses[op->args[k]]++;
+    }
+    bool changed = true;
+    while (changed) {
+        changed = false;
+        for (uint32_t i = b->n_ops; i-- > 0;) {
+            IrInst *op = &b->ops[i];
+            if (op->dead || op->opc >= IR_OP_COUNT)
+                continue;
+            const IrOpInfo *oi = &ir_op_info[op->opc];
+            bool kill;
+            if (op->opc == IR_OP_nop)
+                kill = true;
+            else if (op->opc == IR_OP_mov && op->args[0] == op->args[1])
+                kill = true;
+            else if (!ir_inst_is_removable(op))
+                kill = false;
+            else {
+                kill = true;
+                for (unsigned k = 0; k < oi->n_out; k++) {
+                    IrTemp x = op->args[k];
+                    if (!x)
+                        continue;
+                    if (x >= nt || b->temps[x].kind != IR_TEMP_LOCAL || uses[x]) {
+                        kill = false;
+                        break;
+                    }
+                }
+            }
+            if (!kill)
+                continue;
+            op->dead = 1;
+            changed = true;
+            for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++)
+                if (op->args[k] < nt && uses[op->args[k]])
+                    uses[op->args[k]]--;
+        }
+    }
+    free(uses);
+    ir_compact(b);
+}
+
+/* ---- dead flag elimination -------------------------------------------- */
+/* Walks the block backwards keeping the set of flag globals that are
+ * written again later, before anything could observe them.  Labels,
+ * branches, exits, ops that can fault and helpers that read globals or can
+ * fault observe every global, so they empty the set. */
+void ir_pass_dead_flags(IrBlock *b)
+{
+    uint32_t ng = n_globals(b);
+    bool *overwritten = xcalloc(ng, sizeof(bool));
+    bool any_flag = false;
+    for (uint32_t g = 1; g < ng && g < b->n_temps; g++)
+        any_flag |= (b->temps[g].flags & IR_TEMPF_FLAG) != 0;
+    if (!any_flag) {
+        free(overwritten);
+        return;
+    }
+    for (uint32_t i = b->n_ops; i-- > 0;) {
+        IrInst *op = &b->ops[i];
+        if (op->dead || op->opc >= IR_OP_COUNT)
+            continue;
+        const IrOpInfo *oi = &ir_op_info[op->opc];
+        bool barrier = op->opc == IR_OP_label ||
+                       (oi->flags & (IR_OPF_BRANCH | IR_OPF_EXIT | IR_OPF_CAN_FAULT)) ||
+                       ir_call_reads_globals(op) || ir_call_can_fault(op);
+        if (barrier) {
+            memset(overwritten, 0, ng * sizeof(bool));
+            continue;
+        }
+        /* a removable single-output write of a flag that is overwritten later */
+        if (oi->n_out == 1 && ir_inst_is_removable(op)) {
+            IrTemp x = op->args[0];
+            if (x && x < ng && (b->temps[x].flags & IR_TEMPF_FLAG) && overwritten[x]) {
+                op->dead = 1;
+                continue;
+            }
+        }
+        for (unsigned k = 0; k < oi->n_out; k++) {
+            IrTemp x = op->args[k];
+            if (x && x < ng && (b->temps[x].flags & IR_TEMPF_FLAG))
+                overwritten[x] = true;
+        }
+        for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++) {
+            IrTemp x = op->args[k];
+            if (x && x < ng)
+                overwritten[x] = false;
+        }
+    }
+    free(overwritten);
+    ir_compact(b);
+}
+
+void ir_optimize(IrBlock *b)
+{
+    ir_pass_fold(b);
+    ir_pass_copy_prop(b);
+    ir_pass_dead_flags(b);
+    ir_pass_dce(b);
+}

@@ -1,6 +1,8 @@
 /* ir-helpers.c - the helper descriptor table, generated from helpers.def. */
 #include "ir/ir-helpers.h"
 
+#include <string.h>
+
 #define IR_H_ENVFLAG(...) IR_H_CAT(IR_HENV_, IR_H_FIRST(__VA_ARGS__))
 /* number of IR operands: token count minus env and minus a lone `void` */
 #define IR_H_ISVOID_void 1
@@ -29,3 +31,9 @@ const IrHelperInfo ir_helper_info[IR_HELPER_COUNT] = {
 
 void helper_ir_debug_nop(void) {}
 uint64_t helper_ir_test_add3(uint64_t a, uint64_t b, uint64_t c) { return a + b + c; }
+uint32_t helper_ir_test_mix32(uint32_t a, uint64_t b) { return (uint32_t)(a * 3u + b); }
+uint64_t helper_ir_test_get_pc(void *env) { return *(const uint64_t *)env; /* CpuCommon.pc */ }
+void helper_ir_test_store_env64(void *env, uint64_t off, uint64_t val)
+{
+    memcpy((char *)env + off, &val, sizeof val);
+}

@@ -242,6 +242,20 @@ IrTemp ir_binop(IrBlock *b, IrOpcode opc, IrType t, IrTemp a, IrTemp c);
 #define ir_sar(b, t, x, y)  ir_binop(b, IR_OP_sar, t, x, y)
 #define ir_not(b, t, x)     ir_unop(b, IR_OP_not, t, x)
 #define ir_neg(b, t, x)     ir_unop(b, IR_OP_neg, t, x)
+#define ir_andc(b, t, x, y)  ir_binop(b, IR_OP_andc, t, x, y)
+#define ir_rotl(b, t, x, y)  ir_binop(b, IR_OP_rotl, t, x, y)
+#define ir_rotr(b, t, x, y)  ir_binop(b, IR_OP_rotr, t, x, y)
+#define ir_mulhu(b, t, x, y) ir_binop(b, IR_OP_mulhu, t, x, y)
+#define ir_mulhs(b, t, x, y) ir_binop(b, IR_OP_mulhs, t, x, y)
+#define ir_divu(b, t, x, y)  ir_binop(b, IR_OP_divu, t, x, y)
+#define ir_divs(b, t, x, y)  ir_binop(b, IR_OP_divs, t, x, y)
+#define ir_remu(b, t, x, y)  ir_binop(b, IR_OP_remu, t, x, y)
+#define ir_rems(b, t, x, y)  ir_binop(b, IR_OP_rems, t, x, y)
+#define ir_clz(b, t, x)      ir_unop(b, IR_OP_clz, t, x)
+#define ir_ctz(b, t, x)      ir_unop(b, IR_OP_ctz, t, x)
+#define ir_popcnt(b, t, x)   ir_unop(b, IR_OP_popcnt, t, x)
+#define ir_bswap(b, t, x)    ir_unop(b, IR_OP_bswap, t, x)
+#define ir_bitrev(b, t, x)   ir_unop(b, IR_OP_bitrev, t, x)
 /* Conversions: to type `to` from temp `a` of type `from`. */
 IrTemp ir_zext(IrBlock *b, IrType to, IrType from, IrTemp a);
 IrTemp ir_sext(IrBlock *b, IrType to, IrType from, IrTemp a);

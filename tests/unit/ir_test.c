@@ -717,6 +717,27 @@ START_TEST(test_helper_call_passes_args_and_returns_result)
 }
 END_TEST
 
+START_TEST(test_helper_i32_result_is_truncated_and_faulting_helper_sees_insn_pc)
+{
+    TEnv e = {0};
+    e.w[0] = 0xffffffff;
+    e.x[0] = 0x100000005;
+    e.common.pc = 0x777;
+    IrBlock *b = tblock(false);
+    ir_mov(b, IR_I32, tg.w[1], ir_call(b, IR_HELPER_ir_test_mix32, (IrTemp[]){tg.w[0], tg.x[0]}, 2));
+    ir_insn_start(b, 0x1004, 4);
+    ir_mov(b, IR_I64, tg.x[1], ir_call(b, IR_HELPER_ir_test_get_pc, NULL, 0));
+    ir_call(b, IR_HELPER_ir_test_store_env64,
+            (IrTemp[]){ir_const(b, IR_I64, offsetof(TEnv, x[3])), ir_const(b, IR_I64, 99)}, 2);
+    ir_exit(b, IR_EXIT_NONE, 0);
+    ck_assert_int_eq(trun(b, &e, NULL, NULL), IR_INTERP_EXITED);
+    ck_assert_uint_eq(e.w[1], (uint32_t)(0xffffffffu * 3u + 5u));
+    ck_assert_uint_eq(e.x[1], 0x1004);
+    ck_assert_uint_eq(e.x[3], 99);
+    ir_block_free(b);
+}
+END_TEST
+
 START_TEST(test_exits_fill_exit_info_and_env)
 {
     TEnv e = {0};
@@ -813,6 +834,7 @@ int main(void)
     tcase_add_test(tc, test_atomic_rmw_every_op_returns_old_and_stores_result);
     tcase_add_test(tc, test_ldenv_stenv_reach_non_global_fields);
     tcase_add_test(tc, test_helper_call_passes_args_and_returns_result);
+    tcase_add_test(tc, test_helper_i32_result_is_truncated_and_faulting_helper_sees_insn_pc);
     tcase_add_test(tc, test_exits_fill_exit_info_and_env);
     tcase_add_test(tc, test_prepared_code_runs_repeatedly_after_block_is_freed);
     tcase_add_test(tc, test_block_without_exit_is_reported_not_run_off);

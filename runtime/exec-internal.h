@@ -30,7 +30,7 @@ struct TransBlock {
     uint32_t n_insns;          /* guest instructions */
     bool invalid;              /* removed from the table (kept until flush) */
     const void *host;          /* template entry point; NULL: run ir */
-    IrBlock *ir;               /* interpreter tier / template fallback */
+    IrInterpCode *icode;       /* interpreter tier / template fallback */
     TmplCode code;             /* template: offsets, chain sites, insn map */
     uint64_t *insn_pc;         /* template: guest pc of each IrBlock insn */
     TransBlock *jmp_to[2];     /* block chained from slot s, or NULL */

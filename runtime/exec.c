@@ -35,7 +35,7 @@
 #define EXEC_MAX_DEAD 8192
 
 /* Internal run results besides TMPL_RET_*. */
-enum { RUN_FAULT = 4 };
+enum { RUN_FAULT = 4, RUN_INVALID = 5 };
 
 static __thread ExecCpu *exec_tls_cpu;
 
@@ -446,6 +446,19 @@ static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
     return false;
 }
 
+/* Pre-decode b for the interpreter (b stays the caller's). */
+static bool attach_interp(TransBlock *tb, const IrBlock *b, ExecEvent *ev)
+{
+    char err[160];
+    tb->icode = ir_interp_prepare(b, err, sizeof err);
+    if (!tb->icode) {
+        fprintf(stderr, "emu: cannot interpret the block at 0x%" PRIx64 ": %s\n", b->pc, err);
+        *ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = b->pc, .msg = "block not interpretable" };
+        return false;
+    }
+    return true;
+}
+
 /* Translate and insert the block for (pc, flags).  Under e->lock, without
  * code_rw (may flush).  NULL with *ev set on failure. */
 static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, ExecEvent *ev)
@@ -474,10 +487,13 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
     tb->first_page = pc >> EXEC_PAGE_BITS;
     tb->last_page = (pc + (b->guest_size ? b->guest_size - 1 : 0)) >> EXEC_PAGE_BITS;
     tb->code.chain_site[0] = tb->code.chain_site[1] = UINT32_MAX;
-    if (e->cfg.tier == EXEC_TIER_TEMPLATE && emit_host(e, tb, b))
-        ir_block_free(b);
-    else
-        tb->ir = b;
+    bool ok = (e->cfg.tier == EXEC_TIER_TEMPLATE && emit_host(e, tb, b)) ||
+              attach_interp(tb, b, ev);
+    ir_block_free(b);
+    if (!ok) {
+        free(tb);
+        return NULL;
+    }
     tb->all_next = e->all;
     e->all = tb;
     tb_insert(e, tb);
@@ -695,14 +711,19 @@ static int run_interp(ExecCpu *cpu, TransBlock *tb, TransBlock **last)
         cpu->fault_kind = CPU_FAULT_NONE;
         *last = tb;
         cpu->in_code = 2;
-        IrInterpStatus st = ir_interp_run(tb->ir, env, &cpu->imem, &x, &fi);
+        IrInterpStatus st = ir_interp_exec(tb->icode, env, &cpu->imem, &x, &fi);
         cpu->in_code = 0;
         if (st == IR_INTERP_FAULT) {
-            env->pc = fi < tb->ir->n_insns ? tb->ir->insns[fi].pc : tb->pc;
+            env->pc = ir_interp_insn_pc(tb->icode, fi);
+            /* The interpreter checks alignment before calling the memory
+             * callbacks, so a fault they did not see is a misaligned access
+             * (its address is not reported: 0). */
             if (cpu->fault_kind == CPU_FAULT_NONE)
-                w_fail(cpu, CPU_FAULT_SEGV, 0, false);
+                w_fail(cpu, CPU_FAULT_BUS, 0, false);
             return RUN_FAULT;
         }
+        if (st != IR_INTERP_EXITED)
+            return RUN_INVALID;
         env->pc = x.pc;
         if (x.kind == IR_OP_goto_tb) {
             TransBlock *n = __atomic_load_n(&tb->jmp_to[x.slot & 1], __ATOMIC_RELAXED);
@@ -772,12 +793,15 @@ static TransBlock *oneshot_block(ExecCpu *cpu, ExecEvent *ev)
             if (tb) {
                 tb->pc = pc;
                 tb->flags = cpu->env->mode_flags;
-                tb->ir = b;
                 tb->invalid = true; /* never chained, never cached */
+                if (!attach_interp(tb, b, ev)) {
+                    free(tb);
+                    tb = NULL;
+                }
             } else {
-                ir_block_free(b);
                 *ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = pc, .msg = "out of memory" };
             }
+            ir_block_free(b);
         }
     }
     pthread_mutex_unlock(&e->lock);
@@ -788,7 +812,7 @@ static TransBlock *oneshot_block(ExecCpu *cpu, ExecEvent *ev)
 static void trace_exec(ExecCpu *cpu, TransBlock *tb)
 {
     emu_log("Trace %u: %p [%08x/%016" PRIx64 "/%s]\n", cpu->index,
-            tb->host ? tb->host : (const void *)tb->ir, tb->flags, tb->pc,
+            tb->host ? tb->host : (const void *)tb->icode, tb->flags, tb->pc,
             tb->host ? "jit" : "interp");
 }
 
@@ -879,6 +903,10 @@ static ExecEvent dispatch(ExecCpu *cpu)
             ev = (ExecEvent){ .kind = cpu->fault_kind == CPU_FAULT_BUS ? EXEC_EV_BUS : EXEC_EV_SEGV,
                               .pc = env->pc, .addr = cpu->fault_addr,
                               .is_write = cpu->fault_write };
+            goto out;
+        case RUN_INVALID:
+            ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = env->pc,
+                              .msg = "interpreter: malformed block" };
             goto out;
         default:
             break;

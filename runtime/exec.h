@@ -137,7 +137,8 @@ ExecConfig exec_config_default(const GuestArch *arch);
 
 /* Create the engine (calls arch->init()).  NULL with a message in err. */
 ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen);
-/* Only when no CPU runs. */
+/* Only when no CPU runs.  Frees the CPUs and hands every protected code page
+ * back (unprotect_code_page). */
 void exec_engine_free(ExecEngine *e);
 const ExecConfig *exec_engine_config(const ExecEngine *e);
 

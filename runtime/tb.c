@@ -36,8 +36,8 @@ bool tb_table_init(ExecEngine *e)
 
 void tb_free_one(TransBlock *tb)
 {
-    if (tb->ir)
-        ir_block_free(tb->ir);
+    if (tb->icode)
+        ir_interp_free(tb->icode);
     free(tb->code.insn_map);
     free(tb->insn_pc);
     free(tb);
@@ -78,6 +78,22 @@ void tb_table_free(ExecEngine *e)
 {
     if (e->buckets)
         tb_free_all(e);
+    /* Hand every still-protected code page back to the embedder. */
+    if (e->cp_top && e->cfg.mem.unprotect_code_page) {
+        for (size_t i = 0; i < ((size_t)1 << EXEC_CP_TOP_BITS); i++) {
+            uint8_t *leaf = e->cp_top[i];
+            for (size_t j = 0; leaf && j < ((size_t)1 << (EXEC_CP_LEAF_BITS - 3)); j++) {
+                for (unsigned k = 0; leaf[j] && k < 8; k++) {
+                    if (leaf[j] & (1u << k)) {
+                        leaf[j] &= (uint8_t)~(1u << k);
+                        uint64_t page = ((uint64_t)i << EXEC_CP_LEAF_BITS) | (j << 3) | k;
+                        e->cfg.mem.unprotect_code_page(e->cfg.mem.opaque,
+                                                       page << EXEC_PAGE_BITS);
+                    }
+                }
+            }
+        }
+    }
     free(e->buckets);
     free(e->pbuckets);
     if (e->cp_top) {
@@ -285,6 +301,7 @@ void tb_remove(ExecEngine *e, TransBlock *tb)
             in_list_remove(tb->jmp_to[s], tb, s);
             slot_reset(e, tb, s);
             __atomic_store_n(&tb->jmp_to[s], NULL, __ATOMIC_RELAXED);
+            e->st.unchains++;
         }
     }
     for (ExecCpu *c = e->cpus; c; c = c->next)

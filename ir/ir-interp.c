@@ -47,8 +47,9 @@ typedef struct GSlot {
 
 struct IrInterpCode {
     uint32_t n_ops, n_vals, n_insns, n_glob;
+    uint32_t n_init;     /* words of init_vals copied per run */
     PInst *ops;          /* n_ops + 1 (sentinel) */
-    uint64_t *init_vals; /* constants in place, the rest 0 */
+    uint64_t *init_vals; /* frame: [2 unused][constants][locals, uninitialised] */
     uint64_t *insn_pc;
     GSlot *gl;
 };
@@ -78,7 +79,7 @@ uint64_t ir_interp_insn_pc(const IrInterpCode *code, uint32_t insn_idx)
 
 IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen)
 {
-    uint32_t *label_pos = NULL;
+    uint32_t *label_pos = NULL, *slot = NULL;
     IrInterpCode *code = calloc(1, sizeof(*code));
     if (!code)
         FAIL("out of memory");
@@ -89,13 +90,17 @@ IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen)
     if (code->n_glob > b->n_temps)
         FAIL("block has fewer temps than globals");
     code->ops = calloc(b->n_ops + 1, sizeof(PInst));
-    code->init_vals = calloc(code->n_vals, sizeof(uint64_t));
+    code->init_vals = calloc(code->n_vals + 2, sizeof(uint64_t));
     code->insn_pc = calloc(b->n_insns + 1, sizeof(uint64_t));
     code->gl = calloc(code->n_glob, sizeof(GSlot));
     label_pos = malloc((b->n_labels + 1) * sizeof(uint32_t));
-    if (!code->ops || !code->init_vals || !code->insn_pc || !code->gl || !label_pos)
+    slot = calloc(b->n_temps + 1, sizeof(uint32_t));
+    if (!code->ops || !code->init_vals || !code->insn_pc || !code->gl || !label_pos || !slot)
         FAIL("out of memory");
 
+    /* Frame layout: constants first, so a run copies only them; locals after
+     * (a verified block writes a local before reading it). */
+    uint32_t next = 2;
     for (uint32_t t = 1; t < b->n_temps; t++) {
         const IrTempInfo *ti = &b->temps[t];
         if (t < code->n_glob) {
@@ -103,13 +108,22 @@ IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen)
                 FAIL("temp %u should be a global", t);
             code->gl[t].off = ti->env_offset;
             code->gl[t].bytes = type_bytes((IrType)ti->type);
+            slot[t] = GBIT | t;
         } else if (ti->kind == IR_TEMP_CONST) {
-            code->init_vals[2 * t] = ti->val[0];
-            code->init_vals[2 * t + 1] = ti->val[1];
+            slot[t] = next;
+            code->init_vals[next++] = ti->val[0];
+            code->init_vals[next++] = ti->val[1];
         } else if (ti->kind != IR_TEMP_LOCAL) {
             FAIL("temp %u: a global outside the global set", t);
         }
     }
+    code->n_init = next;
+    for (uint32_t t = code->n_glob; t < b->n_temps; t++)
+        if (b->temps[t].kind == IR_TEMP_LOCAL) {
+            slot[t] = next;
+            next += 2;
+        }
+    code->n_vals = next;
     for (uint32_t i = 0; i < b->n_insns; i++)
         code->insn_pc[i] = b->insns[i].pc;
     for (uint32_t l = 0; l <= b->n_labels; l++)
@@ -130,7 +144,7 @@ IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen)
             FAIL("op %u: bad opcode %u", i, op->opc);
         const IrOpInfo *oi = &ir_op_info[op->opc];
         unsigned na = oi->n_out + oi->n_in;
-        p->opc = op->opc;
+        p->opc = op->dead ? IR_OP_nop : op->opc; /* marked by a pass, not compacted */
         p->type = op->type;
         p->insn = op->insn_idx < b->n_insns ? op->insn_idx : 0;
         p->c[0] = op->c[0];
@@ -145,7 +159,7 @@ IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen)
                 p->a[k] = 0; /* slot 0: temp 0's words, never read */
                 continue;
             }
-            p->a[k] = x < code->n_glob ? (GBIT | x) : 2 * x;
+            p->a[k] = slot[x];
         }
         if (oi->n_in && op->args[oi->n_out] && op->args[oi->n_out] < b->n_temps)
             p->t0 = b->temps[op->args[oi->n_out]].type;
@@ -175,9 +189,11 @@ IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen)
     }
     code->ops[b->n_ops].opc = OP_END;
     free(label_pos);
+    free(slot);
     return code;
 fail:
     free(label_pos);
+    free(slot);
     ir_interp_free(code);
     return NULL;
 }
@@ -280,7 +296,7 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
         }
         v = tl_vals;
     }
-    memcpy(v, code->init_vals, code->n_vals * sizeof(uint64_t));
+    memcpy(v, code->init_vals, code->n_init * sizeof(uint64_t));
     uint8_t *envb = env;
     CpuCommon *cpu = env;
     const GSlot *gl = code->gl;

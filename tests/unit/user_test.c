@@ -1,0 +1,736 @@
+/*
+ * user_test.c - Linux user mode: ELF validation on crafted files, the
+ * initial stack, the guest address space rules, and syscall argument
+ * checking (a guest pointer outside guest memory gives -EFAULT).
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "user/elf-load.h"
+#include "user/guest-mem.h"
+#include "user/process.h"
+#include "user/stack.h"
+
+static GuestMem *new_mem(void)
+{
+    char err[256];
+    GuestMem *m = guest_mem_new(GUEST_MEM_DEFAULT_LIMIT, err, sizeof err);
+    ck_assert_msg(m != NULL, "%s", err);
+    return m;
+}
+
+/* Does writing one byte at host address p kill a child with SIGSEGV? */
+static bool host_write_faults(void *p)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        *(volatile char *)p = 1;
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV;
+}
+
+static bool host_read_faults(void *p)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        (void)*(volatile char *)p;
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV;
+}
+
+/* ---- crafted ELF files --------------------------------------------------- */
+
+typedef struct TestElf {
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph[3];
+    uint8_t code[64];
+} TestElf;
+
+/* A valid static AArch64 ET_EXEC: text at 0x400000 (RX), data at 0x410000
+ * (RW, filesz 8, memsz 0x2000). */
+static TestElf good_elf(void)
+{
+    TestElf t;
+    memset(&t, 0, sizeof t);
+    memcpy(t.eh.e_ident, ELFMAG, SELFMAG);
+    t.eh.e_ident[EI_CLASS] = ELFCLASS64;
+    t.eh.e_ident[EI_DATA] = ELFDATA2LSB;
+    t.eh.e_ident[EI_VERSION] = EV_CURRENT;
+    t.eh.e_type = ET_EXEC;
+    t.eh.e_machine = EM_AARCH64;
+    t.eh.e_version = EV_CURRENT;
+    t.eh.e_ehsize = sizeof(Elf64_Ehdr);
+    t.eh.e_phoff = offsetof(TestElf, ph);
+    t.eh.e_phentsize = sizeof(Elf64_Phdr);
+    t.eh.e_phnum = 2;
+    uint64_t code_off = offsetof(TestElf, code);
+    t.eh.e_entry = 0x400000 + code_off;
+    t.ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_offset = 0,
+                            .p_vaddr = 0x400000, .p_paddr = 0x400000,
+                            .p_filesz = sizeof t, .p_memsz = sizeof t, .p_align = 0x10000 };
+    t.ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W,
+                            .p_offset = code_off, .p_vaddr = 0x410000 + code_off,
+                            .p_filesz = 8, .p_memsz = 0x2000, .p_align = 0x10000 };
+    memcpy(t.code, "\x20\x00\x80\xd2" "ABCDEFGH", 12);   /* mov x0, #1 */
+    return t;
+}
+
+static char tmp_dir[] = "/tmp/user_test.XXXXXX";
+
+static const char *write_file(const char *name, const void *data, size_t len)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmp_dir, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+    return path;
+}
+
+/* Load `data` and expect failure with `reason` in the message. */
+static void expect_elf_error(const void *data, size_t len, const char *reason)
+{
+    GuestMem *m = new_mem();
+    ElfImage img;
+    char err[256] = "";
+    const char *path = write_file("bad", data, len);
+    ck_assert_msg(!elf_load(m, path, &img, err, sizeof err), "accepted, expected '%s'", reason);
+    ck_assert_msg(strstr(err, reason), "error '%s' does not mention '%s'", err, reason);
+    ck_assert_msg(!strchr(err, '\n'), "error is not one line: %s", err);
+    /* Nothing may have been mapped. */
+    GuestVma *v;
+    ck_assert_uint_eq(guest_mem_vmas(m, &v), 0);
+    free(v);
+    guest_mem_free(m);
+}
+
+START_TEST(elf_good_loads)
+{
+    GuestMem *m = new_mem();
+    TestElf t = good_elf();
+    const char *path = write_file("good", &t, sizeof t);
+    ElfImage img;
+    char err[256];
+    ck_assert_msg(elf_load(m, path, &img, err, sizeof err), "%s", err);
+    ck_assert_uint_eq(img.entry, t.eh.e_entry);
+    ck_assert_uint_eq(img.load_bias, 0);
+    ck_assert_uint_eq(img.phdr_addr, 0x400000 + t.eh.e_phoff);
+    ck_assert_uint_eq(img.phnum, 2);
+    ck_assert_uint_eq(img.end, 0x410000 + offsetof(TestElf, code) + 0x2000);
+    /* text: readable, executable, not writable; its bytes are the file's */
+    ck_assert(guest_mem_check(m, 0x400000, sizeof t, PROT_READ | PROT_EXEC));
+    ck_assert(!guest_mem_check(m, 0x400000, 1, PROT_WRITE));
+    ck_assert_mem_eq(guest_mem_g2h(m, img.entry), "\x20\x00\x80\xd2", 4);
+    ck_assert(host_write_faults(guest_mem_g2h(m, 0x400000)));
+    /* data: file bytes then zeros (bss), writable */
+    uint64_t d = 0x410000 + offsetof(TestElf, code);
+    ck_assert(guest_mem_check(m, d, 0x2000, PROT_READ | PROT_WRITE));
+    ck_assert_mem_eq(guest_mem_g2h(m, d), "\x20\x00\x80\xd2" "ABCD", 8);
+    ck_assert_int_eq(((uint8_t *)guest_mem_g2h(m, d))[8], 0);
+    /* the gap between the segments is unmapped */
+    ck_assert(!guest_mem_check(m, 0x401000, 1, PROT_NONE));
+    ck_assert(host_read_faults(guest_mem_g2h(m, 0x401000)));
+    guest_mem_free(m);
+}
+END_TEST
+
+START_TEST(elf_pie_gets_bias)
+{
+    TestElf t = good_elf();
+    t.eh.e_type = ET_DYN;
+    t.eh.e_entry -= 0x400000;
+    t.ph[0].p_vaddr = 0;
+    t.ph[1].p_vaddr -= 0x400000;
+    GuestMem *m = new_mem();
+    const char *path = write_file("pie", &t, sizeof t);
+    ElfImage img;
+    char err[256];
+    ck_assert_msg(elf_load(m, path, &img, err, sizeof err), "%s", err);
+    ck_assert_uint_eq(img.load_bias, ELF_ET_DYN_BIAS);
+    ck_assert_uint_eq(img.entry, ELF_ET_DYN_BIAS + offsetof(TestElf, code));
+    ck_assert(guest_mem_check(m, img.entry, 4, PROT_EXEC));
+    guest_mem_free(m);
+}
+END_TEST
+
+START_TEST(elf_not_elf)
+{
+    const char text[] = "#!/bin/sh\necho this is not an ELF file\n";
+    expect_elf_error(text, sizeof text, "not an ELF file");
+    expect_elf_error("", 0, "not an ELF file");
+}
+END_TEST
+
+START_TEST(elf_wrong_machine)
+{
+    TestElf t = good_elf();
+    t.eh.e_machine = EM_X86_64;
+    expect_elf_error(&t, sizeof t, "not an AArch64 program");
+}
+END_TEST
+
+START_TEST(elf_wrong_class_and_endianness)
+{
+    TestElf t = good_elf();
+    t.eh.e_ident[EI_CLASS] = ELFCLASS32;
+    expect_elf_error(&t, sizeof t, "not a 64-bit ELF");
+    t = good_elf();
+    t.eh.e_ident[EI_DATA] = ELFDATA2MSB;
+    expect_elf_error(&t, sizeof t, "little-endian");
+}
+END_TEST
+
+START_TEST(elf_truncated_phdrs)
+{
+    TestElf t = good_elf();
+    /* cut the file in the middle of the program headers */
+    expect_elf_error(&t, offsetof(TestElf, ph) + 20, "program headers lie outside the file");
+    t.eh.e_phoff = 1u << 20;
+    expect_elf_error(&t, sizeof t, "program headers lie outside the file");
+}
+END_TEST
+
+START_TEST(elf_overlapping_segments)
+{
+    TestElf t = good_elf();
+    t.ph[1].p_vaddr = 0x400000 + offsetof(TestElf, code);   /* inside segment 0 */
+    expect_elf_error(&t, sizeof t, "overlaps");
+}
+END_TEST
+
+START_TEST(elf_filesz_gt_memsz)
+{
+    TestElf t = good_elf();
+    t.ph[1].p_memsz = 4;
+    expect_elf_error(&t, sizeof t, "larger than memory size");
+}
+END_TEST
+
+START_TEST(elf_segment_outside_file_or_space)
+{
+    TestElf t = good_elf();
+    t.ph[1].p_filesz = t.ph[1].p_memsz = 0x100000;
+    expect_elf_error(&t, sizeof t, "outside the file");
+    t = good_elf();
+    t.ph[1].p_vaddr = (1ull << 40) + offsetof(TestElf, code);
+    expect_elf_error(&t, sizeof t, "does not fit in the guest address space");
+    t = good_elf();
+    t.ph[1].p_vaddr = ~0ull - 0x0fff + offsetof(TestElf, code);
+    expect_elf_error(&t, sizeof t, "does not fit");
+}
+END_TEST
+
+START_TEST(elf_bad_alignment_and_entry)
+{
+    TestElf t = good_elf();
+    t.ph[1].p_vaddr += 8;   /* vaddr and offset no longer congruent */
+    expect_elf_error(&t, sizeof t, "modulo the page size");
+    t = good_elf();
+    t.ph[1].p_align = 0x3000;
+    expect_elf_error(&t, sizeof t, "not a power of two");
+    t = good_elf();
+    t.eh.e_entry = 0x410000 + offsetof(TestElf, code);   /* data segment */
+    expect_elf_error(&t, sizeof t, "entry point");
+}
+END_TEST
+
+START_TEST(elf_interp_rejected)
+{
+    TestElf t = good_elf();
+    t.eh.e_phnum = 3;
+    t.ph[2] = (Elf64_Phdr){ .p_type = PT_INTERP, .p_offset = 0, .p_filesz = 4 };
+    expect_elf_error(&t, sizeof t, "not supported yet");
+}
+END_TEST
+
+START_TEST(elf_missing_file)
+{
+    GuestMem *m = new_mem();
+    ElfImage img;
+    char err[256];
+    ck_assert(!elf_load(m, "/nonexistent/prog", &img, err, sizeof err));
+    ck_assert_str_eq(err, strerror(ENOENT));
+    guest_mem_free(m);
+}
+END_TEST
+
+/* ---- initial stack ------------------------------------------------------- */
+
+static uint64_t rd64(GuestMem *m, uint64_t a)
+{
+    uint64_t v;
+    ck_assert(guest_mem_read(m, a, &v, 8));
+    return v;
+}
+
+static const char *gstr(GuestMem *m, uint64_t a)
+{
+    ck_assert(guest_mem_strlen(m, a, 4096) >= 0);
+    return guest_mem_g2h(m, a);
+}
+
+START_TEST(stack_layout_parses_back)
+{
+    GuestMem *m = new_mem();
+    ElfImage img = { .entry = 0x400123, .phdr_addr = 0x400040, .phnum = 7, .phentsize = 56 };
+    char *argv[] = { "prog", "a", "bc d", NULL };
+    char *envp[] = { "X=1", "LONGER=two words", NULL };
+    UserStackArgs a = { .argc = 3, .argv = argv, .envp = envp, .execfn = "/bin/prog",
+                        .img = &img, .hwcap = 3, .hwcap2 = 0 };
+    uint64_t sp;
+    char err[256];
+    ck_assert_msg(user_stack_setup(m, &a, &sp, err, sizeof err), "%s", err);
+    ck_assert_uint_eq(sp % 16, 0);
+    ck_assert(sp < m->limit && sp > m->limit - GUEST_STACK_SIZE);
+    ck_assert_uint_eq(rd64(m, sp), 3);
+    for (int i = 0; i < 3; i++)
+        ck_assert_str_eq(gstr(m, rd64(m, sp + 8 + 8 * i)), argv[i]);
+    ck_assert_uint_eq(rd64(m, sp + 32), 0);
+    uint64_t e = sp + 40;
+    ck_assert_str_eq(gstr(m, rd64(m, e)), "X=1");
+    ck_assert_str_eq(gstr(m, rd64(m, e + 8)), "LONGER=two words");
+    ck_assert_uint_eq(rd64(m, e + 16), 0);
+    uint64_t seen = 0, aux = e + 24;
+    for (int n = 0;; n++, aux += 16) {
+        ck_assert_int_lt(n, 64);
+        uint64_t k = rd64(m, aux), v = rd64(m, aux + 8);
+        if (k == GUEST_AT_NULL)
+            break;
+        if (k < 64)
+            seen |= 1ull << k;
+        switch (k) {
+        case GUEST_AT_PAGESZ: ck_assert_uint_eq(v, 4096); break;
+        case GUEST_AT_ENTRY: ck_assert_uint_eq(v, 0x400123); break;
+        case GUEST_AT_PHDR: ck_assert_uint_eq(v, 0x400040); break;
+        case GUEST_AT_PHNUM: ck_assert_uint_eq(v, 7); break;
+        case GUEST_AT_PHENT: ck_assert_uint_eq(v, 56); break;
+        case GUEST_AT_HWCAP: ck_assert_uint_eq(v, 3); break;
+        case GUEST_AT_UID: ck_assert_uint_eq(v, getuid()); break;
+        case GUEST_AT_PLATFORM: ck_assert_str_eq(gstr(m, v), "aarch64"); break;
+        case GUEST_AT_EXECFN: ck_assert_str_eq(gstr(m, v), "/bin/prog"); break;
+        case GUEST_AT_RANDOM:
+            ck_assert(v > sp && v + 16 <= m->limit);
+            ck_assert(guest_mem_check(m, v, 16, PROT_READ));
+            break;
+        }
+    }
+    uint64_t want = (1ull << GUEST_AT_PHDR) | (1ull << GUEST_AT_PHENT) |
+                    (1ull << GUEST_AT_PHNUM) | (1ull << GUEST_AT_PAGESZ) |
+                    (1ull << GUEST_AT_ENTRY) | (1ull << GUEST_AT_RANDOM) |
+                    (1ull << GUEST_AT_HWCAP) | (1ull << GUEST_AT_HWCAP2) |
+                    (1ull << GUEST_AT_EXECFN) | (1ull << GUEST_AT_PLATFORM) |
+                    (1ull << GUEST_AT_SECURE) | (1ull << GUEST_AT_CLKTCK) |
+                    (1ull << GUEST_AT_BASE) | (1ull << GUEST_AT_EGID);
+    ck_assert_uint_eq(seen & want, want);
+    guest_mem_free(m);
+}
+END_TEST
+
+START_TEST(stack_too_big_env_fails_cleanly)
+{
+    GuestMem *m = new_mem();
+    size_t big = GUEST_STACK_SIZE / 2;
+    char *s = malloc(big + 1);
+    memset(s, 'x', big);
+    s[0] = 'A';
+    s[1] = '=';
+    s[big] = 0;
+    char *argv[] = { "p", NULL };
+    char *envp[] = { s, NULL };
+    UserStackArgs a = { .argc = 1, .argv = argv, .envp = envp, .execfn = "p" };
+    uint64_t sp;
+    char err[256];
+    ck_assert(!user_stack_setup(m, &a, &sp, err, sizeof err));
+    ck_assert(strstr(err, "too long"));
+    free(s);
+    guest_mem_free(m);
+}
+END_TEST
+
+/* ---- guest address space ------------------------------------------------- */
+
+START_TEST(mem_mmap_rules)
+{
+    GuestMem *m = new_mem();
+    int64_t a = guest_mmap(m, 0, 3 * 4096, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, NULL);
+    ck_assert_int_gt(a, 0);
+    ck_assert_uint_eq(a % 4096, 0);
+    ck_assert((uint64_t)a + 3 * 4096 <= m->limit);
+    ck_assert(guest_mem_check(m, a, 3 * 4096, PROT_READ | PROT_WRITE));
+    memset(guest_mem_g2h(m, a), 0x5a, 3 * 4096);
+    /* a second mapping does not overlap */
+    int64_t b = guest_mmap(m, 0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, NULL);
+    ck_assert_int_gt(b, 0);
+    ck_assert((uint64_t)b + 4096 <= (uint64_t)a || (uint64_t)b >= (uint64_t)a + 3 * 4096);
+    /* a free hint is honoured; MAP_FIXED_NOREPLACE refuses to clobber */
+    ck_assert_int_eq(guest_mmap(m, 0x20000000, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+                                -1, 0, NULL), 0x20000000);
+    ck_assert_int_eq(guest_mmap(m, a, 4096, PROT_READ,
+                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0, NULL),
+                     -EEXIST);
+    /* bad arguments */
+    ck_assert_int_eq(guest_mmap(m, 0, 0, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, NULL),
+                     -EINVAL);
+    ck_assert_int_eq(guest_mmap(m, 0x1001, 4096, PROT_READ,
+                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, NULL), -EINVAL);
+    ck_assert_int_eq(guest_mmap(m, m->limit, 4096, PROT_READ,
+                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, NULL), -ENOMEM);
+    ck_assert_int_eq(guest_mmap(m, 0, 4096, PROT_READ, MAP_ANONYMOUS, -1, 0, NULL), -EINVAL);
+    ck_assert_int_eq(guest_mmap(m, 0, 4096, PROT_READ, MAP_PRIVATE, 12345, 0, NULL), -EBADF);
+
+    /* mprotect: the host mirrors the guest's protection */
+    ck_assert_int_eq(guest_mprotect(m, a + 4096, 4096, PROT_READ), 0);
+    ck_assert(!guest_mem_check(m, a, 3 * 4096, PROT_WRITE));
+    ck_assert(guest_mem_check(m, a, 4096, PROT_WRITE));
+    ck_assert(host_write_faults(guest_mem_g2h(m, a + 4096)));
+    ck_assert(!host_write_faults(guest_mem_g2h(m, a + 8192)));
+    ck_assert_int_eq(guest_mprotect(m, a + 1, 4096, PROT_READ), -EINVAL);
+    ck_assert_int_eq(guest_mprotect(m, 0x30000000, 4096, PROT_READ), -ENOMEM);
+    GuestVma *v;
+    size_t n = guest_mem_vmas(m, &v);
+    ck_assert_uint_ge(n, 4);   /* a split in three, b, the hinted page */
+    free(v);
+
+    /* munmap a hole: unmapped on the host too */
+    ck_assert_int_eq(guest_munmap(m, a + 4096, 4096), 0);
+    ck_assert(!guest_mem_check(m, a + 4096, 1, PROT_NONE));
+    ck_assert(guest_mem_check(m, a + 8192, 4096, PROT_READ | PROT_WRITE));
+    ck_assert(host_read_faults(guest_mem_g2h(m, a + 4096)));
+    ck_assert_int_eq(guest_munmap(m, a + 1, 4096), -EINVAL);
+    ck_assert_int_eq(guest_munmap(m, 0x30000000, 4096), 0);   /* nothing there: fine */
+    guest_mem_free(m);
+}
+END_TEST
+
+START_TEST(mem_mremap_keeps_contents)
+{
+    GuestMem *m = new_mem();
+    int64_t a = guest_mmap(m, 0x10000000, 8192, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, NULL);
+    ck_assert_int_eq(a, 0x10000000);
+    memset(guest_mem_g2h(m, a), 7, 8192);
+    /* grow in place (free space follows) */
+    ck_assert_int_eq(guest_mremap(m, a, 8192, 16384, 0, 0), a);
+    ck_assert(guest_mem_check(m, a, 16384, PROT_READ | PROT_WRITE));
+    ck_assert_int_eq(((uint8_t *)guest_mem_g2h(m, a))[8191], 7);
+    /* block the tail, then growing must move */
+    ck_assert_int_eq(guest_mmap(m, a + 16384, 4096, PROT_READ,
+                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, NULL),
+                     a + 16384);
+    ck_assert_int_eq(guest_mremap(m, a, 16384, 32768, 0, 0), -ENOMEM);
+    int64_t b = guest_mremap(m, a, 16384, 32768, MREMAP_MAYMOVE, 0);
+    ck_assert_int_gt(b, 0);
+    ck_assert_int_ne(b, a);
+    ck_assert_int_eq(((uint8_t *)guest_mem_g2h(m, b))[100], 7);
+    ck_assert(!guest_mem_check(m, a, 1, PROT_NONE));
+    ck_assert(host_read_faults(guest_mem_g2h(m, a)));
+    /* shrink */
+    ck_assert_int_eq(guest_mremap(m, b, 32768, 4096, 0, 0), b);
+    ck_assert(!guest_mem_check(m, b + 4096, 1, PROT_NONE));
+    ck_assert_int_eq(guest_mremap(m, 0x50000000, 4096, 8192, MREMAP_MAYMOVE, 0), -EFAULT);
+    guest_mem_free(m);
+}
+END_TEST
+
+START_TEST(mem_brk)
+{
+    GuestMem *m = new_mem();
+    guest_mem_brk_init(m, 0x600123);
+    uint64_t b0 = guest_brk(m, 0);
+    ck_assert_uint_eq(b0, 0x601000);
+    ck_assert_uint_eq(guest_brk(m, b0 + 10000), b0 + 10000);
+    ck_assert(guest_mem_check(m, b0, 10000, PROT_READ | PROT_WRITE));
+    memset(guest_mem_g2h(m, b0), 1, 10000);
+    ck_assert_uint_eq(guest_brk(m, b0 + 100), b0 + 100);   /* shrink */
+    ck_assert(!guest_mem_check(m, b0 + 4096, 1, PROT_NONE));
+    ck_assert_uint_eq(guest_brk(m, b0 + 10000), b0 + 10000);   /* regrown pages are zero */
+    ck_assert_int_eq(((uint8_t *)guest_mem_g2h(m, b0))[5000], 0);
+    ck_assert_int_eq(((uint8_t *)guest_mem_g2h(m, b0))[50], 1);
+    /* the heap cannot grow over another mapping or below its start */
+    ck_assert_int_eq(guest_mmap(m, b0 + 0x10000, 4096, PROT_READ,
+                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, NULL),
+                     b0 + 0x10000);
+    ck_assert_uint_eq(guest_brk(m, b0 + 0x20000), b0 + 10000);
+    ck_assert_uint_eq(guest_brk(m, 0x1000), b0 + 10000);
+    guest_mem_free(m);
+}
+END_TEST
+
+START_TEST(mem_code_page_protection)
+{
+    GuestMem *m = new_mem();
+    int64_t a = guest_mmap(m, 0x40000000, 8192, PROT_READ | PROT_WRITE | PROT_EXEC,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, NULL);
+    ck_assert_int_eq(a, 0x40000000);
+    uint32_t insn = 0xd65f03c0, got = 0;
+    memcpy(guest_mem_g2h(m, a), &insn, 4);
+    ck_assert(guest_mem_read_code(m, a, &got, 4));
+    ck_assert_uint_eq(got, insn);
+    ck_assert(!guest_mem_read_code(m, 0x50000000, &got, 4));
+    guest_mem_protect_code_page(m, a);
+    ck_assert(host_write_faults(guest_mem_g2h(m, a)));
+    ck_assert(!host_write_faults(guest_mem_g2h(m, a + 4096)));   /* only that page */
+    guest_mem_unprotect_code_page(m, a);
+    ck_assert(!host_write_faults(guest_mem_g2h(m, a)));
+    /* non-executable pages are never readable as code */
+    ck_assert_int_eq(guest_mprotect(m, a, 4096, PROT_READ), 0);
+    ck_assert(!guest_mem_read_code(m, a, &got, 4));
+    guest_mem_free(m);
+}
+END_TEST
+
+static uint64_t invalidated_start, invalidated_len;
+static void record_invalidate(void *o, uint64_t s, uint64_t l)
+{
+    invalidated_start = s;
+    invalidated_len = l;
+}
+static bool page_is_code(void *o, uint64_t a)
+{
+    return (a & GUEST_PAGE_MASK) == 0x40000000;
+}
+
+START_TEST(mem_writes_invalidate_code)
+{
+    GuestMem *m = new_mem();
+    GuestMemHooks h = { .invalidate = record_invalidate, .is_code_page = page_is_code };
+    guest_mem_set_hooks(m, &h);
+    guest_mmap(m, 0x40000000, 8192, PROT_READ | PROT_WRITE | PROT_EXEC,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, NULL);
+    invalidated_len = 0;
+    ck_assert_ptr_nonnull(guest_mem_ptr(m, 0x40001000, 16, PROT_WRITE));
+    ck_assert_uint_eq(invalidated_len, 0);   /* not a code page */
+    ck_assert_ptr_nonnull(guest_mem_ptr(m, 0x40000ff0, 32, PROT_WRITE));
+    ck_assert_uint_eq(invalidated_start, 0x40000ff0);
+    ck_assert_uint_eq(invalidated_len, 32);
+    invalidated_len = 0;
+    ck_assert_int_eq(guest_munmap(m, 0x40000000, 4096), 0);
+    ck_assert_uint_eq(invalidated_len, 4096);
+    guest_mem_free(m);
+}
+END_TEST
+
+START_TEST(mem_strlen_stops_at_unmapped)
+{
+    GuestMem *m = new_mem();
+    guest_mmap(m, 0x10000000, 4096, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, NULL);
+    char *h = guest_mem_g2h(m, 0x10000000);
+    memset(h, 'a', 4096);
+    ck_assert_int_eq(guest_mem_strlen(m, 0x10000ff0, 4096), -1);   /* runs off the page */
+    h[4095] = 0;
+    ck_assert_int_eq(guest_mem_strlen(m, 0x10000ff0, 4096), 15);
+    ck_assert_int_eq(guest_mem_strlen(m, 0x10000000, 100), -2);
+    ck_assert_int_eq(guest_mem_strlen(m, 1ull << 50, 100), -1);
+    guest_mem_free(m);
+}
+END_TEST
+
+/* ---- syscalls ------------------------------------------------------------ */
+
+static UserProcess *new_proc(void)
+{
+    UserProcess *p = calloc(1, sizeof *p);
+    p->mem = new_mem();
+    p->exe_path = "/usr/bin/true-guest";
+    return p;
+}
+
+static int64_t sc5(UserProcess *p, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
+                   uint64_t a3, uint64_t a4)
+{
+    static A64State env;
+    uint64_t a[6] = { a0, a1, a2, a3, a4, 0 };
+    return user_syscall_args(p, &env, nr, a);
+}
+
+static int64_t sc(UserProcess *p, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
+                  uint64_t a3)
+{
+    return sc5(p, nr, a0, a1, a2, a3, 0);
+}
+
+enum { NR_openat = 56, NR_close = 57, NR_pipe2 = 59, NR_read = 63, NR_write = 64,
+       NR_readv = 65, NR_readlinkat = 78, NR_newfstatat = 79, NR_fstat = 80,
+       NR_clock_gettime = 113, NR_uname = 160, NR_brk = 214, NR_munmap = 215,
+       NR_mmap = 222, NR_mprotect = 226, NR_getrandom = 278 };
+
+START_TEST(syscall_pointers_are_checked)
+{
+    UserProcess *p = new_proc();
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    ck_assert_int_eq(write(fds[1], "hello", 5), 5);
+    uint64_t buf = 0x10000000;
+    ck_assert_int_eq(guest_mmap(p->mem, buf, 4096, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, NULL), buf);
+    /* outside the reservation, unmapped, and running past a mapping */
+    ck_assert_int_eq(sc(p, NR_read, fds[0], 1ull << 41, 5, 0), -EFAULT);
+    ck_assert_int_eq(sc(p, NR_read, fds[0], (uint64_t)(uintptr_t)&fds, 5, 0), -EFAULT);
+    ck_assert_int_eq(sc(p, NR_read, fds[0], 0x20000000, 5, 0), -EFAULT);
+    ck_assert_int_eq(sc(p, NR_read, fds[0], buf + 4090, 100, 0), -EFAULT);
+    ck_assert_int_eq(sc(p, NR_read, fds[0], ~0ull - 2, 5, 0), -EFAULT);
+    ck_assert_int_eq(sc(p, NR_read, fds[0], buf, 5, 0), 5);
+    ck_assert_mem_eq(guest_mem_g2h(p->mem, buf), "hello", 5);
+    /* writes need readable memory, reads need writable memory */
+    ck_assert_int_eq(sc(p, NR_write, fds[1], buf, 5, 0), 5);
+    guest_mprotect(p->mem, buf, 4096, PROT_READ);
+    ck_assert_int_eq(sc(p, NR_read, fds[0], buf, 5, 0), -EFAULT);
+    ck_assert_int_eq(sc(p, NR_clock_gettime, 0, buf, 0, 0), -EFAULT);
+    ck_assert_int_eq(sc(p, NR_uname, buf, 0, 0, 0), -EFAULT);
+    ck_assert_int_eq(sc(p, NR_getrandom, buf, 16, 0, 0), -EFAULT);
+    ck_assert_int_eq(sc(p, NR_pipe2, buf, 0, 0, 0), -EFAULT);
+    /* readv: the iovec array and every buffer are checked */
+    guest_mprotect(p->mem, buf, 4096, PROT_READ | PROT_WRITE);
+    uint64_t iov[4] = { buf + 64, 2, 1ull << 45, 3 };
+    memcpy(guest_mem_g2h(p->mem, buf), iov, sizeof iov);
+    ck_assert_int_eq(sc(p, NR_readv, fds[0], buf, 2, 0), -EFAULT);
+    ck_assert_int_eq(sc(p, NR_readv, fds[0], buf, 1, 0), 2);
+    /* a path that runs into unmapped memory */
+    memset(guest_mem_g2h(p->mem, buf), 'x', 4096);
+    ck_assert_int_eq(sc(p, NR_openat, (uint64_t)AT_FDCWD, buf + 4000, 0, 0), -EFAULT);
+    close(fds[0]);
+    close(fds[1]);
+    guest_mem_free(p->mem);
+    free(p);
+}
+END_TEST
+
+START_TEST(syscall_translations)
+{
+    UserProcess *p = new_proc();
+    uint64_t buf = 0x10000000;
+    guest_mmap(p->mem, buf, 8192, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, NULL);
+    char *h = guest_mem_g2h(p->mem, buf);
+    /* uname says aarch64 */
+    ck_assert_int_eq(sc(p, NR_uname, buf, 0, 0, 0), 0);
+    ck_assert_str_eq(((struct utsname *)h)->machine, "aarch64");
+    /* fstat writes the arm64 layout: st_size at offset 48, st_mode at 16 */
+    const char *path = write_file("stat", "0123456789", 10);
+    strcpy(h + 4096, path);
+    int64_t fd = sc(p, NR_openat, (uint64_t)AT_FDCWD, buf + 4096, O_RDONLY, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(sc(p, NR_fstat, fd, buf, 0, 0), 0);
+    int64_t size;
+    uint32_t mode;
+    memcpy(&size, h + 48, 8);
+    memcpy(&mode, h + 16, 4);
+    ck_assert_int_eq(size, 10);
+    ck_assert(S_ISREG(mode));
+    ck_assert_int_eq(sc(p, NR_close, fd, 0, 0, 0), 0);
+    ck_assert_int_eq(sc(p, NR_newfstatat, (uint64_t)AT_FDCWD, buf + 4096, buf, 0), 0);
+    memcpy(&size, h + 48, 8);
+    ck_assert_int_eq(size, 10);
+    /* arm64's O_DIRECTORY (040000) is x86-64's O_DIRECT: must be translated */
+    ck_assert_int_eq(sc(p, NR_openat, (uint64_t)AT_FDCWD, buf + 4096, 040000, 0), -ENOTDIR);
+    /* /proc/self/exe is the guest program */
+    strcpy(h + 4096, "/proc/self/exe");
+    ck_assert_int_eq(sc(p, NR_readlinkat, (uint64_t)AT_FDCWD, buf + 4096, buf, 100),
+                     (int64_t)strlen(p->exe_path));
+    ck_assert_mem_eq(h, p->exe_path, strlen(p->exe_path));
+    /* unknown and unimplemented syscalls */
+    ck_assert_int_eq(sc(p, 4000, 0, 0, 0, 0), -ENOSYS);
+    ck_assert_int_eq(sc(p, 0 /* io_setup */, 0, 0, 0, 0), -ENOSYS);
+    ck_assert_str_eq(user_syscall_name(0), "io_setup");
+    ck_assert_str_eq(user_syscall_name(64), "write");
+    guest_mem_free(p->mem);
+    free(p);
+}
+END_TEST
+
+START_TEST(syscall_memory)
+{
+    UserProcess *p = new_proc();
+    guest_mem_brk_init(p->mem, 0x800000);
+    ck_assert_int_eq(sc(p, NR_brk, 0, 0, 0, 0), 0x800000);
+    ck_assert_int_eq(sc(p, NR_brk, 0x802000, 0, 0, 0), 0x802000);
+    int64_t a = sc5(p, NR_mmap, 0, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   (uint64_t)-1);
+    ck_assert_int_gt(a, 0);
+    ck_assert((uint64_t)a < p->mem->limit);
+    ck_assert_int_eq(sc(p, NR_mprotect, a, 4096, PROT_READ, 0), 0);
+    ck_assert_int_eq(sc(p, NR_clock_gettime, 0, a, 0, 0), -EFAULT);
+    ck_assert_int_eq(sc(p, NR_clock_gettime, 0, a + 4096, 0, 0), 0);
+    ck_assert_int_eq(sc(p, NR_munmap, a, 65536, 0, 0), 0);
+    ck_assert_int_eq(sc(p, NR_clock_gettime, 0, a + 4096, 0, 0), -EFAULT);
+    /* a guest can't map outside its space */
+    ck_assert_int_eq(sc5(p, NR_mmap, 1ull << 41, 4096, PROT_READ,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, (uint64_t)-1), -ENOMEM);
+    guest_mem_free(p->mem);
+    free(p);
+}
+END_TEST
+
+static Suite *user_suite(void)
+{
+    Suite *s = suite_create("user");
+    TCase *elf = tcase_create("elf");
+    tcase_add_test(elf, elf_good_loads);
+    tcase_add_test(elf, elf_pie_gets_bias);
+    tcase_add_test(elf, elf_not_elf);
+    tcase_add_test(elf, elf_wrong_machine);
+    tcase_add_test(elf, elf_wrong_class_and_endianness);
+    tcase_add_test(elf, elf_truncated_phdrs);
+    tcase_add_test(elf, elf_overlapping_segments);
+    tcase_add_test(elf, elf_filesz_gt_memsz);
+    tcase_add_test(elf, elf_segment_outside_file_or_space);
+    tcase_add_test(elf, elf_bad_alignment_and_entry);
+    tcase_add_test(elf, elf_interp_rejected);
+    tcase_add_test(elf, elf_missing_file);
+    suite_add_tcase(s, elf);
+    TCase *stack = tcase_create("stack");
+    tcase_add_test(stack, stack_layout_parses_back);
+    tcase_add_test(stack, stack_too_big_env_fails_cleanly);
+    suite_add_tcase(s, stack);
+    TCase *mem = tcase_create("guest-mem");
+    tcase_add_test(mem, mem_mmap_rules);
+    tcase_add_test(mem, mem_mremap_keeps_contents);
+    tcase_add_test(mem, mem_brk);
+    tcase_add_test(mem, mem_code_page_protection);
+    tcase_add_test(mem, mem_writes_invalidate_code);
+    tcase_add_test(mem, mem_strlen_stops_at_unmapped);
+    suite_add_tcase(s, mem);
+    TCase *sys = tcase_create("syscall");
+    tcase_add_test(sys, syscall_pointers_are_checked);
+    tcase_add_test(sys, syscall_translations);
+    tcase_add_test(sys, syscall_memory);
+    suite_add_tcase(s, sys);
+    return s;
+}
+
+int main(void)
+{
+    if (!mkdtemp(tmp_dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    SRunner *r = srunner_create(user_suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmp_dir);
+    return failed ? 1 : 0;
+}

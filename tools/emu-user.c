@@ -1,0 +1,205 @@
+/*
+ * emu-user - run an AArch64 Linux program on this host (like qemu-aarch64).
+ *
+ *   emu-user [options] prog [args...]
+ *   emu-user --tier=interp -d in_asm,unimp -D trace.log ./hello
+ *
+ * Only option parsing lives here; the work is in user/ and runtime/.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "runtime/exec.h"
+#include "runtime/log.h"
+#include "user/user-run.h"
+
+#define EMU_VERSION "0.1"
+
+extern char **environ;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: emu-user [options] program [arguments...]\n"
+            "Run a static AArch64 Linux program.\n"
+            "\n"
+            "  --tier=interp|template  execution tier (default template; env EMU_TIER)\n"
+            "  -d LIST                 log items, comma separated (-d help lists them)\n"
+            "  -D FILE                 write the log to FILE instead of stderr\n"
+            "  --stats                 print translation/execution counters at exit\n"
+            "  -E VAR=VALUE            set VAR in the guest environment\n"
+            "  -U VAR                  remove VAR from the guest environment\n"
+            "  -0 ARGV0                argv[0] of the guest (default: program)\n"
+            "  -h, --help              this help\n"
+            "  --version               version\n");
+}
+
+static _Noreturn void bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "emu-user: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(try emu-user --help)\n");
+    exit(1);
+}
+
+static bool parse_tier(const char *s, ExecTier *tier)
+{
+    if (!strcmp(s, "interp"))
+        *tier = EXEC_TIER_INTERP;
+    else if (!strcmp(s, "template"))
+        *tier = EXEC_TIER_TEMPLATE;
+    else
+        return false;
+    return true;
+}
+
+/* Guest environment: the host's, then -E/-U in order. */
+typedef struct EnvList {
+    char **v;
+    size_t n, cap;
+} EnvList;
+
+static void env_unset(EnvList *e, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < e->n;) {
+        if (!strncmp(e->v[i], name, len) && e->v[i][len] == '=') {
+            memmove(&e->v[i], &e->v[i + 1], (e->n - i) * sizeof e->v[0]);
+            e->n--;
+        } else {
+            i++;
+        }
+    }
+}
+
+static void env_set(EnvList *e, char *assignment)
+{
+    char *eq = strchr(assignment, '=');
+    char name[eq - assignment + 1];
+    memcpy(name, assignment, (size_t)(eq - assignment));
+    name[eq - assignment] = 0;
+    env_unset(e, name);
+    if (e->n + 2 > e->cap) {
+        e->cap = e->cap ? e->cap * 2 : 64;
+        e->v = realloc(e->v, e->cap * sizeof e->v[0]);
+        if (!e->v) {
+            perror("emu-user");
+            exit(1);
+        }
+    }
+    e->v[e->n++] = assignment;
+    e->v[e->n] = NULL;
+}
+
+int main(int argc, char **argv)
+{
+    UserConfig cfg = { .tier = EXEC_TIER_TEMPLATE };
+    const char *tier_env = getenv("EMU_TIER");
+    if (tier_env && *tier_env && !parse_tier(tier_env, &cfg.tier))
+        bad_usage("EMU_TIER=%s: expected interp or template", tier_env);
+
+    EnvList env = { 0 };
+    for (char **e = environ; *e; e++)
+        if (strchr(*e, '='))
+            env_set(&env, *e);
+    if (!env.v)
+        env_set(&env, "PATH=/usr/bin:/bin");
+
+    /* Options given again to emu on guest execve (tier, -d, --stats). */
+    char **opts = calloc((size_t)argc + 2, sizeof *opts);
+    size_t n_opts = 0;
+    const char *argv0 = NULL, *log_file = NULL, *log_spec = NULL;
+    int i = 1;
+    for (; i < argc; i++) {
+        char *a = argv[i];
+        if (a[0] != '-' || !strcmp(a, "-"))
+            break;
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        const char *val = NULL;
+        /* Options taking a value: -d LIST, -D FILE, -E, -U, -0, --tier X. */
+        if (!strcmp(a, "-d") || !strcmp(a, "-D") || !strcmp(a, "-E") || !strcmp(a, "-U") ||
+            !strcmp(a, "-0") || !strcmp(a, "--tier")) {
+            if (i + 1 >= argc)
+                bad_usage("option %s needs an argument", a);
+            val = argv[++i];
+        }
+        if (!strncmp(a, "--tier=", 7) || !strcmp(a, "--tier")) {
+            const char *t = val ? val : a + 7;
+            if (!parse_tier(t, &cfg.tier))
+                bad_usage("unknown tier '%s' (interp or template)", t);
+        } else if (!strcmp(a, "-d")) {
+            log_spec = val;
+        } else if (!strcmp(a, "-D")) {
+            log_file = val;
+        } else if (!strcmp(a, "--stats")) {
+            cfg.stats = true;
+            opts[n_opts++] = "--stats";
+        } else if (!strcmp(a, "-E")) {
+            if (!strchr(val, '=') || val[0] == '=')
+                bad_usage("-E %s: expected VAR=VALUE", val);
+            env_set(&env, (char *)val);
+        } else if (!strcmp(a, "-U")) {
+            env_unset(&env, val);
+        } else if (!strcmp(a, "-0")) {
+            argv0 = val;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--version")) {
+            printf("emu-user %s (AArch64 Linux user mode)\n", EMU_VERSION);
+            return 0;
+        } else {
+            bad_usage("unknown option %s", a);
+        }
+    }
+
+    if (log_spec) {
+        unsigned mask = 0;
+        char err[1024];
+        if (!emu_log_parse(log_spec, &mask, err, sizeof err)) {
+            bool help = strstr(log_spec, "help") != NULL;
+            fprintf(help ? stdout : stderr, help ? "%s\n" : "emu-user: -d: %s\n", err);
+            return help ? 0 : 1;
+        }
+        emu_log_set_mask(mask);
+        if (!log_file) {   /* a -D log would be truncated by the new image */
+            opts[n_opts++] = "-d";
+            opts[n_opts++] = (char *)log_spec;
+        }
+    }
+    if (log_file && !emu_log_open(log_file)) {
+        fprintf(stderr, "emu-user: -D %s: %s\n", log_file, strerror(errno));
+        return 1;
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 1;
+    }
+    char tier_opt[32];
+    snprintf(tier_opt, sizeof tier_opt, "--tier=%s",
+             cfg.tier == EXEC_TIER_INTERP ? "interp" : "template");
+    opts[n_opts++] = tier_opt;
+    opts[n_opts] = NULL;
+
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = 0;
+
+    cfg.prog = argv[i];
+    cfg.argc = argc - i;
+    cfg.argv = &argv[i];
+    if (argv0)
+        cfg.argv[0] = (char *)argv0;
+    cfg.envp = env.v;
+    cfg.emu_path = n > 0 ? self : argv[0];
+    cfg.emu_opts = opts;
+    return user_run(&cfg);
+}

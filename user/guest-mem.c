@@ -1,0 +1,739 @@
+/*
+ * guest-mem.c - guest address space: reservation, guest VMA list, guest
+ * mmap/munmap/mprotect/mremap/brk mirrored onto the host reservation, code
+ * page protection for self-modifying code, and the interpreter's memory
+ * interface.  See guest-mem.h for the model.
+ */
+#define _GNU_SOURCE
+#include "user/guest-mem.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define GUEST_MMAP_MIN 0x10000ull   /* never hand out the lowest pages */
+#define PROT_GUEST_MASK (PROT_READ | PROT_WRITE | PROT_EXEC)
+#define PROT_AARCH64_BTI 0x10       /* accepted and ignored */
+
+/* Guest code is only ever read by the translator: exec becomes read. */
+static int host_prot(int gprot)
+{
+    int p = gprot & (PROT_READ | PROT_WRITE);
+    if (gprot & PROT_EXEC)
+        p |= PROT_READ;
+    return p;
+}
+
+GuestMem *guest_mem_new(uint64_t limit, char *err, size_t errlen)
+{
+    if (limit < (1ull << 32) || (limit & (GUEST_PAGE_SIZE - 1))) {
+        snprintf(err, errlen, "guest address space limit 0x%llx is invalid",
+                 (unsigned long long)limit);
+        return NULL;
+    }
+    GuestMem *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    m->reserved = limit + GUEST_MEM_GUARD;
+    void *p = mmap(NULL, m->reserved, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+        snprintf(err, errlen, "cannot reserve %llu GiB of address space for the guest: %s",
+                 (unsigned long long)(m->reserved >> 30), strerror(errno));
+        free(m);
+        return NULL;
+    }
+    m->base = p;
+    m->limit = limit;
+    /* Stack at the top, mmaps top-down below it (like Linux's layout). */
+    m->mmap_top = limit - GUEST_STACK_SIZE - (1ull << 30);
+    pthread_mutex_init(&m->lock, NULL);
+    return m;
+}
+
+void guest_mem_free(GuestMem *m)
+{
+    if (!m)
+        return;
+    munmap(m->base, m->reserved);
+    pthread_mutex_destroy(&m->lock);
+    free(m->vmas);
+    free(m);
+}
+
+void guest_mem_set_hooks(GuestMem *m, const GuestMemHooks *hooks)
+{
+    m->hooks = *hooks;
+}
+
+static void invalidate(GuestMem *m, uint64_t start, uint64_t len)
+{
+    if (m->hooks.invalidate && len)
+        m->hooks.invalidate(m->hooks.opaque, start, len);
+}
+
+/* ---- VMA list (caller holds m->lock) ------------------------------------ */
+
+/* Index of the first VMA with end > addr (n_vmas if none). */
+static size_t vma_lower_bound(GuestMem *m, uint64_t addr)
+{
+    size_t lo = 0, hi = m->n_vmas;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (m->vmas[mid].end <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static GuestVma *vma_find(GuestMem *m, uint64_t addr)
+{
+    if (m->last_hit < m->n_vmas) {
+        GuestVma *v = &m->vmas[m->last_hit];
+        if (addr >= v->start && addr < v->end)
+            return v;
+    }
+    size_t i = vma_lower_bound(m, addr);
+    if (i < m->n_vmas && m->vmas[i].start <= addr) {
+        m->last_hit = i;
+        return &m->vmas[i];
+    }
+    return NULL;
+}
+
+static bool vma_reserve(GuestMem *m, size_t extra)
+{
+    if (m->n_vmas + extra <= m->cap_vmas)
+        return true;
+    size_t cap = m->cap_vmas ? m->cap_vmas * 2 : 32;
+    while (cap < m->n_vmas + extra)
+        cap *= 2;
+    GuestVma *v = realloc(m->vmas, cap * sizeof *v);
+    if (!v)
+        return false;
+    m->vmas = v;
+    m->cap_vmas = cap;
+    return true;
+}
+
+static void vma_insert_at(GuestMem *m, size_t i, const GuestVma *v)
+{
+    memmove(&m->vmas[i + 1], &m->vmas[i], (m->n_vmas - i) * sizeof *v);
+    m->vmas[i] = *v;
+    m->n_vmas++;
+}
+
+static void vma_delete_at(GuestMem *m, size_t i)
+{
+    memmove(&m->vmas[i], &m->vmas[i + 1], (m->n_vmas - i - 1) * sizeof m->vmas[0]);
+    m->n_vmas--;
+}
+
+/* Split the VMA containing addr (strictly inside) in two.  false: no memory. */
+static bool vma_split_at(GuestMem *m, uint64_t addr)
+{
+    size_t i = vma_lower_bound(m, addr);
+    if (i >= m->n_vmas || m->vmas[i].start >= addr)
+        return true;
+    if (!vma_reserve(m, 1))
+        return false;
+    GuestVma hi = m->vmas[i];
+    if (!(hi.flags & MAP_ANONYMOUS))
+        hi.offset += addr - hi.start;
+    hi.start = addr;
+    m->vmas[i].end = addr;
+    vma_insert_at(m, i + 1, &hi);
+    return true;
+}
+
+/* Remove [start, end) from the list.  false: no memory (list unchanged). */
+static bool vma_carve(GuestMem *m, uint64_t start, uint64_t end)
+{
+    if (!vma_reserve(m, 2) || !vma_split_at(m, start) || !vma_split_at(m, end))
+        return false;
+    size_t i = vma_lower_bound(m, start);
+    while (i < m->n_vmas && m->vmas[i].start < end)
+        vma_delete_at(m, i);
+    m->last_hit = 0;
+    return true;
+}
+
+static bool vma_mergeable(const GuestVma *a, const GuestVma *b)
+{
+    if (a->end != b->start || a->prot != b->prot || a->flags != b->flags ||
+        a->name != b->name)
+        return false;
+    return (a->flags & MAP_ANONYMOUS) || a->offset + (a->end - a->start) == b->offset;
+}
+
+static void vma_merge(GuestMem *m)
+{
+    size_t i = 0;
+    while (i + 1 < m->n_vmas) {
+        if (vma_mergeable(&m->vmas[i], &m->vmas[i + 1])) {
+            m->vmas[i].end = m->vmas[i + 1].end;
+            vma_delete_at(m, i + 1);
+        } else {
+            i++;
+        }
+    }
+    m->last_hit = 0;
+}
+
+/* Insert v (whose range is already carved free). */
+static bool vma_add(GuestMem *m, const GuestVma *v)
+{
+    if (!vma_reserve(m, 1))
+        return false;
+    vma_insert_at(m, vma_lower_bound(m, v->start), v);
+    vma_merge(m);
+    return true;
+}
+
+static bool range_is_free(GuestMem *m, uint64_t start, uint64_t end)
+{
+    size_t i = vma_lower_bound(m, start);
+    return i >= m->n_vmas || m->vmas[i].start >= end;
+}
+
+/* Is [start, end) covered without holes? Optionally requires prot bits. */
+static bool range_is_mapped(GuestMem *m, uint64_t start, uint64_t end, int prot)
+{
+    uint64_t a = start;
+    while (a < end) {
+        GuestVma *v = vma_find(m, a);
+        if (!v || (v->prot & prot) != prot)
+            return false;
+        a = v->end;
+    }
+    return true;
+}
+
+/* Put the host reservation back over [addr, addr+len). */
+static void host_reserve(GuestMem *m, uint64_t addr, uint64_t len)
+{
+    mmap(m->base + addr, len, PROT_NONE,
+         MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+}
+
+/* Interned names: VMAs keep pointers, compared by identity for merging. */
+static const char *intern_name(const char *name)
+{
+    static struct Name { struct Name *next; char s[]; } *names;
+    static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
+    if (!name)
+        return NULL;
+    pthread_mutex_lock(&names_lock);
+    struct Name *n;
+    for (n = names; n; n = n->next)
+        if (!strcmp(n->s, name))
+            break;
+    if (!n && (n = malloc(sizeof *n + strlen(name) + 1))) {
+        strcpy(n->s, name);
+        n->next = names;
+        names = n;
+    }
+    pthread_mutex_unlock(&names_lock);
+    return n ? n->s : NULL;
+}
+
+/* ---- queries ---------------------------------------------------------- */
+
+bool guest_mem_check(GuestMem *m, uint64_t addr, uint64_t len, int prot)
+{
+    if (len == 0)
+        return true;
+    if (addr >= m->limit || len > m->limit - addr)
+        return false;
+    pthread_mutex_lock(&m->lock);
+    bool ok = range_is_mapped(m, addr & GUEST_PAGE_MASK, addr + len, prot);
+    pthread_mutex_unlock(&m->lock);
+    return ok;
+}
+
+void *guest_mem_ptr(GuestMem *m, uint64_t addr, uint64_t len, int prot)
+{
+    if (!guest_mem_check(m, addr, len, prot))
+        return NULL;
+    if ((prot & PROT_WRITE) && len && m->hooks.is_code_page) {
+        for (uint64_t p = addr & GUEST_PAGE_MASK; p < addr + len; p += GUEST_PAGE_SIZE) {
+            if (m->hooks.is_code_page(m->hooks.opaque, p)) {
+                invalidate(m, addr, len);
+                break;
+            }
+        }
+    }
+    return m->base + addr;
+}
+
+int64_t guest_mem_strlen(GuestMem *m, uint64_t addr, uint64_t max)
+{
+    uint64_t n = 0;
+    for (;;) {
+        uint64_t a = addr + n;
+        if (a < addr || !guest_mem_check(m, a, 1, PROT_READ))
+            return -1;
+        uint64_t chunk = GUEST_PAGE_SIZE - (a & (GUEST_PAGE_SIZE - 1));
+        const char *s = (const char *)m->base + a;
+        const char *z = memchr(s, 0, chunk);
+        if (z) {
+            n += (uint64_t)(z - s);
+            return n > max ? -2 : (int64_t)n;
+        }
+        n += chunk;
+        if (n > max)
+            return -2;
+    }
+}
+
+bool guest_mem_read(GuestMem *m, uint64_t addr, void *buf, size_t len)
+{
+    if (!guest_mem_check(m, addr, len, PROT_READ))
+        return false;
+    memcpy(buf, m->base + addr, len);
+    return true;
+}
+
+bool guest_mem_write(GuestMem *m, uint64_t addr, const void *buf, size_t len)
+{
+    void *p = guest_mem_ptr(m, addr, len, PROT_WRITE);
+    if (!p)
+        return false;
+    memcpy(p, buf, len);
+    return true;
+}
+
+uint64_t guest_mem_find_free(GuestMem *m, uint64_t len)
+{
+    uint64_t hi = m->mmap_top;
+    if (len == 0 || len > hi)
+        return 0;
+    for (size_t i = m->n_vmas; i-- > 0;) {
+        GuestVma *v = &m->vmas[i];
+        if (v->start >= hi)
+            continue;
+        if (v->end <= hi && hi - v->end >= len)
+            return hi - len;
+        hi = v->start;
+        if (hi < len + GUEST_MMAP_MIN)
+            return 0;
+    }
+    return hi >= len + GUEST_MMAP_MIN ? hi - len : 0;
+}
+
+size_t guest_mem_vmas(GuestMem *m, GuestVma **out)
+{
+    pthread_mutex_lock(&m->lock);
+    size_t n = m->n_vmas;
+    *out = malloc((n ? n : 1) * sizeof **out);
+    if (*out)
+        memcpy(*out, m->vmas, n * sizeof **out);
+    else
+        n = 0;
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+
+/* ---- map changes ------------------------------------------------------ */
+
+int64_t guest_mmap(GuestMem *m, uint64_t addr, uint64_t len, int prot, int flags, int fd,
+                   uint64_t offset, const char *name)
+{
+    int share = flags & (MAP_SHARED | MAP_PRIVATE);
+    if (len == 0 || (offset & (GUEST_PAGE_SIZE - 1)) || share == 0 ||
+        (prot & ~(PROT_GUEST_MASK | PROT_AARCH64_BTI)))
+        return -EINVAL;
+    if (share == (MAP_SHARED | MAP_PRIVATE))   /* MAP_SHARED_VALIDATE */
+        share = MAP_SHARED;
+    prot &= PROT_GUEST_MASK;
+    if (len > m->limit)
+        return -ENOMEM;
+    len = guest_page_round_up(len);
+    bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
+    bool anon = flags & MAP_ANONYMOUS;
+
+    /* File mappings are made at a host-chosen place first and moved in with
+     * mremap, so a failure (bad fd, EACCES, ENODEV) leaves the map as it was. */
+    void *tmp = NULL;
+    if (!anon) {
+        tmp = mmap(NULL, len, host_prot(prot), share, fd, (off_t)offset);
+        if (tmp == MAP_FAILED)
+            return -errno;
+    }
+
+    pthread_mutex_lock(&m->lock);
+    int64_t ret;
+    if (fixed) {
+        if (addr & (GUEST_PAGE_SIZE - 1)) {
+            ret = -EINVAL;
+            goto fail;
+        }
+        if (addr >= m->limit || len > m->limit - addr) {
+            ret = -ENOMEM;
+            goto fail;
+        }
+        if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) &&
+            !range_is_free(m, addr, addr + len)) {
+            ret = -EEXIST;
+            goto fail;
+        }
+    } else {
+        addr &= GUEST_PAGE_MASK;
+        if (!addr || addr < GUEST_MMAP_MIN || addr >= m->limit || len > m->limit - addr ||
+            !range_is_free(m, addr, addr + len))
+            addr = guest_mem_find_free(m, len);
+        if (!addr) {
+            ret = -ENOMEM;
+            goto fail;
+        }
+    }
+    bool replaces = !range_is_free(m, addr, addr + len);
+    if (replaces) {
+        /* Translations of the old pages must go first; the runtime calls
+         * back into us, so drop the lock meanwhile. */
+        pthread_mutex_unlock(&m->lock);
+        invalidate(m, addr, len);
+        pthread_mutex_lock(&m->lock);
+    }
+    if (!vma_carve(m, addr, addr + len)) {
+        ret = -ENOMEM;
+        goto fail;
+    }
+    void *host = m->base + addr;
+    if (anon) {
+        int hflags = MAP_FIXED | share | MAP_ANONYMOUS | (flags & MAP_NORESERVE);
+        if (mmap(host, len, host_prot(prot), hflags, -1, 0) == MAP_FAILED) {
+            ret = -errno;
+            host_reserve(m, addr, len);
+            pthread_mutex_unlock(&m->lock);
+            return ret;
+        }
+    } else if (mremap(tmp, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, host) == MAP_FAILED) {
+        ret = -errno;
+        host_reserve(m, addr, len);
+        goto fail;
+    }
+    GuestVma v = { .start = addr, .end = addr + len, .prot = prot,
+                   .flags = share | (anon ? MAP_ANONYMOUS : 0),
+                   .offset = anon ? 0 : offset, .name = intern_name(name) };
+    if (!vma_add(m, &v)) {
+        host_reserve(m, addr, len);
+        pthread_mutex_unlock(&m->lock);
+        return -ENOMEM;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return (int64_t)addr;
+
+fail:
+    pthread_mutex_unlock(&m->lock);
+    if (tmp)
+        munmap(tmp, len);
+    return ret;
+}
+
+int guest_munmap(GuestMem *m, uint64_t addr, uint64_t len)
+{
+    if ((addr & (GUEST_PAGE_SIZE - 1)) || len == 0 || addr >= m->limit ||
+        len > m->limit - addr)
+        return -EINVAL;
+    len = guest_page_round_up(len);
+    if (len > m->limit - addr)
+        return -EINVAL;
+    invalidate(m, addr, len);
+    pthread_mutex_lock(&m->lock);
+    int ret = 0;
+    if (!range_is_free(m, addr, addr + len)) {
+        if (!vma_carve(m, addr, addr + len))
+            ret = -ENOMEM;
+        else
+            host_reserve(m, addr, len);
+    }
+    pthread_mutex_unlock(&m->lock);
+    return ret;
+}
+
+int guest_mprotect(GuestMem *m, uint64_t addr, uint64_t len, int prot)
+{
+    if ((addr & (GUEST_PAGE_SIZE - 1)) || (prot & ~(PROT_GUEST_MASK | PROT_AARCH64_BTI)))
+        return -EINVAL;
+    prot &= PROT_GUEST_MASK;
+    if (len == 0)
+        return 0;
+    if (addr >= m->limit || len > m->limit - addr)
+        return -ENOMEM;
+    len = guest_page_round_up(len);
+    uint64_t end = addr + len;
+    pthread_mutex_lock(&m->lock);
+    bool mapped = range_is_mapped(m, addr, end, 0);
+    pthread_mutex_unlock(&m->lock);
+    if (!mapped)
+        return -ENOMEM;
+    invalidate(m, addr, len);
+    pthread_mutex_lock(&m->lock);
+    int ret = 0;
+    if (!vma_reserve(m, 2) || !vma_split_at(m, addr) || !vma_split_at(m, end)) {
+        ret = -ENOMEM;
+    } else if (mprotect(m->base + addr, len, host_prot(prot)) != 0) {
+        ret = -errno;
+    } else {
+        for (size_t i = vma_lower_bound(m, addr); i < m->n_vmas && m->vmas[i].start < end; i++)
+            m->vmas[i].prot = prot;
+    }
+    vma_merge(m);
+    pthread_mutex_unlock(&m->lock);
+    return ret;
+}
+
+int64_t guest_mremap(GuestMem *m, uint64_t old_addr, uint64_t old_len, uint64_t new_len,
+                     int flags, uint64_t new_addr)
+{
+    if ((old_addr & (GUEST_PAGE_SIZE - 1)) || (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) ||
+        ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) || new_len == 0 ||
+        old_len == 0 || old_len > m->limit || new_len > m->limit)
+        return -EINVAL;
+    old_len = guest_page_round_up(old_len);
+    new_len = guest_page_round_up(new_len);
+    if (old_addr >= m->limit || old_len > m->limit - old_addr)
+        return -EFAULT;
+
+    pthread_mutex_lock(&m->lock);
+    GuestVma *v = vma_find(m, old_addr);
+    if (!v || v->end < old_addr + old_len) {
+        pthread_mutex_unlock(&m->lock);
+        return -EFAULT;
+    }
+    GuestVma moved = *v;
+    pthread_mutex_unlock(&m->lock);
+
+    if (!(flags & MREMAP_FIXED) && new_len <= old_len) {
+        if (new_len < old_len)
+            guest_munmap(m, old_addr + new_len, old_len - new_len);
+        return (int64_t)old_addr;
+    }
+    if (flags & MREMAP_FIXED) {
+        if ((new_addr & (GUEST_PAGE_SIZE - 1)) || new_addr >= m->limit ||
+            new_len > m->limit - new_addr ||
+            (new_addr < old_addr + old_len && old_addr < new_addr + new_len))
+            return -EINVAL;
+        guest_munmap(m, new_addr, new_len);
+    }
+    invalidate(m, old_addr, old_len);
+
+    pthread_mutex_lock(&m->lock);
+    int64_t ret;
+    uint64_t target;
+    if (flags & MREMAP_FIXED) {
+        target = new_addr;
+    } else if (old_addr + new_len <= m->limit &&
+               range_is_free(m, old_addr + old_len, old_addr + new_len)) {
+        target = old_addr;
+    } else if (flags & MREMAP_MAYMOVE) {
+        target = guest_mem_find_free(m, new_len);
+        if (!target) {
+            ret = -ENOMEM;
+            goto out;
+        }
+    } else {
+        ret = -ENOMEM;
+        goto out;
+    }
+    if (!vma_reserve(m, 3)) {
+        ret = -ENOMEM;
+        goto out;
+    }
+    if (target == old_addr) {
+        /* Grow in place: open a hole after the mapping for the kernel. */
+        uint64_t tail = old_addr + old_len, extra = new_len - old_len;
+        munmap(m->base + tail, extra);
+        if (mremap(m->base + old_addr, old_len, new_len, 0) == MAP_FAILED) {
+            ret = -errno;
+            host_reserve(m, tail, extra);
+            goto out;
+        }
+    } else {
+        if (mremap(m->base + old_addr, old_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED,
+                   m->base + target) == MAP_FAILED) {
+            ret = -errno;
+            goto out;
+        }
+        host_reserve(m, old_addr, old_len);
+    }
+    vma_carve(m, old_addr, old_addr + old_len);
+    vma_carve(m, target, target + new_len);
+    if (!(moved.flags & MAP_ANONYMOUS))
+        moved.offset += old_addr - moved.start;
+    moved.start = target;
+    moved.end = target + new_len;
+    vma_add(m, &moved);
+    ret = (int64_t)target;
+out:
+    pthread_mutex_unlock(&m->lock);
+    return ret;
+}
+
+void guest_mem_brk_init(GuestMem *m, uint64_t start)
+{
+    pthread_mutex_lock(&m->lock);
+    m->brk_start = m->brk_cur = m->brk_mapped = guest_page_round_up(start);
+    pthread_mutex_unlock(&m->lock);
+}
+
+uint64_t guest_brk(GuestMem *m, uint64_t new_brk)
+{
+    pthread_mutex_lock(&m->lock);
+    uint64_t cur = m->brk_cur, mapped = m->brk_mapped;
+    pthread_mutex_unlock(&m->lock);
+    if (new_brk < m->brk_start || new_brk >= m->limit)
+        return cur;
+    uint64_t want = guest_page_round_up(new_brk);
+    if (want > mapped) {
+        pthread_mutex_lock(&m->lock);
+        bool free_ = range_is_free(m, mapped, want);
+        pthread_mutex_unlock(&m->lock);
+        if (!free_)
+            return cur;
+        int64_t r = guest_mmap(m, mapped, want - mapped, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, "[heap]");
+        if (r < 0)
+            return cur;
+    } else if (want < mapped) {
+        guest_munmap(m, want, mapped - want);
+    }
+    pthread_mutex_lock(&m->lock);
+    m->brk_cur = new_brk;
+    m->brk_mapped = want;
+    pthread_mutex_unlock(&m->lock);
+    return new_brk;
+}
+
+/* ---- runtime callbacks ------------------------------------------------ */
+
+bool guest_mem_read_code(void *opaque, uint64_t pc, void *buf, size_t len)
+{
+    GuestMem *m = opaque;
+    if (!guest_mem_check(m, pc, len, PROT_EXEC))
+        return false;
+    memcpy(buf, m->base + pc, len);
+    return true;
+}
+
+void guest_mem_protect_code_page(void *opaque, uint64_t page)
+{
+    GuestMem *m = opaque;
+    page &= GUEST_PAGE_MASK;
+    pthread_mutex_lock(&m->lock);
+    GuestVma *v = page < m->limit ? vma_find(m, page) : NULL;
+    if (v && (v->prot & PROT_WRITE))
+        mprotect(m->base + page, GUEST_PAGE_SIZE, host_prot(v->prot) & ~PROT_WRITE);
+    pthread_mutex_unlock(&m->lock);
+}
+
+void guest_mem_unprotect_code_page(void *opaque, uint64_t page)
+{
+    GuestMem *m = opaque;
+    page &= GUEST_PAGE_MASK;
+    pthread_mutex_lock(&m->lock);
+    GuestVma *v = page < m->limit ? vma_find(m, page) : NULL;
+    if (v)
+        mprotect(m->base + page, GUEST_PAGE_SIZE, host_prot(v->prot));
+    pthread_mutex_unlock(&m->lock);
+}
+
+static bool im_load(void *opaque, uint64_t addr, IrMemOp mo, void *out)
+{
+    GuestMem *m = opaque;
+    unsigned n = IR_MO_BYTES(mo);
+    if (!guest_mem_check(m, addr, n, PROT_READ))
+        return false;
+    memcpy(out, m->base + addr, n);
+    return true;
+}
+
+static bool im_store(void *opaque, uint64_t addr, IrMemOp mo, const void *in)
+{
+    GuestMem *m = opaque;
+    unsigned n = IR_MO_BYTES(mo);
+    if (!guest_mem_check(m, addr, n, PROT_WRITE))
+        return false;
+    memcpy(m->base + addr, in, n);
+    return true;
+}
+
+/* 16-byte atomics are serialised by this lock (not atomic against code
+ * generated by the template backend). */
+static pthread_mutex_t im_atomic16_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool im_cmpxchg(void *opaque, uint64_t addr, IrMemOp mo, const void *expect,
+                       const void *newv, void *old)
+{
+    GuestMem *m = opaque;
+    unsigned n = IR_MO_BYTES(mo);
+    if (!guest_mem_check(m, addr, n, PROT_READ | PROT_WRITE))
+        return false;
+    void *p = m->base + addr;
+#define CAS(T)                                                                   \
+    do {                                                                         \
+        T e, nv;                                                                 \
+        memcpy(&e, expect, sizeof e);                                            \
+        memcpy(&nv, newv, sizeof nv);                                            \
+        __atomic_compare_exchange_n((T *)p, &e, nv, false, __ATOMIC_SEQ_CST,     \
+                                    __ATOMIC_SEQ_CST);                           \
+        memcpy(old, &e, sizeof e);                                               \
+    } while (0)
+    switch (n) {
+    case 1: CAS(uint8_t); break;
+    case 2: CAS(uint16_t); break;
+    case 4: CAS(uint32_t); break;
+    case 8: CAS(uint64_t); break;
+    default:
+        pthread_mutex_lock(&im_atomic16_lock);
+        memcpy(old, p, n);
+        if (!memcmp(old, expect, n))
+            memcpy(p, newv, n);
+        pthread_mutex_unlock(&im_atomic16_lock);
+        break;
+    }
+#undef CAS
+    return true;
+}
+
+static bool im_rmw(void *opaque, uint64_t addr, IrMemOp mo, IrRmwOp op, const void *val,
+                   void *old)
+{
+    GuestMem *m = opaque;
+    unsigned n = IR_MO_BYTES(mo);
+    if (n > 8 || !guest_mem_check(m, addr, n, PROT_READ | PROT_WRITE))
+        return false;
+    void *p = m->base + addr;
+    uint64_t v = 0;
+    memcpy(&v, val, n);
+#define RMW(T)                                                                   \
+    do {                                                                         \
+        T o = __atomic_load_n((T *)p, __ATOMIC_RELAXED), nv;                     \
+        do {                                                                     \
+            nv = (T)ir_rmw_apply(op, n, o, v);                                   \
+        } while (!__atomic_compare_exchange_n((T *)p, &o, nv, true,              \
+                                              __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)); \
+        memcpy(old, &o, sizeof o);                                               \
+    } while (0)
+    switch (n) {
+    case 1: RMW(uint8_t); break;
+    case 2: RMW(uint16_t); break;
+    case 4: RMW(uint32_t); break;
+    default: RMW(uint64_t); break;
+    }
+#undef RMW
+    return true;
+}
+
+IrMemIface guest_mem_interp_iface(GuestMem *m)
+{
+    return (IrMemIface){ .opaque = m, .load = im_load, .store = im_store,
+                         .cmpxchg = im_cmpxchg, .rmw = im_rmw };
+}

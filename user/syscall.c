@@ -1,0 +1,1141 @@
+/*
+ * syscall.c - the AArch64 Linux syscall ABI on an x86-64 Linux host.
+ *
+ * x8 holds the number, x0-x5 the arguments, x0 gets the result (negative
+ * errno on failure).  The table is user/syscalls-aarch64.def.  Most calls
+ * pass through to the host with guest pointers turned into host pointers
+ * (guest_base + addr) after checking that the whole object lies in mapped
+ * guest memory with the right protection: a guest can never make emu read
+ * or write host memory outside the reservation.  Where the AArch64 ABI
+ * differs from x86-64 (struct stat, O_* flag bits, uname machine) the value
+ * is translated.
+ *
+ * Example: guest write(1, buf, n) ->
+ *   host = guest_mem_ptr(mem, buf, n, PROT_READ);  // NULL -> -EFAULT
+ *   r = write(1, host, n);
+ */
+#define _GNU_SOURCE
+#include "user/process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "runtime/log.h"
+#include "user/stack.h"
+
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1u << 31)
+#endif
+
+typedef int64_t SyscallFn(UserProcess *p, A64State *env, const uint64_t a[6]);
+
+#define R  PROT_READ
+#define W  PROT_WRITE
+#define RW (PROT_READ | PROT_WRITE)
+
+/* Host pointer for a guest object, or return -EFAULT from the handler. */
+#define GPTR(var, addr, len, prot)                                          \
+    void *var = guest_mem_ptr(p->mem, (addr), (len), (prot));               \
+    if (!var && (len) != 0)                                                 \
+        return -EFAULT
+/* Same, but guest NULL stays NULL (optional arguments). */
+#define GPTR_OPT(var, addr, len, prot)                                      \
+    void *var = NULL;                                                       \
+    if (addr) {                                                             \
+        var = guest_mem_ptr(p->mem, (addr), (len), (prot));                 \
+        if (!var)                                                           \
+            return -EFAULT;                                                 \
+    }
+/* A NUL-terminated path argument. */
+#define GPATH(var, addr)                                                    \
+    const char *var;                                                        \
+    do {                                                                    \
+        int64_t e_ = get_path(p, (addr), &var);                             \
+        if (e_)                                                             \
+            return e_;                                                      \
+    } while (0)
+
+static int64_t host_ret(long r)
+{
+    return r < 0 ? -errno : r;
+}
+
+static int64_t get_path(UserProcess *p, uint64_t addr, const char **out)
+{
+    int64_t n = guest_mem_strlen(p->mem, addr, PATH_MAX - 1);
+    if (n == -1)
+        return -EFAULT;
+    if (n < 0)
+        return -ENAMETOOLONG;
+    *out = guest_mem_g2h(p->mem, addr);
+    return 0;
+}
+
+/* /proc/self/exe names the guest program, not emu. */
+static bool is_proc_self_exe(const char *path)
+{
+    char own[64];
+    snprintf(own, sizeof own, "/proc/%d/exe", (int)getpid());
+    return !strcmp(path, "/proc/self/exe") || !strcmp(path, own);
+}
+
+static int dirfd_arg(uint64_t v)
+{
+    return (int)(int32_t)v;   /* AT_FDCWD is -100 in the low 32 bits */
+}
+
+/* ---- O_* flags: arm64 and x86-64 differ in four bits ------------------- */
+#define A64_O_DIRECTORY 0040000
+#define A64_O_NOFOLLOW  0100000
+#define A64_O_DIRECT    0200000
+#define A64_O_LARGEFILE 0400000
+#define A64_O_DIFF (A64_O_DIRECTORY | A64_O_NOFOLLOW | A64_O_DIRECT | A64_O_LARGEFILE)
+#define HOST_O_DIFF (O_DIRECTORY | O_NOFOLLOW | O_DIRECT | 0100000 /* O_LARGEFILE */)
+
+static int open_flags_g2h(uint64_t g)
+{
+    int h = (int)(g & ~(uint64_t)A64_O_DIFF);
+    if (g & A64_O_DIRECTORY) h |= O_DIRECTORY;
+    if (g & A64_O_NOFOLLOW)  h |= O_NOFOLLOW;
+    if (g & A64_O_DIRECT)    h |= O_DIRECT;
+    if (g & A64_O_LARGEFILE) h |= 0100000;
+    return h;
+}
+
+static uint64_t open_flags_h2g(int h)
+{
+    uint64_t g = (uint64_t)(h & ~HOST_O_DIFF);
+    if (h & O_DIRECTORY) g |= A64_O_DIRECTORY;
+    if (h & O_NOFOLLOW)  g |= A64_O_NOFOLLOW;
+    if (h & O_DIRECT)    g |= A64_O_DIRECT;
+    if (h & 0100000)     g |= A64_O_LARGEFILE;
+    return g;
+}
+
+/* ---- struct stat (asm-generic layout used by arm64) -------------------- */
+typedef struct A64Stat {
+    uint64_t st_dev, st_ino;
+    uint32_t st_mode, st_nlink, st_uid, st_gid;
+    uint64_t st_rdev, pad1;
+    int64_t st_size;
+    int32_t st_blksize, pad2;
+    int64_t st_blocks;
+    int64_t st_atime_, st_atime_nsec, st_mtime_, st_mtime_nsec, st_ctime_, st_ctime_nsec;
+    uint32_t unused4, unused5;
+} A64Stat;
+_Static_assert(sizeof(A64Stat) == 128, "arm64 struct stat is 128 bytes");
+
+static void stat_h2g(const struct stat *h, A64Stat *g)
+{
+    memset(g, 0, sizeof *g);
+    g->st_dev = h->st_dev;
+    g->st_ino = h->st_ino;
+    g->st_mode = h->st_mode;
+    g->st_nlink = (uint32_t)h->st_nlink;
+    g->st_uid = h->st_uid;
+    g->st_gid = h->st_gid;
+    g->st_rdev = h->st_rdev;
+    g->st_size = h->st_size;
+    g->st_blksize = (int32_t)h->st_blksize;
+    g->st_blocks = h->st_blocks;
+    g->st_atime_ = h->st_atim.tv_sec;
+    g->st_atime_nsec = h->st_atim.tv_nsec;
+    g->st_mtime_ = h->st_mtim.tv_sec;
+    g->st_mtime_nsec = h->st_mtim.tv_nsec;
+    g->st_ctime_ = h->st_ctim.tv_sec;
+    g->st_ctime_nsec = h->st_ctim.tv_nsec;
+}
+
+static int64_t put_stat(UserProcess *p, uint64_t addr, const struct stat *st)
+{
+    A64Stat g;
+    stat_h2g(st, &g);
+    return guest_mem_write(p->mem, addr, &g, sizeof g) ? 0 : -EFAULT;
+}
+
+/* ---- file I/O ---------------------------------------------------------- */
+
+static int64_t sys_read(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(buf, a[1], a[2], W);
+    return host_ret(read((int)a[0], buf, a[2]));
+}
+
+static int64_t sys_write(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(buf, a[1], a[2], R);
+    return host_ret(write((int)a[0], buf, a[2]));
+}
+
+static int64_t sys_pread64(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(buf, a[1], a[2], W);
+    return host_ret(pread((int)a[0], buf, a[2], (off_t)a[3]));
+}
+
+static int64_t sys_pwrite64(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(buf, a[1], a[2], R);
+    return host_ret(pwrite((int)a[0], buf, a[2], (off_t)a[3]));
+}
+
+/* Guest iovec array -> host iovecs (buffers checked for prot). */
+static int64_t get_iov(UserProcess *p, uint64_t addr, uint64_t cnt, int prot,
+                       struct iovec *out)
+{
+    if (cnt > IOV_MAX)
+        return -EINVAL;
+    const uint64_t *g = guest_mem_ptr(p->mem, addr, cnt * 16, R);
+    if (!g && cnt)
+        return -EFAULT;
+    for (uint64_t i = 0; i < cnt; i++) {
+        uint64_t base = g[2 * i], len = g[2 * i + 1];
+        if ((int64_t)len < 0)
+            return -EINVAL;
+        void *h = len ? guest_mem_ptr(p->mem, base, len, prot) : NULL;
+        if (!h && len)
+            return -EFAULT;
+        out[i].iov_base = h;
+        out[i].iov_len = len;
+    }
+    return 0;
+}
+
+static int64_t do_rwv(UserProcess *p, const uint64_t a[6], bool wr, bool pos)
+{
+    struct iovec iov[a[2] <= IOV_MAX ? (a[2] ? a[2] : 1) : 1];
+    int64_t e = get_iov(p, a[1], a[2], wr ? R : W, iov);
+    if (e)
+        return e;
+    int fd = (int)a[0], n = (int)a[2];
+    if (pos)
+        return host_ret(wr ? pwritev(fd, iov, n, (off_t)a[3]) : preadv(fd, iov, n, (off_t)a[3]));
+    return host_ret(wr ? writev(fd, iov, n) : readv(fd, iov, n));
+}
+
+static int64_t sys_readv(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return do_rwv(p, a, false, false);
+}
+
+static int64_t sys_writev(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return do_rwv(p, a, true, false);
+}
+
+static int64_t sys_preadv(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return do_rwv(p, a, false, true);
+}
+
+static int64_t sys_pwritev(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return do_rwv(p, a, true, true);
+}
+
+static int64_t sys_openat(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[1]);
+    if (is_proc_self_exe(path))
+        path = p->exe_path;
+    return host_ret(openat(dirfd_arg(a[0]), path, open_flags_g2h(a[2]), (mode_t)a[3]));
+}
+
+static int64_t sys_close(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(close((int)a[0]));
+}
+
+static int64_t sys_lseek(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(lseek((int)a[0], (off_t)a[1], (int)a[2]));
+}
+
+static int64_t sys_fstat(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    struct stat st;
+    if (!guest_mem_check(p->mem, a[1], sizeof(A64Stat), W))
+        return -EFAULT;
+    if (fstat((int)a[0], &st) != 0)
+        return -errno;
+    return put_stat(p, a[1], &st);
+}
+
+static int64_t sys_newfstatat(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[1]);
+    struct stat st;
+    if (!guest_mem_check(p->mem, a[2], sizeof(A64Stat), W))
+        return -EFAULT;
+    if (is_proc_self_exe(path))
+        path = p->exe_path;
+    if (fstatat(dirfd_arg(a[0]), path, &st, (int)a[3]) != 0)
+        return -errno;
+    return put_stat(p, a[2], &st);
+}
+
+static int64_t sys_statx(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[1]);
+    GPTR(buf, a[4], 256, W);   /* struct statx is arch-neutral */
+    if (is_proc_self_exe(path))
+        path = p->exe_path;
+    return host_ret(syscall(SYS_statx, dirfd_arg(a[0]), path, (int)a[2], (unsigned)a[3], buf));
+}
+
+static int64_t sys_statfs(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[0]);
+    GPTR(buf, a[1], 120, W);   /* struct statfs: same layout on both 64-bit ABIs */
+    return host_ret(syscall(SYS_statfs, path, buf));
+}
+
+static int64_t sys_fstatfs(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(buf, a[1], 120, W);
+    return host_ret(syscall(SYS_fstatfs, (int)a[0], buf));
+}
+
+static int64_t sys_getdents64(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(buf, a[1], a[2], W);  /* struct linux_dirent64 is arch-neutral */
+    return host_ret(syscall(SYS_getdents64, (int)a[0], buf, (size_t)a[2]));
+}
+
+/* Terminal ioctls: the uapi structures and numbers are the same on arm64
+ * and x86-64 (asm-generic termbits), so only the argument size matters. */
+static int64_t sys_ioctl(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    int fd = (int)a[0];
+    unsigned long req = (uint32_t)a[1];
+    size_t size;
+    int prot;
+    switch (req) {
+    case TCGETS:     size = 36; prot = W; break;   /* kernel struct termios */
+    case TCSETS: case TCSETSW: case TCSETSF: size = 36; prot = R; break;
+    case TIOCGWINSZ: size = 8; prot = W; break;
+    case TIOCSWINSZ: size = 8; prot = R; break;
+    case TIOCGPGRP: case FIONREAD: case TIOCGSID: size = 4; prot = W; break;
+    case TIOCSPGRP: case FIONBIO: size = 4; prot = R; break;
+    case FIOCLEX: case FIONCLEX: case TIOCSCTTY: case TIOCNOTTY:
+        return host_ret(ioctl(fd, req, (unsigned long)a[2]));
+    default:
+        if (emu_log_enabled(EMU_LOG_UNIMP))
+            emu_log("Unsupported ioctl: fd %d request 0x%lx\n", fd, req);
+        return -ENOTTY;
+    }
+    GPTR(arg, a[2], size, prot);
+    return host_ret(ioctl(fd, req, arg));
+}
+
+static int64_t sys_fcntl(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    int fd = (int)a[0], cmd = (int)a[1];
+    switch (cmd) {
+    case F_DUPFD: case F_DUPFD_CLOEXEC: case F_GETFD: case F_SETFD:
+    case F_SETOWN: case F_GETOWN: case F_SETPIPE_SZ: case F_GETPIPE_SZ:
+    case F_ADD_SEALS: case F_GET_SEALS: case F_SETLEASE: case F_GETLEASE:
+        return host_ret(fcntl(fd, cmd, (long)a[2]));
+    case F_GETFL: {
+        int r = fcntl(fd, F_GETFL);
+        return r < 0 ? -errno : (int64_t)open_flags_h2g(r);
+    }
+    case F_SETFL:
+        return host_ret(fcntl(fd, F_SETFL, open_flags_g2h(a[2])));
+    case F_GETLK: case F_SETLK: case F_SETLKW:
+    case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW: {
+        /* struct flock: same 32-byte layout on both 64-bit ABIs */
+        GPTR(fl, a[2], 32, (cmd == F_GETLK || cmd == F_OFD_GETLK) ? RW : R);
+        return host_ret(fcntl(fd, cmd, fl));
+    }
+    default:
+        if (emu_log_enabled(EMU_LOG_UNIMP))
+            emu_log("Unsupported fcntl: cmd %d\n", cmd);
+        return -EINVAL;
+    }
+}
+
+static int64_t sys_dup(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(dup((int)a[0]));
+}
+
+static int64_t sys_dup3(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(dup3((int)a[0], (int)a[1], open_flags_g2h(a[2])));
+}
+
+static int64_t sys_pipe2(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(fds, a[0], 8, W);
+    int h[2];
+    if (pipe2(h, open_flags_g2h(a[1])) != 0)
+        return -errno;
+    memcpy(fds, h, sizeof h);
+    return 0;
+}
+
+static int64_t sys_faccessat(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[1]);
+    return host_ret(syscall(SYS_faccessat, dirfd_arg(a[0]), path, (int)a[2]));
+}
+
+static int64_t sys_faccessat2(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[1]);
+    return host_ret(syscall(SYS_faccessat2, dirfd_arg(a[0]), path, (int)a[2], (int)a[3]));
+}
+
+static int64_t sys_readlinkat(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[1]);
+    if ((int64_t)a[3] <= 0)
+        return -EINVAL;
+    GPTR(buf, a[2], a[3], W);
+    if (is_proc_self_exe(path)) {
+        size_t n = strlen(p->exe_path);
+        if (n > a[3])
+            n = a[3];
+        memcpy(buf, p->exe_path, n);
+        return (int64_t)n;
+    }
+    return host_ret(readlinkat(dirfd_arg(a[0]), path, buf, a[3]));
+}
+
+static int64_t sys_getcwd(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(buf, a[0], a[1], W);
+    return host_ret(syscall(SYS_getcwd, buf, (size_t)a[1]));
+}
+
+static int64_t sys_chdir(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[0]);
+    return host_ret(chdir(path));
+}
+
+static int64_t sys_fchdir(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(fchdir((int)a[0]));
+}
+
+static int64_t sys_mkdirat(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[1]);
+    return host_ret(mkdirat(dirfd_arg(a[0]), path, (mode_t)a[2]));
+}
+
+static int64_t sys_unlinkat(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[1]);
+    return host_ret(unlinkat(dirfd_arg(a[0]), path, (int)a[2]));
+}
+
+static int64_t sys_renameat(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(from, a[1]);
+    GPATH(to, a[3]);
+    return host_ret(renameat(dirfd_arg(a[0]), from, dirfd_arg(a[2]), to));
+}
+
+static int64_t sys_renameat2(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(from, a[1]);
+    GPATH(to, a[3]);
+    return host_ret(syscall(SYS_renameat2, dirfd_arg(a[0]), from, dirfd_arg(a[2]), to,
+                            (unsigned)a[4]));
+}
+
+static int64_t sys_symlinkat(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(target, a[0]);
+    GPATH(link, a[2]);
+    return host_ret(symlinkat(target, dirfd_arg(a[1]), link));
+}
+
+static int64_t sys_linkat(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(from, a[1]);
+    GPATH(to, a[3]);
+    return host_ret(linkat(dirfd_arg(a[0]), from, dirfd_arg(a[2]), to, (int)a[4]));
+}
+
+static int64_t sys_fchmod(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(fchmod((int)a[0], (mode_t)a[1]));
+}
+
+static int64_t sys_fchmodat(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[1]);
+    return host_ret(syscall(SYS_fchmodat, dirfd_arg(a[0]), path, (mode_t)a[2]));
+}
+
+static int64_t sys_fchownat(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[1]);
+    return host_ret(fchownat(dirfd_arg(a[0]), path, (uid_t)a[2], (gid_t)a[3], (int)a[4]));
+}
+
+static int64_t sys_fchown(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(fchown((int)a[0], (uid_t)a[1], (gid_t)a[2]));
+}
+
+static int64_t sys_utimensat(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    const char *path = NULL;
+    if (a[1]) {
+        int64_t e = get_path(p, a[1], &path);
+        if (e)
+            return e;
+    }
+    GPTR_OPT(times, a[2], 32, R);
+    return host_ret(syscall(SYS_utimensat, dirfd_arg(a[0]), path, times, (int)a[3]));
+}
+
+static int64_t sys_ftruncate(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(ftruncate((int)a[0], (off_t)a[1]));
+}
+
+static int64_t sys_truncate(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[0]);
+    return host_ret(truncate(path, (off_t)a[1]));
+}
+
+static int64_t sys_fsync(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(fsync((int)a[0]));
+}
+
+static int64_t sys_fdatasync(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(fdatasync((int)a[0]));
+}
+
+static int64_t sys_ppoll(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    if (a[1] > 65536)
+        return -EINVAL;
+    GPTR(fds, a[0], a[1] * 8, RW);   /* struct pollfd is arch-neutral */
+    GPTR_OPT(tmo, a[2], 16, RW);
+    /* The guest's temporary signal mask is not applied (no async guest
+     * signal delivery yet). */
+    return host_ret(syscall(SYS_ppoll, fds, (unsigned long)a[1], tmo, NULL, 8));
+}
+
+/* ---- system information --------------------------------------------------- */
+
+static int64_t sys_uname(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    struct utsname u;
+    if (uname(&u) != 0)
+        return -errno;
+    snprintf(u.machine, sizeof u.machine, "aarch64");
+    return guest_mem_write(p->mem, a[0], &u, sizeof u) ? 0 : -EFAULT;
+}
+
+static int64_t sys_sysinfo(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(buf, a[0], 112, W);
+    return host_ret(syscall(SYS_sysinfo, buf));
+}
+
+static int64_t sys_getrusage(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(buf, a[1], 144, W);
+    return host_ret(syscall(SYS_getrusage, (int)a[0], buf));
+}
+
+static int64_t sys_times(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR_OPT(buf, a[0], 32, W);
+    return host_ret(syscall(SYS_times, buf));
+}
+
+static int64_t sys_umask(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return umask((mode_t)a[0]);
+}
+
+static int64_t sys_prctl(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    switch ((int)a[0]) {
+    case PR_SET_NAME: {
+        char name[16] = "";
+        int64_t n = guest_mem_strlen(p->mem, a[1], 4096);
+        if (n == -1)
+            return -EFAULT;
+        memcpy(name, guest_mem_g2h(p->mem, a[1]), n > 15 ? 15 : (size_t)n);
+        return host_ret(prctl(PR_SET_NAME, name, 0, 0, 0));
+    }
+    case PR_GET_NAME: {
+        GPTR(buf, a[1], 16, W);
+        return host_ret(prctl(PR_GET_NAME, buf, 0, 0, 0));
+    }
+    case PR_GET_DUMPABLE: case PR_SET_DUMPABLE: case PR_SET_PDEATHSIG:
+    case PR_GET_NO_NEW_PRIVS: case PR_SET_NO_NEW_PRIVS: case PR_GET_TIMERSLACK:
+    case PR_SET_TIMERSLACK: case PR_GET_KEEPCAPS: case PR_SET_KEEPCAPS:
+        return host_ret(prctl((int)a[0], a[1], a[2], a[3], a[4]));
+    default:
+        if (emu_log_enabled(EMU_LOG_UNIMP))
+            emu_log("Unsupported prctl: option %d\n", (int)a[0]);
+        return -EINVAL;
+    }
+}
+
+static int64_t sys_getrandom(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(buf, a[0], a[1], W);
+    return host_ret(syscall(SYS_getrandom, buf, (size_t)a[1], (unsigned)a[2]));
+}
+
+static int64_t sys_prlimit64(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR_OPT(newl, a[2], 16, R);
+    GPTR_OPT(oldl, a[3], 16, W);
+    return host_ret(syscall(SYS_prlimit64, (pid_t)a[0], (int)a[1], newl, oldl));
+}
+
+static int64_t sys_getrlimit(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(buf, a[1], 16, W);
+    return host_ret(syscall(SYS_prlimit64, 0, (int)a[0], NULL, buf));
+}
+
+static int64_t sys_setrlimit(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(buf, a[1], 16, R);
+    return host_ret(syscall(SYS_prlimit64, 0, (int)a[0], buf, NULL));
+}
+
+static int64_t sys_sched_getaffinity(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(mask, a[2], a[1], W);
+    return host_ret(syscall(SYS_sched_getaffinity, (pid_t)a[0], (size_t)a[1], mask));
+}
+
+static int64_t sys_sched_setaffinity(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(mask, a[2], a[1], R);
+    return host_ret(syscall(SYS_sched_setaffinity, (pid_t)a[0], (size_t)a[1], mask));
+}
+
+static int64_t sys_sched_yield(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(sched_yield());
+}
+
+/* ---- time ------------------------------------------------------------ */
+/* struct timespec / timeval are two 64-bit words on both ABIs. */
+
+static int64_t sys_clock_gettime(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(tp, a[1], 16, W);
+    return host_ret(syscall(SYS_clock_gettime, (clockid_t)a[0], tp));
+}
+
+static int64_t sys_clock_getres(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR_OPT(tp, a[1], 16, W);
+    return host_ret(syscall(SYS_clock_getres, (clockid_t)a[0], tp));
+}
+
+static int64_t sys_gettimeofday(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR_OPT(tv, a[0], 16, W);
+    GPTR_OPT(tz, a[1], 8, W);
+    return host_ret(syscall(SYS_gettimeofday, tv, tz));
+}
+
+static int64_t sys_nanosleep(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(req, a[0], 16, R);
+    GPTR_OPT(rem, a[1], 16, W);
+    return host_ret(syscall(SYS_nanosleep, req, rem));
+}
+
+static int64_t sys_clock_nanosleep(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(req, a[2], 16, R);
+    GPTR_OPT(rem, a[3], 16, W);
+    return host_ret(syscall(SYS_clock_nanosleep, (clockid_t)a[0], (int)a[1], req, rem));
+}
+
+/* ---- identity -------------------------------------------------------- */
+
+static int64_t sys_getpid(UserProcess *p, A64State *env, const uint64_t a[6]) { return getpid(); }
+static int64_t sys_getppid(UserProcess *p, A64State *env, const uint64_t a[6]) { return getppid(); }
+static int64_t sys_gettid(UserProcess *p, A64State *env, const uint64_t a[6]) { return gettid(); }
+static int64_t sys_getuid(UserProcess *p, A64State *env, const uint64_t a[6]) { return getuid(); }
+static int64_t sys_geteuid(UserProcess *p, A64State *env, const uint64_t a[6]) { return geteuid(); }
+static int64_t sys_getgid(UserProcess *p, A64State *env, const uint64_t a[6]) { return getgid(); }
+static int64_t sys_getegid(UserProcess *p, A64State *env, const uint64_t a[6]) { return getegid(); }
+
+static int64_t sys_getresuid(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(r, a[0], 4, W);
+    GPTR(e, a[1], 4, W);
+    GPTR(s, a[2], 4, W);
+    return host_ret(getresuid(r, e, s));
+}
+
+static int64_t sys_getresgid(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(r, a[0], 4, W);
+    GPTR(e, a[1], 4, W);
+    GPTR(s, a[2], 4, W);
+    return host_ret(getresgid(r, e, s));
+}
+
+static int64_t sys_getgroups(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    if ((int)a[0] < 0)
+        return -EINVAL;
+    GPTR(list, a[1], (uint64_t)(int)a[0] * 4, W);
+    return host_ret(getgroups((int)a[0], list));
+}
+
+static int64_t sys_getpgid(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(getpgid((pid_t)a[0]));
+}
+
+static int64_t sys_setpgid(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(setpgid((pid_t)a[0], (pid_t)a[1]));
+}
+
+static int64_t sys_getsid(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(getsid((pid_t)a[0]));
+}
+
+static int64_t sys_setsid(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(setsid());
+}
+
+static int64_t sys_set_tid_address(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    p->clear_child_tid = a[0];
+    return gettid();
+}
+
+static int64_t sys_set_robust_list(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    if (a[1] != 24)   /* sizeof(struct robust_list_head) */
+        return -EINVAL;
+    p->robust_list = a[0];
+    p->robust_len = a[1];
+    return 0;
+}
+
+static int64_t sys_get_robust_list(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    if (a[0] && (pid_t)a[0] != gettid())
+        return -EPERM;
+    if (!guest_mem_write(p->mem, a[1], &p->robust_list, 8) ||
+        !guest_mem_write(p->mem, a[2], &p->robust_len, 8))
+        return -EFAULT;
+    return 0;
+}
+
+static int64_t sys_rseq(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return -ENOSYS;   /* glibc then does without restartable sequences */
+}
+
+/* ---- memory ------------------------------------------------------------ */
+
+static int64_t sys_brk(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return (int64_t)guest_brk(p->mem, a[0]);
+}
+
+static int64_t sys_mmap(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    int flags = (int)a[3], fd = (int)a[4];
+    char name[PATH_MAX], link[64];
+    const char *vname = NULL;
+    if (!(flags & MAP_ANONYMOUS)) {
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, name, sizeof name - 1);
+        if (n > 0) {
+            name[n] = 0;
+            vname = name;
+        }
+    } else {
+        fd = -1;
+    }
+    return guest_mmap(p->mem, a[0], a[1], (int)a[2], flags, fd, a[5], vname);
+}
+
+static int64_t sys_munmap(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return guest_munmap(p->mem, a[0], a[1]);
+}
+
+static int64_t sys_mprotect(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return guest_mprotect(p->mem, a[0], a[1], (int)a[2]);
+}
+
+static int64_t sys_mremap(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return guest_mremap(p->mem, a[0], a[1], a[2], (int)a[3], a[4]);
+}
+
+static int64_t sys_madvise(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    uint64_t addr = a[0], len = guest_page_round_up(a[1]);
+    int advice = (int)a[2];
+    if (addr & (GUEST_PAGE_SIZE - 1))
+        return -EINVAL;
+    if (!guest_mem_check(p->mem, addr, len, 0))
+        return -ENOMEM;
+    if (advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE) {
+        /* Contents change: translations of those pages go first. */
+        if (!guest_mem_ptr(p->mem, addr, len, 0))
+            return -ENOMEM;
+        if (p->mem->hooks.invalidate)
+            p->mem->hooks.invalidate(p->mem->hooks.opaque, addr, len);
+        return host_ret(madvise(guest_mem_g2h(p->mem, addr), len, advice));
+    }
+    return 0;   /* hints */
+}
+
+static int64_t sys_msync(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    if (!guest_mem_check(p->mem, a[0], a[1], 0))
+        return -ENOMEM;
+    return host_ret(msync(guest_mem_g2h(p->mem, a[0]), a[1], (int)a[2]));
+}
+
+static int64_t sys_mlock(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return guest_mem_check(p->mem, a[0], a[1], 0) ? 0 : -ENOMEM;
+}
+
+static int64_t sys_munlock(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return guest_mem_check(p->mem, a[0], a[1], 0) ? 0 : -ENOMEM;
+}
+
+/* ---- futex: guest memory is host memory, so the host futex works -------- */
+
+static int64_t sys_futex(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    int op = (int)a[1], cmd = op & FUTEX_CMD_MASK;
+    GPTR(uaddr, a[0], 4, R);
+    void *arg4 = (void *)(uintptr_t)a[3];   /* val2 for the requeue/wake_op family */
+    void *uaddr2 = NULL;
+    switch (cmd) {
+    case FUTEX_WAIT: case FUTEX_WAIT_BITSET: case FUTEX_LOCK_PI: case FUTEX_LOCK_PI2:
+    case FUTEX_WAIT_REQUEUE_PI:
+        arg4 = NULL;
+        if (a[3]) {
+            arg4 = guest_mem_ptr(p->mem, a[3], 16, R);
+            if (!arg4)
+                return -EFAULT;
+        }
+        break;
+    case FUTEX_WAKE: case FUTEX_WAKE_BITSET: case FUTEX_UNLOCK_PI: case FUTEX_TRYLOCK_PI:
+        break;
+    case FUTEX_REQUEUE: case FUTEX_CMP_REQUEUE: case FUTEX_WAKE_OP:
+    case FUTEX_CMP_REQUEUE_PI:
+        break;
+    default:
+        return -ENOSYS;
+    }
+    if (cmd == FUTEX_REQUEUE || cmd == FUTEX_CMP_REQUEUE || cmd == FUTEX_WAKE_OP ||
+        cmd == FUTEX_CMP_REQUEUE_PI || cmd == FUTEX_WAIT_REQUEUE_PI) {
+        uaddr2 = guest_mem_ptr(p->mem, a[4], 4, R);
+        if (!uaddr2)
+            return -EFAULT;
+    }
+    return host_ret(syscall(SYS_futex, uaddr, op, (uint32_t)a[2], arg4, uaddr2,
+                            (uint32_t)a[5]));
+}
+
+/* ---- signals ----------------------------------------------------------- */
+
+static int64_t sys_rt_sigaction(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    int sig = (int)a[0];
+    if (a[3] != 8 || sig < 1 || sig > GUEST_NSIG)
+        return -EINVAL;
+    GuestSigAction act;
+    if (a[1] && !guest_mem_read(p->mem, a[1], &act, sizeof act))
+        return -EFAULT;
+    if (a[2] && !guest_mem_check(p->mem, a[2], sizeof act, W))
+        return -EFAULT;
+    if (a[1] && (sig == SIGKILL || sig == SIGSTOP))
+        return -EINVAL;
+    if (a[2])
+        guest_mem_write(p->mem, a[2], &p->sigact[sig], sizeof act);
+    if (a[1]) {
+        p->sigact[sig] = act;
+        user_signal_mirror(p, sig);
+    }
+    return 0;
+}
+
+static int64_t sys_rt_sigprocmask(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    if (a[3] != 8)
+        return -EINVAL;
+    uint64_t set = 0, old = p->sigmask;
+    if (a[1] && !guest_mem_read(p->mem, a[1], &set, 8))
+        return -EFAULT;
+    if (a[2] && !guest_mem_check(p->mem, a[2], 8, W))
+        return -EFAULT;
+    if (a[1]) {
+        switch ((int)a[0]) {
+        case SIG_BLOCK: p->sigmask |= set; break;
+        case SIG_UNBLOCK: p->sigmask &= ~set; break;
+        case SIG_SETMASK: p->sigmask = set; break;
+        default: return -EINVAL;
+        }
+        /* SIGKILL and SIGSTOP cannot be blocked. */
+        p->sigmask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+    }
+    if (a[2])
+        guest_mem_write(p->mem, a[2], &old, 8);
+    if (p->sigpending & ~p->sigmask)
+        user_signal_unblocked(p);
+    return 0;
+}
+
+static int64_t sys_sigaltstack(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    uint64_t ss[3];
+    if (a[1]) {
+        uint64_t old[3] = { p->altstack[0], p->altstack[1] ? p->altstack[1] : SS_DISABLE,
+                            p->altstack[2] };
+        if (!guest_mem_write(p->mem, a[1], old, sizeof old))
+            return -EFAULT;
+    }
+    if (a[0]) {
+        if (!guest_mem_read(p->mem, a[0], ss, sizeof ss))
+            return -EFAULT;
+        int flags = (int)ss[1];
+        if (flags & ~(SS_DISABLE | SS_AUTODISARM))
+            return -EINVAL;
+        if (!(flags & SS_DISABLE) && ss[2] < GUEST_MINSIGSTKSZ)
+            return -ENOMEM;
+        memcpy(p->altstack, ss, sizeof ss);
+    }
+    return 0;
+}
+
+static int64_t deliver_kill(UserProcess *p, int sig)
+{
+    if (sig < 0 || sig > GUEST_NSIG)
+        return -EINVAL;
+    if (sig)
+        user_signal_self(p, sig);
+    return 0;
+}
+
+static int64_t sys_kill(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    pid_t pid = (pid_t)a[0];
+    int sig = (int)a[1];
+    if (pid == getpid())
+        return deliver_kill(p, sig);
+    return host_ret(kill(pid, sig));
+}
+
+static int64_t sys_tgkill(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    pid_t tgid = (pid_t)a[0], tid = (pid_t)a[1];
+    int sig = (int)a[2];
+    if (tgid == getpid() && tid == gettid())
+        return deliver_kill(p, sig);
+    return host_ret(syscall(SYS_tgkill, tgid, tid, sig));
+}
+
+static int64_t sys_tkill(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    pid_t tid = (pid_t)a[0];
+    int sig = (int)a[1];
+    if (tid == gettid())
+        return deliver_kill(p, sig);
+    return host_ret(syscall(SYS_tkill, tid, sig));
+}
+
+/* ---- processes ------------------------------------------------------- */
+
+static int64_t sys_exit(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    user_exit(p, (int)(a[0] & 0xff));
+}
+
+static int64_t sys_exit_group(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    user_exit(p, (int)(a[0] & 0xff));
+}
+
+static int64_t sys_wait4(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR_OPT(status, a[1], 4, W);
+    GPTR_OPT(ru, a[3], 144, W);
+    return host_ret(syscall(SYS_wait4, (pid_t)a[0], status, (int)a[2], ru));
+}
+
+/* clone without CLONE_VM is fork: the whole emulator is duplicated and the
+ * child goes on in its own copy of the guest.  Threads (CLONE_VM) are a
+ * later issue. */
+static int64_t sys_clone(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    uint64_t flags = a[0], newsp = a[1], ptid = a[2], tls = a[3], ctid = a[4];
+    const uint64_t supported = CSIGNAL | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID |
+                               CLONE_PARENT_SETTID | CLONE_SETTLS | CLONE_VFORK | CLONE_VM;
+    if ((flags & CLONE_VM) && !(flags & CLONE_VFORK)) {
+        if (emu_log_enabled(EMU_LOG_UNIMP))
+            emu_log("Unsupported clone flags 0x%llx (threads)\n", (unsigned long long)flags);
+        return -ENOSYS;
+    }
+    if (flags & ~supported)
+        return -EINVAL;
+    if (emu_log_file())
+        fflush(emu_log_file());
+    fflush(stdout);
+    fflush(stderr);
+    /* vfork is done as fork: the parent does not share the child's memory,
+     * which only differs for programs that break vfork's rules. */
+    pid_t pid = (pid_t)syscall(SYS_clone, (flags & CSIGNAL), NULL, NULL, NULL, NULL);
+    if (pid < 0)
+        return -errno;
+    if (pid == 0) {
+        pid_t me = gettid();
+        if (flags & CLONE_CHILD_SETTID)
+            guest_mem_write(p->mem, ctid, &me, 4);
+        if (flags & CLONE_CHILD_CLEARTID)
+            p->clear_child_tid = ctid;
+        if (newsp)
+            env->x[A64_SP] = newsp;
+        if (flags & CLONE_SETTLS)
+            env->tpidr_el0 = tls;
+        return 0;
+    }
+    if (flags & CLONE_PARENT_SETTID)
+        guest_mem_write(p->mem, ptid, &pid, 4);
+    return pid;
+}
+
+/* execve: start emu again on the new program with the same options, so the
+ * new image gets a fresh address space and translation cache. */
+static int64_t sys_execve(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[0]);
+    if (access(path, F_OK) != 0)
+        return -errno;
+    char *args[4096], *envs[4096];
+    size_t na = 0, ne = 0;
+    uint64_t vecs[2] = { a[1], a[2] };
+    for (int k = 0; k < 2; k++) {
+        char **out = k ? envs : args;
+        size_t *n = k ? &ne : &na;
+        if (!k) {
+            out[(*n)++] = p->emu_path;
+            for (char **o = p->emu_opts; o && *o; o++)
+                out[(*n)++] = *o;
+        }
+        size_t first = *n;
+        for (uint64_t v = vecs[k]; v; v += 8) {
+            uint64_t s;
+            if (!guest_mem_read(p->mem, v, &s, 8))
+                return -EFAULT;
+            if (!s)
+                break;
+            if (*n + 4 >= 4096)
+                return -E2BIG;
+            const char *str;
+            int64_t e = get_path(p, s, &str);
+            if (e)
+                return e == -ENAMETOOLONG ? -E2BIG : e;
+            if (!k && *n == first) {   /* argv[0] goes through -0 */
+                out[(*n)++] = "-0";
+                out[(*n)++] = (char *)str;
+                out[(*n)++] = (char *)path;
+                continue;
+            }
+            out[(*n)++] = (char *)str;
+        }
+        if (!k && *n == first)
+            out[(*n)++] = (char *)path;
+        out[*n] = NULL;
+    }
+    if (emu_log_file())
+        fflush(emu_log_file());
+    execve(p->emu_path, args, envs);
+    return -errno;
+}
+
+static int64_t sys_unimp(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return -ENOSYS;
+}
+
+/* ---- table ----------------------------------------------------------- */
+
+typedef struct SyscallEntry {
+    const char *name;
+    SyscallFn *fn;
+} SyscallEntry;
+
+static const SyscallEntry syscall_table[] = {
+#define SYSCALL(nr, name, handler) [nr] = { #name, sys_##handler },
+#include "user/syscalls-aarch64.def"
+#undef SYSCALL
+};
+#define N_SYSCALLS (sizeof syscall_table / sizeof syscall_table[0])
+
+const char *user_syscall_name(uint64_t nr)
+{
+    return nr < N_SYSCALLS ? syscall_table[nr].name : NULL;
+}
+
+int64_t user_syscall_args(UserProcess *p, A64State *env, uint64_t nr, const uint64_t a[6])
+{
+    const SyscallEntry *e = nr < N_SYSCALLS ? &syscall_table[nr] : NULL;
+    if (!e || !e->fn || e->fn == sys_unimp) {
+        if (emu_log_enabled(EMU_LOG_UNIMP)) {
+            if (e && e->name)
+                emu_log("Unsupported syscall: %llu (%s)\n", (unsigned long long)nr, e->name);
+            else
+                emu_log("Unsupported syscall: %llu\n", (unsigned long long)nr);
+        }
+        return -ENOSYS;
+    }
+    return e->fn(p, env, a);
+}
+
+void user_syscall(UserProcess *p, A64State *env)
+{
+    uint64_t a[6];
+    memcpy(a, env->x, sizeof a);
+    env->x[0] = (uint64_t)user_syscall_args(p, env, env->x[8], a);
+}

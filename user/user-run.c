@@ -1,0 +1,148 @@
+/*
+ * user-run.c - the user-mode main loop: set up the process (address space,
+ * ELF image, stack, runtime engine, CPU) and turn exec_run events into
+ * syscalls and guest signals.
+ */
+#define _GNU_SOURCE
+#include "user/user-run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "frontend/aarch64/a64-cpu.h"
+#include "runtime/guest-arch.h"
+#include "runtime/log.h"
+#include "runtime/stats.h"
+#include "user/elf-load.h"
+#include "user/guest-mem.h"
+#include "user/hwcap.h"
+#include "user/process.h"
+#include "user/stack.h"
+
+static void hook_invalidate(void *opaque, uint64_t start, uint64_t len)
+{
+    exec_invalidate_range(opaque, start, len);
+}
+
+static bool hook_is_code_page(void *opaque, uint64_t addr)
+{
+    return exec_is_code_page(opaque, addr);
+}
+
+_Noreturn void user_exit(UserProcess *p, int status)
+{
+    fflush(stdout);
+    if (p && p->stats && p->engine)
+        exec_stats_print(p->engine, stderr);
+    emu_log_close();
+    exit(status);
+}
+
+static _Noreturn void run_loop(UserProcess *p, ExecCpu *cpu)
+{
+    A64State *env = exec_cpu_env(cpu);
+    for (;;) {
+        ExecEvent ev = exec_run(cpu);
+        switch (ev.kind) {
+        case EXEC_EV_SYSCALL:
+            user_syscall(p, env);
+            break;
+        case EXEC_EV_UNDEF:
+            user_signal_fatal(p, SIGILL, ev.pc, ev.pc);
+        case EXEC_EV_FETCH_FAULT:
+            user_signal_fatal(p, SIGSEGV, ev.pc, ev.addr);
+        case EXEC_EV_SEGV:
+            user_signal_fatal(p, SIGSEGV, ev.pc, ev.addr);
+        case EXEC_EV_BUS:
+            user_signal_fatal(p, SIGBUS, ev.pc, ev.addr);
+        case EXEC_EV_BREAKPOINT:
+            user_signal_fatal(p, SIGTRAP, ev.pc, ev.pc);
+        case EXEC_EV_EXCEPTION:
+            if (emu_log_enabled(EMU_LOG_UNIMP))
+                emu_log("guest exception code %u at pc 0x%llx\n", ev.code,
+                        (unsigned long long)ev.pc);
+            user_signal_fatal(p, SIGILL, ev.pc, ev.pc);
+        case EXEC_EV_HALT:        /* wfi at EL0: a hint */
+        case EXEC_EV_INTERRUPT:
+            break;
+        case EXEC_EV_ERROR:
+        default:
+            fprintf(stderr, "emu-user: internal error at guest pc 0x%llx: %s\n",
+                    (unsigned long long)ev.pc, ev.msg ? ev.msg : exec_event_name(ev.kind));
+            fflush(stdout);
+            emu_log_close();
+            exit(1);
+        }
+    }
+}
+
+int user_run(const UserConfig *cfg)
+{
+    char err[512];
+    const char *prog = cfg->prog;
+    UserProcess *p = calloc(1, sizeof *p);
+    if (!p) {
+        fprintf(stderr, "emu-user: out of memory\n");
+        return 1;
+    }
+    p->stats = cfg->stats;
+    p->emu_path = cfg->emu_path;
+    p->emu_opts = cfg->emu_opts;
+    p->exe_path = realpath(prog, NULL);
+    if (!p->exe_path) {
+        fprintf(stderr, "emu-user: %s: %s\n", prog, strerror(errno));
+        return 1;
+    }
+    p->mem = guest_mem_new(GUEST_MEM_DEFAULT_LIMIT, err, sizeof err);
+    if (!p->mem) {
+        fprintf(stderr, "emu-user: %s\n", err);
+        return 1;
+    }
+    ElfImage img;
+    if (!elf_load(p->mem, p->exe_path, &img, err, sizeof err)) {
+        fprintf(stderr, "emu-user: %s: %s\n", prog, err);
+        return 1;
+    }
+    guest_mem_brk_init(p->mem, img.end);
+    UserStackArgs sa = { .argc = cfg->argc, .argv = cfg->argv, .envp = cfg->envp,
+                         .execfn = prog, .img = &img, .hwcap = USER_A64_HWCAP,
+                         .hwcap2 = USER_A64_HWCAP2 };
+    uint64_t sp;
+    if (!user_stack_setup(p->mem, &sa, &sp, err, sizeof err)) {
+        fprintf(stderr, "emu-user: %s: %s\n", prog, err);
+        return 1;
+    }
+
+    ExecConfig ec = exec_config_default(&guest_arch_aarch64);
+    ec.tier = cfg->tier;
+    ec.stats = cfg->stats;
+    ec.mem = (ExecMemOps){ .opaque = p->mem, .read_code = guest_mem_read_code,
+                           .interp_mem = guest_mem_interp_iface(p->mem),
+                           .protect_code_page = guest_mem_protect_code_page,
+                           .unprotect_code_page = guest_mem_unprotect_code_page };
+    p->engine = exec_engine_new(&ec, err, sizeof err);
+    if (!p->engine) {
+        fprintf(stderr, "emu-user: %s\n", err);
+        return 1;
+    }
+    GuestMemHooks hooks = { .opaque = p->engine, .invalidate = hook_invalidate,
+                            .is_code_page = hook_is_code_page };
+    guest_mem_set_hooks(p->mem, &hooks);
+    ExecCpu *cpu = exec_cpu_new(p->engine);
+    if (!cpu) {
+        fprintf(stderr, "emu-user: out of memory\n");
+        return 1;
+    }
+    if (!user_signal_install_host_handlers()) {
+        fprintf(stderr, "emu-user: cannot install signal handlers: %s\n", strerror(errno));
+        return 1;
+    }
+    A64State *env = exec_cpu_env(cpu);
+    env->common.guest_base = (uint64_t)(uintptr_t)p->mem->base;
+    env->common.guest_limit = p->mem->limit;
+    env->common.pc = img.entry;
+    env->x[A64_SP] = sp;
+    env->excl_addr = ~0ull;
+    run_loop(p, cpu);
+}

@@ -215,9 +215,13 @@ int img_create(const ImgCreateOpts *o, FILE *out)
     if (ret || !strcmp(fmt, "raw"))
         return ret;
     BlockDev *file;
-    if (blk_open(o->filename, "raw", BLK_O_RDWR, &file) < 0 || qcow2_format(file, &q) < 0) {
+    if (blk_open(o->filename, "raw", BLK_O_RDWR, &file) < 0) {
         img_error("%s: %s", o->filename, blk_errmsg());
         return 1;
     }
-    return 0;
+    ret = qcow2_format(file, &q) < 0;
+    if (ret)
+        img_error("%s: %s", o->filename, blk_errmsg());
+    blk_close(file);
+    return ret;
 }

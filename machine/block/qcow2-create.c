@@ -104,14 +104,12 @@ int qcow2_format(BlockDev *file, const Qcow2CreateOpts *o)
     ret = blk_open_on(file, "qcow2", BLK_O_RDWR | BLK_O_NO_BACKING, file->filename, &bs);
     if (ret < 0)
         goto out;
-    file = NULL; /* now bs's */
     ret = blk_truncate(bs, o->size, false);
     if (ret == 0)
         ret = blk_flush(bs);
+    bs->file = NULL; /* hand the protocol layer back to the caller */
     blk_close(bs);
 out:
     free(buf);
-    if (file)
-        blk_close(file);
     return ret;
 }

@@ -154,7 +154,8 @@ typedef struct Qcow2CreateOpts {
     const char *backing_file;
     const char *backing_fmt;
 } Qcow2CreateOpts;
-/* Writes a new empty qcow2 image to the protocol layer `file` (length 0). */
+/* Writes a new empty qcow2 image over the protocol layer `file` (which stays
+ * the caller's, open). */
 int qcow2_format(BlockDev *file, const Qcow2CreateOpts *o);
 
 /* qcow2-cache.c */

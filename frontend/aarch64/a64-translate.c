@@ -1,0 +1,272 @@
+/*
+ * a64-translate.c - the AArch64 frontend: IR globals, the translator hooks,
+ * the decoder dispatch, and the register/flag helpers every lifter uses
+ * (a64-translate.h).  The instruction families live in a64-trans-*.c (and
+ * the FP/SIMD engineer's a64-fp*.c / a64-simd*.c).
+ *
+ *   guest_arch_aarch64.init();
+ *   IrBlock *b = guest_arch_aarch64.translate(pc, 0, &reader, 512);
+ */
+#include "frontend/aarch64/a64-translate.h"
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "runtime/guest-arch.h"
+
+IrGlobalSet a64_globals;
+IrTemp a64_cpu_x[32];
+IrTemp a64_cpu_nf, a64_cpu_zf, a64_cpu_cf, a64_cpu_vf;
+
+static const char *const a64_xnames[32] = {
+    "x0",  "x1",  "x2",  "x3",  "x4",  "x5",  "x6",  "x7",  "x8",  "x9",  "x10",
+    "x11", "x12", "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21",
+    "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29", "x30", "sp",
+};
+
+static void a64_init_globals_once(void)
+{
+    IrGlobalSet *g = &a64_globals;
+    for (int i = 0; i < 32; i++)
+        a64_cpu_x[i] = ir_global_register(g, IR_I64, offsetof(A64State, x[i]),
+                                          a64_xnames[i], 0);
+    a64_cpu_nf = ir_global_register(g, IR_I32, offsetof(A64State, nf), "nf", IR_TEMPF_FLAG);
+    a64_cpu_zf = ir_global_register(g, IR_I32, offsetof(A64State, zf), "zf", IR_TEMPF_FLAG);
+    a64_cpu_cf = ir_global_register(g, IR_I32, offsetof(A64State, cf), "cf", IR_TEMPF_FLAG);
+    a64_cpu_vf = ir_global_register(g, IR_I32, offsetof(A64State, vf), "vf", IR_TEMPF_FLAG);
+}
+
+void a64_init_globals(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, a64_init_globals_once);
+}
+
+/* ---- registers ------------------------------------------------------------ */
+IrTemp a64_get_x(DisasContext *s, int r)
+{
+    return r == 31 ? ir_const(a64_ir(s), IR_I64, 0) : a64_cpu_x[r];
+}
+
+IrTemp a64_get_xsp(DisasContext *s, int r)
+{
+    return a64_cpu_x[r];
+}
+
+void a64_set_x(DisasContext *s, int r, IrTemp v64)
+{
+    if (r != 31)
+        ir_mov(a64_ir(s), IR_I64, a64_cpu_x[r], v64);
+}
+
+void a64_set_xsp(DisasContext *s, int r, IrTemp v64)
+{
+    ir_mov(a64_ir(s), IR_I64, a64_cpu_x[r], v64);
+}
+
+IrTemp a64_get_r(DisasContext *s, int r, int sf)
+{
+    IrTemp v = a64_get_x(s, r);
+    return sf ? v : ir_trunc(a64_ir(s), IR_I32, IR_I64, v);
+}
+
+IrTemp a64_get_rsp(DisasContext *s, int r, int sf)
+{
+    IrTemp v = a64_get_xsp(s, r);
+    return sf ? v : ir_trunc(a64_ir(s), IR_I32, IR_I64, v);
+}
+
+void a64_set_r(DisasContext *s, int r, int sf, IrTemp v)
+{
+    if (r == 31)
+        return;
+    a64_set_x(s, r, sf ? v : ir_zext(a64_ir(s), IR_I64, IR_I32, v));
+}
+
+void a64_set_rsp(DisasContext *s, int r, int sf, IrTemp v)
+{
+    a64_set_xsp(s, r, sf ? v : ir_zext(a64_ir(s), IR_I64, IR_I32, v));
+}
+
+/* ---- flags ----------------------------------------------------------------- */
+void a64_set_nz(DisasContext *s, int sf, IrTemp r)
+{
+    IrBlock *b = a64_ir(s);
+    if (sf) {
+        /* N is bit 63: the high word's bit 31 */
+        IrTemp hi = ir_shr(b, IR_I64, r, ir_const(b, IR_I64, 32));
+        ir_mov(b, IR_I32, a64_cpu_nf, ir_trunc(b, IR_I32, IR_I64, hi));
+        IrTemp nz = ir_setcond(b, IR_I64, IR_COND_NE, r, ir_const(b, IR_I64, 0));
+        ir_mov(b, IR_I32, a64_cpu_zf, ir_trunc(b, IR_I32, IR_I64, nz));
+    } else {
+        ir_mov(b, IR_I32, a64_cpu_nf, r);
+        ir_mov(b, IR_I32, a64_cpu_zf, r);
+    }
+}
+
+void a64_set_nzcv_imm(DisasContext *s, int nzcv)
+{
+    IrBlock *b = a64_ir(s);
+    ir_mov(b, IR_I32, a64_cpu_nf, ir_const(b, IR_I32, (nzcv & 8) ? 0x80000000u : 0));
+    ir_mov(b, IR_I32, a64_cpu_zf, ir_const(b, IR_I32, (nzcv & 4) ? 0 : 1));
+    ir_mov(b, IR_I32, a64_cpu_cf, ir_const(b, IR_I32, (nzcv & 2) ? 1 : 0));
+    ir_mov(b, IR_I32, a64_cpu_vf, ir_const(b, IR_I32, (nzcv & 1) ? 0x80000000u : 0));
+}
+
+A64Cond a64_cond(DisasContext *s, int cc)
+{
+    IrBlock *b = a64_ir(s);
+    IrTemp zero = ir_const(b, IR_I32, 0);
+    A64Cond c = {IR_COND_ALWAYS, zero, zero};
+    IrTemp t;
+
+    switch (cc >> 1) {
+    case 0: /* EQ: Z set */
+        c = (A64Cond){IR_COND_EQ, a64_cpu_zf, zero};
+        break;
+    case 1: /* CS: C set */
+        c = (A64Cond){IR_COND_NE, a64_cpu_cf, zero};
+        break;
+    case 2: /* MI: N set */
+        c = (A64Cond){IR_COND_LT, a64_cpu_nf, zero};
+        break;
+    case 3: /* VS: V set */
+        c = (A64Cond){IR_COND_LT, a64_cpu_vf, zero};
+        break;
+    case 4: /* HI: C set and Z clear */
+        t = ir_setcond(b, IR_I32, IR_COND_NE, a64_cpu_zf, zero);
+        t = ir_and(b, IR_I32, t, a64_cpu_cf);
+        c = (A64Cond){IR_COND_NE, t, zero};
+        break;
+    case 5: /* GE: N == V */
+        t = ir_xor(b, IR_I32, a64_cpu_nf, a64_cpu_vf);
+        c = (A64Cond){IR_COND_GE, t, zero};
+        break;
+    case 6: /* GT: Z clear and N == V */
+        t = ir_xor(b, IR_I32, a64_cpu_nf, a64_cpu_vf);
+        t = ir_sar(b, IR_I32, t, ir_const(b, IR_I32, 31)); /* -1 if N != V */
+        t = ir_andc(b, IR_I32, a64_cpu_zf, t);
+        c = (A64Cond){IR_COND_NE, t, zero};
+        break;
+    case 7: /* AL, NV: always */
+        return c;
+    }
+    if (cc & 1)
+        c.cond = ir_cond_invert(c.cond);
+    return c;
+}
+
+/* ---- block control ------------------------------------------------------------ */
+void a64_undef(DisasContext *s)
+{
+    ir_exit(a64_ir(s), IR_EXIT_UNDEF, s->pc_curr);
+    s->base.is_jmp = DISAS_NORETURN;
+}
+
+void a64_goto(DisasContext *s, unsigned slot, uint64_t dest)
+{
+    ir_goto_tb(a64_ir(s), slot, dest);
+}
+
+/* ---- decoders ------------------------------------------------------------------ */
+/* One decoder per *.decode file of this folder, in the order CMake listed
+ * them (the integer one first): a64-decoders.inc has DECODER(name) lines. */
+#define DECODER(name) bool a64_decode_##name(DisasContext *s, uint32_t insn);
+#include "frontend/aarch64/a64-decoders.inc"
+#undef DECODER
+
+static bool a64_decode(DisasContext *s, uint32_t insn)
+{
+#define DECODER(name) if (a64_decode_##name(s, insn)) return true;
+#include "frontend/aarch64/a64-decoders.inc"
+#undef DECODER
+    return false;
+}
+
+/* ---- translator hooks ------------------------------------------------------------ */
+static void a64_tb_start(DisasContextBase *db) {}
+
+static void a64_insn_start(DisasContextBase *db)
+{
+    ir_insn_start(db->ir, db->pc_next, 4);
+}
+
+static void a64_translate_insn(DisasContextBase *db)
+{
+    DisasContext *s = (DisasContext *)db;
+    uint32_t insn = 0;
+
+    s->pc_curr = db->pc_next;
+    /* The loop checked that 4 bytes at pc_next are readable. */
+    if (!translator_ldl(db, s->pc_curr, &insn)) {
+        ir_exit(db->ir, IR_EXIT_FETCH_FAULT, s->pc_curr);
+        db->is_jmp = DISAS_NORETURN;
+        return;
+    }
+    s->insn = insn;
+    db->pc_next = s->pc_curr + 4;
+    uint32_t n_ops = db->ir->n_ops;
+    if (!a64_decode(s, insn)) {
+        /* trans_ functions should reject before emitting anything; drop
+         * whatever a rejecting one left behind anyway. */
+        db->ir->n_ops = n_ops;
+        a64_undef(s);
+    }
+}
+
+static void a64_tb_stop(DisasContextBase *db)
+{
+    switch (db->is_jmp) {
+    case DISAS_NEXT:
+    case DISAS_TOO_MANY:
+        ir_goto_tb(db->ir, 0, db->pc_next);
+        break;
+    default: /* the last insn emitted its exits */
+        break;
+    }
+}
+
+static const TranslatorOps a64_translator_ops = {
+    .tb_start = a64_tb_start,
+    .insn_start = a64_insn_start,
+    .translate_insn = a64_translate_insn,
+    .tb_stop = a64_tb_stop,
+    .min_insn_len = 4,
+};
+
+static IrBlock *a64_translate(uint64_t pc, uint32_t mode_flags, const GuestCodeReader *code,
+                              unsigned max_insns)
+{
+    DisasContext s = {0};
+
+    a64_init_globals();
+    s.base.pc_first = pc;
+    s.base.max_insns = max_insns;
+    s.base.mode_flags = mode_flags;
+    s.base.code = code;
+    s.base.ir = ir_block_new(&a64_globals, pc, mode_flags);
+    if (pc & 3) {
+        /* Misaligned pc: Linux delivers SIGBUS; report it as a fetch fault
+         * at that pc (the runtime decides the signal). */
+        ir_insn_start(s.base.ir, pc, 4);
+        ir_exit(s.base.ir, IR_EXIT_FETCH_FAULT, pc);
+        return s.base.ir;
+    }
+    translator_loop(&a64_translator_ops, &s.base);
+    return s.base.ir;
+}
+
+static void a64_arch_init(void)
+{
+    a64_init_globals();
+}
+
+const GuestArch guest_arch_aarch64 = {
+    .name = "aarch64",
+    .llvm_triple = "aarch64-linux-gnu",
+    .state_size = sizeof(A64State),
+    .state_align = _Alignof(A64State),
+    .globals = &a64_globals,
+    .init = a64_arch_init,
+    .translate = a64_translate,
+};

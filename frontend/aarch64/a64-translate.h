@@ -1,0 +1,107 @@
+/*
+ * a64-translate.h - shared state and helpers of the AArch64 lifters.
+ *
+ * Every a64-trans-*.c file (integer, FP, SIMD) implements trans_* functions
+ * called by the decoders generated from the *.decode files in this folder
+ * (see scripts/decodetree.py).  A trans_ function lifts one instruction into
+ * s->base.ir and returns true, or returns false for an unallocated encoding
+ * (the block then ends with exit(IR_EXIT_UNDEF, pc) -> SIGILL).
+ *
+ * Rules for lifters (ARCHITECTURE.md, precise exceptions): inside one
+ * instruction, emit every op that can fault (ld, st, cmpxchg, atomic_rmw,
+ * faulting helpers) before the first write to a global; base-register
+ * writeback comes after the access.
+ *
+ *   bool trans_ADD_i(DisasContext *s, arg_ADD_i *a)
+ *   {
+ *       IrTemp n = a64_get_xsp(s, a->rn);
+ *       ...
+ *       a64_set_xsp(s, a->rd, r);
+ *       return true;
+ *   }
+ */
+#ifndef EMU_FRONTEND_AARCH64_A64_TRANSLATE_H
+#define EMU_FRONTEND_AARCH64_A64_TRANSLATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "frontend/translator.h"
+#include "frontend/aarch64/a64-cpu.h"
+#include "ir/ir.h"
+#include "ir/ir-helpers.h"
+
+/* AArch64 values of DisasContextBase.is_jmp beyond the generic ones. */
+enum {
+    A64_DISAS_JUMP = DISAS_TARGET_0, /* a branch emitted its own exits */
+};
+
+typedef struct DisasContext {
+    DisasContextBase base;  /* ISA-neutral part: pcs, counts, block, reader */
+    uint64_t pc_curr;       /* guest pc of the instruction being translated */
+    uint32_t insn;          /* its encoding */
+} DisasContext;
+
+/* The AArch64 IR globals (valid after guest_arch_aarch64.init()). */
+extern IrGlobalSet a64_globals;
+extern IrTemp a64_cpu_x[32];   /* x0..x30, [31] = sp */
+extern IrTemp a64_cpu_nf, a64_cpu_zf, a64_cpu_cf, a64_cpu_vf; /* i32 flag globals */
+void a64_init_globals(void);
+
+static inline IrBlock *a64_ir(DisasContext *s) { return s->base.ir; }
+
+/* ---- general registers --------------------------------------------------
+ * "x" variants treat register 31 as XZR (reads 0, writes discarded), "xsp"
+ * variants as SP.  Values are i64; the sf-sized variants use i64 (sf=1) or
+ * i32 (sf=0) and zero-extend 32-bit writes as the architecture does. */
+IrTemp a64_get_x(DisasContext *s, int r);
+IrTemp a64_get_xsp(DisasContext *s, int r);
+void a64_set_x(DisasContext *s, int r, IrTemp v64);
+void a64_set_xsp(DisasContext *s, int r, IrTemp v64);
+static inline IrType a64_sf_type(int sf) { return sf ? IR_I64 : IR_I32; }
+IrTemp a64_get_r(DisasContext *s, int r, int sf);    /* XZR for 31 */
+IrTemp a64_get_rsp(DisasContext *s, int r, int sf);  /* SP for 31 */
+void a64_set_r(DisasContext *s, int r, int sf, IrTemp v);
+void a64_set_rsp(DisasContext *s, int r, int sf, IrTemp v);
+
+/* ---- flags and conditions ------------------------------------------------ */
+/* A condition as one IR comparison of two i32 values. */
+typedef struct A64Cond {
+    IrCond cond;
+    IrTemp a, b;
+} A64Cond;
+/* Condition code cc (0..15, the A64 encoding) over the current NZCV. */
+A64Cond a64_cond(DisasContext *s, int cc);
+/* Sets N and Z from a result of type sf (64/32-bit); leaves C and V. */
+void a64_set_nz(DisasContext *s, int sf, IrTemp result);
+/* Sets NZCV from a 4-bit immediate (bit 3 = N). */
+void a64_set_nzcv_imm(DisasContext *s, int nzcv);
+
+/* Flag values computed into locals (i32, in the nf/zf/cf/vf encoding), so
+ * that conditional forms can select between them before writing. */
+typedef struct A64Flags {
+    IrTemp n, z, c, v;
+} A64Flags;
+void a64_write_flags(DisasContext *s, const A64Flags *f);
+/* n + m and n - m of type sf, with their NZCV. */
+IrTemp a64_add_flags(DisasContext *s, int sf, IrTemp n, IrTemp m, A64Flags *f);
+IrTemp a64_sub_flags(DisasContext *s, int sf, IrTemp n, IrTemp m, A64Flags *f);
+
+/* DecodeBitMasks for logical immediates: false if (n, imms, immr) is a
+ * reserved encoding for the given width.  *out is the wmask (32-bit
+ * results zero-extended). */
+bool a64_decode_bitmask(int n, int imms, int immr, bool is64, uint64_t *out);
+
+/* ---- block control --------------------------------------------------------- */
+/* Ends the block: the instruction at s->pc_curr is undefined (SIGILL). */
+void a64_undef(DisasContext *s);
+/* Direct jump to dest through chain slot (0 or 1). */
+void a64_goto(DisasContext *s, unsigned slot, uint64_t dest);
+
+/* ---- memory ----------------------------------------------------------------- */
+/* IrMemOp for a 2^size-byte access, sign-extending if sign. */
+static inline IrMemOp a64_memop(int size, bool sign)
+{
+    return IR_MO_SIZE(size) | (sign ? IR_MO_SIGN : 0);
+}
+
+#endif /* EMU_FRONTEND_AARCH64_A64_TRANSLATE_H */

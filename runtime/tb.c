@@ -408,6 +408,9 @@ void tb_invalidate_locked(ExecEngine *e, uint64_t start, uint64_t len)
     /* Forget the code-page marks of pages left without blocks and hand
      * them back to the embedder. */
     uint64_t leaf_pages = (uint64_t)1 << EXEC_CP_LEAF_BITS;
+    uint64_t max_page = ((uint64_t)1 << (EXEC_CP_TOP_BITS + EXEC_CP_LEAF_BITS)) - 1;
+    if (p1 > max_page)
+        p1 = max_page; /* no code page lies beyond the bitmap */
     for (uint64_t pg = p0; pg <= p1;) {
         if (!cp_leaf(e, pg, false)) {
             uint64_t next = (pg | (leaf_pages - 1)) + 1;

@@ -43,7 +43,7 @@ static _Noreturn void bad_usage(const char *fmt, const char *arg)
 {
     fprintf(stderr, "emu-user: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(try emu-user --help)\n");
+    fprintf(stderr, " (see emu-user --help)\n");
     exit(1);
 }
 

@@ -18,8 +18,16 @@
 #define A64_HWCAP_ATOMICS (1ull << 8)
 #define A64_HWCAP_CPUID   (1ull << 11)
 
-/* What the AArch64 frontend implements (see frontend/aarch64/). */
-#define USER_A64_HWCAP  (A64_HWCAP_FP | A64_HWCAP_ASIMD)
+/* MIDR_EL1 shown to the guest: an ARM Cortex-A72 r0p3, a core for which
+ * glibc picks its generic string routines. */
+#define USER_A64_MIDR 0x410fd083ull
+
+/* What the AArch64 frontend implements (see frontend/aarch64/): FP and
+ * Advanced SIMD, CRC32 (a64-trans-dp.c), and MRS of the ID registers
+ * (a64-trans-sys.c: MIDR_EL1 reads A64State.midr, set by user-run.c).
+ * Not yet: ATOMICS (LSE), AES/SHA/PMULL, FPHP, SVE. */
+#define USER_A64_HWCAP \
+    (A64_HWCAP_FP | A64_HWCAP_ASIMD | A64_HWCAP_CRC32 | A64_HWCAP_CPUID)
 #define USER_A64_HWCAP2 0ull
 
 #endif /* EMU_USER_HWCAP_H */

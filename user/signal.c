@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include "runtime/log.h"
+#include "runtime/stats.h"
 
 #define SIGBIT(s) (1ull << ((s) - 1))
 
@@ -64,6 +65,8 @@ _Noreturn void user_signal_fatal(UserProcess *p, int sig, uint64_t pc, uint64_t 
      * kills for ignored or blocked synchronous faults.) */
     fprintf(stderr, "emu-user: uncaught target signal %d (%s) at pc 0x%llx\n", sig,
             strsignal(sig), (unsigned long long)pc);
+    if (p->stats && p->engine)
+        exec_stats_print(p->engine, stderr);
     user_die_by_signal(sig);
 }
 

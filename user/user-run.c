@@ -144,5 +144,6 @@ int user_run(const UserConfig *cfg)
     env->common.pc = img.entry;
     env->x[A64_SP] = sp;
     env->excl_addr = ~0ull;
+    env->midr = USER_A64_MIDR;
     run_loop(p, cpu);
 }

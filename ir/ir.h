@@ -17,6 +17,30 @@
  *   ir_insn_start(b, pc + 4, 4);
  *   ir_goto_tb(b, 0, 0x1000);
  *   ir_verify(b, &err);  ir_optimize(b);  ...  ir_block_free(b);
+ *
+ * Conventions every frontend and backend relies on (the reference is
+ * ir/ir-interp.c with the arithmetic in ir/ir-eval.h):
+ *   - Values: an integer of type T is its low width bits (held zero-extended
+ *     in 64 bits by the interpreter); f32/f64 are IEEE bits; i128/v128 are
+ *     two 64-bit words, low first (globals of those types: 16 bytes at
+ *     env_offset, low word first).  Globals are read/written at their
+ *     natural size (i32 global = 4 bytes at env + env_offset).
+ *   - Unless an op says otherwise every operand has type T: setcond's
+ *     result is a T-typed 0/1 (compare i64s, get an i64); zext/sext/trunc
+ *     take the source type from the input temp.
+ *   - Builders return a fresh local or a constant, never an existing
+ *     global/local (an identity such as add x, 0 becomes "mov fresh, x"), so
+ *     a returned value stays valid when its source is written later.
+ *   - After ir_optimize any input operand may be a constant (including
+ *     goto_ptr's target, st's value, call arguments, 128-bit values).
+ *   - Division never traps; shift/rotate counts are taken modulo the width;
+ *     clz/ctz of 0 is the width.
+ *   - Alignment (IR_MO_ALIGN) is checked before the access: misaligned is a
+ *     fault.  cmpxchg compares/stores the low IR_MO_BYTES bytes; ld,
+ *     cmpxchg and atomic_rmw extend the old value to T per IR_MO_SIGN.
+ *   - Exits write CpuCommon.pc; exit also writes CpuCommon.exit_reason
+ *     (goto_tb/goto_ptr leave exit_reason alone).  Before a helper with
+ *     IR_HF_CAN_FAULT (or NORETURN) env->pc is the pc of the calling insn.
  */
 #ifndef EMU_IR_IR_H
 #define EMU_IR_IR_H

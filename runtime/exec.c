@@ -535,8 +535,16 @@ size_t exec_block_count(ExecEngine *e)
 
 void exec_invalidate_range(ExecEngine *e, uint64_t start, uint64_t len)
 {
+    if (len == 0)
+        return;
+    /* Whole pages, so that every page in the range ends up without blocks
+     * and writable again (its protection is per page). */
+    uint64_t end = start + len < start ? UINT64_MAX : start + len;
+    uint64_t s = start & ~(EXEC_PAGE_SIZE - 1);
+    uint64_t last = (end - 1) | (EXEC_PAGE_SIZE - 1);
+    len = last - s == UINT64_MAX ? UINT64_MAX : last - s + 1;
     pthread_mutex_lock(&e->lock);
-    tb_invalidate_locked(e, start, len);
+    tb_invalidate_locked(e, s, len);
     pthread_mutex_unlock(&e->lock);
 }
 

@@ -165,12 +165,11 @@ ExecEvent exec_run(ExecCpu *cpu);
  * generated code is not interrupted (no per-block check yet). */
 void exec_cpu_request_exit(ExecCpu *cpu);
 
-/* Remove every block overlapping [start, start+len): unchain jumps into them,
- * drop them from jump caches; pages in the range left without blocks lose
- * their code-page mark and get unprotect_code_page.  Call on munmap,
- * mprotect, mmap over code, and before the embedder writes into a guest code
- * page (exec_is_code_page): then pass whole pages, so that the page is
- * handed back writable. */
+/* Remove every block on the pages (EXEC_PAGE_SIZE) overlapping
+ * [start, start+len): unchain jumps into them, drop them from jump caches,
+ * forget the pages' code marks and call unprotect_code_page for those that
+ * were protected.  Call on munmap, mprotect, mmap over code, and before the
+ * embedder itself writes into a guest code page (exec_is_code_page). */
 void exec_invalidate_range(ExecEngine *e, uint64_t start, uint64_t len);
 /* Is guest page of addr one the runtime asked to protect? (lock-free) */
 bool exec_is_code_page(ExecEngine *e, uint64_t addr);

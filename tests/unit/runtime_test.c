@@ -314,20 +314,23 @@ START_TEST(test_table_insert_lookup_remove)
         for (uint32_t f = 0; f < 300; f++)
             ck_assert_ptr_nonnull(exec_lookup(e, pc, f));
     ck_assert_uint_eq(exec_block_count(e), 8 * 300);
-    /* Removing a range removes exactly the overlapping blocks. */
-    exec_invalidate_range(e, 0x1040, 8); /* no block reaches 0x1040 */
-    ck_assert_uint_eq(exec_block_count(e), 8 * 300);
-    exec_invalidate_range(e, 0x1020, 1);
+    /* Blocks on another page survive an invalidation of the first one. */
+    put(0x3000, OP_SVC, 0, 0, 0);
+    ck_assert_ptr_nonnull(exec_get_block(e, 0x3000, 0));
+    ck_assert_int_eq(n_protect, 2);
+    exec_invalidate_range(e, 0x3008, 0);               /* empty range: nothing */
+    ck_assert_uint_eq(exec_block_count(e), 8 * 300 + 1);
+    exec_invalidate_range(e, 0x1040, 8);               /* whole page 0x1000 goes */
+    ck_assert_uint_eq(exec_block_count(e), 1);
     ck_assert_ptr_null(exec_lookup(e, 0x1018, 0));
-    ck_assert_ptr_null(exec_lookup(e, 0x1000, 7));
-    ck_assert_ptr_nonnull(exec_lookup(e, 0x1028, 7));
-    ck_assert_uint_eq(exec_block_count(e), 3 * 300);
-    ck_assert_int_eq(n_unprotect, 0);                  /* page still holds blocks */
-    ck_assert(exec_is_code_page(e, 0x1000));
-    exec_invalidate_range(e, 0, UINT64_MAX);           /* huge range: walks pages */
-    ck_assert_uint_eq(exec_block_count(e), 0);
+    ck_assert_ptr_nonnull(exec_lookup(e, 0x3000, 0));
     ck_assert_int_eq(n_unprotect, 1);                  /* page handed back once */
     ck_assert(!exec_is_code_page(e, 0x1000));
+    ck_assert(exec_is_code_page(e, 0x3000));
+    exec_invalidate_range(e, 0, UINT64_MAX);           /* huge range: walks pages */
+    ck_assert_uint_eq(exec_block_count(e), 0);
+    ck_assert_int_eq(n_unprotect, 2);
+    ck_assert(!exec_is_code_page(e, 0x3000));
     exec_engine_free(e);
 }
 END_TEST
@@ -346,22 +349,39 @@ START_TEST(test_invalidation_unchains)
     ck_assert_ptr_eq(entry->jmp_to[0], body);
     ck_assert_ptr_eq(body->jmp_to[0], body);
     ck_assert(body->jmp_in != 0);
-    exec_invalidate_range(e, 0x1010, 8);
-    ck_assert_ptr_null(exec_lookup(e, 0x1000, 0));
-    ck_assert_ptr_nonnull(exec_lookup(e, 0x1018, 0)); /* body does not cover 0x1010 */
-    ck_assert_uint_eq(body->jmp_in & ~(uintptr_t)3, (uintptr_t)body); /* only its self-link */
-    ck_assert_uint_eq(body->jmp_next[0], 0);
-    exec_invalidate_range(e, 0x1018, 8);
-    ck_assert_ptr_null(exec_lookup(e, 0x1018, 0));
+    TransBlock *svc = exec_lookup(e, 0x1040, 0);
+    ck_assert_ptr_eq(body->jmp_to[1], svc);
+    /* Removing the body unchains entry->body, body->body and body->svc. */
+    pthread_mutex_lock(&e->lock);
+    tb_remove(e, body);
+    pthread_mutex_unlock(&e->lock);
     ck_assert(body->invalid);
+    ck_assert_ptr_null(exec_lookup(e, 0x1018, 0));
+    ck_assert_ptr_null(entry->jmp_to[0]);
     ck_assert_ptr_null(body->jmp_to[0]);
+    ck_assert_ptr_null(body->jmp_to[1]);
+    ck_assert_uint_eq(body->jmp_in, 0);
+    ck_assert_uint_eq(svc->jmp_in, 0);
     ExecStats st;
     exec_stats_get(e, &st);
-    ck_assert_uint_ge(st.unchains, 2);
-    ck_assert_uint_eq(st.invalidated_blocks, 2);
-    ck_assert(exec_is_code_page(e, 0x1000)); /* the SVC block is still there */
-    /* Writing code: invalidate the whole page first, which unprotects it. */
-    exec_invalidate_range(e, 0x1000, EXEC_PAGE_SIZE);
+    ck_assert_uint_eq(st.unchains, 3);
+    ck_assert_uint_eq(st.invalidated_blocks, 1);
+    /* The unchained entry block exits through its stub again: runs fine, and
+     * is chained to the new body. */
+    memset(gmem + 0x8000, 0, 8);
+    s->common.pc = 0x1000;
+    ck_assert_int_eq(exec_run(cpu).kind, EXEC_EV_SYSCALL);
+    uint64_t m;
+    memcpy(&m, gmem + 0x8000, 8);
+    ck_assert_uint_eq(m, 100);
+    TransBlock *body2 = exec_lookup(e, 0x1018, 0);
+    ck_assert_ptr_nonnull(body2);
+    ck_assert_ptr_ne(body2, body);
+    ck_assert_ptr_eq(entry->jmp_to[0], body2);
+    ck_assert_ptr_eq(body2->jmp_to[1], svc);
+    /* The page API removes the rest and hands the page back for writing. */
+    exec_invalidate_range(e, 0x1010, 8);
+    ck_assert_uint_eq(exec_block_count(e), 0);
     ck_assert(!exec_is_code_page(e, 0x1000));
     put(0x1010, OP_MOVI, 3, 0, 7);
     /* Runs again with fresh blocks, seeing the new code. */
@@ -647,6 +667,54 @@ START_TEST(test_two_threads_share_engine)
 }
 END_TEST
 
+/* One thread loops in chained code while another keeps invalidating its
+ * page and flushing everything: the loop must still end with the right
+ * count (flushes wait for the runner to leave code). */
+static volatile int runner_done;
+
+static void *runner(void *arg)
+{
+    void *r = thread_run(arg);
+    runner_done = 1;
+    return r;
+}
+
+START_TEST(test_invalidate_and_flush_while_running)
+{
+    asm_loop();
+    const int n = _i ? 3000000 : 300000;
+    put(0x1010, OP_MOVI, 3, 0, n);
+    memset(gmem + 0x8000, 0, 8);
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ExecCpu *cpu;
+    toy_cpu(e, &cpu, 0x1000);
+    pthread_t th;
+    runner_done = 0;
+    ck_assert_int_eq(pthread_create(&th, NULL, runner, cpu), 0);
+    int rounds = 0;
+    while (!runner_done) {
+        if (rounds & 1)
+            exec_flush_all(e);
+        else
+            exec_invalidate_range(e, 0x1000, 64);
+        rounds++;
+        usleep(200);
+    }
+    void *r;
+    pthread_join(th, &r);
+    ck_assert_int_eq((int)(uintptr_t)r, EXEC_EV_SYSCALL);
+    uint64_t m;
+    memcpy(&m, gmem + 0x8000, 8);
+    ck_assert_uint_eq(m, (uint64_t)n);
+    ExecStats st;
+    exec_stats_get(e, &st);
+    ck_assert_uint_ge(st.code_flushes, rounds >= 2 ? 1 : 0);
+    if (getenv("RT_VERBOSE"))
+        fprintf(stderr, "tier %d: %d rounds, %lu flushes\n", _i, rounds, (unsigned long)st.code_flushes);
+    exec_engine_free(e);
+}
+END_TEST
+
 START_TEST(test_bad_config)
 {
     char err[128];
@@ -674,6 +742,7 @@ int main(void)
     tcase_add_loop_test(tc, test_exec_trace_disables_chaining, 0, 2);
     tcase_add_test(tc, test_log_parse_and_lazy_llvm);
     tcase_add_loop_test(tc, test_two_threads_share_engine, 0, 2);
+    tcase_add_loop_test(tc, test_invalidate_and_flush_while_running, 0, 2);
     tcase_add_test(tc, test_bad_config);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -250,9 +250,49 @@ static int64_t sys_pwritev(UserProcess *p, A64State *env, const uint64_t a[6])
     return do_rwv(p, a, true, true);
 }
 
+static bool is_proc_self(const char *path, const char *leaf)
+{
+    char own[64];
+    snprintf(own, sizeof own, "/proc/%d/%s", (int)getpid(), leaf);
+    return (!strncmp(path, "/proc/self/", 11) && !strcmp(path + 11, leaf)) ||
+           !strcmp(path, own);
+}
+
+/* /proc/self/maps shows the guest's mappings (guest addresses), not emu's:
+ * a memfd filled from the VMA list. */
+static int64_t open_guest_maps(UserProcess *p, int flags)
+{
+    int fd = memfd_create("maps", (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
+    if (fd < 0)
+        return -errno;
+    FILE *f = fdopen(dup(fd), "w");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    GuestVma *v;
+    size_t n = guest_mem_vmas(p->mem, &v);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%08llx-%08llx %c%c%c%c %08llx 00:00 0", (unsigned long long)v[i].start,
+                (unsigned long long)v[i].end, (v[i].prot & PROT_READ) ? 'r' : '-',
+                (v[i].prot & PROT_WRITE) ? 'w' : '-', (v[i].prot & PROT_EXEC) ? 'x' : '-',
+                (v[i].flags & MAP_SHARED) ? 's' : 'p', (unsigned long long)v[i].offset);
+        if (v[i].name)
+            fprintf(f, "%*s%s", 10, "", v[i].name);
+        fputc('\n', f);
+    }
+    free(v);
+    fclose(f);
+    lseek(fd, 0, SEEK_SET);
+    return fd;
+}
+
 static int64_t sys_openat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[1]);
+    if (is_proc_self(path, "maps"))
+        return open_guest_maps(p, open_flags_g2h(a[2]));
     if (is_proc_self_exe(path))
         path = p->exe_path;
     return host_ret(openat(dirfd_arg(a[0]), path, open_flags_g2h(a[2]), (mode_t)a[3]));

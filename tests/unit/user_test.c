@@ -648,6 +648,14 @@ START_TEST(syscall_translations)
     ck_assert_int_eq(sc(p, NR_readlinkat, (uint64_t)AT_FDCWD, buf + 4096, buf, 100),
                      (int64_t)strlen(p->exe_path));
     ck_assert_mem_eq(h, p->exe_path, strlen(p->exe_path));
+    /* /proc/self/maps lists guest mappings with guest addresses */
+    strcpy(h + 4096, "/proc/self/maps");
+    fd = sc(p, NR_openat, (uint64_t)AT_FDCWD, buf + 4096, O_RDONLY, 0);
+    ck_assert_int_ge(fd, 0);
+    char maps[4096] = "";
+    ck_assert_int_gt(read((int)fd, maps, sizeof maps - 1), 0);
+    ck_assert_msg(strstr(maps, "10000000-10002000 rw-p 00000000 00:00 0\n"), "%s", maps);
+    close((int)fd);
     /* unknown and unimplemented syscalls */
     ck_assert_int_eq(sc(p, 4000, 0, 0, 0, 0), -ENOSYS);
     ck_assert_int_eq(sc(p, 0 /* io_setup */, 0, 0, 0, 0), -ENOSYS);

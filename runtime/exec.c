@@ -301,6 +301,10 @@ void exec_cpu_copy_state(ExecCpu *dst, const ExecCpu *src)
 void exec_cpu_request_exit(ExecCpu *cpu)
 {
     cpu->exit_request = 1;
+    /* Make indirect jumps in generated code miss, so that loops through
+     * goto_ptr come back to the dispatcher (plain stores: signal-safe). */
+    for (unsigned i = 0; i < JMP_CACHE_SIZE; i++)
+        __atomic_store_n(&cpu->jmp_cache[i].pc, ~(uint64_t)0, __ATOMIC_RELAXED);
 }
 
 /* ---- code buffer and translation ---------------------------------------- */
@@ -1027,8 +1031,8 @@ ExecFaultResult exec_fault_from_host(int signo, siginfo_t *info, void *ucontext)
     uint64_t gaddr = a - env->guest_base;
     TransBlock *tb = block_at_host(cpu->e, hpc);
     uint64_t gpc;
-    if (tb && host_to_guest(tb, hpc, &gpc))
-        env->pc = gpc;
+    if (tb)
+        env->pc = host_to_guest(tb, hpc, &gpc) ? gpc : tb->pc;
     /* else: a helper called from generated code; the backend stored the
      * insn's pc in env->pc before the call. */
     if (signo == SIGSEGV && write && info->si_code == SEGV_ACCERR &&

@@ -160,9 +160,11 @@ void exec_cpu_flush_jmp_cache(ExecCpu *cpu);
 /* Run until an event.  See ExecEventKind for the meaning of ev.pc. */
 ExecEvent exec_run(ExecCpu *cpu);
 
-/* Async-signal-safe: make exec_run return EXEC_EV_INTERRUPT at the next
- * return to the dispatcher.  Known limit: a chained loop that never leaves
- * generated code is not interrupted (no per-block check yet). */
+/* Async-signal-safe, callable from any thread: make exec_run return
+ * EXEC_EV_INTERRUPT at the next return to the dispatcher (the jump cache is
+ * emptied so indirect jumps come back).  Known limit: a loop of chained
+ * direct jumps that never leaves generated code is not interrupted (no
+ * per-block check in generated code yet). */
 void exec_cpu_request_exit(ExecCpu *cpu);
 
 /* Remove every block on the pages (EXEC_PAGE_SIZE) overlapping

@@ -715,6 +715,31 @@ START_TEST(test_invalidate_and_flush_while_running)
 }
 END_TEST
 
+/* An endless loop through an indirect jump stops on exec_cpu_request_exit
+ * from another thread. */
+START_TEST(test_request_exit_stops_indirect_loop)
+{
+    put(0x6000, OP_ADDI, 1, 0, 1);
+    put(0x6008, OP_MOVI, 7, 0, 0x6000);
+    put(0x6010, OP_JR, 7, 0, 0);
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ExecCpu *cpu;
+    ToyState *s = toy_cpu(e, &cpu, 0x6000);
+    pthread_t th;
+    runner_done = 0;
+    ck_assert_int_eq(pthread_create(&th, NULL, runner, cpu), 0);
+    while (s->r[1] < 1000)
+        usleep(1000);
+    exec_cpu_request_exit(cpu);
+    void *r;
+    pthread_join(th, &r);
+    ck_assert_int_eq((int)(uintptr_t)r, EXEC_EV_INTERRUPT);
+    ck_assert_uint_eq(s->common.pc, 0x6000);
+    ck_assert_uint_ge(s->r[1], 1000);
+    exec_engine_free(e);
+}
+END_TEST
+
 START_TEST(test_bad_config)
 {
     char err[128];
@@ -743,6 +768,7 @@ int main(void)
     tcase_add_test(tc, test_log_parse_and_lazy_llvm);
     tcase_add_loop_test(tc, test_two_threads_share_engine, 0, 2);
     tcase_add_loop_test(tc, test_invalidate_and_flush_while_running, 0, 2);
+    tcase_add_loop_test(tc, test_request_exit_stops_indirect_loop, 0, 2);
     tcase_add_test(tc, test_bad_config);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

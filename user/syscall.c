@@ -1090,8 +1090,11 @@ static int64_t sys_clone(UserProcess *p, A64State *env, const uint64_t a[6])
 static int64_t sys_execve(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[0]);
-    if (access(path, F_OK) != 0)
+    struct stat st;
+    if (stat(path, &st) != 0 || access(path, X_OK) != 0)
         return -errno;
+    if (!S_ISREG(st.st_mode))
+        return -EACCES;
     char *args[4096], *envs[4096];
     size_t na = 0, ne = 0;
     uint64_t vecs[2] = { a[1], a[2] };

@@ -42,6 +42,12 @@ struct TransBlock {
     uint64_t exec_count;       /* dispatcher entries (stats only) */
 };
 
+/* Read by CPUs without the lock (set once, under it). */
+static inline bool tb_is_invalid(const TransBlock *tb)
+{
+    return __atomic_load_n(&tb->invalid, __ATOMIC_RELAXED);
+}
+
 /* Guest page -> blocks that cover it (for invalidation). */
 typedef struct PageDesc {
     uint64_t page;             /* guest page number */

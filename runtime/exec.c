@@ -211,7 +211,7 @@ static void jc_fill(ExecCpu *cpu, TransBlock *tb)
         __atomic_store_n(&je->host, tb->host, __ATOMIC_RELEASE);
         __atomic_store_n(&je->pc, tb->pc, __ATOMIC_RELEASE);
     }
-    __atomic_store_n(&cpu->tb_cache[h], tb, __ATOMIC_RELAXED);
+    __atomic_store_n(&cpu->tb_cache[h], tb, __ATOMIC_RELEASE);
 }
 
 void exec_cpu_flush_jmp_cache(ExecCpu *cpu)
@@ -300,7 +300,7 @@ void exec_cpu_copy_state(ExecCpu *dst, const ExecCpu *src)
 
 void exec_cpu_request_exit(ExecCpu *cpu)
 {
-    cpu->exit_request = 1;
+    __atomic_store_n(&cpu->exit_request, 1, __ATOMIC_RELAXED);
     /* Make indirect jumps in generated code miss, so that loops through
      * goto_ptr come back to the dispatcher (plain stores: signal-safe). */
     for (unsigned i = 0; i < JMP_CACHE_SIZE; i++)
@@ -738,17 +738,17 @@ static int run_interp(ExecCpu *cpu, TransBlock *tb, TransBlock **last)
             return RUN_INVALID;
         env->pc = x.pc;
         if (x.kind == IR_OP_goto_tb) {
-            TransBlock *n = __atomic_load_n(&tb->jmp_to[x.slot & 1], __ATOMIC_RELAXED);
-            if (n && !cpu->exit_request && !n->invalid) {
+            TransBlock *n = __atomic_load_n(&tb->jmp_to[x.slot & 1], __ATOMIC_ACQUIRE);
+            if (n && !__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) && !tb_is_invalid(n)) {
                 tb = n;
                 continue;
             }
             return x.slot & 1;
         }
         if (x.kind == IR_OP_goto_ptr) {
-            TransBlock *n = __atomic_load_n(&cpu->tb_cache[jmp_cache_hash(x.pc)], __ATOMIC_RELAXED);
-            if (n && n->pc == x.pc && n->flags == env->mode_flags && !n->host && !n->invalid &&
-                !cpu->exit_request && !emu_log_enabled(EMU_LOG_EXEC)) {
+            TransBlock *n = __atomic_load_n(&cpu->tb_cache[jmp_cache_hash(x.pc)], __ATOMIC_ACQUIRE);
+            if (n && n->pc == x.pc && n->flags == env->mode_flags && !n->host && !tb_is_invalid(n) &&
+                !__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) && !emu_log_enabled(EMU_LOG_EXEC)) {
                 tb = n;
                 continue;
             }
@@ -840,8 +840,8 @@ static ExecEvent dispatch(ExecCpu *cpu)
 
     rd_lock(cpu);
     for (;;) {
-        if (cpu->exit_request) {
-            cpu->exit_request = 0;
+        if (__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED)) {
+            __atomic_store_n(&cpu->exit_request, 0, __ATOMIC_RELAXED);
             ev = (ExecEvent){ .kind = EXEC_EV_INTERRUPT, .pc = env->pc };
             break;
         }
@@ -860,8 +860,8 @@ static ExecEvent dispatch(ExecCpu *cpu)
             prev = NULL;
         } else {
             uint64_t pc = env->pc;
-            tb = __atomic_load_n(&cpu->tb_cache[jmp_cache_hash(pc)], __ATOMIC_RELAXED);
-            if (prev || !tb || tb->pc != pc || tb->flags != env->mode_flags || tb->invalid) {
+            tb = __atomic_load_n(&cpu->tb_cache[jmp_cache_hash(pc)], __ATOMIC_ACQUIRE);
+            if (prev || !tb || tb->pc != pc || tb->flags != env->mode_flags || tb_is_invalid(tb)) {
                 tb = find_slow(cpu, pc, env->mode_flags, prev, prev_slot, &ev);
                 if (!tb)
                     break;
@@ -872,7 +872,7 @@ static ExecEvent dispatch(ExecCpu *cpu)
         }
         if (stats) {
             cpu->n_dispatch++;
-            tb->exec_count++;
+            __atomic_add_fetch(&tb->exec_count, 1, __ATOMIC_RELAXED);
         }
         if (emu_log_enabled(EMU_LOG_EXEC))
             trace_exec(cpu, tb);
@@ -898,7 +898,8 @@ static ExecEvent dispatch(ExecCpu *cpu)
         switch (kind) {
         case TMPL_RET_SLOT0:
         case TMPL_RET_SLOT1:
-            if (last && !last->invalid && !last->jmp_to[kind] && chaining_on(e)) {
+            if (last && !tb_is_invalid(last) &&
+                !__atomic_load_n(&last->jmp_to[kind], __ATOMIC_RELAXED) && chaining_on(e)) {
                 prev = last;
                 prev_slot = (unsigned)kind;
             }

@@ -239,7 +239,7 @@ void tb_chain(ExecEngine *e, TransBlock *src, unsigned slot, TransBlock *dst)
     } else if (dst->host) {
         return; /* interpreted blocks only chain to interpreted blocks */
     }
-    src->jmp_to[slot] = dst;
+    __atomic_store_n(&src->jmp_to[slot], dst, __ATOMIC_RELEASE);
     src->jmp_next[slot] = dst->jmp_in;
     dst->jmp_in = (uintptr_t)src | slot;
     e->st.chain_patches++;
@@ -306,7 +306,7 @@ void tb_remove(ExecEngine *e, TransBlock *tb)
     }
     for (ExecCpu *c = e->cpus; c; c = c->next)
         exec_cpu_jc_drop(c, tb);
-    tb->invalid = true;
+    __atomic_store_n(&tb->invalid, true, __ATOMIC_RELAXED);
     e->n_dead++;
     e->st.invalidated_blocks++;
 }

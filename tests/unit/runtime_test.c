@@ -670,12 +670,12 @@ END_TEST
 /* One thread loops in chained code while another keeps invalidating its
  * page and flushing everything: the loop must still end with the right
  * count (flushes wait for the runner to leave code). */
-static volatile int runner_done;
+static int runner_done; /* atomic */
 
 static void *runner(void *arg)
 {
     void *r = thread_run(arg);
-    runner_done = 1;
+    __atomic_store_n(&runner_done, 1, __ATOMIC_RELEASE);
     return r;
 }
 
@@ -692,7 +692,7 @@ START_TEST(test_invalidate_and_flush_while_running)
     runner_done = 0;
     ck_assert_int_eq(pthread_create(&th, NULL, runner, cpu), 0);
     int rounds = 0;
-    while (!runner_done) {
+    while (!__atomic_load_n(&runner_done, __ATOMIC_ACQUIRE)) {
         if (rounds & 1)
             exec_flush_all(e);
         else
@@ -728,7 +728,7 @@ START_TEST(test_request_exit_stops_indirect_loop)
     pthread_t th;
     runner_done = 0;
     ck_assert_int_eq(pthread_create(&th, NULL, runner, cpu), 0);
-    while (s->r[1] < 1000)
+    while (__atomic_load_n(&s->r[1], __ATOMIC_RELAXED) < 1000)
         usleep(1000);
     exec_cpu_request_exit(cpu);
     void *r;

@@ -1085,8 +1085,46 @@ static int64_t sys_clone(UserProcess *p, A64State *env, const uint64_t a[6])
     return pid;
 }
 
-/* execve: start emu again on the new program with the same options, so the
- * new image gets a fresh address space and translation cache. */
+/* Is path an AArch64 ELF file (one emu has to run)? */
+static bool is_aarch64_elf(const char *path)
+{
+    unsigned char h[20];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = read(fd, h, sizeof h) == (ssize_t)sizeof h && !memcmp(h, "\177ELF", 4) &&
+              h[4] == 2 /* ELFCLASS64 */ && h[18] == 183 && h[19] == 0 /* EM_AARCH64 */;
+    close(fd);
+    return ok;
+}
+
+/* Guest string vector (argv/envp) -> host pointers into guest memory,
+ * appended to out[*n...].  0 or -errno. */
+static int64_t get_strvec(UserProcess *p, uint64_t vec, char **out, size_t *n, size_t max)
+{
+    for (uint64_t v = vec; v; v += 8) {
+        uint64_t s;
+        if (!guest_mem_read(p->mem, v, &s, 8))
+            return -EFAULT;
+        if (!s)
+            break;
+        if (*n + 1 >= max)
+            return -E2BIG;
+        int64_t len = guest_mem_strlen(p->mem, s, 128 * 1024);
+        if (len == -1)
+            return -EFAULT;
+        if (len < 0)
+            return -E2BIG;
+        out[(*n)++] = guest_mem_g2h(p->mem, s);
+    }
+    out[*n] = NULL;
+    return 0;
+}
+
+/* execve of an AArch64 program starts emu again on it with the same
+ * options, so the new image gets a fresh address space and translation
+ * cache; anything else (a script, a host program) is handed to the host
+ * kernel as is, as qemu-user does without binfmt_misc. */
 static int64_t sys_execve(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[0]);
@@ -1095,46 +1133,41 @@ static int64_t sys_execve(UserProcess *p, A64State *env, const uint64_t a[6])
         return -errno;
     if (!S_ISREG(st.st_mode))
         return -EACCES;
-    char *args[4096], *envs[4096];
-    size_t na = 0, ne = 0;
-    uint64_t vecs[2] = { a[1], a[2] };
-    for (int k = 0; k < 2; k++) {
-        char **out = k ? envs : args;
-        size_t *n = k ? &ne : &na;
-        if (!k) {
-            out[(*n)++] = p->emu_path;
-            for (char **o = p->emu_opts; o && *o; o++)
-                out[(*n)++] = *o;
-        }
-        size_t first = *n;
-        for (uint64_t v = vecs[k]; v; v += 8) {
-            uint64_t s;
-            if (!guest_mem_read(p->mem, v, &s, 8))
-                return -EFAULT;
-            if (!s)
-                break;
-            if (*n + 4 >= 4096)
-                return -E2BIG;
-            const char *str;
-            int64_t e = get_path(p, s, &str);
-            if (e)
-                return e == -ENAMETOOLONG ? -E2BIG : e;
-            if (!k && *n == first) {   /* argv[0] goes through -0 */
-                out[(*n)++] = "-0";
-                out[(*n)++] = (char *)str;
-                out[(*n)++] = (char *)path;
-                continue;
-            }
-            out[(*n)++] = (char *)str;
-        }
-        if (!k && *n == first)
-            out[(*n)++] = (char *)path;
-        out[*n] = NULL;
-    }
+    enum { MAX_VEC = 8192 };
+    char **gargv = malloc(MAX_VEC * sizeof *gargv), **genv = malloc(MAX_VEC * sizeof *genv);
+    char **args = malloc((MAX_VEC + 64) * sizeof *args);
+    size_t na = 0, ne = 0, n = 0;
+    int64_t e = -ENOMEM;
+    if (!gargv || !genv || !args)
+        goto out;
+    if ((e = get_strvec(p, a[1], gargv, &na, MAX_VEC)) || (e = get_strvec(p, a[2], genv, &ne, MAX_VEC)))
+        goto out;
     if (emu_log_file())
         fflush(emu_log_file());
-    execve(p->emu_path, args, envs);
-    return -errno;
+    if (!is_aarch64_elf(path)) {
+        execve(path, gargv, genv);
+        e = -errno;
+        goto out;
+    }
+    args[n++] = p->emu_path;
+    for (char **o = p->emu_opts; o && *o && n < 60; o++)
+        args[n++] = *o;
+    if (na > 0) {
+        args[n++] = "-0";
+        args[n++] = gargv[0];
+    }
+    args[n++] = "--";
+    args[n++] = (char *)path;
+    for (size_t i = 1; i < na; i++)
+        args[n++] = gargv[i];
+    args[n] = NULL;
+    execve(p->emu_path, args, genv);
+    e = -errno;
+out:
+    free(gargv);
+    free(genv);
+    free(args);
+    return e;
 }
 
 static int64_t sys_unimp(UserProcess *p, A64State *env, const uint64_t a[6])

@@ -971,7 +971,8 @@ static int64_t sys_sigaltstack(UserProcess *p, A64State *env, const uint64_t a[6
 {
     uint64_t ss[3];
     if (a[1]) {
-        uint64_t old[3] = { p->altstack[0], p->altstack[1] ? p->altstack[1] : SS_DISABLE,
+        /* no stack recorded (size 0) reads back as SS_DISABLE */
+        uint64_t old[3] = { p->altstack[0], p->altstack[2] ? p->altstack[1] : SS_DISABLE,
                             p->altstack[2] };
         if (!guest_mem_write(p->mem, a[1], old, sizeof old))
             return -EFAULT;
@@ -984,7 +985,10 @@ static int64_t sys_sigaltstack(UserProcess *p, A64State *env, const uint64_t a[6
             return -EINVAL;
         if (!(flags & SS_DISABLE) && ss[2] < GUEST_MINSIGSTKSZ)
             return -ENOMEM;
-        memcpy(p->altstack, ss, sizeof ss);
+        if (flags & SS_DISABLE)
+            memset(p->altstack, 0, sizeof p->altstack);
+        else
+            p->altstack[0] = ss[0], p->altstack[1] = (uint64_t)flags, p->altstack[2] = ss[2];
     }
     return 0;
 }

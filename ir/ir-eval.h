@@ -8,7 +8,8 @@
  * Value convention: an integer of type T (i8..i64) is held in a uint64_t
  * zero-extended from its width ("canonical"); f32/f64 as IEEE bits the same
  * way; i128/v128 as two uint64_t, low word first.  Every function here takes
- * canonical inputs and returns a canonical result.
+ * canonical inputs (callers guarantee it: constants are made canonical,
+ * globals are read at their size) and returns a canonical result.
  *
  *   uint64_t r = ir_eval_binop(IR_OP_add, IR_I8, 0xff, 1);   // r == 0
  */
@@ -22,14 +23,11 @@
 /* Width in bits of an integer/float type (128 for the wide ones). */
 static inline unsigned ir_eval_width(IrType t)
 {
-    switch (t) {
-    case IR_I8: return 8;
-    case IR_I16: return 16;
-    case IR_I32: case IR_F32: return 32;
-    case IR_I64: case IR_F64: return 64;
-    case IR_I128: case IR_V128: return 128;
-    default: return 0;
-    }
+    static const uint8_t widths[IR_TYPE_COUNT] = {
+        [IR_I8] = 8, [IR_I16] = 16, [IR_I32] = 32, [IR_I64] = 64, [IR_I128] = 128,
+        [IR_F32] = 32, [IR_F64] = 64, [IR_V128] = 128,
+    };
+    return (unsigned)t < IR_TYPE_COUNT ? widths[t] : 0;
 }
 
 /* All-ones in the low `bits` bits (bits 1..64). */
@@ -41,8 +39,11 @@ static inline uint64_t ir_eval_mask_bits(unsigned bits)
 /* Mask of the canonical bits of a (low word of a) value of type t. */
 static inline uint64_t ir_eval_mask(IrType t)
 {
-    unsigned w = ir_eval_width(t);
-    return w >= 64 ? ~(uint64_t)0 : ir_eval_mask_bits(w);
+    static const uint64_t masks[IR_TYPE_COUNT] = {
+        [IR_I8] = 0xff, [IR_I16] = 0xffff, [IR_I32] = 0xffffffff, [IR_I64] = ~0ull,
+        [IR_I128] = ~0ull, [IR_F32] = 0xffffffff, [IR_F64] = ~0ull, [IR_V128] = ~0ull,
+    };
+    return (unsigned)t < IR_TYPE_COUNT ? masks[t] : 0;
 }
 
 /* Sign-extend the low `bits` bits of v to 64 bits. */
@@ -68,7 +69,7 @@ static inline uint64_t ir_eval_bitrev64(uint64_t v)
 }
 
 /* Condition on two values of type t (i8..i64). */
-static inline bool ir_eval_cond(IrCond c, IrType t, uint64_t a, uint64_t b)
+static inline __attribute__((always_inline)) bool ir_eval_cond(IrCond c, IrType t, uint64_t a, uint64_t b)
 {
     uint64_t m = ir_eval_mask(t);
     a &= m;
@@ -97,16 +98,24 @@ static inline bool ir_eval_cond(IrCond c, IrType t, uint64_t a, uint64_t b)
  * width.  Returns 0 for any other opcode. */
 static inline uint64_t ir_eval_binop(IrOpcode opc, IrType t, uint64_t a, uint64_t b)
 {
-    unsigned w = ir_eval_width(t);
     uint64_t m = ir_eval_mask(t);
-    unsigned sh = (unsigned)(b & (w - 1));
     uint64_t r;
+    /* inputs are canonical: the ring ops only need their result masked */
+    switch (opc) {
+    case IR_OP_add: return (a + b) & m;
+    case IR_OP_sub: return (a - b) & m;
+    case IR_OP_mul: return (a * b) & m;
+    case IR_OP_and: return a & b & m;
+    case IR_OP_or: return (a | b) & m;
+    case IR_OP_xor: return (a ^ b) & m;
+    case IR_OP_andc: return a & ~b & m;
+    default: break;
+    }
+    unsigned w = ir_eval_width(t);
+    unsigned sh = (unsigned)(b & (w - 1));
     a &= m;
     b &= m;
     switch (opc) {
-    case IR_OP_add: r = a + b; break;
-    case IR_OP_sub: r = a - b; break;
-    case IR_OP_mul: r = a * b; break;
     case IR_OP_mulhu:
         if (w == 64)
             r = (uint64_t)(((unsigned __int128)a * b) >> 64);
@@ -141,10 +150,6 @@ static inline uint64_t ir_eval_binop(IrOpcode opc, IrType t, uint64_t a, uint64_
             r = (uint64_t)(sa % sb);
         break;
     }
-    case IR_OP_and: r = a & b; break;
-    case IR_OP_or: r = a | b; break;
-    case IR_OP_xor: r = a ^ b; break;
-    case IR_OP_andc: r = a & ~b; break;
     case IR_OP_shl: r = a << sh; break;
     case IR_OP_shr: r = a >> sh; break;
     case IR_OP_sar: r = (uint64_t)(ir_eval_sx(t, a) >> sh); break;

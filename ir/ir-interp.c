@@ -28,8 +28,13 @@
 #include "ir/ir-internal.h"
 #include "runtime/cpu.h"
 
-#define GBIT 0x80000000u        /* slot is a global: low bits index gl[] */
-#define OP_END IR_OP_COUNT      /* sentinel after the last op */
+/* A global operand slot is GBIT | log2(bytes) << GSHIFT | env offset;
+ * anything else indexes the frame. */
+#define GBIT 0x80000000u
+#define GSHIFT 28
+#define GOFF(s) ((s) & ((1u << GSHIFT) - 1))
+#define OP_END IR_OP_COUNT          /* sentinel after the last op */
+#define OP_MOV128 (IR_OP_COUNT + 1) /* mov/bitcast of a 128-bit value */
 
 typedef struct PInst {
     uint16_t opc;
@@ -40,18 +45,12 @@ typedef struct PInst {
     uint64_t c[IR_MAX_CONSTS]; /* branch targets resolved to op indices */
 } PInst;
 
-typedef struct GSlot {
-    uint32_t off;
-    uint32_t bytes;
-} GSlot;
-
 struct IrInterpCode {
     uint32_t n_ops, n_vals, n_insns, n_glob;
     uint32_t n_init;     /* words of init_vals copied per run */
     PInst *ops;          /* n_ops + 1 (sentinel) */
     uint64_t *init_vals; /* frame: [2 unused][constants][locals, uninitialised] */
     uint64_t *insn_pc;
-    GSlot *gl;
 };
 
 static unsigned type_bytes(IrType t)
@@ -66,7 +65,6 @@ void ir_interp_free(IrInterpCode *code)
     free(code->ops);
     free(code->init_vals);
     free(code->insn_pc);
-    free(code->gl);
     free(code);
 }
 
@@ -92,10 +90,9 @@ IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen)
     code->ops = calloc(b->n_ops + 1, sizeof(PInst));
     code->init_vals = calloc(code->n_vals + 2, sizeof(uint64_t));
     code->insn_pc = calloc(b->n_insns + 1, sizeof(uint64_t));
-    code->gl = calloc(code->n_glob, sizeof(GSlot));
     label_pos = malloc((b->n_labels + 1) * sizeof(uint32_t));
     slot = calloc(b->n_temps + 1, sizeof(uint32_t));
-    if (!code->ops || !code->init_vals || !code->insn_pc || !code->gl || !label_pos || !slot)
+    if (!code->ops || !code->init_vals || !code->insn_pc || !label_pos || !slot)
         FAIL("out of memory");
 
     /* Frame layout: constants first, so a run copies only them; locals after
@@ -106,9 +103,10 @@ IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen)
         if (t < code->n_glob) {
             if (ti->kind != IR_TEMP_GLOBAL)
                 FAIL("temp %u should be a global", t);
-            code->gl[t].off = ti->env_offset;
-            code->gl[t].bytes = type_bytes((IrType)ti->type);
-            slot[t] = GBIT | t;
+            unsigned bytes = type_bytes((IrType)ti->type);
+            if (ti->env_offset + 16 >= (1u << GSHIFT) || bytes == 0)
+                FAIL("global %s: offset or type out of range", ti->name ? ti->name : "?");
+            slot[t] = GBIT | (unsigned)__builtin_ctz(bytes) << GSHIFT | ti->env_offset;
         } else if (ti->kind == IR_TEMP_CONST) {
             slot[t] = next;
             code->init_vals[next++] = ti->val[0];
@@ -145,6 +143,8 @@ IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen)
         const IrOpInfo *oi = &ir_op_info[op->opc];
         unsigned na = oi->n_out + oi->n_in;
         p->opc = op->dead ? IR_OP_nop : op->opc; /* marked by a pass, not compacted */
+        if ((op->opc == IR_OP_mov || op->opc == IR_OP_bitcast) && ir_type_is_wide((IrType)op->type))
+            p->opc = OP_MOV128;
         p->type = op->type;
         p->insn = op->insn_idx < b->n_insns ? op->insn_idx : 0;
         p->c[0] = op->c[0];
@@ -174,6 +174,10 @@ IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen)
                 FAIL("op %u: branch to undefined label", i);
             p->c[1] = label_pos[op->c[1]];
             break;
+        case IR_OP_ldenv: case IR_OP_stenv:
+            if (op->c[0] + 16 >= (1u << GSHIFT) || type_bytes((IrType)op->type) == 0)
+                FAIL("op %u: env offset or type out of range", i);
+            break;
         case IR_OP_call:
             if (op->c[0] >= IR_HELPER_COUNT)
                 FAIL("op %u: bad helper id %llu", i, (unsigned long long)op->c[0]);
@@ -199,49 +203,67 @@ fail:
 }
 
 /* ---- operand access ------------------------------------------------------ */
-static inline uint64_t rd_global(const uint8_t *env, const GSlot *g)
+
+/* (branches, not a switch: 8- and 4-byte globals dominate and a jump
+ * table per operand costs more than predicted branches) */
+static inline uint64_t rd_env(const uint8_t *env, uint32_t off, unsigned log2)
 {
-    const uint8_t *p = env + g->off;
-    switch (g->bytes) {
-    case 1: return *p;
-    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    const uint8_t *p = env + off;
+    if (__builtin_expect(log2 >= 3, 1)) { /* 8, or the low word of 16 */
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return v;
+    }
+    if (log2 == 2) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    if (log2 == 1) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    return *p;
+}
+
+static inline void wr_env(uint8_t *env, uint32_t off, unsigned log2, uint64_t v)
+{
+    uint8_t *p = env + off;
+    if (__builtin_expect(log2 >= 3, 1)) {
+        memcpy(p, &v, 8);
+    } else if (log2 == 2) {
+        uint32_t x = (uint32_t)v;
+        memcpy(p, &x, 4);
+    } else if (log2 == 1) {
+        uint16_t x = (uint16_t)v;
+        memcpy(p, &x, 2);
+    } else {
+        *p = (uint8_t)v;
     }
 }
 
-static inline void wr_global(uint8_t *env, const GSlot *g, uint64_t v)
-{
-    uint8_t *p = env + g->off;
-    switch (g->bytes) {
-    case 1: *p = (uint8_t)v; break;
-    case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
-    case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
-    default: memcpy(p, &v, 8); break;
-    }
-}
-
-#define R(k) ((p->a[k] & GBIT) ? rd_global(envb, &gl[p->a[k] & ~GBIT]) : v[p->a[k]])
-#define RHI(k) ((p->a[k] & GBIT) ? rd_global(envb, &(GSlot){gl[p->a[k] & ~GBIT].off + 8, 8}) \
-                                 : v[p->a[k] + 1])
+#define SLOT(k) (p->a[k])
+#define R(k) ((SLOT(k) & GBIT) ? rd_env(envb, GOFF(SLOT(k)), (SLOT(k) >> GSHIFT) & 7) \
+                               : v[SLOT(k)])
+#define RHI(k) ((SLOT(k) & GBIT) ? rd_env(envb, GOFF(SLOT(k)) + 8, 3) : v[SLOT(k) + 1])
 #define W(k, val)                                                    \
     do {                                                             \
         uint64_t w_ = (val);                                         \
-        if (p->a[k] & GBIT)                                          \
-            wr_global(envb, &gl[p->a[k] & ~GBIT], w_);               \
+        if (SLOT(k) & GBIT)                                          \
+            wr_env(envb, GOFF(SLOT(k)), (SLOT(k) >> GSHIFT) & 7, w_); \
         else                                                         \
-            v[p->a[k]] = w_;                                         \
+            v[SLOT(k)] = w_;                                         \
     } while (0)
 #define W128(k, lo, hi)                                              \
     do {                                                             \
         uint64_t l_ = (lo), h_ = (hi);                               \
-        if (p->a[k] & GBIT) {                                        \
-            uint32_t o_ = gl[p->a[k] & ~GBIT].off;                   \
-            memcpy(envb + o_, &l_, 8);                               \
-            memcpy(envb + o_ + 8, &h_, 8);                           \
+        if (SLOT(k) & GBIT) {                                        \
+            memcpy(envb + GOFF(SLOT(k)), &l_, 8);                    \
+            memcpy(envb + GOFF(SLOT(k)) + 8, &h_, 8);                \
         } else {                                                     \
-            v[p->a[k]] = l_;                                         \
-            v[p->a[k] + 1] = h_;                                     \
+            v[SLOT(k)] = l_;                                         \
+            v[SLOT(k) + 1] = h_;                                     \
         }                                                            \
     } while (0)
 #define T ((IrType)p->type)
@@ -275,10 +297,19 @@ static uint64_t call_helper(const IrHelperInfo *h, const uint64_t *av, unsigned 
 static __thread uint64_t *tl_vals;
 static __thread size_t tl_cap;
 
+/* Threaded dispatch (GNU C labels as values): one indirect jump per op
+ * handler, from a table generated from ir-ops.def, so an op without a
+ * handler here does not compile. */
+#define CASE(name) L_##name:
+#define NEXT                      \
+    do {                          \
+        p = next++;               \
+        goto *dispatch[p->opc];   \
+    } while (0)
 #define BINOP(name) \
-    case IR_OP_##name: W(0, ir_eval_binop(IR_OP_##name, T, R(1), R(2))); break;
+    CASE(name) W(0, ir_eval_binop(IR_OP_##name, T, R(1), R(2))); NEXT;
 #define UNOP(name) \
-    case IR_OP_##name: W(0, ir_eval_unop(IR_OP_##name, T, R(1))); break;
+    CASE(name) W(0, ir_eval_unop(IR_OP_##name, T, R(1))); NEXT;
 
 IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIface *mem,
                               IrExitInfo *exit, uint32_t *fault_insn)
@@ -299,55 +330,61 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
     memcpy(v, code->init_vals, code->n_init * sizeof(uint64_t));
     uint8_t *envb = env;
     CpuCommon *cpu = env;
-    const GSlot *gl = code->gl;
     const PInst *ops = code->ops;
-    uint32_t pc = 0;
+    const PInst *next = ops; /* the op after p */
     uint64_t mb[2], mb2[2], old[2];
 
-    for (;;) {
-        const PInst *p = &ops[pc++];
-        switch (p->opc) {
-        case IR_OP_nop:
-        case IR_OP_insn_start:
-        case IR_OP_label:
-            break;
-        case IR_OP_mov:
-        case IR_OP_bitcast:
-            if (WIDE || ir_type_is_wide((IrType)p->t0))
-                W128(0, R(1), RHI(1));
-            else
-                W(0, R(1));
-            break;
-        case IR_OP_zext: W(0, ir_eval_zext(T, (IrType)p->t0, R(1))); break;
-        case IR_OP_sext: W(0, ir_eval_sext(T, (IrType)p->t0, R(1))); break;
-        case IR_OP_trunc: W(0, ir_eval_trunc(T, R(1))); break;
-        case IR_OP_concat: W128(0, R(1), R(2)); break;
-        case IR_OP_high64: W(0, RHI(1)); break;
+    static const void *const dispatch[IR_OP_COUNT + 2] = {
+#define DEF(name, o, i, c, f) [IR_OP_##name] = &&L_##name,
+#include "ir/ir-ops.def"
+#undef DEF
+        [OP_END] = &&L_end,
+        [OP_MOV128] = &&L_mov128,
+    };
+    const PInst *p;
+    NEXT;
+
+        CASE(nop)
+        CASE(insn_start)
+        CASE(label)
+            NEXT;
+        CASE(mov)
+        CASE(bitcast)
+            W(0, R(1));
+            NEXT;
+        L_mov128:
+            W128(0, R(1), RHI(1));
+            NEXT;
+        CASE(zext) W(0, ir_eval_zext(T, (IrType)p->t0, R(1))); NEXT;
+        CASE(sext) W(0, ir_eval_sext(T, (IrType)p->t0, R(1))); NEXT;
+        CASE(trunc) W(0, ir_eval_trunc(T, R(1))); NEXT;
+        CASE(concat) W128(0, R(1), R(2)); NEXT;
+        CASE(high64) W(0, RHI(1)); NEXT;
         BINOP(add) BINOP(sub) BINOP(mul) BINOP(mulhu) BINOP(mulhs)
         BINOP(divu) BINOP(divs) BINOP(remu) BINOP(rems)
         BINOP(and) BINOP(or) BINOP(xor) BINOP(andc)
         BINOP(shl) BINOP(shr) BINOP(sar) BINOP(rotl) BINOP(rotr)
         UNOP(neg) UNOP(not) UNOP(clz) UNOP(ctz) UNOP(popcnt) UNOP(bswap) UNOP(bitrev)
-        case IR_OP_extract:
+        CASE(extract)
             W(0, ir_eval_extract(T, R(1), (unsigned)p->c[0], (unsigned)p->c[1]));
-            break;
-        case IR_OP_sextract:
+            NEXT;
+        CASE(sextract)
             W(0, ir_eval_sextract(T, R(1), (unsigned)p->c[0], (unsigned)p->c[1]));
-            break;
-        case IR_OP_deposit:
+            NEXT;
+        CASE(deposit)
             W(0, ir_eval_deposit(T, R(1), R(2), (unsigned)p->c[0], (unsigned)p->c[1]));
-            break;
-        case IR_OP_setcond:
+            NEXT;
+        CASE(setcond)
             W(0, ir_eval_cond((IrCond)p->c[0], T, R(1), R(2)) ? 1 : 0);
-            break;
-        case IR_OP_movcond:
+            NEXT;
+        CASE(movcond)
             if (ir_eval_cond((IrCond)p->c[0], T, R(1), R(2)))
                 W(0, R(3));
             else
                 W(0, R(4));
-            break;
+            NEXT;
 
-        case IR_OP_ld: {
+        CASE(ld) {
             uint64_t addr = R(1);
             IrMemOp mo = (IrMemOp)p->c[0];
             if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1))
@@ -359,9 +396,9 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
                 W128(0, mb[0], mb[1]);
             else
                 W(0, ir_eval_ld_extend(T, mo, mb[0]));
-            break;
+            NEXT;
         }
-        case IR_OP_st: {
+        CASE(st) {
             uint64_t addr = R(0);
             IrMemOp mo = (IrMemOp)p->c[0];
             if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1))
@@ -370,9 +407,9 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
             mb[1] = WIDE ? RHI(1) : 0;
             if (!mem->store(mem->opaque, addr, mo, mb))
                 goto fault;
-            break;
+            NEXT;
         }
-        case IR_OP_cmpxchg: {
+        CASE(cmpxchg) {
             uint64_t addr = R(1);
             IrMemOp mo = (IrMemOp)p->c[0];
             if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1))
@@ -388,9 +425,9 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
                 W128(0, old[0], old[1]);
             else
                 W(0, ir_eval_ld_extend(T, mo, old[0]));
-            break;
+            NEXT;
         }
-        case IR_OP_atomic_rmw: {
+        CASE(atomic_rmw) {
             uint64_t addr = R(1);
             IrMemOp mo = (IrMemOp)p->c[0];
             if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1))
@@ -401,33 +438,33 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
             if (!mem->rmw(mem->opaque, addr, mo, (IrRmwOp)p->c[1], mb, old))
                 goto fault;
             W(0, ir_eval_ld_extend(T, mo, old[0]));
-            break;
+            NEXT;
         }
-        case IR_OP_fence:
+        CASE(fence)
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
-            break;
+            NEXT;
 
-        case IR_OP_ldenv: {
+        CASE(ldenv) {
             const uint8_t *src = envb + p->c[0];
             if (WIDE) {
                 memcpy(mb, src, 16);
                 W128(0, mb[0], mb[1]);
             } else {
-                W(0, rd_global(envb, &(GSlot){(uint32_t)p->c[0], type_bytes(T)}));
+                W(0, rd_env(envb, (uint32_t)p->c[0], (unsigned)__builtin_ctz(type_bytes(T))));
             }
-            break;
+            NEXT;
         }
-        case IR_OP_stenv:
+        CASE(stenv)
             if (WIDE) {
                 mb[0] = R(0);
                 mb[1] = RHI(0);
                 memcpy(envb + p->c[0], mb, 16);
             } else {
-                wr_global(envb, &(GSlot){(uint32_t)p->c[0], type_bytes(T)}, R(0));
+                wr_env(envb, (uint32_t)p->c[0], (unsigned)__builtin_ctz(type_bytes(T)), R(0));
             }
-            break;
+            NEXT;
 
-        case IR_OP_call: {
+        CASE(call) {
             const IrHelperInfo *h = &ir_helper_info[p->c[0]];
             uint64_t av[6];
             unsigned n = 0;
@@ -440,46 +477,43 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
             uint64_t r = call_helper(h, av, n);
             if (h->ret != IR_VOID && p->a[0])
                 W(0, r & ir_eval_mask((IrType)h->ret));
-            break;
+            NEXT;
         }
 
-        case IR_OP_br:
-            pc = (uint32_t)p->c[0];
-            break;
-        case IR_OP_brcond:
+        CASE(br)
+            next = ops + p->c[0];
+            NEXT;
+        CASE(brcond)
             if (ir_eval_cond((IrCond)p->c[0], T, R(0), R(1)))
-                pc = (uint32_t)p->c[1];
-            break;
+                next = ops + p->c[1];
+            NEXT;
 
-        case IR_OP_goto_tb:
+        CASE(goto_tb)
             cpu->pc = p->c[1];
             *exit = (IrExitInfo){.kind = IR_OP_goto_tb, .slot = (uint8_t)p->c[0],
                                  .reason = IR_EXIT_NONE, .pc = p->c[1]};
             return IR_INTERP_EXITED;
-        case IR_OP_goto_ptr: {
+        CASE(goto_ptr) {
             uint64_t target = R(0);
             cpu->pc = target;
             *exit = (IrExitInfo){.kind = IR_OP_goto_ptr, .reason = IR_EXIT_NONE, .pc = target};
             return IR_INTERP_EXITED;
         }
-        case IR_OP_exit:
+        CASE(exit)
             cpu->pc = p->c[1];
             cpu->exit_reason = (uint32_t)p->c[0];
             *exit = (IrExitInfo){.kind = IR_OP_exit, .reason = (uint32_t)p->c[0], .pc = p->c[1]};
             return IR_INTERP_EXITED;
 
-        default: /* OP_END: ran off the end of the block */
+        L_end: /* ran off the end of the block */
             return IR_INTERP_INVALID;
-        }
-    }
-fault: {
-        const PInst *p = &ops[pc - 1];
-        if (fault_insn)
-            *fault_insn = p->insn;
-        if (p->insn < code->n_insns)
-            cpu->pc = code->insn_pc[p->insn];
-        return IR_INTERP_FAULT;
-    }
+
+fault:
+    if (fault_insn)
+        *fault_insn = p->insn;
+    if (p->insn < code->n_insns)
+        cpu->pc = code->insn_pc[p->insn];
+    return IR_INTERP_FAULT;
 }
 
 IrInterpStatus ir_interp_run(const IrBlock *b, void *env, const IrMemIface *mem,

@@ -27,8 +27,53 @@ static uint32_t n_globals(const IrBlock *b)
 }
 
 /* ---- copy propagation ------------------------------------------------- */
-/* After "mov d, s", reads of d become reads of s for as long as neither d
- * nor s is written again.  Validity is tracked with write counters, so an
+/* The other direction: "t = op ...; mov d, t" with t a local written and
+ * read only there becomes "d = op ...".  Only for adjacent ops (nothing can
+ * observe d in between), never for helper calls, and not when op reads d
+ * itself (backends need not handle an output aliasing an input). */
+static void retarget_moves(IrBlock *b)
+{
+    uint32_t nt = b->n_temps;
+    uint32_t *uses = xcalloc(nt, sizeof(uint32_t)), *defs = xcalloc(nt, sizeof(uint32_t));
+    for (uint32_t i = 0; i < b->n_ops; i++) {
+        const IrInst *op = &b->ops[i];
+        if (op->dead || op->opc >= IR_OP_COUNT)
+            continue;
+        const IrOpInfo *oi = &ir_op_info[op->opc];
+        for (unsigned k = 0; k < (unsigned)(oi->n_out + oi->n_in); k++)
+            if (op->args[k] && op->args[k] < nt)
+                (k < oi->n_out ? defs : uses)[op->args[k]]++;
+    }
+    bool changed = false;
+    for (uint32_t i = 0; i + 1 < b->n_ops; i++) {
+        IrInst *op = &b->ops[i], *mv = &b->ops[i + 1];
+        if (op->dead || mv->dead || op->opc >= IR_OP_COUNT || mv->opc != IR_OP_mov)
+            continue;
+        const IrOpInfo *oi = &ir_op_info[op->opc];
+        IrTemp t = op->args[0], d = mv->args[0];
+        if (oi->n_out != 1 || (oi->flags & IR_OPF_CALL) || !t || t >= nt || mv->args[1] != t ||
+            b->temps[t].kind != IR_TEMP_LOCAL || uses[t] != 1 || defs[t] != 1 || !d ||
+            d >= nt || b->temps[d].kind == IR_TEMP_CONST || b->temps[d].type != b->temps[t].type)
+            continue;
+        bool reads_d = false;
+        for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++)
+            reads_d |= op->args[k] == d;
+        if (reads_d)
+            continue;
+        op->args[0] = d;
+        mv->dead = 1;
+        changed = true;
+    }
+    free(uses);
+    free(defs);
+    if (changed)
+        ir_compact(b);
+}
+
+/* After "mov d, s" (d a local), reads of d become reads of s for as long as
+ * neither d nor s is written again.  (A global d is left alone: reading it
+ * costs no more than reading s, and keeping s single-use lets
+ * retarget_moves write s's op straight into d.)  Validity is tracked with write counters, so an
  * invalidation is O(1): the copy records the counter of s when it was made.
  * A helper that writes globals bumps the epoch of every global at once. */
 void ir_pass_copy_prop(IrBlock *b)
@@ -73,7 +118,7 @@ void ir_pass_copy_prop(IrBlock *b)
         if (op->opc == IR_OP_mov) {
             IrTemp d = op->args[0], s = op->args[1];
             if (d && s && d < nt && s < nt && d != s &&
-                b->temps[d].type == b->temps[s].type && b->temps[d].kind != IR_TEMP_CONST) {
+                b->temps[d].type == b->temps[s].type && b->temps[d].kind == IR_TEMP_LOCAL) {
                 src[d] = s;
                 src_ver[d] = VER(s);
                 src_seg[d] = segment;
@@ -87,6 +132,7 @@ void ir_pass_copy_prop(IrBlock *b)
     free(ver);
     free(src_seg);
     free(dst_ver);
+    retarget_moves(b);
 }
 
 /* ---- dead code elimination -------------------------------------------- */

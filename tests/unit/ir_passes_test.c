@@ -229,6 +229,35 @@ START_TEST(test_copy_prop_stops_at_labels_and_global_writing_helpers)
 }
 END_TEST
 
+START_TEST(test_copy_prop_writes_single_use_value_straight_to_its_mov_target)
+{
+    IrBlock *b = tblock(false);
+    ir_mov(b, IR_I64, tg.x[2], ir_add(b, IR_I64, tg.x[0], tg.x[1]));  /* -> x2 = add */
+    ir_mov(b, IR_I64, tg.x[0], ir_sub(b, IR_I64, tg.x[0], tg.x[1]));  /* reads x0: kept */
+    IrTemp t = ir_xor(b, IR_I64, tg.x[1], tg.x[2]);
+    ir_mov(b, IR_I64, tg.x[3], t);
+    ir_mov(b, IR_I64, tg.x[1], t); /* two uses: kept */
+    IrTemp c = ir_call(b, IR_HELPER_ir_test_add3, (IrTemp[]){tg.x[0], tg.x[0], tg.x[0]}, 3);
+    ir_mov(b, IR_I64, tg.x[2], c); /* calls keep their local output */
+    ir_exit(b, IR_EXIT_NONE, 0);
+    TEnv e1 = {0}, e2;
+    e1.x[0] = 10;
+    e1.x[1] = 3;
+    e2 = e1;
+    ck_assert_int_eq(trun(b, &e1, NULL, NULL), IR_INTERP_EXITED);
+    ir_pass_copy_prop(b);
+    assert_valid(b);
+    ck_assert_uint_eq(b->ops[1].opc, IR_OP_add);
+    ck_assert_uint_eq(b->ops[1].args[0], tg.x[2]);
+    ck_assert_uint_eq(b->ops[2].opc, IR_OP_sub);
+    ck_assert_uint_ne(b->ops[2].args[0], tg.x[0]);
+    ck_assert_uint_eq(count_ops(b, IR_OP_mov), 4);
+    ck_assert_int_eq(trun(b, &e2, NULL, NULL), IR_INTERP_EXITED);
+    ck_assert_int_eq(memcmp(&e1, &e2, sizeof e1), 0);
+    ir_block_free(b);
+}
+END_TEST
+
 START_TEST(test_dce_removes_unused_values_but_keeps_effects_and_faults)
 {
     IrBlock *b = tblock(false);
@@ -792,6 +821,7 @@ int main(void)
     tcase_add_test(tc, test_fold_forgets_constants_at_labels);
     tcase_add_test(tc, test_copy_prop_replaces_reads_until_source_changes);
     tcase_add_test(tc, test_copy_prop_stops_at_labels_and_global_writing_helpers);
+    tcase_add_test(tc, test_copy_prop_writes_single_use_value_straight_to_its_mov_target);
     tcase_add_test(tc, test_dce_removes_unused_values_but_keeps_effects_and_faults);
     tcase_add_test(tc, test_dead_flags_removes_flag_overwritten_before_any_read);
     tcase_add_test(tc, test_dead_flags_keeps_a_flag_write_read_by_an_exit);

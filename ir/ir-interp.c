@@ -78,7 +78,11 @@ uint64_t ir_interp_insn_pc(const IrInterpCode *code, uint32_t insn_idx)
 IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen)
 {
     uint32_t *label_pos = NULL, *slot = NULL;
-    IrInterpCode *code = calloc(1, sizeof(*code));
+    IrInterpCode *code = NULL;
+    /* the handlers trust operand types and sizes: only run verified blocks */
+    if (!ir_verify(b, err, errlen))
+        return NULL;
+    code = calloc(1, sizeof(*code));
     if (!code)
         FAIL("out of memory");
     code->n_ops = b->n_ops;

@@ -791,14 +791,28 @@ START_TEST(test_prepared_code_runs_repeatedly_after_block_is_freed)
 }
 END_TEST
 
-START_TEST(test_block_without_exit_is_reported_not_run_off)
+START_TEST(test_invalid_block_is_refused_with_a_message_not_run)
 {
     IrBlock *b = tblock(false);
-    ir_mov(b, IR_I64, tg.x[0], tg.x[1]);
+    ir_mov(b, IR_I64, tg.x[0], tg.x[1]); /* no exit at the end */
+    char err[128] = "";
+    ck_assert_ptr_null(ir_interp_prepare(b, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "exit"));
+    ir_block_free(b);
+    b = tblock(false);
+    ir_emit(b, IR_OP_mov, IR_I128, (IrTemp[]){tg.w[0], tg.x[1]}, NULL); /* ill-typed */
+    ir_exit(b, IR_EXIT_NONE, 0);
+    ck_assert_ptr_null(ir_interp_prepare(b, err, sizeof err));
     TEnv e = {0};
     IrExitInfo ex;
     uint32_t fi;
-    ck_assert_int_eq(ir_interp_run(b, &e, &tmem_iface, &ex, &fi), IR_INTERP_INVALID);
+    FILE *saved = stderr;
+    stderr = fopen("/dev/null", "w"); /* ir_interp_run reports the reason there */
+    IrInterpStatus st = ir_interp_run(b, &e, &tmem_iface, &ex, &fi);
+    fclose(stderr);
+    stderr = saved;
+    ck_assert_int_eq(st, IR_INTERP_INVALID);
+    ck_assert_uint_eq(e.w[0], 0);
     ir_block_free(b);
 }
 END_TEST
@@ -837,7 +851,7 @@ int main(void)
     tcase_add_test(tc, test_helper_i32_result_is_truncated_and_faulting_helper_sees_insn_pc);
     tcase_add_test(tc, test_exits_fill_exit_info_and_env);
     tcase_add_test(tc, test_prepared_code_runs_repeatedly_after_block_is_freed);
-    tcase_add_test(tc, test_block_without_exit_is_reported_not_run_off);
+    tcase_add_test(tc, test_invalid_block_is_refused_with_a_message_not_run);
     tcase_add_test(tc, test_every_op_in_the_table_is_exercised_by_the_interpreter);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

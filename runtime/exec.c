@@ -73,6 +73,8 @@ ExecConfig exec_config_default(const GuestArch *arch)
     return c;
 }
 
+static void init_locks(ExecEngine *e);
+
 static bool chaining_on(const ExecEngine *e)
 {
     return e->cfg.chaining && !emu_log_enabled(EMU_LOG_EXEC);
@@ -107,13 +109,7 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
         e->cfg.code_buf_size = EXEC_DEFAULT_CODE_BUF;
     if (!e->cfg.max_insns)
         e->cfg.max_insns = EXEC_DEFAULT_MAX_INSNS;
-    pthread_mutex_init(&e->lock, NULL);
-    pthread_rwlockattr_t ra;
-    pthread_rwlockattr_init(&ra);
-    /* A flush must not starve behind CPUs re-entering code. */
-    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    pthread_rwlock_init(&e->code_rw, &ra);
-    pthread_rwlockattr_destroy(&ra);
+    init_locks(e);
     if (!tb_table_init(e)) {
         snprintf(err, errlen, "out of memory (block table)");
         exec_engine_free(e);
@@ -555,6 +551,53 @@ void exec_invalidate_range(ExecEngine *e, uint64_t start, uint64_t len)
 bool exec_is_code_page(ExecEngine *e, uint64_t addr)
 {
     return tb_test_code_page(e, addr >> EXEC_PAGE_BITS);
+}
+
+/* ---- fork ---------------------------------------------------------------- */
+
+void exec_fork_prepare(ExecEngine *e)
+{
+    pthread_mutex_lock(&e->lock);
+}
+
+void exec_fork_parent(ExecEngine *e)
+{
+    pthread_mutex_unlock(&e->lock);
+}
+
+static void init_locks(ExecEngine *e)
+{
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    /* A flush must not starve behind CPUs re-entering code. */
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&e->code_rw, &ra);
+    pthread_rwlockattr_destroy(&ra);
+}
+
+void exec_fork_child(ExecEngine *e, ExecCpu *survivor)
+{
+    /* Other CPUs' threads do not exist here; their read holds on code_rw
+     * would block every flush, so both locks start over. */
+    ExecCpu *c = e->cpus;
+    while (c) {
+        ExecCpu *next = c->next;
+        if (c != survivor) {
+            e->retired_dispatch += c->n_dispatch;
+            free(c->env);
+            free(c->jmp_cache);
+            free(c->tb_cache);
+            free(c);
+        }
+        c = next;
+    }
+    e->cpus = survivor;
+    if (survivor)
+        survivor->next = NULL;
+    memset(&e->lock, 0, sizeof e->lock);
+    memset(&e->code_rw, 0, sizeof e->code_rw);
+    init_locks(e);
 }
 
 /* ---- host pc -> guest pc ------------------------------------------------ */

@@ -179,6 +179,15 @@ bool exec_is_code_page(ExecEngine *e, uint64_t addr);
  * generated code. */
 void exec_flush_all(ExecEngine *e);
 
+/* fork() of a process that may run several CPUs: call exec_fork_prepare
+ * just before fork() (waits for any translation in progress and holds the
+ * engine lock), then exec_fork_parent in the parent, or exec_fork_child in
+ * the child with the one CPU that survives there (the others' threads are
+ * gone: they are dropped and the locks re-made). */
+void exec_fork_prepare(ExecEngine *e);
+void exec_fork_parent(ExecEngine *e);
+void exec_fork_child(ExecEngine *e, ExecCpu *survivor);
+
 /* Raise a guest exception from a helper called by generated code or the
  * interpreter (env->pc must be the faulting insn's pc): unwinds to exec_run,
  * which returns the matching event.  kind is EXEC_EXC_*. */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "runtime/disas.h"
@@ -740,6 +741,46 @@ START_TEST(test_request_exit_stops_indirect_loop)
 }
 END_TEST
 
+/* fork while another CPU runs in code: the child keeps working (flushes do
+ * not wait for the vanished thread). */
+START_TEST(test_fork_child_with_running_sibling)
+{
+    put(0x6000, OP_ADDI, 1, 0, 1);
+    put(0x6008, OP_MOVI, 7, 0, 0x6000);
+    put(0x6010, OP_JR, 7, 0, 0);
+    asm_loop();
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ExecCpu *spin, *mine;
+    ToyState *ss = toy_cpu(e, &spin, 0x6000);
+    ToyState *s = toy_cpu(e, &mine, 0x1000);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, runner, spin), 0);
+    while (__atomic_load_n(&ss->r[1], __ATOMIC_RELAXED) < 1000)
+        usleep(1000);
+    exec_fork_prepare(e);
+    pid_t pid = fork();
+    if (pid == 0) {
+        exec_fork_child(e, mine);
+        exec_flush_all(e);
+        memset(gmem + 0x8000, 0, 8);
+        ExecEvent ev = exec_run(mine);
+        uint64_t m;
+        memcpy(&m, gmem + 0x8000, 8);
+        _exit(ev.kind == EXEC_EV_SYSCALL && m == 100 && s->r[2] == 100 ? 0 : 1);
+    }
+    exec_fork_parent(e);
+    ck_assert_int_gt(pid, 0);
+    int status = -1;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    exec_cpu_request_exit(spin);
+    void *r;
+    pthread_join(th, &r);
+    ck_assert_int_eq((int)(uintptr_t)r, EXEC_EV_INTERRUPT);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+    exec_engine_free(e);
+}
+END_TEST
+
 START_TEST(test_bad_config)
 {
     char err[128];
@@ -769,6 +810,7 @@ int main(void)
     tcase_add_loop_test(tc, test_two_threads_share_engine, 0, 2);
     tcase_add_loop_test(tc, test_invalidate_and_flush_while_running, 0, 2);
     tcase_add_loop_test(tc, test_request_exit_stops_indirect_loop, 0, 2);
+    tcase_add_loop_test(tc, test_fork_child_with_running_sibling, 0, 2);
     tcase_add_test(tc, test_bad_config);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -281,6 +281,15 @@ START_TEST(test_loop_both_tiers_agree_and_chain)
         ck_assert_uint_eq(st.blocks_translated, 3); /* entry, loop body, svc */
         ck_assert_uint_lt(st.dispatch, 20);          /* the 100 iterations ran chained */
         ck_assert_uint_eq(exec_block_count(e), 3);
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        exec_stats_print(e, f);
+        fclose(f);
+        ck_assert_ptr_nonnull(strstr(text, "blocks translated      3\n"));
+        ck_assert_ptr_nonnull(strstr(text, "guest insns translated 14\n"));
+        ck_assert_ptr_nonnull(strstr(text, "hot block 1"));
+        free(text);
         exec_engine_free(e);
     }
     ck_assert_uint_eq(result[0][0], 100);

@@ -27,6 +27,9 @@
 #include "ir/ir.h"
 #include "runtime/guest-arch.h"
 
+/* Helpers are static; not every test file uses every one. */
+#define A64T_FN static __attribute__((unused))
+
 #define A64T_CODE 0x400000ull       /* code address */
 #define A64T_MAX_CODE 256           /* words */
 #define A64T_MEM 0x10000ull         /* data memory [A64T_MEM, +A64T_MEM_SIZE) */
@@ -37,40 +40,54 @@ typedef struct A64TMem {
 } A64TMem;
 
 static A64TMem a64t_mem;
-static uint32_t a64t_code[A64T_MAX_CODE];
-static unsigned a64t_code_len;
 
-static bool a64t_range(uint64_t addr, unsigned n)
+A64T_FN bool a64t_range(uint64_t addr, unsigned n)
 {
     return addr >= A64T_MEM && addr - A64T_MEM <= A64T_MEM_SIZE - n;
 }
 
-static bool a64t_load(void *o, uint64_t addr, IrMemOp mo, void *out)
+static uint32_t a64t_code[A64T_MAX_CODE];
+static unsigned a64t_code_len;
+
+/* Natural alignment demanded by the memop (alignment faults). */
+A64T_FN bool a64t_aligned(uint64_t addr, IrMemOp mo)
+{
+    return (addr & ((1ull << IR_MO_ALIGN_LOG2(mo)) - 1)) == 0;
+}
+
+A64T_FN bool a64t_load(void *o, uint64_t addr, IrMemOp mo, void *out)
 {
     A64TMem *m = o;
     unsigned n = IR_MO_BYTES(mo);
+    if (!a64t_aligned(addr, mo))
+        return false;
+    /* the code is readable too (LDR literal) */
+    if (addr >= A64T_CODE && addr + n <= A64T_CODE + 4ull * a64t_code_len) {
+        memcpy(out, (uint8_t *)a64t_code + (addr - A64T_CODE), n);
+        return true;
+    }
     if (!a64t_range(addr, n))
         return false;
     memcpy(out, m->data + (addr - A64T_MEM), n);
     return true;
 }
 
-static bool a64t_store(void *o, uint64_t addr, IrMemOp mo, const void *in)
+A64T_FN bool a64t_store(void *o, uint64_t addr, IrMemOp mo, const void *in)
 {
     A64TMem *m = o;
     unsigned n = IR_MO_BYTES(mo);
-    if (!a64t_range(addr, n))
+    if (!a64t_range(addr, n) || !a64t_aligned(addr, mo))
         return false;
     memcpy(m->data + (addr - A64T_MEM), in, n);
     return true;
 }
 
-static bool a64t_cmpxchg(void *o, uint64_t addr, IrMemOp mo, const void *expect,
+A64T_FN bool a64t_cmpxchg(void *o, uint64_t addr, IrMemOp mo, const void *expect,
                          const void *newv, void *old)
 {
     A64TMem *m = o;
     unsigned n = IR_MO_BYTES(mo);
-    if (!a64t_range(addr, n))
+    if (!a64t_range(addr, n) || !a64t_aligned(addr, mo))
         return false;
     uint8_t *p = m->data + (addr - A64T_MEM);
     memcpy(old, p, n);
@@ -79,12 +96,12 @@ static bool a64t_cmpxchg(void *o, uint64_t addr, IrMemOp mo, const void *expect,
     return true;
 }
 
-static bool a64t_rmw(void *o, uint64_t addr, IrMemOp mo, IrRmwOp op, const void *val,
+A64T_FN bool a64t_rmw(void *o, uint64_t addr, IrMemOp mo, IrRmwOp op, const void *val,
                      void *old)
 {
     A64TMem *m = o;
     unsigned n = IR_MO_BYTES(mo);
-    if (!a64t_range(addr, n) || n > 8)
+    if (!a64t_range(addr, n) || n > 8 || !a64t_aligned(addr, mo))
         return false;
     uint8_t *p = m->data + (addr - A64T_MEM);
     uint64_t ov = 0, vv = 0;
@@ -104,7 +121,7 @@ static const IrMemIface a64t_iface = {
     .rmw = a64t_rmw,
 };
 
-static bool a64t_read_code(void *o, uint64_t pc, void *buf, size_t len)
+A64T_FN bool a64t_read_code(void *o, uint64_t pc, void *buf, size_t len)
 {
     if (pc < A64T_CODE || pc + len > A64T_CODE + 4ull * a64t_code_len)
         return false;
@@ -115,7 +132,7 @@ static bool a64t_read_code(void *o, uint64_t pc, void *buf, size_t len)
 static const GuestCodeReader a64t_reader = {.opaque = NULL, .read = a64t_read_code};
 
 /* A fresh state: registers zero, no exclusive reservation, pc at the code. */
-static A64State a64t_state(void)
+A64T_FN A64State a64t_state(void)
 {
     A64State st;
     memset(&st, 0, sizeof(st));
@@ -132,7 +149,7 @@ typedef struct A64TResult {
 } A64TResult;
 
 /* Lifts the block at pc: verified, optionally optimized (and re-verified). */
-static IrBlock *a64t_lift(uint64_t pc, bool optimize, unsigned max_insns)
+A64T_FN IrBlock *a64t_lift(uint64_t pc, bool optimize, unsigned max_insns)
 {
     char err[256];
     guest_arch_aarch64.init();
@@ -153,7 +170,7 @@ static IrBlock *a64t_lift(uint64_t pc, bool optimize, unsigned max_insns)
     return b;
 }
 
-static A64TResult a64t_run_once(A64State *st, bool optimize)
+A64T_FN A64TResult a64t_run_once(A64State *st, bool optimize)
 {
     A64TResult r = {0};
     for (unsigned i = 0; i < 64; i++) {
@@ -175,7 +192,7 @@ static A64TResult a64t_run_once(A64State *st, bool optimize)
 
 /* Runs code[0..n) from A64T_CODE on *st (memory: a64t_mem) in both modes
  * (raw and optimized IR); checks they agree and leaves the result in *st. */
-static A64TResult a64t_run(const uint32_t *code, unsigned n, A64State *st)
+A64T_FN A64TResult a64t_run(const uint32_t *code, unsigned n, A64State *st)
 {
     ck_assert_uint_le(n, A64T_MAX_CODE);
     memcpy(a64t_code, code, 4 * n);
@@ -212,12 +229,12 @@ static A64TResult a64t_run(const uint32_t *code, unsigned n, A64State *st)
 }
 
 /* NZCV of a state as a 4-bit value (N = 8). */
-static unsigned a64t_nzcv(const A64State *st)
+A64T_FN unsigned a64t_nzcv(const A64State *st)
 {
     return (st->nf >> 31) << 3 | (st->zf == 0) << 2 | (st->cf & 1) << 1 | (st->vf >> 31);
 }
 
-static void a64t_set_nzcv(A64State *st, unsigned nzcv)
+A64T_FN void a64t_set_nzcv(A64State *st, unsigned nzcv)
 {
     st->nf = (nzcv & 8) ? 0x80000000u : 0;
     st->zf = (nzcv & 4) ? 0 : 1;
@@ -226,7 +243,7 @@ static void a64t_set_nzcv(A64State *st, unsigned nzcv)
 }
 
 /* Lifts a single instruction and reports whether it ended as undefined. */
-static bool a64t_is_undef(uint32_t insn)
+A64T_FN bool a64t_is_undef(uint32_t insn)
 {
     a64t_code[0] = insn;
     a64t_code_len = 1;

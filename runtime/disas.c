@@ -89,12 +89,19 @@ static DisasCtx get_ctx(const char *triple)
     return NULL;
 }
 
-static void hex_line(FILE *out, const uint8_t *p, size_t n, uint64_t addr, const char *text)
+/* Fixed-width ISAs show the instruction word as a number (as their
+ * manuals do); others show bytes in memory order. */
+static void hex_line(FILE *out, const char *triple, const uint8_t *p, size_t n, uint64_t addr,
+                     const char *text)
 {
     char hex[64];
     size_t o = 0;
-    for (size_t i = 0; i < n && o + 3 < sizeof hex; i++)
-        o += (size_t)snprintf(hex + o, sizeof hex - o, "%02x", p[i]);
+    if (n == 4 && triple && !strncmp(triple, "aarch64", 7))
+        snprintf(hex, sizeof hex, "%08x",
+                 (unsigned)(p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24));
+    else
+        for (size_t i = 0; i < n && o + 3 < sizeof hex; i++)
+            o += (size_t)snprintf(hex + o, sizeof hex - o, "%02x", p[i]);
     fprintf(out, "0x%016" PRIx64 ":  %-20s %s\n", addr, hex, text);
 }
 
@@ -113,12 +120,12 @@ void disas_print(FILE *out, const char *triple, const uint8_t *code, size_t len,
         if (n == 0) {
             /* Unknown bytes (or no LLVM): one 4-byte word (or the rest). */
             n = len - off < 4 ? len - off : 4;
-            hex_line(out, code + off, n, addr + off, ctx ? "(bad)" : "");
+            hex_line(out, triple, code + off, n, addr + off, ctx ? "(bad)" : "");
         } else {
             const char *t = text;
             while (*t == ' ' || *t == '\t')
                 t++;
-            hex_line(out, code + off, n, addr + off, t);
+            hex_line(out, triple, code + off, n, addr + off, t);
         }
         off += n;
     }

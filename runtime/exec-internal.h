@@ -112,6 +112,10 @@ struct ExecEngine {
     ExecCpu *cpus;
     unsigned next_cpu_index;
     ExecStats st;              /* translation-side counters (under lock) */
+    /* One page of guest code being translated (see read_code_cb). */
+    uint64_t code_cache_page;
+    bool code_cache_valid;
+    uint8_t code_cache[EXEC_PAGE_SIZE];
     uint64_t retired_dispatch, retired_jc, retired_table;
 };
 

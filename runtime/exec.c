@@ -67,8 +67,13 @@ ExecConfig exec_config_default(const GuestArch *arch)
     c.code_buf_size = EXEC_DEFAULT_CODE_BUF;
     c.max_insns = EXEC_DEFAULT_MAX_INSNS;
     c.chaining = true;
-#ifndef NDEBUG
+    /* Verifying costs about as much as translating: on in debug builds
+     * (EMU_DEBUG) and tests, or with EMU_VERIFY=1 in the environment. */
+#ifdef EMU_DEBUG
     c.verify = true;
+#else
+    const char *v = getenv("EMU_VERIFY");
+    c.verify = v && *v && *v != '0';
 #endif
     return c;
 }
@@ -331,9 +336,25 @@ void exec_flush_all(ExecEngine *e)
     pthread_mutex_unlock(&e->lock);
 }
 
+/* Guest code for the frontend, through a one-page buffer so that the
+ * embedder is asked once per page rather than once per instruction (its
+ * permissions are per page anyway).  Under e->lock; code_cache_valid is
+ * cleared before each translation so that every block sees current bytes. */
 static bool read_code_cb(void *opaque, uint64_t pc, void *buf, size_t len)
 {
     ExecEngine *e = opaque;
+    uint64_t page = pc & ~(EXEC_PAGE_SIZE - 1);
+    if (len <= EXEC_PAGE_SIZE - (pc - page)) {
+        if (!e->code_cache_valid || e->code_cache_page != page) {
+            e->code_cache_valid =
+                e->cfg.mem.read_code(e->cfg.mem.opaque, page, e->code_cache, EXEC_PAGE_SIZE);
+            e->code_cache_page = page;
+        }
+        if (e->code_cache_valid) {
+            memcpy(buf, e->code_cache + (pc - page), len);
+            return true;
+        }
+    }
     return e->cfg.mem.read_code(e->cfg.mem.opaque, pc, buf, len);
 }
 
@@ -358,7 +379,7 @@ static void log_in_asm(ExecEngine *e, const IrBlock *b)
 static IrBlock *lift(ExecEngine *e, uint64_t pc, uint32_t flags, unsigned max_insns,
                      ExecEvent *ev)
 {
-    GuestCodeReader rd = { e, read_code_cb };
+    GuestCodeReader rd = { e, read_code_cb }; /* callers probed: cache is fresh */
     IrBlock *b = e->cfg.arch->translate(pc, flags, &rd, max_insns);
     if (!b) {
         *ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = pc, .msg = "frontend returned no block" };
@@ -464,6 +485,7 @@ static bool attach_interp(TransBlock *tb, const IrBlock *b, ExecEvent *ev)
 static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, ExecEvent *ev)
 {
     uint8_t probe;
+    e->code_cache_valid = false;
     if (!read_code_cb(e, pc, &probe, 1)) {
         *ev = (ExecEvent){ .kind = EXEC_EV_FETCH_FAULT, .pc = pc, .addr = pc };
         return NULL;
@@ -839,6 +861,7 @@ static TransBlock *oneshot_block(ExecCpu *cpu, ExecEvent *ev)
     pthread_mutex_lock(&e->lock);
     TransBlock *tb = NULL;
     uint8_t probe;
+    e->code_cache_valid = false;
     if (!read_code_cb(e, pc, &probe, 1)) {
         *ev = (ExecEvent){ .kind = EXEC_EV_FETCH_FAULT, .pc = pc, .addr = pc };
     } else {

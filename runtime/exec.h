@@ -128,7 +128,8 @@ typedef struct ExecConfig {
     size_t code_buf_size;  /* bytes of RWX address space (0: 256 MiB) */
     unsigned max_insns;    /* per block (0: 512) */
     bool chaining;         /* direct block chaining (default true) */
-    bool verify;           /* ir_verify every block (default: true in debug builds) */
+    bool verify;           /* ir_verify every block (default: EMU_DEBUG builds, or
+                              EMU_VERIFY=1 in the environment) */
     bool stats;            /* count for exec_stats_print (see runtime/stats.h) */
 } ExecConfig;
 

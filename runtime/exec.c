@@ -932,8 +932,16 @@ static ExecEvent dispatch(ExecCpu *cpu)
                 if (!tb)
                     break;
                 prev = NULL;
-            } else if (stats) {
-                cpu->n_jc_hits++;
+            } else {
+                /* The in-code entry may have been emptied (exit request):
+                 * put it back so goto_ptr stops missing. */
+                JmpCacheEntry *je = &cpu->jmp_cache[jmp_cache_hash(pc)];
+                if (tb->host && je->pc != pc && !emu_log_enabled(EMU_LOG_EXEC)) {
+                    __atomic_store_n(&je->host, tb->host, __ATOMIC_RELEASE);
+                    __atomic_store_n(&je->pc, pc, __ATOMIC_RELEASE);
+                }
+                if (stats)
+                    cpu->n_jc_hits++;
             }
         }
         if (stats) {

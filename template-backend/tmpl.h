@@ -52,6 +52,16 @@ enum {
     TMPL_RET_EXIT = 3,   /* IR exit: env->exit_reason and env->pc are set */
 };
 
+/* CpuCommon.exception_kind written by generated code before returning
+ * TMPL_RET_EXIT with exit_reason IR_EXIT_EXCEPTION (same values as the
+ * runtime's EXEC_EXC_SEGV/EXEC_EXC_BUS).  exception_addr = the guest address,
+ * exception_code = 1 for a write access (store, cmpxchg, atomic_rmw), else 0,
+ * env->pc = the faulting guest insn; globals hold the state before it. */
+enum {
+    TMPL_EXC_SEGV = 1,   /* addr >= guest_limit: guest SIGSEGV */
+    TMPL_EXC_ALIGN = 2,  /* misaligned for IR_MO_ALIGN: guest SIGBUS */
+};
+
 /* Maps host code back to guest instructions for precise faults: entries
  * sorted by host_end; an address a in [prev.host_end, e.host_end) belongs to
  * guest insn e.insn_idx of the block. */

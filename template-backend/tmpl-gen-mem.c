@@ -1,0 +1,424 @@
+/*
+ * tmpl-gen-mem.c - guest memory (ld st cmpxchg atomic_rmw fence), CPU state
+ * outside the globals (ldenv stenv) and helper calls.
+ *
+ * User mode: host address = r15 (guest_base) + addr.  Before the access the
+ * dirty globals are written back (the op can fault), then
+ *     test addr, align-1 ; jnz  -> stub: guest SIGBUS (TMPL_EXC_ALIGN)
+ *     cmp  addr, [env+guest_limit] ; jae -> stub: guest SIGSEGV (TMPL_EXC_SEGV)
+ * and the access itself is one instruction on [r15 + addr] (a host fault in
+ * it is mapped back through TmplCode.insn_map).
+ * Atomics: lock cmpxchg / lock xadd / xchg / cmpxchg loops / lock cmpxchg16b.
+ */
+#include "template-backend/tmpl-internal.h"
+
+#include <stddef.h>
+
+/* Write back globals and check addr (in ar) for op's memop. */
+static void mem_check(TmplGen *g, const IrInst *op, int ar, bool write)
+{
+    X86Buf *x = &g->x;
+    IrMemOp mo = (IrMemOp)op->c[0];
+    ra_writeback_globals(g, false);
+    unsigned al = IR_MO_ALIGN_LOG2(mo);
+    if (al) {
+        x86_test_ri(x, 32, ar, (int32_t)((1u << al) - 1));
+        size_t site = x86_jcc32(x, X86_CC_NE);
+        gen_add_stub(g, (TmplStub){.kind = STUB_FAULT, .reg = (int8_t)ar,
+                                   .slot = (uint8_t)(TMPL_EXC_ALIGN | (write ? 0x80 : 0)),
+                                   .site = (uint32_t)site, .insn = op->insn_idx});
+    }
+    x86_alu_rm(x, X86_CMP, 64, ar, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, guest_limit)));
+    size_t site = x86_jcc32(x, X86_CC_AE);
+    gen_add_stub(g, (TmplStub){.kind = STUB_FAULT, .reg = (int8_t)ar,
+                               .slot = (uint8_t)(TMPL_EXC_SEGV | (write ? 0x80 : 0)),
+                               .site = (uint32_t)site, .insn = op->insn_idx});
+}
+
+static X86Mem host_mem(int ar, int32_t disp)
+{
+    return x86_mem_idx(TMPL_REG_BASE, ar, disp);
+}
+
+/* d = src's low sbits extended (per sign) to type t, canonical. */
+static void extend_to(TmplGen *g, int d, int src, int sbits, bool sgn, IrType t)
+{
+    X86Buf *x = &g->x;
+    int tb = tg_bits(t);
+    if (sbits >= tb) {
+        if (d != src)
+            x86_mov_rr(x, 64, d, src);
+        if (tb < 64)
+            gen_normalize(g, d, t);
+    } else if (sgn) {
+        x86_movsx_rr(x, tb == 64 ? 64 : 32, d, src, sbits);
+        if (tb < 32)
+            gen_normalize(g, d, t);
+    } else {
+        x86_movzx_rr(x, d, src, sbits);
+    }
+}
+
+static void gen_ld(TmplGen *g, const IrInst *op)
+{
+    X86Buf *x = &g->x;
+    IrType t = (IrType)op->type;
+    IrMemOp mo = (IrMemOp)op->c[0];
+    int sbits = (int)IR_MO_BYTES(mo) * 8;
+    int ar = ra_in(g, op->args[1]);
+    mem_check(g, op, ar, false);
+    X86Mem m = host_mem(ar, 0);
+    if (ir_type_is_wide(t)) {
+        if (sbits == 128) {
+            x86_load(x, 64, X86_RAX, m);
+            x86_load(x, 64, X86_RDX, host_mem(ar, 8));
+        } else {
+            x86_movzx_load(x, X86_RAX, m, sbits);
+            x86_alu_rr(x, X86_XOR, 32, X86_RDX, X86_RDX);
+        }
+        X86Mem h = ra_home(g, op->args[0]);
+        x86_store(x, 64, h, X86_RAX);
+        h.disp += 8;
+        x86_store(x, 64, h, X86_RDX);
+        return;
+    }
+    int tb = tg_bits(t);
+    int d = ra_alloc(g);
+    if (sbits > 64)
+        sbits = 64;
+    if (sbits >= tb) {
+        if (tb < 32)
+            x86_movzx_load(x, d, m, tb);
+        else
+            x86_load(x, tb, d, m);
+    } else if (IR_MO_IS_SIGNED(mo)) {
+        x86_movsx_load(x, tb == 64 ? 64 : 32, d, m, sbits);
+        if (tb < 32)
+            gen_normalize(g, d, t);
+    } else {
+        x86_movzx_load(x, d, m, sbits);
+    }
+    ra_bind(g, op->args[0], d);
+}
+
+static void store_wide_imm(TmplGen *g, X86Mem m, uint64_t v, int bits)
+{
+    if (bits == 64 && !x86_is_s32((int64_t)v)) {
+        x86_mov_ri(&g->x, X86_RAX, v);
+        x86_store(&g->x, 64, m, X86_RAX);
+    } else {
+        x86_store_imm(&g->x, bits, m, (int32_t)v);
+    }
+}
+
+static void gen_st(TmplGen *g, const IrInst *op)
+{
+    X86Buf *x = &g->x;
+    IrType t = (IrType)op->type;
+    IrMemOp mo = (IrMemOp)op->c[0];
+    int sbits = (int)IR_MO_BYTES(mo) * 8;
+    IrTemp addr = op->args[0], val = op->args[1];
+    if (ir_type_is_wide(t)) {
+        int ar = ra_in(g, addr);
+        mem_check(g, op, ar, true);
+        uint64_t lo, hi;
+        if (tg_is_const(g, val)) {
+            lo = tg_info(g, val)->val[0];
+            hi = tg_info(g, val)->val[1];
+            x86_mov_ri(x, X86_RAX, lo);
+            x86_mov_ri(x, X86_RDX, hi);
+        } else {
+            X86Mem h = ra_home(g, val);
+            x86_load(x, 64, X86_RAX, h);
+            h.disp += 8;
+            x86_load(x, 64, X86_RDX, h);
+        }
+        if (sbits == 128) {
+            x86_store(x, 64, host_mem(ar, 0), X86_RAX);
+            x86_store(x, 64, host_mem(ar, 8), X86_RDX);
+        } else {
+            x86_store(x, sbits, host_mem(ar, 0), X86_RAX);
+        }
+        return;
+    }
+    int vr = -1;
+    bool imm = tg_is_const(g, val) && x86_is_s32((int64_t)tg_const(g, val));
+    if (!imm)
+        vr = ra_in(g, val);
+    int ar = ra_in(g, addr);
+    mem_check(g, op, ar, true);
+    if (sbits > 64)
+        sbits = 64;
+    if (imm)
+        store_wide_imm(g, host_mem(ar, 0), tg_const(g, val), sbits);
+    else
+        x86_store(x, sbits, host_mem(ar, 0), vr);
+}
+
+static void gen_cmpxchg128(TmplGen *g, const IrInst *op)
+{
+    X86Buf *x = &g->x;
+    /* rdx:rax = expected, rcx:rbx = new; rbx is allocatable: take it */
+    ra_reserve(g, X86_RBX);
+    int ar = ra_in(g, op->args[1]);
+    mem_check(g, op, ar, true);
+    for (int k = 0; k < 2; k++) {
+        IrTemp v = op->args[2 + k];
+        int lo = k ? X86_RBX : X86_RAX, hi = k ? X86_RCX : X86_RDX;
+        if (tg_is_const(g, v)) {
+            x86_mov_ri(x, lo, tg_info(g, v)->val[0]);
+            x86_mov_ri(x, hi, tg_info(g, v)->val[1]);
+        } else {
+            X86Mem h = ra_home(g, v);
+            x86_load(x, 64, lo, h);
+            h.disp += 8;
+            x86_load(x, 64, hi, h);
+        }
+    }
+    X86Mem m = host_mem(ar, 0), m8 = host_mem(ar, 8);
+    x86_test_ri(x, 32, ar, 15);
+    size_t j_slow = x86_jcc32(x, X86_CC_NE);
+    x86_lock(x);
+    x86_cmpxchg16b(x, m);
+    size_t j_done = x86_jmp32(x);
+    /* misaligned host address (the guest did not ask for alignment):
+     * lock cmpxchg16b would #GP, so compare and swap non-atomically */
+    x86_patch_rel32(x, j_slow, x86_off(x));
+    x86_alu_rm(x, X86_CMP, 64, X86_RAX, m);
+    size_t j_f1 = x86_jcc32(x, X86_CC_NE);
+    x86_alu_rm(x, X86_CMP, 64, X86_RDX, m8);
+    size_t j_f2 = x86_jcc32(x, X86_CC_NE);
+    x86_store(x, 64, m, X86_RBX);
+    x86_store(x, 64, m8, X86_RCX);
+    size_t j_done2 = x86_jmp32(x);
+    x86_patch_rel32(x, j_f1, x86_off(x));
+    x86_patch_rel32(x, j_f2, x86_off(x));
+    x86_load(x, 64, X86_RAX, m);
+    x86_load(x, 64, X86_RDX, m8);
+    x86_patch_rel32(x, j_done, x86_off(x));
+    x86_patch_rel32(x, j_done2, x86_off(x));
+    X86Mem h = ra_home(g, op->args[0]);
+    x86_store(x, 64, h, X86_RAX);
+    h.disp += 8;
+    x86_store(x, 64, h, X86_RDX);
+}
+
+static void gen_cmpxchg(TmplGen *g, const IrInst *op)
+{
+    X86Buf *x = &g->x;
+    IrType t = (IrType)op->type;
+    IrMemOp mo = (IrMemOp)op->c[0];
+    int sbits = (int)IR_MO_BYTES(mo) * 8;
+    if (ir_type_is_wide(t)) {
+        if (sbits != 128) {
+            tg_fail(g, "wide cmpxchg must be 16 bytes");
+            return;
+        }
+        gen_cmpxchg128(g, op);
+        return;
+    }
+    if (sbits > 64) {
+        tg_fail(g, "16-byte cmpxchg needs an i128/v128 type");
+        return;
+    }
+    int ar = ra_in(g, op->args[1]);
+    int nr = ra_in(g, op->args[3]);
+    gen_load_to(g, X86_RAX, op->args[2]);
+    mem_check(g, op, ar, true);
+    x86_lock(x);
+    x86_cmpxchg(x, sbits, host_mem(ar, 0), nr);
+    int d = ra_alloc(g);
+    extend_to(g, d, X86_RAX, sbits, IR_MO_IS_SIGNED(mo), t);
+    ra_bind(g, op->args[0], d);
+}
+
+static void gen_rmw(TmplGen *g, const IrInst *op)
+{
+    X86Buf *x = &g->x;
+    IrType t = (IrType)op->type;
+    IrMemOp mo = (IrMemOp)op->c[0];
+    IrRmwOp rmw = (IrRmwOp)op->c[1];
+    int sbits = (int)IR_MO_BYTES(mo) * 8;
+    bool sgn = IR_MO_IS_SIGNED(mo);
+    if (sbits > 64 || rmw >= IR_RMW_COUNT) {
+        tg_fail(g, "bad atomic_rmw");
+        return;
+    }
+    int ar = ra_in(g, op->args[1]);
+    X86Mem m = host_mem(ar, 0);
+    if (rmw == IR_RMW_XCHG || rmw == IR_RMW_ADD) {
+        int d = ra_alloc(g);
+        gen_load_to(g, d, op->args[2]);
+        mem_check(g, op, ar, true);
+        if (rmw == IR_RMW_XCHG) {
+            x86_xchg(x, sbits, m, d);
+        } else {
+            x86_lock(x);
+            x86_xadd(x, sbits, m, d);
+        }
+        extend_to(g, d, d, sbits, sgn, t);
+        ra_bind(g, op->args[0], d);
+        return;
+    }
+    int vr = ra_in(g, op->args[2]);
+    mem_check(g, op, ar, true);
+    int osz = sbits < 32 ? 32 : sbits;
+    x86_movzx_load(x, X86_RAX, m, sbits);
+    size_t loop = x86_off(x);
+    switch (rmw) {
+    case IR_RMW_AND: case IR_RMW_OR: case IR_RMW_XOR:
+        x86_mov_rr(x, 64, TMPL_SCRATCH, X86_RAX);
+        x86_alu_rr(x, rmw == IR_RMW_AND ? X86_AND : rmw == IR_RMW_OR ? X86_OR : X86_XOR, osz,
+                   TMPL_SCRATCH, vr);
+        break;
+    case IR_RMW_ANDC:
+        x86_mov_rr(x, 64, TMPL_SCRATCH, vr);
+        x86_unary(x, X86_NOT, 64, TMPL_SCRATCH);
+        x86_alu_rr(x, X86_AND, osz, TMPL_SCRATCH, X86_RAX);
+        break;
+    default: {
+        /* min/max: keep old unless val wins (compare at the access width) */
+        X86Cond take_val = rmw == IR_RMW_SMAX ? X86_CC_L : rmw == IR_RMW_SMIN ? X86_CC_G
+                         : rmw == IR_RMW_UMAX ? X86_CC_B : X86_CC_A;
+        x86_mov_rr(x, 64, TMPL_SCRATCH, X86_RAX);
+        x86_alu_rr(x, X86_CMP, sbits, TMPL_SCRATCH, vr);
+        x86_cmovcc(x, take_val, osz, TMPL_SCRATCH, vr);
+        break;
+    }
+    }
+    x86_lock(x);
+    x86_cmpxchg(x, sbits, m, TMPL_SCRATCH);
+    size_t back = x86_jcc32(x, X86_CC_NE);
+    x86_patch_rel32(x, back, loop);
+    int d = ra_alloc(g);
+    extend_to(g, d, X86_RAX, sbits, sgn, t);
+    ra_bind(g, op->args[0], d);
+}
+
+static void gen_ldenv(TmplGen *g, const IrInst *op)
+{
+    X86Buf *x = &g->x;
+    IrType t = (IrType)op->type;
+    X86Mem src = x86_mem(TMPL_REG_ENV, (int32_t)op->c[0]);
+    if (ir_type_is_wide(t)) {
+        X86Mem h = ra_home(g, op->args[0]);
+        x86_load(x, 64, X86_RAX, src);
+        src.disp += 8;
+        x86_load(x, 64, X86_RDX, src);
+        x86_store(x, 64, h, X86_RAX);
+        h.disp += 8;
+        x86_store(x, 64, h, X86_RDX);
+        return;
+    }
+    int d = ra_alloc(g);
+    int tb = tg_bits(t);
+    if (tb < 32)
+        x86_movzx_load(x, d, src, tb);
+    else
+        x86_load(x, tb, d, src);
+    ra_bind(g, op->args[0], d);
+}
+
+static void gen_stenv(TmplGen *g, const IrInst *op)
+{
+    X86Buf *x = &g->x;
+    IrType t = (IrType)op->type;
+    IrTemp v = op->args[0];
+    X86Mem dst = x86_mem(TMPL_REG_ENV, (int32_t)op->c[0]);
+    if (ir_type_is_wide(t)) {
+        for (int k = 0; k < 2; k++, dst.disp += 8) {
+            if (tg_is_const(g, v)) {
+                store_wide_imm(g, dst, tg_info(g, v)->val[k], 64);
+            } else {
+                X86Mem h = ra_home(g, v);
+                h.disp += 8 * k;
+                x86_load(x, 64, X86_RAX, h);
+                x86_store(x, 64, dst, X86_RAX);
+            }
+        }
+        return;
+    }
+    int tb = tg_bits(t);
+    if (tg_is_const(g, v) && x86_is_s32((int64_t)tg_const(g, v))) {
+        store_wide_imm(g, dst, tg_const(g, v), tb);
+        return;
+    }
+    int r = ra_in(g, v);
+    x86_store(x, tb, dst, r);
+}
+
+static void gen_call(TmplGen *g, const IrInst *op)
+{
+    X86Buf *x = &g->x;
+    if (op->c[0] >= IR_HELPER_COUNT) {
+        tg_fail(g, "bad helper id");
+        return;
+    }
+    const IrHelperInfo *h = &ir_helper_info[op->c[0]];
+    uint32_t fl = h->flags;
+    if (fl & (IR_HF_READS_GLOBALS | IR_HF_WRITES_GLOBALS | IR_HF_CAN_FAULT | IR_HF_NORETURN))
+        ra_writeback_globals(g, false);
+    /* live values leave rsi/rdi/r8-r10; then no argument source is an
+     * argument register and the moves below cannot clobber each other */
+    ra_spill_caller_saved(g);
+    static const int argr[6] = {X86_RDI, X86_RSI, X86_RDX, X86_RCX, X86_R8, X86_R9};
+    unsigned k = 0;
+    if (h->takes_env)
+        x86_mov_rr(x, 64, argr[k++], TMPL_REG_ENV);
+    for (unsigned i = 0; i < h->n_args && k < 6 && i < 5; i++) {
+        IrTemp a = op->args[1 + i];
+        if (a == IR_TEMP_NONE || ir_type_is_wide((IrType)tg_info(g, a)->type)) {
+            tg_fail(g, "bad helper argument");
+            return;
+        }
+        gen_load_to(g, argr[k++], a);
+    }
+    if (fl & (IR_HF_CAN_FAULT | IR_HF_NORETURN)) {
+        uint64_t pc = g->cur_insn < g->b->n_insns ? g->b->insns[g->cur_insn].pc : g->b->pc;
+        if (x86_is_s32((int64_t)pc)) {
+            x86_store_imm(x, 64, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, pc)), (int32_t)pc);
+        } else {
+            x86_mov_ri(x, X86_RAX, pc);
+            x86_store(x, 64, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, pc)), X86_RAX);
+        }
+    }
+    uintptr_t fn = (uintptr_t)h->fn;
+    int64_t rel = (int64_t)fn - (int64_t)(g->exec_base + x86_off(x) + 5);
+    if (x86_is_s32(rel)) {
+        size_t site = x86_call32(x);
+        x86_patch_rel32(x, site, (size_t)((int64_t)site + 4 + rel));
+    } else {
+        x86_mov_ri(x, X86_RAX, fn);
+        x86_call_r(x, X86_RAX);
+    }
+    if (fl & IR_HF_WRITES_GLOBALS)
+        ra_drop_globals(g);
+    IrTemp out = op->args[0];
+    if (out != IR_TEMP_NONE && h->ret != IR_VOID) {
+        int d = ra_alloc(g);
+        if (tg_bits((IrType)h->ret) <= 32)
+            x86_mov_rr(x, 32, d, X86_RAX);   /* upper half of rax is undefined */
+        else
+            x86_mov_rr(x, 64, d, X86_RAX);
+        ra_bind(g, out, d);
+    }
+}
+
+bool gen_mem_op(TmplGen *g, const IrInst *op)
+{
+    switch (op->opc) {
+    case IR_OP_ld: gen_ld(g, op); return true;
+    case IR_OP_st: gen_st(g, op); return true;
+    case IR_OP_cmpxchg: gen_cmpxchg(g, op); return true;
+    case IR_OP_atomic_rmw: gen_rmw(g, op); return true;
+    case IR_OP_fence:
+        /* x86 is TSO: only store->load ordering needs a real fence */
+        if (op->c[0] == IR_FENCE_FULL)
+            x86_mfence(&g->x);
+        return true;
+    case IR_OP_ldenv: gen_ldenv(g, op); return true;
+    case IR_OP_stenv: gen_stenv(g, op); return true;
+    case IR_OP_call: gen_call(g, op); return true;
+    default: return false;
+    }
+}

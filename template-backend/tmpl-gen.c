@@ -1,0 +1,560 @@
+/*
+ * tmpl-gen.c - the template backend's driver: tmpl_init (entry trampoline and
+ * shared epilogue), tmpl_translate (one pass over the IR block), control flow
+ * (labels, branches, every exit kind), moves and conversions, out-of-line
+ * stubs, the host->guest insn map, and chain patching.
+ *
+ * Block layout:  [main body ...][stubs: faults, unchained goto_tb, lookup miss]
+ * A goto_tb is `jmp rel32` with its rel32 4-byte aligned; it starts out
+ * pointing at its stub (store target pc, return tag|slot) and
+ * tmpl_chain_patch retargets it atomically.
+ */
+#include "template-backend/tmpl-internal.h"
+
+#include <cpuid.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool tmpl_have_lzcnt, tmpl_have_bmi1, tmpl_have_popcnt;
+
+static uintptr_t s_enter_exec;     /* execution address of the trampoline */
+static uintptr_t s_epilogue_exec;  /* execution address of the shared epilogue */
+
+void tg_fail(TmplGen *g, const char *why)
+{
+    if (!g->why)
+        g->why = why;
+}
+
+static void detect_cpu(void)
+{
+    unsigned a, b, c, d;
+    if (__get_cpuid(1, &a, &b, &c, &d))
+        tmpl_have_popcnt = (c >> 23) & 1;
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d))
+        tmpl_have_bmi1 = (b >> 3) & 1;
+    if (__get_cpuid(0x80000001, &a, &b, &c, &d))
+        tmpl_have_lzcnt = (c >> 5) & 1;
+    if (getenv("EMU_TMPL_NO_BITOPS"))   /* tests: force the fallback sequences */
+        tmpl_have_lzcnt = tmpl_have_bmi1 = tmpl_have_popcnt = false;
+}
+
+bool tmpl_init(CodeBuf *buf)
+{
+    detect_cpu();
+    size_t start = (buf->used + 15) & ~(size_t)15;
+    if (start > buf->size)
+        return false;
+    X86Buf x = x86_buf(buf->base + start, buf->size - start);
+    static const int saved[6] = {X86_RBP, X86_RBX, X86_R12, X86_R13, X86_R14, X86_R15};
+    for (int i = 0; i < 6; i++)
+        x86_push(&x, saved[i]);
+    x86_alu_ri(&x, X86_SUB, 64, X86_RSP, TMPL_FRAME_SIZE);
+    x86_mov_rr(&x, 64, TMPL_REG_ENV, X86_RDI);
+    x86_load(&x, 64, TMPL_REG_BASE, x86_mem(X86_RDI, offsetof(CpuCommon, guest_base)));
+    x86_jmp_r(&x, X86_RSI);
+    while (x86_off(&x) & 15)
+        x86_byte(&x, 0xCC);
+    size_t epi = x86_off(&x);
+    x86_alu_ri(&x, X86_ADD, 64, X86_RSP, TMPL_FRAME_SIZE);
+    for (int i = 5; i >= 0; i--)
+        x86_pop(&x, saved[i]);
+    x86_ret(&x);
+    if (x.overflow)
+        return false;
+    uintptr_t exec = (uintptr_t)(buf->base + start) + (uintptr_t)buf->exec_delta;
+    s_enter_exec = exec;
+    s_epilogue_exec = exec + epi;
+    buf->used = start + x86_off(&x);
+    __builtin___clear_cache((char *)exec, (char *)(exec + x86_off(&x)));
+    return true;
+}
+
+uintptr_t tmpl_enter(void *env, const void *host)
+{
+    uintptr_t (*fn)(void *, const void *) = (uintptr_t (*)(void *, const void *))s_enter_exec;
+    return fn(env, host);
+}
+
+void tmpl_chain_patch(CodeBuf *buf, uint32_t site, const void *target)
+{
+    uintptr_t exec_site = (uintptr_t)(buf->base + site) + (uintptr_t)buf->exec_delta;
+    int32_t rel = (int32_t)((intptr_t)target - (intptr_t)(exec_site + 4));
+    __atomic_store_n((int32_t *)(void *)(buf->base + site), rel, __ATOMIC_RELEASE);
+}
+
+/* ---- small emit helpers ---- */
+static void jmp_abs(TmplGen *g, uintptr_t target)
+{
+    size_t site = x86_jmp32(&g->x);
+    int64_t rel = (int64_t)target - (int64_t)(g->exec_base + site + 4);
+    if (!x86_is_s32(rel))
+        tg_fail(g, "epilogue out of rel32 range");
+    x86_patch_rel32(&g->x, site, (size_t)((int64_t)site + 4 + rel));
+}
+
+static void ret_to_loop(TmplGen *g, unsigned code)
+{
+    x86_mov_ri(&g->x, X86_RAX, (uint64_t)(g->tag | code));
+    jmp_abs(g, s_epilogue_exec);
+}
+
+static void store_imm64(TmplGen *g, X86Mem m, uint64_t v)
+{
+    if (x86_is_s32((int64_t)v)) {
+        x86_store_imm(&g->x, 64, m, (int32_t)v);
+    } else {
+        x86_mov_ri(&g->x, X86_RAX, v);
+        x86_store(&g->x, 64, m, X86_RAX);
+    }
+}
+
+static void store_pc(TmplGen *g, uint64_t pc)
+{
+    store_imm64(g, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, pc)), pc);
+}
+
+void gen_add_stub(TmplGen *g, TmplStub s)
+{
+    if (g->n_stubs == g->cap_stubs) {
+        uint32_t cap = g->cap_stubs ? g->cap_stubs * 2 : 16;
+        TmplStub *n = realloc(g->stubs, cap * sizeof *n);
+        if (!n) {
+            tg_fail(g, "out of memory");
+            return;
+        }
+        g->stubs = n;
+        g->cap_stubs = cap;
+    }
+    g->stubs[g->n_stubs++] = s;
+}
+
+static void map_close(TmplGen *g)
+{
+    uint32_t end = (uint32_t)x86_off(&g->x);
+    if (g->n_map && g->map[g->n_map - 1].insn_idx == g->cur_insn) {
+        g->map[g->n_map - 1].host_end = end;
+        return;
+    }
+    if (g->n_map && g->map[g->n_map - 1].host_end == end) {
+        g->map[g->n_map - 1].insn_idx = g->cur_insn;   /* empty range: reuse */
+        return;
+    }
+    if (g->n_map == g->cap_map) {
+        uint32_t cap = g->cap_map ? g->cap_map * 2 : 16;
+        TmplInsnMapEntry *n = realloc(g->map, cap * sizeof *n);
+        if (!n) {
+            tg_fail(g, "out of memory");
+            return;
+        }
+        g->map = n;
+        g->cap_map = cap;
+    }
+    g->map[g->n_map++] = (TmplInsnMapEntry){end, g->cur_insn};
+}
+
+/* ---- control flow ---- */
+static void branch_to(TmplGen *g, uint32_t label, int cc /* -1: jmp */)
+{
+    size_t site = cc < 0 ? x86_jmp32(&g->x) : x86_jcc32(&g->x, (X86Cond)cc);
+    if (label >= g->b->n_labels) {
+        tg_fail(g, "branch to an unknown label");
+        return;
+    }
+    if (g->label_off[label] != UINT32_MAX) {
+        x86_patch_rel32(&g->x, site, g->label_off[label]);
+        return;
+    }
+    if (g->n_fixups == g->cap_fixups) {
+        uint32_t cap = g->cap_fixups ? g->cap_fixups * 2 : 16;
+        TmplFixup *n = realloc(g->fixups, cap * sizeof *n);
+        if (!n) {
+            tg_fail(g, "out of memory");
+            return;
+        }
+        g->fixups = n;
+        g->cap_fixups = cap;
+    }
+    g->fixups[g->n_fixups++] = (TmplFixup){label, (uint32_t)site};
+}
+
+static void gen_label(TmplGen *g, uint32_t label)
+{
+    ra_sync(g);
+    ra_forget(g);
+    if (label >= g->b->n_labels) {
+        tg_fail(g, "bad label id");
+        return;
+    }
+    uint32_t off = (uint32_t)x86_off(&g->x);
+    g->label_off[label] = off;
+    for (uint32_t i = 0; i < g->n_fixups; i++)
+        if (g->fixups[i].label == label) {
+            x86_patch_rel32(&g->x, g->fixups[i].site, off);
+            g->fixups[i] = g->fixups[--g->n_fixups];
+            i--;
+        }
+}
+
+static void gen_brcond(TmplGen *g, const IrInst *op)
+{
+    IrCond c = (IrCond)op->c[0];
+    if (c == IR_COND_NEVER) {
+        return;
+    }
+    if (c == IR_COND_ALWAYS) {
+        ra_sync(g);
+        branch_to(g, (uint32_t)op->c[1], -1);
+        return;
+    }
+    /* Operands first (loads), then stores of dirty state, then cmp+jcc:
+     * plain movs between the compare and the jump would be fine too, but
+     * this order keeps the flags live over nothing. */
+    IrTemp a = op->args[0], bb = op->args[1];
+    if (!tg_is_const(g, a))
+        ra_in(g, a);
+    if (!tg_is_const(g, bb))
+        ra_in(g, bb);
+    ra_sync(g);
+    X86Cond cc = gen_compare(g, (IrType)op->type, c, a, bb);
+    branch_to(g, (uint32_t)op->c[1], cc);
+}
+
+static void gen_goto_tb(TmplGen *g, const IrInst *op)
+{
+    unsigned slot = (unsigned)op->c[0];
+    if (slot > 1 || g->chain_site[slot] != UINT32_MAX) {
+        tg_fail(g, "goto_tb slot invalid or used twice");
+        return;
+    }
+    ra_writeback_globals(g, false);
+    /* the rel32 (after the E9 byte) must be 4-byte aligned in the executing view */
+    uintptr_t at = g->exec_base + x86_off(&g->x) + 1;
+    x86_nops(&g->x, (unsigned)((4 - (at & 3)) & 3));
+    size_t site = x86_jmp32(&g->x);
+    g->chain_site[slot] = (uint32_t)site;
+    gen_add_stub(g, (TmplStub){.kind = STUB_GOTO_TB, .slot = (uint8_t)slot,
+                               .site = (uint32_t)site, .pc = op->c[1]});
+}
+
+static void gen_goto_ptr(TmplGen *g, const IrInst *op)
+{
+    IrTemp t = op->args[0];
+    int r;
+    if (tg_is_const(g, t)) {
+        r = TMPL_SCRATCH;
+        x86_mov_ri(&g->x, r, tg_const(g, t));
+    } else {
+        r = ra_in(g, t);
+    }
+    ra_writeback_globals(g, false);
+    X86Buf *x = &g->x;
+    x86_store(x, 64, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, pc)), r);
+    /* entry = jmp_cache[((pc >> 2) ^ (pc >> (2 + BITS))) & (SIZE - 1)] */
+    x86_mov_rr(x, 64, X86_RAX, r);
+    x86_shift_ri(x, X86_SHR, 64, X86_RAX, 2);
+    x86_mov_rr(x, 64, X86_RCX, r);
+    x86_shift_ri(x, X86_SHR, 64, X86_RCX, 2 + JMP_CACHE_BITS);
+    x86_alu_rr(x, X86_XOR, 32, X86_RAX, X86_RCX);
+    x86_alu_ri(x, X86_AND, 32, X86_RAX, JMP_CACHE_SIZE - 1);
+    _Static_assert(sizeof(JmpCacheEntry) == 16, "jmp cache entry is 16 bytes");
+    x86_shift_ri(x, X86_SHL, 32, X86_RAX, 4);
+    x86_alu_rm(x, X86_ADD, 64, X86_RAX,
+               x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, jmp_cache)));
+    x86_alu_rm(x, X86_CMP, 64, r, x86_mem(X86_RAX, offsetof(JmpCacheEntry, pc)));
+    size_t miss = x86_jcc32(x, X86_CC_NE);
+    x86_jmp_m(x, x86_mem(X86_RAX, offsetof(JmpCacheEntry, host)));
+    gen_add_stub(g, (TmplStub){.kind = STUB_LOOKUP, .site = (uint32_t)miss});
+}
+
+static void gen_exit(TmplGen *g, const IrInst *op)
+{
+    ra_writeback_globals(g, false);
+    x86_store_imm(&g->x, 32, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, exit_reason)),
+                  (int32_t)op->c[0]);
+    store_pc(g, op->c[1]);
+    ret_to_loop(g, TMPL_RET_EXIT);
+}
+
+static void emit_stubs(TmplGen *g, uint32_t entry_off)
+{
+    X86Buf *x = &g->x;
+    for (uint32_t i = 0; i < g->n_stubs; i++) {
+        TmplStub *s = &g->stubs[i];
+        x86_patch_rel32(x, s->site, x86_off(x));
+        switch (s->kind) {
+        case STUB_FAULT: {
+            x86_store(x, 64, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, exception_addr)),
+                      s->reg);
+            uint64_t pc = s->insn < g->b->n_insns ? g->b->insns[s->insn].pc : g->b->pc;
+            store_pc(g, pc);
+            x86_store_imm(x, 32, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, exit_reason)),
+                          IR_EXIT_EXCEPTION);
+            x86_store_imm(x, 32, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, exception_kind)),
+                          s->slot & 0x7F);
+            x86_store_imm(x, 32, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, exception_code)),
+                          s->slot >> 7);
+            ret_to_loop(g, TMPL_RET_EXIT);
+            break;
+        }
+        case STUB_GOTO_TB:
+            g->chain_reset[s->slot] = entry_off + (uint32_t)x86_off(x);
+            store_pc(g, s->pc);
+            ret_to_loop(g, s->slot);
+            break;
+        case STUB_LOOKUP:
+            ret_to_loop(g, TMPL_RET_LOOKUP);
+            break;
+        }
+    }
+}
+
+/* ---- moves and conversions ---- */
+void gen_normalize(TmplGen *g, int r, IrType t)
+{
+    int bits = tg_bits(t);
+    if (bits == 8 || bits == 16)
+        x86_movzx_rr(&g->x, r, r, bits);
+    else if (bits == 32)
+        x86_mov_rr(&g->x, 32, r, r);
+}
+
+static void copy_wide(TmplGen *g, X86Mem dst, IrTemp src)
+{
+    if (tg_is_const(g, src)) {
+        store_imm64(g, dst, tg_info(g, src)->val[0]);
+        dst.disp += 8;
+        store_imm64(g, dst, tg_info(g, src)->val[1]);
+        return;
+    }
+    X86Mem s = ra_home(g, src);
+    x86_load(&g->x, 64, X86_RAX, s);
+    s.disp += 8;
+    x86_load(&g->x, 64, X86_RDX, s);
+    x86_store(&g->x, 64, dst, X86_RAX);
+    dst.disp += 8;
+    x86_store(&g->x, 64, dst, X86_RDX);
+}
+
+static void gen_mov(TmplGen *g, const IrInst *op)
+{
+    IrTemp out = op->args[0], in = op->args[1];
+    if (ir_type_is_wide((IrType)tg_info(g, out)->type)) {
+        if (out != in)
+            copy_wide(g, ra_home(g, out), in);
+        return;
+    }
+    if (out == in)
+        return;
+    int r = ra_out_reg(g, out, in);
+    gen_load_to(g, r, in);
+    ra_bind(g, out, r);
+}
+
+static void gen_conv(TmplGen *g, const IrInst *op)
+{
+    IrTemp out = op->args[0], in = op->args[1];
+    IrType t = (IrType)op->type, from = (IrType)tg_info(g, in)->type;
+    X86Buf *x = &g->x;
+    if (ir_type_is_wide(from)) {
+        int r = ra_alloc(g);
+        if (tg_is_const(g, in)) {
+            uint64_t v = tg_info(g, in)->val[op->opc == IR_OP_high64];
+            x86_mov_ri(x, r, op->opc == IR_OP_high64 ? v : v & (~0ull >> (64 - tg_bits(t))));
+        } else {
+            X86Mem m = ra_home(g, in);
+            if (op->opc == IR_OP_high64)
+                m.disp += 8;
+            int bits = op->opc == IR_OP_high64 ? 64 : tg_bits(t);
+            if (bits < 32)
+                x86_movzx_load(x, r, m, bits);
+            else
+                x86_load(x, bits, r, m);
+        }
+        ra_bind(g, out, r);
+        return;
+    }
+    int r = ra_out_reg(g, out, in);
+    gen_load_to(g, r, in);
+    switch (op->opc) {
+    case IR_OP_sext:
+        if (tg_bits(from) < 64 && tg_bits(from) < tg_bits(t)) {
+            x86_movsx_rr(x, 64, r, r, tg_bits(from));
+            gen_normalize(g, r, t);
+        }
+        break;
+    case IR_OP_trunc:
+        if (tg_bits(t) < tg_bits(from))
+            gen_normalize(g, r, t);
+        break;
+    default: /* zext, bitcast: already canonical */
+        break;
+    }
+    ra_bind(g, out, r);
+}
+
+static void gen_concat(TmplGen *g, const IrInst *op)
+{
+    X86Mem m = ra_home(g, op->args[0]);
+    for (int k = 0; k < 2; k++, m.disp += 8) {
+        IrTemp in = op->args[1 + k];
+        if (tg_is_const(g, in)) {
+            store_imm64(g, m, tg_const(g, in));
+        } else {
+            int r = ra_in(g, in);
+            x86_store(&g->x, 64, m, r);
+        }
+    }
+}
+
+/* ---- the driver ---- */
+static bool gen_op(TmplGen *g, const IrInst *op)
+{
+    switch (op->opc) {
+    case IR_OP_nop:
+    case IR_OP_insn_start:
+        return true;
+    case IR_OP_label:
+        gen_label(g, (uint32_t)op->c[0]);
+        return true;
+    case IR_OP_br:
+        ra_sync(g);
+        branch_to(g, (uint32_t)op->c[0], -1);
+        return true;
+    case IR_OP_brcond:
+        gen_brcond(g, op);
+        return true;
+    case IR_OP_goto_tb:
+        gen_goto_tb(g, op);
+        return true;
+    case IR_OP_goto_ptr:
+        gen_goto_ptr(g, op);
+        return true;
+    case IR_OP_exit:
+        gen_exit(g, op);
+        return true;
+    case IR_OP_mov:
+    case IR_OP_bitcast:
+        if (op->opc == IR_OP_bitcast || ir_type_is_wide((IrType)op->type) ||
+            ir_type_is_wide((IrType)tg_info(g, op->args[0])->type)) {
+            gen_mov(g, op);
+            return true;
+        }
+        gen_mov(g, op);
+        return true;
+    case IR_OP_zext:
+    case IR_OP_sext:
+    case IR_OP_trunc:
+    case IR_OP_high64:
+        gen_conv(g, op);
+        return true;
+    case IR_OP_concat:
+        gen_concat(g, op);
+        return true;
+    default:
+        break;
+    }
+    if (gen_int_op(g, op) || gen_bits_op(g, op) || gen_mem_op(g, op))
+        return true;
+    tg_fail(g, "unsupported op");
+    return false;
+}
+
+static void gen_free(TmplGen *g)
+{
+    ra_free(g);
+    free(g->label_off);
+    free(g->fixups);
+    free(g->stubs);
+}
+
+bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMemModel *mm,
+                    TmplCode *out, const char **why)
+{
+    static const char *dummy;
+    if (!why)
+        why = &dummy;
+    *why = NULL;
+    memset(out, 0, sizeof *out);
+    if (!s_epilogue_exec) {
+        *why = "tmpl_init was not called";
+        return false;
+    }
+    if (mm && mm->kind != TMPL_MEM_USER) {
+        *why = "unsupported memory model";
+        return false;
+    }
+    if (tag & 3) {
+        *why = "tag must be 4-byte aligned";
+        return false;
+    }
+    size_t start = (buf->used + 15) & ~(size_t)15;
+    if (start >= buf->size) {
+        *why = "code buffer full";
+        return false;
+    }
+    TmplGen g;
+    memset(&g, 0, sizeof g);
+    g.b = b;
+    g.tag = tag;
+    g.x = x86_buf(buf->base + start, buf->size - start);
+    g.exec_base = (uintptr_t)(buf->base + start) + (uintptr_t)buf->exec_delta;
+    g.chain_site[0] = g.chain_site[1] = UINT32_MAX;
+    g.chain_reset[0] = g.chain_reset[1] = UINT32_MAX;
+    g.cur_insn = 0;
+    if (!ra_init(&g)) {
+        *why = "out of memory";
+        gen_free(&g);
+        return false;
+    }
+    g.label_off = malloc((b->n_labels ? b->n_labels : 1) * sizeof(uint32_t));
+    if (!g.label_off) {
+        *why = "out of memory";
+        gen_free(&g);
+        return false;
+    }
+    for (uint32_t l = 0; l < b->n_labels; l++)
+        g.label_off[l] = UINT32_MAX;
+
+    for (uint32_t i = 0; i < b->n_ops && !g.why; i++) {
+        const IrInst *op = &b->ops[i];
+        if (op->dead)
+            continue;
+        g.op_idx = i;
+        if (op->insn_idx != g.cur_insn) {
+            map_close(&g);
+            g.cur_insn = op->insn_idx;
+        }
+        gen_op(&g, op);
+        ra_end_op(&g, op);
+        if (g.x.overflow)
+            tg_fail(&g, "code buffer full");
+    }
+    if (!g.why && g.n_fixups)
+        tg_fail(&g, "branch to a label that is never placed");
+    map_close(&g);
+    uint32_t body_end = (uint32_t)x86_off(&g.x);
+    emit_stubs(&g, (uint32_t)start);
+    if (g.x.overflow)
+        tg_fail(&g, "code buffer full");
+    if (g.why) {
+        *why = g.why;
+        free(g.map);
+        gen_free(&g);
+        return false;
+    }
+    (void)body_end;
+    out->entry_offset = (uint32_t)start;
+    out->size = (uint32_t)x86_off(&g.x);
+    for (int s = 0; s < 2; s++) {
+        out->chain_site[s] = g.chain_site[s] == UINT32_MAX ? UINT32_MAX
+                                                           : (uint32_t)start + g.chain_site[s];
+        out->chain_reset[s] = g.chain_reset[s];
+    }
+    out->insn_map = g.map;
+    out->n_insn_map = g.n_map;
+    buf->used = start + out->size;
+    __builtin___clear_cache((char *)g.exec_base, (char *)(g.exec_base + out->size));
+    gen_free(&g);
+    return true;
+}

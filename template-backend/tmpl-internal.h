@@ -1,0 +1,164 @@
+/*
+ * tmpl-internal.h - shared state of the template backend's code generator
+ * (tmpl-gen*.c) and its register allocator (tmpl-regalloc.c).  Not public.
+ *
+ * Host register conventions (valid in every generated block):
+ *   r14 = env, r15 = guest_base (user mode), rsp = the shared frame made by
+ *   tmpl_enter: TMPL_FRAME_SIZE bytes of spill slots at [rsp, rsp+size).
+ *   rax, rcx, rdx, r11 = scratch, never hold a temp across an op.
+ *   rbx rbp r12 r13 (callee-saved) and rsi rdi r8 r9 r10 (caller-saved) are
+ *   allocated to temps.
+ *
+ * Value invariant: an i8/i16/i32/f32 temp in a host register is zero-extended
+ * to 64 bits (the IR's canonical form, ir/ir-eval.h), i64/f64 use all 64.
+ * i128/v128 temps never live in registers: locals in a 16-byte frame slot,
+ * globals in env, constants as two immediates.
+ */
+#ifndef EMU_TEMPLATE_BACKEND_TMPL_INTERNAL_H
+#define EMU_TEMPLATE_BACKEND_TMPL_INTERNAL_H
+
+#include "template-backend/tmpl.h"
+#include "template-backend/x86-emit.h"
+#include "ir/ir-helpers.h"
+#include "runtime/cpu.h"
+
+#define TMPL_REG_ENV  X86_R14
+#define TMPL_REG_BASE X86_R15
+#define TMPL_SCRATCH  X86_R11
+
+/* Frame: narrow slots (8 bytes) then wide slots (16 bytes). */
+#define TMPL_NARROW_SLOTS 384
+#define TMPL_WIDE_SLOTS   64
+#define TMPL_FRAME_DATA   (TMPL_NARROW_SLOTS * 8 + TMPL_WIDE_SLOTS * 16)
+/* Six pushes + return address leave rsp at 8 mod 16: the frame restores 16. */
+#define TMPL_FRAME_SIZE   (TMPL_FRAME_DATA + 8)
+_Static_assert(TMPL_FRAME_SIZE % 16 == 8, "frame must realign rsp to 16");
+
+#define TMPL_N_ALLOC 9
+extern const int8_t tmpl_alloc_order[TMPL_N_ALLOC];
+
+/* Where a temp's value is. */
+typedef struct TmplTemp {
+    int8_t reg;         /* host register holding it, or -1 */
+    uint8_t mem_ok;     /* its home (env field / frame slot) holds the value */
+    uint8_t wide;       /* i128/v128: memory only */
+    uint8_t has_slot;
+    int32_t slot;       /* locals: frame offset of the home */
+    uint32_t first;     /* locals: first op that names it */
+    uint32_t last;      /* locals: last op that names it */
+} TmplTemp;
+
+/* A pending rel32 to an out-of-line stub. */
+typedef enum TmplStubKind {
+    STUB_FAULT,     /* guest SEGV/BUS: addr reg, insn, exc kind */
+    STUB_GOTO_TB,   /* unchained goto_tb: target pc, slot */
+    STUB_LOOKUP,    /* goto_ptr miss */
+} TmplStubKind;
+
+typedef struct TmplStub {
+    uint8_t kind;
+    uint8_t slot;       /* goto_tb slot / exception kind */
+    int8_t reg;         /* fault: register holding the guest address */
+    uint32_t site;      /* rel32 to patch */
+    uint32_t insn;      /* fault: guest insn index */
+    uint64_t pc;        /* goto_tb: target */
+} TmplStub;
+
+typedef struct TmplFixup {
+    uint32_t label;
+    uint32_t site;
+} TmplFixup;
+
+typedef struct TmplGen {
+    const IrBlock *b;
+    X86Buf x;
+    uintptr_t tag;
+    uintptr_t exec_base;        /* execution address of x.start */
+    uint32_t epilogue;          /* offset of the shared epilogue in x */
+    const char *why;            /* first error */
+
+    TmplTemp *t;                /* per temp */
+    int32_t reg_temp[16];       /* host reg -> temp id (0: free) */
+    uint32_t reg_stamp[16];     /* for eviction: when last used */
+    uint32_t stamp;
+    uint16_t locked;            /* regs the current op must keep */
+    uint32_t op_idx;            /* current op */
+    uint32_t cur_insn;
+
+    uint8_t narrow_free[TMPL_NARROW_SLOTS];
+    uint8_t wide_free[TMPL_WIDE_SLOTS];
+
+    uint32_t *label_off;        /* offset of each label, UINT32_MAX unknown */
+    TmplFixup *fixups;
+    uint32_t n_fixups, cap_fixups;
+    TmplStub *stubs;
+    uint32_t n_stubs, cap_stubs;
+    TmplInsnMapEntry *map;
+    uint32_t n_map, cap_map;
+    uint32_t chain_site[2], chain_reset[2];
+} TmplGen;
+
+/* Host CPU features (tmpl_init runs cpuid). */
+extern bool tmpl_have_lzcnt, tmpl_have_bmi1, tmpl_have_popcnt;
+
+static inline const IrTempInfo *tg_info(const TmplGen *g, IrTemp t) { return &g->b->temps[t]; }
+static inline bool tg_is_const(const TmplGen *g, IrTemp t)
+{
+    return g->b->temps[t].kind == IR_TEMP_CONST;
+}
+static inline bool tg_is_global(const TmplGen *g, IrTemp t)
+{
+    return g->b->temps[t].kind == IR_TEMP_GLOBAL;
+}
+static inline uint64_t tg_const(const TmplGen *g, IrTemp t) { return g->b->temps[t].val[0]; }
+/* Operand size in bits of the x86 ops that implement type t (i8/i16 use 32). */
+static inline int tg_opsz(IrType t) { return (t == IR_I64 || t == IR_F64) ? 64 : 32; }
+static inline int tg_bits(IrType t) { return (int)ir_type_bits(t); }
+void tg_fail(TmplGen *g, const char *why);
+
+/* ---- register allocator (tmpl-regalloc.c) ---- */
+bool ra_init(TmplGen *g);
+void ra_free(TmplGen *g);
+X86Mem ra_home(TmplGen *g, IrTemp t);      /* env field or frame slot */
+/* Value of t in a register (loads it; constants go to a fresh register). */
+int ra_in(TmplGen *g, IrTemp t);
+/* A free register for a result (evicts if needed), locked for this op. */
+int ra_alloc(TmplGen *g);
+/* Register to compute t's new value in: src's register when src dies here
+ * or is the same temp as out, else a fresh one (the caller moves src in). */
+int ra_out_reg(TmplGen *g, IrTemp out, IrTemp src);
+/* t now lives (dirty) in r. */
+void ra_bind(TmplGen *g, IrTemp t, int r);
+/* Store dirty globals to env; drop them from registers too if drop. */
+void ra_writeback_globals(TmplGen *g, bool drop);
+/* Before a branch/label: globals and live locals to memory (regs stay valid). */
+void ra_sync(TmplGen *g);
+/* After a label: nothing is in a register. */
+void ra_forget(TmplGen *g);
+/* Before a call: spill caller-saved registers (live values to memory). */
+void ra_spill_caller_saved(TmplGen *g);
+/* Drop cached globals (after a helper that writes them). */
+void ra_drop_globals(TmplGen *g);
+/* End of op: free locals whose last use was this op; unlock. */
+void ra_end_op(TmplGen *g, const IrInst *op);
+/* Make sure a wide local has a frame slot (allocated on first write). */
+X86Mem ra_wide_home(TmplGen *g, IrTemp t);
+void ra_lock(TmplGen *g, int r);
+/* Empty register r (value home if live) and keep it for this op's scratch. */
+void ra_reserve(TmplGen *g, int r);
+
+/* ---- code generation by family ---- */
+/* Move t's value into register r (any kind; r is not bound to t). */
+void gen_load_to(TmplGen *g, int r, IrTemp t);
+/* r = zero-extension of its low `bits` bits (bits < 64). */
+void gen_normalize(TmplGen *g, int r, IrType t);
+X86Cond gen_cc(IrCond c);
+/* Emit the compare for cond(a, b) at type t; returns the x86 condition. */
+X86Cond gen_compare(TmplGen *g, IrType t, IrCond c, IrTemp a, IrTemp b);
+bool gen_int_op(TmplGen *g, const IrInst *op);     /* tmpl-gen-int.c */
+bool gen_bits_op(TmplGen *g, const IrInst *op);    /* tmpl-gen-bits.c */
+bool gen_mem_op(TmplGen *g, const IrInst *op);     /* tmpl-gen-mem.c */
+void gen_add_stub(TmplGen *g, TmplStub s);
+void gen_jmp_to(TmplGen *g, uint32_t target_off);  /* jmp rel32 in buffer */
+
+#endif /* EMU_TEMPLATE_BACKEND_TMPL_INTERNAL_H */

@@ -1,0 +1,378 @@
+/*
+ * tmpl-regalloc.c - the template backend's register allocator.
+ *
+ * One forward pass, TCG-style.  Every temp has a home: globals their env
+ * field, locals a frame slot (taken lazily, on the first spill, and given
+ * back after the local's last use).  A temp may additionally sit in a host
+ * register; `mem_ok` says whether the home is up to date (clean) or the
+ * register is newer (dirty).
+ *
+ *  - Globals are loaded on first use and written back lazily: at exits,
+ *    before faulting ops and helper calls that need them (the caller asks),
+ *    and when evicted.
+ *  - At a branch every dirty value goes home (ra_sync); at a label nothing is
+ *    assumed in registers (ra_forget): the canonical state at labels is
+ *    "everything in memory".
+ *  - Locals are live from the first to the last op that names them; a
+ *    backward branch stretches every interval that overlaps the loop to the
+ *    whole loop, so slots and registers survive the back edge.
+ *  - Eviction picks a clean global if there is one (free to drop), else the
+ *    least recently used register.
+ */
+#include "template-backend/tmpl-internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const int8_t tmpl_alloc_order[TMPL_N_ALLOC] = {
+    X86_RBX, X86_RBP, X86_R12, X86_R13, X86_RSI, X86_RDI, X86_R8, X86_R9, X86_R10,
+};
+
+static bool is_caller_saved(int r)
+{
+    return r == X86_RSI || r == X86_RDI || r == X86_R8 || r == X86_R9 || r == X86_R10;
+}
+
+static void note_use(TmplGen *g, IrTemp t, uint32_t i)
+{
+    if (t == IR_TEMP_NONE || t >= g->b->n_temps || g->b->temps[t].kind != IR_TEMP_LOCAL)
+        return;
+    TmplTemp *s = &g->t[t];
+    if (s->first == UINT32_MAX || i < s->first)
+        s->first = i;
+    if (s->last == UINT32_MAX || i > s->last)
+        s->last = i;
+}
+
+bool ra_init(TmplGen *g)
+{
+    const IrBlock *b = g->b;
+    g->t = calloc(b->n_temps ? b->n_temps : 1, sizeof(TmplTemp));
+    if (!g->t)
+        return false;
+    for (uint32_t i = 0; i < b->n_temps; i++) {
+        TmplTemp *s = &g->t[i];
+        s->reg = -1;
+        s->mem_ok = 1;
+        s->first = s->last = UINT32_MAX;
+        s->wide = ir_type_is_wide((IrType)b->temps[i].type);
+    }
+    for (uint32_t i = 0; i < b->n_ops; i++) {
+        const IrInst *op = &b->ops[i];
+        if (op->dead)
+            continue;
+        const IrOpInfo *oi = &ir_op_info[op->opc];
+        for (unsigned k = 0; k < (unsigned)(oi->n_out + oi->n_in) && k < IR_MAX_ARGS; k++)
+            note_use(g, op->args[k], i);
+    }
+    /* Loops: label at i, backward branch at j > i.  Repeat to a fixed point
+     * (nested loops); blocks are small so this stays cheap. */
+    uint32_t *label_pos = NULL;
+    if (b->n_labels) {
+        label_pos = malloc(b->n_labels * sizeof(uint32_t));
+        if (!label_pos)
+            return false;
+        for (uint32_t l = 0; l < b->n_labels; l++)
+            label_pos[l] = UINT32_MAX;
+    }
+    bool has_back = false;
+    for (uint32_t i = 0; i < b->n_ops; i++) {
+        const IrInst *op = &b->ops[i];
+        if (op->dead)
+            continue;
+        if (op->opc == IR_OP_label && op->c[0] < b->n_labels)
+            label_pos[op->c[0]] = i;
+        uint64_t l = op->opc == IR_OP_br ? op->c[0] : op->opc == IR_OP_brcond ? op->c[1] : ~0ull;
+        if (l < b->n_labels && label_pos[l] != UINT32_MAX)
+            has_back = true;
+    }
+    for (int iter = 0; has_back && iter < 8; iter++) {
+        bool changed = false;
+        for (uint32_t j = 0; j < b->n_ops; j++) {
+            const IrInst *op = &b->ops[j];
+            if (op->dead || (op->opc != IR_OP_br && op->opc != IR_OP_brcond))
+                continue;
+            uint64_t l = op->opc == IR_OP_br ? op->c[0] : op->c[1];
+            if (l >= b->n_labels || label_pos[l] >= j)
+                continue;
+            uint32_t i = label_pos[l];
+            for (uint32_t t = 0; t < b->n_temps; t++) {
+                TmplTemp *s = &g->t[t];
+                if (s->first == UINT32_MAX || s->first > j || s->last < i)
+                    continue;
+                /* live up to and past the back edge, so the branch's sync
+                 * stores it for the next iteration */
+                if (s->first > i) { s->first = i; changed = true; }
+                if (s->last < j + 1) { s->last = j + 1; changed = true; }
+            }
+        }
+        if (!changed)
+            break;
+    }
+    free(label_pos);
+    memset(g->narrow_free, 1, sizeof g->narrow_free);
+    memset(g->wide_free, 1, sizeof g->wide_free);
+    return true;
+}
+
+void ra_free(TmplGen *g)
+{
+    free(g->t);
+    g->t = NULL;
+}
+
+void ra_lock(TmplGen *g, int r)
+{
+    g->locked |= (uint16_t)(1u << r);
+    g->reg_stamp[r] = ++g->stamp;
+}
+
+static int32_t take_slot(TmplGen *g, bool wide)
+{
+    if (wide) {
+        for (int i = 0; i < TMPL_WIDE_SLOTS; i++)
+            if (g->wide_free[i]) {
+                g->wide_free[i] = 0;
+                return TMPL_NARROW_SLOTS * 8 + i * 16;
+            }
+    } else {
+        for (int i = 0; i < TMPL_NARROW_SLOTS; i++)
+            if (g->narrow_free[i]) {
+                g->narrow_free[i] = 0;
+                return i * 8;
+            }
+    }
+    tg_fail(g, "too many live locals for the spill frame");
+    return 0;
+}
+
+static void give_slot(TmplGen *g, TmplTemp *s)
+{
+    if (!s->has_slot)
+        return;
+    if (s->slot >= TMPL_NARROW_SLOTS * 8)
+        g->wide_free[(s->slot - TMPL_NARROW_SLOTS * 8) / 16] = 1;
+    else
+        g->narrow_free[s->slot / 8] = 1;
+    s->has_slot = 0;
+}
+
+X86Mem ra_home(TmplGen *g, IrTemp t)
+{
+    const IrTempInfo *ti = tg_info(g, t);
+    if (ti->kind == IR_TEMP_GLOBAL)
+        return x86_mem(TMPL_REG_ENV, (int32_t)ti->env_offset);
+    TmplTemp *s = &g->t[t];
+    if (!s->has_slot) {
+        s->slot = take_slot(g, s->wide);
+        s->has_slot = 1;
+    }
+    return x86_mem(X86_RSP, s->slot);
+}
+
+X86Mem ra_wide_home(TmplGen *g, IrTemp t) { return ra_home(g, t); }
+
+static int type_bytes_bits(IrType t)
+{
+    int bits = tg_bits(t);
+    return bits > 64 ? 64 : bits;
+}
+
+static void store_home(TmplGen *g, IrTemp t, int r)
+{
+    x86_store(&g->x, type_bytes_bits((IrType)tg_info(g, t)->type), ra_home(g, t), r);
+}
+
+/* Unbind register r (its temp keeps only its home). */
+static void unbind(TmplGen *g, int r)
+{
+    int32_t t = g->reg_temp[r];
+    if (t)
+        g->t[t].reg = -1;
+    g->reg_temp[r] = 0;
+}
+
+/* Evict r: a dirty value that is still needed goes home first. */
+static void evict(TmplGen *g, int r)
+{
+    int32_t t = g->reg_temp[r];
+    if (!t)
+        return;
+    TmplTemp *s = &g->t[t];
+    bool live = tg_is_global(g, (IrTemp)t) || s->last >= g->op_idx;
+    if (!s->mem_ok && live) {
+        store_home(g, (IrTemp)t, r);
+        s->mem_ok = 1;
+    }
+    unbind(g, r);
+}
+
+int ra_alloc(TmplGen *g)
+{
+    for (int i = 0; i < TMPL_N_ALLOC; i++) {
+        int r = tmpl_alloc_order[i];
+        if (!g->reg_temp[r] && !(g->locked & (1u << r))) {
+            ra_lock(g, r);
+            return r;
+        }
+    }
+    int best = -1;
+    bool best_clean = false;
+    for (int i = 0; i < TMPL_N_ALLOC; i++) {
+        int r = tmpl_alloc_order[i];
+        if (g->locked & (1u << r))
+            continue;
+        int32_t t = g->reg_temp[r];
+        bool clean = g->t[t].mem_ok || (!tg_is_global(g, (IrTemp)t) && g->t[t].last < g->op_idx);
+        if (best < 0 || (clean && !best_clean) ||
+            (clean == best_clean && g->reg_stamp[r] < g->reg_stamp[best])) {
+            best = r;
+            best_clean = clean;
+        }
+    }
+    if (best < 0) {
+        tg_fail(g, "out of host registers");
+        return X86_RBX;
+    }
+    evict(g, best);
+    ra_lock(g, best);
+    return best;
+}
+
+void gen_load_to(TmplGen *g, int r, IrTemp t)
+{
+    const IrTempInfo *ti = tg_info(g, t);
+    if (ti->kind == IR_TEMP_CONST) {
+        x86_mov_ri(&g->x, r, ti->val[0]);
+        return;
+    }
+    TmplTemp *s = &g->t[t];
+    if (s->reg >= 0) {
+        if (s->reg != r)
+            x86_mov_rr(&g->x, 64, r, s->reg);
+        return;
+    }
+    int bits = type_bytes_bits((IrType)ti->type);
+    if (bits < 32)
+        x86_movzx_load(&g->x, r, ra_home(g, t), bits);
+    else
+        x86_load(&g->x, bits, r, ra_home(g, t));
+}
+
+int ra_in(TmplGen *g, IrTemp t)
+{
+    TmplTemp *s = &g->t[t];
+    if (!tg_is_const(g, t) && s->reg >= 0) {
+        ra_lock(g, s->reg);
+        return s->reg;
+    }
+    int r = ra_alloc(g);
+    gen_load_to(g, r, t);
+    if (!tg_is_const(g, t)) {
+        g->reg_temp[r] = (int32_t)t;
+        s->reg = (int8_t)r;
+        s->mem_ok = 1;
+    }
+    return r;
+}
+
+int ra_out_reg(TmplGen *g, IrTemp out, IrTemp src)
+{
+    if (src != IR_TEMP_NONE && !tg_is_const(g, src)) {
+        TmplTemp *s = &g->t[src];
+        if (s->reg >= 0 &&
+            (src == out || (!tg_is_global(g, src) && s->last <= g->op_idx))) {
+            ra_lock(g, s->reg);
+            return s->reg;
+        }
+    }
+    return ra_alloc(g);
+}
+
+void ra_bind(TmplGen *g, IrTemp t, int r)
+{
+    TmplTemp *s = &g->t[t];
+    if (s->reg >= 0 && s->reg != r)
+        g->reg_temp[s->reg] = 0;
+    int32_t old = g->reg_temp[r];
+    if (old && old != (int32_t)t)
+        g->t[old].reg = -1;
+    g->reg_temp[r] = (int32_t)t;
+    s->reg = (int8_t)r;
+    s->mem_ok = 0;
+    ra_lock(g, r);
+}
+
+void ra_writeback_globals(TmplGen *g, bool drop)
+{
+    for (int r = 0; r < 16; r++) {
+        int32_t t = g->reg_temp[r];
+        if (!t || !tg_is_global(g, (IrTemp)t))
+            continue;
+        if (!g->t[t].mem_ok) {
+            store_home(g, (IrTemp)t, r);
+            g->t[t].mem_ok = 1;
+        }
+        if (drop)
+            unbind(g, r);
+    }
+}
+
+void ra_sync(TmplGen *g)
+{
+    for (int r = 0; r < 16; r++) {
+        int32_t t = g->reg_temp[r];
+        if (!t || g->t[t].mem_ok)
+            continue;
+        if (!tg_is_global(g, (IrTemp)t) && g->t[t].last <= g->op_idx)
+            continue;   /* dead after this op */
+        store_home(g, (IrTemp)t, r);
+        g->t[t].mem_ok = 1;
+    }
+}
+
+void ra_forget(TmplGen *g)
+{
+    for (int r = 0; r < 16; r++)
+        unbind(g, r);
+}
+
+void ra_spill_caller_saved(TmplGen *g)
+{
+    for (int r = 0; r < 16; r++)
+        if (g->reg_temp[r] && is_caller_saved(r))
+            evict(g, r);
+}
+
+void ra_reserve(TmplGen *g, int r)
+{
+    evict(g, r);
+    ra_lock(g, r);
+}
+
+void ra_drop_globals(TmplGen *g)
+{
+    for (int r = 0; r < 16; r++) {
+        int32_t t = g->reg_temp[r];
+        if (t && tg_is_global(g, (IrTemp)t))
+            unbind(g, r);
+    }
+}
+
+void ra_end_op(TmplGen *g, const IrInst *op)
+{
+    const IrOpInfo *oi = &ir_op_info[op->opc];
+    for (unsigned k = 0; k < (unsigned)(oi->n_out + oi->n_in) && k < IR_MAX_ARGS; k++) {
+        IrTemp t = op->args[k];
+        if (t == IR_TEMP_NONE || t >= g->b->n_temps ||
+            g->b->temps[t].kind != IR_TEMP_LOCAL)
+            continue;
+        TmplTemp *s = &g->t[t];
+        if (s->last <= g->op_idx) {
+            if (s->reg >= 0)
+                unbind(g, s->reg);
+            give_slot(g, s);
+        }
+    }
+    g->locked = 0;
+}

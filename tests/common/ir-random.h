@@ -1,0 +1,56 @@
+/*
+ * ir-random.h - a seeded, reproducible generator of random valid IR blocks
+ * for differential tests (interpreter vs a backend).
+ *
+ *   IrGlobalSet gs = {0};
+ *   ir_rand_globals(&gs);
+ *   IrBlock *b = ir_rand_block(&gs, seed, 20, 200);
+ *   IrRandEnv env;  ir_rand_env(&env, seed);
+ *   ...run b on a copy of env and of the guest memory in both engines...
+ *
+ * Blocks use every op of ir/ir-ops.def over every type it allows, every
+ * condition, memop size/sign/alignment, rmw op and exit kind, forward
+ * branches (conditional regions, skipped code) and small counted loops
+ * (backward branches).  Guest memory: addresses below IR_RAND_MEM_SIZE are
+ * valid; a block sometimes makes one access fault on purpose (address at
+ * IR_RAND_FAULT_BASE or above, or misaligned with an alignment requirement).
+ */
+#ifndef EMU_TESTS_COMMON_IR_RANDOM_H
+#define EMU_TESTS_COMMON_IR_RANDOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ir/ir.h"
+#include "runtime/cpu.h"
+
+#define IR_RAND_MEM_SIZE 4096              /* valid guest addresses [0, this) */
+#define IR_RAND_FAULT_BASE 0x10000ull      /* generated faulting addresses start here */
+#define IR_RAND_SCRATCH 64                 /* bytes of env for ldenv/stenv */
+
+/* The CPU state the random blocks run on. */
+typedef struct IrRandEnv {
+    CpuCommon common;
+    uint64_t r64[8];
+    uint32_t r32[4];
+    uint16_t r16[2];
+    uint8_t r8[2];
+    uint8_t pad0[2];
+    uint64_t f64;
+    uint32_t f32;
+    uint32_t pad1;
+    _Alignas(16) uint8_t v128[2][16];
+    uint8_t i128[16];
+    _Alignas(16) uint8_t scratch[IR_RAND_SCRATCH];  /* not a global: ldenv/stenv */
+} IrRandEnv;
+
+/* Register the globals (the fields of IrRandEnv after common). */
+void ir_rand_globals(IrGlobalSet *gs);
+/* A block of min_ops..max_ops ops (plus control overhead); never NULL. */
+IrBlock *ir_rand_block(const IrGlobalSet *gs, uint64_t seed, unsigned min_ops,
+                       unsigned max_ops);
+/* Random register contents (CpuCommon left zero). */
+void ir_rand_env(IrRandEnv *env, uint64_t seed);
+/* Random bytes. */
+void ir_rand_fill(void *p, size_t n, uint64_t seed);
+
+#endif /* EMU_TESTS_COMMON_IR_RANDOM_H */

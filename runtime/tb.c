@@ -230,7 +230,9 @@ static void in_list_remove(TransBlock *dst, TransBlock *src, unsigned slot)
 
 void tb_chain(ExecEngine *e, TransBlock *src, unsigned slot, TransBlock *dst)
 {
-    if (src->invalid || dst->invalid || src->jmp_to[slot])
+    /* Only within one mode: a block left under other mode flags (a mode
+     * switch) must come back to the dispatcher next time too. */
+    if (src->invalid || dst->invalid || src->jmp_to[slot] || src->flags != dst->flags)
         return;
     if (src->host) {
         if (!dst->host || src->code.chain_site[slot] == UINT32_MAX)

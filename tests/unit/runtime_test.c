@@ -10,6 +10,7 @@
  *   STW a,b     m32[r[b]] = r[a]  LDA a,b     aligned m64 load
  *   BNE a,b,imm if r[a] != r[b] goto imm   (ends the block: goto_tb 0/1)
  *   JR a        goto r[a] (goto_ptr)       SVC   syscall exit
+ *   MODE a      mode_flags = r[a], ends the block
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -33,7 +34,8 @@ typedef struct ToyState {
     uint64_t r[8];
 } ToyState;
 
-enum { OP_MOVI = 1, OP_ADDI, OP_LD, OP_ST, OP_STW, OP_LDA, OP_BNE, OP_JR, OP_SVC, OP_BAD = 0xff };
+enum { OP_MOVI = 1, OP_ADDI, OP_LD, OP_ST, OP_STW, OP_LDA, OP_BNE, OP_JR, OP_SVC, OP_MODE,
+       OP_BAD = 0xff };
 
 static IrGlobalSet toy_globals;
 static IrTemp toy_r[8];
@@ -100,6 +102,11 @@ static IrBlock *toy_translate(uint64_t pc, uint32_t flags, const GuestCodeReader
             return b;
         case OP_SVC:
             ir_exit(b, IR_EXIT_SYSCALL, next);
+            return b;
+        case OP_MODE: /* mode_flags = r[a]; the next insn starts a new block */
+            ir_stenv(b, IR_I32, (uint32_t)offsetof(CpuCommon, mode_flags),
+                     ir_trunc(b, IR_I32, IR_I64, toy_r[a]));
+            ir_goto_tb(b, 0, next);
             return b;
         default:
             ir_exit(b, IR_EXIT_UNDEF, pc);
@@ -790,6 +797,37 @@ START_TEST(test_fork_child_with_running_sibling)
 }
 END_TEST
 
+/* A mode switch: the next block is keyed by the new flags and is not
+ * chained from the old mode. */
+START_TEST(test_mode_flags_split_blocks)
+{
+    put(0x7000, OP_MOVI, 1, 0, 1);
+    put(0x7008, OP_MODE, 1, 0, 0);
+    put(0x7010, OP_ADDI, 2, 0, 5);
+    put(0x7018, OP_SVC, 0, 0, 0);
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ExecCpu *cpu;
+    ToyState *s = toy_cpu(e, &cpu, 0x7000);
+    for (int round = 0; round < 2; round++) {
+        s->common.pc = 0x7000;
+        s->common.mode_flags = 0;
+        ExecEvent ev = exec_run(cpu);
+        ck_assert_int_eq(ev.kind, EXEC_EV_SYSCALL);
+        ck_assert_uint_eq(s->common.mode_flags, 1);
+    }
+    ck_assert_uint_eq(s->r[2], 10);
+    TransBlock *a = exec_lookup(e, 0x7000, 0), *b = exec_lookup(e, 0x7010, 1);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_ptr_null(exec_lookup(e, 0x7010, 0));
+    ck_assert_ptr_null(a->jmp_to[0]); /* never chained across modes */
+    ExecStats st;
+    exec_stats_get(e, &st);
+    ck_assert_uint_eq(st.chain_patches, 0);
+    exec_engine_free(e);
+}
+END_TEST
+
 START_TEST(test_bad_config)
 {
     char err[128];
@@ -820,6 +858,7 @@ int main(void)
     tcase_add_loop_test(tc, test_invalidate_and_flush_while_running, 0, 2);
     tcase_add_loop_test(tc, test_request_exit_stops_indirect_loop, 0, 2);
     tcase_add_loop_test(tc, test_fork_child_with_running_sibling, 0, 2);
+    tcase_add_loop_test(tc, test_mode_flags_split_blocks, 0, 2);
     tcase_add_test(tc, test_bad_config);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

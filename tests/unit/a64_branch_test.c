@@ -1,0 +1,350 @@
+/*
+ * a64_branch_test.c - AArch64 frontend: branches and block exits, system
+ * instructions and registers, and the translation loop's stopping rules
+ * (branch, max_insns, page boundary, unreadable code).  Encodings come
+ * from aarch64-linux-gnu-as; the comment is the source line.
+ */
+#include "tests/unit/a64_test_util.h"
+
+#include "frontend/aarch64/a64-helpers.h"
+
+#define SVC0 0xd4000001u
+#define NOP 0xd503201fu
+#define MOVZ_X0_1 0xd2800020u /* mov x0, #1 */
+#define UDF 0x00000000u
+
+static A64TResult run(const uint32_t *code, unsigned n, A64State *st)
+{
+    A64TResult r = a64t_run(code, n, st);
+    ck_assert_int_eq(r.status, IR_INTERP_EXITED);
+    return r;
+}
+
+/* Counts the exits of a lifted block by kind. */
+typedef struct ExitCount {
+    unsigned goto_tb[2], goto_ptr, exit, insns;
+} ExitCount;
+
+static ExitCount count_exits(const uint32_t *code, unsigned n, uint64_t pc, unsigned max)
+{
+    ExitCount c = {0};
+    memcpy(a64t_code, code, 4 * n);
+    a64t_code_len = n;
+    IrBlock *b = a64t_lift(pc, false, max);
+    for (uint32_t i = 0; i < b->n_ops; i++) {
+        const IrInst *op = &b->ops[i];
+        if (op->opc == IR_OP_goto_tb)
+            c.goto_tb[op->c[0] & 1]++;
+        else if (op->opc == IR_OP_goto_ptr)
+            c.goto_ptr++;
+        else if (op->opc == IR_OP_exit)
+            c.exit++;
+    }
+    c.insns = b->n_insns;
+    ir_block_free(b);
+    return c;
+}
+
+static bool ref_cond(unsigned cc, unsigned nzcv)
+{
+    bool n = nzcv & 8, z = nzcv & 4, c = nzcv & 2, v = nzcv & 1, r;
+    switch (cc >> 1) {
+    case 0: r = z; break;
+    case 1: r = c; break;
+    case 2: r = n; break;
+    case 3: r = v; break;
+    case 4: r = c && !z; break;
+    case 5: r = n == v; break;
+    case 6: r = n == v && !z; break;
+    default: return true;
+    }
+    return (cc & 1) ? !r : r;
+}
+
+START_TEST(test_b_bl)
+{
+    static const uint32_t code[] = {
+        0x14000002, /* b .+8 */
+        UDF,
+        0x94000002, /* bl .+8 */
+        UDF,
+        SVC0,
+    };
+    A64State st = a64t_state();
+    A64TResult r = run(code, 5, &st);
+    ck_assert_uint_eq(r.exit.reason, IR_EXIT_SYSCALL);
+    ck_assert_uint_eq(st.common.pc, A64T_CODE + 20);
+    ck_assert_uint_eq(st.x[30], A64T_CODE + 12);
+    ExitCount c = count_exits(code, 5, A64T_CODE, 64);
+    ck_assert_uint_eq(c.goto_tb[0], 1);
+    ck_assert_uint_eq(c.insns, 1);
+}
+END_TEST
+
+START_TEST(test_bcond_all)
+{
+    for (unsigned cc = 0; cc < 16; cc++)
+        for (unsigned nzcv = 0; nzcv < 16; nzcv++) {
+            uint32_t code[3] = {0x54000040u | cc /* b.<cc> .+8 */, MOVZ_X0_1, SVC0};
+            A64State st = a64t_state();
+            a64t_set_nzcv(&st, nzcv);
+            run(code, 3, &st);
+            ck_assert_msg(st.x[0] == (ref_cond(cc, nzcv) ? 0u : 1u), "cc %u nzcv %x", cc, nzcv);
+            ck_assert_uint_eq(a64t_nzcv(&st), nzcv);
+        }
+    /* conditional: taken on slot 0, fall-through on slot 1 */
+    uint32_t code[3] = {0x54000040u /* b.eq .+8 */, MOVZ_X0_1, SVC0};
+    ExitCount c = count_exits(code, 3, A64T_CODE, 64);
+    ck_assert_uint_eq(c.goto_tb[0], 1);
+    ck_assert_uint_eq(c.goto_tb[1], 1);
+}
+END_TEST
+
+START_TEST(test_cbz_tbz)
+{
+    static const struct {
+        uint32_t insn;
+        uint64_t x1;
+        bool taken;
+    } cases[] = {
+        {0xb4000041 /* cbz x1, .+8 */, 0, true},
+        {0xb4000041, 0x100000000ull, false},
+        {0x35000041 /* cbnz w1, .+8 */, 0x100000000ull, false}, /* w1 = 0 */
+        {0x35000041, 0x80000000ull, true},
+        {0xb6f80041 /* tbz x1, #63, .+8 */, 0x7fffffffffffffffull, true},
+        {0xb6f80041, 0x8000000000000000ull, false},
+        {0x37180041 /* tbnz w1, #3, .+8 */, 8, true},
+        {0x37180041, 0xfffffffffffffff7ull, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint32_t code[3] = {cases[i].insn, MOVZ_X0_1, SVC0};
+        A64State st = a64t_state();
+        st.x[1] = cases[i].x1;
+        run(code, 3, &st);
+        ck_assert_msg(st.x[0] == (cases[i].taken ? 0u : 1u), "case %zu", i);
+    }
+}
+END_TEST
+
+START_TEST(test_indirect)
+{
+    static const uint32_t code[] = {
+        0xd63f0020, /* blr x1 */       /* -> +8 */
+        SVC0,
+        0xd63f03c0, /* blr x30 */      /* x30 = +4: target read before the link */
+        UDF,
+    };
+    A64State st = a64t_state();
+    st.x[1] = A64T_CODE + 8;
+    run(code, 4, &st);
+    /* blr x1 -> +8 (x30 = +4); blr x30 -> +4 (x30 = +12); svc */
+    ck_assert_uint_eq(st.common.pc, A64T_CODE + 8);
+    ck_assert_uint_eq(st.x[30], A64T_CODE + 12);
+    ExitCount c = count_exits(code, 4, A64T_CODE, 64);
+    ck_assert_uint_eq(c.goto_ptr, 1);
+
+    static const uint32_t code2[] = {
+        0xd65f03c0, /* ret */
+        SVC0,
+        0xd65f0040, /* ret x2 */
+        0xd61f0020, /* br x1 */
+    };
+    st = a64t_state();
+    st.x[30] = A64T_CODE + 8;
+    st.x[2] = A64T_CODE + 12;
+    st.x[1] = A64T_CODE + 4;
+    run(code2, 4, &st);
+    ck_assert_uint_eq(st.common.pc, A64T_CODE + 8);
+    ck_assert_uint_eq(st.x[30], A64T_CODE + 8);
+}
+END_TEST
+
+START_TEST(test_exceptions)
+{
+    static const uint32_t code[] = {
+        NOP,
+        0xd42000a0, /* brk #5 */
+    };
+    A64State st = a64t_state();
+    A64TResult r = run(code, 2, &st);
+    ck_assert_uint_eq(r.exit.reason, IR_EXIT_BREAKPOINT);
+    ck_assert_uint_eq(st.common.pc, A64T_CODE + 4);
+    static const uint32_t code2[] = {
+        0xd4000021, /* svc #1 */
+    };
+    st = a64t_state();
+    r = run(code2, 1, &st);
+    ck_assert_uint_eq(r.exit.reason, IR_EXIT_SYSCALL);
+    ck_assert_uint_eq(st.common.pc, A64T_CODE + 4);
+}
+END_TEST
+
+START_TEST(test_hints_barriers)
+{
+    static const uint32_t code[] = {
+        NOP,
+        0xd503203f, /* yield */
+        0xd5033bbf, /* dmb ish */
+        0xd5033f9f, /* dsb sy */
+        0xd50339bf, /* dmb ishld */
+        0xd503233f, /* paciasp */
+        0xd50323bf, /* autiasp */
+        0xd503245f, /* bti c */
+        0xd50330ff, /* sb */
+        0xd50b7e21, /* dc civac, x1 */
+        0xd50b7521, /* ic ivau, x1 */
+        0xd50b7b21, /* dc cvau, x1 */
+        0xd5033fdf, /* isb: ends the block */
+        MOVZ_X0_1,
+        SVC0,
+    };
+    A64State st = a64t_state();
+    st.x[30] = 0x1234;
+    run(code, sizeof(code) / 4, &st);
+    ck_assert_uint_eq(st.x[0], 1);
+    ck_assert_uint_eq(st.x[30], 0x1234);
+    ExitCount c = count_exits(code, sizeof(code) / 4, A64T_CODE, 64);
+    ck_assert_uint_eq(c.insns, 13);
+    ck_assert_uint_eq(c.goto_tb[0], 1);
+}
+END_TEST
+
+START_TEST(test_sysregs)
+{
+    static const uint32_t code[] = {
+        0xd51bd041, /* msr tpidr_el0, x1 */
+        0xd53bd040, /* mrs x0, tpidr_el0 */
+        0xd53bd062, /* mrs x2, tpidrro_el0 */
+        0xd53b4203, /* mrs x3, nzcv */
+        0xd51b4204, /* msr nzcv, x4 */
+        0xd51b4406, /* msr fpcr, x6 */
+        0xd53b4405, /* mrs x5, fpcr */
+        0xd51b4428, /* msr fpsr, x8 */
+        0xd53b4427, /* mrs x7, fpsr */
+        0xd53be049, /* mrs x9, cntvct_el0 */
+        0xd53be00a, /* mrs x10, cntfrq_el0 */
+        0xd53b00eb, /* mrs x11, dczid_el0 */
+        0xd538000c, /* mrs x12, midr_el1 */
+        0xd53800ad, /* mrs x13, mpidr_el1 */
+        0xd538060e, /* mrs x14, id_aa64isar0_el1 */
+        0xd53800d0, /* mrs x16, revidr_el1 */
+        0xd5380411, /* mrs x17, id_aa64pfr0_el1 */
+        0xd53be052, /* mrs x18, cntvct_el0 */
+        SVC0,
+    };
+    A64State st = a64t_state();
+    st.x[1] = 0x7766554433221100ull;
+    st.tpidrro_el0 = 0xabcdef;
+    a64t_set_nzcv(&st, 0xa);
+    st.x[4] = 0x50000000; /* Z and V */
+    st.x[6] = 0x03c00000; /* rounding mode bits etc. */
+    st.x[8] = 0x8000009f;
+    st.midr = 0x410fd083;
+    st.x[16] = 0x99;
+    a64t_nondet_regs = 1u << 9 | 1u << 18; /* counter reads */
+    run(code, sizeof(code) / 4, &st);
+    ck_assert_uint_eq(st.x[0], 0x7766554433221100ull);
+    ck_assert_uint_eq(st.tpidr_el0, 0x7766554433221100ull);
+    ck_assert_uint_eq(st.x[2], 0xabcdef);
+    ck_assert_uint_eq(st.x[3], 0xa0000000);
+    ck_assert_uint_eq(a64t_nzcv(&st), 0x5);
+    ck_assert_uint_eq(st.x[5], 0x03c00000);
+    ck_assert_uint_eq(st.fpcr, 0x03c00000);
+    ck_assert_uint_eq(st.x[7], 0x8000009f);
+    ck_assert_uint_ne(st.x[9], 0);
+    ck_assert_uint_ge(st.x[18], st.x[9]);
+    ck_assert_uint_eq(st.x[10], A64_CNTFRQ_HZ);
+    ck_assert_uint_eq(st.x[11], 4);
+    ck_assert_uint_eq(st.x[12], 0x410fd083);
+    ck_assert_uint_eq(st.x[13], 0x80000000);
+    ck_assert_uint_eq((st.x[14] >> 16) & 0xf, 1); /* CRC32 */
+    ck_assert_uint_eq((st.x[14] >> 20) & 0xf, 2); /* LSE atomics */
+    ck_assert_uint_eq(st.x[16], 0);
+    ck_assert_uint_eq(st.x[17] & 0xf, 1);          /* EL0: AArch64 */
+}
+END_TEST
+
+START_TEST(test_dc_zva_cfinv)
+{
+    static const uint32_t code[] = {
+        0xd50b742f, /* dc zva, x15 */
+        0xd500401f, /* cfinv */
+        SVC0,
+    };
+    memset(&a64t_mem, 0xab, sizeof(a64t_mem));
+    A64State st = a64t_state();
+    st.x[15] = A64T_MEM + 0x100 + 0x2b; /* aligned down to +0x100 */
+    a64t_set_nzcv(&st, 0x2);
+    run(code, 3, &st);
+    for (unsigned i = 0; i < 0x200; i++) {
+        uint8_t want = (i >= 0x100 && i < 0x140) ? 0 : 0xab;
+        ck_assert_msg(a64t_mem.data[i] == want, "byte %#x", i);
+    }
+    ck_assert_uint_eq(a64t_nzcv(&st), 0);
+}
+END_TEST
+
+START_TEST(test_loop_limits)
+{
+    static uint32_t nops[A64T_MAX_CODE];
+    for (unsigned i = 0; i < A64T_MAX_CODE; i++)
+        nops[i] = NOP;
+    /* max_insns */
+    ExitCount c = count_exits(nops, 64, A64T_CODE, 5);
+    ck_assert_uint_eq(c.insns, 5);
+    ck_assert_uint_eq(c.goto_tb[0], 1);
+    /* the page ends after 2 instructions */
+    c = count_exits(nops, A64T_MAX_CODE, A64T_CODE + 0x1000 - 8, 64);
+    ck_assert_uint_eq(c.insns, 2);
+    /* the code ends (unreadable) after 3 instructions: stop before */
+    c = count_exits(nops, 3, A64T_CODE, 64);
+    ck_assert_uint_eq(c.insns, 3);
+    ck_assert_uint_eq(c.exit, 0);
+    /* the first instruction is unreadable: fetch fault */
+    A64State st = a64t_state();
+    st.common.pc = A64T_CODE + 12;
+    IrBlock *b = a64t_lift(A64T_CODE + 12, false, 64);
+    IrExitInfo ex;
+    uint32_t fi;
+    ck_assert_int_eq(ir_interp_run(b, &st, &a64t_iface, &ex, &fi), IR_INTERP_EXITED);
+    ck_assert_uint_eq(ex.reason, IR_EXIT_FETCH_FAULT);
+    ck_assert_uint_eq(st.common.pc, A64T_CODE + 12);
+    ir_block_free(b);
+    /* run of the 3 nops: chains to the unreadable pc */
+    st = a64t_state();
+    A64TResult r = a64t_run(nops, 3, &st);
+    ck_assert_uint_eq(r.exit.kind, IR_OP_goto_tb);
+    ck_assert_uint_eq(st.common.pc, A64T_CODE + 12);
+    /* misaligned pc */
+    b = a64t_lift(A64T_CODE + 2, false, 64);
+    ck_assert_int_eq(ir_interp_run(b, &st, &a64t_iface, &ex, &fi), IR_INTERP_EXITED);
+    ck_assert_uint_eq(ex.reason, IR_EXIT_FETCH_FAULT);
+    ir_block_free(b);
+}
+END_TEST
+
+static Suite *a64_branch_suite(void)
+{
+    Suite *s = suite_create("a64_branch");
+    TCase *tc = tcase_create("branch_sys");
+    tcase_add_test(tc, test_b_bl);
+    tcase_add_test(tc, test_bcond_all);
+    tcase_add_test(tc, test_cbz_tbz);
+    tcase_add_test(tc, test_indirect);
+    tcase_add_test(tc, test_exceptions);
+    tcase_add_test(tc, test_hints_barriers);
+    tcase_add_test(tc, test_sysregs);
+    tcase_add_test(tc, test_dc_zva_cfinv);
+    tcase_add_test(tc, test_loop_limits);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(a64_branch_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -443,6 +443,18 @@ uint64_t a64_fp_arith(A64Fp *f, A64FpOp op, A64FpFmt fmt, uint64_t a, uint64_t b
     return host_arith(f, op, fmt, a, b, 0);
 }
 
+uint64_t a64_fp_mulx(A64Fp *f, A64FpFmt fmt, uint64_t a, uint64_t b)
+{
+    a = flush_in(f, fmt, a);
+    b = flush_in(f, fmt, b);
+    uint64_t ops[2] = { a, b }, r;
+    if (process_nans(f, fmt, ops, 2, &r))
+        return r;
+    if ((f_is_inf(fmt, a) && f_is_zero(fmt, b)) || (f_is_zero(fmt, a) && f_is_inf(fmt, b)))
+        return f_pack(fmt, f_sign(fmt, a) ^ f_sign(fmt, b), BIAS(fmt) + 1, 0);   /* +-2.0 */
+    return a64_fp_arith(f, A64_FP_MUL, fmt, a, b);
+}
+
 uint64_t a64_fp_muladd(A64Fp *f, A64FpFmt fmt, uint64_t addend, uint64_t n, uint64_t m)
 {
     addend = flush_in(f, fmt, addend);

@@ -57,6 +57,8 @@ typedef enum A64FpOp {
 /* a op b (SQRT: sqrt(a)); MAX/MIN/MAXNM/MINNM/ABD too.  fmt: A64_F32 or
  * A64_F64 (half-precision arithmetic, FEAT_FP16, is not offered). */
 uint64_t a64_fp_arith(A64Fp *f, A64FpOp op, A64FpFmt fmt, uint64_t a, uint64_t b);
+/* FMULX: a * b, except that 0 * inf is 2.0 with the product's sign. */
+uint64_t a64_fp_mulx(A64Fp *f, A64FpFmt fmt, uint64_t a, uint64_t b);
 /* addend + n * m with a single rounding (FMADD); the caller negates inputs
  * for FMSUB/FNMADD/FNMSUB exactly as the architecture does (sign flip of
  * the operand bits, before NaN processing). */

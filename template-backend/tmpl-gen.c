@@ -136,10 +136,8 @@ static void map_close(TmplGen *g)
         g->map[g->n_map - 1].host_end = end;
         return;
     }
-    if (g->n_map && g->map[g->n_map - 1].host_end == end) {
-        g->map[g->n_map - 1].insn_idx = g->cur_insn;   /* empty range: reuse */
-        return;
-    }
+    if (end == (g->n_map ? g->map[g->n_map - 1].host_end : 0))
+        return;   /* the insn emitted no host code */
     if (g->n_map == g->cap_map) {
         uint32_t cap = g->cap_map ? g->cap_map * 2 : 16;
         TmplInsnMapEntry *n = realloc(g->map, cap * sizeof *n);

@@ -409,6 +409,31 @@ static void gen_op(RGen *g)
         return;
     }
     case IR_OP_call:
+        switch (rn(g, 6)) {
+        case 0: {   /* i32 arguments and result */
+            IrTemp a = pick(g, IR_I32), c2 = pick(g, IR_I64);
+            o = out_temp(g, IR_I32, &nw);
+            emit(g, opc, IR_I32, (IrTemp[6]){o, a, c2}, IR_HELPER_ir_test_mix32, 0);
+            commit(g, IR_I32, o, nw);
+            return;
+        }
+        case 1:     /* reads globals, can fault: sees env->pc of this insn */
+            before_fault(g);
+            o = out_temp(g, IR_I64, &nw);
+            emit(g, opc, IR_I64, (IrTemp[6]){o}, IR_HELPER_ir_test_get_pc, 0);
+            commit(g, IR_I64, o, nw);
+            return;
+        case 2: {   /* writes a global (or the scratch area) behind our back */
+            uint64_t off = rn(g, 3) ? offsetof(IrRandEnv, r64) + 8 * rn(g, 8)
+                                    : offsetof(IrRandEnv, scratch) + 8 * rn(g, 8);
+            IrTemp v = pick(g, IR_I64);
+            emit(g, opc, IR_VOID, (IrTemp[6]){0, ir_const(b, IR_I64, off), v},
+                 IR_HELPER_ir_test_store_env64, 0);
+            return;
+        }
+        default:
+            break;
+        }
         if (rn(g, 3)) {
             IrTemp a = pick(g, IR_I64), c2 = pick(g, IR_I64), d = pick(g, IR_I64);
             o = out_temp(g, IR_I64, &nw);

@@ -329,6 +329,7 @@ END_TEST
 static unsigned long cov_op[IR_OP_COUNT], cov_cond[IR_COND_COUNT], cov_rmw[IR_RMW_COUNT];
 static unsigned long cov_type[IR_OP_COUNT][IR_TYPE_COUNT];
 static unsigned long n_fault, n_exit_kind[4];
+static uint64_t translate_ns, translate_ops, translate_bytes;
 
 static void count_coverage(const IrBlock *b)
 {
@@ -409,7 +410,21 @@ static bool run_one(uint64_t seed, bool verbose)
     TmplCode code;
     const char *why = NULL;
     uintptr_t tag = 0x1000;
-    if (!tmpl_translate(b, &cbuf, tag, NULL, &code, &why)) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    bool ok = tmpl_translate(b, &cbuf, tag, NULL, &code, &why);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    translate_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec));
+    translate_ops += b->n_ops;
+    translate_bytes += ok ? code.size : 0;
+    if (getenv("TMPL_DUMP") && ok) {
+        FILE *f = fopen(getenv("TMPL_DUMP"), "wb");
+        if (f) {
+            fwrite(cbuf.base + code.entry_offset, 1, code.size, f);
+            fclose(f);
+        }
+    }
+    if (!ok) {
         dump_fail(b, seed, why ? why : "translate failed");
         ir_block_free(b);
         return false;
@@ -494,6 +509,7 @@ static void run_many(const char *label, unsigned long n, uint64_t seed0)
     if (np)
         n = strtoul(np, NULL, 0);
     memset(cov_op, 0, sizeof cov_op);
+    translate_ns = translate_ops = translate_bytes = 0;
     n_fault = 0;
     memset(n_exit_kind, 0, sizeof n_exit_kind);
     struct timespec t0, t1;
@@ -508,6 +524,9 @@ static void run_many(const char *label, unsigned long n, uint64_t seed0)
                     "%lu lookup %lu exit %lu)\n",
             label, n, secs, n_fault, n_exit_kind[0], n_exit_kind[1], n_exit_kind[2],
             n_exit_kind[3]);
+    fprintf(stderr, "translation: %.2f us per block, %.1f ns per IR op, %.1f host bytes per IR op\n",
+            translate_ns / 1e3 / (n ? n : 1), (double)translate_ns / (translate_ops ? translate_ops : 1),
+            (double)translate_bytes / (translate_ops ? translate_ops : 1));
     fprintf(stderr, "op coverage:");
     unsigned missing = 0;
     for (unsigned o = 0; o < IR_OP_COUNT; o++) {

@@ -12,13 +12,33 @@
 #include "template-backend/tmpl-internal.h"
 
 #include <cpuid.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 bool tmpl_have_lzcnt, tmpl_have_bmi1, tmpl_have_popcnt;
 
-static uintptr_t s_enter_exec;     /* execution address of the trampoline */
-static uintptr_t s_epilogue_exec;  /* execution address of the shared epilogue */
+/* Every CodeBuf given to tmpl_init gets its own trampoline and epilogue at
+ * its start; blocks jump (rel32) to the epilogue of their own buffer, and
+ * tmpl_enter runs the trampoline of the buffer that holds `host`.  A buffer
+ * re-initialised at the same address replaces its entry. */
+#define TMPL_MAX_BUFS 16
+typedef struct TmplBufEntry {
+    uintptr_t lo, hi;        /* execution addresses of the buffer */
+    uintptr_t enter, epilogue;
+} TmplBufEntry;
+static TmplBufEntry s_bufs[TMPL_MAX_BUFS];
+static unsigned s_n_bufs;
+static pthread_mutex_t s_bufs_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const TmplBufEntry *buf_entry(uintptr_t exec_addr)
+{
+    unsigned n = __atomic_load_n(&s_n_bufs, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < n; i++)
+        if (exec_addr >= s_bufs[i].lo && exec_addr < s_bufs[i].hi)
+            return &s_bufs[i];
+    return NULL;
+}
 
 void tg_fail(TmplGen *g, const char *why)
 {
@@ -63,8 +83,21 @@ bool tmpl_init(CodeBuf *buf)
     if (x.overflow)
         return false;
     uintptr_t exec = (uintptr_t)(buf->base + start) + (uintptr_t)buf->exec_delta;
-    s_enter_exec = exec;
-    s_epilogue_exec = exec + epi;
+    uintptr_t lo = (uintptr_t)buf->base + (uintptr_t)buf->exec_delta;
+    TmplBufEntry ent = {lo, lo + buf->size, exec, exec + epi};
+    pthread_mutex_lock(&s_bufs_lock);
+    unsigned i;
+    for (i = 0; i < s_n_bufs; i++)
+        if (s_bufs[i].lo < ent.hi && ent.lo < s_bufs[i].hi)
+            break;   /* the same (or an overlapping, since unmapped) buffer */
+    if (i == TMPL_MAX_BUFS) {
+        pthread_mutex_unlock(&s_bufs_lock);
+        return false;
+    }
+    s_bufs[i] = ent;
+    if (i == s_n_bufs)
+        __atomic_store_n(&s_n_bufs, i + 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&s_bufs_lock);
     buf->used = start + x86_off(&x);
     __builtin___clear_cache((char *)exec, (char *)(exec + x86_off(&x)));
     return true;
@@ -72,7 +105,10 @@ bool tmpl_init(CodeBuf *buf)
 
 uintptr_t tmpl_enter(void *env, const void *host)
 {
-    uintptr_t (*fn)(void *, const void *) = (uintptr_t (*)(void *, const void *))s_enter_exec;
+    const TmplBufEntry *e = buf_entry((uintptr_t)host);
+    if (!e)
+        abort();   /* host is not in any buffer given to tmpl_init: a caller bug */
+    uintptr_t (*fn)(void *, const void *) = (uintptr_t (*)(void *, const void *))e->enter;
     return fn(env, host);
 }
 
@@ -96,7 +132,7 @@ static void jmp_abs(TmplGen *g, uintptr_t target)
 static void ret_to_loop(TmplGen *g, unsigned code)
 {
     x86_mov_ri(&g->x, X86_RAX, (uint64_t)(g->tag | code));
-    jmp_abs(g, s_epilogue_exec);
+    jmp_abs(g, g->epilogue_exec);
 }
 
 static void store_imm64(TmplGen *g, X86Mem m, uint64_t v)
@@ -474,8 +510,9 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
         why = &dummy;
     *why = NULL;
     memset(out, 0, sizeof *out);
-    if (!s_epilogue_exec) {
-        *why = "tmpl_init was not called";
+    const TmplBufEntry *be = buf_entry((uintptr_t)buf->base + (uintptr_t)buf->exec_delta);
+    if (!be) {
+        *why = "tmpl_init was not called for this code buffer";
         return false;
     }
     if (mm && mm->kind != TMPL_MEM_USER) {
@@ -495,6 +532,7 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     memset(&g, 0, sizeof g);
     g.b = b;
     g.tag = tag;
+    g.epilogue_exec = be->epilogue;
     g.x = x86_buf(buf->base + start, buf->size - start);
     g.exec_base = (uintptr_t)(buf->base + start) + (uintptr_t)buf->exec_delta;
     g.chain_site[0] = g.chain_site[1] = UINT32_MAX;

@@ -74,7 +74,7 @@ typedef struct TmplGen {
     X86Buf x;
     uintptr_t tag;
     uintptr_t exec_base;        /* execution address of x.start */
-    uint32_t epilogue;          /* offset of the shared epilogue in x */
+    uintptr_t epilogue_exec;    /* execution address of the shared epilogue */
     const char *why;            /* first error */
 
     TmplTemp *t;                /* per temp */

@@ -241,8 +241,9 @@ bool trans_FP_CSEL(DisasContext *s, arg_FP_CSEL *a)
         return false;
     A64Cond c = a64_cond(s, a->cond);
     IrTemp x = a64_vreg_read(s, a->rn, 3), y = a64_vreg_read(s, a->rm, 3);
-    IrTemp r = ir_movcond(b, IR_I64, c.cond, ir_zext(b, IR_I64, IR_I32, c.a),
-                          ir_zext(b, IR_I64, IR_I32, c.b), x, y);
+    /* The condition compares i32 values (maybe signed): evaluate it at i32. */
+    IrTemp t = ir_zext(b, IR_I64, IR_I32, ir_setcond(b, IR_I32, c.cond, c.a, c.b));
+    IrTemp r = ir_movcond(b, IR_I64, IR_COND_NE, t, ir_const(b, IR_I64, 0), x, y);
     if (size == 2)
         r = ir_trunc(b, IR_I32, IR_I64, r);
     a64_vreg_write_zext(s, a->rd, size, r);

@@ -59,6 +59,7 @@ enum A64SimdOp {
 #undef X
     A64_SIMD_OP_COUNT
 };
+_Static_assert(A64_SIMD_OP_COUNT <= 256, "the op must fit the descriptor's 8 bits");
 
 /* Builders for the two helper arguments. */
 static inline unsigned a64_simd_desc(int op, int size, int q, int scalar, unsigned imm)

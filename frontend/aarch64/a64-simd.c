@@ -203,7 +203,7 @@ bool trans_V_TBL(DisasContext *s, arg_V_TBL *a)
 
 /* ---- three same ------------------------------------------------------------------ */
 /* FP three-same ops: [u][a][opc - 0x18] */
-static const signed char fp3_ops[2][2][8] = {
+static const short fp3_ops[2][2][8] = {
     { { OP(FMAXNM), OP(FMLA), OP(FADD), OP(FMULX), OP(FCMEQ), -1, OP(FMAX), -1 },
       { OP(FMINNM), OP(FMLS), OP(FSUB), -1, -1, -1, OP(FMIN), -1 } },
     { { OP(FMAXNMP), -1, OP(FADDP), OP(FMUL), OP(FCMGE), OP(FACGE), OP(FMAXP), OP(FDIV) },
@@ -224,7 +224,7 @@ bool trans_V_3SAME(DisasContext *s, arg_V_3SAME *a)
         gen_simd(s, op, 2 + sz, a->q, a->scalar, 0, a->rd, a->rn, a->rm);
         return true;
     }
-    static const signed char int_ops[2][0x18] = {
+    static const short int_ops[2][0x18] = {
         { OP(SHADD), OP(SQADD), OP(SRHADD), -2, OP(SHSUB), OP(SQSUB), OP(CMGT), OP(CMGE),
           OP(SSHL), -1, OP(SRSHL), -1, OP(SMAX), OP(SMIN), OP(SABD), OP(SABA),
           OP(ADD), OP(CMTST), OP(MLA), OP(MUL), OP(SMAXP), OP(SMINP), -1, OP(ADDP) },
@@ -269,7 +269,7 @@ bool trans_V_3SAME(DisasContext *s, arg_V_3SAME *a)
 /* ---- three different --------------------------------------------------------------- */
 bool trans_V_3DIFF(DisasContext *s, arg_V_3DIFF *a)
 {
-    static const signed char ops[2][16] = {
+    static const short ops[2][16] = {
         { OP(SADDL), OP(SADDW), OP(SSUBL), OP(SSUBW), OP(ADDHN), OP(SABAL), OP(SUBHN), OP(SABDL),
           OP(SMLAL), -1, OP(SMLSL), -1, OP(SMULL), -1, -1, -1 },
         { OP(UADDL), OP(UADDW), OP(USUBL), OP(USUBW), OP(RADDHN), OP(UABAL), OP(RSUBHN), OP(UABDL),
@@ -336,7 +336,7 @@ static bool v2misc_fp(DisasContext *s, arg_V_2MISC *a)
 bool trans_V_2MISC(DisasContext *s, arg_V_2MISC *a)
 {
     int size = a->size, u = a->u, op = -1;
-    if (a->opc >= 0x0c && (a->opc >= 0x16 || (size & 2)))
+    if (a->opc >= 0x16 || (a->opc >= 0x0c && a->opc <= 0x0f && (size & 2)))
         return v2misc_fp(s, a);
     if (a->opc == 0x0c || a->opc == 0x0d || a->opc == 0x0e || a->opc == 0x0f)
         return false;
@@ -370,6 +370,8 @@ bool trans_V_2MISC(DisasContext *s, arg_V_2MISC *a)
     }
     if (op == OP(XTN) && a->scalar)
         return false;
+    if (op == OP(NOT) || op == OP(RBIT))
+        size = 0;                                     /* size selected the op */
     gen_simd(s, op, size, a->q, a->scalar, 0, a->rd, a->rn, 0);
     return true;
 }

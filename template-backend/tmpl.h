@@ -10,12 +10,36 @@
  *   switch (r & 3) { case 0: case 1: chain slot r&3 of (TransBlock *)(r & ~3) ... }
  *
  * Generated-code conventions (valid from tmpl_enter until it returns):
- *   - env (the guest CPU state, starting with CpuCommon) is in a callee-saved
- *     host register; user-mode guest_base in another;
+ *   - env (the guest CPU state, starting with CpuCommon) is in r14, user-mode
+ *     guest_base (loaded from env by tmpl_enter) in r15; rsp points at one
+ *     shared spill frame made by tmpl_enter (16-byte aligned, so helper calls
+ *     need no realignment); rbx rbp r12 r13 rsi rdi r8 r9 r10 hold temps
+ *     inside a block, rax rcx rdx r11 are scratch;
  *   - a block entry point may be jumped to from any other block (chaining,
- *     jump cache): blocks share one frame set up by tmpl_enter;
+ *     jump cache): at entry and at every exit all globals are in env and no
+ *     register carries anything;
  *   - every exit writes env->pc (CpuCommon.pc) unless it jumps straight into
- *     another block.
+ *     another block;
+ *   - guest memory (TMPL_MEM_USER): each access checks alignment (if the
+ *     memop asks) and addr < env->guest_limit, then touches [r15 + addr]
+ *     with one instruction; dirty globals are written back before it, so a
+ *     host fault there only needs the insn_map to be precise.
+ *
+ * Code buffers: tmpl_init puts an entry trampoline and the shared epilogue at
+ * the start of each buffer (several buffers may be live; re-initialising one
+ * replaces its entry).  exec_delta must be a multiple of 4096 so that the
+ * 4-byte alignment of a chain site holds in both views.
+ *
+ * Chaining: TmplCode.chain_site[s] is the offset from CodeBuf.base of the
+ * 4-byte-aligned rel32 of slot s's `jmp`; tmpl_chain_patch(buf, site, host)
+ * points it at another block's entry (an execution address), and
+ * tmpl_chain_patch(buf, site, buf->base + chain_reset[s] + buf->exec_delta)
+ * points it back at the slot's exit stub (which sets env->pc = target and
+ * returns tag | s).
+ *
+ * goto_ptr looks up env->jmp_cache itself: it reads entry.pc, compares, then
+ * reads entry.host and jumps.  Writers should store host before pc (or set
+ * pc to ~0 first) so a racing reader never pairs a new pc with an old host.
  */
 #ifndef EMU_TEMPLATE_BACKEND_TMPL_H
 #define EMU_TEMPLATE_BACKEND_TMPL_H

@@ -19,14 +19,6 @@ enum {
     F_LOCK = 1 << 4,
 };
 
-void x86_byte(X86Buf *b, uint8_t v)
-{
-    if (b->p < b->end)
-        *b->p++ = v;
-    else
-        b->overflow = true;
-}
-
 void x86_u32(X86Buf *b, uint32_t v)
 {
     for (int i = 0; i < 4; i++)

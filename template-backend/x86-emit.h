@@ -80,7 +80,13 @@ static inline X86Mem x86_mem_idx(int base, int index, int32_t disp)
 static inline bool x86_is_s8(int64_t v) { return v == (int8_t)v; }
 static inline bool x86_is_s32(int64_t v) { return v == (int32_t)v; }
 
-void x86_byte(X86Buf *b, uint8_t v);
+static inline void x86_byte(X86Buf *b, uint8_t v)
+{
+    if (__builtin_expect(b->p < b->end, 1))
+        *b->p++ = v;
+    else
+        b->overflow = true;
+}
 void x86_u32(X86Buf *b, uint32_t v);
 void x86_u64(X86Buf *b, uint64_t v);
 

@@ -13,6 +13,7 @@
 
 #include <cpuid.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,8 +107,11 @@ bool tmpl_init(CodeBuf *buf)
 uintptr_t tmpl_enter(void *env, const void *host)
 {
     const TmplBufEntry *e = buf_entry((uintptr_t)host);
-    if (!e)
-        abort();   /* host is not in any buffer given to tmpl_init: a caller bug */
+    if (!e) {
+        fprintf(stderr, "emu: tmpl_enter: %p is not in a code buffer given to tmpl_init\n",
+                host);
+        abort();   /* a caller bug: there is no sane way to go on */
+    }
     uintptr_t (*fn)(void *, const void *) = (uintptr_t (*)(void *, const void *))e->enter;
     return fn(env, host);
 }
@@ -257,11 +261,23 @@ static void gen_brcond(TmplGen *g, const IrInst *op)
 static void gen_goto_tb(TmplGen *g, const IrInst *op)
 {
     unsigned slot = (unsigned)op->c[0];
-    if (slot > 1 || g->chain_site[slot] != UINT32_MAX) {
-        tg_fail(g, "goto_tb slot invalid or used twice");
+    if (slot > 1) {
+        tg_fail(g, "goto_tb slot must be 0 or 1");
         return;
     }
     ra_writeback_globals(g, false);
+    if (g->chain_site[slot] != UINT32_MAX) {
+        /* a second exit through the same slot: fine if it goes to the same
+         * pc, it then reuses the first one's patchable jump */
+        if (g->chain_pc[slot] != op->c[1]) {
+            tg_fail(g, "goto_tb slot used twice with different targets");
+            return;
+        }
+        size_t site = x86_jmp32(&g->x);
+        x86_patch_rel32(&g->x, site, g->chain_site[slot] - 1);
+        return;
+    }
+    g->chain_pc[slot] = op->c[1];
     /* the rel32 (after the E9 byte) must be 4-byte aligned in the executing view */
     uintptr_t at = g->exec_base + x86_off(&g->x) + 1;
     x86_nops(&g->x, (unsigned)((4 - (at & 3)) & 3));

@@ -96,6 +96,7 @@ typedef struct TmplGen {
     TmplInsnMapEntry *map;
     uint32_t n_map, cap_map;
     uint32_t chain_site[2], chain_reset[2];
+    uint64_t chain_pc[2];       /* target of each slot's goto_tb */
 } TmplGen;
 
 /* Host CPU features (tmpl_init runs cpuid). */

@@ -29,6 +29,7 @@ typedef struct RGen {
     int fault_at;          /* index of the memory access that faults, -1 none */
     unsigned n_memops;
     bool slot_used[2];
+    uint64_t slot_pc[2];
     int depth;
     bool in_loop;
 } RGen;
@@ -459,11 +460,16 @@ static void gen_exit(RGen *g, bool final)
     unsigned k = rn(g, 3);
     if (k == 0) {
         unsigned slot = rn(g, 2);
+        if (g->slot_used[slot] && rn(g, 2)) {   /* same slot, same target again */
+            emit(g, IR_OP_goto_tb, IR_VOID, NULL, slot, g->slot_pc[slot]);
+            return;
+        }
         if (g->slot_used[slot])
             slot ^= 1;
         if (!g->slot_used[slot]) {
             g->slot_used[slot] = true;
-            emit(g, IR_OP_goto_tb, IR_VOID, NULL, slot, g->b->pc + 0x1000 + 4 * rn(g, 64));
+            g->slot_pc[slot] = g->b->pc + 0x1000 + 4 * rn(g, 64);
+            emit(g, IR_OP_goto_tb, IR_VOID, NULL, slot, g->slot_pc[slot]);
             return;
         }
         k = 1;

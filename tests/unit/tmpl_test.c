@@ -6,8 +6,9 @@
  *  - differential: random IR blocks (tests/common/ir-random.c) run in the
  *    reference interpreter and as generated code from the same env and guest
  *    memory; env, memory and the exit must agree (every third block goes
- *    through ir_optimize first; every seventh may have up to 400 ops).  TMPL_PROGRAMS=n sets the
- *    count (default 10000), TMPL_SEED=s runs only seed s (and prints it);
+ *    through ir_optimize first; every seventh may have up to 400 ops).
+ *    TMPL_PROGRAMS=n sets the count (default 10000), TMPL_SEED=s runs only
+ *    seed s (TMPL_VERBOSE=1 prints its block, TMPL_DUMP=file its code);
  *    a failure prints the seed and the block;
  *  - the same with lzcnt/tzcnt/popcnt disabled (fallback sequences);
  *  - chaining (goto_tb patched to another block), the inline jump cache hit,

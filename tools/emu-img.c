@@ -24,16 +24,21 @@ static void usage(FILE *f)
           "  compare [-q] [-s] [-f fmt] [-F fmt] filename1 filename2\n"
           "  map [-f fmt] [--output=human|json] filename\n"
           "  resize [-q] [-f fmt] [--shrink] filename [+|-]size\n"
+          "  bench [-q] [-w] [-c count] [-d depth] [-f fmt] [-o offset] [-s size] [-S step]\n"
+          "        [--pattern=byte] [--flush-interval=n] [--random] filename\n"
           "sizes take the suffixes k, M, G, T, P, E (powers of 1024)\n"
           "create options (-o): cluster_size, compression_type=zlib|zstd, compat=1.1|0.10,\n"
           "  lazy_refcounts=on|off, refcount_bits\n", f);
 }
 
-enum { OPT_OUTPUT = 256, OPT_CHAIN, OPT_SHRINK };
+enum { OPT_OUTPUT = 256, OPT_CHAIN, OPT_SHRINK, OPT_PATTERN, OPT_FLUSH, OPT_RANDOM };
 static const struct option long_opts[] = {
     {"output", required_argument, NULL, OPT_OUTPUT},
     {"backing-chain", no_argument, NULL, OPT_CHAIN},
     {"shrink", no_argument, NULL, OPT_SHRINK},
+    {"pattern", required_argument, NULL, OPT_PATTERN},
+    {"flush-interval", required_argument, NULL, OPT_FLUSH},
+    {"random", no_argument, NULL, OPT_RANDOM},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -41,7 +46,9 @@ static const struct option long_opts[] = {
 /* Options shared by every subcommand, filled by parse(). */
 typedef struct Args {
     const char *fmt, *fmt2, *out_fmt, *backing, *options, *repair;
-    bool json, chain, shrink, quiet, progress, compress, strict;
+    bool json, chain, shrink, quiet, progress, compress, strict, write, random;
+    const char *count, *depth, *bsize, *step, *pattern, *flush;
+    bool bench;
     int npos;
     char **pos;
 } Args;
@@ -68,8 +75,25 @@ static int parse(int argc, char **argv, const char *optstr, Args *a)
         case 'r': a->repair = optarg; break;
         case 'q': a->quiet = true; break;
         case 'p': a->progress = true; break;
-        case 'c': a->compress = true; break;
-        case 's': a->strict = true; break;
+        case 'c':
+            if (a->write || a->bench)
+                a->count = optarg;
+            else
+                a->compress = true;
+            break;
+        case 's':
+            if (a->bench)
+                a->bsize = optarg;
+            else
+                a->strict = true;
+            break;
+        case 'w': a->write = true; break;
+        case 'd': a->depth = optarg; break;
+        case 'S': a->step = optarg; break;
+        case 'n': case 't': case 'i': break; /* qemu-img bench I/O modes: one mode here */
+        case OPT_PATTERN: a->pattern = optarg; break;
+        case OPT_FLUSH: a->flush = optarg; break;
+        case OPT_RANDOM: a->random = true; break;
         case 'u': break; /* unsafe: we never need to open the backing to create */
         case OPT_OUTPUT:
             if (strcmp(optarg, "json") && strcmp(optarg, "human")) {
@@ -181,6 +205,22 @@ int main(int argc, char **argv)
         if (parse(argc, argv, "qf:", &a) < 0 || need(&a, 2, 2, cmd) < 0)
             return 1;
         return img_resize(a.pos[0], a.fmt, a.pos[1], a.shrink, a.quiet, stdout);
+    }
+    if (!strcmp(cmd, "bench")) {
+        a.bench = true;
+        if (parse(argc, argv, "qwc:d:f:o:s:S:nt:i:", &a) < 0 || need(&a, 1, 1, cmd) < 0)
+            return 1;
+        ImgBenchOpts o = {.filename = a.pos[0], .fmt = a.fmt, .write = a.write,
+                          .random = a.random, .quiet = a.quiet, .count = 75000};
+        int64_t v;
+        if (a.count && (v = img_parse_size(a.count)) >= 0) o.count = (uint64_t)v;
+        if (a.bsize && (v = img_parse_size(a.bsize)) > 0) o.bufsize = (uint64_t)v;
+        if (a.step && (v = img_parse_size(a.step)) >= 0) o.step = (uint64_t)v;
+        if (a.options && (v = img_parse_size(a.options)) >= 0) o.offset = (uint64_t)v;
+        if (a.depth) o.depth = atoi(a.depth);
+        if (a.flush) o.flush_interval = strtoull(a.flush, NULL, 0);
+        if (a.pattern) o.pattern = (uint8_t)strtoul(a.pattern, NULL, 0);
+        return img_bench(&o, stdout);
     }
     img_error("Command not found: %s", cmd);
     return 1;

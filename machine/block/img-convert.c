@@ -187,12 +187,12 @@ int img_compare(const char *fa, const char *fb, const char *fmt_a, const char *f
             rc = 1;
             goto out;
         }
-        if (!quiet)
-            fprintf(out, "Warning: Image size mismatch!\n");
     }
     uint64_t common = (uint64_t)(la < lb ? la : lb), longest = (uint64_t)(la < lb ? lb : la);
     for (uint64_t off = 0; off < longest;) {
         BlockDev *one = off < common ? NULL : (la > lb ? a : b);
+        if (off == common && !quiet) /* the common part matched; now the rest */
+            fprintf(out, "Warning: Image size mismatch!\n");
         uint64_t want = longest - off < IMG_CHUNK ? longest - off : IMG_CHUNK;
         if (!one && want > common - off)
             want = common - off;

@@ -8,6 +8,7 @@
 #include "machine/block/qcow2.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void img_info_one(BlockDev *bs, bool json, bool last, FILE *out)
@@ -111,7 +112,25 @@ int img_info(const char *filename, const char *fmt, bool json, bool chain, FILE 
     for (BlockDev *b = bs; b; b = chain ? b->backing : NULL) {
         if (chain && !json && b != bs)
             fprintf(out, "\n");
-        img_info_one(b, json, !chain || !b->backing, out);
+        if (!(chain && json)) {
+            img_info_one(b, json, !chain || !b->backing, out);
+            continue;
+        }
+        /* In a JSON list every line is indented once more. */
+        char *text = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&text, &len);
+        if (!m)
+            break;
+        img_info_one(b, json, !b->backing, m);
+        fclose(m);
+        for (char *line = text, *nl; *line; line = nl + 1) {
+            nl = strchr(line, '\n');
+            if (!nl)
+                nl = line + strlen(line) - 1;
+            fprintf(out, "    %.*s\n", (int)(nl - line), line);
+        }
+        free(text);
     }
     if (chain && json)
         fprintf(out, "]\n");

@@ -48,4 +48,13 @@ int img_map(const char *filename, const char *fmt, bool json, FILE *out);
 int img_resize(const char *filename, const char *fmt, const char *size, bool shrink, bool quiet,
                FILE *out);
 
+typedef struct ImgBenchOpts {
+    const char *filename, *fmt;
+    uint64_t count, bufsize, offset, step, flush_interval;
+    int depth;                 /* accepted for qemu-img compatibility; requests are serial */
+    bool write, random, quiet;
+    uint8_t pattern;
+} ImgBenchOpts;
+int img_bench(const ImgBenchOpts *o, FILE *out);
+
 #endif

@@ -100,6 +100,7 @@ static int check_l1(CheckCtx *c, uint64_t l1_off, uint32_t l1_size, bool active)
             continue;
         }
         check_inc(c, c->ref, l2off, s->cluster_size, "L2 table");
+        c->last_data = 0; /* fragmentation is counted within each L2 table */
         if (blk_pread(s->file, l2off, c->l2, s->cluster_size) < 0) {
             c->res->check_errors++;
             continue;
@@ -360,13 +361,9 @@ int qcow2_check(BlockDev *bs, int fix, Qcow2CheckResult *res, void *out)
 
     /* Compare with the stored refcounts. */
     bool need_rebuild = false;
-    uint64_t covered = s->rt_size << s->rb_bits;
-    uint64_t end = covered > c.nb ? covered : c.nb;
-    for (uint64_t k = 0; k < end; k++) {
-        if (k >= c.nb && !(s->rt[k >> s->rb_bits])) {
-            k |= (1ull << s->rb_bits) - 1; /* skip a missing block beyond the file */
-            continue;
-        }
+    /* Like qemu-img, refcounts of clusters beyond the end of the file are not
+     * compared: the allocator simply reuses them. */
+    for (uint64_t k = 0; k < c.nb; k++) {
         uint64_t rc, want = k < c.nb ? (uint64_t)c.ref[k] + c.ref_meta[k] : 0;
         if ((ret = qcow2_get_refcount(s, k, &rc)) < 0) {
             check_msg(&c, "ERROR cannot read the refcount of cluster %" PRIu64 ": %s\n", k,
@@ -376,7 +373,7 @@ int qcow2_check(BlockDev *bs, int fix, Qcow2CheckResult *res, void *out)
             k |= (1ull << s->rb_bits) - 1;
             continue;
         }
-        if (want && k < c.nb)
+        if (want || rc)
             res->image_end_offset = (k + 1) << s->cluster_bits;
         if (rc == want)
             continue;

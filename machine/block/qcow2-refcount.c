@@ -207,57 +207,77 @@ static int qcow2_grow_rt(Qcow2State *s, uint64_t need_bi)
     return qcow2_free_bytes(s, old_off, old_n << s->cluster_bits);
 }
 
-int qcow2_alloc_clusters(Qcow2State *s, uint64_t n, uint64_t *off)
+/* Finds a run of n free clusters at or after the hint; *first_free is the
+ * first free cluster seen (for the hint). */
+static int qcow2_find_free_run(Qcow2State *s, uint64_t n, uint64_t *start, uint64_t *first_free)
 {
-    int ret;
-again:;
-    uint64_t c = s->free_hint, first_free = UINT64_MAX, end_cl = s->alloc_end >> s->cluster_bits;
-    uint64_t run = 0;
+    uint64_t c = s->free_hint, run = 0, end_cl = s->alloc_end >> s->cluster_bits;
+    *first_free = UINT64_MAX;
     while (run < n) {
         uint64_t rc = 0;
-        if (c + run < end_cl) {
-            ret = qcow2_get_refcount(s, c + run, &rc);
+        if (c + run < end_cl) { /* nothing is allocated beyond alloc_end */
+            int ret = qcow2_get_refcount(s, c + run, &rc);
             if (ret < 0)
                 return ret;
         }
         if (rc == 0) {
-            if (first_free == UINT64_MAX)
-                first_free = c + run;
+            if (*first_free == UINT64_MAX)
+                *first_free = c + run;
             run++;
         } else {
             c += run + 1;
             run = 0;
         }
     }
-    /* Every cluster of the run needs a refcount block. */
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t bi = (c + i) >> s->rb_bits;
+    *start = c;
+    return 0;
+}
+
+int qcow2_alloc_clusters(Qcow2State *s, uint64_t n, uint64_t *off)
+{
+    /* The run holds the n clusters and, right after them, the m refcount
+     * blocks that clusters of the run (including those blocks) still lack,
+     * so runs longer than one block's range stay contiguous. */
+    uint64_t m = 0, c, first_free, missing[1024], nm;
+    int ret;
+again:
+    if ((ret = qcow2_find_free_run(s, n + m, &c, &first_free)) < 0)
+        return ret;
+    nm = 0;
+    for (uint64_t bi = c >> s->rb_bits; bi <= (c + n + m - 1) >> s->rb_bits; bi++) {
         if (bi >= s->rt_size) {
             if ((ret = qcow2_grow_rt(s, bi)) < 0)
                 return ret;
             goto again;
         }
         if (!s->rt[bi]) {
-            uint8_t *rb;
-            uint64_t boff = (c + i) << s->cluster_bits;
-            ret = qcow2_cache_get(s, &s->rb_cache, boff, true, &rb);
-            if (ret < 0)
-                return ret;
-            qcow2_rb_set(s, rb, (c + i) & ((1ull << s->rb_bits) - 1), 1);
-            qcow2_cache_mark_dirty(s, &s->rb_cache, rb);
-            s->rt[bi] = boff;
-            s->rt_dirty = true;
-            if (boff + s->cluster_size > s->alloc_end)
-                s->alloc_end = boff + s->cluster_size;
-            goto again;
+            if (nm == 1024) {
+                blk_set_error("%s: allocation of %llu clusters is too large", s->bs->filename,
+                              (unsigned long long)n);
+                return -EFBIG;
+            }
+            missing[nm++] = bi;
         }
     }
-    for (uint64_t i = 0; i < n; i++)
+    if (nm > m) {
+        m = nm;
+        goto again;
+    }
+    for (uint64_t j = 0; j < nm; j++) {
+        uint8_t *rb;
+        uint64_t boff = (c + n + j) << s->cluster_bits;
+        if ((ret = qcow2_cache_get(s, &s->rb_cache, boff, true, &rb)) < 0)
+            return ret;
+        qcow2_cache_mark_dirty(s, &s->rb_cache, rb);
+        s->rt[missing[j]] = boff;
+        s->rt_dirty = true;
+    }
+    for (uint64_t i = 0; i < n + nm; i++)
         if ((ret = qcow2_update_refcount(s, c + i, 1)) < 0)
             return ret;
-    s->free_hint = first_free < c ? first_free : c + n;
-    if ((c + n) << s->cluster_bits > s->alloc_end)
-        s->alloc_end = (c + n) << s->cluster_bits;
+    s->free_hint = first_free < c ? first_free : c + n + nm;
+    if ((c + n + nm) << s->cluster_bits > s->alloc_end)
+        s->alloc_end = (c + n + nm) << s->cluster_bits;
     *off = c << s->cluster_bits;
     return 0;
 }

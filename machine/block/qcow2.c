@@ -196,10 +196,17 @@ static int qcow2_write_alloc(BlockDev *bs, uint64_t off, const uint8_t *buf, uin
     uint64_t host, in = qcow2_offset_in_cluster(s, off);
     uint64_t gc0 = off - in, gcl = gc0 + ((k - 1) << s->cluster_bits);
     uint64_t tail = ((k << s->cluster_bits) - in) - len; /* bytes after the data */
+    /* L2 tables first, so that data clusters stay contiguous. */
+    uint8_t *t;
+    uint32_t idx;
+    int ret;
+    if ((ret = qcow2_get_l2_slot(s, gc0, &t, &idx)) < 0 ||
+        (ret = qcow2_get_l2_slot(s, gcl, &t, &idx)) < 0)
+        return ret;
     int64_t flen = blk_length(s->file);
     if (flen < 0)
         return (int)flen;
-    int ret = qcow2_alloc_clusters(s, k, &host);
+    ret = qcow2_alloc_clusters(s, k, &host);
     if (ret < 0)
         return ret;
     /* Fresh space past the end of the file already reads as zeros. */

@@ -183,6 +183,7 @@ START_TEST(test_leak_and_corruption_repair)
     Qcow2State *s = m.bs->opaque;
     uint64_t leak;
     ck_assert_int_eq(qcow2_alloc_clusters(s, 2, &leak), 0); /* never referenced */
+    ck_assert_int_eq(blk_pwrite(m.bs, 2 * MB, data, MB), 0); /* after them in the file */
     ck_assert_int_eq(blk_flush(m.bs), 0);
     Qcow2CheckResult r;
     ck_assert_int_eq(qcow2_check(m.bs, 0, &r, NULL), 0);

@@ -95,27 +95,6 @@ static IrTemp sign_flip(DisasContext *s, int size, IrTemp v)
                   ir_const(b, a64_int_type(size), a64_fp_sign_bit(size_fmt(size))));
 }
 
-/* ---- FPCR / FPSR ------------------------------------------------------------ */
-#define A64_FPCR_MASK 0x07ff0000u
-#define A64_FPSR_MASK 0xf800009fu
-
-bool trans_FP_MSR(DisasContext *s, arg_FP_MSR *a)
-{
-    IrBlock *b = a64_ir(s);
-    IrTemp v = ir_trunc(b, IR_I32, IR_I64, a64_get_x(s, a->rt));
-    v = ir_and(b, IR_I32, v, cst32(s, a->reg ? A64_FPSR_MASK : A64_FPCR_MASK));
-    ir_stenv(b, IR_I32, a->reg ? offsetof(A64State, fpsr) : offsetof(A64State, fpcr), v);
-    return true;
-}
-
-bool trans_FP_MRS(DisasContext *s, arg_FP_MRS *a)
-{
-    IrBlock *b = a64_ir(s);
-    IrTemp v = ir_ldenv(b, IR_I32, a->reg ? offsetof(A64State, fpsr) : offsetof(A64State, fpcr));
-    a64_set_x(s, a->rt, ir_zext(b, IR_I64, IR_I32, v));
-    return true;
-}
-
 /* ---- data processing ---------------------------------------------------------- */
 bool trans_FP_1SRC(DisasContext *s, arg_FP_1SRC *a)
 {

@@ -34,6 +34,10 @@
 /* Invalidated blocks kept before a flush reclaims them. */
 #define EXEC_MAX_DEAD 8192
 
+/* Generated code reports guest memory faults with these kinds. */
+_Static_assert(TMPL_EXC_SEGV == EXEC_EXC_SEGV && TMPL_EXC_ALIGN == EXEC_EXC_BUS,
+               "template backend exception kinds must match EXEC_EXC_*");
+
 /* Internal run results besides TMPL_RET_*. */
 enum { RUN_FAULT = 4, RUN_INVALID = 5 };
 

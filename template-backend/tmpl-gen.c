@@ -484,12 +484,7 @@ static bool gen_op(TmplGen *g, const IrInst *op)
         gen_exit(g, op);
         return true;
     case IR_OP_mov:
-    case IR_OP_bitcast:
-        if (op->opc == IR_OP_bitcast || ir_type_is_wide((IrType)op->type) ||
-            ir_type_is_wide((IrType)tg_info(g, op->args[0])->type)) {
-            gen_mov(g, op);
-            return true;
-        }
+    case IR_OP_bitcast:   /* same bits: i32<->f32, i64<->f64, i128<->v128 */
         gen_mov(g, op);
         return true;
     case IR_OP_zext:
@@ -585,7 +580,6 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     if (!g.why && g.n_fixups)
         tg_fail(&g, "branch to a label that is never placed");
     map_close(&g);
-    uint32_t body_end = (uint32_t)x86_off(&g.x);
     emit_stubs(&g, (uint32_t)start);
     if (g.x.overflow)
         tg_fail(&g, "code buffer full");
@@ -595,7 +589,6 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
         gen_free(&g);
         return false;
     }
-    (void)body_end;
     out->entry_offset = (uint32_t)start;
     out->size = (uint32_t)x86_off(&g.x);
     for (int s = 0; s < 2; s++) {

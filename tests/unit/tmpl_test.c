@@ -529,9 +529,9 @@ static void run_many(const char *label, unsigned long n, uint64_t seed0)
                     "%lu lookup %lu exit %lu)\n",
             label, n, secs, n_fault, n_exit_kind[0], n_exit_kind[1], n_exit_kind[2],
             n_exit_kind[3]);
-    fprintf(stderr, "translation: %.2f us per block, %.1f ns per IR op, %.1f host bytes per IR op\n",
-            translate_ns / 1e3 / (n ? n : 1), (double)translate_ns / (translate_ops ? translate_ops : 1),
-            (double)translate_bytes / (translate_ops ? translate_ops : 1));
+    double nops = translate_ops ? (double)translate_ops : 1;
+    fprintf(stderr, "translation: %.2f us per block, %.1f ns and %.1f host bytes per IR op\n",
+            translate_ns / 1e3 / (n ? n : 1), translate_ns / nops, translate_bytes / nops);
     fprintf(stderr, "op coverage:");
     unsigned missing = 0;
     for (unsigned o = 0; o < IR_OP_COUNT; o++) {

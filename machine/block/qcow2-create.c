@@ -65,6 +65,9 @@ int qcow2_format(BlockDev *file, const Qcow2CreateOpts *o)
         p = 112;
     }
     size_t need = p + (flen ? 8 + 32 : 0) + 8 + 48 * 8 + 8 + blen;
+    bool table = need <= cs; /* the feature name table is optional: dropped if it won't fit */
+    if (!table)
+        need -= 8 + 48 * 8;
     if (need > cs) {
         blk_set_error("header does not fit in one %llu-byte cluster", (unsigned long long)cs);
         goto out;
@@ -75,10 +78,12 @@ int qcow2_format(BlockDev *file, const Qcow2CreateOpts *o)
         memcpy(h + p + 8, o->backing_fmt, flen);
         p += 8 + ((flen + 7) & ~7u);
     }
-    blk_put_be32(h + p, QCOW2_EXT_FEATURE_TABLE);
-    blk_put_be32(h + p + 4, 48 * 8);
-    p += 8;
-    for (size_t i = 0; i < 8; i++, p += 48) {
+    if (table) {
+        blk_put_be32(h + p, QCOW2_EXT_FEATURE_TABLE);
+        blk_put_be32(h + p + 4, 48 * 8);
+        p += 8;
+    }
+    for (size_t i = 0; table && i < 8; i++, p += 48) {
         h[p] = qcow2_features[i].type;
         h[p + 1] = qcow2_features[i].bit;
         memcpy(h + p + 2, qcow2_features[i].name, strlen(qcow2_features[i].name));

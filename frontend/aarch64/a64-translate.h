@@ -41,6 +41,11 @@ typedef struct DisasContext {
     uint32_t insn;          /* its encoding */
 } DisasContext;
 
+/* The generated decoders undo whatever a trans_ function emitted before
+ * returning false (still: reject before emitting when you can). */
+#define DECODE_MARK(s) ((s)->base.ir->n_ops)
+#define DECODE_ROLLBACK(s, mark) ((s)->base.ir->n_ops = (mark))
+
 /* The AArch64 IR globals (valid after guest_arch_aarch64.init()). */
 extern IrGlobalSet a64_globals;
 extern IrTemp a64_cpu_x[32];   /* x0..x30, [31] = sp */

@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -296,6 +297,20 @@ static int64_t sys_openat(UserProcess *p, A64State *env, const uint64_t a[6])
     if (is_proc_self_exe(path))
         path = p->exe_path;
     return host_ret(openat(dirfd_arg(a[0]), path, open_flags_g2h(a[2]), (mode_t)a[3]));
+}
+
+static int64_t sys_sendfile(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR_OPT(off, a[2], 8, RW);
+    return host_ret(sendfile((int)a[0], (int)a[1], off, (size_t)a[3]));
+}
+
+static int64_t sys_copy_file_range(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR_OPT(off_in, a[1], 8, RW);
+    GPTR_OPT(off_out, a[3], 8, RW);
+    return host_ret(syscall(SYS_copy_file_range, (int)a[0], off_in, (int)a[2], off_out,
+                            (size_t)a[4], (unsigned)a[5]));
 }
 
 static int64_t sys_close(UserProcess *p, A64State *env, const uint64_t a[6])
@@ -1132,6 +1147,8 @@ static int64_t get_strvec(UserProcess *p, uint64_t vec, char **out, size_t *n, s
 static int64_t sys_execve(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[0]);
+    if (is_proc_self_exe(path))   /* busybox re-runs itself this way */
+        path = p->exe_path;
     struct stat st;
     if (stat(path, &st) != 0 || access(path, X_OK) != 0)
         return -errno;

@@ -23,11 +23,12 @@
 #define USER_A64_MIDR 0x410fd083ull
 
 /* What the AArch64 frontend implements (see frontend/aarch64/): FP and
- * Advanced SIMD, CRC32 (a64-trans-dp.c), and MRS of the ID registers
- * (a64-trans-sys.c: MIDR_EL1 reads A64State.midr, set by user-run.c).
- * Not yet: ATOMICS (LSE), AES/SHA/PMULL, FPHP, SVE. */
+ * Advanced SIMD, CRC32 (a64-trans-dp.c), LSE atomics (a64-trans-ldst.c:
+ * CAS, CASP, SWP, LD<op>; glibc's outline atomics pick them from this bit)
+ * and MRS of the ID registers (a64-trans-sys.c: MIDR_EL1 reads
+ * A64State.midr, set by user-run.c).  Not yet: AES/SHA/PMULL, FPHP, SVE. */
 #define USER_A64_HWCAP \
-    (A64_HWCAP_FP | A64_HWCAP_ASIMD | A64_HWCAP_CRC32 | A64_HWCAP_CPUID)
+    (A64_HWCAP_FP | A64_HWCAP_ASIMD | A64_HWCAP_CRC32 | A64_HWCAP_ATOMICS | A64_HWCAP_CPUID)
 #define USER_A64_HWCAP2 0ull
 
 #endif /* EMU_USER_HWCAP_H */

@@ -902,7 +902,10 @@ static int64_t sys_munlock(UserProcess *p, A64State *env, const uint64_t a[6])
 static int64_t sys_futex(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     int op = (int)a[1], cmd = op & FUTEX_CMD_MASK;
-    GPTR(uaddr, a[0], 4, R);
+    /* The PI operations write the futex word themselves. */
+    bool pi = cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2 || cmd == FUTEX_UNLOCK_PI ||
+              cmd == FUTEX_TRYLOCK_PI;
+    GPTR(uaddr, a[0], 4, pi ? RW : R);
     void *arg4 = (void *)(uintptr_t)a[3];   /* val2 for the requeue/wake_op family */
     void *uaddr2 = NULL;
     switch (cmd) {
@@ -925,7 +928,7 @@ static int64_t sys_futex(UserProcess *p, A64State *env, const uint64_t a[6])
     }
     if (cmd == FUTEX_REQUEUE || cmd == FUTEX_CMP_REQUEUE || cmd == FUTEX_WAKE_OP ||
         cmd == FUTEX_CMP_REQUEUE_PI || cmd == FUTEX_WAIT_REQUEUE_PI) {
-        uaddr2 = guest_mem_ptr(p->mem, a[4], 4, R);
+        uaddr2 = guest_mem_ptr(p->mem, a[4], 4, cmd == FUTEX_WAKE_OP ? RW : R);
         if (!uaddr2)
             return -EFAULT;
     }

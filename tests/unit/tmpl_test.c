@@ -11,11 +11,13 @@
  *    seed s (TMPL_VERBOSE=1 prints its block, TMPL_DUMP=file its code);
  *    a failure prints the seed and the block;
  *  - the same with lzcnt/tzcnt/popcnt disabled (fallback sequences);
- *  - chaining (goto_tb patched to another block), the inline jump cache hit,
- *    and a host page fault mapped back to its guest insn via insn_map.
+ *  - chaining (goto_tb patched to another block, also while another thread
+ *    runs it), the inline jump cache hit, guest fault kinds, and a host page
+ *    fault mapped back to its guest insn via insn_map.
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -643,6 +645,67 @@ START_TEST(test_chain_and_jmp_cache)
 }
 END_TEST
 
+/* One thread runs a chained block again and again while another retargets
+ * its goto_tb between the next block and the exit stub: every run must end
+ * in one of the two legal ways (the rel32 store is atomic). */
+typedef struct RaceArgs {
+    uint8_t *entry;
+    volatile bool stop;
+    volatile unsigned long chained, unchained, bad;
+} RaceArgs;
+
+static void *race_runner(void *p)
+{
+    RaceArgs *a = p;
+    IrRandEnv e;
+    memset(&e, 0, sizeof e);
+    e.common.jmp_cache = jcache;
+    e.common.guest_base = (uint64_t)(uintptr_t)guest;
+    e.common.guest_limit = GUEST_LIMIT;
+    while (!a->stop) {
+        uintptr_t r = tmpl_enter(&e, a->entry);
+        if (r == (0x700 | TMPL_RET_SLOT0) && e.common.pc == 0x7100)
+            a->unchained++;
+        else if (r == (0x800 | TMPL_RET_EXIT) && e.common.exit_reason == IR_EXIT_HALT)
+            a->chained++;
+        else
+            a->bad++;
+    }
+    return NULL;
+}
+
+START_TEST(test_chain_patch_race)
+{
+    setup();
+    cbuf.used = cbuf_base_used;
+    IrBlock *ba = small_block(0x7000), *bb = small_block(0x7100);
+    ir_emit(ba, IR_OP_add, IR_I64, (IrTemp[]){1, 1, ir_const(ba, IR_I64, 1)}, NULL);
+    ir_emit(ba, IR_OP_goto_tb, IR_VOID, NULL, (uint64_t[]){0, 0x7100});
+    ir_emit(bb, IR_OP_exit, IR_VOID, NULL, (uint64_t[]){IR_EXIT_HALT, 0x7104});
+    TmplCode ca, cb;
+    const char *why;
+    ck_assert(tmpl_translate(ba, &cbuf, 0x700, NULL, &ca, &why));
+    ck_assert(tmpl_translate(bb, &cbuf, 0x800, NULL, &cb, &why));
+    RaceArgs a = {cbuf.base + ca.entry_offset, false, 0, 0, 0};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, race_runner, &a), 0);
+    /* until the runner has seen both outcomes often (or ~seconds pass) */
+    for (long i = 0; i < 20000000 && (a.chained < 2000 || a.unchained < 2000); i++)
+        tmpl_chain_patch(&cbuf, ca.chain_site[0],
+                         i & 1 ? (void *)(cbuf.base + ca.chain_reset[0])
+                               : (void *)(cbuf.base + cb.entry_offset));
+    a.stop = true;
+    pthread_join(th, NULL);
+    ck_assert_uint_eq(a.bad, 0);
+    ck_assert_uint_gt(a.chained, 0);
+    ck_assert_uint_gt(a.unchained, 0);
+    free(ca.insn_map);
+    free(cb.insn_map);
+    ir_block_free(ba);
+    ir_block_free(bb);
+}
+END_TEST
+
 static sigjmp_buf fault_jb;
 static volatile uintptr_t fault_rip;
 static void on_segv(int sig, siginfo_t *si, void *uc)
@@ -746,6 +809,7 @@ static Suite *tmpl_suite(void)
     TCase *ex = tcase_create("exec");
     tcase_add_test(ex, test_chain_and_jmp_cache);
     tcase_add_test(ex, test_host_fault_insn_map);
+    tcase_add_test(ex, test_chain_patch_race);
     tcase_add_test(ex, test_guest_fault_kinds);
     suite_add_tcase(s, ex);
     TCase *diff = tcase_create("differential");

@@ -42,8 +42,8 @@ bool trans_BL(DisasContext *s, arg_BL *a)
 
 bool trans_B_cond(DisasContext *s, arg_B_cond *a)
 {
-    A64Cond c = a64_cond(s, a->cond);
-    a64_branch_cond(s, IR_I32, c.cond, c.a, c.b, s->pc_curr + (int64_t)a->imm19 * 4);
+    A64Cond c = a64_cond_fused(s, a->cond);
+    a64_branch_cond(s, c.type, c.cond, c.a, c.b, s->pc_curr + (int64_t)a->imm19 * 4);
     return true;
 }
 

@@ -108,6 +108,8 @@ static IrTemp a64_addsub(DisasContext *s, int sf, int op, int setflags, IrTemp n
         A64Flags f;
         IrTemp r = op ? a64_sub_flags(s, sf, n, m, &f) : a64_add_flags(s, sf, n, m, &f);
         a64_write_flags(s, &f);
+        if (op)
+            a64_record_cmp(s, A64_CMP_SUB, sf, n, m, IR_TEMP_NONE);
         return r;
     }
     return op ? ir_sub(b, t, n, m) : ir_add(b, t, n, m);
@@ -247,6 +249,7 @@ static IrTemp a64_logic(DisasContext *s, int sf, int opc, IrTemp n, IrTemp m)
         a64_nz_flags(b, sf, r, &f);
         f.c = f.v = ir_const(b, IR_I32, 0);
         a64_write_flags(s, &f);
+        a64_record_cmp(s, A64_CMP_LOGIC, sf, IR_TEMP_NONE, IR_TEMP_NONE, r);
     }
     return r;
 }
@@ -291,6 +294,7 @@ bool trans_LOGIC_r(DisasContext *s, arg_LOGIC_r *a)
                 a64_nz_flags(b, a->sf, r, &f);
                 f.c = f.v = ir_const(b, IR_I32, 0);
                 a64_write_flags(s, &f);
+                a64_record_cmp(s, A64_CMP_LOGIC, a->sf, IR_TEMP_NONE, IR_TEMP_NONE, r);
             }
             break;
         }
@@ -538,8 +542,16 @@ bool trans_CCMP(DisasContext *s, arg_CCMP *a)
     else
         a64_add_flags(s, a->sf, n, m, &f);
 
-    A64Cond c = a64_cond(s, a->cond);
+    A64Cond c = a64_cond_fused(s, a->cond);
+    if (c.cond == IR_COND_NEVER) {
+        a64_set_nzcv_imm(s, a->nzcv);
+        return true;
+    }
     if (c.cond != IR_COND_ALWAYS) {
+        if (c.type != IR_I32) {
+            c = (A64Cond){IR_COND_NE, a64_cond_value(s, &c, IR_I32), ir_const(b, IR_I32, 0),
+                          IR_I32};
+        }
         /* condition false: the flags come from the nzcv immediate */
         IrTemp in = ir_const(b, IR_I32, (a->nzcv & 8) ? 0x80000000u : 0);
         IrTemp iz = ir_const(b, IR_I32, (a->nzcv & 4) ? 0 : 1);
@@ -571,16 +583,22 @@ bool trans_CSEL(DisasContext *s, arg_CSEL *a)
         m = ir_neg(b, t, m);
         break;
     }
-    A64Cond c = a64_cond(s, a->cond);
+    A64Cond c = a64_cond_fused(s, a->cond);
     IrTemp r;
     if (c.cond == IR_COND_ALWAYS) {
         r = n;
+    } else if (c.cond == IR_COND_NEVER) {
+        r = m;
     } else {
         IrTemp x = c.a, y = c.b;
-        if (a->sf) {
-            /* conditions are EQ/NE/LT/GE on i32: sign-extension keeps them */
+        if (c.type == IR_I32 && t == IR_I64) {
+            /* flag conditions are EQ/NE/LT/GE on i32: sign-extension keeps them */
             x = ir_sext(b, IR_I64, IR_I32, x);
             y = ir_sext(b, IR_I64, IR_I32, y);
+        } else if (c.type != t) {
+            x = a64_cond_value(s, &c, t);
+            y = ir_const(b, t, 0);
+            c.cond = IR_COND_NE;
         }
         r = ir_movcond(b, t, c.cond, x, y, n, m);
     }

@@ -117,36 +117,36 @@ A64Cond a64_cond(DisasContext *s, int cc)
 {
     IrBlock *b = a64_ir(s);
     IrTemp zero = ir_const(b, IR_I32, 0);
-    A64Cond c = {IR_COND_ALWAYS, zero, zero};
+    A64Cond c = {IR_COND_ALWAYS, zero, zero, IR_I32};
     IrTemp t;
 
     switch (cc >> 1) {
     case 0: /* EQ: Z set */
-        c = (A64Cond){IR_COND_EQ, a64_cpu_zf, zero};
+        c = (A64Cond){IR_COND_EQ, a64_cpu_zf, zero, IR_I32};
         break;
     case 1: /* CS: C set */
-        c = (A64Cond){IR_COND_NE, a64_cpu_cf, zero};
+        c = (A64Cond){IR_COND_NE, a64_cpu_cf, zero, IR_I32};
         break;
     case 2: /* MI: N set */
-        c = (A64Cond){IR_COND_LT, a64_cpu_nf, zero};
+        c = (A64Cond){IR_COND_LT, a64_cpu_nf, zero, IR_I32};
         break;
     case 3: /* VS: V set */
-        c = (A64Cond){IR_COND_LT, a64_cpu_vf, zero};
+        c = (A64Cond){IR_COND_LT, a64_cpu_vf, zero, IR_I32};
         break;
     case 4: /* HI: C set and Z clear */
         t = ir_setcond(b, IR_I32, IR_COND_NE, a64_cpu_zf, zero);
         t = ir_and(b, IR_I32, t, a64_cpu_cf);
-        c = (A64Cond){IR_COND_NE, t, zero};
+        c = (A64Cond){IR_COND_NE, t, zero, IR_I32};
         break;
     case 5: /* GE: N == V */
         t = ir_xor(b, IR_I32, a64_cpu_nf, a64_cpu_vf);
-        c = (A64Cond){IR_COND_GE, t, zero};
+        c = (A64Cond){IR_COND_GE, t, zero, IR_I32};
         break;
     case 6: /* GT: Z clear and N == V */
         t = ir_xor(b, IR_I32, a64_cpu_nf, a64_cpu_vf);
         t = ir_sar(b, IR_I32, t, ir_const(b, IR_I32, 31)); /* -1 if N != V */
         t = ir_andc(b, IR_I32, a64_cpu_zf, t);
-        c = (A64Cond){IR_COND_NE, t, zero};
+        c = (A64Cond){IR_COND_NE, t, zero, IR_I32};
         break;
     case 7: /* AL, NV: always */
         return c;
@@ -154,6 +154,83 @@ A64Cond a64_cond(DisasContext *s, int cc)
     if (cc & 1)
         c.cond = ir_cond_invert(c.cond);
     return c;
+}
+
+void a64_record_cmp(DisasContext *s, int kind, int sf, IrTemp n, IrTemp m, IrTemp r)
+{
+    IrBlock *b = a64_ir(s);
+    IrType t = a64_sf_type(sf);
+    /* snapshot: the instruction may overwrite the source registers */
+    IrTemp cn = IR_TEMP_NONE, cm = IR_TEMP_NONE, cr = IR_TEMP_NONE;
+    if (kind == A64_CMP_SUB) {
+        cn = ir_new_temp(b, t);
+        cm = ir_new_temp(b, t);
+        ir_mov(b, t, cn, n);
+        ir_mov(b, t, cm, m);
+    } else {
+        cr = ir_new_temp(b, t);
+        ir_mov(b, t, cr, r);
+    }
+    s->cmp.kind = (uint8_t)kind;
+    s->cmp.sf = (uint8_t)sf;
+    s->cmp.insn_no = s->base.num_insns;
+    s->cmp.n = cn;
+    s->cmp.m = cm;
+    s->cmp.r = cr;
+}
+
+A64Cond a64_cond_fused(DisasContext *s, int cc)
+{
+    /* cc -> IrCond for n - m (SUBS); -1: needs V alone, use the flags */
+    static const int sub_cond[8] = {
+        IR_COND_EQ, IR_COND_GEU, -2 /* MI */, -1 /* VS */,
+        IR_COND_GTU, IR_COND_GE, IR_COND_GT, IR_COND_ALWAYS,
+    };
+    /* cc -> IrCond for r vs 0 (ANDS: C = V = 0) */
+    static const int logic_cond[8] = {
+        IR_COND_EQ, IR_COND_NEVER /* CS */, IR_COND_LT /* MI */, IR_COND_NEVER /* VS */,
+        IR_COND_NEVER /* HI */, IR_COND_GE, IR_COND_GT, IR_COND_ALWAYS,
+    };
+    if (s->cmp.kind == A64_CMP_NONE || s->cmp.insn_no + 1 != s->base.num_insns)
+        return a64_cond(s, cc);
+    IrBlock *b = a64_ir(s);
+    IrType t = a64_sf_type(s->cmp.sf);
+    A64Cond c = {IR_COND_ALWAYS, IR_TEMP_NONE, IR_TEMP_NONE, t};
+    int k;
+    if (s->cmp.kind == A64_CMP_SUB) {
+        k = sub_cond[cc >> 1];
+        if (k == -1)
+            return a64_cond(s, cc);
+        if (k == -2) { /* MI: the sign of n - m */
+            c.a = ir_sub(b, t, s->cmp.n, s->cmp.m);
+            c.b = ir_const(b, t, 0);
+            k = IR_COND_LT;
+        } else {
+            c.a = s->cmp.n;
+            c.b = s->cmp.m;
+        }
+    } else {
+        k = logic_cond[cc >> 1];
+        c.a = s->cmp.r;
+        c.b = ir_const(b, t, 0);
+    }
+    c.cond = (IrCond)k;
+    if (cc >= 14) /* AL, NV */
+        c.cond = IR_COND_ALWAYS;
+    else if (cc & 1)
+        c.cond = ir_cond_invert(c.cond);
+    return c;
+}
+
+IrTemp a64_cond_value(DisasContext *s, const A64Cond *c, IrType t)
+{
+    IrBlock *b = a64_ir(s);
+    IrTemp v = ir_setcond(b, c->type, c->cond, c->a, c->b);
+    if (ir_type_bits(t) > ir_type_bits(c->type))
+        return ir_zext(b, t, c->type, v);
+    if (ir_type_bits(t) < ir_type_bits(c->type))
+        return ir_trunc(b, t, c->type, v);
+    return v;
 }
 
 /* ---- block control ------------------------------------------------------------ */

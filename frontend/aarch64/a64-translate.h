@@ -35,10 +35,23 @@ enum {
     A64_DISAS_JUMP = DISAS_TARGET_0, /* a branch emitted its own exits */
 };
 
+/* Kinds of DisasContext.cmp (the last flag-setting integer instruction). */
+enum { A64_CMP_NONE, A64_CMP_SUB, A64_CMP_LOGIC };
+
 typedef struct DisasContext {
     DisasContextBase base;  /* ISA-neutral part: pcs, counts, block, reader */
     uint64_t pc_curr;       /* guest pc of the instruction being translated */
     uint32_t insn;          /* its encoding */
+    /* Operands of a SUBS/CMP (n - m) or ANDS/TST (result r) when it is the
+     * instruction just before the current one: a64_cond_fused then tests
+     * them directly instead of recombining NZCV ("cmp; b.gt" -> one
+     * compare).  Only valid for the instruction numbered insn_no + 1. */
+    struct {
+        uint8_t kind;       /* A64_CMP_* */
+        uint8_t sf;         /* operation width: 1 = 64-bit */
+        unsigned insn_no;   /* base.num_insns of the flag setter */
+        IrTemp n, m, r;     /* locals holding its operands / result */
+    } cmp;
 } DisasContext;
 
 /* The generated decoders undo whatever a trans_ function emitted before
@@ -69,13 +82,25 @@ void a64_set_r(DisasContext *s, int r, int sf, IrTemp v);
 void a64_set_rsp(DisasContext *s, int r, int sf, IrTemp v);
 
 /* ---- flags and conditions ------------------------------------------------ */
-/* A condition as one IR comparison of two i32 values. */
+/* A condition as one IR comparison of two values of type `type`. */
 typedef struct A64Cond {
     IrCond cond;
     IrTemp a, b;
+    IrType type;   /* IR_I32 for a64_cond (the flag globals) */
 } A64Cond;
-/* Condition code cc (0..15, the A64 encoding) over the current NZCV. */
+/* Condition code cc (0..15, the A64 encoding) over the current NZCV: always
+ * an i32 comparison using only EQ/NE/LT/GE/ALWAYS (so sign-extending the
+ * operands keeps its meaning). */
 A64Cond a64_cond(DisasContext *s, int cc);
+/* The same condition, but straight from the operands of the previous
+ * instruction when that was a SUBS/CMP or ANDS/TST (any IrCond, type i32
+ * or i64); otherwise a64_cond. */
+A64Cond a64_cond_fused(DisasContext *s, int cc);
+/* cond as 0/1 of integer type t. */
+IrTemp a64_cond_value(DisasContext *s, const A64Cond *c, IrType t);
+/* Records the operands of a flag-setting SUBS (kind A64_CMP_SUB: n, m) or
+ * ANDS (A64_CMP_LOGIC: r) for a64_cond_fused. */
+void a64_record_cmp(DisasContext *s, int kind, int sf, IrTemp n, IrTemp m, IrTemp r);
 /* Sets N and Z from a result of type sf (64/32-bit); leaves C and V. */
 void a64_set_nz(DisasContext *s, int sf, IrTemp result);
 /* Sets NZCV from a 4-bit immediate (bit 3 = N). */

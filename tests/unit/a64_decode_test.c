@@ -456,6 +456,80 @@ START_TEST(test_ccmp_ccmn)
 }
 END_TEST
 
+
+/* ---- compare fused into the next instruction (a64_cond_fused) ------------------------------ */
+START_TEST(test_fused_conditions)
+{
+    static const uint32_t setters[] = {
+        0xeb020021, /* subs x1, x1, x2: overwrites its own operand */
+        0x6b020021, /* subs w1, w1, w2 */
+        0xea020023, /* ands x3, x1, x2 */
+        0x6a020023, /* ands w3, w1, w2 */
+        0xab020021, /* adds x1, x1, x2 (not fused: flags path) */
+    };
+    static const uint32_t users[] = {
+        0x54000040, /* b.eq .+8 (then mov x0, #1) */
+        0x9a850080, /* csel x0, x4, x5, eq */
+        0x1a850080, /* csel w0, w4, w5, eq */
+        0xfa450085, /* ccmp x4, x5, #0x5, eq */
+    };
+    for (size_t k = 0; k < 5; k++)
+        for (size_t u = 0; u < 4; u++)
+            for (unsigned cc = 0; cc < 16; cc++)
+                for (size_t i = 0; i < N_EDGE; i += 2)
+                    for (size_t j = 1; j < N_EDGE; j += 3) {
+                        uint64_t x1 = edge[i], x2 = edge[j];
+                        unsigned bits = (k & 1) ? 32 : 64, nzcv;
+                        if (k == 4) {
+                            ref_awc(64, x1, x2, 0, &nzcv);
+                        } else if (k < 2) {
+                            ref_awc(bits, x1, ~x2, 1, &nzcv);
+                        } else {
+                            uint64_t r = x1 & x2 & ref_mask(bits);
+                            nzcv = ((r >> (bits - 1)) & 1) << 3 | (r == 0) << 2;
+                        }
+                        bool hold = ref_cond(cc, nzcv);
+                        uint32_t insn = u == 0 ? users[0] | cc : (users[u] & ~(0xfu << 12)) | cc << 12;
+                        uint32_t code[4] = {setters[k], insn, 0xd2800020 /* mov x0, #1 */, SVC0};
+                        A64State st = a64t_state();
+                        st.x[1] = x1;
+                        st.x[2] = x2;
+                        st.x[4] = 0x4444444444444444ull;
+                        st.x[5] = 0x5555555555555555ull;
+                        st.x[0] = 0x77;
+                        uint32_t n = u == 0 ? 4 : 2;
+                        if (u != 0)
+                            code[1 + 1] = SVC0;
+                        A64TResult r = a64t_run(code, n + (u != 0 ? 1 : 0), &st);
+                        ck_assert_int_eq(r.status, IR_INTERP_EXITED);
+                        switch (u) {
+                        case 0:
+                            ck_assert_msg(st.x[0] == (hold ? 0x77u : 1u), "k %zu cc %u %#llx %#llx",
+                                          k, cc, (unsigned long long)x1, (unsigned long long)x2);
+                            break;
+                        case 1:
+                        case 2: {
+                            uint64_t want = hold ? st.x[4] : st.x[5];
+                            if (u == 2)
+                                want &= 0xffffffffu;
+                            ck_assert_msg(st.x[0] == want, "k %zu u %zu cc %u %#llx %#llx", k, u,
+                                          cc, (unsigned long long)x1, (unsigned long long)x2);
+                            break;
+                        }
+                        default: {
+                            unsigned want;
+                            if (hold)
+                                ref_awc(64, st.x[4], ~st.x[5], 1, &want);
+                            else
+                                want = 5;
+                            ck_assert_msg(a64t_nzcv(&st) == want, "k %zu ccmp cc %u", k, cc);
+                            break;
+                        }
+                        }
+                    }
+}
+END_TEST
+
 /* ---- multiply, divide, shifts, bit ops, crc ---------------------------------------------------- */
 START_TEST(test_mul_div)
 {
@@ -660,6 +734,7 @@ static Suite *a64_decode_suite(void)
     tcase_add_test(tc, test_bitfield_aliases_and_extr);
     tcase_add_test(tc, test_csel_family);
     tcase_add_test(tc, test_ccmp_ccmn);
+    tcase_add_test(tc, test_fused_conditions);
     tcase_add_test(tc, test_mul_div);
     tcase_add_test(tc, test_shift_bitops);
     tcase_add_test(tc, test_crc32);

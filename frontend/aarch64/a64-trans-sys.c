@@ -3,7 +3,7 @@
  * register access (user mode, EL0 view).
  *
  * System registers readable at EL0: TPIDR_EL0 (rw), TPIDRRO_EL0 (r), NZCV,
- * FPCR, FPSR (rw), CNTVCT_EL0 (host CLOCK_MONOTONIC ns) and CNTFRQ_EL0
+ * FPCR, FPSR (rw), CTR_EL0 (r), CNTVCT_EL0 (host CLOCK_MONOTONIC ns) and CNTFRQ_EL0
  * (1 GHz), DCZID_EL0 (64-byte DC ZVA), and the ID registers Linux emulates
  * for HWCAP_CPUID (MIDR_EL1 from env->midr, MPIDR_EL1, REVIDR_EL1 and the
  * ID_AA64* space: the values describe what this frontend implements).
@@ -27,6 +27,7 @@ enum {
     SR_CNTVCT_EL0 = A64_SYSREG(3, 3, 14, 0, 2),
     SR_CNTVCTSS_EL0 = A64_SYSREG(3, 3, 14, 0, 6),
     SR_DCZID_EL0 = A64_SYSREG(3, 3, 0, 0, 7),
+    SR_CTR_EL0 = A64_SYSREG(3, 3, 0, 0, 1),
     SR_MIDR_EL1 = A64_SYSREG(3, 0, 0, 0, 0),
     SR_MPIDR_EL1 = A64_SYSREG(3, 0, 0, 0, 5),
     SR_REVIDR_EL1 = A64_SYSREG(3, 0, 0, 0, 6),
@@ -38,6 +39,10 @@ enum {
 /* ID register values (HWCAP_CPUID view): EL0/EL1 AArch64-only, FP and
  * AdvSIMD present; CRC32, LSE atomics; LRCPC (LDAPR). */
 #define A64_ID_AA64PFR0  0x0000000000000011ull
+/* CTR_EL0 (Linux lets EL0 read it): 64-byte I and D lines, PIPT I-cache,
+ * IDC = DIC = 0 so guests still clean/invalidate (harmless NOPs here),
+ * the value of a Cortex-A72. */
+#define A64_CTR_EL0      0x000000008444c004ull
 #define A64_ID_AA64ISAR0 0x0000000000210000ull
 #define A64_ID_AA64ISAR1 0x0000000000100000ull
 
@@ -207,6 +212,9 @@ bool trans_MRS(DisasContext *s, arg_MRS *a)
         break;
     case SR_DCZID_EL0:
         v = ir_const(b, IR_I64, A64_DCZID_BS);
+        break;
+    case SR_CTR_EL0:
+        v = ir_const(b, IR_I64, A64_CTR_EL0);
         break;
     case SR_MIDR_EL1:
         v = ir_ldenv(b, IR_I64, offsetof(A64State, midr));

@@ -230,6 +230,7 @@ START_TEST(test_sysregs)
         0xd53800d0, /* mrs x16, revidr_el1 */
         0xd5380411, /* mrs x17, id_aa64pfr0_el1 */
         0xd53be052, /* mrs x18, cntvct_el0 */
+        0xd53b0033, /* mrs x19, ctr_el0 */
         SVC0,
     };
     A64State st = a64t_state();
@@ -261,6 +262,7 @@ START_TEST(test_sysregs)
     ck_assert_uint_eq((st.x[14] >> 20) & 0xf, 2); /* LSE atomics */
     ck_assert_uint_eq(st.x[16], 0);
     ck_assert_uint_eq(st.x[17] & 0xf, 1);          /* EL0: AArch64 */
+    ck_assert_uint_eq((st.x[19] >> 16) & 0xf, 4);  /* DminLine: 64 bytes */
 }
 END_TEST
 

@@ -217,5 +217,9 @@ bool gen_bits_op(TmplGen *g, const IrInst *op)
         return false;
     }
     ra_bind(g, op->args[0], d);
+    if (op->opc == IR_OP_clz || op->opc == IR_OP_ctz || op->opc == IR_OP_popcnt)
+        ra_set_kbits(g, op->args[0], 7);
+    else if (op->opc == IR_OP_extract)
+        ra_set_kbits(g, op->args[0], (unsigned)op->c[1]);
     return true;
 }

@@ -90,6 +90,7 @@ static void gen_setcond(TmplGen *g, const IrInst *op)
     X86Cond cc = gen_compare(g, (IrType)op->type, c, a, b);
     x86_setcc(&g->x, cc, d);
     ra_bind(g, op->args[0], d);
+    ra_set_kbits(g, op->args[0], 1);
 }
 
 static void gen_movcond(TmplGen *g, const IrInst *op)
@@ -253,6 +254,8 @@ static void gen_shift(TmplGen *g, const IrInst *op)
     if (!rot && w < 32 && kind != X86_SHR)
         gen_normalize(g, d, t);
     ra_bind(g, out, d);
+    if (cnst && kind == X86_SHR)
+        ra_set_kbits(g, out, (unsigned)w - c);
 }
 
 static int opnd_reg(TmplGen *g, IrTemp t)

@@ -99,6 +99,8 @@ static void gen_ld(TmplGen *g, const IrInst *op)
         x86_movzx_load(x, d, m, sbits);
     }
     ra_bind(g, op->args[0], d);
+    if (!IR_MO_IS_SIGNED(mo))
+        ra_set_kbits(g, op->args[0], (unsigned)sbits);
 }
 
 static void store_wide_imm(TmplGen *g, X86Mem m, uint64_t v, int bits)

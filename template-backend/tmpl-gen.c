@@ -398,7 +398,9 @@ static void gen_mov(TmplGen *g, const IrInst *op)
         return;
     int r = ra_out_reg(g, out, in);
     gen_load_to(g, r, in);
+    unsigned kb = ra_kbits(g, in);
     ra_bind(g, out, r);
+    ra_set_kbits(g, out, kb);
 }
 
 static void gen_conv(TmplGen *g, const IrInst *op)
@@ -426,6 +428,7 @@ static void gen_conv(TmplGen *g, const IrInst *op)
     }
     int r = ra_out_reg(g, out, in);
     gen_load_to(g, r, in);
+    unsigned kb = ra_kbits(g, in);
     switch (op->opc) {
     case IR_OP_sext:
         if (tg_bits(from) < 64 && tg_bits(from) < tg_bits(t)) {
@@ -434,13 +437,15 @@ static void gen_conv(TmplGen *g, const IrInst *op)
         }
         break;
     case IR_OP_trunc:
-        if (tg_bits(t) < tg_bits(from))
+        if (tg_bits(t) < tg_bits(from) && kb > (unsigned)tg_bits(t))
             gen_normalize(g, r, t);
         break;
     default: /* zext, bitcast: already canonical */
         break;
     }
     ra_bind(g, out, r);
+    if (op->opc != IR_OP_sext)
+        ra_set_kbits(g, out, kb);
 }
 
 static void gen_concat(TmplGen *g, const IrInst *op)

@@ -43,6 +43,9 @@ typedef struct TmplTemp {
     uint8_t mem_ok;     /* its home (env field / frame slot) holds the value */
     uint8_t wide;       /* i128/v128: memory only */
     uint8_t has_slot;
+    uint8_t kbits;      /* locals: the value is known to fit in this many bits
+                           (after setcond, extract, narrow loads...); globals
+                           and merged values (labels): the type's width */
     int32_t slot;       /* locals: frame offset of the home */
     uint32_t first;     /* locals: first op that names it */
     uint32_t last;      /* locals: last op that names it */
@@ -145,6 +148,10 @@ void ra_end_op(TmplGen *g, const IrInst *op);
 /* Make sure a wide local has a frame slot (allocated on first write). */
 X86Mem ra_wide_home(TmplGen *g, IrTemp t);
 void ra_lock(TmplGen *g, int r);
+/* Known significant bits of t's current value (constants: exact). */
+unsigned ra_kbits(const TmplGen *g, IrTemp t);
+/* Record that local t's new value fits in bits (ignored for globals). */
+void ra_set_kbits(TmplGen *g, IrTemp t, unsigned bits);
 /* Empty register r (value home if live) and keep it for this op's scratch. */
 void ra_reserve(TmplGen *g, int r);
 

@@ -28,6 +28,12 @@ const int8_t tmpl_alloc_order[TMPL_N_ALLOC] = {
     X86_RBX, X86_RBP, X86_R12, X86_R13, X86_RSI, X86_RDI, X86_R8, X86_R9, X86_R10,
 };
 
+static unsigned type_width(unsigned t)
+{
+    unsigned w = ir_type_bits((IrType)t);
+    return w > 64 || w == 0 ? 64 : w;
+}
+
 static bool is_caller_saved(int r)
 {
     return r == X86_RSI || r == X86_RDI || r == X86_R8 || r == X86_R9 || r == X86_R10;
@@ -56,6 +62,7 @@ bool ra_init(TmplGen *g)
         s->mem_ok = 1;
         s->first = s->last = UINT32_MAX;
         s->wide = ir_type_is_wide((IrType)b->temps[i].type);
+        s->kbits = (uint8_t)type_width(b->temps[i].type);
     }
     for (uint32_t i = 0; i < b->n_ops; i++) {
         const IrInst *op = &b->ops[i];
@@ -300,6 +307,7 @@ void ra_bind(TmplGen *g, IrTemp t, int r)
     g->reg_temp[r] = (int32_t)t;
     s->reg = (int8_t)r;
     s->mem_ok = 0;
+    s->kbits = (uint8_t)type_width(tg_info(g, t)->type);
     ra_lock(g, r);
 }
 
@@ -335,6 +343,25 @@ void ra_forget(TmplGen *g)
 {
     for (int r = 0; r < 16; r++)
         unbind(g, r);
+    /* values meeting at a label may come from any path */
+    for (uint32_t i = 0; i < g->b->n_temps; i++)
+        g->t[i].kbits = (uint8_t)type_width(g->b->temps[i].type);
+}
+
+unsigned ra_kbits(const TmplGen *g, IrTemp t)
+{
+    const IrTempInfo *ti = tg_info(g, t);
+    if (ti->kind == IR_TEMP_CONST)
+        return ti->val[0] ? 64 - (unsigned)__builtin_clzll(ti->val[0]) : 0;
+    return g->t[t].kbits;
+}
+
+void ra_set_kbits(TmplGen *g, IrTemp t, unsigned bits)
+{
+    if (tg_info(g, t)->kind != IR_TEMP_LOCAL)
+        return;
+    unsigned w = type_width(tg_info(g, t)->type);
+    g->t[t].kbits = (uint8_t)(bits < w ? bits : w);
 }
 
 void ra_spill_caller_saved(TmplGen *g)

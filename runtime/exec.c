@@ -35,8 +35,11 @@
 #define EXEC_MAX_DEAD 8192
 
 /* Generated code reports guest memory faults with these kinds. */
-_Static_assert(TMPL_EXC_SEGV == EXEC_EXC_SEGV && TMPL_EXC_ALIGN == EXEC_EXC_BUS,
+_Static_assert((int)TMPL_EXC_SEGV == (int)EXEC_EXC_SEGV && (int)TMPL_EXC_ALIGN == (int)EXEC_EXC_BUS,
                "template backend exception kinds must match EXEC_EXC_*");
+
+/* Per-CPU counter bumped by its owner, read by stats from any thread. */
+#define STAT_INC(x) __atomic_store_n(&(x), (x) + 1, __ATOMIC_RELAXED)
 
 /* Internal run results besides TMPL_RET_*. */
 enum { RUN_FAULT = 4, RUN_INVALID = 5 };
@@ -310,6 +313,24 @@ void exec_cpu_request_exit(ExecCpu *cpu)
      * goto_ptr come back to the dispatcher (plain stores: signal-safe). */
     for (unsigned i = 0; i < JMP_CACHE_SIZE; i++)
         __atomic_store_n(&cpu->jmp_cache[i].pc, ~(uint64_t)0, __ATOMIC_RELAXED);
+    /* Called on the CPU's own thread from a signal handler that interrupted
+     * generated code: point every chained jump back at its exit stub so a
+     * loop of direct jumps leaves too.  No lock is needed: this thread holds
+     * code_rw, so no flush can free blocks meanwhile.  The bookkeeping
+     * (jmp_to) is left as it is; the dispatcher re-patches such a slot when
+     * it sees the exit (see dispatch). */
+    ExecEngine *e = cpu->e;
+    if (exec_tls_cpu == cpu && cpu->in_code == 1 && e->buf.base) {
+        size_t n = __atomic_load_n(&e->n_by_host, __ATOMIC_ACQUIRE);
+        for (size_t i = 0; i < n; i++) {
+            TransBlock *tb = e->by_host[i];
+            for (unsigned s = 0; s < 2; s++)
+                if (__atomic_load_n(&tb->jmp_to[s], __ATOMIC_RELAXED) &&
+                    tb->code.chain_site[s] != UINT32_MAX)
+                    tmpl_chain_patch(&e->buf, tb->code.chain_site[s],
+                                     e->buf.base + tb->code.chain_reset[s] + e->buf.exec_delta);
+        }
+    }
 }
 
 /* ---- code buffer and translation ---------------------------------------- */
@@ -764,7 +785,7 @@ static TransBlock *find_slow(ExecCpu *cpu, uint64_t pc, uint32_t flags, TransBlo
         pthread_mutex_lock(&e->lock);
         TransBlock *tb = tb_find(e, pc, flags);
         if (tb)
-            cpu->n_table_hits++;
+            STAT_INC(cpu->n_table_hits);
         else
             tb = translate_locked(e, pc, flags, ev);
         if (tb) {
@@ -945,11 +966,11 @@ static ExecEvent dispatch(ExecCpu *cpu)
                     __atomic_store_n(&je->pc, pc, __ATOMIC_RELEASE);
                 }
                 if (stats)
-                    cpu->n_jc_hits++;
+                    STAT_INC(cpu->n_jc_hits);
             }
         }
         if (stats) {
-            cpu->n_dispatch++;
+            STAT_INC(cpu->n_dispatch);
             __atomic_add_fetch(&tb->exec_count, 1, __ATOMIC_RELAXED);
         }
         if (emu_log_enabled(EMU_LOG_EXEC))
@@ -976,8 +997,9 @@ static ExecEvent dispatch(ExecCpu *cpu)
         switch (kind) {
         case TMPL_RET_SLOT0:
         case TMPL_RET_SLOT1:
-            if (last && !tb_is_invalid(last) &&
-                !__atomic_load_n(&last->jmp_to[kind], __ATOMIC_RELAXED) && chaining_on(e)) {
+            /* A slot still chained in the bookkeeping was reset by an exit
+             * request: chaining it again re-patches the code. */
+            if (last && !tb_is_invalid(last) && chaining_on(e)) {
                 prev = last;
                 prev_slot = (unsigned)kind;
             }
@@ -1165,9 +1187,9 @@ void exec_stats_collect(ExecEngine *e, ExecStats *out)
     out->jmp_cache_hits = e->retired_jc;
     out->table_hits = e->retired_table;
     for (ExecCpu *c = e->cpus; c; c = c->next) {
-        out->dispatch += c->n_dispatch;
-        out->jmp_cache_hits += c->n_jc_hits;
-        out->table_hits += c->n_table_hits;
+        out->dispatch += __atomic_load_n(&c->n_dispatch, __ATOMIC_RELAXED);
+        out->jmp_cache_hits += __atomic_load_n(&c->n_jc_hits, __ATOMIC_RELAXED);
+        out->table_hits += __atomic_load_n(&c->n_table_hits, __ATOMIC_RELAXED);
     }
     out->code_buf_used = e->buf.used;
     out->code_buf_size = e->buf.size;

@@ -161,11 +161,14 @@ void exec_cpu_flush_jmp_cache(ExecCpu *cpu);
 /* Run until an event.  See ExecEventKind for the meaning of ev.pc. */
 ExecEvent exec_run(ExecCpu *cpu);
 
-/* Async-signal-safe, callable from any thread: make exec_run return
- * EXEC_EV_INTERRUPT at the next return to the dispatcher (the jump cache is
- * emptied so indirect jumps come back).  Known limit: a loop of chained
- * direct jumps that never leaves generated code is not interrupted (no
- * per-block check in generated code yet). */
+/* Async-signal-safe: make exec_run return EXEC_EV_INTERRUPT at the next
+ * return to the dispatcher.  The jump cache is emptied so indirect jumps come
+ * back.  When called on cpu's own thread (a host signal handler that
+ * interrupted guest code), chained direct jumps are also pointed back at
+ * their exit stubs, so even a tight chained loop stops within a block.  To
+ * interrupt a CPU running on another thread, signal that thread (tgkill) and
+ * call this from its handler; from another thread alone only the dispatcher
+ * and indirect-jump paths notice. */
 void exec_cpu_request_exit(ExecCpu *cpu);
 
 /* Remove every block on the pages (EXEC_PAGE_SIZE) overlapping

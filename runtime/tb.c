@@ -232,8 +232,15 @@ void tb_chain(ExecEngine *e, TransBlock *src, unsigned slot, TransBlock *dst)
 {
     /* Only within one mode: a block left under other mode flags (a mode
      * switch) must come back to the dispatcher next time too. */
-    if (src->invalid || dst->invalid || src->jmp_to[slot] || src->flags != dst->flags)
+    if (src->invalid || dst->invalid || src->flags != dst->flags)
         return;
+    if (src->jmp_to[slot]) {
+        /* Chained already; the jump was pointed back at its stub by
+         * exec_cpu_request_exit: restore it. */
+        if (src->jmp_to[slot] == dst && src->host)
+            tmpl_chain_patch(&e->buf, src->code.chain_site[slot], dst->host);
+        return;
+    }
     if (src->host) {
         if (!dst->host || src->code.chain_site[slot] == UINT32_MAX)
             return;

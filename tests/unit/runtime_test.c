@@ -797,6 +797,53 @@ START_TEST(test_fork_child_with_running_sibling)
 }
 END_TEST
 
+/* An endless loop of chained direct jumps stops when its thread gets a
+ * signal whose handler calls exec_cpu_request_exit; the chains heal after. */
+static ExecCpu *sig_cpu;
+
+static void on_usr1(int sig)
+{
+    exec_cpu_request_exit(sig_cpu);
+}
+
+START_TEST(test_signal_stops_chained_loop)
+{
+    asm_loop();
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ExecCpu *cpu;
+    ToyState *s = toy_cpu(e, &cpu, 0x1018);
+    s->r[0] = 0x8000;
+    s->r[3] = ~(uint64_t)0; /* r2 never gets there */
+    sig_cpu = cpu;
+    signal(SIGUSR1, on_usr1);
+    pthread_t th;
+    runner_done = 0;
+    ck_assert_int_eq(pthread_create(&th, NULL, runner, cpu), 0);
+    while (__atomic_load_n(&s->r[2], __ATOMIC_RELAXED) < 100000)
+        usleep(1000);
+    ExecStats st0;
+    exec_stats_get(e, &st0);
+    ck_assert_uint_lt(st0.dispatch, 10); /* it really runs chained */
+    for (int i = 0; i < 200 && !__atomic_load_n(&runner_done, __ATOMIC_ACQUIRE); i++) {
+        pthread_kill(th, SIGUSR1);
+        usleep(5000);
+    }
+    void *r;
+    pthread_join(th, &r);
+    ck_assert_int_eq((int)(uintptr_t)r, EXEC_EV_INTERRUPT);
+    /* Runs on to the end, chained again (few dispatcher entries). */
+    s->r[3] = s->r[2] + 100000;
+    ExecStats st1;
+    exec_stats_get(e, &st1);
+    ck_assert_int_eq(exec_run(cpu).kind, EXEC_EV_SYSCALL);
+    ck_assert_uint_eq(s->r[2], s->r[3]);
+    ExecStats st2;
+    exec_stats_get(e, &st2);
+    ck_assert_uint_lt(st2.dispatch - st1.dispatch, 10);
+    exec_engine_free(e);
+}
+END_TEST
+
 /* A mode switch: the next block is keyed by the new flags and is not
  * chained from the old mode. */
 START_TEST(test_mode_flags_split_blocks)
@@ -859,6 +906,7 @@ int main(void)
     tcase_add_loop_test(tc, test_request_exit_stops_indirect_loop, 0, 2);
     tcase_add_loop_test(tc, test_fork_child_with_running_sibling, 0, 2);
     tcase_add_loop_test(tc, test_mode_flags_split_blocks, 0, 2);
+    tcase_add_loop_test(tc, test_signal_stops_chained_loop, 0, 2);
     tcase_add_test(tc, test_bad_config);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -316,7 +316,16 @@ static unsigned __int128 shr_jam(unsigned __int128 v, int sh)
 }
 
 /* addend + n*m for non-NaN, already flushed operands. */
+static uint64_t soft_muladd_scaled(A64Fp *f, A64FpFmt fmt, uint64_t a, uint64_t n, uint64_t m,
+                                   int scale);
 static uint64_t soft_muladd(A64Fp *f, A64FpFmt fmt, uint64_t a, uint64_t n, uint64_t m)
+{
+    return soft_muladd_scaled(f, fmt, a, n, m, 0);
+}
+
+/* (a + n*m) * 2^scale, one rounding. */
+static uint64_t soft_muladd_scaled(A64Fp *f, A64FpFmt fmt, uint64_t a, uint64_t n, uint64_t m,
+                                   int scale)
 {
     uint64_t sp = f_sign(fmt, n) ^ f_sign(fmt, m), sa = f_sign(fmt, a);
     bool pinf = f_is_inf(fmt, n) || f_is_inf(fmt, m);
@@ -336,7 +345,12 @@ static uint64_t soft_muladd(A64Fp *f, A64FpFmt fmt, uint64_t a, uint64_t n, uint
     if (pzero) {
         if (f_is_zero(fmt, a))
             return f_zero(fmt, sa == sp ? sa : rmode == A64_RM);
-        return a;
+        if (!scale)
+            return a;
+        uint64_t sig;
+        int ea0;
+        unpack_finite(fmt, a, &sig, &ea0);
+        return round_pack(f, fmt, sa, ea0 + scale, sig, rmode, fz_on(f, fmt));
     }
     uint64_t sn, sm, sa_sig;
     int en, em, ea;
@@ -349,7 +363,7 @@ static uint64_t soft_muladd(A64Fp *f, A64FpFmt fmt, uint64_t a, uint64_t n, uint
     p <<= sh;
     ep -= sh;
     if (f_is_zero(fmt, a))
-        return round_pack128(f, fmt, sp, ep, p, rmode);
+        return round_pack128(f, fmt, sp, ep + scale, p, rmode);
     unpack_finite(fmt, a, &sa_sig, &ea);
     unsigned __int128 av = sa_sig;
     int sha = 125 - msb128(av);
@@ -378,7 +392,7 @@ static uint64_t soft_muladd(A64Fp *f, A64FpFmt fmt, uint64_t a, uint64_t n, uint
     }
     if (r == 0)
         return f_zero(fmt, rmode == A64_RM);
-    return round_pack128(f, fmt, rs, e, r, rmode);
+    return round_pack128(f, fmt, rs, e + scale, r, rmode);
 }
 
 /* ---- arithmetic ----------------------------------------------------------- */
@@ -551,7 +565,26 @@ uint64_t a64_fp_round_int(A64Fp *f, A64FpFmt fmt, uint64_t x, int rmode, bool ex
 }
 
 /* ---- conversions ---------------------------------------------------------- */
+static uint64_t convert_mode(A64Fp *f, A64FpFmt from, A64FpFmt to, uint64_t x, int rmode);
+
 uint64_t a64_fp_convert(A64Fp *f, A64FpFmt from, A64FpFmt to, uint64_t x)
+{
+    return convert_mode(f, from, to, x, a64_fp_rmode(f));
+}
+
+uint64_t a64_fp_convert_odd(A64Fp *f, uint64_t x)
+{
+    /* Round to odd: truncate, then set the lsb if anything was lost. */
+    uint32_t before = f->exc;
+    f->exc = 0;                          /* this conversion's own flags */
+    uint64_t r = convert_mode(f, A64_F64, A64_F32, x, A64_RZ);
+    if ((f->exc & A64_FPSR_IXC) && !(f->exc & A64_FPSR_OFC) && !a64_fp_is_nan(A64_F32, r))
+        r |= 1;
+    f->exc |= before;
+    return r;
+}
+
+static uint64_t convert_mode(A64Fp *f, A64FpFmt from, A64FpFmt to, uint64_t x, int rmode)
 {
     uint64_t s = f_sign(from, x);
     if (f_is_nan(from, x)) {
@@ -581,7 +614,7 @@ uint64_t a64_fp_convert(A64Fp *f, A64FpFmt from, A64FpFmt to, uint64_t x)
         exp2 = e - BIAS(from) - MB(from);
     }
     /* FPRoundCV: FZ flushes single/double results, never half ones. */
-    return round_pack(f, to, s, exp2, mant, a64_fp_rmode(f), to != A64_F16 && fz_on(f, to));
+    return round_pack(f, to, s, exp2, mant, rmode, to != A64_F16 && fz_on(f, to));
 }
 
 uint64_t a64_fp_to_int(A64Fp *f, A64FpFmt fmt, uint64_t x, int fbits, int rmode,
@@ -672,4 +705,161 @@ uint64_t a64_fp_from_int(A64Fp *f, A64FpFmt fmt, uint64_t v, int fbits, bool is_
     if (v == 0)
         return f_zero(fmt, 0);
     return round_pack(f, fmt, s, -fbits, v, a64_fp_rmode(f), fmt != A64_F16 && fz_on(f, fmt));
+}
+
+/* ---- reciprocal estimates and steps ------------------------------------------- */
+/* RecipEstimate: a in 256..511 (0.5 <= a/512 < 1) -> 256..511. */
+static unsigned recip_estimate(unsigned a)
+{
+    a = a * 2 + 1;
+    unsigned b = (1u << 19) / a;
+    return (b + 1) / 2;
+}
+
+/* RecipSqrtEstimate: a in 128..511 -> 256..511. */
+static unsigned rsqrt_estimate(unsigned a)
+{
+    if (a < 256)
+        a = a * 2 + 1;
+    else
+        a = ((a >> 1) << 1), a = (a + 1) * 2;
+    unsigned b = 512;
+    while ((uint64_t)a * (b + 1) * (b + 1) < (1ull << 28))
+        b++;
+    return (b + 1) / 2;
+}
+
+uint64_t a64_fp_recip_est(A64Fp *f, A64FpFmt fmt, uint64_t x)
+{
+    x = flush_in(f, fmt, x);
+    uint64_t sign = f_sign(fmt, x);
+    if (f_is_nan(fmt, x))
+        return process_nan(f, fmt, x);
+    if (f_is_inf(fmt, x))
+        return f_zero(fmt, sign);
+    if (f_is_zero(fmt, x)) {
+        f->exc |= A64_FPSR_DZC;
+        return f_inf(fmt, sign);
+    }
+    int mb = MB(fmt);
+    uint64_t mag = x & ~a64_fp_sign_bit(fmt);
+    /* |x| < 2^-(bias+1): the reciprocal overflows */
+    if (mag < (uint64_t)1 << (mb - 2)) {
+        int rm = a64_fp_rmode(f);
+        bool to_inf = rm == A64_RN || (rm == A64_RP && !sign) || (rm == A64_RM && sign);
+        f->exc |= A64_FPSR_OFC | A64_FPSR_IXC;
+        return to_inf ? f_inf(fmt, sign) : f_max_normal(fmt, sign);
+    }
+    int exp = f_exp(fmt, x);
+    if (fz_on(f, fmt) && exp >= 2 * BIAS(fmt) - 1) {   /* |x| >= 2^(bias-1) */
+        f->exc |= A64_FPSR_UFC;
+        return f_zero(fmt, sign);
+    }
+    /* 52-bit fraction as in the pseudocode */
+    uint64_t frac = f_man(fmt, x) << (52 - mb);
+    if (exp == 0) {
+        if (!((frac >> 51) & 1)) {
+            exp = -1;
+            frac = (frac << 2) & ((1ull << 52) - 1);
+        } else {
+            frac = (frac << 1) & ((1ull << 52) - 1);
+        }
+    }
+    unsigned scaled = (unsigned)(256 | (frac >> 44));
+    int rexp = 2 * BIAS(fmt) - 1 - exp;
+    uint64_t est = recip_estimate(scaled);
+    frac = (est & 0xff) << 44;
+    if (rexp == 0) {
+        frac = (1ull << 51) | (frac >> 1);
+    } else if (rexp == -1) {
+        frac = (1ull << 50) | (frac >> 2);
+        rexp = 0;
+    }
+    return f_pack(fmt, sign, (uint64_t)rexp, frac >> (52 - mb));
+}
+
+uint64_t a64_fp_rsqrt_est(A64Fp *f, A64FpFmt fmt, uint64_t x)
+{
+    x = flush_in(f, fmt, x);
+    uint64_t sign = f_sign(fmt, x);
+    if (f_is_nan(fmt, x))
+        return process_nan(f, fmt, x);
+    if (f_is_zero(fmt, x)) {
+        f->exc |= A64_FPSR_DZC;
+        return f_inf(fmt, sign);
+    }
+    if (sign) {
+        f->exc |= A64_FPSR_IOC;
+        return a64_fp_default_nan(fmt);
+    }
+    if (f_is_inf(fmt, x))
+        return f_zero(fmt, 0);
+    int mb = MB(fmt), exp = f_exp(fmt, x);
+    uint64_t frac = f_man(fmt, x) << (52 - mb);
+    if (exp == 0) {
+        while (!((frac >> 51) & 1)) {
+            frac = (frac << 1) & ((1ull << 52) - 1);
+            exp--;
+        }
+        frac = (frac << 1) & ((1ull << 52) - 1);
+    }
+    unsigned scaled = (exp & 1) ? (unsigned)(128 | (frac >> 45)) : (unsigned)(256 | (frac >> 44));
+    int rexp = ((fmt == A64_F32 ? 380 : 3068) - exp) / 2;
+    uint64_t est = rsqrt_estimate(scaled);
+    return f_pack(fmt, 0, (uint64_t)rexp, ((est & 0xff) << 44) >> (52 - mb));
+}
+
+/* FRECPS (2 - a*b) and FRSQRTS ((3 - a*b) / 2), fused. */
+static uint64_t recip_step(A64Fp *f, A64FpFmt fmt, uint64_t a, uint64_t b, bool rsqrt)
+{
+    a ^= a64_fp_sign_bit(fmt);           /* FPNeg before NaN processing */
+    a = flush_in(f, fmt, a);
+    b = flush_in(f, fmt, b);
+    uint64_t ops[2] = { a, b }, r;
+    if (process_nans(f, fmt, ops, 2, &r))
+        return r;
+    bool ia = f_is_inf(fmt, a), ib = f_is_inf(fmt, b);
+    if ((ia && f_is_zero(fmt, b)) || (f_is_zero(fmt, a) && ib))
+        return rsqrt ? f_pack(fmt, 0, BIAS(fmt), 1ull << (MB(fmt) - 1))   /* 1.5 */
+                     : f_pack(fmt, 0, BIAS(fmt) + 1, 0);                /* 2.0 */
+    if (ia || ib)
+        return f_inf(fmt, f_sign(fmt, a) ^ f_sign(fmt, b));
+    uint64_t c = rsqrt ? f_pack(fmt, 0, BIAS(fmt) + 1, 1ull << (MB(fmt) - 1))  /* 3.0 */
+                       : f_pack(fmt, 0, BIAS(fmt) + 1, 0);
+    return soft_muladd_scaled(f, fmt, c, a, b, rsqrt ? -1 : 0);
+}
+
+uint64_t a64_fp_recps(A64Fp *f, A64FpFmt fmt, uint64_t a, uint64_t b)
+{
+    return recip_step(f, fmt, a, b, false);
+}
+
+uint64_t a64_fp_rsqrts(A64Fp *f, A64FpFmt fmt, uint64_t a, uint64_t b)
+{
+    return recip_step(f, fmt, a, b, true);
+}
+
+uint64_t a64_fp_recpx(A64Fp *f, A64FpFmt fmt, uint64_t x)
+{
+    x = flush_in(f, fmt, x);
+    if (f_is_nan(fmt, x))
+        return process_nan(f, fmt, x);
+    int e = f_exp(fmt, x);
+    uint64_t ne = e == 0 ? (uint64_t)EMAX(fmt) - 1 : (uint64_t)(~e & EMAX(fmt));
+    return f_pack(fmt, f_sign(fmt, x), ne, 0);
+}
+
+/* URECPE / URSQRTE on 32-bit fixed-point values. */
+uint32_t a64_urecpe(uint32_t x)
+{
+    if (!(x >> 31))
+        return 0xffffffffu;
+    return (uint32_t)recip_estimate(x >> 23) << 23;
+}
+
+uint32_t a64_ursqrte(uint32_t x)
+{
+    if (!(x >> 30))
+        return 0xffffffffu;
+    return (uint32_t)rsqrt_estimate(x >> 23) << 23;
 }

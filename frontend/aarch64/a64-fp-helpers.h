@@ -71,6 +71,18 @@ bool a64_fp_cmp_cond(A64Fp *f, A64FpFmt fmt, uint64_t a, uint64_t b, int cond);
 uint64_t a64_fp_round_int(A64Fp *f, A64FpFmt fmt, uint64_t x, int rmode, bool exact);
 /* FCVT between formats. */
 uint64_t a64_fp_convert(A64Fp *f, A64FpFmt from, A64FpFmt to, uint64_t x);
+/* FCVTXN: double -> single, rounding to odd. */
+uint64_t a64_fp_convert_odd(A64Fp *f, uint64_t x);
+/* FRECPE, FRSQRTE (ARM's 8-bit estimates), FRECPS (2 - a*b), FRSQRTS
+ * ((3 - a*b) / 2), FRECPX; single or double. */
+uint64_t a64_fp_recip_est(A64Fp *f, A64FpFmt fmt, uint64_t x);
+uint64_t a64_fp_rsqrt_est(A64Fp *f, A64FpFmt fmt, uint64_t x);
+uint64_t a64_fp_recps(A64Fp *f, A64FpFmt fmt, uint64_t a, uint64_t b);
+uint64_t a64_fp_rsqrts(A64Fp *f, A64FpFmt fmt, uint64_t a, uint64_t b);
+uint64_t a64_fp_recpx(A64Fp *f, A64FpFmt fmt, uint64_t x);
+/* URECPE / URSQRTE (unsigned 0.32 fixed point estimates). */
+uint32_t a64_urecpe(uint32_t x);
+uint32_t a64_ursqrte(uint32_t x);
 /* FCVT{Z,N,P,M,A}{S,U} and fixed-point forms: x * 2^fbits rounded in
  * rmode, saturated to an nbits (32/64) signed or unsigned integer. */
 uint64_t a64_fp_to_int(A64Fp *f, A64FpFmt fmt, uint64_t x, int fbits, int rmode,

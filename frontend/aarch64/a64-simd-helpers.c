@@ -110,6 +110,49 @@ static int clz_elt(uint64_t x, int size)
     return __builtin_clzll(x) - (64 - bits);
 }
 
+/* SQSHL/UQSHL/SQRSHL/UQRSHL by a signed amount; sat_out_unsigned: SQSHLU. */
+static uint64_t qshl(uint64_t x, int sh, int size, bool sg, bool round, bool uns_out, bool *qc)
+{
+    int bits = 8 << size;
+    __int128 v = sg ? (__int128)sxt(x, size) : (__int128)x;
+    if (sh >= 0) {
+        if (v != 0 && sh >= bits)           /* every bit shifted out: saturate */
+            v = v < 0 ? -((__int128)1 << 64) : (__int128)1 << 64;
+        else
+            v <<= sh;                       /* < 2^127: no overflow */
+    } else {
+        int r = -sh;
+        if (r > 126) {
+            v = round ? 0 : (v < 0 ? -1 : 0);
+        } else {
+            if (round)
+                v += (__int128)1 << (r - 1);
+            v >>= r;
+        }
+    }
+    return (sg && !uns_out) ? sat_s(v, size, qc) : sat_u(v, size, qc);
+}
+
+/* Saturating doubling multiply high (rounding: SQRDMULH). */
+static uint64_t sqdmulh(uint64_t a, uint64_t b, int size, bool round, bool *qc)
+{
+    int bits = 8 << size;
+    __int128 p = (__int128)sxt(a, size) * sxt(b, size) * 2;
+    if (round)
+        p += (__int128)1 << (bits - 1);
+    return sat_s(p >> bits, size, qc);
+}
+
+/* Polynomial (carry-less) multiply of two bytes, low 8 bits. */
+static uint64_t pmul8(uint64_t a, uint64_t b)
+{
+    uint64_t r = 0;
+    for (int i = 0; i < 8; i++)
+        if ((b >> i) & 1)
+            r ^= a << i;
+    return r & 0xff;
+}
+
 /* One FP lane of a binary op (fmt from size). */
 static uint64_t fp_bin(A64Fp *f, int op, int size, uint64_t a, uint64_t b)
 {
@@ -129,7 +172,9 @@ static uint64_t fp_bin(A64Fp *f, int op, int size, uint64_t a, uint64_t b)
     case A64_SIMD_FMINNM: case A64_SIMD_FMINNMP: case A64_SIMD_FMINNMV:
         return a64_fp_arith(f, A64_FP_MINNM, fmt, a, b);
     case A64_SIMD_FABD: return a64_fp_arith(f, A64_FP_ABD, fmt, a, b);
-    case A64_SIMD_FMULX: return a64_fp_mulx(f, fmt, a, b);
+    case A64_SIMD_FMULX: case A64_SIMD_FMULX_IDX: return a64_fp_mulx(f, fmt, a, b);
+    case A64_SIMD_FRECPS: return a64_fp_recps(f, fmt, a, b);
+    case A64_SIMD_FRSQRTS: return a64_fp_rsqrts(f, fmt, a, b);
     case A64_SIMD_FCMEQ: return a64_fp_cmp_cond(f, fmt, a, b, 0) ? emask(size) : 0;
     case A64_SIMD_FCMGE: return a64_fp_cmp_cond(f, fmt, a, b, 1) ? emask(size) : 0;
     case A64_SIMD_FCMGT: return a64_fp_cmp_cond(f, fmt, a, b, 2) ? emask(size) : 0;
@@ -179,14 +224,23 @@ static uint64_t int_bin(int op, int size, uint64_t a, uint64_t b, bool *qc)
     case A64_SIMD_USHL: return shl_reg(a, (int64_t)b, size, false, false);
     case A64_SIMD_SRSHL: return shl_reg(a, (int64_t)b, size, true, true);
     case A64_SIMD_URSHL: return shl_reg(a, (int64_t)b, size, false, true);
+    case A64_SIMD_SQSHL: return qshl(a, (int8_t)b, size, true, false, false, qc);
+    case A64_SIMD_UQSHL: return qshl(a, (int8_t)b, size, false, false, false, qc);
+    case A64_SIMD_SQRSHL: return qshl(a, (int8_t)b, size, true, true, false, qc);
+    case A64_SIMD_UQRSHL: return qshl(a, (int8_t)b, size, false, true, false, qc);
+    case A64_SIMD_SQDMULH: case A64_SIMD_SQDMULH_IDX: return sqdmulh(a, b, size, false, qc);
+    case A64_SIMD_SQRDMULH: case A64_SIMD_SQRDMULH_IDX: return sqdmulh(a, b, size, true, qc);
+    case A64_SIMD_PMUL: return pmul8(a, b);
     default: return 0;
     }
 }
 
 static bool is_fp_bin(int op)
 {
-    return (op >= A64_SIMD_FADD && op <= A64_SIMD_FMINNMP) || op == A64_SIMD_FMUL_IDX;
+    return (op >= A64_SIMD_FADD && op <= A64_SIMD_FMINNMP) || op == A64_SIMD_FMUL_IDX ||
+           op == A64_SIMD_FRECPS || op == A64_SIMD_FRSQRTS;
 }
+
 
 /* ARM's Reduce(): pairwise halving tree over elements [lo, lo+n). */
 static uint64_t reduce(A64Fp *f, int op, int size, const V128 *v, int lo, int n, bool *qc)
@@ -483,6 +537,18 @@ void helper_a64_simd(void *env, uint32_t desc, uint32_t regs)
         bytes = 16;
         break;
     }
+    case A64_SIMD_PMULL: {
+        /* 8-bit polynomial multiply to 16 bits; q: upper halves */
+        for (int i = 0; i < 8; i++) {
+            uint64_t a = n.b[i + (q ? 8 : 0)], b = m.b[i + (q ? 8 : 0)], p = 0;
+            for (int k = 0; k < 8; k++)
+                if ((b >> k) & 1)
+                    p ^= a << k;
+            r.h[i] = (uint16_t)p;
+        }
+        bytes = 16;
+        break;
+    }
     case A64_SIMD_ADDHN: case A64_SIMD_SUBHN: case A64_SIMD_RADDHN: case A64_SIMD_RSUBHN: {
         int cnt = 8 >> size, ws = size + 1;
         if (q)
@@ -597,6 +663,79 @@ void helper_a64_simd(void *env, uint32_t desc, uint32_t regs)
         vset(&r, size, (int)(imm & 0xff), vget(&n, size, (int)(imm >> 8)));
         bytes = 16;
         break;
+    case A64_SIMD_SQSHL_IMM: case A64_SIMD_UQSHL_IMM: case A64_SIMD_SQSHLU:
+        for (int i = 0; i < ne; i++)
+            vset(&r, size, i, qshl(vget(&n, size, i), (int)imm, size, op != A64_SIMD_UQSHL_IMM, false,
+                                   op == A64_SIMD_SQSHLU, &qc));
+        break;
+    case A64_SIMD_SQSHRN: case A64_SIMD_UQSHRN: case A64_SIMD_SQRSHRN: case A64_SIMD_UQRSHRN:
+    case A64_SIMD_SQSHRUN: case A64_SIMD_SQRSHRUN: {
+        /* size = narrow element; imm = right shift; q: the "2" form */
+        int cnt = scalar ? 1 : 8 >> size;
+        bool sg = op != A64_SIMD_UQSHRN && op != A64_SIMD_UQRSHRN;
+        bool rnd = op == A64_SIMD_SQRSHRN || op == A64_SIMD_UQRSHRN || op == A64_SIMD_SQRSHRUN;
+        bool uo = op == A64_SIMD_SQSHRUN || op == A64_SIMD_SQRSHRUN;
+        if (q && !scalar)
+            r.d[0] = d.d[0];
+        for (int i = 0; i < cnt; i++) {
+            uint64_t x = vget(&n, size + 1, i);
+            __int128 v = sg ? (__int128)sxt(x, size + 1) : (__int128)x;
+            if (rnd)
+                v += (__int128)1 << (imm - 1);
+            v >>= imm;
+            uint64_t res = (sg && !uo) ? sat_s(v, size, &qc) : sat_u(v, size, &qc);
+            vset(&r, size, i + (q && !scalar ? cnt : 0), res);
+        }
+        bytes = scalar ? 1 << size : 16;
+        break;
+    }
+    case A64_SIMD_SQDMULH_IDX: case A64_SIMD_SQRDMULH_IDX: case A64_SIMD_FMULX_IDX: {
+        uint64_t b = vget(&m, size, (int)imm);
+        for (int i = 0; i < ne; i++)
+            vset(&r, size, i, op == A64_SIMD_FMULX_IDX ? fp_bin(&f, op, size, vget(&n, size, i), b)
+                                                       : int_bin(op, size, vget(&n, size, i), b, &qc));
+        break;
+    }
+    case A64_SIMD_SQABS: case A64_SIMD_SQNEG:
+        for (int i = 0; i < ne; i++) {
+            __int128 x = sxt(vget(&n, size, i), size);
+            vset(&r, size, i, sat_s(op == A64_SIMD_SQNEG || x < 0 ? -x : x, size, &qc));
+        }
+        break;
+    case A64_SIMD_SUQADD: case A64_SIMD_USQADD:
+        /* SUQADD: signed d + unsigned n, signed saturation; USQADD the converse */
+        for (int i = 0; i < ne; i++) {
+            uint64_t x = vget(&n, size, i), acc = vget(&d, size, i);
+            if (op == A64_SIMD_SUQADD)
+                vset(&r, size, i, sat_s((__int128)sxt(acc, size) + (__int128)x, size, &qc));
+            else
+                vset(&r, size, i, sat_u((__int128)acc + sxt(x, size), size, &qc));
+        }
+        break;
+    case A64_SIMD_FRECPE: case A64_SIMD_FRSQRTE: case A64_SIMD_FRECPX:
+        for (int i = 0; i < ne; i++) {
+            uint64_t x = vget(&n, size, i);
+            vset(&r, size, i, op == A64_SIMD_FRECPE ? a64_fp_recip_est(&f, fmt, x)
+                            : op == A64_SIMD_FRSQRTE ? a64_fp_rsqrt_est(&f, fmt, x)
+                                                     : a64_fp_recpx(&f, fmt, x));
+        }
+        break;
+    case A64_SIMD_URECPE: case A64_SIMD_URSQRTE:
+        for (int i = 0; i < ne; i++) {
+            uint32_t x = (uint32_t)vget(&n, 2, i);
+            vset(&r, 2, i, op == A64_SIMD_URECPE ? a64_urecpe(x) : a64_ursqrte(x));
+        }
+        break;
+    case A64_SIMD_FCVTXN: {
+        /* f64 -> f32 rounding to odd; size = 2 (narrow) */
+        int cnt = scalar ? 1 : 2;
+        if (q && !scalar)
+            r.d[0] = d.d[0];
+        for (int i = 0; i < cnt; i++)
+            vset(&r, 2, i + (q && !scalar ? cnt : 0), a64_fp_convert_odd(&f, vget(&n, 3, i)));
+        bytes = scalar ? 4 : 16;
+        break;
+    }
     default:
         if (is_fp_bin(op)) {
             for (int i = 0; i < ne; i++)

@@ -51,7 +51,16 @@
     X(MUL_IDX) X(MLA_IDX) X(MLS_IDX) X(FMUL_IDX) X(FMLA_IDX) X(FMLS_IDX)          \
     X(SMULL_IDX) X(UMULL_IDX) X(SMLAL_IDX) X(UMLAL_IDX)                           \
     /* copies: DUP_ELT imm = index; INS_ELT imm = dst | src << 8 */               \
-    X(DUP_ELT) X(INS_ELT)
+    X(DUP_ELT) X(INS_ELT)                                                         \
+    /* saturating shifts: by register (m), by immediate, narrowing */            \
+    X(SQSHL) X(UQSHL) X(SQRSHL) X(UQRSHL) X(SQSHL_IMM) X(UQSHL_IMM) X(SQSHLU)     \
+    X(SQSHRN) X(UQSHRN) X(SQRSHRN) X(UQRSHRN) X(SQSHRUN) X(SQRSHRUN)              \
+    /* saturating doubling multiplies, unary saturating, polynomial */           \
+    X(SQDMULH) X(SQRDMULH) X(SQDMULH_IDX) X(SQRDMULH_IDX) X(SQABS) X(SQNEG)       \
+    X(SUQADD) X(USQADD) X(PMUL)                                                   \
+    /* FP estimates and steps, round-to-odd narrowing, FMULX by element */       \
+    X(FRECPE) X(FRSQRTE) X(FRECPS) X(FRSQRTS) X(FRECPX) X(URECPE) X(URSQRTE)     \
+    X(FCVTXN) X(FMULX_IDX) X(PMULL)
 
 enum A64SimdOp {
 #define X(name) A64_SIMD_##name,

@@ -204,8 +204,8 @@ bool trans_V_TBL(DisasContext *s, arg_V_TBL *a)
 /* ---- three same ------------------------------------------------------------------ */
 /* FP three-same ops: [u][a][opc - 0x18] */
 static const short fp3_ops[2][2][8] = {
-    { { OP(FMAXNM), OP(FMLA), OP(FADD), OP(FMULX), OP(FCMEQ), -1, OP(FMAX), -1 },
-      { OP(FMINNM), OP(FMLS), OP(FSUB), -1, -1, -1, OP(FMIN), -1 } },
+    { { OP(FMAXNM), OP(FMLA), OP(FADD), OP(FMULX), OP(FCMEQ), -1, OP(FMAX), OP(FRECPS) },
+      { OP(FMINNM), OP(FMLS), OP(FSUB), -1, -1, -1, OP(FMIN), OP(FRSQRTS) } },
     { { OP(FMAXNMP), -1, OP(FADDP), OP(FMUL), OP(FCMGE), OP(FACGE), OP(FMAXP), OP(FDIV) },
       { OP(FMINNMP), -1, OP(FABD), -1, OP(FCMGT), OP(FACGT), OP(FMINP), -1 } },
 };
@@ -219,18 +219,19 @@ bool trans_V_3SAME(DisasContext *s, arg_V_3SAME *a)
         if (op < 0 || (sz && !a->q && !a->scalar))
             return false;
         if (a->scalar && op != OP(FMULX) && op != OP(FCMEQ) && op != OP(FCMGE) &&
-            op != OP(FCMGT) && op != OP(FACGE) && op != OP(FACGT) && op != OP(FABD))
+            op != OP(FCMGT) && op != OP(FACGE) && op != OP(FACGT) && op != OP(FABD) &&
+            op != OP(FRECPS) && op != OP(FRSQRTS))
             return false;
         gen_simd(s, op, 2 + sz, a->q, a->scalar, 0, a->rd, a->rn, a->rm);
         return true;
     }
     static const short int_ops[2][0x18] = {
         { OP(SHADD), OP(SQADD), OP(SRHADD), -2, OP(SHSUB), OP(SQSUB), OP(CMGT), OP(CMGE),
-          OP(SSHL), -1, OP(SRSHL), -1, OP(SMAX), OP(SMIN), OP(SABD), OP(SABA),
-          OP(ADD), OP(CMTST), OP(MLA), OP(MUL), OP(SMAXP), OP(SMINP), -1, OP(ADDP) },
+          OP(SSHL), OP(SQSHL), OP(SRSHL), OP(SQRSHL), OP(SMAX), OP(SMIN), OP(SABD), OP(SABA),
+          OP(ADD), OP(CMTST), OP(MLA), OP(MUL), OP(SMAXP), OP(SMINP), OP(SQDMULH), OP(ADDP) },
         { OP(UHADD), OP(UQADD), OP(URHADD), -2, OP(UHSUB), OP(UQSUB), OP(CMHI), OP(CMHS),
-          OP(USHL), -1, OP(URSHL), -1, OP(UMAX), OP(UMIN), OP(UABD), OP(UABA),
-          OP(SUB), OP(CMEQ), OP(MLS), -1, OP(UMAXP), OP(UMINP), -1, -1 },
+          OP(USHL), OP(UQSHL), OP(URSHL), OP(UQRSHL), OP(UMAX), OP(UMIN), OP(UABD), OP(UABA),
+          OP(SUB), OP(CMEQ), OP(MLS), OP(PMUL), OP(UMAXP), OP(UMINP), OP(SQRDMULH), -1 },
     };
     op = int_ops[a->u][a->opc];
     if (op == -2) {                                   /* bitwise: size selects the op */
@@ -243,7 +244,16 @@ bool trans_V_3SAME(DisasContext *s, arg_V_3SAME *a)
     }
     if (op < 0)
         return false;
-    bool sat = op == OP(SQADD) || op == OP(UQADD) || op == OP(SQSUB) || op == OP(UQSUB);
+    bool sat = op == OP(SQADD) || op == OP(UQADD) || op == OP(SQSUB) || op == OP(UQSUB) ||
+               op == OP(SQSHL) || op == OP(UQSHL) || op == OP(SQRSHL) || op == OP(UQRSHL);
+    if (op == OP(SQDMULH) || op == OP(SQRDMULH)) {
+        if (size == 0 || size == 3)
+            return false;
+        gen_simd(s, op, size, a->q, a->scalar, 0, a->rd, a->rn, a->rm);
+        return true;
+    }
+    if (op == OP(PMUL) && (size != 0 || a->scalar))
+        return false;
     if (a->scalar) {
         /* scalar: the saturating ops at any size, the others only on D */
         bool ok = sat || (size == 3 && (op == OP(ADD) || op == OP(SUB) || op == OP(CMGT) ||
@@ -271,13 +281,13 @@ bool trans_V_3DIFF(DisasContext *s, arg_V_3DIFF *a)
 {
     static const short ops[2][16] = {
         { OP(SADDL), OP(SADDW), OP(SSUBL), OP(SSUBW), OP(ADDHN), OP(SABAL), OP(SUBHN), OP(SABDL),
-          OP(SMLAL), -1, OP(SMLSL), -1, OP(SMULL), -1, -1, -1 },
+          OP(SMLAL), -1, OP(SMLSL), -1, OP(SMULL), -1, OP(PMULL), -1 },
         { OP(UADDL), OP(UADDW), OP(USUBL), OP(USUBW), OP(RADDHN), OP(UABAL), OP(RSUBHN), OP(UABDL),
           OP(UMLAL), -1, OP(UMLSL), -1, OP(UMULL), -1, -1, -1 },
     };
     int op = ops[a->u][a->opc];
-    if (op < 0 || a->size == 3)
-        return false;
+    if (op < 0 || a->size == 3 || (op == OP(PMULL) && a->size != 0))
+        return false;                   /* PMULL 64x64 needs FEAT_PMULL: not offered */
     gen_simd(s, op, a->size, a->q, 0, 0, a->rd, a->rn, a->rm);
     return true;
 }
@@ -289,10 +299,16 @@ static bool v2misc_fp(DisasContext *s, arg_V_2MISC *a)
     unsigned imm = 0;
     int u = a->u;
     switch (a->opc) {
-    case 0x16: case 0x17:                           /* FCVTN(2) / FCVTL(2) */
-        if (fa || a->scalar || (a->opc == 0x16 && u))
+    case 0x16: case 0x17:                           /* FCVTN(2) / FCVTL(2) / FCVTXN(2) */
+        if (fa)
             return false;
-        if (u)
+        if (a->opc == 0x16 && u) {
+            if (!sz)
+                return false;
+            gen_simd(s, OP(FCVTXN), 2, a->q, a->scalar, 0, a->rd, a->rn, 0);
+            return true;
+        }
+        if (u || a->scalar)
             return false;
         gen_simd(s, a->opc == 0x16 ? OP(FCVTN) : OP(FCVTL), 1 + sz, a->q, 0, 0, a->rd, a->rn, 0);
         return true;
@@ -307,7 +323,16 @@ static bool v2misc_fp(DisasContext *s, arg_V_2MISC *a)
         op = OP(FRINT), imm = (unsigned)m;
         break;
     }
-    case 0x1a: case 0x1b: case 0x1c: {               /* FCVT{N,P,M,Z,A}{S,U} */
+    case 0x1c:
+        if (fa) {                                    /* URECPE / URSQRTE */
+            if (sz || a->scalar)
+                return false;
+            gen_simd(s, u ? OP(URSQRTE) : OP(URECPE), 2, a->q, 0, 0, a->rd, a->rn, 0);
+            return true;
+        }
+        /* FCVTA{S,U}: */
+        __attribute__((fallthrough));
+    case 0x1a: case 0x1b: {                          /* FCVT{N,P,M,Z,A}{S,U} */
         static const int modes[3][2] = { { A64_RN, A64_RP }, { A64_RM, A64_RZ }, { A64_RA, -1 } };
         int m = modes[a->opc - 0x1a][fa];
         if (m < 0)
@@ -316,15 +341,18 @@ static bool v2misc_fp(DisasContext *s, arg_V_2MISC *a)
         break;
     }
     case 0x1d:
-        if (fa)
-            return false;                              /* FRECPE / FRSQRTE: not offered */
-        op = u ? OP(UCVTF) : OP(SCVTF);
+        op = fa ? (u ? OP(FRSQRTE) : OP(FRECPE)) : u ? OP(UCVTF) : OP(SCVTF);
         break;
     case 0x0c: op = fa ? (u ? OP(FCMGE0) : OP(FCMGT0)) : -1; break;
     case 0x0d: op = fa ? (u ? OP(FCMLE0) : OP(FCMEQ0)) : -1; break;
     case 0x0e: op = fa && !u ? OP(FCMLT0) : -1; break;
     case 0x0f: op = fa && !a->scalar ? (u ? OP(FNEG) : OP(FABS)) : -1; break;
-    case 0x1f: op = fa && u && !a->scalar ? OP(FSQRT) : -1; break;
+    case 0x1f:
+        if (fa && !u && a->scalar)
+            op = OP(FRECPX);
+        else
+            op = fa && u && !a->scalar ? OP(FSQRT) : -1;
+        break;
     default: break;
     }
     if (op < 0 || (sz && !a->q && !a->scalar))
@@ -354,6 +382,8 @@ bool trans_V_2MISC(DisasContext *s, arg_V_2MISC *a)
     case 0x12: op = size < 3 ? (u ? OP(SQXTUN) : OP(XTN)) : -1; break;
     case 0x13: op = u && size < 3 && !a->scalar ? OP(SHLL) : -1; break;
     case 0x14: op = size < 3 ? (u ? OP(UQXTN) : OP(SQXTN)) : -1; break;
+    case 0x07: op = u ? OP(SQNEG) : OP(SQABS); break;
+    case 0x03: op = u ? OP(USQADD) : OP(SUQADD); break;
     default: break;
     }
     if (op < 0)
@@ -362,7 +392,8 @@ bool trans_V_2MISC(DisasContext *s, arg_V_2MISC *a)
     if (a->scalar) {
         bool ok = (size == 3 && (op == OP(CMGT0) || op == OP(CMGE0) || op == OP(CMEQ0) ||
                                  op == OP(CMLE0) || op == OP(CMLT0) || op == OP(ABS) || op == OP(NEG))) ||
-                  (narrow && op != OP(XTN));
+                  (narrow && op != OP(XTN)) || op == OP(SQABS) || op == OP(SQNEG) ||
+                  op == OP(SUQADD) || op == OP(USQADD);
         if (!ok)
             return false;
     } else if (size == 3 && !a->q && !narrow) {
@@ -433,7 +464,7 @@ bool trans_V_SHIFT(DisasContext *s, arg_V_SHIFT *a)
     int rshift = 2 * bits - immhb, lshift = immhb - bits;
     int op = -1;
     unsigned imm = 0;
-    bool narrow = false, widen = false, fp = false;
+    bool narrow = false, widen = false, fp = false, sat = false, qnarrow = false;
     switch (a->opc) {
     case 0x00: op = a->u ? OP(USHR) : OP(SSHR), imm = rshift; break;
     case 0x02: op = a->u ? OP(USRA) : OP(SSRA), imm = rshift; break;
@@ -441,16 +472,26 @@ bool trans_V_SHIFT(DisasContext *s, arg_V_SHIFT *a)
     case 0x06: op = a->u ? OP(URSRA) : OP(SRSRA), imm = rshift; break;
     case 0x08: op = a->u ? OP(SRI) : -1, imm = rshift; break;
     case 0x0a: op = a->u ? OP(SLI) : OP(SHL), imm = lshift; break;
-    case 0x10: op = a->u ? -1 : OP(SHRN), imm = rshift, narrow = true; break;
-    case 0x11: op = a->u ? -1 : OP(RSHRN), imm = rshift, narrow = true; break;
+    case 0x10: op = a->u ? OP(SQSHRUN) : OP(SHRN), imm = rshift, narrow = !a->u, qnarrow = a->u; break;
+    case 0x11: op = a->u ? OP(SQRSHRUN) : OP(RSHRN), imm = rshift, narrow = !a->u, qnarrow = a->u; break;
     case 0x14: op = a->u ? OP(USHLL) : OP(SSHLL), imm = lshift, widen = true; break;
+    case 0x0c: op = a->u ? OP(SQSHLU) : -1, imm = lshift, sat = true; break;
+    case 0x0e: op = a->u ? OP(UQSHL_IMM) : OP(SQSHL_IMM), imm = lshift, sat = true; break;
+    case 0x12: op = a->u ? OP(UQSHRN) : OP(SQSHRN), imm = rshift, qnarrow = true; break;
+    case 0x13: op = a->u ? OP(UQRSHRN) : OP(SQRSHRN), imm = rshift, qnarrow = true; break;
     case 0x1c: op = a->u ? OP(UCVTF) : OP(SCVTF), imm = rshift, fp = true; break;
     case 0x1f: op = a->u ? OP(FCVTU) : OP(FCVTS), imm = A64_RZ | (unsigned)rshift << 8, fp = true; break;
     default: break;
     }
     if (op < 0)
         return false;
-    if (narrow || widen) {
+    if (qnarrow) {
+        if (size == 3)
+            return false;
+    } else if (sat) {
+        if (size == 3 && !a->q && !a->scalar)
+            return false;
+    } else if (narrow || widen) {
         if (size == 3 || a->scalar)
             return false;
     } else if (fp) {
@@ -479,6 +520,9 @@ bool trans_V_INDEXED(DisasContext *s, arg_V_INDEXED *a)
     case 0x1a: op = OP(UMULL_IDX); break;
     case 0x02: op = OP(SMLAL_IDX); break;
     case 0x12: op = OP(UMLAL_IDX); break;
+    case 0x0c: op = OP(SQDMULH_IDX); break;
+    case 0x0d: op = OP(SQRDMULH_IDX); break;
+    case 0x19: op = OP(FMULX_IDX), fp = true; break;
     default: break;
     }
     if (op < 0)
@@ -491,7 +535,8 @@ bool trans_V_INDEXED(DisasContext *s, arg_V_INDEXED *a)
         idx = size == 2 ? (a->h << 1 | a->l) : a->h;
         rm = a->m << 4 | a->rm;
     } else {
-        if (a->scalar || size == 0 || size == 3)
+        bool q_ok = op == OP(SQDMULH_IDX) || op == OP(SQRDMULH_IDX);   /* scalar forms exist */
+        if ((a->scalar && !q_ok) || size == 0 || size == 3)
             return false;
         if (size == 1) {
             idx = a->h << 2 | a->l << 1 | a->m;

@@ -149,11 +149,11 @@ END_TEST
 
 START_TEST(test_unoffered_encodings_are_undef)
 {
-    /* FEAT_FP16 arithmetic, FRECPE, PMULL (crypto), FJCVTZS, 1D vectors */
+    /* FEAT_FP16 arithmetic, DotProd, PMULL 64-bit (crypto), FJCVTZS, 1D vectors */
     static const uint32_t undef[] = {
         0x1ee22820,   /* fadd h0, h1, h2 */
-        0x4ea1d820,   /* frecpe v0.4s, v1.4s */
-        0x0e22e020,   /* pmull v0.8h, v1.8b, v2.8b */
+        0x4e829420,   /* sdot v0.4s, v1.16b, v2.16b */
+        0x0ee2e020,   /* pmull v0.1q, v1.1d, v2.1d */
         0x1e7e0020,   /* fjcvtzs w0, d1 */
         0x0ee28420,   /* add v0.1d, v1.1d, v2.1d (reserved) */
     };

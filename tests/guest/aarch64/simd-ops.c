@@ -96,7 +96,21 @@
     X("fmul d0, d1, v2.d[1]") X("fmla s0, s1, v2.s[1]") \
     X("fadd s0, s1, s2") X("fadd d0, d1, d2") X("fcsel d0, d1, d2, eq") X("fcsel s0, s1, s2, lt") \
     X("fmov s0, #2.5") X("fmov d0, #-0.125") X("fmov d0, d1") X("fabs s0, s1") \
-    X("fcvt s0, d1") X("fcvt d0, s1") X("fcvt h0, s1") X("fcvt s0, h1") X("fcvt d0, h1") X("fcvt h0, d1")
+    X("fcvt s0, d1") X("fcvt d0, s1") X("fcvt h0, s1") X("fcvt s0, h1") X("fcvt d0, h1") X("fcvt h0, d1") \
+    X("sqshl v0.16b, v1.16b, v2.16b") X("uqshl v0.4s, v1.4s, v2.4s") X("sqrshl v0.8h, v1.8h, v2.8h") \
+    X("uqrshl d0, d1, d2") X("sqshl b0, b1, b2") X("sqshl v0.4s, v1.4s, #5") X("uqshl v0.16b, v1.16b, #7") \
+    X("sqshlu v0.8h, v1.8h, #3") X("sqshl d0, d1, #60") X("sqshrn v0.8b, v1.8h, #3") \
+    X("uqshrn2 v0.8h, v1.4s, #7") X("sqrshrn v0.2s, v1.2d, #31") X("uqrshrn h0, s1, #4") \
+    X("sqshrun v0.4h, v1.4s, #2") X("sqrshrun2 v0.16b, v1.8h, #1") X("sqshrn s0, d1, #12") \
+    X("sqdmulh v0.8h, v1.8h, v2.8h") X("sqrdmulh v0.4s, v1.4s, v2.4s") X("sqdmulh s0, s1, s2") \
+    X("sqrdmulh v0.4h, v1.4h, v2.h[3]") X("sqdmulh v0.4s, v1.4s, v2.s[1]") X("sqabs v0.16b, v1.16b") \
+    X("sqneg v0.2d, v1.2d") X("sqabs h0, h1") X("suqadd v0.4s, v1.4s") X("usqadd v0.8b, v1.8b") \
+    X("pmul v0.16b, v1.16b, v2.16b") X("frecpe v0.4s, v1.4s") X("frecpe d0, d1") X("frsqrte v0.2d, v1.2d") \
+    X("frsqrte s0, s1") X("frecps v0.4s, v1.4s, v2.4s") X("frsqrts v0.2d, v1.2d, v2.2d") \
+    X("frecps s0, s1, s2") X("frecpx d0, d1") X("frecpx s0, s1") X("urecpe v0.4s, v1.4s") \
+    X("ursqrte v0.2s, v1.2s") X("fcvtxn v0.2s, v1.2d") X("fcvtxn2 v0.4s, v1.2d") X("fcvtxn s0, d1") \
+    X("fmulx v0.4s, v1.4s, v2.s[3]") X("fmulx d0, d1, v2.d[0]") \
+    X("pmull v0.8h, v1.8b, v2.8b") X("pmull2 v0.8h, v1.16b, v2.16b")
 
 static const char *const names[] = {
 #define X(s) s,

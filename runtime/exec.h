@@ -61,7 +61,7 @@ typedef struct ExecCpu ExecCpu;
 typedef struct TransBlock TransBlock;
 
 typedef enum ExecTier {
-    EXEC_TIER_INTERP,    /* run IrBlocks with ir_interp_run (reference) */
+    EXEC_TIER_INTERP,    /* the reference interpreter (ir_interp_prepare/exec) */
     EXEC_TIER_TEMPLATE,  /* template JIT into the code buffer */
 } ExecTier;
 
@@ -83,7 +83,8 @@ typedef enum ExecEventKind {
     EXEC_EV_FETCH_FAULT,  /* pc = addr: code at pc is unreadable (SIGSEGV) */
     EXEC_EV_SEGV,         /* pc: faulting insn (state before it); addr: guest
                              data address; is_write when known */
-    EXEC_EV_BUS,          /* misaligned access (SIGBUS); pc, addr as SEGV */
+    EXEC_EV_BUS,          /* misaligned access (SIGBUS); pc, addr as SEGV (the
+                             interpreter tier does not report addr: 0) */
     EXEC_EV_BREAKPOINT,   /* brk/int3: pc of the insn; code: immediate (SIGTRAP) */
     EXEC_EV_HALT,         /* wfi/hlt */
     EXEC_EV_EXCEPTION,    /* other arch exception: code = env->exception_code */
@@ -108,10 +109,12 @@ typedef struct ExecMemOps {
     void *opaque;
     /* Read guest code for translation (false: not mapped executable). */
     bool (*read_code)(void *opaque, uint64_t pc, void *buf, size_t len);
-    /* Guest data accesses for the interpreter tier (and for blocks the
-     * template backend cannot translate, which fall back to it).  Its own
-     * opaque.  Return false when the address is not accessible; the runtime
-     * checks alignment itself (EXEC_EV_BUS) and code pages (SMC) first. */
+    /* Guest data accesses for the interpreter tier, for blocks the template
+     * backend refuses (interpreted instead) and for re-running a store after
+     * an SMC fault: required in both tiers.  Its own opaque.  Return false
+     * when the access is not allowed (check the guest's protection: the
+     * runtime does not); alignment and code pages (SMC) are checked before
+     * these are called.  A host fault inside them is not recovered. */
     IrMemIface interp_mem;
     /* Make the host page of guest page `page` (EXEC_PAGE_SIZE aligned)
      * read-only, so that guest writes to translated code fault.  Optional

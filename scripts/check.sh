@@ -1,8 +1,8 @@
 #!/bin/bash
 # check.sh - every test: unit tests (ctest), guest programs, gcc c-torture.
-#   scripts/check.sh           the suite CI runs (c-torture: a subset in the
-#                              interpreter tier, all of it in the template tier)
-#   scripts/check.sh --full    everything, every tier, -O1 and -O2
+#   scripts/check.sh           the suite CI runs (all of c-torture at -O1 and
+#                              -O2 in the interpreter and template tiers)
+#   scripts/check.sh --full    also -O0, -O3 and -Os in every tier
 # Ends with one line "N passed, N failed" summing the suites.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -41,8 +41,8 @@ if [[ ! -d $CORPUS/torture-src/execute ]]; then
     fi
 fi
 if [[ -d $CORPUS/torture-src/execute ]]; then
-    if (( FULL )); then runs=("template 1 1" "template 2 1" "interp 1 1" "interp 2 1")
-    else runs=("template 1 1" "template 2 1" "interp 2 7"); fi
+    runs=("template 1 1" "template 2 1" "interp 1 1" "interp 2 1")
+    (( FULL )) && runs+=("template 0 1" "template 3 1" "template s 1" "interp 0 1" "interp 3 1" "interp s 1")
     for r in "${runs[@]}"; do
         read -r tier opt subset <<<"$r"
         echo "== c-torture -O$opt, tier $tier$( ((subset > 1)) && echo ", every ${subset}th test")"

@@ -775,6 +775,51 @@ START_TEST(test_verifier_accepts_a_valid_block_and_rejects_each_malformation)
 }
 END_TEST
 
+START_TEST(test_verifier_and_printer_survive_random_garbage)
+{
+    /* arbitrary ops: the verifier must answer (usually no) and never crash;
+     * whatever it accepts must also prepare for the interpreter */
+    FILE *devnull = fopen("/dev/null", "w");
+    ck_assert_ptr_nonnull(devnull);
+    unsigned accepted = 0;
+    for (uint64_t seed = 1; seed <= 3000; seed++) {
+        rng_state = seed * 0x2545f4914f6cdd1dull;
+        IrBlock *b = tblock(false);
+        for (int i = 0; i < 4; i++) {
+            ir_new_temp(b, (IrType)(1 + rnd() % (IR_TYPE_COUNT - 1)));
+            ir_const(b, (IrType)(1 + rnd() % (IR_TYPE_COUNT - 1)), rnd_val());
+        }
+        ir_new_label(b);
+        int n = 1 + (int)(rnd() % 4);
+        for (int i = 0; i < n; i++) {
+            IrTemp args[IR_MAX_ARGS];
+            uint64_t c[IR_MAX_CONSTS] = {rnd() % 4 ? rnd() % 20 : rnd(), rnd() % 4 ? rnd() % 70 : rnd()};
+            for (int k = 0; k < IR_MAX_ARGS; k++)
+                args[k] = (IrTemp)(rnd() % 5 ? rnd() % b->n_temps : rnd() % 1000);
+            IrOpcode opc = (IrOpcode)(rnd() % (IR_OP_COUNT + 2));
+            uint32_t at = b->n_ops;
+            ir_emit(b, opc, (IrType)(rnd() % (IR_TYPE_COUNT + 1)), args, c);
+            b->ops[at].opc = (uint16_t)opc; /* ir_emit keeps even a bad opcode */
+            if (rnd() % 2)
+                memcpy(b->ops[at].args, args, sizeof args);
+        }
+        if (rnd() % 2)
+            ir_exit(b, IR_EXIT_NONE, 0);
+        char err[256];
+        bool ok = ir_verify(b, err, sizeof err);
+        ck_assert(ok || err[0]);
+        ir_print(b, devnull);
+        IrInterpCode *code = ir_interp_prepare(b, err, sizeof err);
+        ck_assert_int_eq(ok, code != NULL);
+        accepted += ok;
+        ir_interp_free(code);
+        ir_block_free(b);
+    }
+    fclose(devnull);
+    ck_assert_uint_gt(accepted, 0);
+}
+END_TEST
+
 /* ---- printer ------------------------------------------------------------------ */
 START_TEST(test_printer_shows_globals_locals_constants_and_control_flow)
 {
@@ -829,6 +874,7 @@ int main(void)
     tcase_add_test(tc, test_optimize_shrinks_a_typical_flag_setting_sequence);
     tcase_add_test(tc, test_random_blocks_agree_with_and_without_simplify_and_optimize);
     tcase_add_test(tc, test_verifier_accepts_a_valid_block_and_rejects_each_malformation);
+    tcase_add_test(tc, test_verifier_and_printer_survive_random_garbage);
     tcase_add_test(tc, test_printer_shows_globals_locals_constants_and_control_flow);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -272,6 +272,41 @@ START_TEST(elf_missing_file)
 }
 END_TEST
 
+/* Random corruption of the headers: every outcome is a clean accept or a
+ * one-line error, never a crash (the fork of each Check test would report
+ * a crash as an error). */
+START_TEST(elf_corrupt_headers_never_crash)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    int accepted = 0, rejected = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        TestElf t = good_elf();
+        uint8_t *bytes = (uint8_t *)&t;
+        int flips = 1 + iter % 4;
+        for (int k = 0; k < flips; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            size_t off = (x >> 8) % offsetof(TestElf, code);   /* headers only */
+            bytes[off] = (uint8_t)(x >> 40);
+        }
+        int fd = memfd_create("fuzz", 0);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, &t, sizeof t), sizeof t);
+        ElfImage img;
+        char err[256] = "";
+        if (elf_check(fd, GUEST_MEM_DEFAULT_LIMIT, &img, err, sizeof err)) {
+            accepted++;
+            ck_assert(img.entry < GUEST_MEM_DEFAULT_LIMIT && img.end <= GUEST_MEM_DEFAULT_LIMIT);
+        } else {
+            rejected++;
+            ck_assert(err[0] && !strchr(err, '\n'));
+        }
+        close(fd);
+    }
+    ck_assert_int_gt(rejected, 0);
+    ck_assert_int_gt(accepted, 0);   /* harmless flips (e.g. p_paddr) still load */
+}
+END_TEST
+
 /* ---- initial stack ------------------------------------------------------- */
 
 static uint64_t rd64(GuestMem *m, uint64_t a)
@@ -705,6 +740,7 @@ static Suite *user_suite(void)
     tcase_add_test(elf, elf_bad_alignment_and_entry);
     tcase_add_test(elf, elf_interp_rejected);
     tcase_add_test(elf, elf_missing_file);
+    tcase_add_test(elf, elf_corrupt_headers_never_crash);
     suite_add_tcase(s, elf);
     TCase *stack = tcase_create("stack");
     tcase_add_test(stack, stack_layout_parses_back);

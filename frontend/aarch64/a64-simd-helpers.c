@@ -537,6 +537,26 @@ void helper_a64_simd(void *env, uint32_t desc, uint32_t regs)
         bytes = 16;
         break;
     }
+    case A64_SIMD_SQDMULL: case A64_SIMD_SQDMLAL: case A64_SIMD_SQDMLSL:
+    case A64_SIMD_SQDMULL_IDX: case A64_SIMD_SQDMLAL_IDX: case A64_SIMD_SQDMLSL_IDX: {
+        bool idx = op >= A64_SIMD_SQDMULL_IDX;
+        int kind = (op - (idx ? A64_SIMD_SQDMULL_IDX : A64_SIMD_SQDMULL)); /* 0 mul 1 add 2 sub */
+        int cnt = scalar ? 1 : 8 >> size, ws = size + 1;
+        for (int i = 0; i < cnt; i++) {
+            int j = i + (q && !scalar ? cnt : 0);
+            int64_t a = sxt(vget(&n, size, j), size);
+            int64_t b = sxt(idx ? vget(&m, size, (int)imm) : vget(&m, size, j), size);
+            __int128 p = sat_s((__int128)a * b * 2, ws, &qc);
+            p = sxt((uint64_t)p, ws);
+            if (kind) {
+                __int128 acc = sxt(vget(&d, ws, i), ws);
+                p = sat_s(kind == 1 ? acc + p : acc - p, ws, &qc);
+            }
+            vset(&r, ws, i, (uint64_t)p & emask(ws));
+        }
+        bytes = scalar ? 1 << ws : 16;
+        break;
+    }
     case A64_SIMD_PMULL: {
         /* 8-bit polynomial multiply to 16 bits; q: upper halves */
         for (int i = 0; i < 8; i++) {

@@ -60,7 +60,9 @@
     X(SUQADD) X(USQADD) X(PMUL)                                                   \
     /* FP estimates and steps, round-to-odd narrowing, FMULX by element */       \
     X(FRECPE) X(FRSQRTE) X(FRECPS) X(FRSQRTS) X(FRECPX) X(URECPE) X(URSQRTE)     \
-    X(FCVTXN) X(FMULX_IDX) X(PMULL)
+    X(FCVTXN) X(FMULX_IDX) X(PMULL)                                             \
+    /* saturating doubling long multiplies (size = narrow element) */            \
+    X(SQDMULL) X(SQDMLAL) X(SQDMLSL) X(SQDMULL_IDX) X(SQDMLAL_IDX) X(SQDMLSL_IDX)
 
 enum A64SimdOp {
 #define X(name) A64_SIMD_##name,

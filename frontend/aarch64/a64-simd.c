@@ -285,7 +285,16 @@ bool trans_V_3DIFF(DisasContext *s, arg_V_3DIFF *a)
         { OP(UADDL), OP(UADDW), OP(USUBL), OP(USUBW), OP(RADDHN), OP(UABAL), OP(RSUBHN), OP(UABDL),
           OP(UMLAL), -1, OP(UMLSL), -1, OP(UMULL), -1, -1, -1 },
     };
+    if (!a->u && (a->opc == 9 || a->opc == 11 || a->opc == 13)) {   /* SQDMLAL SQDMLSL SQDMULL */
+        if (a->size == 0 || a->size == 3)
+            return false;
+        int qop = a->opc == 9 ? OP(SQDMLAL) : a->opc == 11 ? OP(SQDMLSL) : OP(SQDMULL);
+        gen_simd(s, qop, a->size, a->q, a->scalar, 0, a->rd, a->rn, a->rm);
+        return true;
+    }
     int op = ops[a->u][a->opc];
+    if (a->scalar)
+        return false;
     if (op < 0 || a->size == 3 || (op == OP(PMULL) && a->size != 0))
         return false;                   /* PMULL 64x64 needs FEAT_PMULL: not offered */
     gen_simd(s, op, a->size, a->q, 0, 0, a->rd, a->rn, a->rm);
@@ -523,6 +532,9 @@ bool trans_V_INDEXED(DisasContext *s, arg_V_INDEXED *a)
     case 0x0c: op = OP(SQDMULH_IDX); break;
     case 0x0d: op = OP(SQRDMULH_IDX); break;
     case 0x19: op = OP(FMULX_IDX), fp = true; break;
+    case 0x03: op = OP(SQDMLAL_IDX); break;
+    case 0x07: op = OP(SQDMLSL_IDX); break;
+    case 0x0b: op = OP(SQDMULL_IDX); break;
     default: break;
     }
     if (op < 0)
@@ -535,7 +547,8 @@ bool trans_V_INDEXED(DisasContext *s, arg_V_INDEXED *a)
         idx = size == 2 ? (a->h << 1 | a->l) : a->h;
         rm = a->m << 4 | a->rm;
     } else {
-        bool q_ok = op == OP(SQDMULH_IDX) || op == OP(SQRDMULH_IDX);   /* scalar forms exist */
+        bool q_ok = op == OP(SQDMULH_IDX) || op == OP(SQRDMULH_IDX) || op == OP(SQDMULL_IDX) ||
+                    op == OP(SQDMLAL_IDX) || op == OP(SQDMLSL_IDX);   /* scalar forms exist */
         if ((a->scalar && !q_ok) || size == 0 || size == 3)
             return false;
         if (size == 1) {

@@ -479,11 +479,14 @@ static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
         }
         if (attempt == 1 || e->buf.size - e->buf.used > EXEC_CODE_HEADROOM) {
             static bool warned;
-            if (!warned || emu_log_enabled(EMU_LOG_UNIMP)) {
-                warned = true;
-                fprintf(stderr, "emu: template backend refused the block at 0x%" PRIx64
+            if (emu_log_enabled(EMU_LOG_UNIMP))
+                emu_log("template backend refused the block at 0x%" PRIx64
                         " (%s); interpreting it\n", b->pc, why ? why : "no reason given");
-            }
+            else if (!warned)
+                fprintf(stderr, "emu: template backend refused the block at 0x%" PRIx64
+                        " (%s); interpreting it (more with -d unimp)\n", b->pc,
+                        why ? why : "no reason given");
+            warned = true;
             e->st.interp_fallbacks++;
             return false;
         }

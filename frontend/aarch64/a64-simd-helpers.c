@@ -500,15 +500,16 @@ void helper_a64_simd(void *env, uint32_t desc, uint32_t regs)
     case A64_SIMD_SABAL: case A64_SIMD_UABAL: case A64_SIMD_SABDL: case A64_SIMD_UABDL:
     case A64_SIMD_SMLAL: case A64_SIMD_UMLAL: case A64_SIMD_SMLSL: case A64_SIMD_UMLSL:
     case A64_SIMD_SMULL: case A64_SIMD_UMULL:
-    case A64_SIMD_SMULL_IDX: case A64_SIMD_UMULL_IDX: case A64_SIMD_SMLAL_IDX: case A64_SIMD_UMLAL_IDX: {
+    case A64_SIMD_SMULL_IDX: case A64_SIMD_UMULL_IDX: case A64_SIMD_SMLAL_IDX: case A64_SIMD_UMLAL_IDX:
+    case A64_SIMD_SMLSL_IDX: case A64_SIMD_UMLSL_IDX: {
         int cnt = 8 >> size, ws = size + 1;
         bool sg = op == A64_SIMD_SADDL || op == A64_SIMD_SADDW || op == A64_SIMD_SSUBL ||
                   op == A64_SIMD_SSUBW || op == A64_SIMD_SABAL || op == A64_SIMD_SABDL ||
                   op == A64_SIMD_SMLAL || op == A64_SIMD_SMLSL || op == A64_SIMD_SMULL ||
-                  op == A64_SIMD_SMULL_IDX || op == A64_SIMD_SMLAL_IDX;
+                  op == A64_SIMD_SMULL_IDX || op == A64_SIMD_SMLAL_IDX || op == A64_SIMD_SMLSL_IDX;
         bool wide = op == A64_SIMD_SADDW || op == A64_SIMD_UADDW || op == A64_SIMD_SSUBW ||
                     op == A64_SIMD_USUBW;
-        bool idx = op >= A64_SIMD_SMULL_IDX && op <= A64_SIMD_UMLAL_IDX;
+        bool idx = op >= A64_SIMD_SMULL_IDX && op <= A64_SIMD_UMLSL_IDX;
         for (int i = 0; i < cnt; i++) {
             int j = i + (q ? cnt : 0);
             uint64_t a = wide ? vget(&n, ws, i) : vget(&n, size, j);
@@ -527,7 +528,7 @@ void helper_a64_simd(void *env, uint32_t desc, uint32_t regs)
                 v = acc + (sg ? (uint64_t)(sa > sb2 ? sa - sb2 : sb2 - sa) : (a > b ? a - b : b - a)); break;
             case A64_SIMD_SMLAL: case A64_SIMD_UMLAL: case A64_SIMD_SMLAL_IDX: case A64_SIMD_UMLAL_IDX:
                 v = acc + ea * eb; break;
-            case A64_SIMD_SMLSL: case A64_SIMD_UMLSL:
+            case A64_SIMD_SMLSL: case A64_SIMD_UMLSL: case A64_SIMD_SMLSL_IDX: case A64_SIMD_UMLSL_IDX:
                 v = acc - ea * eb; break;
             default:
                 v = ea * eb; break;

@@ -49,7 +49,7 @@
     X(SHL) X(SLI) X(SRI) X(SHRN) X(RSHRN) X(SSHLL) X(USHLL)                       \
     /* by element (imm = index of the m element) */                               \
     X(MUL_IDX) X(MLA_IDX) X(MLS_IDX) X(FMUL_IDX) X(FMLA_IDX) X(FMLS_IDX)          \
-    X(SMULL_IDX) X(UMULL_IDX) X(SMLAL_IDX) X(UMLAL_IDX)                           \
+    X(SMULL_IDX) X(UMULL_IDX) X(SMLAL_IDX) X(UMLAL_IDX) X(SMLSL_IDX) X(UMLSL_IDX)                           \
     /* copies: DUP_ELT imm = index; INS_ELT imm = dst | src << 8 */               \
     X(DUP_ELT) X(INS_ELT)                                                         \
     /* saturating shifts: by register (m), by immediate, narrowing */            \

@@ -529,6 +529,8 @@ bool trans_V_INDEXED(DisasContext *s, arg_V_INDEXED *a)
     case 0x1a: op = OP(UMULL_IDX); break;
     case 0x02: op = OP(SMLAL_IDX); break;
     case 0x12: op = OP(UMLAL_IDX); break;
+    case 0x06: op = OP(SMLSL_IDX); break;
+    case 0x16: op = OP(UMLSL_IDX); break;
     case 0x0c: op = OP(SQDMULH_IDX); break;
     case 0x0d: op = OP(SQRDMULH_IDX); break;
     case 0x19: op = OP(FMULX_IDX), fp = true; break;

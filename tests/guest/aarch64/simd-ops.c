@@ -113,7 +113,8 @@
     X("pmull v0.8h, v1.8b, v2.8b") X("pmull2 v0.8h, v1.16b, v2.16b") \
     X("sqdmull v0.4s, v1.4h, v2.4h") X("sqdmull2 v0.2d, v1.4s, v2.4s") X("sqdmlal v0.4s, v1.4h, v2.4h") \
     X("sqdmlsl2 v0.4s, v1.8h, v2.8h") X("sqdmull s0, h1, h2") X("sqdmlal d0, s1, s2") \
-    X("sqdmull v0.4s, v1.4h, v2.h[7]") X("sqdmlal2 v0.2d, v1.4s, v2.s[2]") X("sqdmlsl s0, h1, v2.h[1]")
+    X("sqdmull v0.4s, v1.4h, v2.h[7]") X("sqdmlal2 v0.2d, v1.4s, v2.s[2]") X("sqdmlsl s0, h1, v2.h[1]") \
+    X("smlsl v0.4s, v1.4h, v2.h[2]") X("umlsl2 v0.2d, v1.4s, v2.s[3]") X("umlal2 v0.4s, v1.8h, v2.h[6]")
 
 static const char *const names[] = {
 #define X(s) s,

@@ -719,6 +719,41 @@ START_TEST(test_unallocated)
 }
 END_TEST
 
+
+/* ---- robustness: random words lift to valid IR and run safely ------------------------------ */
+START_TEST(test_random_words)
+{
+    uint64_t seed = 0x243f6a8885a308d3ull;
+    unsigned undef = 0, n = 40000;
+    for (unsigned i = 0; i < n; i++) {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        uint32_t insn = (uint32_t)(seed >> 16);
+        a64t_code[0] = insn;
+        a64t_code[1] = SVC0;
+        a64t_code_len = 2;
+        /* a64t_lift verifies the raw and the optimized block */
+        IrBlock *b = a64t_lift(A64T_CODE, (i & 1) != 0, 2);
+        for (uint32_t k = 0; k < b->n_ops; k++)
+            if (b->ops[k].opc == IR_OP_exit && b->ops[k].c[0] == IR_EXIT_UNDEF)
+                undef++;
+        A64State st = a64t_state();
+        for (int r = 0; r < 31; r++)
+            st.x[r] = A64T_MEM + 0x800 + (uint64_t)r * 8;
+        st.x[31] = A64T_MEM + 0x1000;
+        IrExitInfo ex;
+        uint32_t fi;
+        IrInterpStatus rs = ir_interp_run(b, &st, &a64t_iface, &ex, &fi);
+        ck_assert_msg(rs == IR_INTERP_EXITED || rs == IR_INTERP_FAULT, "%08x: status %d", insn, rs);
+        ir_block_free(b);
+    }
+    /* most of the space is allocated in A64: a sanity bound, not a spec */
+    ck_assert_uint_lt(undef, n);
+    ck_assert_uint_gt(undef, n / 20);
+}
+END_TEST
+
 static Suite *a64_decode_suite(void)
 {
     Suite *s = suite_create("a64_decode");
@@ -739,6 +774,7 @@ static Suite *a64_decode_suite(void)
     tcase_add_test(tc, test_shift_bitops);
     tcase_add_test(tc, test_crc32);
     tcase_add_test(tc, test_unallocated);
+    tcase_add_test(tc, test_random_words);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -568,6 +568,34 @@ START_TEST(test_code_buffer_flush)
 }
 END_TEST
 
+/* A block too big for the whole code buffer is interpreted instead. */
+START_TEST(test_oversized_block_falls_back_to_interpreter)
+{
+    const int n = 500;
+    put(0x20000, OP_MOVI, 0, 0, 0x9000);
+    for (int i = 1; i <= n; i++)
+        put(0x20000 + 8 * i, i % 2 ? OP_ST : OP_ADDI, 4, 0, 1);
+    put(0x20000 + 8 * (n + 1), OP_SVC, 0, 0, 0);
+    ExecEngine *e = engine(EXEC_TIER_TEMPLATE, 8 << 10, 1000);
+    ExecCpu *cpu;
+    ToyState *s = toy_cpu(e, &cpu, 0x20000);
+    ExecEvent ev = exec_run(cpu);
+    ck_assert_msg(ev.kind == EXEC_EV_SYSCALL, "event %s", exec_event_name(ev.kind));
+    ck_assert_uint_eq(s->r[4], n / 2);
+    uint64_t m;
+    memcpy(&m, gmem + 0x9000, 8);
+    ck_assert_uint_eq(m, n / 2 - 1); /* the last ST came before the last ADDI */
+    ExecStats st;
+    exec_stats_get(e, &st);
+    ck_assert_uint_eq(st.interp_fallbacks, 1);
+    TransBlock *tb = exec_lookup(e, 0x20000, 0);
+    ck_assert_ptr_nonnull(tb);
+    ck_assert_ptr_null(tb->host);
+    ck_assert_ptr_nonnull(tb->icode);
+    exec_engine_free(e);
+}
+END_TEST
+
 START_TEST(test_exec_trace_disables_chaining)
 {
     asm_loop();
@@ -899,6 +927,7 @@ int main(void)
     tcase_add_loop_test(tc, test_smc_same_block, 0, 2);
     tcase_add_loop_test(tc, test_guest_faults, 0, 2);
     tcase_add_test(tc, test_code_buffer_flush);
+    tcase_add_test(tc, test_oversized_block_falls_back_to_interpreter);
     tcase_add_loop_test(tc, test_exec_trace_disables_chaining, 0, 2);
     tcase_add_test(tc, test_log_parse_and_lazy_llvm);
     tcase_add_loop_test(tc, test_two_threads_share_engine, 0, 2);

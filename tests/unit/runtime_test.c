@@ -903,6 +903,27 @@ START_TEST(test_mode_flags_split_blocks)
 }
 END_TEST
 
+START_TEST(test_cpu_copy_state_keeps_runtime_fields)
+{
+    ExecEngine *e = engine(EXEC_TIER_INTERP, 0, 0);
+    ExecCpu *a, *b;
+    ToyState *sa = toy_cpu(e, &a, 0x1234);
+    ToyState *sb = toy_cpu(e, &b, 0);
+    sa->r[5] = 55;
+    sa->common.mode_flags = 3;
+    exec_cpu_copy_state(b, a);
+    ck_assert_uint_eq(sb->r[5], 55);
+    ck_assert_uint_eq(sb->common.pc, 0x1234);
+    ck_assert_uint_eq(sb->common.mode_flags, 3);
+    ck_assert_ptr_eq(sb->common.runtime, b);
+    ck_assert_ptr_ne(sb->common.jmp_cache, sa->common.jmp_cache);
+    ck_assert_ptr_eq(exec_cpu_from_env(sb), b);
+    ck_assert_ptr_eq(exec_cpu_engine(b), e);
+    ck_assert_uint_eq((uintptr_t)sb % _Alignof(ToyState), 0);
+    exec_engine_free(e);
+}
+END_TEST
+
 START_TEST(test_bad_config)
 {
     char err[128];
@@ -936,6 +957,7 @@ int main(void)
     tcase_add_loop_test(tc, test_fork_child_with_running_sibling, 0, 2);
     tcase_add_loop_test(tc, test_mode_flags_split_blocks, 0, 2);
     tcase_add_loop_test(tc, test_signal_stops_chained_loop, 0, 2);
+    tcase_add_test(tc, test_cpu_copy_state_keeps_runtime_fields);
     tcase_add_test(tc, test_bad_config);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

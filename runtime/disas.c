@@ -34,13 +34,12 @@ static struct {
 
 static void init_target(void *h, const char *arch)
 {
-    static const char *const parts[] = { "TargetInfo", "TargetMC", "Disassembler" };
+    static const char *const parts[] = {"TargetInfo", "TargetMC", "Disassembler"};
     for (int i = 0; i < 3; i++) {
         char name[64];
         snprintf(name, sizeof name, "LLVMInitialize%s%s", arch, parts[i]);
         InitFn f = (InitFn)dlsym(h, name);
-        if (f)
-            f();
+        if (f) f();
     }
 }
 
@@ -71,12 +70,10 @@ static void load_llvm(void)
 static DisasCtx get_ctx(const char *triple)
 {
     for (size_t i = 0; i < sizeof ctxs / sizeof ctxs[0]; i++) {
-        if (ctxs[i].triple && !strcmp(ctxs[i].triple, triple))
-            return ctxs[i].ctx;
+        if (ctxs[i].triple && !strcmp(ctxs[i].triple, triple)) return ctxs[i].ctx;
         if (!ctxs[i].triple) {
             DisasCtx c = create_disasm(triple, NULL, 0, NULL, NULL);
-            if (c && set_options)
-                set_options(c, 2 /* LLVMDisassembler_Option_PrintImmHex */);
+            if (c && set_options) set_options(c, 2 /* LLVMDisassembler_Option_PrintImmHex */);
             ctxs[i].triple = triple;
             ctxs[i].ctx = c;
             if (!c && !warned) {
@@ -108,8 +105,7 @@ static void hex_line(FILE *out, const char *triple, const uint8_t *p, size_t n, 
 void disas_print(FILE *out, const char *triple, const uint8_t *code, size_t len, uint64_t addr)
 {
     pthread_mutex_lock(&disas_lock);
-    if (!tried)
-        load_llvm();
+    if (!tried) load_llvm();
     DisasCtx ctx = loaded && triple ? get_ctx(triple) : NULL;
     size_t off = 0;
     while (off < len) {

@@ -16,8 +16,7 @@
 
 /* Print one line per instruction: "0x<addr>:  <bytes>  <text>".  Triple:
  * "aarch64-linux-gnu" or "x86_64-linux-gnu".  addr is the address shown. */
-void disas_print(FILE *out, const char *triple, const uint8_t *code, size_t len,
-                 uint64_t addr);
+void disas_print(FILE *out, const char *triple, const uint8_t *code, size_t len, uint64_t addr);
 /* Is LLVM loaded (for tests: a run without -d must keep this false)? */
 bool disas_llvm_loaded(void);
 

@@ -24,22 +24,22 @@
 #include "template-backend/tmpl.h"
 
 struct TransBlock {
-    uint64_t pc;               /* guest pc of the first insn */
-    uint32_t flags;            /* mode flags it was translated under */
-    uint32_t guest_size;       /* bytes of guest code covered */
-    uint32_t n_insns;          /* guest instructions */
-    bool invalid;              /* removed from the table (kept until flush) */
-    const void *host;          /* template entry point; NULL: run ir */
-    IrInterpCode *icode;       /* interpreter tier / template fallback */
-    TmplCode code;             /* template: offsets, chain sites, insn map */
-    uint64_t *insn_pc;         /* template: guest pc of each IrBlock insn */
-    TransBlock *jmp_to[2];     /* block chained from slot s, or NULL */
-    uintptr_t jmp_next[2];     /* next link (src | slot) in jmp_to[s]'s list */
-    uintptr_t jmp_in;          /* first incoming link (src | slot), 0: none */
-    TransBlock *hash_next;     /* block table bucket chain */
-    TransBlock *all_next;      /* every allocated block (freed at flush) */
+    uint64_t pc;                    /* guest pc of the first insn */
+    uint32_t flags;                 /* mode flags it was translated under */
+    uint32_t guest_size;            /* bytes of guest code covered */
+    uint32_t n_insns;               /* guest instructions */
+    bool invalid;                   /* removed from the table (kept until flush) */
+    const void *host;               /* template entry point; NULL: run ir */
+    IrInterpCode *icode;            /* interpreter tier / template fallback */
+    TmplCode code;                  /* template: offsets, chain sites, insn map */
+    uint64_t *insn_pc;              /* template: guest pc of each IrBlock insn */
+    TransBlock *jmp_to[2];          /* block chained from slot s, or NULL */
+    uintptr_t jmp_next[2];          /* next link (src | slot) in jmp_to[s]'s list */
+    uintptr_t jmp_in;               /* first incoming link (src | slot), 0: none */
+    TransBlock *hash_next;          /* block table bucket chain */
+    TransBlock *all_next;           /* every allocated block (freed at flush) */
     uint64_t first_page, last_page; /* guest page numbers covered */
-    uint64_t exec_count;       /* dispatcher entries (stats only) */
+    uint64_t exec_count;            /* dispatcher entries (stats only) */
 };
 
 /* Read by CPUs without the lock (set once, under it). */
@@ -50,7 +50,7 @@ static inline bool tb_is_invalid(const TransBlock *tb)
 
 /* Guest page -> blocks that cover it (for invalidation). */
 typedef struct PageDesc {
-    uint64_t page;             /* guest page number */
+    uint64_t page; /* guest page number */
     TransBlock **tbs;
     uint32_t n, cap;
     struct PageDesc *next;
@@ -65,27 +65,27 @@ typedef enum { CPU_FAULT_NONE, CPU_FAULT_SEGV, CPU_FAULT_BUS, CPU_FAULT_SMC } Cp
 
 struct ExecCpu {
     ExecEngine *e;
-    CpuCommon *env;            /* arch state (aligned alloc) */
-    unsigned index;            /* for "Trace N:" */
-    JmpCacheEntry *jmp_cache;  /* read by generated code (goto_ptr) */
-    TransBlock **tb_cache;     /* dispatcher's view of the same slots */
-    uint32_t cache_flags;      /* mode flags the caches were filled under */
-    bool holds_rd;             /* holds e->code_rw for reading */
-    uint64_t run_gen;          /* e->gen when code_rw was taken */
-    volatile sig_atomic_t in_code;       /* in tmpl_enter / ir_interp_run */
-    volatile sig_atomic_t exit_request;  /* exec_cpu_request_exit */
+    CpuCommon *env;                     /* arch state (aligned alloc) */
+    unsigned index;                     /* for "Trace N:" */
+    JmpCacheEntry *jmp_cache;           /* read by generated code (goto_ptr) */
+    TransBlock **tb_cache;              /* dispatcher's view of the same slots */
+    uint32_t cache_flags;               /* mode flags the caches were filled under */
+    bool holds_rd;                      /* holds e->code_rw for reading */
+    uint64_t run_gen;                   /* e->gen when code_rw was taken */
+    volatile sig_atomic_t in_code;      /* in tmpl_enter / ir_interp_run */
+    volatile sig_atomic_t exit_request; /* exec_cpu_request_exit */
     volatile sig_atomic_t jb_valid;
-    bool oneshot;              /* next: run env->pc alone (after SMC) */
-    TransBlock *oneshot_tb;    /* the transient block being run */
-    sigjmp_buf jb;             /* exec_run's landing for faults */
+    bool oneshot;           /* next: run env->pc alone (after SMC) */
+    TransBlock *oneshot_tb; /* the transient block being run */
+    sigjmp_buf jb;          /* exec_run's landing for faults */
     /* Filled before siglongjmp / by the interp memory wrappers. */
     CpuFaultKind fault_kind;
     uint64_t fault_addr;
     bool fault_write;
-    ExecEvent pending;         /* event to return after a longjmp */
-    IrMemIface imem;           /* wrappers around cfg.mem.interp_mem */
+    ExecEvent pending; /* event to return after a longjmp */
+    IrMemIface imem;   /* wrappers around cfg.mem.interp_mem */
     uint64_t n_dispatch, n_jc_hits, n_table_hits;
-    ExecCpu *next;             /* e->cpus list */
+    ExecCpu *next; /* e->cpus list */
 };
 
 struct ExecEngine {
@@ -96,22 +96,22 @@ struct ExecEngine {
     /* block table */
     TransBlock **buckets;
     size_t n_buckets, n_blocks;
-    TransBlock *all;           /* every allocated block */
-    size_t n_dead;             /* invalid blocks awaiting a flush */
+    TransBlock *all; /* every allocated block */
+    size_t n_dead;   /* invalid blocks awaiting a flush */
     /* page map */
     PageDesc **pbuckets;
     size_t n_pbuckets, n_pages;
-    uint8_t **cp_top;          /* code-page bitmap (see above) */
+    uint8_t **cp_top; /* code-page bitmap (see above) */
     /* code buffer (template tier) */
     CodeBuf buf;
-    size_t prologue_end;       /* tmpl_init's trampoline ends here */
-    TransBlock **by_host;      /* template blocks in buffer order */
+    size_t prologue_end;  /* tmpl_init's trampoline ends here */
+    TransBlock **by_host; /* template blocks in buffer order */
     size_t n_by_host, cap_by_host;
     TmplMemModel mm;
     /* CPUs */
     ExecCpu *cpus;
     unsigned next_cpu_index;
-    ExecStats st;              /* translation-side counters (under lock) */
+    ExecStats st; /* translation-side counters (under lock) */
     /* One page of guest code being translated (see read_code_cb). */
     uint64_t code_cache_page;
     bool code_cache_valid;
@@ -129,9 +129,9 @@ void tb_free_all(ExecEngine *e);
 void tb_chain(ExecEngine *e, TransBlock *src, unsigned slot, TransBlock *dst);
 void tb_unchain_all(ExecEngine *e);
 void tb_invalidate_locked(ExecEngine *e, uint64_t start, uint64_t len);
-bool tb_mark_code_page(ExecEngine *e, uint64_t page);   /* true: newly marked */
+bool tb_mark_code_page(ExecEngine *e, uint64_t page); /* true: newly marked */
 bool tb_test_code_page(ExecEngine *e, uint64_t page);
-bool tb_clear_code_page(ExecEngine *e, uint64_t page);  /* true: was marked */
+bool tb_clear_code_page(ExecEngine *e, uint64_t page); /* true: was marked */
 void tb_free_one(TransBlock *tb);
 
 /* exec.c */

@@ -56,11 +56,16 @@ static uint64_t now_ns(void)
 const char *exec_event_name(ExecEventKind k)
 {
     static const char *const names[] = {
-        [EXEC_EV_SYSCALL] = "syscall",       [EXEC_EV_UNDEF] = "undef",
-        [EXEC_EV_FETCH_FAULT] = "fetch-fault", [EXEC_EV_SEGV] = "segv",
-        [EXEC_EV_BUS] = "bus",               [EXEC_EV_BREAKPOINT] = "breakpoint",
-        [EXEC_EV_HALT] = "halt",             [EXEC_EV_EXCEPTION] = "exception",
-        [EXEC_EV_INTERRUPT] = "interrupt",   [EXEC_EV_ERROR] = "error",
+        [EXEC_EV_SYSCALL] = "syscall",
+        [EXEC_EV_UNDEF] = "undef",
+        [EXEC_EV_FETCH_FAULT] = "fetch-fault",
+        [EXEC_EV_SEGV] = "segv",
+        [EXEC_EV_BUS] = "bus",
+        [EXEC_EV_BREAKPOINT] = "breakpoint",
+        [EXEC_EV_HALT] = "halt",
+        [EXEC_EV_EXCEPTION] = "exception",
+        [EXEC_EV_INTERRUPT] = "interrupt",
+        [EXEC_EV_ERROR] = "error",
     };
     return (unsigned)k < sizeof names / sizeof names[0] && names[k] ? names[k] : "?";
 }
@@ -117,18 +122,15 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
         return NULL;
     }
     e->cfg = *cfg;
-    if (!e->cfg.code_buf_size)
-        e->cfg.code_buf_size = EXEC_DEFAULT_CODE_BUF;
-    if (!e->cfg.max_insns)
-        e->cfg.max_insns = EXEC_DEFAULT_MAX_INSNS;
+    if (!e->cfg.code_buf_size) e->cfg.code_buf_size = EXEC_DEFAULT_CODE_BUF;
+    if (!e->cfg.max_insns) e->cfg.max_insns = EXEC_DEFAULT_MAX_INSNS;
     init_locks(e);
     if (!tb_table_init(e)) {
         snprintf(err, errlen, "out of memory (block table)");
         exec_engine_free(e);
         return NULL;
     }
-    if (e->cfg.arch->init)
-        e->cfg.arch->init();
+    if (e->cfg.arch->init) e->cfg.arch->init();
     e->mm.kind = TMPL_MEM_USER;
     if (e->cfg.tier == EXEC_TIER_TEMPLATE) {
         size_t sz = e->cfg.code_buf_size;
@@ -168,15 +170,12 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
 
 void exec_engine_free(ExecEngine *e)
 {
-    if (!e)
-        return;
+    if (!e) return;
     while (e->cpus)
         exec_cpu_free(e->cpus);
     tb_table_free(e);
-    if (e->buf.base)
-        munmap(e->buf.base, e->buf.size);
-    if (e->by_host)
-        munmap(e->by_host, e->cap_by_host * sizeof *e->by_host);
+    if (e->buf.base) munmap(e->buf.base, e->buf.size);
+    if (e->by_host) munmap(e->by_host, e->cap_by_host * sizeof *e->by_host);
     pthread_rwlock_destroy(&e->code_rw);
     pthread_mutex_destroy(&e->lock);
     free(e);
@@ -230,19 +229,16 @@ void exec_cpu_flush_jmp_cache(ExecCpu *cpu)
 
 static bool w_load(void *o, uint64_t addr, IrMemOp mo, void *out);
 static bool w_store(void *o, uint64_t addr, IrMemOp mo, const void *in);
-static bool w_cmpxchg(void *o, uint64_t addr, IrMemOp mo, const void *expect,
-                      const void *newv, void *old);
-static bool w_rmw(void *o, uint64_t addr, IrMemOp mo, IrRmwOp op, const void *val,
-                  void *old);
+static bool w_cmpxchg(void *o, uint64_t addr, IrMemOp mo, const void *expect, const void *newv,
+                      void *old);
+static bool w_rmw(void *o, uint64_t addr, IrMemOp mo, IrRmwOp op, const void *val, void *old);
 
 ExecCpu *exec_cpu_new(ExecEngine *e)
 {
     ExecCpu *cpu = calloc(1, sizeof *cpu);
-    if (!cpu)
-        return NULL;
+    if (!cpu) return NULL;
     size_t align = e->cfg.arch->state_align;
-    if (align < sizeof(void *))
-        align = sizeof(void *);
+    if (align < sizeof(void *)) align = sizeof(void *);
     size_t size = (e->cfg.arch->state_size + align - 1) / align * align;
     cpu->env = aligned_alloc(align, size);
     cpu->jmp_cache = malloc(JMP_CACHE_SIZE * sizeof *cpu->jmp_cache);
@@ -262,7 +258,7 @@ ExecCpu *exec_cpu_new(ExecEngine *e)
         cpu->jmp_cache[i].pc = ~(uint64_t)0;
         cpu->jmp_cache[i].host = NULL;
     }
-    cpu->imem = (IrMemIface){ cpu, w_load, w_store, w_cmpxchg, w_rmw };
+    cpu->imem = (IrMemIface){cpu, w_load, w_store, w_cmpxchg, w_rmw};
     pthread_mutex_lock(&e->lock);
     cpu->index = e->next_cpu_index++;
     cpu->next = e->cpus;
@@ -273,15 +269,13 @@ ExecCpu *exec_cpu_new(ExecEngine *e)
 
 void exec_cpu_free(ExecCpu *cpu)
 {
-    if (!cpu)
-        return;
+    if (!cpu) return;
     ExecEngine *e = cpu->e;
     pthread_mutex_lock(&e->lock);
     ExecCpu **pp = &e->cpus;
     while (*pp && *pp != cpu)
         pp = &(*pp)->next;
-    if (*pp)
-        *pp = cpu->next;
+    if (*pp) *pp = cpu->next;
     e->retired_dispatch += cpu->n_dispatch;
     e->retired_jc += cpu->n_jc_hits;
     e->retired_table += cpu->n_table_hits;
@@ -292,9 +286,18 @@ void exec_cpu_free(ExecCpu *cpu)
     free(cpu);
 }
 
-void *exec_cpu_env(ExecCpu *cpu) { return cpu->env; }
-ExecEngine *exec_cpu_engine(ExecCpu *cpu) { return cpu->e; }
-ExecCpu *exec_cpu_from_env(void *env) { return ((CpuCommon *)env)->runtime; }
+void *exec_cpu_env(ExecCpu *cpu)
+{
+    return cpu->env;
+}
+ExecEngine *exec_cpu_engine(ExecCpu *cpu)
+{
+    return cpu->e;
+}
+ExecCpu *exec_cpu_from_env(void *env)
+{
+    return ((CpuCommon *)env)->runtime;
+}
 
 void exec_cpu_copy_state(ExecCpu *dst, const ExecCpu *src)
 {
@@ -401,20 +404,18 @@ static void log_in_asm(ExecEngine *e, const IrBlock *b)
 }
 
 /* Frontend + passes.  NULL with *ev set on failure.  Under e->lock. */
-static IrBlock *lift(ExecEngine *e, uint64_t pc, uint32_t flags, unsigned max_insns,
-                     ExecEvent *ev)
+static IrBlock *lift(ExecEngine *e, uint64_t pc, uint32_t flags, unsigned max_insns, ExecEvent *ev)
 {
-    GuestCodeReader rd = { e, read_code_cb }; /* callers probed: cache is fresh */
+    GuestCodeReader rd = {e, read_code_cb}; /* callers probed: cache is fresh */
     IrBlock *b = e->cfg.arch->translate(pc, flags, &rd, max_insns);
     if (!b) {
-        *ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = pc, .msg = "frontend returned no block" };
+        *ev = (ExecEvent){.kind = EXEC_EV_ERROR, .pc = pc, .msg = "frontend returned no block"};
         return NULL;
     }
     bool logging = emu_log_enabled(EMU_LOG_IN_ASM | EMU_LOG_OP | EMU_LOG_OP_OPT);
     if (logging) {
         emu_log_lock();
-        if (emu_log_enabled(EMU_LOG_IN_ASM))
-            log_in_asm(e, b);
+        if (emu_log_enabled(EMU_LOG_IN_ASM)) log_in_asm(e, b);
         if (emu_log_enabled(EMU_LOG_OP)) {
             fprintf(emu_log_file(), "OP:\n");
             ir_print(b, emu_log_file());
@@ -442,10 +443,9 @@ static IrBlock *lift(ExecEngine *e, uint64_t pc, uint32_t flags, unsigned max_in
     }
     return b;
 bad:
-    if (logging)
-        emu_log_unlock();
+    if (logging) emu_log_unlock();
     ir_block_free(b);
-    *ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = pc, .msg = "invalid IR (see stderr)" };
+    *ev = (ExecEvent){.kind = EXEC_EV_ERROR, .pc = pc, .msg = "invalid IR (see stderr)"};
     return NULL;
 }
 
@@ -453,8 +453,7 @@ bad:
 static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (e->n_by_host >= e->cap_by_host)
-            flush_locked(e);
+        if (e->n_by_host >= e->cap_by_host) flush_locked(e);
         TmplCode code;
         const char *why = NULL;
         memset(&code, 0, sizeof code);
@@ -481,11 +480,13 @@ static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
             static bool warned;
             if (emu_log_enabled(EMU_LOG_UNIMP))
                 emu_log("template backend refused the block at 0x%" PRIx64
-                        " (%s); interpreting it\n", b->pc, why ? why : "no reason given");
+                        " (%s); interpreting it\n",
+                        b->pc, why ? why : "no reason given");
             else if (!warned)
-                fprintf(stderr, "emu: template backend refused the block at 0x%" PRIx64
-                        " (%s); interpreting it (more with -d unimp)\n", b->pc,
-                        why ? why : "no reason given");
+                fprintf(stderr,
+                        "emu: template backend refused the block at 0x%" PRIx64
+                        " (%s); interpreting it (more with -d unimp)\n",
+                        b->pc, why ? why : "no reason given");
             warned = true;
             e->st.interp_fallbacks++;
             return false;
@@ -502,7 +503,7 @@ static bool attach_interp(TransBlock *tb, const IrBlock *b, ExecEvent *ev)
     tb->icode = ir_interp_prepare(b, err, sizeof err);
     if (!tb->icode) {
         fprintf(stderr, "emu: cannot interpret the block at 0x%" PRIx64 ": %s\n", b->pc, err);
-        *ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = b->pc, .msg = "block not interpretable" };
+        *ev = (ExecEvent){.kind = EXEC_EV_ERROR, .pc = b->pc, .msg = "block not interpretable"};
         return false;
     }
     return true;
@@ -515,19 +516,17 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
     uint8_t probe;
     e->code_cache_valid = false;
     if (!read_code_cb(e, pc, &probe, 1)) {
-        *ev = (ExecEvent){ .kind = EXEC_EV_FETCH_FAULT, .pc = pc, .addr = pc };
+        *ev = (ExecEvent){.kind = EXEC_EV_FETCH_FAULT, .pc = pc, .addr = pc};
         return NULL;
     }
-    if (e->n_dead > EXEC_MAX_DEAD)
-        flush_locked(e);
+    if (e->n_dead > EXEC_MAX_DEAD) flush_locked(e);
     uint64_t t0 = now_ns();
     IrBlock *b = lift(e, pc, flags, e->cfg.max_insns, ev);
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     TransBlock *tb = calloc(1, sizeof *tb);
     if (!tb) {
         ir_block_free(b);
-        *ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = pc, .msg = "out of memory" };
+        *ev = (ExecEvent){.kind = EXEC_EV_ERROR, .pc = pc, .msg = "out of memory"};
         return NULL;
     }
     tb->pc = pc;
@@ -537,8 +536,8 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
     tb->first_page = pc >> EXEC_PAGE_BITS;
     tb->last_page = (pc + (b->guest_size ? b->guest_size - 1 : 0)) >> EXEC_PAGE_BITS;
     tb->code.chain_site[0] = tb->code.chain_site[1] = UINT32_MAX;
-    bool ok = (e->cfg.tier == EXEC_TIER_TEMPLATE && emit_host(e, tb, b)) ||
-              attach_interp(tb, b, ev);
+    bool ok =
+        (e->cfg.tier == EXEC_TIER_TEMPLATE && emit_host(e, tb, b)) || attach_interp(tb, b, ev);
     ir_block_free(b);
     if (!ok) {
         free(tb);
@@ -569,8 +568,7 @@ TransBlock *exec_get_block(ExecEngine *e, uint64_t pc, uint32_t flags)
     ExecEvent ev;
     pthread_mutex_lock(&e->lock);
     TransBlock *tb = tb_find(e, pc, flags);
-    if (!tb)
-        tb = translate_locked(e, pc, flags, &ev);
+    if (!tb) tb = translate_locked(e, pc, flags, &ev);
     pthread_mutex_unlock(&e->lock);
     return tb;
 }
@@ -585,8 +583,7 @@ size_t exec_block_count(ExecEngine *e)
 
 void exec_invalidate_range(ExecEngine *e, uint64_t start, uint64_t len)
 {
-    if (len == 0)
-        return;
+    if (len == 0) return;
     /* Whole pages, so that every page in the range ends up without blocks
      * and writable again (its protection is per page). */
     uint64_t end = start + len < start ? UINT64_MAX : start + len;
@@ -643,8 +640,7 @@ void exec_fork_child(ExecEngine *e, ExecCpu *survivor)
         c = next;
     }
     e->cpus = survivor;
-    if (survivor)
-        survivor->next = NULL;
+    if (survivor) survivor->next = NULL;
     memset(&e->lock, 0, sizeof e->lock);
     memset(&e->code_rw, 0, sizeof e->code_rw);
     init_locks(e);
@@ -654,11 +650,9 @@ void exec_fork_child(ExecEngine *e, ExecCpu *survivor)
 
 static TransBlock *block_at_host(ExecEngine *e, uintptr_t host)
 {
-    if (!e->buf.base)
-        return NULL;
+    if (!e->buf.base) return NULL;
     uintptr_t base = (uintptr_t)e->buf.base + e->buf.exec_delta;
-    if (host < base || host >= base + e->buf.size)
-        return NULL;
+    if (host < base || host >= base + e->buf.size) return NULL;
     size_t lo = 0, hi = __atomic_load_n(&e->n_by_host, __ATOMIC_ACQUIRE);
     while (lo < hi) { /* first block whose entry is above host */
         size_t mid = lo + (hi - lo) / 2;
@@ -667,8 +661,7 @@ static TransBlock *block_at_host(ExecEngine *e, uintptr_t host)
         else
             hi = mid;
     }
-    if (lo == 0)
-        return NULL;
+    if (lo == 0) return NULL;
     TransBlock *tb = e->by_host[lo - 1];
     return host < (uintptr_t)tb->host + tb->code.size ? tb : NULL;
 }
@@ -705,8 +698,7 @@ static bool w_fail(ExecCpu *cpu, CpuFaultKind k, uint64_t addr, bool write)
 static bool w_check(ExecCpu *cpu, uint64_t addr, IrMemOp mo, bool write)
 {
     unsigned a = IR_MO_ALIGN_LOG2(mo);
-    if (a && (addr & (((uint64_t)1 << a) - 1)))
-        return w_fail(cpu, CPU_FAULT_BUS, addr, write);
+    if (a && (addr & (((uint64_t)1 << a) - 1))) return w_fail(cpu, CPU_FAULT_BUS, addr, write);
     if (write) {
         uint64_t last = addr + IR_MO_BYTES(mo) - 1;
         for (uint64_t pg = addr >> EXEC_PAGE_BITS; pg <= last >> EXEC_PAGE_BITS; pg++)
@@ -720,8 +712,7 @@ static bool w_load(void *o, uint64_t addr, IrMemOp mo, void *out)
 {
     ExecCpu *cpu = o;
     const IrMemIface *m = &cpu->e->cfg.mem.interp_mem;
-    if (!w_check(cpu, addr, mo, false))
-        return false;
+    if (!w_check(cpu, addr, mo, false)) return false;
     return m->load(m->opaque, addr, mo, out) || w_fail(cpu, CPU_FAULT_SEGV, addr, false);
 }
 
@@ -729,33 +720,27 @@ static bool w_store(void *o, uint64_t addr, IrMemOp mo, const void *in)
 {
     ExecCpu *cpu = o;
     const IrMemIface *m = &cpu->e->cfg.mem.interp_mem;
-    if (!w_check(cpu, addr, mo, true))
-        return false;
+    if (!w_check(cpu, addr, mo, true)) return false;
     return m->store(m->opaque, addr, mo, in) || w_fail(cpu, CPU_FAULT_SEGV, addr, true);
 }
 
-static bool w_cmpxchg(void *o, uint64_t addr, IrMemOp mo, const void *expect,
-                      const void *newv, void *old)
+static bool w_cmpxchg(void *o, uint64_t addr, IrMemOp mo, const void *expect, const void *newv,
+                      void *old)
 {
     ExecCpu *cpu = o;
     const IrMemIface *m = &cpu->e->cfg.mem.interp_mem;
-    if (!m->cmpxchg)
-        return w_fail(cpu, CPU_FAULT_SEGV, addr, true);
-    if (!w_check(cpu, addr, mo, true))
-        return false;
+    if (!m->cmpxchg) return w_fail(cpu, CPU_FAULT_SEGV, addr, true);
+    if (!w_check(cpu, addr, mo, true)) return false;
     return m->cmpxchg(m->opaque, addr, mo, expect, newv, old) ||
            w_fail(cpu, CPU_FAULT_SEGV, addr, true);
 }
 
-static bool w_rmw(void *o, uint64_t addr, IrMemOp mo, IrRmwOp op, const void *val,
-                  void *old)
+static bool w_rmw(void *o, uint64_t addr, IrMemOp mo, IrRmwOp op, const void *val, void *old)
 {
     ExecCpu *cpu = o;
     const IrMemIface *m = &cpu->e->cfg.mem.interp_mem;
-    if (!m->rmw)
-        return w_fail(cpu, CPU_FAULT_SEGV, addr, true);
-    if (!w_check(cpu, addr, mo, true))
-        return false;
+    if (!m->rmw) return w_fail(cpu, CPU_FAULT_SEGV, addr, true);
+    if (!w_check(cpu, addr, mo, true)) return false;
     return m->rmw(m->opaque, addr, mo, op, val, old) || w_fail(cpu, CPU_FAULT_SEGV, addr, true);
 }
 
@@ -793,15 +778,13 @@ static TransBlock *find_slow(ExecCpu *cpu, uint64_t pc, uint32_t flags, TransBlo
             tb = translate_locked(e, pc, flags, ev);
         if (tb) {
             /* prev is only valid if no flush happened since it ran. */
-            if (prev && e->gen == prev_gen && chaining_on(e))
-                tb_chain(e, prev, slot, tb);
+            if (prev && e->gen == prev_gen && chaining_on(e)) tb_chain(e, prev, slot, tb);
             jc_fill(cpu, tb);
         }
         uint64_t gen = e->gen;
         pthread_mutex_unlock(&e->lock);
         rd_lock(cpu);
-        if (!tb || cpu->run_gen == gen)
-            return tb;
+        if (!tb || cpu->run_gen == gen) return tb;
         prev = NULL; /* flushed in between: look again */
     }
 }
@@ -823,12 +806,10 @@ static int run_interp(ExecCpu *cpu, TransBlock *tb, TransBlock **last)
             /* The interpreter checks alignment before calling the memory
              * callbacks, so a fault they did not see is a misaligned access
              * (its address is not reported: 0). */
-            if (cpu->fault_kind == CPU_FAULT_NONE)
-                w_fail(cpu, CPU_FAULT_BUS, 0, false);
+            if (cpu->fault_kind == CPU_FAULT_NONE) w_fail(cpu, CPU_FAULT_BUS, 0, false);
             return RUN_FAULT;
         }
-        if (st != IR_INTERP_EXITED)
-            return RUN_INVALID;
+        if (st != IR_INTERP_EXITED) return RUN_INVALID;
         env->pc = x.pc;
         if (x.kind == IR_OP_goto_tb) {
             TransBlock *n = __atomic_load_n(&tb->jmp_to[x.slot & 1], __ATOMIC_ACQUIRE);
@@ -840,8 +821,9 @@ static int run_interp(ExecCpu *cpu, TransBlock *tb, TransBlock **last)
         }
         if (x.kind == IR_OP_goto_ptr) {
             TransBlock *n = __atomic_load_n(&cpu->tb_cache[jmp_cache_hash(x.pc)], __ATOMIC_ACQUIRE);
-            if (n && n->pc == x.pc && n->flags == env->mode_flags && !n->host && !tb_is_invalid(n) &&
-                !__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) && !emu_log_enabled(EMU_LOG_EXEC)) {
+            if (n && n->pc == x.pc && n->flags == env->mode_flags && !n->host &&
+                !tb_is_invalid(n) && !__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) &&
+                !emu_log_enabled(EMU_LOG_EXEC)) {
                 tb = n;
                 continue;
             }
@@ -854,13 +836,25 @@ static int run_interp(ExecCpu *cpu, TransBlock *tb, TransBlock **last)
 
 static ExecEvent event_from_exception(CpuCommon *env)
 {
-    ExecEvent ev = { .pc = env->pc, .addr = env->exception_addr, .code = env->exception_code };
+    ExecEvent ev = {.pc = env->pc, .addr = env->exception_addr, .code = env->exception_code};
     switch (env->exception_kind) {
-    case EXEC_EXC_SEGV: ev.kind = EXEC_EV_SEGV; ev.is_write = env->exception_code & 1; break;
-    case EXEC_EXC_BUS: ev.kind = EXEC_EV_BUS; ev.is_write = env->exception_code & 1; break;
-    case EXEC_EXC_UNDEF: ev.kind = EXEC_EV_UNDEF; break;
-    case EXEC_EXC_BREAKPOINT: ev.kind = EXEC_EV_BREAKPOINT; break;
-    default: ev.kind = EXEC_EV_EXCEPTION; break;
+    case EXEC_EXC_SEGV:
+        ev.kind = EXEC_EV_SEGV;
+        ev.is_write = env->exception_code & 1;
+        break;
+    case EXEC_EXC_BUS:
+        ev.kind = EXEC_EV_BUS;
+        ev.is_write = env->exception_code & 1;
+        break;
+    case EXEC_EXC_UNDEF:
+        ev.kind = EXEC_EV_UNDEF;
+        break;
+    case EXEC_EXC_BREAKPOINT:
+        ev.kind = EXEC_EV_BREAKPOINT;
+        break;
+    default:
+        ev.kind = EXEC_EV_EXCEPTION;
+        break;
     }
     return ev;
 }
@@ -891,7 +885,7 @@ static TransBlock *oneshot_block(ExecCpu *cpu, ExecEvent *ev)
     uint8_t probe;
     e->code_cache_valid = false;
     if (!read_code_cb(e, pc, &probe, 1)) {
-        *ev = (ExecEvent){ .kind = EXEC_EV_FETCH_FAULT, .pc = pc, .addr = pc };
+        *ev = (ExecEvent){.kind = EXEC_EV_FETCH_FAULT, .pc = pc, .addr = pc};
     } else {
         IrBlock *b = lift(e, pc, cpu->env->mode_flags, 1, ev);
         if (b) {
@@ -905,7 +899,7 @@ static TransBlock *oneshot_block(ExecCpu *cpu, ExecEvent *ev)
                     tb = NULL;
                 }
             } else {
-                *ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = pc, .msg = "out of memory" };
+                *ev = (ExecEvent){.kind = EXEC_EV_ERROR, .pc = pc, .msg = "out of memory"};
             }
             ir_block_free(b);
         }
@@ -936,7 +930,7 @@ static ExecEvent dispatch(ExecCpu *cpu)
     for (;;) {
         if (__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED)) {
             __atomic_store_n(&cpu->exit_request, 0, __ATOMIC_RELAXED);
-            ev = (ExecEvent){ .kind = EXEC_EV_INTERRUPT, .pc = env->pc };
+            ev = (ExecEvent){.kind = EXEC_EV_INTERRUPT, .pc = env->pc};
             break;
         }
         if (env->mode_flags != cpu->cache_flags) {
@@ -948,8 +942,7 @@ static ExecEvent dispatch(ExecCpu *cpu)
         if (cpu->oneshot) {
             cpu->oneshot = false;
             tb = oneshot_block(cpu, &ev);
-            if (!tb)
-                break;
+            if (!tb) break;
             cpu->oneshot_tb = tb;
             prev = NULL;
         } else {
@@ -957,8 +950,7 @@ static ExecEvent dispatch(ExecCpu *cpu)
             tb = __atomic_load_n(&cpu->tb_cache[jmp_cache_hash(pc)], __ATOMIC_ACQUIRE);
             if (prev || !tb || tb->pc != pc || tb->flags != env->mode_flags || tb_is_invalid(tb)) {
                 tb = find_slow(cpu, pc, env->mode_flags, prev, prev_slot, &ev);
-                if (!tb)
-                    break;
+                if (!tb) break;
                 prev = NULL;
             } else {
                 /* The in-code entry may have been emptied (exit request):
@@ -968,16 +960,14 @@ static ExecEvent dispatch(ExecCpu *cpu)
                     __atomic_store_n(&je->host, tb->host, __ATOMIC_RELEASE);
                     __atomic_store_n(&je->pc, pc, __ATOMIC_RELEASE);
                 }
-                if (stats)
-                    STAT_INC(cpu->n_jc_hits);
+                if (stats) STAT_INC(cpu->n_jc_hits);
             }
         }
         if (stats) {
             STAT_INC(cpu->n_dispatch);
             __atomic_add_fetch(&tb->exec_count, 1, __ATOMIC_RELAXED);
         }
-        if (emu_log_enabled(EMU_LOG_EXEC))
-            trace_exec(cpu, tb);
+        if (emu_log_enabled(EMU_LOG_EXEC)) trace_exec(cpu, tb);
 
         TransBlock *last;
         int kind;
@@ -992,8 +982,7 @@ static ExecEvent dispatch(ExecCpu *cpu)
         }
         if (cpu->oneshot_tb) {
             tb_free_one(cpu->oneshot_tb);
-            if (last == cpu->oneshot_tb)
-                last = NULL;
+            if (last == cpu->oneshot_tb) last = NULL;
             cpu->oneshot_tb = NULL;
         }
 
@@ -1016,13 +1005,14 @@ static ExecEvent dispatch(ExecCpu *cpu)
                 rd_lock(cpu);
                 continue;
             }
-            ev = (ExecEvent){ .kind = cpu->fault_kind == CPU_FAULT_BUS ? EXEC_EV_BUS : EXEC_EV_SEGV,
-                              .pc = env->pc, .addr = cpu->fault_addr,
-                              .is_write = cpu->fault_write };
+            ev = (ExecEvent){.kind = cpu->fault_kind == CPU_FAULT_BUS ? EXEC_EV_BUS : EXEC_EV_SEGV,
+                             .pc = env->pc,
+                             .addr = cpu->fault_addr,
+                             .is_write = cpu->fault_write};
             goto out;
         case RUN_INVALID:
-            ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = env->pc,
-                              .msg = "interpreter: malformed block" };
+            ev = (ExecEvent){
+                .kind = EXEC_EV_ERROR, .pc = env->pc, .msg = "interpreter: malformed block"};
             goto out;
         default:
             break;
@@ -1037,26 +1027,26 @@ static ExecEvent dispatch(ExecCpu *cpu)
             rd_lock(cpu);
             continue;
         case IR_EXIT_SYSCALL:
-            ev = (ExecEvent){ .kind = EXEC_EV_SYSCALL, .pc = env->pc };
+            ev = (ExecEvent){.kind = EXEC_EV_SYSCALL, .pc = env->pc};
             goto out;
         case IR_EXIT_UNDEF:
-            ev = (ExecEvent){ .kind = EXEC_EV_UNDEF, .pc = env->pc };
+            ev = (ExecEvent){.kind = EXEC_EV_UNDEF, .pc = env->pc};
             goto out;
         case IR_EXIT_BREAKPOINT:
-            ev = (ExecEvent){ .kind = EXEC_EV_BREAKPOINT, .pc = env->pc,
-                              .code = env->exception_code };
+            ev =
+                (ExecEvent){.kind = EXEC_EV_BREAKPOINT, .pc = env->pc, .code = env->exception_code};
             goto out;
         case IR_EXIT_HALT:
-            ev = (ExecEvent){ .kind = EXEC_EV_HALT, .pc = env->pc };
+            ev = (ExecEvent){.kind = EXEC_EV_HALT, .pc = env->pc};
             goto out;
         case IR_EXIT_FETCH_FAULT:
-            ev = (ExecEvent){ .kind = EXEC_EV_FETCH_FAULT, .pc = env->pc, .addr = env->pc };
+            ev = (ExecEvent){.kind = EXEC_EV_FETCH_FAULT, .pc = env->pc, .addr = env->pc};
             goto out;
         case IR_EXIT_EXCEPTION:
             ev = event_from_exception(env);
             goto out;
         default:
-            ev = (ExecEvent){ .kind = EXEC_EV_ERROR, .pc = env->pc, .msg = "unknown exit reason" };
+            ev = (ExecEvent){.kind = EXEC_EV_ERROR, .pc = env->pc, .msg = "unknown exit reason"};
             goto out;
         }
     }
@@ -1104,8 +1094,8 @@ _Noreturn void exec_raise(void *env_, uint32_t kind, uint64_t addr, uint32_t cod
     CpuCommon *env = env_;
     ExecCpu *cpu = env->runtime;
     if (!cpu || !cpu->jb_valid) {
-        fprintf(stderr, "emu: exec_raise outside exec_run (kind %u, pc 0x%" PRIx64 ")\n",
-                kind, env->pc);
+        fprintf(stderr, "emu: exec_raise outside exec_run (kind %u, pc 0x%" PRIx64 ")\n", kind,
+                env->pc);
         abort();
     }
     env->exception_kind = kind;
@@ -1121,8 +1111,7 @@ ExecFaultResult exec_fault_from_host(int signo, siginfo_t *info, void *ucontext)
     ExecCpu *cpu = exec_tls_cpu;
     if (!cpu || cpu->in_code != 1 || !cpu->jb_valid || !info || !ucontext)
         return EXEC_FAULT_NOT_OURS;
-    if (signo != SIGSEGV && signo != SIGBUS)
-        return EXEC_FAULT_NOT_OURS;
+    if (signo != SIGSEGV && signo != SIGBUS) return EXEC_FAULT_NOT_OURS;
     ucontext_t *uc = ucontext;
     uintptr_t hpc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     bool write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
@@ -1130,13 +1119,11 @@ ExecFaultResult exec_fault_from_host(int signo, siginfo_t *info, void *ucontext)
     uintptr_t a = (uintptr_t)info->si_addr;
     /* The guest reservation plus a guard of up to 4 GiB beyond the limit. */
     uint64_t span = env->guest_limit + ((uint64_t)4 << 30);
-    if (a < env->guest_base || a - env->guest_base >= span)
-        return EXEC_FAULT_NOT_OURS;
+    if (a < env->guest_base || a - env->guest_base >= span) return EXEC_FAULT_NOT_OURS;
     uint64_t gaddr = a - env->guest_base;
     TransBlock *tb = block_at_host(cpu->e, hpc);
     uint64_t gpc;
-    if (tb)
-        env->pc = host_to_guest(tb, hpc, &gpc) ? gpc : tb->pc;
+    if (tb) env->pc = host_to_guest(tb, hpc, &gpc) ? gpc : tb->pc;
     /* else: a helper called from generated code; the backend stored the
      * insn's pc in env->pc before the call. */
     if (signo == SIGSEGV && write && info->si_code == SEGV_ACCERR &&
@@ -1145,8 +1132,10 @@ ExecFaultResult exec_fault_from_host(int signo, siginfo_t *info, void *ucontext)
         cpu->fault_addr = gaddr;
     } else {
         cpu->fault_kind = CPU_FAULT_NONE;
-        cpu->pending = (ExecEvent){ .kind = signo == SIGBUS ? EXEC_EV_BUS : EXEC_EV_SEGV,
-                                    .pc = env->pc, .addr = gaddr, .is_write = write };
+        cpu->pending = (ExecEvent){.kind = signo == SIGBUS ? EXEC_EV_BUS : EXEC_EV_SEGV,
+                                   .pc = env->pc,
+                                   .addr = gaddr,
+                                   .is_write = write};
     }
     siglongjmp(cpu->jb, 1);
 }
@@ -1155,8 +1144,7 @@ _Noreturn void exec_host_crash(int signo, siginfo_t *info, void *ucontext)
 {
     char line[256];
     uintptr_t hpc = 0;
-    if (ucontext)
-        hpc = (uintptr_t)((ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RIP];
+    if (ucontext) hpc = (uintptr_t)((ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RIP];
     ExecCpu *cpu = exec_tls_cpu;
     const char *where = "outside generated code";
     uint64_t gpc = 0;
@@ -1169,8 +1157,7 @@ _Noreturn void exec_host_crash(int signo, siginfo_t *info, void *ucontext)
                      " %s (guest pc 0x%" PRIx64 ")\n",
                      signo, strsignal(signo), info ? info->si_addr : NULL, hpc, where,
                      cpu ? (gpc ? gpc : cpu->env->pc) : 0);
-    if (n > 0)
-        (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    if (n > 0) (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     signal(signo, SIG_DFL);
     sigset_t s;
     sigemptyset(&s);

@@ -61,8 +61,8 @@ typedef struct ExecCpu ExecCpu;
 typedef struct TransBlock TransBlock;
 
 typedef enum ExecTier {
-    EXEC_TIER_INTERP,    /* the reference interpreter (ir_interp_prepare/exec) */
-    EXEC_TIER_TEMPLATE,  /* template JIT into the code buffer */
+    EXEC_TIER_INTERP,   /* the reference interpreter (ir_interp_prepare/exec) */
+    EXEC_TIER_TEMPLATE, /* template JIT into the code buffer */
 } ExecTier;
 
 /* CpuCommon.exception_kind, set (with exception_addr/code) by backends and
@@ -78,27 +78,27 @@ enum {
 
 /* Why exec_run returned.  ev.pc is always env->pc at return. */
 typedef enum ExecEventKind {
-    EXEC_EV_SYSCALL,      /* pc: the insn after the syscall insn */
-    EXEC_EV_UNDEF,        /* pc: the undefined insn (SIGILL) */
-    EXEC_EV_FETCH_FAULT,  /* pc = addr: code at pc is unreadable (SIGSEGV) */
-    EXEC_EV_SEGV,         /* pc: faulting insn (state before it); addr: guest
-                             data address; is_write when known */
-    EXEC_EV_BUS,          /* misaligned access (SIGBUS); pc, addr as SEGV (the
-                             interpreter tier does not report addr: 0) */
-    EXEC_EV_BREAKPOINT,   /* brk/int3: pc of the insn; code: immediate (SIGTRAP) */
-    EXEC_EV_HALT,         /* wfi/hlt */
-    EXEC_EV_EXCEPTION,    /* other arch exception: code = env->exception_code */
-    EXEC_EV_INTERRUPT,    /* exec_cpu_request_exit() was called */
-    EXEC_EV_ERROR,        /* runtime failure (msg says why); not a guest event */
+    EXEC_EV_SYSCALL,     /* pc: the insn after the syscall insn */
+    EXEC_EV_UNDEF,       /* pc: the undefined insn (SIGILL) */
+    EXEC_EV_FETCH_FAULT, /* pc = addr: code at pc is unreadable (SIGSEGV) */
+    EXEC_EV_SEGV,        /* pc: faulting insn (state before it); addr: guest
+                            data address; is_write when known */
+    EXEC_EV_BUS,         /* misaligned access (SIGBUS); pc, addr as SEGV (the
+                            interpreter tier does not report addr: 0) */
+    EXEC_EV_BREAKPOINT,  /* brk/int3: pc of the insn; code: immediate (SIGTRAP) */
+    EXEC_EV_HALT,        /* wfi/hlt */
+    EXEC_EV_EXCEPTION,   /* other arch exception: code = env->exception_code */
+    EXEC_EV_INTERRUPT,   /* exec_cpu_request_exit() was called */
+    EXEC_EV_ERROR,       /* runtime failure (msg says why); not a guest event */
 } ExecEventKind;
 
 typedef struct ExecEvent {
     ExecEventKind kind;
-    uint64_t pc;          /* guest pc (env->pc) */
-    uint64_t addr;        /* faulting guest address (SEGV, BUS, FETCH_FAULT) */
-    uint32_t code;        /* breakpoint immediate / exception code */
-    bool is_write;        /* SEGV/BUS: the access was a write (if known) */
-    const char *msg;      /* EXEC_EV_ERROR: static text */
+    uint64_t pc;     /* guest pc (env->pc) */
+    uint64_t addr;   /* faulting guest address (SEGV, BUS, FETCH_FAULT) */
+    uint32_t code;   /* breakpoint immediate / exception code */
+    bool is_write;   /* SEGV/BUS: the access was a write (if known) */
+    const char *msg; /* EXEC_EV_ERROR: static text */
 } ExecEvent;
 
 const char *exec_event_name(ExecEventKind k);
@@ -128,12 +128,12 @@ typedef struct ExecConfig {
     const GuestArch *arch;
     ExecTier tier;
     ExecMemOps mem;
-    size_t code_buf_size;  /* bytes of RWX address space (0: 256 MiB) */
-    unsigned max_insns;    /* per block (0: 512) */
-    bool chaining;         /* direct block chaining (default true) */
-    bool verify;           /* ir_verify every block (default: EMU_DEBUG builds, or
-                              EMU_VERIFY=1 in the environment) */
-    bool stats;            /* count for exec_stats_print (see runtime/stats.h) */
+    size_t code_buf_size; /* bytes of RWX address space (0: 256 MiB) */
+    unsigned max_insns;   /* per block (0: 512) */
+    bool chaining;        /* direct block chaining (default true) */
+    bool verify;          /* ir_verify every block (default: EMU_DEBUG builds, or
+                             EMU_VERIFY=1 in the environment) */
+    bool stats;           /* count for exec_stats_print (see runtime/stats.h) */
 } ExecConfig;
 
 /* Defaults: template tier, chaining on, 256 MiB code buffer. */
@@ -202,7 +202,7 @@ _Noreturn void exec_raise(void *env, uint32_t kind, uint64_t addr, uint32_t code
 
 /* Host SIGSEGV/SIGBUS: call first thing in the embedder's handler. */
 typedef enum ExecFaultResult {
-    EXEC_FAULT_NOT_OURS,  /* not from guest execution: embedder decides */
+    EXEC_FAULT_NOT_OURS, /* not from guest execution: embedder decides */
 } ExecFaultResult;
 /* If the faulting host pc is in generated code (or a helper it called) of the
  * CPU running on this thread, unwinds to exec_run (guest SEGV/BUS event, or

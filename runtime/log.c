@@ -16,13 +16,13 @@ static const struct {
     unsigned mask;
     const char *help;
 } log_items[] = {
-    { "in_asm", EMU_LOG_IN_ASM, "guest disassembly of each translated block" },
-    { "op", EMU_LOG_OP | EMU_LOG_OP_OPT, "IR before and after optimisation" },
-    { "op_opt", EMU_LOG_OP_OPT, "IR after optimisation only" },
-    { "out_asm", EMU_LOG_OUT_ASM, "host disassembly of generated code" },
-    { "exec", EMU_LOG_EXEC, "each executed block (disables chaining)" },
-    { "unimp", EMU_LOG_UNIMP, "unimplemented features" },
-    { "guest_errors", EMU_LOG_GUEST_ERRORS, "invalid guest behaviour" },
+    {"in_asm", EMU_LOG_IN_ASM, "guest disassembly of each translated block"},
+    {"op", EMU_LOG_OP | EMU_LOG_OP_OPT, "IR before and after optimisation"},
+    {"op_opt", EMU_LOG_OP_OPT, "IR after optimisation only"},
+    {"out_asm", EMU_LOG_OUT_ASM, "host disassembly of generated code"},
+    {"exec", EMU_LOG_EXEC, "each executed block (disables chaining)"},
+    {"unimp", EMU_LOG_UNIMP, "unimplemented features"},
+    {"guest_errors", EMU_LOG_GUEST_ERRORS, "invalid guest behaviour"},
 };
 
 bool emu_log_parse(const char *spec, unsigned *mask, char *err, size_t errlen)
@@ -51,8 +51,7 @@ bool emu_log_parse(const char *spec, unsigned *mask, char *err, size_t errlen)
             return false;
         }
         p += len;
-        if (*p == ',')
-            p++;
+        if (*p == ',') p++;
     }
     *mask = m;
     return true;
@@ -70,8 +69,7 @@ bool emu_log_open(const char *path)
         return true;
     }
     FILE *f = fopen(path, "w");
-    if (!f)
-        return false;
+    if (!f) return false;
     emu_log_close();
     log_file = f;
     return true;

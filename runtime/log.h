@@ -14,12 +14,12 @@
 #include <stdio.h>
 
 enum {
-    EMU_LOG_IN_ASM  = 1u << 0, /* guest disassembly of each translated block */
-    EMU_LOG_OP      = 1u << 1, /* IR before optimisation */
-    EMU_LOG_OP_OPT  = 1u << 2, /* IR after optimisation */
-    EMU_LOG_OUT_ASM = 1u << 3, /* host disassembly of generated code */
-    EMU_LOG_EXEC    = 1u << 4, /* one line per executed block (disables chaining) */
-    EMU_LOG_UNIMP   = 1u << 5, /* unimplemented features (written by the user layer) */
+    EMU_LOG_IN_ASM = 1u << 0,       /* guest disassembly of each translated block */
+    EMU_LOG_OP = 1u << 1,           /* IR before optimisation */
+    EMU_LOG_OP_OPT = 1u << 2,       /* IR after optimisation */
+    EMU_LOG_OUT_ASM = 1u << 3,      /* host disassembly of generated code */
+    EMU_LOG_EXEC = 1u << 4,         /* one line per executed block (disables chaining) */
+    EMU_LOG_UNIMP = 1u << 5,        /* unimplemented features (written by the user layer) */
     EMU_LOG_GUEST_ERRORS = 1u << 6, /* guest did something invalid */
 };
 

@@ -20,8 +20,7 @@ void exec_stats_print(struct ExecEngine *e, FILE *out)
             e->cfg.tier == EXEC_TIER_TEMPLATE ? "template" : "interpreter");
     fprintf(out, "  blocks translated      %" PRIu64 "\n", s.blocks_translated);
     fprintf(out, "  guest insns translated %" PRIu64 "\n", s.insns_translated);
-    fprintf(out, "  translation time       %.3f ms (%.0f ns/guest insn)\n",
-            s.translate_ns / 1e6,
+    fprintf(out, "  translation time       %.3f ms (%.0f ns/guest insn)\n", s.translate_ns / 1e6,
             s.insns_translated ? (double)s.translate_ns / (double)s.insns_translated : 0.0);
     fprintf(out, "  host code bytes        %" PRIu64 "\n", s.host_bytes);
     fprintf(out, "  dispatcher entries     %" PRIu64 "%s\n", s.dispatch,
@@ -36,17 +35,15 @@ void exec_stats_print(struct ExecEngine *e, FILE *out)
             s.code_buf_used >> 10, s.code_buf_size >> 10, s.code_flushes);
     if (s.interp_fallbacks)
         fprintf(out, "  interpreted fallbacks  %" PRIu64 "\n", s.interp_fallbacks);
-    if (!e->cfg.stats)
-        return;
+    if (!e->cfg.stats) return;
     /* The blocks entered most often from the dispatcher: where chaining or
      * the jump cache did not help. */
     enum { TOP = 5 };
-    TransBlock *top[TOP] = { 0 };
+    TransBlock *top[TOP] = {0};
     pthread_mutex_lock(&e->lock);
     for (TransBlock *tb = e->all; tb; tb = tb->all_next) {
         uint64_t c = __atomic_load_n(&tb->exec_count, __ATOMIC_RELAXED);
-        if (!c || (top[TOP - 1] && c <= top[TOP - 1]->exec_count))
-            continue;
+        if (!c || (top[TOP - 1] && c <= top[TOP - 1]->exec_count)) continue;
         int i = TOP - 1;
         while (i > 0 && (!top[i - 1] || top[i - 1]->exec_count < c)) {
             top[i] = top[i - 1];
@@ -55,8 +52,9 @@ void exec_stats_print(struct ExecEngine *e, FILE *out)
         top[i] = tb;
     }
     for (int i = 0; i < TOP && top[i]; i++)
-        fprintf(out, "  hot block %d            0x%016" PRIx64 " (%u insns): %" PRIu64
-                " dispatches%s\n", i + 1, top[i]->pc, top[i]->n_insns, top[i]->exec_count,
+        fprintf(out,
+                "  hot block %d            0x%016" PRIx64 " (%u insns): %" PRIu64 " dispatches%s\n",
+                i + 1, top[i]->pc, top[i]->n_insns, top[i]->exec_count,
                 top[i]->invalid ? " (invalidated)" : "");
     pthread_mutex_unlock(&e->lock);
 }

@@ -15,20 +15,20 @@
 struct ExecEngine;
 
 typedef struct ExecStats {
-    uint64_t blocks_translated;    /* translations (incl. retranslations) */
-    uint64_t insns_translated;     /* guest instructions in them */
-    uint64_t translate_ns;         /* time in translate+optimise+codegen */
-    uint64_t host_bytes;           /* generated host code bytes */
-    uint64_t dispatch;             /* blocks entered from the dispatcher */
-    uint64_t jmp_cache_hits;       /* dispatcher lookups served by the jump cache */
-    uint64_t table_hits;           /* ... by the block table */
-    uint64_t chain_patches;        /* goto_tb slots chained */
-    uint64_t unchains;             /* chained jumps undone by invalidation */
-    uint64_t invalidated_blocks;   /* blocks removed by invalidation */
-    uint64_t smc_faults;           /* write faults on protected code pages */
-    uint64_t code_flushes;         /* whole code buffer flushes */
-    uint64_t interp_fallbacks;     /* blocks the template backend refused */
-    uint64_t code_buf_used;        /* bytes in use now */
+    uint64_t blocks_translated;  /* translations (incl. retranslations) */
+    uint64_t insns_translated;   /* guest instructions in them */
+    uint64_t translate_ns;       /* time in translate+optimise+codegen */
+    uint64_t host_bytes;         /* generated host code bytes */
+    uint64_t dispatch;           /* blocks entered from the dispatcher */
+    uint64_t jmp_cache_hits;     /* dispatcher lookups served by the jump cache */
+    uint64_t table_hits;         /* ... by the block table */
+    uint64_t chain_patches;      /* goto_tb slots chained */
+    uint64_t unchains;           /* chained jumps undone by invalidation */
+    uint64_t invalidated_blocks; /* blocks removed by invalidation */
+    uint64_t smc_faults;         /* write faults on protected code pages */
+    uint64_t code_flushes;       /* whole code buffer flushes */
+    uint64_t interp_fallbacks;   /* blocks the template backend refused */
+    uint64_t code_buf_used;      /* bytes in use now */
     uint64_t code_buf_size;
 } ExecStats;
 

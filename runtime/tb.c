@@ -36,8 +36,7 @@ bool tb_table_init(ExecEngine *e)
 
 void tb_free_one(TransBlock *tb)
 {
-    if (tb->icode)
-        ir_interp_free(tb->icode);
+    if (tb->icode) ir_interp_free(tb->icode);
     free(tb->code.insn_map);
     free(tb->insn_pc);
     free(tb);
@@ -76,8 +75,7 @@ void tb_free_all(ExecEngine *e)
 
 void tb_table_free(ExecEngine *e)
 {
-    if (e->buckets)
-        tb_free_all(e);
+    if (e->buckets) tb_free_all(e);
     /* Hand every still-protected code page back to the embedder. */
     if (e->cp_top && e->cfg.mem.unprotect_code_page) {
         for (size_t i = 0; i < ((size_t)1 << EXEC_CP_TOP_BITS); i++) {
@@ -85,10 +83,9 @@ void tb_table_free(ExecEngine *e)
             for (size_t j = 0; leaf && j < ((size_t)1 << (EXEC_CP_LEAF_BITS - 3)); j++) {
                 for (unsigned k = 0; leaf[j] && k < 8; k++) {
                     if (leaf[j] & (1u << k)) {
-                        leaf[j] &= (uint8_t)~(1u << k);
+                        leaf[j] &= (uint8_t) ~(1u << k);
                         uint64_t page = ((uint64_t)i << EXEC_CP_LEAF_BITS) | (j << 3) | k;
-                        e->cfg.mem.unprotect_code_page(e->cfg.mem.opaque,
-                                                       page << EXEC_PAGE_BITS);
+                        e->cfg.mem.unprotect_code_page(e->cfg.mem.opaque, page << EXEC_PAGE_BITS);
                     }
                 }
             }
@@ -106,8 +103,7 @@ void tb_table_free(ExecEngine *e)
 TransBlock *tb_find(ExecEngine *e, uint64_t pc, uint32_t flags)
 {
     for (TransBlock *tb = e->buckets[tb_hash(pc, flags, e->n_buckets)]; tb; tb = tb->hash_next)
-        if (tb->pc == pc && tb->flags == flags)
-            return tb;
+        if (tb->pc == pc && tb->flags == flags) return tb;
     return NULL;
 }
 
@@ -115,8 +111,7 @@ static void table_grow(ExecEngine *e)
 {
     size_t n = e->n_buckets * 2;
     TransBlock **nb = calloc(n, sizeof *nb);
-    if (!nb)
-        return; /* keep the longer chains; still correct */
+    if (!nb) return; /* keep the longer chains; still correct */
     for (size_t i = 0; i < e->n_buckets; i++) {
         TransBlock *tb = e->buckets[i];
         while (tb) {
@@ -136,13 +131,10 @@ static PageDesc *page_get(ExecEngine *e, uint64_t page, bool create)
 {
     size_t h = page_hash(page, e->n_pbuckets);
     for (PageDesc *p = e->pbuckets[h]; p; p = p->next)
-        if (p->page == page)
-            return p;
-    if (!create)
-        return NULL;
+        if (p->page == page) return p;
+    if (!create) return NULL;
     PageDesc *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
+    if (!p) return NULL;
     p->page = page;
     p->next = e->pbuckets[h];
     e->pbuckets[h] = p;
@@ -185,17 +177,14 @@ void tb_insert(ExecEngine *e, TransBlock *tb)
     size_t h = tb_hash(tb->pc, tb->flags, e->n_buckets);
     tb->hash_next = e->buckets[h];
     e->buckets[h] = tb;
-    if (++e->n_blocks > e->n_buckets)
-        table_grow(e);
+    if (++e->n_blocks > e->n_buckets) table_grow(e);
     for (uint64_t pg = tb->first_page; pg <= tb->last_page; pg++) {
         PageDesc *pd = page_get(e, pg, true);
-        if (!pd)
-            continue; /* out of memory: the block is just not invalidatable by page */
+        if (!pd) continue; /* out of memory: the block is just not invalidatable by page */
         if (pd->n == pd->cap) {
             uint32_t cap = pd->cap ? pd->cap * 2 : 4;
             TransBlock **n = realloc(pd->tbs, cap * sizeof *n);
-            if (!n)
-                continue;
+            if (!n) continue;
             pd->tbs = n;
             pd->cap = cap;
         }
@@ -232,8 +221,7 @@ void tb_chain(ExecEngine *e, TransBlock *src, unsigned slot, TransBlock *dst)
 {
     /* Only within one mode: a block left under other mode flags (a mode
      * switch) must come back to the dispatcher next time too. */
-    if (src->invalid || dst->invalid || src->flags != dst->flags)
-        return;
+    if (src->invalid || dst->invalid || src->flags != dst->flags) return;
     if (src->jmp_to[slot]) {
         /* Chained already; the jump was pointed back at its stub by
          * exec_cpu_request_exit: restore it. */
@@ -242,8 +230,7 @@ void tb_chain(ExecEngine *e, TransBlock *src, unsigned slot, TransBlock *dst)
         return;
     }
     if (src->host) {
-        if (!dst->host || src->code.chain_site[slot] == UINT32_MAX)
-            return;
+        if (!dst->host || src->code.chain_site[slot] == UINT32_MAX) return;
         tmpl_chain_patch(&e->buf, src->code.chain_site[slot], dst->host);
     } else if (dst->host) {
         return; /* interpreted blocks only chain to interpreted blocks */
@@ -273,26 +260,22 @@ void tb_unchain_all(ExecEngine *e)
  * Its memory stays until the next flush. */
 void tb_remove(ExecEngine *e, TransBlock *tb)
 {
-    if (tb->invalid)
-        return;
+    if (tb->invalid) return;
     TransBlock **pp = &e->buckets[tb_hash(tb->pc, tb->flags, e->n_buckets)];
     while (*pp && *pp != tb)
         pp = &(*pp)->hash_next;
-    if (*pp)
-        *pp = tb->hash_next;
+    if (*pp) *pp = tb->hash_next;
     e->n_blocks--;
     for (uint64_t pg = tb->first_page; pg <= tb->last_page; pg++) {
         PageDesc *pd = page_get(e, pg, false);
-        if (!pd)
-            continue;
+        if (!pd) continue;
         for (uint32_t i = 0; i < pd->n; i++) {
             if (pd->tbs[i] == tb) {
                 pd->tbs[i] = pd->tbs[--pd->n];
                 break;
             }
         }
-        if (pd->n == 0)
-            page_unlink(e, pd);
+        if (pd->n == 0) page_unlink(e, pd);
     }
     /* Incoming jumps go back to their exit stubs. */
     while (tb->jmp_in) {
@@ -324,14 +307,12 @@ void tb_remove(ExecEngine *e, TransBlock *tb)
 
 static uint8_t *cp_leaf(ExecEngine *e, uint64_t page, bool create)
 {
-    if (page >> (EXEC_CP_TOP_BITS + EXEC_CP_LEAF_BITS))
-        return NULL;
+    if (page >> (EXEC_CP_TOP_BITS + EXEC_CP_LEAF_BITS)) return NULL;
     size_t top = (size_t)(page >> EXEC_CP_LEAF_BITS);
     uint8_t *leaf = __atomic_load_n(&e->cp_top[top], __ATOMIC_ACQUIRE);
     if (!leaf && create) {
         leaf = calloc((size_t)1 << (EXEC_CP_LEAF_BITS - 3), 1);
-        if (leaf)
-            __atomic_store_n(&e->cp_top[top], leaf, __ATOMIC_RELEASE);
+        if (leaf) __atomic_store_n(&e->cp_top[top], leaf, __ATOMIC_RELEASE);
     }
     return leaf;
 }
@@ -339,8 +320,7 @@ static uint8_t *cp_leaf(ExecEngine *e, uint64_t page, bool create)
 bool tb_mark_code_page(ExecEngine *e, uint64_t page)
 {
     uint8_t *leaf = cp_leaf(e, page, true);
-    if (!leaf)
-        return false;
+    if (!leaf) return false;
     size_t bit = (size_t)(page & (((uint64_t)1 << EXEC_CP_LEAF_BITS) - 1));
     uint8_t m = (uint8_t)(1u << (bit & 7));
     return !(__atomic_fetch_or(&leaf[bit >> 3], m, __ATOMIC_SEQ_CST) & m);
@@ -349,8 +329,7 @@ bool tb_mark_code_page(ExecEngine *e, uint64_t page)
 bool tb_test_code_page(ExecEngine *e, uint64_t page)
 {
     uint8_t *leaf = cp_leaf(e, page, false);
-    if (!leaf)
-        return false;
+    if (!leaf) return false;
     size_t bit = (size_t)(page & (((uint64_t)1 << EXEC_CP_LEAF_BITS) - 1));
     return (__atomic_load_n(&leaf[bit >> 3], __ATOMIC_RELAXED) >> (bit & 7)) & 1;
 }
@@ -358,8 +337,7 @@ bool tb_test_code_page(ExecEngine *e, uint64_t page)
 bool tb_clear_code_page(ExecEngine *e, uint64_t page)
 {
     uint8_t *leaf = cp_leaf(e, page, false);
-    if (!leaf)
-        return false;
+    if (!leaf) return false;
     size_t bit = (size_t)(page & (((uint64_t)1 << EXEC_CP_LEAF_BITS) - 1));
     uint8_t m = (uint8_t)(1u << (bit & 7));
     return (__atomic_fetch_and(&leaf[bit >> 3], (uint8_t)~m, __ATOMIC_SEQ_CST) & m) != 0;
@@ -383,16 +361,14 @@ static void invalidate_page(ExecEngine *e, uint64_t pg, uint64_t start, uint64_t
                 break;
             }
         }
-        if (!victim)
-            return;
+        if (!victim) return;
         tb_remove(e, victim);
     }
 }
 
 void tb_invalidate_locked(ExecEngine *e, uint64_t start, uint64_t len)
 {
-    if (len == 0)
-        return;
+    if (len == 0) return;
     uint64_t end = start + len < start ? UINT64_MAX : start + len;
     uint64_t p0 = start >> EXEC_PAGE_BITS, p1 = (end - 1) >> EXEC_PAGE_BITS;
     if (p1 - p0 < e->n_pages) {
@@ -405,8 +381,7 @@ void tb_invalidate_locked(ExecEngine *e, uint64_t start, uint64_t len)
         size_t n = 0;
         for (size_t i = 0; list && i < e->n_pbuckets; i++)
             for (PageDesc *pd = e->pbuckets[i]; pd; pd = pd->next)
-                if (pd->page >= p0 && pd->page <= p1)
-                    list[n++] = pd->page;
+                if (pd->page >= p0 && pd->page <= p1) list[n++] = pd->page;
         for (size_t i = 0; i < n; i++)
             invalidate_page(e, list[i], start, end);
         if (!list) /* out of memory: fall back to the slow page walk */
@@ -418,22 +393,18 @@ void tb_invalidate_locked(ExecEngine *e, uint64_t start, uint64_t len)
      * them back to the embedder. */
     uint64_t leaf_pages = (uint64_t)1 << EXEC_CP_LEAF_BITS;
     uint64_t max_page = ((uint64_t)1 << (EXEC_CP_TOP_BITS + EXEC_CP_LEAF_BITS)) - 1;
-    if (p1 > max_page)
-        p1 = max_page; /* no code page lies beyond the bitmap */
+    if (p1 > max_page) p1 = max_page; /* no code page lies beyond the bitmap */
     for (uint64_t pg = p0; pg <= p1;) {
         if (!cp_leaf(e, pg, false)) {
             uint64_t next = (pg | (leaf_pages - 1)) + 1;
-            if (next == 0 || next > p1)
-                break;
+            if (next == 0 || next > p1) break;
             pg = next;
             continue;
         }
         /* A page that still holds blocks outside the range stays protected. */
-        if (!page_get(e, pg, false) && tb_clear_code_page(e, pg) &&
-            e->cfg.mem.unprotect_code_page)
+        if (!page_get(e, pg, false) && tb_clear_code_page(e, pg) && e->cfg.mem.unprotect_code_page)
             e->cfg.mem.unprotect_code_page(e->cfg.mem.opaque, pg << EXEC_PAGE_BITS);
-        if (pg == p1)
-            break;
+        if (pg == p1) break;
         pg++;
     }
 }

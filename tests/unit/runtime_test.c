@@ -34,20 +34,30 @@ typedef struct ToyState {
     uint64_t r[8];
 } ToyState;
 
-enum { OP_MOVI = 1, OP_ADDI, OP_LD, OP_ST, OP_STW, OP_LDA, OP_BNE, OP_JR, OP_SVC, OP_MODE,
-       OP_BAD = 0xff };
+enum {
+    OP_MOVI = 1,
+    OP_ADDI,
+    OP_LD,
+    OP_ST,
+    OP_STW,
+    OP_LDA,
+    OP_BNE,
+    OP_JR,
+    OP_SVC,
+    OP_MODE,
+    OP_BAD = 0xff
+};
 
 static IrGlobalSet toy_globals;
 static IrTemp toy_r[8];
 
 static void toy_init(void)
 {
-    static const char *const names[8] = { "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7" };
-    if (toy_globals.count)
-        return;
+    static const char *const names[8] = {"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"};
+    if (toy_globals.count) return;
     for (int i = 0; i < 8; i++)
-        toy_r[i] = ir_global_register(&toy_globals, IR_I64,
-                                      (uint32_t)offsetof(ToyState, r[i]), names[i], 0);
+        toy_r[i] = ir_global_register(&toy_globals, IR_I64, (uint32_t)offsetof(ToyState, r[i]),
+                                      names[i], 0);
 }
 
 static IrBlock *toy_translate(uint64_t pc, uint32_t flags, const GuestCodeReader *code,
@@ -136,8 +146,7 @@ static int n_protect, n_unprotect;
 
 static bool g_read_code(void *o, uint64_t pc, void *buf, size_t len)
 {
-    if (pc >= GUEST_SIZE || len > GUEST_SIZE - pc)
-        return false;
+    if (pc >= GUEST_SIZE || len > GUEST_SIZE - pc) return false;
     memcpy(buf, gmem + pc, len);
     return true;
 }
@@ -150,16 +159,14 @@ static bool g_ok(uint64_t addr, unsigned n)
 
 static bool g_load(void *o, uint64_t addr, IrMemOp mo, void *out)
 {
-    if (!g_ok(addr, IR_MO_BYTES(mo)))
-        return false;
+    if (!g_ok(addr, IR_MO_BYTES(mo))) return false;
     memcpy(out, gmem + addr, IR_MO_BYTES(mo));
     return true;
 }
 
 static bool g_store(void *o, uint64_t addr, IrMemOp mo, const void *in)
 {
-    if (!g_ok(addr, IR_MO_BYTES(mo)))
-        return false;
+    if (!g_ok(addr, IR_MO_BYTES(mo))) return false;
     memcpy(gmem + addr, in, IR_MO_BYTES(mo));
     return true;
 }
@@ -224,7 +231,7 @@ static ExecEngine *engine(ExecTier tier, size_t code_buf, unsigned max_insns)
     cfg.mem = (ExecMemOps){
         .opaque = NULL,
         .read_code = g_read_code,
-        .interp_mem = { NULL, g_load, g_store, NULL, NULL },
+        .interp_mem = {NULL, g_load, g_store, NULL, NULL},
         .protect_code_page = g_protect,
         .unprotect_code_page = g_unprotect,
     };
@@ -259,7 +266,7 @@ static void asm_loop(void)
     put(0x1040, OP_SVC, 0, 0, 0);
 }
 
-static const ExecTier tiers[2] = { EXEC_TIER_INTERP, EXEC_TIER_TEMPLATE };
+static const ExecTier tiers[2] = {EXEC_TIER_INTERP, EXEC_TIER_TEMPLATE};
 
 /* ---- tests ------------------------------------------------------------ */
 
@@ -286,7 +293,7 @@ START_TEST(test_loop_both_tiers_agree_and_chain)
         exec_stats_get(e, &st);
         ck_assert_uint_ge(st.chain_patches, 1);     /* the loop block chains to itself */
         ck_assert_uint_eq(st.blocks_translated, 3); /* entry, loop body, svc */
-        ck_assert_uint_lt(st.dispatch, 20);          /* the 100 iterations ran chained */
+        ck_assert_uint_lt(st.dispatch, 20);         /* the 100 iterations ran chained */
         ck_assert_uint_eq(exec_block_count(e), 3);
         char *text = NULL;
         size_t len = 0;
@@ -312,8 +319,8 @@ START_TEST(test_table_insert_lookup_remove)
     TransBlock *a = exec_get_block(e, 0x1018, 0);
     ck_assert_ptr_nonnull(a);
     ck_assert_ptr_eq(exec_lookup(e, 0x1018, 0), a);
-    ck_assert_ptr_eq(exec_get_block(e, 0x1018, 0), a);  /* no retranslation */
-    ck_assert_ptr_null(exec_lookup(e, 0x1018, 1));      /* other mode flags: other key */
+    ck_assert_ptr_eq(exec_get_block(e, 0x1018, 0), a); /* no retranslation */
+    ck_assert_ptr_null(exec_lookup(e, 0x1018, 1));     /* other mode flags: other key */
     TransBlock *b = exec_get_block(e, 0x1018, 1);
     ck_assert_ptr_nonnull(b);
     ck_assert_ptr_ne(a, b);
@@ -322,7 +329,7 @@ START_TEST(test_table_insert_lookup_remove)
     ck_assert_uint_eq(exec_block_count(e), 2);
     ck_assert(exec_is_code_page(e, 0x1000));
     ck_assert(!exec_is_code_page(e, 0x2000));
-    ck_assert_int_eq(n_protect, 1);                    /* once per page */
+    ck_assert_int_eq(n_protect, 1); /* once per page */
     /* Many blocks force the table to grow; all stay findable. */
     for (uint64_t pc = 0x1000; pc < 0x1040; pc += 8)
         for (uint32_t f = 0; f < 300; f++)
@@ -335,16 +342,16 @@ START_TEST(test_table_insert_lookup_remove)
     put(0x3000, OP_SVC, 0, 0, 0);
     ck_assert_ptr_nonnull(exec_get_block(e, 0x3000, 0));
     ck_assert_int_eq(n_protect, 2);
-    exec_invalidate_range(e, 0x3008, 0);               /* empty range: nothing */
+    exec_invalidate_range(e, 0x3008, 0); /* empty range: nothing */
     ck_assert_uint_eq(exec_block_count(e), 8 * 300 + 1);
-    exec_invalidate_range(e, 0x1040, 8);               /* whole page 0x1000 goes */
+    exec_invalidate_range(e, 0x1040, 8); /* whole page 0x1000 goes */
     ck_assert_uint_eq(exec_block_count(e), 1);
     ck_assert_ptr_null(exec_lookup(e, 0x1018, 0));
     ck_assert_ptr_nonnull(exec_lookup(e, 0x3000, 0));
-    ck_assert_int_eq(n_unprotect, 1);                  /* page handed back once */
+    ck_assert_int_eq(n_unprotect, 1); /* page handed back once */
     ck_assert(!exec_is_code_page(e, 0x1000));
     ck_assert(exec_is_code_page(e, 0x3000));
-    exec_invalidate_range(e, 0, UINT64_MAX);           /* huge range: walks pages */
+    exec_invalidate_range(e, 0, UINT64_MAX); /* huge range: walks pages */
     ck_assert_uint_eq(exec_block_count(e), 0);
     ck_assert_int_eq(n_unprotect, 2);
     ck_assert(!exec_is_code_page(e, 0x3000));
@@ -423,7 +430,7 @@ START_TEST(test_smc_other_page_and_jump_cache)
     put(0x3020, OP_ADDI, 2, 0, 0); /* r2 = r1 seen after the first call */
     put(0x3028, OP_MOVI, 0, 0, 0x4004);
     put(0x3030, OP_MOVI, 5, 0, 99);
-    put(0x3038, OP_STW, 5, 0, 0);  /* patch 0x4000: MOVI r1, 99 */
+    put(0x3038, OP_STW, 5, 0, 0); /* patch 0x4000: MOVI r1, 99 */
     put(0x3040, OP_MOVI, 7, 0, 0x3058);
     put(0x3048, OP_JR, 6, 0, 0);
     put(0x3050, OP_BAD, 0, 0, 0);
@@ -462,7 +469,7 @@ START_TEST(test_smc_same_block)
     put(0x2000, OP_MOVI, 0, 0, 0x2024);
     put(0x2008, OP_MOVI, 6, 0, 77);
     put(0x2010, OP_MOVI, 1, 0, 1);
-    put(0x2018, OP_STW, 6, 0, 0);   /* imm of the MOVI at 0x2020 := 77 */
+    put(0x2018, OP_STW, 6, 0, 0); /* imm of the MOVI at 0x2020 := 77 */
     put(0x2020, OP_MOVI, 1, 0, 5);
     put(0x2028, OP_SVC, 0, 0, 0);
     ExecEngine *e = engine(tiers[_i], 0, 0);
@@ -673,7 +680,7 @@ START_TEST(test_log_parse_and_lazy_llvm)
     ck_assert_ptr_nonnull(strstr(text, "OP after optimization:"));
     ck_assert_ptr_nonnull(strstr(text, "OUT: [size="));
     ck_assert(disas_llvm_loaded());
-    ck_assert_ptr_nonnull(strstr(text, "mov"));  /* x86 mnemonics, not just hex */
+    ck_assert_ptr_nonnull(strstr(text, "mov")); /* x86 mnemonics, not just hex */
 }
 END_TEST
 
@@ -755,7 +762,8 @@ START_TEST(test_invalidate_and_flush_while_running)
     exec_stats_get(e, &st);
     ck_assert_uint_ge(st.code_flushes, rounds >= 2 ? 1 : 0);
     if (getenv("RT_VERBOSE"))
-        fprintf(stderr, "tier %d: %d rounds, %lu flushes\n", _i, rounds, (unsigned long)st.code_flushes);
+        fprintf(stderr, "tier %d: %d rounds, %lu flushes\n", _i, rounds,
+                (unsigned long)st.code_flushes);
     exec_engine_free(e);
 }
 END_TEST

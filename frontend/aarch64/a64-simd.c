@@ -201,6 +201,35 @@ bool trans_V_TBL(DisasContext *s, arg_V_TBL *a)
     return true;
 }
 
+/* AND BIC ORR ORN EOR BSL BIT BIF (sel = U:size) on the two 64-bit halves,
+ * in IR: these are the commonest vector ops (MOV Vd, Vn is ORR). */
+static void gen_logic(DisasContext *s, int sel, int q, int rd, int rn, int rm)
+{
+    IrBlock *b = a64_ir(s);
+    IrTemp res[2];
+    for (int h = 0; h < (q ? 2 : 1); h++) {
+        IrTemp n = a64_vreg_read_elt(s, rn, 3, h), m = a64_vreg_read_elt(s, rm, 3, h), d, r;
+        switch (sel) {
+        case 0: r = ir_and(b, IR_I64, n, m); break;
+        case 1: r = ir_andc(b, IR_I64, n, m); break;
+        case 2: r = rn == rm ? n : ir_or(b, IR_I64, n, m); break;
+        case 3: r = ir_or(b, IR_I64, n, ir_not(b, IR_I64, m)); break;
+        case 4: r = ir_xor(b, IR_I64, n, m); break;
+        default:
+            d = a64_vreg_read_elt(s, rd, 3, h);
+            if (sel == 5)        /* BSL: d ? n : m */
+                r = ir_or(b, IR_I64, ir_and(b, IR_I64, n, d), ir_andc(b, IR_I64, m, d));
+            else if (sel == 6)   /* BIT: m ? n : d */
+                r = ir_or(b, IR_I64, ir_and(b, IR_I64, n, m), ir_andc(b, IR_I64, d, m));
+            else                 /* BIF: m ? d : n */
+                r = ir_or(b, IR_I64, ir_and(b, IR_I64, d, m), ir_andc(b, IR_I64, n, m));
+            break;
+        }
+        res[h] = r;
+    }
+    a64_vreg_write_zext(s, rd, 4, ir_concat(b, IR_V128, res[0], q ? res[1] : ir_const(b, IR_I64, 0)));
+}
+
 /* ---- three same ------------------------------------------------------------------ */
 /* FP three-same ops: [u][a][opc - 0x18] */
 static const short fp3_ops[2][2][8] = {
@@ -235,11 +264,9 @@ bool trans_V_3SAME(DisasContext *s, arg_V_3SAME *a)
     };
     op = int_ops[a->u][a->opc];
     if (op == -2) {                                   /* bitwise: size selects the op */
-        static const int lops[2][4] = { { OP(AND), OP(BIC), OP(ORR), OP(ORN) },
-                                        { OP(EOR), OP(BSL), OP(BIT), OP(BIF) } };
         if (a->scalar)
             return false;
-        gen_simd(s, lops[a->u][size], 0, a->q, 0, 0, a->rd, a->rn, a->rm);
+        gen_logic(s, a->u << 2 | size, a->q, a->rd, a->rn, a->rm);
         return true;
     }
     if (op < 0)

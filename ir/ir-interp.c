@@ -73,6 +73,12 @@ uint64_t ir_interp_insn_pc(const IrInterpCode *code, uint32_t insn_idx)
     return insn_idx < code->n_insns ? code->insn_pc[insn_idx] : 0;
 }
 
+static bool skipped(const IrInst *op)
+{
+    return op->dead || op->opc == IR_OP_nop || op->opc == IR_OP_insn_start ||
+           op->opc == IR_OP_label;
+}
+
 #define FAIL(...) do { if (err) snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
 
 IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen)
@@ -130,23 +136,29 @@ IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen)
         code->insn_pc[i] = b->insns[i].pc;
     for (uint32_t l = 0; l <= b->n_labels; l++)
         label_pos[l] = UINT32_MAX;
+    /* Markers (insn_start, label), nops and dead ops do nothing at run time:
+     * they get no decoded op, and a label points at the op after it. */
+    uint32_t n_run = 0;
     for (uint32_t i = 0; i < b->n_ops; i++) {
         const IrInst *op = &b->ops[i];
-        if (op->opc == IR_OP_label) {
+        if (op->opc == IR_OP_label && !op->dead) {
             if (op->c[0] >= b->n_labels || label_pos[op->c[0]] != UINT32_MAX)
                 FAIL("op %u: bad or repeated label L%llu", i, (unsigned long long)op->c[0]);
-            label_pos[op->c[0]] = i;
+            label_pos[op->c[0]] = n_run;
         }
+        n_run += !skipped(op);
     }
 
-    for (uint32_t i = 0; i < b->n_ops; i++) {
+    for (uint32_t i = 0, j = 0; i < b->n_ops; i++) {
         const IrInst *op = &b->ops[i];
-        PInst *p = &code->ops[i];
         if (op->opc >= IR_OP_COUNT)
             FAIL("op %u: bad opcode %u", i, op->opc);
+        if (skipped(op))
+            continue;
+        PInst *p = &code->ops[j++];
         const IrOpInfo *oi = &ir_op_info[op->opc];
         unsigned na = oi->n_out + oi->n_in;
-        p->opc = op->dead ? IR_OP_nop : op->opc; /* marked by a pass, not compacted */
+        p->opc = op->opc;
         if ((op->opc == IR_OP_mov || op->opc == IR_OP_bitcast) && ir_type_is_wide((IrType)op->type))
             p->opc = OP_MOV128;
         p->type = op->type;
@@ -195,7 +207,8 @@ IrInterpCode *ir_interp_prepare(const IrBlock *b, char *err, size_t errlen)
             break;
         }
     }
-    code->ops[b->n_ops].opc = OP_END;
+    code->ops[n_run].opc = OP_END;
+    code->n_ops = n_run;
     free(label_pos);
     free(slot);
     return code;

@@ -369,10 +369,13 @@ class Decoder:
         out.append('#endif')
         return '\n'.join(out) + '\n'
 
-    def gen_call(self, p, ind):
+    def gen_call(self, p, ind, test=None):
         o = []
         o.append('%s/* %s, line %d */' % (ind, p.name, p.line))
-        o.append('%s{' % ind)
+        if test:
+            o.append('%sif (%s) {' % (ind, test))
+        else:
+            o.append('%s{' % ind)
         o.append('%s    arg_%s a = {0};' % (ind, p.name))
         for m, kind, payload in p.members:
             if kind == 'field':
@@ -437,9 +440,10 @@ class Decoder:
                 return o
         for p in pats:
             need = p.mask & ~known
+            test = None
             if need:
-                o.append('%sif ((insn & 0x%08x) == 0x%08x)' % (ind, need, p.value & need))
-            o += self.gen_call(p, ind)
+                test = '(insn & 0x%08x) == 0x%08x' % (need, p.value & need)
+            o += self.gen_call(p, ind, test)
         return o
 
     def gen_c(self, fn, header):

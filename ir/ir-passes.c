@@ -27,38 +27,69 @@ static uint32_t n_globals(const IrBlock *b)
 }
 
 /* ---- copy propagation ------------------------------------------------- */
-/* The other direction: "t = op ...; mov d, t" with t a local written and
- * read only there becomes "d = op ...".  Only for adjacent ops (nothing can
- * observe d in between), never for helper calls, and not when op reads d
- * itself (backends need not handle an output aliasing an input). */
+/* The other direction: "t = op ...; ...; mov d, t" with t a local written
+ * and read only there becomes "d = op ...; ...".  Writing d earlier is safe
+ * when nothing in between reads or writes d, can fault (the early write
+ * would be visible at the fault), calls a helper, branches or is a label;
+ * the window is bounded to keep the pass linear.  Never for helper calls
+ * themselves, and not when op reads d (backends need not handle an output
+ * aliasing an input). */
+#define RETARGET_WINDOW 32
+static bool retarget_barrier(const IrInst *op, IrTemp d)
+{
+    if (op->opc >= IR_OP_COUNT || op->opc == IR_OP_label)
+        return true;
+    const IrOpInfo *oi = &ir_op_info[op->opc];
+    if (oi->flags & (IR_OPF_BRANCH | IR_OPF_EXIT | IR_OPF_CAN_FAULT | IR_OPF_CALL))
+        return true;
+    for (unsigned k = 0; k < (unsigned)(oi->n_out + oi->n_in); k++)
+        if (op->args[k] == d)
+            return true;
+    return false;
+}
+
 static void retarget_moves(IrBlock *b)
 {
     uint32_t nt = b->n_temps;
     uint32_t *uses = xcalloc(nt, sizeof(uint32_t)), *defs = xcalloc(nt, sizeof(uint32_t));
+    uint32_t *def_at = xcalloc(nt, sizeof(uint32_t));
     for (uint32_t i = 0; i < b->n_ops; i++) {
         const IrInst *op = &b->ops[i];
         if (op->dead || op->opc >= IR_OP_COUNT)
             continue;
         const IrOpInfo *oi = &ir_op_info[op->opc];
-        for (unsigned k = 0; k < (unsigned)(oi->n_out + oi->n_in); k++)
-            if (op->args[k] && op->args[k] < nt)
-                (k < oi->n_out ? defs : uses)[op->args[k]]++;
+        for (unsigned k = 0; k < (unsigned)(oi->n_out + oi->n_in); k++) {
+            IrTemp x = op->args[k];
+            if (!x || x >= nt)
+                continue;
+            if (k < oi->n_out) {
+                defs[x]++;
+                def_at[x] = i;
+            } else {
+                uses[x]++;
+            }
+        }
     }
     bool changed = false;
-    for (uint32_t i = 0; i + 1 < b->n_ops; i++) {
-        IrInst *op = &b->ops[i], *mv = &b->ops[i + 1];
-        if (op->dead || mv->dead || op->opc >= IR_OP_COUNT || mv->opc != IR_OP_mov)
+    for (uint32_t j = 0; j < b->n_ops; j++) {
+        IrInst *mv = &b->ops[j];
+        if (mv->dead || mv->opc != IR_OP_mov)
             continue;
-        const IrOpInfo *oi = &ir_op_info[op->opc];
-        IrTemp t = op->args[0], d = mv->args[0];
-        if (oi->n_out != 1 || (oi->flags & IR_OPF_CALL) || !t || t >= nt || mv->args[1] != t ||
-            b->temps[t].kind != IR_TEMP_LOCAL || uses[t] != 1 || defs[t] != 1 || !d ||
+        IrTemp d = mv->args[0], t = mv->args[1];
+        if (!t || t >= nt || b->temps[t].kind != IR_TEMP_LOCAL || uses[t] != 1 ||
+            defs[t] != 1 || def_at[t] >= j || j - def_at[t] > RETARGET_WINDOW || !d ||
             d >= nt || b->temps[d].kind == IR_TEMP_CONST || b->temps[d].type != b->temps[t].type)
             continue;
-        bool reads_d = false;
+        IrInst *op = &b->ops[def_at[t]];
+        const IrOpInfo *oi = &ir_op_info[op->opc];
+        if (op->dead || oi->n_out != 1 || (oi->flags & IR_OPF_CALL) || op->args[0] != t)
+            continue;
+        bool ok = true;
         for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++)
-            reads_d |= op->args[k] == d;
-        if (reads_d)
+            ok &= op->args[k] != d;
+        for (uint32_t k = def_at[t] + 1; ok && k < j; k++)
+            ok = b->ops[k].dead || !retarget_barrier(&b->ops[k], d);
+        if (!ok)
             continue;
         op->args[0] = d;
         mv->dead = 1;
@@ -66,6 +97,7 @@ static void retarget_moves(IrBlock *b)
     }
     free(uses);
     free(defs);
+    free(def_at);
     if (changed)
         ir_compact(b);
 }

@@ -317,8 +317,9 @@ void ir_print(const IrBlock *b, FILE *out);
 void ir_print_inst(const IrBlock *b, const IrInst *op, FILE *out);
 /* The standard pipeline: fold constants, propagate copies, drop dead code
  * and dead flag computations.  Keeps the block valid.  Any op's output may
- * be a global afterwards: copy_prop turns "t = op ...; mov g, t" (adjacent,
- * t used once, op not a call and not reading g) into "g = op ...". */
+ * be a global afterwards: copy_prop turns "t = op ...; mov g, t" (t used
+ * once, op not a call and not reading g, nothing in between touching g,
+ * faulting, calling or branching) into "g = op ...". */
 void ir_optimize(IrBlock *b);
 void ir_pass_fold(IrBlock *b);
 void ir_pass_copy_prop(IrBlock *b);

@@ -24,6 +24,7 @@
 
 #include "frontend/aarch64/a64-cpu.h"
 #include "frontend/aarch64/a64-translate.h"
+#include "ir/ir-helpers.h"
 #include "ir/ir.h"
 #include "runtime/guest-arch.h"
 
@@ -152,6 +153,35 @@ typedef struct A64TResult {
     unsigned blocks;        /* blocks run */
 } A64TResult;
 
+/* ARCHITECTURE.md's precise-exception rule: inside one guest instruction
+ * no op that can fault comes after a write to a global.  Returns the index
+ * of the first offending op, or -1. */
+A64T_FN long a64t_precise_violation(const IrBlock *b)
+{
+    bool wrote = false;
+    for (uint32_t i = 0; i < b->n_ops; i++) {
+        const IrInst *op = &b->ops[i];
+        const IrOpInfo *info = &ir_op_info[op->opc];
+        if (op->dead)
+            continue;
+        if (op->opc == IR_OP_insn_start) {
+            wrote = false;
+            continue;
+        }
+        bool faults = (info->flags & IR_OPF_CAN_FAULT) != 0;
+        if (op->opc == IR_OP_call && op->c[0] < IR_HELPER_COUNT)
+            faults = (ir_helper_info[op->c[0]].flags & IR_HF_CAN_FAULT) != 0;
+        if (faults && wrote)
+            return (long)i;
+        for (unsigned k = 0; k < info->n_out; k++) {
+            IrTemp t = op->args[k];
+            if (t != IR_TEMP_NONE && t < b->n_temps && b->temps[t].kind == IR_TEMP_GLOBAL)
+                wrote = true;
+        }
+    }
+    return -1;
+}
+
 /* Lifts the block at pc: verified, optionally optimized (and re-verified). */
 A64T_FN IrBlock *a64t_lift(uint64_t pc, bool optimize, unsigned max_insns)
 {
@@ -162,6 +192,12 @@ A64T_FN IrBlock *a64t_lift(uint64_t pc, bool optimize, unsigned max_insns)
     if (!ir_verify(b, err, sizeof(err))) {
         ir_print(b, stderr);
         ck_abort_msg("lifted block at %#llx does not verify: %s", (unsigned long long)pc, err);
+    }
+    long bad = a64t_precise_violation(b);
+    if (bad >= 0) {
+        ir_print(b, stderr);
+        ck_abort_msg("block at %#llx: op %ld can fault after a global write in the same insn",
+                     (unsigned long long)pc, bad);
     }
     if (optimize) {
         ir_optimize(b);

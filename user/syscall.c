@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -40,45 +41,13 @@
 #include <unistd.h>
 #include "runtime/log.h"
 #include "user/stack.h"
+#include "user/syscall-internal.h"
 
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1u << 31)
 #endif
 
-typedef int64_t SyscallFn(UserProcess *p, A64State *env, const uint64_t a[6]);
-
-#define R  PROT_READ
-#define W  PROT_WRITE
-#define RW (PROT_READ | PROT_WRITE)
-
-/* Host pointer for a guest object, or return -EFAULT from the handler. */
-#define GPTR(var, addr, len, prot)                                          \
-    void *var = guest_mem_ptr(p->mem, (addr), (len), (prot));               \
-    if (!var && (len) != 0)                                                 \
-        return -EFAULT
-/* Same, but guest NULL stays NULL (optional arguments). */
-#define GPTR_OPT(var, addr, len, prot)                                      \
-    void *var = NULL;                                                       \
-    if (addr) {                                                             \
-        var = guest_mem_ptr(p->mem, (addr), (len), (prot));                 \
-        if (!var)                                                           \
-            return -EFAULT;                                                 \
-    }
-/* A NUL-terminated path argument. */
-#define GPATH(var, addr)                                                    \
-    const char *var;                                                        \
-    do {                                                                    \
-        int64_t e_ = get_path(p, (addr), &var);                             \
-        if (e_)                                                             \
-            return e_;                                                      \
-    } while (0)
-
-static int64_t host_ret(long r)
-{
-    return r < 0 ? -errno : r;
-}
-
-static int64_t get_path(UserProcess *p, uint64_t addr, const char **out)
+int64_t user_sys_get_path(UserProcess *p, uint64_t addr, const char **out)
 {
     int64_t n = guest_mem_strlen(p->mem, addr, PATH_MAX - 1);
     if (n == -1)
@@ -173,32 +142,32 @@ static int64_t put_stat(UserProcess *p, uint64_t addr, const struct stat *st)
 
 /* ---- file I/O ---------------------------------------------------------- */
 
-static int64_t sys_read(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_read(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(buf, a[1], a[2], W);
     return host_ret(read((int)a[0], buf, a[2]));
 }
 
-static int64_t sys_write(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_write(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(buf, a[1], a[2], R);
     return host_ret(write((int)a[0], buf, a[2]));
 }
 
-static int64_t sys_pread64(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_pread64(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(buf, a[1], a[2], W);
     return host_ret(pread((int)a[0], buf, a[2], (off_t)a[3]));
 }
 
-static int64_t sys_pwrite64(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_pwrite64(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(buf, a[1], a[2], R);
     return host_ret(pwrite((int)a[0], buf, a[2], (off_t)a[3]));
 }
 
 /* Guest iovec array -> host iovecs (buffers checked for prot). */
-static int64_t get_iov(UserProcess *p, uint64_t addr, uint64_t cnt, int prot,
+int64_t user_sys_get_iov(UserProcess *p, uint64_t addr, uint64_t cnt, int prot,
                        struct iovec *out)
 {
     if (cnt > IOV_MAX)
@@ -222,7 +191,7 @@ static int64_t get_iov(UserProcess *p, uint64_t addr, uint64_t cnt, int prot,
 static int64_t do_rwv(UserProcess *p, const uint64_t a[6], bool wr, bool pos)
 {
     struct iovec iov[a[2] <= IOV_MAX ? (a[2] ? a[2] : 1) : 1];
-    int64_t e = get_iov(p, a[1], a[2], wr ? R : W, iov);
+    int64_t e = user_sys_get_iov(p, a[1], a[2], wr ? R : W, iov);
     if (e)
         return e;
     int fd = (int)a[0], n = (int)a[2];
@@ -231,22 +200,22 @@ static int64_t do_rwv(UserProcess *p, const uint64_t a[6], bool wr, bool pos)
     return host_ret(wr ? writev(fd, iov, n) : readv(fd, iov, n));
 }
 
-static int64_t sys_readv(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_readv(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return do_rwv(p, a, false, false);
 }
 
-static int64_t sys_writev(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_writev(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return do_rwv(p, a, true, false);
 }
 
-static int64_t sys_preadv(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_preadv(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return do_rwv(p, a, false, true);
 }
 
-static int64_t sys_pwritev(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_pwritev(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return do_rwv(p, a, true, true);
 }
@@ -289,7 +258,7 @@ static int64_t open_guest_maps(UserProcess *p, int flags)
     return fd;
 }
 
-static int64_t sys_openat(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_openat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[1]);
     if (is_proc_self(path, "maps"))
@@ -299,13 +268,13 @@ static int64_t sys_openat(UserProcess *p, A64State *env, const uint64_t a[6])
     return host_ret(openat(dirfd_arg(a[0]), path, open_flags_g2h(a[2]), (mode_t)a[3]));
 }
 
-static int64_t sys_sendfile(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_sendfile(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR_OPT(off, a[2], 8, RW);
     return host_ret(sendfile((int)a[0], (int)a[1], off, (size_t)a[3]));
 }
 
-static int64_t sys_copy_file_range(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_copy_file_range(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR_OPT(off_in, a[1], 8, RW);
     GPTR_OPT(off_out, a[3], 8, RW);
@@ -313,17 +282,17 @@ static int64_t sys_copy_file_range(UserProcess *p, A64State *env, const uint64_t
                             (size_t)a[4], (unsigned)a[5]));
 }
 
-static int64_t sys_close(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_close(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(close((int)a[0]));
 }
 
-static int64_t sys_lseek(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_lseek(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(lseek((int)a[0], (off_t)a[1], (int)a[2]));
 }
 
-static int64_t sys_fstat(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_fstat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     struct stat st;
     if (!guest_mem_check(p->mem, a[1], sizeof(A64Stat), W))
@@ -333,7 +302,7 @@ static int64_t sys_fstat(UserProcess *p, A64State *env, const uint64_t a[6])
     return put_stat(p, a[1], &st);
 }
 
-static int64_t sys_newfstatat(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_newfstatat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[1]);
     struct stat st;
@@ -346,7 +315,7 @@ static int64_t sys_newfstatat(UserProcess *p, A64State *env, const uint64_t a[6]
     return put_stat(p, a[2], &st);
 }
 
-static int64_t sys_statx(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_statx(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[1]);
     GPTR(buf, a[4], 256, W);   /* struct statx is arch-neutral */
@@ -355,20 +324,20 @@ static int64_t sys_statx(UserProcess *p, A64State *env, const uint64_t a[6])
     return host_ret(syscall(SYS_statx, dirfd_arg(a[0]), path, (int)a[2], (unsigned)a[3], buf));
 }
 
-static int64_t sys_statfs(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_statfs(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[0]);
     GPTR(buf, a[1], 120, W);   /* struct statfs: same layout on both 64-bit ABIs */
     return host_ret(syscall(SYS_statfs, path, buf));
 }
 
-static int64_t sys_fstatfs(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_fstatfs(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(buf, a[1], 120, W);
     return host_ret(syscall(SYS_fstatfs, (int)a[0], buf));
 }
 
-static int64_t sys_getdents64(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_getdents64(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(buf, a[1], a[2], W);  /* struct linux_dirent64 is arch-neutral */
     return host_ret(syscall(SYS_getdents64, (int)a[0], buf, (size_t)a[2]));
@@ -376,7 +345,7 @@ static int64_t sys_getdents64(UserProcess *p, A64State *env, const uint64_t a[6]
 
 /* Terminal ioctls: the uapi structures and numbers are the same on arm64
  * and x86-64 (asm-generic termbits), so only the argument size matters. */
-static int64_t sys_ioctl(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_ioctl(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     int fd = (int)a[0];
     unsigned long req = (uint32_t)a[1];
@@ -400,7 +369,7 @@ static int64_t sys_ioctl(UserProcess *p, A64State *env, const uint64_t a[6])
     return host_ret(ioctl(fd, req, arg));
 }
 
-static int64_t sys_fcntl(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_fcntl(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     int fd = (int)a[0], cmd = (int)a[1];
     switch (cmd) {
@@ -427,17 +396,17 @@ static int64_t sys_fcntl(UserProcess *p, A64State *env, const uint64_t a[6])
     }
 }
 
-static int64_t sys_dup(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_dup(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(dup((int)a[0]));
 }
 
-static int64_t sys_dup3(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_dup3(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(dup3((int)a[0], (int)a[1], open_flags_g2h(a[2])));
 }
 
-static int64_t sys_pipe2(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_pipe2(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(fds, a[0], 8, W);
     int h[2];
@@ -447,19 +416,19 @@ static int64_t sys_pipe2(UserProcess *p, A64State *env, const uint64_t a[6])
     return 0;
 }
 
-static int64_t sys_faccessat(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_faccessat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[1]);
     return host_ret(syscall(SYS_faccessat, dirfd_arg(a[0]), path, (int)a[2]));
 }
 
-static int64_t sys_faccessat2(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_faccessat2(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[1]);
     return host_ret(syscall(SYS_faccessat2, dirfd_arg(a[0]), path, (int)a[2], (int)a[3]));
 }
 
-static int64_t sys_readlinkat(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_readlinkat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[1]);
     if ((int64_t)a[3] <= 0)
@@ -475,43 +444,43 @@ static int64_t sys_readlinkat(UserProcess *p, A64State *env, const uint64_t a[6]
     return host_ret(readlinkat(dirfd_arg(a[0]), path, buf, a[3]));
 }
 
-static int64_t sys_getcwd(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_getcwd(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(buf, a[0], a[1], W);
     return host_ret(syscall(SYS_getcwd, buf, (size_t)a[1]));
 }
 
-static int64_t sys_chdir(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_chdir(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[0]);
     return host_ret(chdir(path));
 }
 
-static int64_t sys_fchdir(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_fchdir(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(fchdir((int)a[0]));
 }
 
-static int64_t sys_mkdirat(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_mkdirat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[1]);
     return host_ret(mkdirat(dirfd_arg(a[0]), path, (mode_t)a[2]));
 }
 
-static int64_t sys_unlinkat(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_unlinkat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[1]);
     return host_ret(unlinkat(dirfd_arg(a[0]), path, (int)a[2]));
 }
 
-static int64_t sys_renameat(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_renameat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(from, a[1]);
     GPATH(to, a[3]);
     return host_ret(renameat(dirfd_arg(a[0]), from, dirfd_arg(a[2]), to));
 }
 
-static int64_t sys_renameat2(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_renameat2(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(from, a[1]);
     GPATH(to, a[3]);
@@ -519,47 +488,47 @@ static int64_t sys_renameat2(UserProcess *p, A64State *env, const uint64_t a[6])
                             (unsigned)a[4]));
 }
 
-static int64_t sys_symlinkat(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_symlinkat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(target, a[0]);
     GPATH(link, a[2]);
     return host_ret(symlinkat(target, dirfd_arg(a[1]), link));
 }
 
-static int64_t sys_linkat(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_linkat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(from, a[1]);
     GPATH(to, a[3]);
     return host_ret(linkat(dirfd_arg(a[0]), from, dirfd_arg(a[2]), to, (int)a[4]));
 }
 
-static int64_t sys_fchmod(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_fchmod(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(fchmod((int)a[0], (mode_t)a[1]));
 }
 
-static int64_t sys_fchmodat(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_fchmodat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[1]);
     return host_ret(syscall(SYS_fchmodat, dirfd_arg(a[0]), path, (mode_t)a[2]));
 }
 
-static int64_t sys_fchownat(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_fchownat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[1]);
     return host_ret(fchownat(dirfd_arg(a[0]), path, (uid_t)a[2], (gid_t)a[3], (int)a[4]));
 }
 
-static int64_t sys_fchown(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_fchown(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(fchown((int)a[0], (uid_t)a[1], (gid_t)a[2]));
 }
 
-static int64_t sys_utimensat(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_utimensat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     const char *path = NULL;
     if (a[1]) {
-        int64_t e = get_path(p, a[1], &path);
+        int64_t e = user_sys_get_path(p, a[1], &path);
         if (e)
             return e;
     }
@@ -567,28 +536,28 @@ static int64_t sys_utimensat(UserProcess *p, A64State *env, const uint64_t a[6])
     return host_ret(syscall(SYS_utimensat, dirfd_arg(a[0]), path, times, (int)a[3]));
 }
 
-static int64_t sys_ftruncate(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_ftruncate(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(ftruncate((int)a[0], (off_t)a[1]));
 }
 
-static int64_t sys_truncate(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_truncate(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[0]);
     return host_ret(truncate(path, (off_t)a[1]));
 }
 
-static int64_t sys_fsync(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_fsync(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(fsync((int)a[0]));
 }
 
-static int64_t sys_fdatasync(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_fdatasync(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(fdatasync((int)a[0]));
 }
 
-static int64_t sys_ppoll(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_ppoll(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     if (a[1] > 65536)
         return -EINVAL;
@@ -601,7 +570,7 @@ static int64_t sys_ppoll(UserProcess *p, A64State *env, const uint64_t a[6])
 
 /* ---- system information --------------------------------------------------- */
 
-static int64_t sys_uname(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_uname(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     struct utsname u;
     if (uname(&u) != 0)
@@ -610,30 +579,30 @@ static int64_t sys_uname(UserProcess *p, A64State *env, const uint64_t a[6])
     return guest_mem_write(p->mem, a[0], &u, sizeof u) ? 0 : -EFAULT;
 }
 
-static int64_t sys_sysinfo(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_sysinfo(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(buf, a[0], 112, W);
     return host_ret(syscall(SYS_sysinfo, buf));
 }
 
-static int64_t sys_getrusage(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_getrusage(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(buf, a[1], 144, W);
     return host_ret(syscall(SYS_getrusage, (int)a[0], buf));
 }
 
-static int64_t sys_times(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_times(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR_OPT(buf, a[0], 32, W);
     return host_ret(syscall(SYS_times, buf));
 }
 
-static int64_t sys_umask(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_umask(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return umask((mode_t)a[0]);
 }
 
-static int64_t sys_prctl(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_prctl(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     switch ((int)a[0]) {
     case PR_SET_NAME: {
@@ -659,44 +628,44 @@ static int64_t sys_prctl(UserProcess *p, A64State *env, const uint64_t a[6])
     }
 }
 
-static int64_t sys_getrandom(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_getrandom(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(buf, a[0], a[1], W);
     return host_ret(syscall(SYS_getrandom, buf, (size_t)a[1], (unsigned)a[2]));
 }
 
-static int64_t sys_prlimit64(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_prlimit64(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR_OPT(newl, a[2], 16, R);
     GPTR_OPT(oldl, a[3], 16, W);
     return host_ret(syscall(SYS_prlimit64, (pid_t)a[0], (int)a[1], newl, oldl));
 }
 
-static int64_t sys_getrlimit(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_getrlimit(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(buf, a[1], 16, W);
     return host_ret(syscall(SYS_prlimit64, 0, (int)a[0], NULL, buf));
 }
 
-static int64_t sys_setrlimit(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_setrlimit(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(buf, a[1], 16, R);
     return host_ret(syscall(SYS_prlimit64, 0, (int)a[0], buf, NULL));
 }
 
-static int64_t sys_sched_getaffinity(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_sched_getaffinity(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(mask, a[2], a[1], W);
     return host_ret(syscall(SYS_sched_getaffinity, (pid_t)a[0], (size_t)a[1], mask));
 }
 
-static int64_t sys_sched_setaffinity(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_sched_setaffinity(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(mask, a[2], a[1], R);
     return host_ret(syscall(SYS_sched_setaffinity, (pid_t)a[0], (size_t)a[1], mask));
 }
 
-static int64_t sys_sched_yield(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_sched_yield(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(sched_yield());
 }
@@ -704,33 +673,33 @@ static int64_t sys_sched_yield(UserProcess *p, A64State *env, const uint64_t a[6
 /* ---- time ------------------------------------------------------------ */
 /* struct timespec / timeval are two 64-bit words on both ABIs. */
 
-static int64_t sys_clock_gettime(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_clock_gettime(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(tp, a[1], 16, W);
     return host_ret(syscall(SYS_clock_gettime, (clockid_t)a[0], tp));
 }
 
-static int64_t sys_clock_getres(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_clock_getres(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR_OPT(tp, a[1], 16, W);
     return host_ret(syscall(SYS_clock_getres, (clockid_t)a[0], tp));
 }
 
-static int64_t sys_gettimeofday(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_gettimeofday(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR_OPT(tv, a[0], 16, W);
     GPTR_OPT(tz, a[1], 8, W);
     return host_ret(syscall(SYS_gettimeofday, tv, tz));
 }
 
-static int64_t sys_nanosleep(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_nanosleep(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(req, a[0], 16, R);
     GPTR_OPT(rem, a[1], 16, W);
     return host_ret(syscall(SYS_nanosleep, req, rem));
 }
 
-static int64_t sys_clock_nanosleep(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_clock_nanosleep(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(req, a[2], 16, R);
     GPTR_OPT(rem, a[3], 16, W);
@@ -739,15 +708,15 @@ static int64_t sys_clock_nanosleep(UserProcess *p, A64State *env, const uint64_t
 
 /* ---- identity -------------------------------------------------------- */
 
-static int64_t sys_getpid(UserProcess *p, A64State *env, const uint64_t a[6]) { return getpid(); }
-static int64_t sys_getppid(UserProcess *p, A64State *env, const uint64_t a[6]) { return getppid(); }
-static int64_t sys_gettid(UserProcess *p, A64State *env, const uint64_t a[6]) { return gettid(); }
-static int64_t sys_getuid(UserProcess *p, A64State *env, const uint64_t a[6]) { return getuid(); }
-static int64_t sys_geteuid(UserProcess *p, A64State *env, const uint64_t a[6]) { return geteuid(); }
-static int64_t sys_getgid(UserProcess *p, A64State *env, const uint64_t a[6]) { return getgid(); }
-static int64_t sys_getegid(UserProcess *p, A64State *env, const uint64_t a[6]) { return getegid(); }
+int64_t user_sys_getpid(UserProcess *p, A64State *env, const uint64_t a[6]) { return getpid(); }
+int64_t user_sys_getppid(UserProcess *p, A64State *env, const uint64_t a[6]) { return getppid(); }
+int64_t user_sys_gettid(UserProcess *p, A64State *env, const uint64_t a[6]) { return gettid(); }
+int64_t user_sys_getuid(UserProcess *p, A64State *env, const uint64_t a[6]) { return getuid(); }
+int64_t user_sys_geteuid(UserProcess *p, A64State *env, const uint64_t a[6]) { return geteuid(); }
+int64_t user_sys_getgid(UserProcess *p, A64State *env, const uint64_t a[6]) { return getgid(); }
+int64_t user_sys_getegid(UserProcess *p, A64State *env, const uint64_t a[6]) { return getegid(); }
 
-static int64_t sys_getresuid(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_getresuid(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(r, a[0], 4, W);
     GPTR(e, a[1], 4, W);
@@ -755,7 +724,7 @@ static int64_t sys_getresuid(UserProcess *p, A64State *env, const uint64_t a[6])
     return host_ret(getresuid(r, e, s));
 }
 
-static int64_t sys_getresgid(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_getresgid(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR(r, a[0], 4, W);
     GPTR(e, a[1], 4, W);
@@ -763,7 +732,7 @@ static int64_t sys_getresgid(UserProcess *p, A64State *env, const uint64_t a[6])
     return host_ret(getresgid(r, e, s));
 }
 
-static int64_t sys_getgroups(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_getgroups(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     if ((int)a[0] < 0)
         return -EINVAL;
@@ -771,33 +740,33 @@ static int64_t sys_getgroups(UserProcess *p, A64State *env, const uint64_t a[6])
     return host_ret(getgroups((int)a[0], list));
 }
 
-static int64_t sys_getpgid(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_getpgid(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(getpgid((pid_t)a[0]));
 }
 
-static int64_t sys_setpgid(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_setpgid(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(setpgid((pid_t)a[0], (pid_t)a[1]));
 }
 
-static int64_t sys_getsid(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_getsid(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(getsid((pid_t)a[0]));
 }
 
-static int64_t sys_setsid(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_setsid(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(setsid());
 }
 
-static int64_t sys_set_tid_address(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_set_tid_address(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     p->clear_child_tid = a[0];
     return gettid();
 }
 
-static int64_t sys_set_robust_list(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_set_robust_list(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     if (a[1] != 24)   /* sizeof(struct robust_list_head) */
         return -EINVAL;
@@ -806,7 +775,7 @@ static int64_t sys_set_robust_list(UserProcess *p, A64State *env, const uint64_t
     return 0;
 }
 
-static int64_t sys_get_robust_list(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_get_robust_list(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     if (a[0] && (pid_t)a[0] != gettid())
         return -EPERM;
@@ -816,19 +785,19 @@ static int64_t sys_get_robust_list(UserProcess *p, A64State *env, const uint64_t
     return 0;
 }
 
-static int64_t sys_rseq(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_rseq(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return -ENOSYS;   /* glibc then does without restartable sequences */
 }
 
 /* ---- memory ------------------------------------------------------------ */
 
-static int64_t sys_brk(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_brk(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return (int64_t)guest_brk(p->mem, a[0]);
 }
 
-static int64_t sys_mmap(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_mmap(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     int flags = (int)a[3], fd = (int)a[4];
     char name[PATH_MAX], link[64];
@@ -846,22 +815,22 @@ static int64_t sys_mmap(UserProcess *p, A64State *env, const uint64_t a[6])
     return guest_mmap(p->mem, a[0], a[1], (int)a[2], flags, fd, a[5], vname);
 }
 
-static int64_t sys_munmap(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_munmap(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return guest_munmap(p->mem, a[0], a[1]);
 }
 
-static int64_t sys_mprotect(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_mprotect(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return guest_mprotect(p->mem, a[0], a[1], (int)a[2]);
 }
 
-static int64_t sys_mremap(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_mremap(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return guest_mremap(p->mem, a[0], a[1], a[2], (int)a[3], a[4]);
 }
 
-static int64_t sys_madvise(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_madvise(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     uint64_t addr = a[0], len = guest_page_round_up(a[1]);
     int advice = (int)a[2];
@@ -880,26 +849,26 @@ static int64_t sys_madvise(UserProcess *p, A64State *env, const uint64_t a[6])
     return 0;   /* hints */
 }
 
-static int64_t sys_msync(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_msync(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     if (!guest_mem_check(p->mem, a[0], a[1], 0))
         return -ENOMEM;
     return host_ret(msync(guest_mem_g2h(p->mem, a[0]), a[1], (int)a[2]));
 }
 
-static int64_t sys_mlock(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_mlock(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return guest_mem_check(p->mem, a[0], a[1], 0) ? 0 : -ENOMEM;
 }
 
-static int64_t sys_munlock(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_munlock(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return guest_mem_check(p->mem, a[0], a[1], 0) ? 0 : -ENOMEM;
 }
 
 /* ---- futex: guest memory is host memory, so the host futex works -------- */
 
-static int64_t sys_futex(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_futex(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     int op = (int)a[1], cmd = op & FUTEX_CMD_MASK;
     /* The PI operations write the futex word themselves. */
@@ -938,7 +907,7 @@ static int64_t sys_futex(UserProcess *p, A64State *env, const uint64_t a[6])
 
 /* ---- signals ----------------------------------------------------------- */
 
-static int64_t sys_rt_sigaction(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_rt_sigaction(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     int sig = (int)a[0];
     if (a[3] != 8 || sig < 1 || sig > GUEST_NSIG)
@@ -959,7 +928,7 @@ static int64_t sys_rt_sigaction(UserProcess *p, A64State *env, const uint64_t a[
     return 0;
 }
 
-static int64_t sys_rt_sigprocmask(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_rt_sigprocmask(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     if (a[3] != 8)
         return -EINVAL;
@@ -985,7 +954,7 @@ static int64_t sys_rt_sigprocmask(UserProcess *p, A64State *env, const uint64_t 
     return 0;
 }
 
-static int64_t sys_sigaltstack(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_sigaltstack(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     uint64_t ss[3];
     if (a[1]) {
@@ -1020,7 +989,7 @@ static int64_t deliver_kill(UserProcess *p, int sig)
     return 0;
 }
 
-static int64_t sys_kill(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_kill(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     pid_t pid = (pid_t)a[0];
     int sig = (int)a[1];
@@ -1029,7 +998,7 @@ static int64_t sys_kill(UserProcess *p, A64State *env, const uint64_t a[6])
     return host_ret(kill(pid, sig));
 }
 
-static int64_t sys_tgkill(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_tgkill(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     pid_t tgid = (pid_t)a[0], tid = (pid_t)a[1];
     int sig = (int)a[2];
@@ -1038,7 +1007,7 @@ static int64_t sys_tgkill(UserProcess *p, A64State *env, const uint64_t a[6])
     return host_ret(syscall(SYS_tgkill, tgid, tid, sig));
 }
 
-static int64_t sys_tkill(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_tkill(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     pid_t tid = (pid_t)a[0];
     int sig = (int)a[1];
@@ -1049,17 +1018,17 @@ static int64_t sys_tkill(UserProcess *p, A64State *env, const uint64_t a[6])
 
 /* ---- processes ------------------------------------------------------- */
 
-static int64_t sys_exit(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_exit(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     user_exit(p, (int)(a[0] & 0xff));
 }
 
-static int64_t sys_exit_group(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_exit_group(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     user_exit(p, (int)(a[0] & 0xff));
 }
 
-static int64_t sys_wait4(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_wait4(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPTR_OPT(status, a[1], 4, W);
     GPTR_OPT(ru, a[3], 144, W);
@@ -1069,7 +1038,7 @@ static int64_t sys_wait4(UserProcess *p, A64State *env, const uint64_t a[6])
 /* clone without CLONE_VM is fork: the whole emulator is duplicated and the
  * child goes on in its own copy of the guest.  Threads (CLONE_VM) are a
  * later issue. */
-static int64_t sys_clone(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_clone(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     uint64_t flags = a[0], newsp = a[1], ptid = a[2], tls = a[3], ctid = a[4];
     const uint64_t supported = CSIGNAL | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID |
@@ -1147,7 +1116,7 @@ static int64_t get_strvec(UserProcess *p, uint64_t vec, char **out, size_t *n, s
  * options, so the new image gets a fresh address space and translation
  * cache; anything else (a script, a host program) is handed to the host
  * kernel as is, as qemu-user does without binfmt_misc. */
-static int64_t sys_execve(UserProcess *p, A64State *env, const uint64_t a[6])
+int64_t user_sys_execve(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH(path, a[0]);
     if (is_proc_self_exe(path))   /* busybox re-runs itself this way */
@@ -1194,7 +1163,154 @@ out:
     return e;
 }
 
-static int64_t sys_unimp(UserProcess *p, A64State *env, const uint64_t a[6])
+/* ---- more pass-throughs ------------------------------------------------ */
+
+int64_t user_sys_waitid(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR_OPT(info, a[2], 128, W);   /* siginfo_t: generic layout on both */
+    GPTR_OPT(ru, a[4], 144, W);
+    return host_ret(syscall(SYS_waitid, (int)a[0], (id_t)a[1], info, (int)a[3], ru));
+}
+
+int64_t user_sys_pselect6(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    int nfds = (int)a[0];
+    if (nfds < 0 || nfds > 65536)
+        return -EINVAL;
+    uint64_t setsz = ((uint64_t)nfds + 63) / 64 * 8;
+    GPTR_OPT(rd, a[1], setsz, RW);
+    GPTR_OPT(wr, a[2], setsz, RW);
+    GPTR_OPT(ex, a[3], setsz, RW);
+    GPTR_OPT(tmo, a[4], 16, RW);
+    /* The temporary signal mask is not applied (see ppoll). */
+    return host_ret(syscall(SYS_pselect6, nfds, rd, wr, ex, tmo, NULL));
+}
+
+int64_t user_sys_memfd_create(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(name, a[0]);
+    return host_ret(syscall(SYS_memfd_create, name, (unsigned)a[1]));
+}
+
+int64_t user_sys_fallocate(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(fallocate((int)a[0], (int)a[1], (off_t)a[2], (off_t)a[3]));
+}
+
+int64_t user_sys_fadvise64(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return -posix_fadvise((int)a[0], (off_t)a[1], (off_t)a[2], (int)a[3]);
+}
+
+int64_t user_sys_flock(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(flock((int)a[0], (int)a[1]));
+}
+
+int64_t user_sys_sync(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    sync();
+    return 0;
+}
+
+int64_t user_sys_syncfs(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(syncfs((int)a[0]));
+}
+
+int64_t user_sys_close_range(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(syscall(SYS_close_range, (unsigned)a[0], (unsigned)a[1], (unsigned)a[2]));
+}
+
+int64_t user_sys_getpriority(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    /* The raw syscall returns 20 - nice, never negative. */
+    return host_ret(syscall(SYS_getpriority, (int)a[0], (id_t)a[1]));
+}
+
+int64_t user_sys_setpriority(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(setpriority((int)a[0], (id_t)a[1], (int)a[2]));
+}
+
+int64_t user_sys_getcpu(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR_OPT(cpu, a[0], 4, W);
+    GPTR_OPT(node, a[1], 4, W);
+    return host_ret(syscall(SYS_getcpu, cpu, node, NULL));
+}
+
+int64_t user_sys_sched_getscheduler(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(sched_getscheduler((pid_t)a[0]));
+}
+
+int64_t user_sys_sched_getparam(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(param, a[1], 4, W);
+    return host_ret(sched_getparam((pid_t)a[0], param));
+}
+
+int64_t user_sys_mknodat(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[1]);
+    return host_ret(mknodat(dirfd_arg(a[0]), path, (mode_t)a[2], (dev_t)a[3]));
+}
+
+/* Timers deliver SIGALRM/SIGVTALRM/SIGPROF to the host process: with the
+ * guest's default action that is the right outcome; guest handlers are
+ * not run yet (see signal.c). */
+int64_t user_sys_getitimer(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(val, a[1], 32, W);
+    return host_ret(syscall(SYS_getitimer, (int)a[0], val));
+}
+
+int64_t user_sys_setitimer(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPTR(val, a[1], 32, R);
+    GPTR_OPT(old, a[2], 32, W);
+    return host_ret(syscall(SYS_setitimer, (int)a[0], val, old));
+}
+
+int64_t user_sys_setuid(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(syscall(SYS_setuid, (uid_t)a[0]));
+}
+
+int64_t user_sys_setgid(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(syscall(SYS_setgid, (gid_t)a[0]));
+}
+
+int64_t user_sys_setreuid(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(syscall(SYS_setreuid, (uid_t)a[0], (uid_t)a[1]));
+}
+
+int64_t user_sys_setregid(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(syscall(SYS_setregid, (gid_t)a[0], (gid_t)a[1]));
+}
+
+int64_t user_sys_setresuid(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(syscall(SYS_setresuid, (uid_t)a[0], (uid_t)a[1], (uid_t)a[2]));
+}
+
+int64_t user_sys_setresgid(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return host_ret(syscall(SYS_setresgid, (gid_t)a[0], (gid_t)a[1], (gid_t)a[2]));
+}
+
+int64_t user_sys_chroot(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    GPATH(path, a[0]);
+    return host_ret(chroot(path));
+}
+
+int64_t user_sys_unimp(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return -ENOSYS;
 }
@@ -1207,7 +1323,7 @@ typedef struct SyscallEntry {
 } SyscallEntry;
 
 static const SyscallEntry syscall_table[] = {
-#define SYSCALL(nr, name, handler) [nr] = { #name, sys_##handler },
+#define SYSCALL(nr, name, handler) [nr] = { #name, user_sys_##handler },
 #include "user/syscalls-aarch64.def"
 #undef SYSCALL
 };
@@ -1221,7 +1337,7 @@ const char *user_syscall_name(uint64_t nr)
 int64_t user_syscall_args(UserProcess *p, A64State *env, uint64_t nr, const uint64_t a[6])
 {
     const SyscallEntry *e = nr < N_SYSCALLS ? &syscall_table[nr] : NULL;
-    if (!e || !e->fn || e->fn == sys_unimp) {
+    if (!e || !e->fn || e->fn == user_sys_unimp) {
         if (emu_log_enabled(EMU_LOG_UNIMP)) {
             if (e && e->name)
                 emu_log("Unsupported syscall: %llu (%s)\n", (unsigned long long)nr, e->name);

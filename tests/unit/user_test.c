@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -724,6 +725,49 @@ START_TEST(syscall_memory)
 }
 END_TEST
 
+START_TEST(syscall_socket_pointers)
+{
+    UserProcess *p = new_proc();
+    uint64_t buf = 0x10000000;
+    guest_mmap(p->mem, buf, 8192, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, NULL);
+    uint8_t *h = guest_mem_g2h(p->mem, buf);
+    enum { NR_socketpair = 199, NR_getsockopt = 209, NR_sendmsg = 211, NR_recvmsg = 212 };
+    ck_assert_int_eq(sc(p, NR_socketpair, AF_UNIX, SOCK_STREAM, 0, 1ull << 42), -EFAULT);
+    ck_assert_int_eq(sc(p, NR_socketpair, AF_UNIX, SOCK_STREAM, 0, buf), 0);
+    int sv[2];
+    memcpy(sv, h, sizeof sv);
+    /* msghdr at buf+64: one iovec at buf+128 -> "hi" at buf+256 */
+    uint64_t msg[7] = { 0, 0, buf + 128, 1, 0, 0, 0 };
+    uint64_t iov[2] = { buf + 256, 2 };
+    memcpy(h + 64, msg, sizeof msg);
+    memcpy(h + 128, iov, sizeof iov);
+    memcpy(h + 256, "hi", 2);
+    ck_assert_int_eq(sc(p, NR_sendmsg, sv[0], buf + 64, 0, 0), 2);
+    /* an iovec pointing outside guest memory */
+    iov[0] = (uint64_t)(uintptr_t)h;   /* a host address, not a guest one */
+    memcpy(h + 128, iov, sizeof iov);
+    ck_assert_int_eq(sc(p, NR_sendmsg, sv[0], buf + 64, 0, 0), -EFAULT);
+    ck_assert_int_eq(sc(p, NR_sendmsg, sv[0], 1ull << 45, 0, 0), -EFAULT);
+    /* recvmsg into buf+512 */
+    iov[0] = buf + 512;
+    memcpy(h + 128, iov, sizeof iov);
+    ck_assert_int_eq(sc(p, NR_recvmsg, sv[1], buf + 64, 0, 0), 2);
+    ck_assert_mem_eq(h + 512, "hi", 2);
+    /* getsockopt: the length pointer must be writable guest memory */
+    uint32_t len = 4;
+    memcpy(h + 1024, &len, 4);
+    ck_assert_int_eq(sc5(p, NR_getsockopt, sv[0], SOL_SOCKET, SO_TYPE, buf + 1028, buf + 1024), 0);
+    ck_assert_int_eq(*(int *)(h + 1028), SOCK_STREAM);
+    ck_assert_int_eq(sc5(p, NR_getsockopt, sv[0], SOL_SOCKET, SO_TYPE, buf + 1028, 1ull << 41),
+                     -EFAULT);
+    close(sv[0]);
+    close(sv[1]);
+    guest_mem_free(p->mem);
+    free(p);
+}
+END_TEST
+
 static Suite *user_suite(void)
 {
     Suite *s = suite_create("user");
@@ -758,6 +802,7 @@ static Suite *user_suite(void)
     tcase_add_test(sys, syscall_pointers_are_checked);
     tcase_add_test(sys, syscall_translations);
     tcase_add_test(sys, syscall_memory);
+    tcase_add_test(sys, syscall_socket_pointers);
     suite_add_tcase(s, sys);
     return s;
 }

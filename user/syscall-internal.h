@@ -1,0 +1,70 @@
+/*
+ * syscall-internal.h - shared by the syscall files of user/ (syscall.c:
+ * table, files, memory, time, signals, processes; syscall-net.c: sockets).
+ * Not for other modules.
+ *
+ * A handler takes the raw argument registers and returns the value for x0
+ * (negative errno on failure):
+ *
+ *   int64_t user_sys_write(UserProcess *p, A64State *env, const uint64_t a[6])
+ *   {
+ *       GPTR(buf, a[1], a[2], R);          // -EFAULT unless readable guest memory
+ *       return host_ret(write((int)a[0], buf, a[2]));
+ *   }
+ */
+#ifndef EMU_USER_SYSCALL_INTERNAL_H
+#define EMU_USER_SYSCALL_INTERNAL_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include "user/process.h"
+
+typedef int64_t SyscallFn(UserProcess *p, A64State *env, const uint64_t a[6]);
+
+/* One prototype per handler named in the table. */
+#define SYSCALL(nr, name, handler) SyscallFn user_sys_##handler;
+#include "user/syscalls-aarch64.def"
+#undef SYSCALL
+
+#define R  PROT_READ
+#define W  PROT_WRITE
+#define RW (PROT_READ | PROT_WRITE)
+
+/* Host pointer for a guest object, or return -EFAULT from the handler. */
+#define GPTR(var, addr, len, prot)                                          \
+    void *var = guest_mem_ptr(p->mem, (addr), (len), (prot));               \
+    if (!var && (len) != 0)                                                 \
+        return -EFAULT
+/* Same, but guest NULL stays NULL (optional arguments). */
+#define GPTR_OPT(var, addr, len, prot)                                      \
+    void *var = NULL;                                                       \
+    if (addr) {                                                             \
+        var = guest_mem_ptr(p->mem, (addr), (len), (prot));                 \
+        if (!var)                                                           \
+            return -EFAULT;                                                 \
+    }
+/* A NUL-terminated path argument (at most PATH_MAX bytes). */
+#define GPATH(var, addr)                                                    \
+    const char *var;                                                        \
+    do {                                                                    \
+        int64_t e_ = user_sys_get_path(p, (addr), &var);                    \
+        if (e_)                                                             \
+            return e_;                                                      \
+    } while (0)
+
+/* A host call's result as the guest sees it: -errno on failure. */
+static inline int64_t host_ret(long r)
+{
+    return r < 0 ? -errno : r;
+}
+
+/* Path argument: 0, -EFAULT or -ENAMETOOLONG; *out points into guest memory. */
+int64_t user_sys_get_path(UserProcess *p, uint64_t addr, const char **out);
+/* Guest iovec array (cnt entries at addr) -> host iovecs whose buffers are
+ * accessible with prot.  0, -EINVAL or -EFAULT. */
+int64_t user_sys_get_iov(UserProcess *p, uint64_t addr, uint64_t cnt, int prot,
+                         struct iovec *out);
+
+#endif /* EMU_USER_SYSCALL_INTERNAL_H */

@@ -38,8 +38,7 @@ typedef struct UserProcess {
     uint64_t sigmask;           /* guest's blocked set (bit sig-1) */
     uint64_t sigpending;        /* raised while blocked */
     uint64_t altstack[3];       /* sigaltstack: sp, flags, size (recorded only) */
-    uint64_t clear_child_tid;   /* set_tid_address */
-    uint64_t robust_list, robust_len;
+    int live_threads;           /* guest threads running (atomic) */
     /* For execve: how to start emu again (its own path and options). */
     char *emu_path;
     char **emu_opts;            /* NULL-terminated options placed before the program */
@@ -55,6 +54,23 @@ const char *user_syscall_name(uint64_t nr);
 
 /* End the process: print stats if asked, flush the log, exit(status). */
 _Noreturn void user_exit(UserProcess *p, int status);
+/* Run guest code on cpu (this host thread) until the process or the thread
+ * ends: syscalls, guest faults (user-run.c). */
+_Noreturn void user_cpu_loop(UserProcess *p, ExecCpu *cpu);
+
+/* Threads (user/thread.c): one host thread and one ExecCpu per guest
+ * thread.  Per-thread kernel state lives in host thread-local storage. */
+typedef struct UserThreadState {
+    ExecCpu *cpu;               /* the CPU this host thread runs */
+    uint64_t clear_child_tid;   /* set_tid_address / CLONE_CHILD_CLEARTID */
+    uint64_t robust_list, robust_len;
+} UserThreadState;
+UserThreadState *user_thread_self(void);
+/* clone(CLONE_VM | CLONE_THREAD ...): the new thread's tid or -errno. */
+int64_t user_thread_clone(UserProcess *p, A64State *env, uint64_t flags, uint64_t newsp,
+                          uint64_t ptid, uint64_t tls, uint64_t ctid);
+/* exit(): end the calling guest thread (the process with the last one). */
+_Noreturn void user_thread_exit(UserProcess *p, int status);
 
 /* A synchronous guest signal (SIGSEGV, SIGILL, SIGBUS, SIGFPE, SIGTRAP)
  * from guest execution.  Guest handlers are not run yet: emu dies by the
@@ -70,6 +86,8 @@ _Noreturn void user_die_by_signal(int sig);
 /* Install the host SIGSEGV/SIGBUS handlers that route faults in generated
  * code to the runtime.  false + errno on failure. */
 bool user_signal_install_host_handlers(void);
+/* Give a new host thread its own alternate signal stack for them. */
+bool user_signal_thread_init(void);
 /* Mirror the guest's SIG_IGN / SIG_DFL of an asynchronous signal onto the
  * host (so that, e.g., an ignored SIGPIPE makes write return EPIPE). */
 void user_signal_mirror(UserProcess *p, int sig);

@@ -129,11 +129,21 @@ static void host_fault_handler(int sig, siginfo_t *info, void *uc)
     exec_host_crash(sig, info, uc);
 }
 
+#define HOST_ALTSTACK_SIZE (64 * 1024)
+
+bool user_signal_thread_init(void)
+{
+    /* Never freed: a thread's stack may be in use until it is gone. */
+    void *stack = malloc(HOST_ALTSTACK_SIZE);
+    if (!stack)
+        return false;
+    stack_t ss = { .ss_sp = stack, .ss_size = HOST_ALTSTACK_SIZE, .ss_flags = 0 };
+    return sigaltstack(&ss, NULL) == 0;
+}
+
 bool user_signal_install_host_handlers(void)
 {
-    static char altstack[64 * 1024];
-    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0 };
-    if (sigaltstack(&ss, NULL) != 0)
+    if (!user_signal_thread_init())
         return false;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

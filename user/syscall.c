@@ -762,7 +762,7 @@ int64_t user_sys_setsid(UserProcess *p, A64State *env, const uint64_t a[6])
 
 int64_t user_sys_set_tid_address(UserProcess *p, A64State *env, const uint64_t a[6])
 {
-    p->clear_child_tid = a[0];
+    user_thread_self()->clear_child_tid = a[0];
     return gettid();
 }
 
@@ -770,8 +770,8 @@ int64_t user_sys_set_robust_list(UserProcess *p, A64State *env, const uint64_t a
 {
     if (a[1] != 24)   /* sizeof(struct robust_list_head) */
         return -EINVAL;
-    p->robust_list = a[0];
-    p->robust_len = a[1];
+    user_thread_self()->robust_list = a[0];
+    user_thread_self()->robust_len = a[1];
     return 0;
 }
 
@@ -779,8 +779,9 @@ int64_t user_sys_get_robust_list(UserProcess *p, A64State *env, const uint64_t a
 {
     if (a[0] && (pid_t)a[0] != gettid())
         return -EPERM;
-    if (!guest_mem_write(p->mem, a[1], &p->robust_list, 8) ||
-        !guest_mem_write(p->mem, a[2], &p->robust_len, 8))
+    UserThreadState *t = user_thread_self();
+    if (!guest_mem_write(p->mem, a[1], &t->robust_list, 8) ||
+        !guest_mem_write(p->mem, a[2], &t->robust_len, 8))
         return -EFAULT;
     return 0;
 }
@@ -1020,7 +1021,7 @@ int64_t user_sys_tkill(UserProcess *p, A64State *env, const uint64_t a[6])
 
 int64_t user_sys_exit(UserProcess *p, A64State *env, const uint64_t a[6])
 {
-    user_exit(p, (int)(a[0] & 0xff));
+    user_thread_exit(p, (int)(a[0] & 0xff));
 }
 
 int64_t user_sys_exit_group(UserProcess *p, A64State *env, const uint64_t a[6])
@@ -1036,18 +1037,14 @@ int64_t user_sys_wait4(UserProcess *p, A64State *env, const uint64_t a[6])
 }
 
 /* clone without CLONE_VM is fork: the whole emulator is duplicated and the
- * child goes on in its own copy of the guest.  Threads (CLONE_VM) are a
- * later issue. */
+ * child goes on in its own copy of the guest.  Threads: user/thread.c. */
 int64_t user_sys_clone(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     uint64_t flags = a[0], newsp = a[1], ptid = a[2], tls = a[3], ctid = a[4];
     const uint64_t supported = CSIGNAL | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID |
                                CLONE_PARENT_SETTID | CLONE_SETTLS | CLONE_VFORK | CLONE_VM;
-    if ((flags & CLONE_VM) && !(flags & CLONE_VFORK)) {
-        if (emu_log_enabled(EMU_LOG_UNIMP))
-            emu_log("Unsupported clone flags 0x%llx (threads)\n", (unsigned long long)flags);
-        return -ENOSYS;
-    }
+    if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
+        return user_thread_clone(p, env, flags, newsp, ptid, tls, ctid);
     if (flags & ~supported)
         return -EINVAL;
     if (emu_log_file())
@@ -1064,7 +1061,7 @@ int64_t user_sys_clone(UserProcess *p, A64State *env, const uint64_t a[6])
         if (flags & CLONE_CHILD_SETTID)
             guest_mem_write(p->mem, ctid, &me, 4);
         if (flags & CLONE_CHILD_CLEARTID)
-            p->clear_child_tid = ctid;
+            user_thread_self()->clear_child_tid = ctid;
         if (newsp)
             env->x[A64_SP] = newsp;
         if (flags & CLONE_SETTLS)

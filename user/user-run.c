@@ -39,9 +39,10 @@ _Noreturn void user_exit(UserProcess *p, int status)
     exit(status);
 }
 
-static _Noreturn void run_loop(UserProcess *p, ExecCpu *cpu)
+_Noreturn void user_cpu_loop(UserProcess *p, ExecCpu *cpu)
 {
     A64State *env = exec_cpu_env(cpu);
+    user_thread_self()->cpu = cpu;
     for (;;) {
         ExecEvent ev = exec_run(cpu);
         switch (ev.kind) {
@@ -145,5 +146,6 @@ int user_run(const UserConfig *cfg)
     env->x[A64_SP] = sp;
     env->excl_addr = ~0ull;
     env->midr = USER_A64_MIDR;
-    run_loop(p, cpu);
+    p->live_threads = 1;
+    user_cpu_loop(p, cpu);
 }

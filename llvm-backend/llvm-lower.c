@@ -1,0 +1,927 @@
+/*
+ * llvm-lower.c - lowering of IR blocks to LLVM IR through the LLVM C API,
+ * with the meaning of ir/ir-interp.c (ir/ir-eval.h) for every op.
+ *
+ * Shape of the generated function `i64 f(ptr env)`:
+ *   entry:  load guest_base/guest_limit and every global the region uses
+ *           from env into allocas (mem2reg makes them SSA values);
+ *   body:   one LLVM basic block per IR label, locals in allocas too;
+ *   exits:  write dirty globals back to env, set env->pc (and exit_reason),
+ *           return tag | TMPL_RET_*.
+ * Values: i8..i64 as iN, i128/v128 as i128, f32/f64 as i32/i64 bits.
+ *
+ * Precise exceptions: before the first op that can fault in a guest insn
+ * (memory ops, faulting helpers) the dirty globals are stored to env and
+ * env->pc is set to the insn's pc; a guest-visible fault (bound or
+ * alignment check) then only adds exception_* and returns.  "Dirty" is
+ * tracked while walking the ops in order: at a label every global written
+ * anywhere in the region counts as dirty (a conservative merge).
+ */
+#include "llvm-backend/llvm-lower.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/cpu.h"
+#include "template-backend/tmpl.h"
+
+/* Arity of every op, from the one table (the module links no emu library). */
+static const struct {
+    uint8_t n_out, n_in;
+} op_arity[IR_OP_COUNT] = {
+#define DEF(name, o, i, c, f) [IR_OP_##name] = {o, i},
+#include "ir/ir-ops.def"
+#undef DEF
+};
+static const uint32_t op_flags[IR_OP_COUNT] = {
+#define DEF(name, o, i, c, f) [IR_OP_##name] = (f),
+#include "ir/ir-ops.def"
+#undef DEF
+};
+
+typedef struct Lower {
+    LLVMContextRef C;
+    LLVMModuleRef M;
+    LLVMBuilderRef B;
+    LLVMValueRef fn, env;
+    LLVMTypeRef i1, i8, i16, i32, i64, i128, ptr, fn_ty;
+    const LlvmLowerIn *in;
+    const EmuLlvmRegion *r;
+    const IrBlock *b;              /* block being lowered */
+    uint32_t bi;                   /* its index in the region */
+    uint32_t n_glob;               /* globals count (temps 1..n_glob-1) */
+    LLVMValueRef gslot[IR_MAX_GLOBALS];  /* allocas of used globals */
+    bool gwritten[IR_MAX_GLOBALS];       /* written anywhere in the region */
+    bool dirty[IR_MAX_GLOBALS];          /* written since the last write-back */
+    LLVMValueRef *lslot;           /* per temp of the current block: locals */
+    LLVMBasicBlockRef *label_bb;   /* per label of the current block */
+    LLVMBasicBlockRef *block_bb;   /* per region block: its first basic block */
+    LLVMValueRef guest_base, guest_limit;
+    int64_t pc_insn;               /* insn whose pc is in env->pc (-1: unknown) */
+    char *err;
+    size_t errlen;
+    bool failed;
+} Lower;
+
+static void lfail(Lower *L, const char *fmt, ...)
+{
+    if (L->failed)
+        return;
+    L->failed = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(L->err, L->errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- types and constants ------------------------------------------------- */
+
+static unsigned type_bits(IrType t)
+{
+    switch (t) {
+    case IR_I8: return 8;
+    case IR_I16: return 16;
+    case IR_I32: case IR_F32: return 32;
+    case IR_I64: case IR_F64: return 64;
+    case IR_I128: case IR_V128: return 128;
+    default: return 0;
+    }
+}
+
+static LLVMTypeRef ty(Lower *L, IrType t)
+{
+    switch (type_bits(t)) {
+    case 8: return L->i8;
+    case 16: return L->i16;
+    case 32: return L->i32;
+    case 64: return L->i64;
+    case 128: return L->i128;
+    default: return L->i64; /* void: never a value */
+    }
+}
+
+static LLVMTypeRef ty_bits(Lower *L, unsigned bits)
+{
+    return LLVMIntTypeInContext(L->C, bits);
+}
+
+static LLVMValueRef c64(Lower *L, uint64_t v) { return LLVMConstInt(L->i64, v, 0); }
+static LLVMValueRef c32(Lower *L, uint32_t v) { return LLVMConstInt(L->i32, v, 0); }
+static LLVMValueRef cty(LLVMTypeRef t, uint64_t v) { return LLVMConstInt(t, v, 0); }
+
+static unsigned llvm_bits(LLVMValueRef v)
+{
+    return LLVMGetIntTypeWidth(LLVMTypeOf(v));
+}
+
+/* Zero-extend or truncate v to `bits`. */
+static LLVMValueRef resize(Lower *L, LLVMValueRef v, unsigned bits)
+{
+    unsigned have = llvm_bits(v);
+    if (have == bits)
+        return v;
+    if (have < bits)
+        return LLVMBuildZExt(L->B, v, ty_bits(L, bits), "");
+    return LLVMBuildTrunc(L->B, v, ty_bits(L, bits), "");
+}
+
+static LLVMValueRef sresize(Lower *L, LLVMValueRef v, unsigned bits)
+{
+    unsigned have = llvm_bits(v);
+    if (have == bits)
+        return v;
+    if (have < bits)
+        return LLVMBuildSExt(L->B, v, ty_bits(L, bits), "");
+    return LLVMBuildTrunc(L->B, v, ty_bits(L, bits), "");
+}
+
+/* Pointer env + off. */
+static LLVMValueRef env_ptr(Lower *L, uint64_t off)
+{
+    if (off == 0)
+        return L->env;
+    LLVMValueRef idx = c64(L, off);
+    return LLVMBuildGEP2(L->B, L->i8, L->env, &idx, 1, "");
+}
+
+static LLVMValueRef env_load(Lower *L, LLVMTypeRef t, uint64_t off)
+{
+    LLVMValueRef v = LLVMBuildLoad2(L->B, t, env_ptr(L, off), "");
+    LLVMSetAlignment(v, 1);
+    return v;
+}
+
+static void env_store(Lower *L, LLVMValueRef v, uint64_t off)
+{
+    LLVMValueRef s = LLVMBuildStore(L->B, v, env_ptr(L, off));
+    LLVMSetAlignment(s, 1);
+}
+
+/* ---- temps --------------------------------------------------------------- */
+
+static const IrTempInfo *tinfo(Lower *L, IrTemp t)
+{
+    return &L->b->temps[t];
+}
+
+static LLVMValueRef rd(Lower *L, IrTemp t)
+{
+    if (t == IR_TEMP_NONE || t >= L->b->n_temps) {
+        lfail(L, "bad operand temp %u", t);
+        return c64(L, 0);
+    }
+    const IrTempInfo *ti = tinfo(L, t);
+    LLVMTypeRef lt = ty(L, (IrType)ti->type);
+    if (ti->kind == IR_TEMP_CONST) {
+        if (type_bits((IrType)ti->type) == 128) {
+            uint64_t w[2] = { ti->val[0], ti->val[1] };
+            return LLVMConstIntOfArbitraryPrecision(lt, 2, w);
+        }
+        return LLVMConstInt(lt, ti->val[0], 0);
+    }
+    LLVMValueRef slot = t < L->n_glob ? L->gslot[t] : L->lslot[t];
+    if (!slot) {
+        lfail(L, "temp %u has no storage", t);
+        return LLVMConstInt(lt, 0, 0);
+    }
+    return LLVMBuildLoad2(L->B, lt, slot, "");
+}
+
+/* Read t as an integer of `bits` (zero-extended/truncated). */
+static LLVMValueRef rdw(Lower *L, IrTemp t, unsigned bits)
+{
+    return resize(L, rd(L, t), bits);
+}
+
+static void wr(Lower *L, IrTemp t, LLVMValueRef v)
+{
+    if (t == IR_TEMP_NONE || t >= L->b->n_temps) {
+        lfail(L, "bad output temp %u", t);
+        return;
+    }
+    const IrTempInfo *ti = tinfo(L, t);
+    if (ti->kind == IR_TEMP_CONST) {
+        lfail(L, "write to a constant");
+        return;
+    }
+    v = resize(L, v, type_bits((IrType)ti->type));
+    LLVMValueRef slot = t < L->n_glob ? L->gslot[t] : L->lslot[t];
+    if (!slot) {
+        lfail(L, "temp %u has no storage", t);
+        return;
+    }
+    LLVMBuildStore(L->B, v, slot);
+    if (t < L->n_glob)
+        L->dirty[t] = true;
+}
+
+/* ---- write-back and exits ------------------------------------------------ */
+
+static void sync_globals(Lower *L)
+{
+    const IrTempInfo *g = L->b->temps;
+    for (uint32_t t = 1; t < L->n_glob; t++) {
+        if (!L->dirty[t] || !L->gslot[t])
+            continue;
+        LLVMTypeRef lt = ty(L, (IrType)g[t].type);
+        env_store(L, LLVMBuildLoad2(L->B, lt, L->gslot[t], ""), g[t].env_offset);
+        L->dirty[t] = false;
+    }
+}
+
+static void reload_globals(Lower *L)
+{
+    const IrTempInfo *g = L->b->temps;
+    for (uint32_t t = 1; t < L->n_glob; t++) {
+        if (!L->gslot[t])
+            continue;
+        LLVMTypeRef lt = ty(L, (IrType)g[t].type);
+        LLVMBuildStore(L->B, env_load(L, lt, g[t].env_offset), L->gslot[t]);
+        L->dirty[t] = false;
+    }
+}
+
+static bool terminated(Lower *L)
+{
+    LLVMBasicBlockRef bb = LLVMGetInsertBlock(L->B);
+    return LLVMGetBasicBlockTerminator(bb) != NULL;
+}
+
+/* After a terminator: ops until the next label are unreachable; give them a
+ * fresh block without predecessors (LLVM drops it). */
+static void start_dead_block(Lower *L)
+{
+    LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(L->C, L->fn, "dead");
+    LLVMPositionBuilderAtEnd(L->B, bb);
+}
+
+static void ret_tag(Lower *L, unsigned kind)
+{
+    LLVMBuildRet(L->B, c64(L, (uint64_t)L->r->tag | kind));
+}
+
+/* env->pc = insn's pc, once per insn (before its first faulting op). */
+static void store_insn_pc(Lower *L, uint32_t insn)
+{
+    if (L->pc_insn == (int64_t)insn || insn >= L->b->n_insns)
+        return;
+    env_store(L, c64(L, L->b->insns[insn].pc), offsetof(CpuCommon, pc));
+    L->pc_insn = insn;
+}
+
+/* ---- arithmetic ---------------------------------------------------------- */
+
+static LLVMValueRef intrinsic(Lower *L, const char *name, LLVMTypeRef t, LLVMValueRef *args,
+                              unsigned n)
+{
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    if (!id) {
+        lfail(L, "no intrinsic %s", name);
+        return args[0];
+    }
+    LLVMValueRef f = LLVMGetIntrinsicDeclaration(L->M, id, &t, 1);
+    LLVMTypeRef ft = LLVMIntrinsicGetType(L->C, id, &t, 1);
+    return LLVMBuildCall2(L->B, ft, f, args, n, "");
+}
+
+static LLVMValueRef cond(Lower *L, IrCond c, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMIntPredicate p;
+    switch (c) {
+    case IR_COND_EQ: p = LLVMIntEQ; break;
+    case IR_COND_NE: p = LLVMIntNE; break;
+    case IR_COND_LT: p = LLVMIntSLT; break;
+    case IR_COND_GE: p = LLVMIntSGE; break;
+    case IR_COND_LE: p = LLVMIntSLE; break;
+    case IR_COND_GT: p = LLVMIntSGT; break;
+    case IR_COND_LTU: p = LLVMIntULT; break;
+    case IR_COND_GEU: p = LLVMIntUGE; break;
+    case IR_COND_LEU: p = LLVMIntULE; break;
+    case IR_COND_GTU: p = LLVMIntUGT; break;
+    case IR_COND_TSTEQ:
+    case IR_COND_TSTNE: {
+        LLVMValueRef x = LLVMBuildAnd(L->B, a, b, "");
+        return LLVMBuildICmp(L->B, c == IR_COND_TSTEQ ? LLVMIntEQ : LLVMIntNE, x,
+                             LLVMConstNull(LLVMTypeOf(x)), "");
+    }
+    case IR_COND_ALWAYS: return LLVMConstInt(L->i1, 1, 0);
+    case IR_COND_NEVER: return LLVMConstInt(L->i1, 0, 0);
+    default:
+        lfail(L, "bad condition %u", (unsigned)c);
+        return LLVMConstInt(L->i1, 0, 0);
+    }
+    return LLVMBuildICmp(L->B, p, a, b, "");
+}
+
+static LLVMValueRef binop(Lower *L, IrOpcode opc, IrType t, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMBuilderRef B = L->B;
+    unsigned w = type_bits(t);
+    LLVMTypeRef lt = ty(L, t);
+    LLVMValueRef zero = LLVMConstNull(lt), ones = LLVMConstAllOnes(lt);
+    switch (opc) {
+    case IR_OP_add: return LLVMBuildAdd(B, a, b, "");
+    case IR_OP_sub: return LLVMBuildSub(B, a, b, "");
+    case IR_OP_mul: return LLVMBuildMul(B, a, b, "");
+    case IR_OP_and: return LLVMBuildAnd(B, a, b, "");
+    case IR_OP_or: return LLVMBuildOr(B, a, b, "");
+    case IR_OP_xor: return LLVMBuildXor(B, a, b, "");
+    case IR_OP_andc: return LLVMBuildAnd(B, a, LLVMBuildNot(B, b, ""), "");
+    case IR_OP_mulhu:
+    case IR_OP_mulhs: {
+        LLVMTypeRef wt = ty_bits(L, 2 * w);
+        bool s = opc == IR_OP_mulhs;
+        LLVMValueRef x = s ? LLVMBuildSExt(B, a, wt, "") : LLVMBuildZExt(B, a, wt, "");
+        LLVMValueRef y = s ? LLVMBuildSExt(B, b, wt, "") : LLVMBuildZExt(B, b, wt, "");
+        LLVMValueRef p = LLVMBuildMul(B, x, y, "");
+        return LLVMBuildTrunc(B, LLVMBuildLShr(B, p, cty(wt, w), ""), lt, "");
+    }
+    case IR_OP_divu:
+    case IR_OP_remu: {
+        /* x/0 = 0, x%0 = x: divide by 1 instead and select */
+        LLVMValueRef z = LLVMBuildICmp(B, LLVMIntEQ, b, zero, "");
+        LLVMValueRef d = LLVMBuildSelect(B, z, cty(lt, 1), b, "");
+        if (opc == IR_OP_divu)
+            return LLVMBuildSelect(B, z, zero, LLVMBuildUDiv(B, a, d, ""), "");
+        return LLVMBuildSelect(B, z, a, LLVMBuildURem(B, a, d, ""), "");
+    }
+    case IR_OP_divs:
+    case IR_OP_rems: {
+        /* x/0 = 0, x%0 = x, x/-1 = -x (MIN wraps), x%-1 = 0 */
+        LLVMValueRef z = LLVMBuildICmp(B, LLVMIntEQ, b, zero, "");
+        LLVMValueRef m1 = LLVMBuildICmp(B, LLVMIntEQ, b, ones, "");
+        LLVMValueRef d = LLVMBuildSelect(B, LLVMBuildOr(B, z, m1, ""), cty(lt, 1), b, "");
+        if (opc == IR_OP_divs) {
+            LLVMValueRef q = LLVMBuildSDiv(B, a, d, "");
+            q = LLVMBuildSelect(B, m1, LLVMBuildNeg(B, a, ""), q, "");
+            return LLVMBuildSelect(B, z, zero, q, "");
+        }
+        LLVMValueRef r = LLVMBuildSRem(B, a, d, "");
+        r = LLVMBuildSelect(B, m1, zero, r, "");
+        return LLVMBuildSelect(B, z, a, r, "");
+    }
+    case IR_OP_shl:
+    case IR_OP_shr:
+    case IR_OP_sar: {
+        LLVMValueRef n = LLVMBuildAnd(B, b, cty(lt, w - 1), "");
+        if (opc == IR_OP_shl)
+            return LLVMBuildShl(B, a, n, "");
+        if (opc == IR_OP_shr)
+            return LLVMBuildLShr(B, a, n, "");
+        return LLVMBuildAShr(B, a, n, "");
+    }
+    case IR_OP_rotl:
+    case IR_OP_rotr: {
+        /* funnel shifts take the count modulo the width */
+        LLVMValueRef args[3] = { a, a, b };
+        return intrinsic(L, opc == IR_OP_rotl ? "llvm.fshl" : "llvm.fshr", lt, args, 3);
+    }
+    default:
+        lfail(L, "not a binary op: %u", (unsigned)opc);
+        return a;
+    }
+}
+
+static LLVMValueRef unop(Lower *L, IrOpcode opc, IrType t, LLVMValueRef a)
+{
+    LLVMTypeRef lt = ty(L, t);
+    LLVMValueRef args[2] = { a, LLVMConstInt(L->i1, 0, 0) }; /* 0 is defined: width */
+    switch (opc) {
+    case IR_OP_neg: return LLVMBuildNeg(L->B, a, "");
+    case IR_OP_not: return LLVMBuildNot(L->B, a, "");
+    case IR_OP_clz: return intrinsic(L, "llvm.ctlz", lt, args, 2);
+    case IR_OP_ctz: return intrinsic(L, "llvm.cttz", lt, args, 2);
+    case IR_OP_popcnt: return intrinsic(L, "llvm.ctpop", lt, args, 1);
+    case IR_OP_bswap: return type_bits(t) == 8 ? a : intrinsic(L, "llvm.bswap", lt, args, 1);
+    case IR_OP_bitrev: return intrinsic(L, "llvm.bitreverse", lt, args, 1);
+    default:
+        lfail(L, "not a unary op: %u", (unsigned)opc);
+        return a;
+    }
+}
+
+static uint64_t mask_bits(unsigned len)
+{
+    return len >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << len) - 1);
+}
+
+/* ---- guest memory -------------------------------------------------------- */
+
+/* Bound and alignment checks of one access; on failure the guest-visible
+ * exception is raised (globals were written back by the caller).  Returns
+ * the host pointer. */
+static LLVMValueRef mem_addr(Lower *L, LLVMValueRef addr, IrMemOp mo, bool write)
+{
+    LLVMBuilderRef B = L->B;
+    LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.ok");
+    LLVMBasicBlockRef bad = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.fault");
+    unsigned al = IR_MO_ALIGN_LOG2(mo);
+    LLVMValueRef oob = LLVMBuildICmp(B, LLVMIntUGE, addr, L->guest_limit, "");
+    LLVMValueRef kind = c32(L, TMPL_EXC_SEGV);
+    if (al) {
+        LLVMValueRef mis = LLVMBuildICmp(
+            B, LLVMIntNE, LLVMBuildAnd(B, addr, c64(L, ((uint64_t)1 << al) - 1), ""),
+            c64(L, 0), "");
+        /* alignment first, as the interpreter checks it first */
+        kind = LLVMBuildSelect(B, mis, c32(L, TMPL_EXC_ALIGN), kind, "");
+        oob = LLVMBuildOr(B, oob, mis, "");
+    }
+    LLVMBuildCondBr(B, oob, bad, ok);
+    LLVMPositionBuilderAtEnd(B, bad);
+    env_store(L, kind, offsetof(CpuCommon, exception_kind));
+    env_store(L, addr, offsetof(CpuCommon, exception_addr));
+    env_store(L, c32(L, write ? 1 : 0), offsetof(CpuCommon, exception_code));
+    env_store(L, c32(L, IR_EXIT_EXCEPTION), offsetof(CpuCommon, exit_reason));
+    ret_tag(L, TMPL_RET_EXIT);
+    LLVMPositionBuilderAtEnd(B, ok);
+    LLVMValueRef host = LLVMBuildAdd(B, L->guest_base, addr, "");
+    return LLVMBuildIntToPtr(B, host, L->ptr, "");
+}
+
+/* Extend a loaded iN (N = memop bits) to T per the memop sign. */
+static LLVMValueRef ld_extend(Lower *L, IrType t, IrMemOp mo, LLVMValueRef v)
+{
+    unsigned w = type_bits(t);
+    return IR_MO_IS_SIGNED(mo) && w <= 64 ? sresize(L, v, w) : resize(L, v, w);
+}
+
+static void gen_ld(Lower *L, const IrInst *op)
+{
+    IrMemOp mo = (IrMemOp)op->c[0];
+    IrType t = (IrType)op->type;
+    unsigned mbits = IR_MO_BYTES(mo) * 8;
+    LLVMValueRef p = mem_addr(L, rdw(L, op->args[1], 64), mo, false);
+    LLVMValueRef v = LLVMBuildLoad2(L->B, ty_bits(L, mbits), p, "");
+    LLVMSetAlignment(v, 1);
+    wr(L, op->args[0], ld_extend(L, t, mo, v));
+}
+
+static void gen_st(Lower *L, const IrInst *op)
+{
+    IrMemOp mo = (IrMemOp)op->c[0];
+    unsigned mbits = IR_MO_BYTES(mo) * 8;
+    LLVMValueRef p = mem_addr(L, rdw(L, op->args[0], 64), mo, true);
+    LLVMValueRef s = LLVMBuildStore(L->B, rdw(L, op->args[1], mbits), p);
+    LLVMSetAlignment(s, 1);
+    /* volatile: LLVM must not treat the write-backs before it as dead (a
+     * host fault here needs them) nor move it across other guest accesses */
+    LLVMSetVolatile(s, 1);
+}
+
+static void gen_cmpxchg(Lower *L, const IrInst *op)
+{
+    IrMemOp mo = (IrMemOp)op->c[0];
+    IrType t = (IrType)op->type;
+    unsigned mbits = IR_MO_BYTES(mo) * 8;
+    LLVMBuilderRef B = L->B;
+    LLVMValueRef p = mem_addr(L, rdw(L, op->args[1], 64), mo, true);
+    LLVMValueRef expect = rdw(L, op->args[2], mbits), newv = rdw(L, op->args[3], mbits);
+    LLVMValueRef old;
+    if (mbits == 128) {
+        /* cmpxchg16b needs a 16-byte aligned host address; otherwise (the
+         * guest did not ask for alignment) compare and swap non-atomically,
+         * as the template backend does. */
+        LLVMBasicBlockRef at = LLVMAppendBasicBlockInContext(L->C, L->fn, "cx.atomic");
+        LLVMBasicBlockRef na = LLVMAppendBasicBlockInContext(L->C, L->fn, "cx.plain");
+        LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(L->C, L->fn, "cx.done");
+        LLVMValueRef pi = LLVMBuildPtrToInt(B, p, L->i64, "");
+        LLVMValueRef al = LLVMBuildICmp(B, LLVMIntEQ, LLVMBuildAnd(B, pi, c64(L, 15), ""),
+                                        c64(L, 0), "");
+        LLVMBuildCondBr(B, al, at, na);
+        LLVMPositionBuilderAtEnd(B, at);
+        LLVMValueRef cx = LLVMBuildAtomicCmpXchg(B, p, expect, newv,
+                                                 LLVMAtomicOrderingSequentiallyConsistent,
+                                                 LLVMAtomicOrderingSequentiallyConsistent, 0);
+        LLVMValueRef o1 = LLVMBuildExtractValue(B, cx, 0, "");
+        LLVMBuildBr(B, done);
+        LLVMPositionBuilderAtEnd(B, na);
+        LLVMValueRef cur = LLVMBuildLoad2(B, L->i128, p, "");
+        LLVMSetAlignment(cur, 1);
+        LLVMSetVolatile(cur, 1);
+        LLVMValueRef eq = LLVMBuildICmp(B, LLVMIntEQ, cur, expect, "");
+        LLVMValueRef nv = LLVMBuildSelect(B, eq, newv, cur, "");
+        LLVMValueRef s = LLVMBuildStore(B, nv, p);
+        LLVMSetAlignment(s, 1);
+        LLVMSetVolatile(s, 1);
+        LLVMBuildBr(B, done);
+        LLVMPositionBuilderAtEnd(B, done);
+        old = LLVMBuildPhi(B, L->i128, "");
+        LLVMValueRef vals[2] = { o1, cur };
+        LLVMBasicBlockRef bbs[2] = { at, na };
+        LLVMAddIncoming(old, vals, bbs, 2);
+    } else {
+        /* natural alignment is declared: x86 lock cmpxchg also works
+         * misaligned, and this keeps LLVM from calling libatomic */
+        LLVMValueRef cx = LLVMBuildAtomicCmpXchg(B, p, expect, newv,
+                                                 LLVMAtomicOrderingSequentiallyConsistent,
+                                                 LLVMAtomicOrderingSequentiallyConsistent, 0);
+        old = LLVMBuildExtractValue(B, cx, 0, "");
+    }
+    wr(L, op->args[0], ld_extend(L, t, mo, old));
+}
+
+static void gen_rmw(Lower *L, const IrInst *op)
+{
+    IrMemOp mo = (IrMemOp)op->c[0];
+    IrType t = (IrType)op->type;
+    unsigned mbits = IR_MO_BYTES(mo) * 8;
+    LLVMBuilderRef B = L->B;
+    LLVMAtomicRMWBinOp k;
+    LLVMValueRef p = mem_addr(L, rdw(L, op->args[1], 64), mo, true);
+    LLVMValueRef v = rdw(L, op->args[2], mbits);
+    switch ((IrRmwOp)op->c[1]) {
+    case IR_RMW_XCHG: k = LLVMAtomicRMWBinOpXchg; break;
+    case IR_RMW_ADD: k = LLVMAtomicRMWBinOpAdd; break;
+    case IR_RMW_AND: k = LLVMAtomicRMWBinOpAnd; break;
+    case IR_RMW_OR: k = LLVMAtomicRMWBinOpOr; break;
+    case IR_RMW_XOR: k = LLVMAtomicRMWBinOpXor; break;
+    case IR_RMW_ANDC: k = LLVMAtomicRMWBinOpAnd; v = LLVMBuildNot(B, v, ""); break;
+    case IR_RMW_SMAX: k = LLVMAtomicRMWBinOpMax; break;
+    case IR_RMW_SMIN: k = LLVMAtomicRMWBinOpMin; break;
+    case IR_RMW_UMAX: k = LLVMAtomicRMWBinOpUMax; break;
+    case IR_RMW_UMIN: k = LLVMAtomicRMWBinOpUMin; break;
+    default:
+        lfail(L, "bad rmw op %llu", (unsigned long long)op->c[1]);
+        return;
+    }
+    LLVMValueRef old = LLVMBuildAtomicRMW(B, k, p, v, LLVMAtomicOrderingSequentiallyConsistent, 0);
+    wr(L, op->args[0], ld_extend(L, t, mo, old));
+}
+
+/* ---- helper calls -------------------------------------------------------- */
+
+static void gen_call(Lower *L, const IrInst *op)
+{
+    if (op->c[0] >= L->in->n_helpers) {
+        lfail(L, "bad helper id %llu", (unsigned long long)op->c[0]);
+        return;
+    }
+    const IrHelperInfo *h = &L->in->helpers[op->c[0]];
+    if (!h->fn) {
+        lfail(L, "helper %s has no function", h->name ? h->name : "?");
+        return;
+    }
+    if (h->flags & (IR_HF_READS_GLOBALS | IR_HF_WRITES_GLOBALS | IR_HF_CAN_FAULT |
+                    IR_HF_NORETURN))
+        sync_globals(L);
+    if (h->flags & (IR_HF_CAN_FAULT | IR_HF_NORETURN))
+        store_insn_pc(L, op->insn_idx);
+    LLVMTypeRef at[7];
+    LLVMValueRef av[7];
+    unsigned n = 0;
+    if (h->takes_env) {
+        at[n] = L->ptr;
+        av[n++] = L->env;
+    }
+    for (unsigned i = 0; i < h->n_args && i < 5; i++) {
+        IrType it = (IrType)h->args[i + h->takes_env];
+        unsigned bits = type_bits(it) == 32 ? 32 : 64;
+        at[n] = ty_bits(L, bits);
+        av[n++] = rdw(L, op->args[1 + i], bits);
+    }
+    IrType rt = (IrType)h->ret;
+    LLVMTypeRef lrt = rt == IR_VOID ? LLVMVoidTypeInContext(L->C)
+                                    : ty_bits(L, type_bits(rt) == 32 ? 32 : 64);
+    LLVMTypeRef ft = LLVMFunctionType(lrt, at, n, 0);
+    LLVMValueRef callee = LLVMConstIntToPtr(c64(L, (uint64_t)(uintptr_t)h->fn), L->ptr);
+    LLVMValueRef r = LLVMBuildCall2(L->B, ft, callee, av, n, "");
+    if (rt != IR_VOID && op->args[0] != IR_TEMP_NONE)
+        wr(L, op->args[0], r);
+    if (h->flags & IR_HF_WRITES_GLOBALS)
+        reload_globals(L);
+    /* a helper may change env->pc (it is CpuCommon) only when it faults */
+}
+
+/* ---- one op -------------------------------------------------------------- */
+
+static void lower_op(Lower *L, const IrInst *op)
+{
+    LLVMBuilderRef B = L->B;
+    IrType t = (IrType)op->type;
+    const IrTemp *a = op->args;
+    IrOpcode opc = (IrOpcode)op->opc;
+    unsigned w = type_bits(t);
+
+    if ((op_flags[opc] & IR_OPF_CAN_FAULT) && opc != IR_OP_call) {
+        sync_globals(L);
+        store_insn_pc(L, op->insn_idx);
+    }
+    switch (opc) {
+    case IR_OP_nop:
+    case IR_OP_insn_start:
+        break;
+    case IR_OP_mov:
+    case IR_OP_bitcast:
+        wr(L, a[0], rdw(L, a[1], w));
+        break;
+    case IR_OP_zext:
+        wr(L, a[0], resize(L, rd(L, a[1]), w));
+        break;
+    case IR_OP_sext:
+        wr(L, a[0], sresize(L, rd(L, a[1]), w));
+        break;
+    case IR_OP_trunc:
+        wr(L, a[0], resize(L, rd(L, a[1]), w));
+        break;
+    case IR_OP_concat: {
+        LLVMValueRef lo = rdw(L, a[1], 128), hi = rdw(L, a[2], 128);
+        hi = LLVMBuildShl(B, hi, cty(L->i128, 64), "");
+        wr(L, a[0], LLVMBuildOr(B, lo, hi, ""));
+        break;
+    }
+    case IR_OP_high64: {
+        LLVMValueRef v = rdw(L, a[1], 128);
+        wr(L, a[0], resize(L, LLVMBuildLShr(B, v, cty(L->i128, 64), ""), 64));
+        break;
+    }
+    case IR_OP_add: case IR_OP_sub: case IR_OP_mul: case IR_OP_mulhu: case IR_OP_mulhs:
+    case IR_OP_divu: case IR_OP_divs: case IR_OP_remu: case IR_OP_rems:
+    case IR_OP_and: case IR_OP_or: case IR_OP_xor: case IR_OP_andc:
+    case IR_OP_shl: case IR_OP_shr: case IR_OP_sar: case IR_OP_rotl: case IR_OP_rotr:
+        wr(L, a[0], binop(L, opc, t, rdw(L, a[1], w), rdw(L, a[2], w)));
+        break;
+    case IR_OP_neg: case IR_OP_not: case IR_OP_clz: case IR_OP_ctz: case IR_OP_popcnt:
+    case IR_OP_bswap: case IR_OP_bitrev:
+        wr(L, a[0], unop(L, opc, t, rdw(L, a[1], w)));
+        break;
+    case IR_OP_extract:
+    case IR_OP_sextract: {
+        unsigned pos = (unsigned)op->c[0], len = (unsigned)op->c[1];
+        if (!len || len > w || pos > w - len) {
+            lfail(L, "bitfield %u,%u does not fit", pos, len);
+            break;
+        }
+        LLVMValueRef v = rdw(L, a[1], w);
+        LLVMTypeRef lt = ty(L, t);
+        if (opc == IR_OP_extract) {
+            v = LLVMBuildLShr(B, v, cty(lt, pos), "");
+            if (len < w)
+                v = LLVMBuildAnd(B, v, cty(lt, mask_bits(len)), "");
+        } else {
+            v = LLVMBuildShl(B, v, cty(lt, w - pos - len), "");
+            v = LLVMBuildAShr(B, v, cty(lt, w - len), "");
+        }
+        wr(L, a[0], v);
+        break;
+    }
+    case IR_OP_deposit: {
+        unsigned pos = (unsigned)op->c[0], len = (unsigned)op->c[1];
+        if (!len || len > w || pos > w - len) {
+            lfail(L, "bitfield %u,%u does not fit", pos, len);
+            break;
+        }
+        LLVMTypeRef lt = ty(L, t);
+        uint64_t fm = (mask_bits(len) << pos) & mask_bits(w);
+        LLVMValueRef x = LLVMBuildAnd(B, rdw(L, a[1], w), cty(lt, ~fm & mask_bits(w)), "");
+        LLVMValueRef v = LLVMBuildShl(B, rdw(L, a[2], w), cty(lt, pos), "");
+        v = LLVMBuildAnd(B, v, cty(lt, fm), "");
+        wr(L, a[0], LLVMBuildOr(B, x, v, ""));
+        break;
+    }
+    case IR_OP_setcond: {
+        LLVMValueRef c = cond(L, (IrCond)op->c[0], rdw(L, a[1], w), rdw(L, a[2], w));
+        wr(L, a[0], LLVMBuildZExt(B, c, ty(L, t), ""));
+        break;
+    }
+    case IR_OP_movcond: {
+        LLVMValueRef c = cond(L, (IrCond)op->c[0], rdw(L, a[1], w), rdw(L, a[2], w));
+        wr(L, a[0], LLVMBuildSelect(B, c, rdw(L, a[3], w), rdw(L, a[4], w), ""));
+        break;
+    }
+    case IR_OP_ld: gen_ld(L, op); break;
+    case IR_OP_st: gen_st(L, op); break;
+    case IR_OP_cmpxchg: gen_cmpxchg(L, op); break;
+    case IR_OP_atomic_rmw: gen_rmw(L, op); break;
+    case IR_OP_fence:
+        LLVMBuildFence(B, LLVMAtomicOrderingSequentiallyConsistent, 0, "");
+        break;
+    case IR_OP_ldenv:
+        wr(L, a[0], env_load(L, ty(L, t), op->c[0]));
+        break;
+    case IR_OP_stenv:
+        env_store(L, rdw(L, a[0], w), op->c[0]);
+        break;
+    case IR_OP_call:
+        gen_call(L, op);
+        break;
+    case IR_OP_label: {
+        if (op->c[0] >= L->b->n_labels) {
+            lfail(L, "bad label %llu", (unsigned long long)op->c[0]);
+            break;
+        }
+        LLVMBasicBlockRef bb = L->label_bb[op->c[0]];
+        if (!terminated(L))
+            LLVMBuildBr(B, bb);
+        LLVMPositionBuilderAtEnd(B, bb);
+        memcpy(L->dirty, L->gwritten, sizeof L->dirty);
+        L->pc_insn = -1;
+        break;
+    }
+    case IR_OP_br:
+        if (op->c[0] >= L->b->n_labels) {
+            lfail(L, "bad label %llu", (unsigned long long)op->c[0]);
+            break;
+        }
+        LLVMBuildBr(B, L->label_bb[op->c[0]]);
+        start_dead_block(L);
+        break;
+    case IR_OP_brcond: {
+        if (op->c[1] >= L->b->n_labels) {
+            lfail(L, "bad label %llu", (unsigned long long)op->c[1]);
+            break;
+        }
+        LLVMValueRef c = cond(L, (IrCond)op->c[0], rdw(L, a[0], w), rdw(L, a[1], w));
+        LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(L->C, L->fn, "");
+        LLVMBuildCondBr(B, c, L->label_bb[op->c[1]], next);
+        LLVMPositionBuilderAtEnd(B, next);
+        break;
+    }
+    case IR_OP_goto_tb: {
+        uint64_t target = op->c[1];
+        if (L->r->internal_edges) {
+            for (uint32_t j = 0; j < L->r->n_blocks; j++) {
+                const IrBlock *tb = L->r->blocks[j];
+                if (tb->pc == target && tb->flags == L->b->flags) {
+                    LLVMBuildBr(B, L->block_bb[j]);
+                    start_dead_block(L);
+                    return;
+                }
+            }
+        }
+        sync_globals(L);
+        env_store(L, c64(L, target), offsetof(CpuCommon, pc));
+        ret_tag(L, (unsigned)(op->c[0] & 1));
+        start_dead_block(L);
+        break;
+    }
+    case IR_OP_goto_ptr: {
+        LLVMValueRef target = rdw(L, a[0], 64);
+        sync_globals(L);
+        env_store(L, target, offsetof(CpuCommon, pc));
+        ret_tag(L, TMPL_RET_LOOKUP);
+        start_dead_block(L);
+        break;
+    }
+    case IR_OP_exit:
+        sync_globals(L);
+        env_store(L, c64(L, op->c[1]), offsetof(CpuCommon, pc));
+        env_store(L, c32(L, (uint32_t)op->c[0]), offsetof(CpuCommon, exit_reason));
+        ret_tag(L, TMPL_RET_EXIT);
+        start_dead_block(L);
+        break;
+    default:
+        lfail(L, "op %u not supported", (unsigned)opc);
+        break;
+    }
+}
+
+/* ---- blocks and the function --------------------------------------------- */
+
+static bool lower_block(Lower *L, uint32_t bi)
+{
+    const IrBlock *b = L->r->blocks[bi];
+    L->b = b;
+    L->bi = bi;
+    L->lslot = calloc(b->n_temps + 1, sizeof *L->lslot);
+    L->label_bb = calloc(b->n_labels + 1, sizeof *L->label_bb);
+    if (!L->lslot || !L->label_bb) {
+        lfail(L, "out of memory");
+        return false;
+    }
+    /* Locals: allocas in the entry block (mem2reg wants them there). */
+    LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(L->fn);
+    LLVMBuilderRef eb = LLVMCreateBuilderInContext(L->C);
+    LLVMValueRef first = LLVMGetFirstInstruction(entry);
+    if (first)
+        LLVMPositionBuilderBefore(eb, first);
+    else
+        LLVMPositionBuilderAtEnd(eb, entry);
+    for (uint32_t t = L->n_glob; t < b->n_temps; t++)
+        if (b->temps[t].kind == IR_TEMP_LOCAL)
+            L->lslot[t] = LLVMBuildAlloca(eb, ty(L, (IrType)b->temps[t].type), "");
+    LLVMDisposeBuilder(eb);
+    for (uint32_t l = 0; l < b->n_labels; l++)
+        L->label_bb[l] = LLVMAppendBasicBlockInContext(L->C, L->fn, "L");
+
+    LLVMPositionBuilderAtEnd(L->B, L->block_bb[bi]);
+    memcpy(L->dirty, L->gwritten, sizeof L->dirty);
+    L->pc_insn = -1;
+    for (uint32_t i = 0; i < b->n_ops && !L->failed; i++) {
+        const IrInst *op = &b->ops[i];
+        if (op->dead)
+            continue;
+        if (op->opc >= IR_OP_COUNT) {
+            lfail(L, "bad opcode %u", op->opc);
+            break;
+        }
+        lower_op(L, op);
+    }
+    /* Falling off the end is a malformed block: report an unknown exit
+     * reason so the runtime stops with an error instead of running on. */
+    if (!terminated(L)) {
+        sync_globals(L);
+        env_store(L, c32(L, IR_EXIT_COUNT), offsetof(CpuCommon, exit_reason));
+        ret_tag(L, TMPL_RET_EXIT);
+    }
+    free(L->lslot);
+    free(L->label_bb);
+    L->lslot = NULL;
+    L->label_bb = NULL;
+    return !L->failed;
+}
+
+bool llvm_lower(LLVMContextRef C, LLVMModuleRef mod, const char *name, const LlvmLowerIn *in,
+                char *err, size_t errlen)
+{
+    Lower L;
+    memset(&L, 0, sizeof L);
+    L.C = C;
+    L.M = mod;
+    L.in = in;
+    L.r = in->region;
+    L.err = err;
+    L.errlen = errlen;
+    if (!L.r || !L.r->n_blocks || !L.r->blocks || !L.r->blocks[0]) {
+        snprintf(err, errlen, "empty region");
+        return false;
+    }
+    const IrBlock *b0 = L.r->blocks[0];
+    L.n_glob = b0->globals && b0->globals->count ? b0->globals->count : 1;
+    if (L.n_glob > IR_MAX_GLOBALS) {
+        snprintf(err, errlen, "too many globals");
+        return false;
+    }
+    for (uint32_t j = 0; j < L.r->n_blocks; j++) {
+        const IrBlock *b = L.r->blocks[j];
+        if (!b || b->globals != b0->globals || b->n_temps < L.n_glob) {
+            snprintf(err, errlen, "region block %u: different globals", j);
+            return false;
+        }
+    }
+    L.i1 = LLVMInt1TypeInContext(C);
+    L.i8 = LLVMInt8TypeInContext(C);
+    L.i16 = LLVMInt16TypeInContext(C);
+    L.i32 = LLVMInt32TypeInContext(C);
+    L.i64 = LLVMInt64TypeInContext(C);
+    L.i128 = LLVMInt128TypeInContext(C);
+    L.ptr = LLVMPointerTypeInContext(C, 0);
+    L.fn_ty = LLVMFunctionType(L.i64, &L.ptr, 1, 0);
+    L.fn = LLVMAddFunction(mod, name, L.fn_ty);
+    L.env = LLVMGetParam(L.fn, 0);
+    L.B = LLVMCreateBuilderInContext(C);
+    L.block_bb = calloc(L.r->n_blocks, sizeof *L.block_bb);
+    if (!L.block_bb) {
+        LLVMDisposeBuilder(L.B);
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+
+    /* Which globals the region reads or writes. */
+    bool used[IR_MAX_GLOBALS] = { false };
+    for (uint32_t j = 0; j < L.r->n_blocks; j++) {
+        const IrBlock *b = L.r->blocks[j];
+        for (uint32_t i = 0; i < b->n_ops; i++) {
+            const IrInst *op = &b->ops[i];
+            if (op->dead || op->opc >= IR_OP_COUNT)
+                continue;
+            unsigned na = op_arity[op->opc].n_out + op_arity[op->opc].n_in;
+            for (unsigned k = 0; k < na && k < IR_MAX_ARGS; k++) {
+                IrTemp x = op->args[k];
+                if (x && x < L.n_glob) {
+                    used[x] = true;
+                    if (k < op_arity[op->opc].n_out)
+                        L.gwritten[x] = true;
+                }
+            }
+        }
+    }
+
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(C, L.fn, "entry");
+    LLVMPositionBuilderAtEnd(L.B, entry);
+    L.guest_base = env_load(&L, L.i64, offsetof(CpuCommon, guest_base));
+    L.guest_limit = env_load(&L, L.i64, offsetof(CpuCommon, guest_limit));
+    L.b = b0;
+    for (uint32_t t = 1; t < L.n_glob; t++) {
+        if (!used[t])
+            continue;
+        const IrTempInfo *g = &b0->temps[t];
+        if (g->kind != IR_TEMP_GLOBAL || !type_bits((IrType)g->type)) {
+            lfail(&L, "temp %u is not a global", t);
+            break;
+        }
+        LLVMTypeRef lt = ty(&L, (IrType)g->type);
+        L.gslot[t] = LLVMBuildAlloca(L.B, lt, g->name ? g->name : "");
+        LLVMBuildStore(L.B, env_load(&L, lt, g->env_offset), L.gslot[t]);
+    }
+    for (uint32_t j = 0; j < L.r->n_blocks; j++)
+        L.block_bb[j] = LLVMAppendBasicBlockInContext(C, L.fn, "block");
+    if (!L.failed)
+        LLVMBuildBr(L.B, L.block_bb[0]);
+    for (uint32_t j = 0; j < L.r->n_blocks && !L.failed; j++)
+        lower_block(&L, j);
+    free(L.block_bb);
+    LLVMDisposeBuilder(L.B);
+    return !L.failed;
+}

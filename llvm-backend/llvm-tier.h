@@ -1,0 +1,115 @@
+/*
+ * llvm-tier.h - the C ABI between the runtime and the LLVM tier module
+ * (build/lib/libemu-llvm.so).  The core binaries never link libLLVM
+ * (design.md invariant 8): the runtime dlopen()s the module and reaches it
+ * through one function table.
+ *
+ *   void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+ *   EmuLlvmApiFn get = (EmuLlvmApiFn)dlsym(h, EMU_LLVM_API_SYMBOL);
+ *   const EmuLlvmApi *api = get(EMU_LLVM_ABI_VERSION);   // NULL: mismatch
+ *   EmuLlvmOptions o = { .helpers = ir_helper_info, .n_helpers = IR_HELPER_COUNT };
+ *   EmuLlvmCtx *c = api->create(&o, err, sizeof err);
+ *   EmuLlvmRegion r = { .blocks = &b, .n_blocks = 1, .tag = (uintptr_t)tb };
+ *   EmuLlvmCode code;
+ *   if (api->compile(c, &r, &code, err, sizeof err))
+ *       uintptr_t ret = code.entry(env);          // tag | TMPL_RET_*
+ *   api->release(c, &code);  api->destroy(c);
+ *
+ * Calling convention of generated code: an ordinary SysV function
+ * `uintptr_t entry(void *env)`, callable from C (the dispatcher calls it
+ * directly, no trampoline).  It returns exactly what tmpl_enter returns for
+ * a template block (template-backend/tmpl.h): tag | TMPL_RET_SLOT0/SLOT1
+ * (goto_tb not chained: env->pc = target), tag | TMPL_RET_LOOKUP (goto_ptr:
+ * env->pc = target; generated code does not probe the jump cache yet) or
+ * tag | TMPL_RET_EXIT (IR exit: env->exit_reason and env->pc set; guest
+ * memory faults use exit_reason IR_EXIT_EXCEPTION with exception_kind
+ * TMPL_EXC_SEGV/TMPL_EXC_ALIGN, exception_addr, exception_code = 1 for
+ * writes, env->pc = the faulting insn, globals as before it).  All globals
+ * are in env at every return.
+ *
+ * Precise host faults (a page fault inside the guest reservation, e.g. an
+ * SMC-protected code page): before the first op that can fault in each
+ * guest instruction, generated code writes every dirty global back to env
+ * and stores that instruction's guest pc into env->pc (CpuCommon.pc).  So a
+ * SIGSEGV anywhere in LLVM code finds env->pc = the faulting insn and the
+ * globals as before it, which is what exec_fault_from_host() already
+ * assumes for faults outside the template code buffer.  Guest stores are
+ * volatile so LLVM keeps the write-backs before them.
+ *
+ * Regions: EmuLlvmRegion takes several blocks; blocks[0] is the entry.  A
+ * goto_tb whose target is the pc of another block of the region (same mode
+ * flags) becomes a branch inside the generated function when
+ * internal_edges is set, else every goto_tb returns to the dispatcher.
+ *
+ * Threads: one EmuLlvmCtx may be used by one thread at a time (the runtime
+ * serialises compile calls, or gives its worker its own context).  Entry
+ * points stay valid until release() or destroy().
+ */
+#ifndef EMU_LLVM_BACKEND_LLVM_TIER_H
+#define EMU_LLVM_BACKEND_LLVM_TIER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ir/ir.h"
+#include "ir/ir-helpers.h"
+
+#define EMU_LLVM_ABI_VERSION 1
+#define EMU_LLVM_API_SYMBOL "emu_llvm_api"
+/* Environment variable naming the module file (overrides the default path
+ * <dir of /proc/self/exe>/../lib/libemu-llvm.so). */
+#define EMU_LLVM_MODULE_ENV "EMU_LLVM_MODULE"
+#define EMU_LLVM_MODULE_NAME "libemu-llvm.so"
+
+typedef struct EmuLlvmCtx EmuLlvmCtx;
+typedef uintptr_t (*EmuLlvmEntry)(void *env);
+
+typedef struct EmuLlvmOptions {
+    /* The helper table of the process (ir_helper_info): the module does not
+     * carry its own copy, calls go to these absolute addresses. */
+    const IrHelperInfo *helpers;
+    uint32_t n_helpers;
+    /* 0: no IR optimisation, 1: light pipeline, 2 (default when 0 is not
+     * asked for explicitly through opt_set): "default<O2>". */
+    uint8_t opt_level;
+    bool opt_set;
+    /* Code generation level 0..3 (llc -O); ignored unless codegen_set. */
+    uint8_t codegen_level;
+    bool codegen_set;
+    bool verify;           /* run LLVMVerifyModule before optimising */
+} EmuLlvmOptions;
+
+typedef struct EmuLlvmRegion {
+    const IrBlock *const *blocks;  /* blocks[0] is the entry */
+    uint32_t n_blocks;
+    uintptr_t tag;                 /* returned | TMPL_RET_*; 4-byte aligned */
+    bool internal_edges;           /* goto_tb between region blocks: branch */
+} EmuLlvmRegion;
+
+typedef struct EmuLlvmCode {
+    EmuLlvmEntry entry;
+    void *rt;                      /* resource tracker (release frees the code) */
+    uint64_t lower_ns, opt_ns, codegen_ns; /* compile time, thread CPU time */
+} EmuLlvmCode;
+
+typedef struct EmuLlvmApi {
+    uint32_t abi_version;          /* EMU_LLVM_ABI_VERSION */
+    uint32_t size;                 /* sizeof(EmuLlvmApi) */
+    /* NULL with a message in err when LLVM cannot be set up. */
+    EmuLlvmCtx *(*create)(const EmuLlvmOptions *opt, char *err, size_t errlen);
+    void (*destroy)(EmuLlvmCtx *ctx);
+    /* Compile a region; false with a message (nothing to release). */
+    bool (*compile)(EmuLlvmCtx *ctx, const EmuLlvmRegion *r, EmuLlvmCode *out, char *err,
+                    size_t errlen);
+    /* Free one compiled region's code (no CPU may be running it). */
+    void (*release)(EmuLlvmCtx *ctx, EmuLlvmCode *code);
+    /* Print the LLVM IR (after optimisation) of the next compiles to f
+     * (NULL: stop).  For -d llvm-ir. */
+    void (*set_ir_dump)(EmuLlvmCtx *ctx, void *file);
+} EmuLlvmApi;
+
+typedef const EmuLlvmApi *(*EmuLlvmApiFn)(int abi_version);
+/* The module's one exported symbol: NULL if abi_version is not supported. */
+const EmuLlvmApi *emu_llvm_api(int abi_version);
+
+#endif /* EMU_LLVM_BACKEND_LLVM_TIER_H */

@@ -8,7 +8,8 @@
  * guest memory with the right protection: a guest can never make emu read
  * or write host memory outside the reservation.  Where the AArch64 ABI
  * differs from x86-64 (struct stat, O_* flag bits, uname machine) the value
- * is translated.
+ * is translated.  Sockets are in syscall-net.c, event fds in
+ * syscall-events.c, threads in thread.c.
  *
  * Example: guest write(1, buf, n) ->
  *   host = guest_mem_ptr(mem, buf, n, PROT_READ);  // NULL -> -EFAULT
@@ -1058,6 +1059,7 @@ int64_t user_sys_clone(UserProcess *p, A64State *env, const uint64_t a[6])
         return -errno;
     if (pid == 0) {
         pid_t me = gettid();
+        p->live_threads = 1;   /* only the forking thread goes on in the child */
         if (flags & CLONE_CHILD_SETTID)
             guest_mem_write(p->mem, ctid, &me, 4);
         if (flags & CLONE_CHILD_CLEARTID)

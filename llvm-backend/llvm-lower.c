@@ -752,7 +752,7 @@ static void lower_op(Lower *L, const IrInst *op)
         }
         sync_globals(L);
         env_store(L, c64(L, target), offsetof(CpuCommon, pc));
-        ret_tag(L, (unsigned)(op->c[0] & 1));
+        ret_tag(L, L->r->goto_tb_lookup ? TMPL_RET_LOOKUP : (unsigned)(op->c[0] & 1));
         start_dead_block(L);
         break;
     }

@@ -39,7 +39,8 @@
  * Regions: EmuLlvmRegion takes several blocks; blocks[0] is the entry.  A
  * goto_tb whose target is the pc of another block of the region (same mode
  * flags) becomes a branch inside the generated function when
- * internal_edges is set, else every goto_tb returns to the dispatcher.
+ * internal_edges is set, else every goto_tb returns to the dispatcher
+ * (as TMPL_RET_SLOTn, or TMPL_RET_LOOKUP with goto_tb_lookup).
  *
  * Threads: one EmuLlvmCtx may be used by one thread at a time (the runtime
  * serialises compile calls, or gives its worker its own context).  Entry
@@ -84,6 +85,10 @@ typedef struct EmuLlvmRegion {
     uint32_t n_blocks;
     uintptr_t tag;                 /* returned | TMPL_RET_*; 4-byte aligned */
     bool internal_edges;           /* goto_tb between region blocks: branch */
+    bool goto_tb_lookup;           /* other goto_tb exits return TMPL_RET_LOOKUP
+                                      instead of TMPL_RET_SLOTn (code that is
+                                      not chained: the dispatcher goes straight
+                                      to its jump cache) */
 } EmuLlvmRegion;
 
 typedef struct EmuLlvmCode {

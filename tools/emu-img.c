@@ -20,7 +20,7 @@ static void usage(FILE *f)
           "  create [-q] [-f fmt] [-b backing_file -F backing_fmt] [-o options] filename [size]\n"
           "  info [-f fmt] [--output=human|json] [--backing-chain] filename\n"
           "  check [-q] [-f fmt] [--output=human|json] [-r leaks|all] filename\n"
-          "  convert [-q] [-p] [-c] [-f fmt] [-O output_fmt] [-o options] src dst\n"
+          "  convert [-q] [-p] [-c] [-f fmt] [-O output_fmt] [-o options] [-t cache] src dst\n"
           "  compare [-q] [-s] [-f fmt] [-F fmt] filename1 filename2\n"
           "  map [-f fmt] [--output=human|json] filename\n"
           "  resize [-q] [-f fmt] [--shrink] filename [+|-]size\n"
@@ -47,7 +47,7 @@ static const struct option long_opts[] = {
 typedef struct Args {
     const char *fmt, *fmt2, *out_fmt, *backing, *options, *repair;
     bool json, chain, shrink, quiet, progress, compress, strict, write, random;
-    const char *count, *depth, *bsize, *step, *pattern, *flush;
+    const char *count, *depth, *bsize, *step, *pattern, *flush, *cache;
     bool bench;
     int npos;
     char **pos;
@@ -90,7 +90,8 @@ static int parse(int argc, char **argv, const char *optstr, Args *a)
         case 'w': a->write = true; break;
         case 'd': a->depth = optarg; break;
         case 'S': a->step = optarg; break;
-        case 'n': case 't': case 'i': break; /* qemu-img bench I/O modes: one mode here */
+        case 't': a->cache = optarg; break;
+        case 'n': case 'i': break; /* qemu-img bench I/O modes: one mode here */
         case OPT_PATTERN: a->pattern = optarg; break;
         case OPT_FLUSH: a->flush = optarg; break;
         case OPT_RANDOM: a->random = true; break;
@@ -174,9 +175,9 @@ int main(int argc, char **argv)
         return img_check(a.pos[0], a.fmt, fix, a.json, a.quiet, stdout);
     }
     if (!strcmp(cmd, "convert")) {
-        if (parse(argc, argv, "qpcf:O:o:", &a) < 0 || need(&a, 2, 2, cmd) < 0)
+        if (parse(argc, argv, "qpcf:O:o:t:", &a) < 0 || need(&a, 2, 2, cmd) < 0)
             return 1;
-        ImgConvertOpts o = {.src = a.pos[0], .dst = a.pos[1], .src_fmt = a.fmt,
+        ImgConvertOpts o = {.cache = a.cache, .src = a.pos[0], .dst = a.pos[1], .src_fmt = a.fmt,
                             .dst_fmt = a.out_fmt, .options = a.options, .compress = a.compress,
                             .progress = a.progress, .quiet = a.quiet};
         return img_convert(&o, stdout);

@@ -36,6 +36,8 @@ enum {
     BLK_O_RDWR = 1 << 0,
     BLK_O_NO_BACKING = 1 << 1, /* do not open the backing chain */
     BLK_O_CHECK = 1 << 2,      /* open for emu-img check: skip auto-repair */
+    BLK_O_NO_FLUSH = 1 << 3,   /* cache=unsafe: flushes keep their order in the page
+                                  cache but do not wait for the disk */
 };
 
 /* Block status bits (blk_block_status). */

@@ -57,7 +57,8 @@ int img_convert(const ImgConvertOpts *o, FILE *out)
         blk_close(src);
         return 1;
     }
-    if (blk_open(o->dst, dfmt, BLK_O_RDWR, &dst) < 0) {
+    bool unsafe = !o->cache || !strcmp(o->cache, "unsafe");
+    if (blk_open(o->dst, dfmt, BLK_O_RDWR | (unsafe ? BLK_O_NO_FLUSH : 0), &dst) < 0) {
         img_error("Could not open '%s': %s", o->dst, blk_errmsg());
         blk_close(src);
         return 1;

@@ -37,6 +37,7 @@ typedef struct ImgConvertOpts {
     const char *src, *dst;
     const char *src_fmt, *dst_fmt;
     const char *options;
+    const char *cache;        /* -t: "unsafe" (default, as qemu-img) skips the final sync */
     bool compress, progress, quiet;
 } ImgConvertOpts;
 int img_convert(const ImgConvertOpts *o, FILE *out);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -20,6 +21,7 @@
 typedef struct RawState {
     int fd;
     bool is_bdev;
+    bool no_flush; /* BLK_O_NO_FLUSH: flush does not reach the disk */
     uint64_t size; /* cached length: we are the only writer */
 } RawState;
 
@@ -64,6 +66,7 @@ static int raw_open(BlockDev *bs, int flags)
         free(s);
         return -EINVAL;
     }
+    s->no_flush = flags & BLK_O_NO_FLUSH;
     bs->opaque = s;
     return 0;
 }
@@ -77,10 +80,127 @@ static void raw_close(BlockDev *bs)
     }
 }
 
+/* Large transfers are split in two halves, one copied by a helper thread,
+ * so that page-cache copies use both cores (pread/pwrite are thread safe). */
+#define RAW_SPLIT_MIN (512u << 10)
+
+typedef struct RawHalf {
+    int fd;
+    bool write;
+    uint8_t *p;
+    size_t len;
+    uint64_t off;
+    int err;
+} RawHalf;
+
+static int raw_io(int fd, bool write, uint8_t *p, size_t len, uint64_t off, size_t *done)
+{
+    *done = 0;
+    while (len) {
+        ssize_t n = write ? pwrite(fd, p, len, off) : pread(fd, p, len, off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (n == 0) /* end of file on read */
+            break;
+        p += n;
+        off += n;
+        len -= n;
+        *done += n;
+    }
+    return 0;
+}
+
+static pthread_mutex_t raw_helper_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t raw_helper_cond = PTHREAD_COND_INITIALIZER;
+static RawHalf *raw_helper_job;
+static bool raw_helper_busy, raw_helper_started, raw_helper_done;
+
+static void *raw_helper(void *arg)
+{
+    pthread_mutex_lock(&raw_helper_lock);
+    for (;;) {
+        while (!raw_helper_job)
+            pthread_cond_wait(&raw_helper_cond, &raw_helper_lock);
+        RawHalf *h = raw_helper_job;
+        raw_helper_job = NULL;
+        pthread_mutex_unlock(&raw_helper_lock);
+        size_t done;
+        h->err = raw_io(h->fd, h->write, h->p, h->len, h->off, &done);
+        if (!h->write && !h->err && done < h->len)
+            memset(h->p + done, 0, h->len - done);
+        pthread_mutex_lock(&raw_helper_lock);
+        raw_helper_done = true;
+        pthread_cond_broadcast(&raw_helper_cond);
+    }
+    return arg;
+}
+
+/* Gives the second half to the helper if it is free; false if not. */
+static bool raw_helper_start(RawHalf *h)
+{
+    pthread_mutex_lock(&raw_helper_lock);
+    if (raw_helper_busy) {
+        pthread_mutex_unlock(&raw_helper_lock);
+        return false;
+    }
+    if (!raw_helper_started) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, raw_helper, NULL) != 0) {
+            pthread_mutex_unlock(&raw_helper_lock);
+            return false;
+        }
+        pthread_detach(t);
+        raw_helper_started = true;
+    }
+    raw_helper_busy = true;
+    raw_helper_done = false;
+    raw_helper_job = h;
+    pthread_cond_broadcast(&raw_helper_cond);
+    pthread_mutex_unlock(&raw_helper_lock);
+    return true;
+}
+
+static void raw_helper_wait(void)
+{
+    pthread_mutex_lock(&raw_helper_lock);
+    while (!raw_helper_done)
+        pthread_cond_wait(&raw_helper_cond, &raw_helper_lock);
+    raw_helper_busy = false;
+    pthread_mutex_unlock(&raw_helper_lock);
+}
+
+/* Runs a large transfer as two halves; -1 if the helper is busy. */
+static int raw_split(RawState *s, bool write, uint8_t *p, size_t len, uint64_t off)
+{
+    size_t first = (len / 2) & ~(size_t)4095;
+    RawHalf h = {s->fd, write, p + first, len - first, off + first, 0};
+    if (!raw_helper_start(&h))
+        return -1;
+    size_t done;
+    int err = raw_io(s->fd, write, p, first, off, &done);
+    if (!write && !err && done < first)
+        memset(p + done, 0, first - done);
+    raw_helper_wait();
+    return err ? err : h.err;
+}
+
 static int raw_pread(BlockDev *bs, uint64_t off, void *buf, size_t len)
 {
     RawState *s = bs->opaque;
     uint8_t *p = buf;
+    if (len >= RAW_SPLIT_MIN) {
+        int err = raw_split(s, false, p, len, off);
+        if (err > 0) {
+            blk_set_error("%s: read error at offset %llu: %s", bs->filename,
+                          (unsigned long long)off, strerror(err));
+            return -err;
+        }
+        if (err == 0)
+            return 0;
+    }
     while (len) {
         ssize_t n = pread(s->fd, p, len, off);
         if (n < 0) {
@@ -107,6 +227,19 @@ static int raw_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len)
     RawState *s = bs->opaque;
     const uint8_t *p = buf;
     uint64_t end = off + len;
+    if (len >= RAW_SPLIT_MIN) {
+        int err = raw_split(s, true, (uint8_t *)p, len, off);
+        if (err > 0) {
+            blk_set_error("%s: write error at offset %llu: %s", bs->filename,
+                          (unsigned long long)off, strerror(err));
+            return -err;
+        }
+        if (err == 0) {
+            if (end > s->size && !s->is_bdev)
+                s->size = end;
+            return 0;
+        }
+    }
     while (len) {
         ssize_t n = pwrite(s->fd, p, len, off);
         if (n < 0) {
@@ -152,6 +285,8 @@ static int raw_pwrite_zeroes(BlockDev *bs, uint64_t off, uint64_t len)
 static int raw_flush(BlockDev *bs)
 {
     RawState *s = bs->opaque;
+    if (s->no_flush)
+        return 0;
     if (fdatasync(s->fd) < 0) {
         int e = errno;
         blk_set_error("%s: flush failed: %s", bs->filename, strerror(e));

@@ -1,0 +1,98 @@
+#!/bin/bash
+# bench/block/run.sh - block layer and emu-img speed against qemu-img, on the
+# same images and file system (files under /var/tmp; about 2 minutes).
+#   EMU_IMG=build/bin/emu-img bench/block/run.sh [REPEATS]
+# Each figure is the best of REPEATS (default 3) runs, page cache warm.
+#  1. sequential write/read of 512 MiB of a 1 GiB qcow2 image, 64 KiB and 1 MiB
+#     requests: emu-img bench vs qemu-img bench (-w / without -w), same
+#     request count, size and step; timed by each tool up to the last request
+#  2. random 4 KiB reads and writes through the block layer on a fully
+#     allocated qcow2 image vs the same pattern on a raw file (the bound)
+#  3. convert of a 1 GiB sparse qcow2 image (256 MiB of data) to qcow2 and
+#     to raw: emu-img convert vs qemu-img convert (wall time)
+# Ratios > 1 mean emu is faster (for the raw bound: qcow2 speed / raw speed).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+EMU=$(realpath "${EMU_IMG:-$root/build/bin/emu-img}")
+REP=${1:-3}
+command -v qemu-img >/dev/null || { echo "qemu-img not installed (qemu-utils)"; exit 77; }
+D=$(mktemp -d /var/tmp/emu-bench-block.XXXXXX)
+trap 'rm -rf "$D"' EXIT
+cd "$D"
+
+# best TOOL ARGS...: best "Run completed in X seconds" of REP runs
+best() {
+    local b=
+    for ((i = 0; i < REP; i++)); do
+        local t
+        t=$("$@" | sed -n 's/^Run completed in \([0-9.]*\) seconds.*/\1/p')
+        [[ -z $b ]] || (($(echo "$t < $b" | bc -l))) && b=$t
+    done
+    echo "$b"
+}
+# wall CMD...: best wall time of REP runs
+wall() {
+    local b=
+    for ((i = 0; i < REP; i++)); do
+        rm -f out.img
+        local s e t
+        s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N)
+        t=$(echo "$e - $s" | bc -l)
+        [[ -z $b ]] || (($(echo "$t < $b" | bc -l))) && b=$t
+    done
+    echo "$b"
+}
+mbps() { echo "scale=0; $1 / 1048576 / $2" | bc -l; }
+ratio() { echo "scale=2; $1 / $2" | bc -l; }
+row() { printf "%-44s %10s %10s %8s\n" "$@"; }
+
+echo "emu-img: $EMU"
+echo "qemu-img: $(qemu-img --version | head -1)"
+echo "files in $D ($(df -h --output=fstype,source "$D" | tail -1 | xargs)), best of $REP"
+echo
+row "sequential (1 GiB qcow2)" "emu MB/s" "qemu MB/s" "ratio"
+for sz in 64k 1M; do
+    unit=$([[ $sz == 1M ]] && echo 1048576 || echo 65536)
+    n=$((512 * 1048576 / unit)) bytes=$((512 * 1048576))   # 512 MiB per run
+    # Writes: a fresh image for every run of each tool.
+    we= wq=
+    for ((r = 0; r < REP; r++)); do
+        rm -f e.qcow2 q.qcow2; "$EMU" create -q -f qcow2 e.qcow2 1G; qemu-img create -q -f qcow2 q.qcow2 1G
+        t=$("$EMU" bench -w -c $n -s $sz e.qcow2 | sed -n 's/^Run completed in \([0-9.]*\).*/\1/p')
+        [[ -z $we ]] || (($(echo "$t < $we" | bc -l))) && we=$t
+        t=$(qemu-img bench -w -c $n -s $sz q.qcow2 | sed -n 's/^Run completed in \([0-9.]*\).*/\1/p')
+        [[ -z $wq ]] || (($(echo "$t < $wq" | bc -l))) && wq=$t
+    done
+    row "write, $sz requests (allocating)" "$(mbps $bytes $we)" "$(mbps $bytes $wq)" "$(ratio $wq $we)"
+    re=$(best "$EMU" bench -c $n -s $sz e.qcow2)
+    rq=$(best qemu-img bench -c $n -s $sz e.qcow2)
+    row "read, $sz requests" "$(mbps $bytes $re)" "$(mbps $bytes $rq)" "$(ratio $rq $re)"
+    we=$(best "$EMU" bench -w -c $n -s $sz e.qcow2)
+    wq=$(best qemu-img bench -w -c $n -s $sz e.qcow2)
+    row "rewrite, $sz requests (allocated)" "$(mbps $bytes $we)" "$(mbps $bytes $wq)" "$(ratio $wq $we)"
+done
+
+echo
+row "random 4 KiB, 1 GiB image (200k requests)" "qcow2 MB/s" "raw MB/s" "ratio"
+qemu-img convert -O raw e.qcow2 r.raw
+cat e.qcow2 r.raw >/dev/null   # both in the page cache
+n=200000 bytes=$((200000 * 4096))
+for mode in read write; do
+    w=; [[ $mode == write ]] && w=-w
+    tq=$(best "$EMU" bench $w --random -c $n -s 4k e.qcow2)
+    tr=$(best "$EMU" bench $w --random -f raw -c $n -s 4k r.raw)
+    row "$mode (emu block layer)" "$(mbps $bytes $tq)" "$(mbps $bytes $tr)" "$(ratio $tr $tq)"
+done
+
+echo
+row "convert, 1 GiB sparse qcow2, 256 MiB data" "emu s" "qemu s" "ratio"
+rm -f e.qcow2 r.raw
+"$EMU" create -q -f qcow2 src.qcow2 1G
+"$EMU" bench -q -w -c 64 -s 4M -S 16M --pattern=0x5c src.qcow2
+for fmt in qcow2 raw; do
+    te=$(wall "$EMU" convert -O $fmt src.qcow2 out.img)
+    tq=$(wall qemu-img convert -O $fmt src.qcow2 out.img)
+    row "to $fmt" "$(printf %.3f $te)" "$(printf %.3f $tq)" "$(ratio $tq $te)"
+done
+"$EMU" convert -O qcow2 src.qcow2 out.img && qemu-img compare -q src.qcow2 out.img
+echo "(emu-img convert output verified with qemu-img compare)"

@@ -434,8 +434,8 @@ static uint64_t minmax(A64Fp *f, A64FpOp op, A64FpFmt fmt, uint64_t a, uint64_t 
     }
     int c = f_cmp(fmt, a, b);
     r = is_max ? (c >= 0 ? a : b) : (c <= 0 ? a : b);
-    /* The chosen value goes through FPRound: a denormal result flushes
-     * only if FZ (inputs were flushed already, so nothing to do). */
+    /* ARM re-rounds the chosen operand: exact, so no flags (a denormal can
+     * only get here with FZ off, as inputs were flushed above). */
     return r;
 }
 

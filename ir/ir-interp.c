@@ -344,7 +344,9 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
         }
         v = tl_vals;
     }
-    memcpy(v, code->init_vals, code->n_init * sizeof(uint64_t));
+    /* constants: a handful of words, cheaper inline than a memcpy call */
+    for (uint32_t i = 2; i < code->n_init; i++)
+        v[i] = code->init_vals[i];
     uint8_t *envb = env;
     CpuCommon *cpu = env;
     const PInst *ops = code->ops;

@@ -2,7 +2,8 @@
 # bench/block/run.sh - block layer and emu-img speed against qemu-img, on the
 # same images and file system (files under /var/tmp; about 2 minutes).
 #   EMU_IMG=build/bin/emu-img bench/block/run.sh [REPEATS]
-# Each figure is the best of REPEATS (default 3) runs, page cache warm.
+# Each figure is the best of REPEATS (default 3) runs, page cache warm; the two
+# sides of a comparison run alternately so that machine load hurts both alike.
 #  1. sequential write/read of 512 MiB of a 1 GiB qcow2 image, 64 KiB and 1 MiB
 #     requests: emu-img bench vs qemu-img bench (-w / without -w), same
 #     request count, size and step; timed by each tool up to the last request
@@ -20,27 +21,25 @@ D=$(mktemp -d /var/tmp/emu-bench-block.XXXXXX)
 trap 'rm -rf "$D"' EXIT
 cd "$D"
 
-# best TOOL ARGS...: best "Run completed in X seconds" of REP runs
-best() {
-    local b=
+# secs TOOL ARGS...: the "Run completed in X seconds" of one run
+secs() { "$@" | sed -n 's/^Run completed in \([0-9.]*\) seconds.*/\1/p'; }
+min() { if [[ -z $1 ]] || (($(echo "$2 < $1" | bc -l))); then echo "$2"; else echo "$1"; fi; }
+# duel "CMD-A" "CMD-B": runs A and B alternately REP times (so that a busy
+# machine hurts both alike) and prints the best time of each
+duel() {
+    local a= b=
     for ((i = 0; i < REP; i++)); do
-        local t
-        t=$("$@" | sed -n 's/^Run completed in \([0-9.]*\) seconds.*/\1/p')
-        [[ -z $b ]] || (($(echo "$t < $b" | bc -l))) && b=$t
+        a=$(min "$a" "$(eval "$1")")
+        b=$(min "$b" "$(eval "$2")")
     done
-    echo "$b"
+    echo "$a $b"
 }
-# wall CMD...: best wall time of REP runs
+# wall CMD...: wall time of one run
 wall() {
-    local b=
-    for ((i = 0; i < REP; i++)); do
-        rm -f out.img
-        local s e t
-        s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N)
-        t=$(echo "$e - $s" | bc -l)
-        [[ -z $b ]] || (($(echo "$t < $b" | bc -l))) && b=$t
-    done
-    echo "$b"
+    rm -f out.img
+    local s e
+    s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N)
+    echo "$e - $s" | bc -l
 }
 mbps() { echo "scale=0; $1 / 1048576 / $2" | bc -l; }
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
@@ -55,32 +54,25 @@ for sz in 64k 1M; do
     unit=$([[ $sz == 1M ]] && echo 1048576 || echo 65536)
     n=$((512 * 1048576 / unit)) bytes=$((512 * 1048576))   # 512 MiB per run
     # Writes: a fresh image for every run of each tool.
-    we= wq=
-    for ((r = 0; r < REP; r++)); do
-        rm -f e.qcow2 q.qcow2; "$EMU" create -q -f qcow2 e.qcow2 1G; qemu-img create -q -f qcow2 q.qcow2 1G
-        t=$("$EMU" bench -w -c $n -s $sz e.qcow2 | sed -n 's/^Run completed in \([0-9.]*\).*/\1/p')
-        [[ -z $we ]] || (($(echo "$t < $we" | bc -l))) && we=$t
-        t=$(qemu-img bench -w -c $n -s $sz q.qcow2 | sed -n 's/^Run completed in \([0-9.]*\).*/\1/p')
-        [[ -z $wq ]] || (($(echo "$t < $wq" | bc -l))) && wq=$t
-    done
+    read -r we wq < <(duel "rm -f e.qcow2; '$EMU' create -q -f qcow2 e.qcow2 1G; secs '$EMU' bench -w -c $n -s $sz e.qcow2" \
+                           "rm -f q.qcow2; qemu-img create -q -f qcow2 q.qcow2 1G; secs qemu-img bench -w -c $n -s $sz q.qcow2")
     row "write, $sz requests (allocating)" "$(mbps $bytes $we)" "$(mbps $bytes $wq)" "$(ratio $wq $we)"
-    re=$(best "$EMU" bench -c $n -s $sz e.qcow2)
-    rq=$(best qemu-img bench -c $n -s $sz e.qcow2)
+    read -r re rq < <(duel "secs '$EMU' bench -c $n -s $sz e.qcow2" "secs qemu-img bench -c $n -s $sz e.qcow2")
     row "read, $sz requests" "$(mbps $bytes $re)" "$(mbps $bytes $rq)" "$(ratio $rq $re)"
-    we=$(best "$EMU" bench -w -c $n -s $sz e.qcow2)
-    wq=$(best qemu-img bench -w -c $n -s $sz e.qcow2)
+    read -r we wq < <(duel "secs '$EMU' bench -w -c $n -s $sz e.qcow2" "secs qemu-img bench -w -c $n -s $sz e.qcow2")
     row "rewrite, $sz requests (allocated)" "$(mbps $bytes $we)" "$(mbps $bytes $wq)" "$(ratio $wq $we)"
 done
 
 echo
 row "random 4 KiB, 1 GiB image (200k requests)" "qcow2 MB/s" "raw MB/s" "ratio"
+"$EMU" bench -q -w -c 1024 -s 1M e.qcow2   # every cluster allocated
 qemu-img convert -O raw e.qcow2 r.raw
 cat e.qcow2 r.raw >/dev/null   # both in the page cache
 n=200000 bytes=$((200000 * 4096))
 for mode in read write; do
     w=; [[ $mode == write ]] && w=-w
-    tq=$(best "$EMU" bench $w --random -c $n -s 4k e.qcow2)
-    tr=$(best "$EMU" bench $w --random -f raw -c $n -s 4k r.raw)
+    read -r tq tr < <(duel "secs '$EMU' bench $w --random -c $n -s 4k e.qcow2" \
+                           "secs '$EMU' bench $w --random -f raw -c $n -s 4k r.raw")
     row "$mode (emu block layer)" "$(mbps $bytes $tq)" "$(mbps $bytes $tr)" "$(ratio $tr $tq)"
 done
 
@@ -90,8 +82,8 @@ rm -f e.qcow2 r.raw
 "$EMU" create -q -f qcow2 src.qcow2 1G
 "$EMU" bench -q -w -c 64 -s 4M -S 16M --pattern=0x5c src.qcow2
 for fmt in qcow2 raw; do
-    te=$(wall "$EMU" convert -O $fmt src.qcow2 out.img)
-    tq=$(wall qemu-img convert -O $fmt src.qcow2 out.img)
+    read -r te tq < <(duel "wall '$EMU' convert -O $fmt src.qcow2 out.img" \
+                           "wall qemu-img convert -O $fmt src.qcow2 out.img")
     row "to $fmt" "$(printf %.3f $te)" "$(printf %.3f $tq)" "$(ratio $tq $te)"
 done
 "$EMU" convert -O qcow2 src.qcow2 out.img && qemu-img compare -q src.qcow2 out.img

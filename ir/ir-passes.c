@@ -27,7 +27,8 @@ static uint32_t n_globals(const IrBlock *b)
 }
 
 /* ---- copy propagation ------------------------------------------------- */
-/* The other direction: "t = op ...; ...; mov d, t" with t a local written
+/* Forward copies (ir_pass_copy_prop below), then retarget_moves, the other
+ * direction: "t = op ...; ...; mov d, t" with t a local written
  * and read only there becomes "d = op ...; ...".  Writing d earlier is safe
  * when nothing in between reads or writes d, can fault (the early write
  * would be visible at the fault), calls a helper, branches or is a label;

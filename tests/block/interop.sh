@@ -158,6 +158,19 @@ run "emu-img writes after repair" "$EMU" bench -q -w -c 8 -s 64k -o 50M --patter
 qcheck bad.qcow2
 qio_read bad.qcow2 0x12 50M 512k
 
+echo "== internal snapshots (copy-on-write of shared clusters)"
+qemu-img create -q -f qcow2 sn.qcow2 64M
+qemu-io -f qcow2 -c "write -P 0x10 0 2M" sn.qcow2 >/dev/null
+qemu-img snapshot -c snap1 sn.qcow2
+same "check of an image with a snapshot" "qemu-img check sn.qcow2" "'$EMU' check sn.qcow2"
+"$EMU" bench -q -w -c 3 -s 100000 -o 50000 --pattern=0x20 sn.qcow2
+qcheck sn.qcow2
+qio_read sn.qcow2 0x20 50000 300000
+qio_read sn.qcow2 0x10 350000 1000000
+qemu-img snapshot -a snap1 sn.qcow2
+qio_read sn.qcow2 0x10 0 2M
+qcheck sn.qcow2
+
 echo "== resize"
 cp qd.qcow2 rs.qcow2
 run "emu-img resize +1G" "$EMU" resize rs.qcow2 +1G

@@ -456,6 +456,14 @@ static IrBlock *random_block(uint64_t seed, bool simplify)
             ir_brcond(b, int_types[ti], (IrCond)(rnd() % IR_COND_COUNT), pick(b, &p, ti),
                       pick(b, &p, ti), skip);
         }
+        IrTemp loop_cnt = IR_TEMP_NONE;
+        uint32_t loop_top = 0;
+        if (rnd() % 6 == 0) { /* run this insn's ops 1..3 times */
+            loop_cnt = ir_new_temp(b, IR_I32);
+            loop_top = ir_new_label(b);
+            ir_mov(b, IR_I32, loop_cnt, ir_const(b, IR_I32, 1 + rnd() % 3));
+            ir_label(b, loop_top);
+        }
         int n_ops = 1 + (int)(rnd() % 6);
         for (int k = 0; k < n_ops; k++) {
             int ti = (int)(rnd() % 4);
@@ -500,16 +508,47 @@ static IrBlock *random_block(uint64_t seed, bool simplify)
                 IrTemp a = ir_and(b, IR_I64, pick(b, &p, 3), ir_const(b, IR_I64, 0xff8));
                 /* now and then an address in the faulting hole */
                 a = ir_add(b, IR_I64, a, ir_const(b, IR_I64, rnd() % 16 ? TMEM_BASE : TMEM_HOLE));
-                if (rnd() % 2) {
+                IrMemOp mo = IR_MO_SIZE(rnd() % (ti + 1)) | (rnd() % 2 ? IR_MO_SIGN : 0);
+                switch (rnd() % 4) {
+                case 0:
                     ir_st(b, t, a, pick(b, &p, ti), IR_MO_SIZE(ti));
                     continue;
+                case 1:
+                    r = ir_cmpxchg(b, t, a, pick(b, &p, ti), pick(b, &p, ti), mo);
+                    break;
+                case 2:
+                    r = ir_atomic_rmw(b, t, (IrRmwOp)(rnd() % IR_RMW_COUNT), a, pick(b, &p, ti), mo);
+                    break;
+                default:
+                    r = ir_ld(b, t, a, mo);
+                    break;
                 }
-                r = ir_ld(b, t, a, IR_MO_SIZE(rnd() % (ti + 1)) | (rnd() % 2 ? IR_MO_SIGN : 0));
                 break;
             }
-            case 10: /* flags */
-                ir_mov(b, IR_I32, rnd() % 2 ? tg.nf : tg.zf, pick(b, &p, 2));
-                continue;
+            case 10: /* flags, 128-bit values, env fields outside the globals */
+                switch (rnd() % 4) {
+                case 0:
+                    ir_mov(b, IR_I32, rnd() % 2 ? tg.nf : tg.zf, pick(b, &p, 2));
+                    continue;
+                case 1: {
+                    IrTemp q = ir_concat(b, rnd() % 2 ? IR_I128 : IR_V128, pick(b, &p, 3),
+                                         pick(b, &p, 3));
+                    if (b->temps[q].type == IR_I128)
+                        ir_mov(b, IR_I128, tg.q[rnd() % 2], q);
+                    r = rnd() % 2 ? ir_high64(b, q) : ir_trunc(b, IR_I64, IR_I128,
+                                                               ir_bitcast(b, IR_I128, q));
+                    ti = 3;
+                    t = IR_I64;
+                    break;
+                }
+                case 2:
+                    ir_stenv(b, t, offsetof(TEnv, priv) + 8 * (rnd() % 4), pick(b, &p, ti));
+                    continue;
+                default:
+                    r = ir_ldenv(b, t, offsetof(TEnv, priv) + 8 * (rnd() % 4));
+                    break;
+                }
+                break;
             default:
                 if (rnd() % 2) {
                     r = ir_call(b, IR_HELPER_ir_test_add3,
@@ -529,15 +568,20 @@ static IrBlock *random_block(uint64_t seed, bool simplify)
             else
                 put(&p, ti, r);
         }
+        if (loop_cnt) {
+            ir_mov(b, IR_I32, loop_cnt, ir_sub(b, IR_I32, loop_cnt, ir_const(b, IR_I32, 1)));
+            ir_brcond(b, IR_I32, IR_COND_NE, loop_cnt, ir_const(b, IR_I32, 0), loop_top);
+        }
         if (skip != UINT32_MAX) {
             ir_label(b, skip);
             p = saved; /* values from the skipped part are not defined on every path */
         }
     }
-    if (rnd() % 2)
-        ir_goto_tb(b, 0, 0x5000);
-    else
-        ir_exit(b, IR_EXIT_SYSCALL, 0x6000);
+    switch (rnd() % 3) {
+    case 0: ir_goto_tb(b, 0, 0x5000); break;
+    case 1: ir_goto_ptr(b, pick(b, &p, 3)); break;
+    default: ir_exit(b, IR_EXIT_SYSCALL, 0x6000); break;
+    }
     return b;
 }
 

@@ -3,11 +3,12 @@
  * (the arithmetic itself is in ir-eval.h, shared with the folder), and the
  * engine of --tier=interp.
  *
- * A block is first decoded into an IrInterpCode: operands become slots in a
- * flat uint64_t array (two words per temp, so 128-bit values fit; constants
- * pre-filled) or, for globals, references to env + offset of the global's
- * natural size; labels become op indices.  Running it is then a switch
- * over the decoded ops with no allocation.
+ * A block is first verified and decoded into an IrInterpCode: operands
+ * become slots in a flat uint64_t frame (two words per temp, so 128-bit
+ * values fit; constants first, copied in per run) or, for globals, env
+ * offset + natural size packed into the slot; markers are dropped and labels
+ * become op indices.  Running it is threaded dispatch (one indirect jump per
+ * handler, table generated from ir-ops.def) with no allocation.
  *
  *   IrInterpCode *code = ir_interp_prepare(b, err, sizeof err);
  *   IrExitInfo ex; uint32_t fi;

@@ -178,3 +178,35 @@ int qcow2_grow_l1(Qcow2State *s, uint64_t min_size)
         return ret;
     return qcow2_flush_all(s);
 }
+
+static bool qcow2_ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+    return alen && blen && a < b + blen && b < a + alen;
+}
+
+int qcow2_check_overlap(Qcow2State *s, uint64_t off, uint64_t len)
+{
+    const char *what = NULL;
+    if (qcow2_ranges_overlap(off, len, 0, s->cluster_size))
+        what = "qcow2 header";
+    else if (qcow2_ranges_overlap(off, len, s->l1_offset, (uint64_t)s->l1_size * 8))
+        what = "active L1 table";
+    else if (qcow2_ranges_overlap(off, len, s->rt_offset, (uint64_t)s->rt_clusters << s->cluster_bits))
+        what = "refcount table";
+    for (int i = 0; !what && i < s->l2_cache.n; i++)
+        if (s->l2_cache.offset[i] &&
+            qcow2_ranges_overlap(off, len, s->l2_cache.offset[i], s->cluster_size))
+            what = "active L2 table";
+    for (int i = 0; !what && i < s->rb_cache.n; i++)
+        if (s->rb_cache.offset[i] &&
+            qcow2_ranges_overlap(off, len, s->rb_cache.offset[i], s->cluster_size))
+            what = "refcount block";
+    if (!what)
+        return 0;
+    blk_set_error("%s: preventing invalid write on metadata (guest data at 0x%llx overlaps "
+                  "the %s); image marked corrupt, run 'emu-img check -r all'", s->bs->filename,
+                  (unsigned long long)off, what);
+    if (!s->read_only && s->version >= 3 && !(s->incompat & QCOW2_INCOMPAT_CORRUPT))
+        qcow2_update_incompat(s, s->incompat | QCOW2_INCOMPAT_CORRUPT);
+    return -EIO;
+}

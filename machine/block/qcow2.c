@@ -236,9 +236,23 @@ static int qcow2_write_alloc(BlockDev *bs, uint64_t off, const uint8_t *buf, uin
     return 0;
 }
 
+/* Writes stop once the image has been found corrupt in this session. */
+static int qcow2_writable(Qcow2State *s)
+{
+    if (s->incompat & QCOW2_INCOMPAT_CORRUPT) {
+        blk_set_error("%s: image is marked corrupt; run 'emu-img check -r all'",
+                      s->bs->filename);
+        return -EIO;
+    }
+    return 0;
+}
+
 static int qcow2_pwrite(BlockDev *bs, uint64_t off, const void *vbuf, size_t len)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_writable(s);
+    if (wret < 0)
+        return wret;
     const uint8_t *buf = vbuf;
     uint64_t old[QCOW2_MAX_RUN];
     s->decomp_l2e = 0;
@@ -261,7 +275,8 @@ static int qcow2_pwrite(BlockDev *bs, uint64_t off, const void *vbuf, size_t len
                     break;
                 n += qcow2_min(len - n, s->cluster_size);
             }
-            if ((ret = blk_pwrite(s->file, host + in, buf, n)) < 0)
+            if ((ret = qcow2_check_overlap(s, host + in, n)) < 0 ||
+                (ret = blk_pwrite(s->file, host + in, buf, n)) < 0)
                 return ret;
             s->data_dirty = true;
         } else {
@@ -291,6 +306,9 @@ static int qcow2_pwrite(BlockDev *bs, uint64_t off, const void *vbuf, size_t len
 static int qcow2_clear_clusters(BlockDev *bs, uint64_t off, uint64_t len, bool zero)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_writable(s);
+    if (wret < 0)
+        return wret;
     for (uint64_t end = off + len; off < end; off += s->cluster_size) {
         uint64_t e, ne;
         int ret = qcow2_get_l2e(s, off, &e);
@@ -365,6 +383,9 @@ static int qcow2_pwrite_compressed(BlockDev *bs, uint64_t off, const void *buf, 
         blk_set_error("compressed writes must cover one whole cluster");
         return -EINVAL;
     }
+    int wret = qcow2_writable(s);
+    if (wret < 0)
+        return wret;
     uint8_t *src = s->cow_buf;
     memcpy(src, buf, len);
     memset(src + len, 0, s->cluster_size - len);

@@ -193,6 +193,8 @@ int qcow2_get_l2_slot(Qcow2State *s, uint64_t guest, uint8_t **table, uint32_t *
 int qcow2_set_l2e(Qcow2State *s, uint64_t guest, uint64_t l2e);
 int qcow2_grow_l1(Qcow2State *s, uint64_t min_size);
 int qcow2_check_host_cluster(Qcow2State *s, uint64_t off, const char *what);
+/* Refuses (and marks the image corrupt) a data write over known metadata. */
+int qcow2_check_overlap(Qcow2State *s, uint64_t off, uint64_t len);
 
 /* qcow2-compress.c */
 int qcow2_decompress(Qcow2State *s, const uint8_t *src, size_t slen, uint8_t *dst, size_t dlen);

@@ -351,6 +351,30 @@ START_TEST(test_bad_table_offsets)
 }
 END_TEST
 
+/* A data cluster that points at the L1 table: the write is refused, the
+ * image marked corrupt, and a later read/write open refused too. */
+START_TEST(test_overlap_marks_corrupt)
+{
+    Qcow2CreateOpts o = {.size = 2 * MB};
+    MemImg m;
+    memimg_format(&m, 8 * MB, &o);
+    ck_assert_int_eq(memimg_open(&m, BLK_O_RDWR), 0);
+    uint8_t buf[4096];
+    memset(buf, 7, sizeof(buf));
+    ck_assert_int_eq(blk_pwrite(m.bs, 0, buf, sizeof(buf)), 0);
+    Qcow2State *s = m.bs->opaque;
+    ck_assert_int_eq(qcow2_set_l2e(s, 0, s->l1_offset | QCOW2_OFLAG_COPIED), 0);
+    ck_assert_int_eq(blk_pwrite(m.bs, 0, buf, sizeof(buf)), -EIO);
+    ck_assert_msg(strstr(blk_errmsg(), "active L1 table"), "%s", blk_errmsg());
+    ck_assert_int_eq(blk_pwrite(m.bs, MB, buf, sizeof(buf)), -EIO); /* no more writes */
+    memimg_close_driver(&m);
+    ck_assert_int_lt(memimg_open(&m, BLK_O_RDWR), 0);
+    ck_assert_msg(strstr(blk_errmsg(), "corrupt"), "%s", blk_errmsg());
+    ck_assert_int_eq(memimg_open(&m, BLK_O_RDONLY), 0); /* reading is still allowed */
+    memimg_free(&m);
+}
+END_TEST
+
 static char tmpdir[64];
 
 static void make_file_image(const char *name, const char *backing, uint64_t size)
@@ -479,6 +503,7 @@ int main(void)
     tcase_add_test(tc, test_readonly_never_written);
     tcase_add_test(tc, test_header_validation);
     tcase_add_test(tc, test_bad_table_offsets);
+    tcase_add_test(tc, test_overlap_marks_corrupt);
     tcase_add_test(tc, test_backing_chain);
     tcase_add_test(tc, test_backing_loop);
     tcase_add_test(tc, test_aio);

@@ -23,6 +23,28 @@ static const EmuLlvmApi *api;
 static EmuLlvmCtx *ctx;
 static bool warned_compile;
 static TierLlvmStats stats;
+static uint64_t *lat;          /* per-block compile times (EMU_LLVM_STATS) */
+static size_t n_lat, cap_lat;
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* EMU_LLVM_STATS=1: compile latency summary on stderr at exit. */
+static void print_stats(void)
+{
+    if (!n_lat)
+        return;
+    qsort(lat, n_lat, sizeof *lat, cmp_u64);
+    fprintf(stderr, "emu: llvm tier: %" PRIu64 " blocks compiled (%" PRIu64 " refused), "
+                    "%.1f ms total (lower %.1f, optimise %.1f, codegen %.1f); per block "
+                    "median %.2f ms, p90 %.2f ms, max %.2f ms\n",
+            stats.compiled, stats.failed, stats.compile_ns / 1e6, stats.lower_ns / 1e6,
+            stats.opt_ns / 1e6, stats.codegen_ns / 1e6, lat[n_lat / 2] / 1e6,
+            lat[n_lat * 9 / 10] / 1e6, lat[n_lat - 1] / 1e6);
+}
 
 /* <dir of the executable>/../lib/libemu-llvm.so */
 static bool default_path(char *out, size_t n)
@@ -67,6 +89,19 @@ static void load(void)
     EmuLlvmOptions o = { .helpers = ir_helper_info, .n_helpers = IR_HELPER_COUNT };
     const char *v = getenv("EMU_LLVM_VERIFY");
     o.verify = v && *v && *v != '0';
+    /* Single blocks (no loops across blocks yet): the light pipeline gives
+     * nearly all that default<O2> does there at a third of its cost.
+     * Tuning knobs: EMU_LLVM_OPT=0|1|2 (IR pipeline), EMU_LLVM_CG=0..3. */
+    o.opt_level = 1;
+    o.opt_set = true;
+    if ((v = getenv("EMU_LLVM_OPT")) && *v >= '0' && *v <= '2') {
+        o.opt_level = (uint8_t)(*v - '0');
+        o.opt_set = true;
+    }
+    if ((v = getenv("EMU_LLVM_CG")) && *v >= '0' && *v <= '3') {
+        o.codegen_level = (uint8_t)(*v - '0');
+        o.codegen_set = true;
+    }
     char err[256];
     ctx = a->create(&o, err, sizeof err);
     if (!ctx) {
@@ -74,6 +109,16 @@ static void load(void)
         return; /* the module stays loaded: LLVM may have registered state */
     }
     api = a;
+    /* EMU_LLVM_IR_DUMP=file: the optimised LLVM IR of every compile */
+    if ((v = getenv("EMU_LLVM_IR_DUMP")) && *v) {
+        FILE *f = fopen(v, "w");
+        if (f)
+            api->set_ir_dump(ctx, f);
+        else
+            fprintf(stderr, "emu: llvm tier: cannot write %s\n", v);
+    }
+    if ((v = getenv("EMU_LLVM_STATS")) && *v && *v != '0')
+        atexit(print_stats);
 }
 
 bool tier_llvm_load(void)
@@ -102,8 +147,21 @@ bool tier_llvm_translate_block(const IrBlock *b, uintptr_t tag, TierLlvmEntry *e
     uint64_t ns = code.lower_ns + code.opt_ns + code.codegen_ns;
     stats.compiled++;
     stats.compile_ns += ns;
+    stats.lower_ns += code.lower_ns;
+    stats.opt_ns += code.opt_ns;
+    stats.codegen_ns += code.codegen_ns;
     if (ns > stats.max_ns)
         stats.max_ns = ns;
+    if (n_lat == cap_lat) {
+        size_t nc = cap_lat ? 2 * cap_lat : 1024;
+        uint64_t *nl = realloc(lat, nc * sizeof *lat);
+        if (nl) {
+            lat = nl;
+            cap_lat = nc;
+        }
+    }
+    if (n_lat < cap_lat)
+        lat[n_lat++] = ns;
     *entry = code.entry;
     return true;
 }

@@ -10,6 +10,14 @@
  * libemu-llvm.so.  Any failure (module missing, LLVM error) is reported on
  * stderr once and the function returns false: the caller keeps its
  * template (or interpreter) translation.
+ *
+ * Environment (until the runtime grows options for them):
+ *   EMU_LLVM_OPT=0|1|2   IR pipeline: none, light (default for single blocks),
+ *                        default<O2>
+ *   EMU_LLVM_CG=0..3     code generation level (default 2)
+ *   EMU_LLVM_STATS=1     compile latency summary on stderr at exit
+ *   EMU_LLVM_IR_DUMP=f   optimised LLVM IR of every block to file f
+ *   EMU_LLVM_VERIFY=1    LLVMVerifyModule before optimising
  */
 #ifndef EMU_RUNTIME_TIER_LLVM_H
 #define EMU_RUNTIME_TIER_LLVM_H
@@ -35,6 +43,7 @@ bool tier_llvm_translate_block(const IrBlock *b, uintptr_t tag, TierLlvmEntry *e
 typedef struct TierLlvmStats {
     uint64_t compiled, failed;
     uint64_t compile_ns;           /* lower + optimise + codegen */
+    uint64_t lower_ns, opt_ns, codegen_ns;
     uint64_t max_ns;
 } TierLlvmStats;
 void tier_llvm_stats(TierLlvmStats *out);

@@ -8,9 +8,10 @@
  *    code from the same env and guest memory; env, memory and the exit must
  *    agree.  Every third block goes through ir_optimize first; odd seeds
  *    compile goto_tb as TMPL_RET_LOOKUP exits (what --tier=llvm uses).
- *    LLVM_PROGRAMS=n sets the count (default 300: LLVM compiles take
+ *    LLVM_PROGRAMS=n sets the count (default 200: LLVM compiles take
  *    milliseconds), LLVM_SEED=s runs only seed s (LLVM_VERBOSE=1 prints the
  *    block and the optimised LLVM IR).  Compile latency median/p90 printed.
+ *    The same (100 programs) with the light pipeline and -O0 codegen.
  *  - a host page fault inside LLVM code leaves env->pc = the faulting insn
  *    and the dirty globals written back (what the runtime relies on);
  *  - helpers: env->pc before a faulting helper, reload after a helper that
@@ -38,12 +39,16 @@
 static uint8_t *guest;
 static IrGlobalSet rgs;
 static const EmuLlvmApi *api;
-static EmuLlvmCtx *ctx;
+static EmuLlvmCtx *ctx;        /* the one in use */
+static EmuLlvmCtx *ctx_o2;     /* default pipeline */
+static EmuLlvmCtx *ctx_light;  /* light IR pipeline, -O0 code generation */
 
 static void setup(void)
 {
-    if (ctx)
+    if (ctx_o2) {
+        ctx = ctx_o2;
         return;
+    }
     guest = mmap(NULL, 3 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ck_assert(guest != MAP_FAILED);
     ck_assert_int_eq(mprotect(guest, 4096, PROT_READ | PROT_WRITE), 0);
@@ -61,8 +66,15 @@ static void setup(void)
     EmuLlvmOptions o = { .helpers = ir_helper_info, .n_helpers = IR_HELPER_COUNT,
                          .verify = true };
     char err[256];
-    ctx = api->create(&o, err, sizeof err);
-    ck_assert_msg(ctx != NULL, "create: %s", err);
+    ctx_o2 = api->create(&o, err, sizeof err);
+    ck_assert_msg(ctx_o2 != NULL, "create: %s", err);
+    o.opt_level = 1;
+    o.opt_set = true;
+    o.codegen_level = 0;
+    o.codegen_set = true;
+    ctx_light = api->create(&o, err, sizeof err);
+    ck_assert_msg(ctx_light != NULL, "create (light): %s", err);
+    ctx = ctx_o2;
 }
 
 /* Interpreter memory: the first IR_RAND_MEM_SIZE bytes of a copy. */
@@ -281,9 +293,8 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-START_TEST(test_random_diff)
+static void run_many(const char *label, unsigned long n, uint64_t seed0)
 {
-    setup();
     signal(SIGSEGV, on_crash);
     signal(SIGBUS, on_crash);
     signal(SIGILL, on_crash);
@@ -295,23 +306,40 @@ START_TEST(test_random_diff)
                       (unsigned long long)seed);
         return;
     }
-    unsigned long n = 300;
     const char *np = getenv("LLVM_PROGRAMS");
     if (np)
         n = strtoul(np, NULL, 0);
+    n_lat = n_fault = 0;
+    memset(n_exit_kind, 0, sizeof n_exit_kind);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (unsigned long i = 0; i < n; i++)
-        ck_assert_msg(run_one(1 + i, false), "seed %llu failed", (unsigned long long)(1 + i));
+        ck_assert_msg(run_one(seed0 + i, false), "seed %llu failed",
+                      (unsigned long long)(seed0 + i));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
     qsort(lat_ns, n_lat, sizeof *lat_ns, cmp_u64);
-    fprintf(stderr, "llvm random: %lu programs OK in %.2f s (faults %lu, exits: slot0 %lu "
+    fprintf(stderr, "llvm %s: %lu programs OK in %.2f s (faults %lu, exits: slot0 %lu "
                     "slot1 %lu lookup %lu exit %lu); compile median %.2f ms, p90 %.2f ms\n",
-            n, secs, n_fault, n_exit_kind[0], n_exit_kind[1], n_exit_kind[2], n_exit_kind[3],
+            label, n, secs, n_fault, n_exit_kind[0], n_exit_kind[1], n_exit_kind[2], n_exit_kind[3],
             n_lat ? lat_ns[n_lat / 2] / 1e6 : 0.0, n_lat ? lat_ns[n_lat * 9 / 10] / 1e6 : 0.0);
     if (n >= 100)
         ck_assert_uint_gt(n_fault, 0);
+}
+
+START_TEST(test_random_diff)
+{
+    setup();
+    run_many("O2", 200, 1);
+}
+END_TEST
+
+START_TEST(test_random_diff_light)
+{
+    setup();
+    ctx = ctx_light;
+    run_many("light", 100, 100001);
+    ctx = ctx_o2;
 }
 END_TEST
 
@@ -500,6 +528,7 @@ static Suite *llvm_suite(void)
     TCase *diff = tcase_create("differential");
     tcase_set_timeout(diff, 240);
     tcase_add_test(diff, test_random_diff);
+    tcase_add_test(diff, test_random_diff_light);
     suite_add_tcase(s, diff);
     return s;
 }
@@ -511,7 +540,9 @@ int main(void)
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    if (api && ctx)
-        api->destroy(ctx);
+    if (api) {
+        api->destroy(ctx_o2);
+        api->destroy(ctx_light);
+    }
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -55,9 +55,17 @@ typedef struct DisasContext {
 } DisasContext;
 
 /* The generated decoders undo whatever a trans_ function emitted before
- * returning false (still: reject before emitting when you can). */
+ * returning false, including a compare it recorded (still: reject before
+ * emitting when you can). */
 #define DECODE_MARK(s) ((s)->base.ir->n_ops)
-#define DECODE_ROLLBACK(s, mark) ((s)->base.ir->n_ops = (mark))
+#define DECODE_ROLLBACK(s, mark) a64_decode_rollback((s), (mark))
+
+static inline void a64_decode_rollback(DisasContext *s, uint32_t mark)
+{
+    s->base.ir->n_ops = mark;
+    if (s->cmp.insn_no == s->base.num_insns)
+        s->cmp.kind = A64_CMP_NONE;
+}
 
 /* The AArch64 IR globals (valid after guest_arch_aarch64.init()). */
 extern IrGlobalSet a64_globals;

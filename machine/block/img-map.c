@@ -16,7 +16,8 @@ typedef struct MapEntry {
     const char *file;
 } MapEntry;
 
-static void map_print(const MapEntry *e, bool json, bool first, FILE *out)
+/* Returns -1 when the human format cannot show the entry (no host offset). */
+static int map_print(const MapEntry *e, bool json, bool first, FILE *out)
 {
     if (json) {
         fprintf(out, "%s{ \"start\": %" PRIu64 ", \"length\": %" PRIu64 ", \"depth\": %d, "
@@ -29,7 +30,11 @@ static void map_print(const MapEntry *e, bool json, bool first, FILE *out)
     } else if ((e->st & BLK_S_DATA) && e->has_offset) {
         fprintf(out, "%#-16" PRIx64 "%#-16" PRIx64 "%#-16" PRIx64 "%s\n", e->start, e->length,
                 e->offset, e->file);
+    } else if (e->st & BLK_S_DATA) {
+        img_error("File contains external, encrypted or compressed clusters.");
+        return -1;
     }
+    return 0;
 }
 
 int img_map(const char *filename, const char *fmt, bool json, FILE *out)
@@ -65,7 +70,10 @@ int img_map(const char *filename, const char *fmt, bool json, FILE *out)
             cur.length += pnum;
         } else {
             if (have) {
-                map_print(&cur, json, first, out);
+                if (map_print(&cur, json, first, out) < 0) {
+                    blk_close(bs);
+                    return 1;
+                }
                 first = false;
             }
             cur = (MapEntry){off, pnum, map, depth, st, has_off, file};
@@ -73,8 +81,10 @@ int img_map(const char *filename, const char *fmt, bool json, FILE *out)
         }
         off += pnum;
     }
-    if (have)
-        map_print(&cur, json, first, out);
+    if (have && map_print(&cur, json, first, out) < 0) {
+        blk_close(bs);
+        return 1;
+    }
     if (json)
         fprintf(out, first && !have ? "[]\n" : "]\n");
     blk_close(bs);

@@ -112,6 +112,10 @@ for c in zlib zstd; do
     "$EMU" convert -O raw qc-$c.qcow2 ec-$c.raw
     run "emu-img convert of a $c-compressed image is byte-identical" cmp ec-$c.raw qov.raw
     same "check of a $c-compressed image" "qemu-img check qc-$c.qcow2" "'$EMU' check qc-$c.qcow2"
+    same "map (json) of a $c-compressed image" "qemu-img map --output=json qc-$c.qcow2" \
+        "'$EMU' map --output=json qc-$c.qcow2"
+    same "map (human) refuses compressed clusters" "qemu-img map qc-$c.qcow2 2>/dev/null" \
+        "'$EMU' map qc-$c.qcow2 2>/dev/null"
 done
 qemu-img create -q -f qcow2 -o compat=0.10 v2.qcow2 64M
 qemu-io -f qcow2 -c "write -P 0x31 1M 1M" v2.qcow2 >/dev/null

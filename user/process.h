@@ -5,7 +5,7 @@
  *
  *   UserProcess *p = ...;            // built by user_run (user/user-run.c)
  *   user_syscall(p, env);            // on EXEC_EV_SYSCALL
- *   user_signal_fatal(p, SIGSEGV, pc, addr);   // a guest fault
+ *   user_signal_fault(p, env, SIGSEGV, SEGV_MAPERR, addr);   // a guest fault
  */
 #ifndef EMU_USER_PROCESS_H
 #define EMU_USER_PROCESS_H
@@ -36,7 +36,12 @@ typedef struct UserProcess {
     bool stats;                 /* --stats: print counters at exit */
     GuestSigAction sigact[GUEST_NSIG + 1];
     uint64_t sigmask;           /* guest's blocked set (bit sig-1) */
-    uint64_t sigpending;        /* raised while blocked */
+    uint64_t sigpending;        /* raised, not yet delivered (atomic) */
+    uint64_t saved_sigmask;     /* rt_sigsuspend: the mask to restore */
+    bool saved_sigmask_valid;
+    uint8_t siginfo[GUEST_NSIG + 1][128];  /* siginfo of each pending signal */
+    uint64_t sigreturn_tramp;   /* guest page with rt_sigreturn, for handlers
+                                   without SA_RESTORER (0: not made yet) */
     uint64_t altstack[3];       /* sigaltstack: sp, flags, size (recorded only) */
     int live_threads;           /* guest threads running (atomic) */
     /* For execve: how to start emu again (its own path and options). */
@@ -72,20 +77,37 @@ int64_t user_thread_clone(UserProcess *p, A64State *env, uint64_t flags, uint64_
 /* exit(): end the calling guest thread (the process with the last one). */
 _Noreturn void user_thread_exit(UserProcess *p, int status);
 
-/* A synchronous guest signal (SIGSEGV, SIGILL, SIGBUS, SIGFPE, SIGTRAP)
- * from guest execution.  Guest handlers are not run yet: emu dies by the
- * signal, as Linux kills a process without a handler. */
+/* ---- guest signals (signal.c, sigframe.c) ----
+ * Signals are made pending (user_signal_raise, or the host handler for an
+ * asynchronous signal the guest handles) and delivered by
+ * user_signal_check at the next return from a syscall or from exec_run:
+ * ignored ones are dropped, default actions act like Linux (emu dies by the
+ * same signal), guest handlers get an AArch64 rt_sigframe. */
+/* Make sig pending, sent by this process (si_code SI_USER or SI_TKILL). */
+void user_signal_raise(UserProcess *p, int sig, int si_code);
+/* Deliver pending, unblocked signals to the CPU state env. */
+void user_signal_check(UserProcess *p, A64State *env);
+/* A synchronous fault of the instruction at env->pc (SIGSEGV, SIGILL,
+ * SIGBUS, SIGFPE, SIGTRAP): run the guest's handler, or die like Linux
+ * when there is none or the signal is blocked or ignored. */
+void user_signal_fault(UserProcess *p, A64State *env, int sig, int si_code, uint64_t addr);
 _Noreturn void user_signal_fatal(UserProcess *p, int sig, uint64_t pc, uint64_t addr);
-/* kill/tgkill to ourselves: act on the guest's disposition of sig (returns
- * when ignored or blocked; blocked signals are kept pending). */
-void user_signal_self(UserProcess *p, int sig);
-/* Deliver pending signals that are no longer blocked. */
-void user_signal_unblocked(UserProcess *p);
+/* rt_sigsuspend: wait with mask until a signal is pending; -EINTR. */
+int64_t user_signal_suspend(UserProcess *p, uint64_t mask);
+/* Is a handler of a pending signal asking to restart interrupted calls? */
+bool user_signal_restart_pending(UserProcess *p);
+/* Build a signal frame on the guest stack and enter the handler
+ * (sigframe.c).  false: the frame cannot be written (caller kills). */
+bool user_sigframe_setup(UserProcess *p, A64State *env, int sig, const uint8_t info[128],
+                         uint64_t fault_addr);
+/* rt_sigreturn: restore the state saved by user_sigframe_setup; returns
+ * the restored x0, or -1 after a bad frame (SIGSEGV delivered). */
+int64_t user_sigframe_return(UserProcess *p, A64State *env);
 /* Die by sig with its default action (no core dump). */
 _Noreturn void user_die_by_signal(int sig);
 /* Install the host SIGSEGV/SIGBUS handlers that route faults in generated
  * code to the runtime.  false + errno on failure. */
-bool user_signal_install_host_handlers(void);
+bool user_signal_install_host_handlers(UserProcess *p);
 /* Give a new host thread its own alternate signal stack for them. */
 bool user_signal_thread_init(void);
 /* Mirror the guest's SIG_IGN / SIG_DFL of an asynchronous signal onto the

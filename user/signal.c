@@ -1,18 +1,26 @@
 /*
- * signal.c - guest signal semantics of user mode (this issue: dispositions
- * and default actions; running guest handlers with AArch64 signal frames is
- * the next step).
+ * signal.c - guest signals in user mode: dispositions, pending signals,
+ * delivery (frames: sigframe.c) and default actions.
  *
- * A synchronous guest fault (SIGSEGV, SIGILL, ...) or a signal the guest
- * sends itself acts as Linux would without a handler: ignored signals are
- * dropped, the default action of a terminating signal kills emu with that
- * same signal, so the parent's wait() sees what it would see under qemu
- * (no core dump is written).  Host SIGSEGV/SIGBUS go to the runtime first:
- * faults of generated code become guest events there.
+ * A synchronous guest fault (SIGSEGV, SIGILL, ...) runs the guest's
+ * handler, or, without one, acts as Linux: the default action of a
+ * terminating signal kills emu with that same signal, so the parent's
+ * wait() sees what it would see under qemu (no core dump is written).
+ * Signals the guest sends itself and asynchronous host signals it handles
+ * become pending and are delivered when the CPU next returns to the run
+ * loop (after a syscall, or through exec_cpu_request_exit).  Host
+ * SIGSEGV/SIGBUS go to the runtime first: faults of generated code become
+ * guest events there.
+ *
+ * Known limits: one signal mask and pending set for the whole process
+ * (not per thread); a guest loop of chained blocks that never leaves
+ * generated code delays asynchronous signals; rt_sigsuspend is missing.
  */
 #define _GNU_SOURCE
 #include "user/process.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,18 +59,15 @@ static bool is_sync_signal(int sig)
            sig == SIGTRAP;
 }
 
+/* The process whose guest the asynchronous host handler feeds. */
+static UserProcess *signal_proc;
+
 _Noreturn void user_signal_fatal(UserProcess *p, int sig, uint64_t pc, uint64_t addr)
 {
-    const GuestSigAction *act = &p->sigact[sig];
-    if (act->handler > GUEST_SIG_IGN)
-        fprintf(stderr, "emu-user: the guest's handler for signal %d (%s) cannot be run yet "
-                "(guest signal frames are not implemented); terminating\n", sig,
-                strsignal(sig));
     if (emu_log_enabled(EMU_LOG_GUEST_ERRORS | EMU_LOG_UNIMP))
         emu_log("guest signal %d (%s) at pc 0x%llx, address 0x%llx\n", sig, strsignal(sig),
                 (unsigned long long)pc, (unsigned long long)addr);
-    /* Like qemu: one line on stderr, then die by the signal.  (Linux also
-     * kills for ignored or blocked synchronous faults.) */
+    /* Like qemu: one line on stderr, then die by the signal. */
     fprintf(stderr, "emu-user: uncaught target signal %d (%s) at pc 0x%llx\n", sig,
             strsignal(sig), (unsigned long long)pc);
     if (p->stats && p->engine)
@@ -70,44 +75,128 @@ _Noreturn void user_signal_fatal(UserProcess *p, int sig, uint64_t pc, uint64_t 
     user_die_by_signal(sig);
 }
 
-void user_signal_self(UserProcess *p, int sig)
+/* siginfo_t: si_signo, si_errno, si_code, then a union at offset 16. */
+static void make_info(uint8_t info[128], int sig, int code)
+{
+    memset(info, 0, 128);
+    int32_t hdr[3] = { sig, 0, code };
+    memcpy(info, hdr, sizeof hdr);
+}
+
+void user_signal_fault(UserProcess *p, A64State *env, int sig, int si_code, uint64_t addr)
+{
+    const GuestSigAction *act = &p->sigact[sig];
+    /* Linux forces a fault on the task: blocked or ignored means death. */
+    if (act->handler > GUEST_SIG_IGN && !(p->sigmask & SIGBIT(sig))) {
+        uint8_t info[128];
+        make_info(info, sig, si_code);
+        memcpy(info + 16, &addr, 8);   /* si_addr */
+        if (user_sigframe_setup(p, env, sig, info, addr))
+            return;
+        sig = SIGSEGV;   /* no room for the frame */
+    }
+    user_signal_fatal(p, sig, env->common.pc, addr);
+}
+
+void user_signal_raise(UserProcess *p, int sig, int si_code)
 {
     if (sig < 1 || sig > GUEST_NSIG)
         return;
-    bool unblockable = sig == SIGKILL || sig == SIGSTOP;
-    if (!unblockable && (p->sigmask & SIGBIT(sig))) {
-        p->sigpending |= SIGBIT(sig);
-        return;
-    }
-    const GuestSigAction *act = &p->sigact[sig];
-    if (!unblockable && act->handler == GUEST_SIG_IGN)
-        return;
-    if (!unblockable && act->handler > GUEST_SIG_IGN) {
-        fprintf(stderr, "emu-user: the guest's handler for signal %d (%s) cannot be run yet "
-                "(guest signal frames are not implemented); terminating\n", sig,
-                strsignal(sig));
-        user_die_by_signal(sig);
-    }
+    uint8_t *info = p->siginfo[sig];
+    make_info(info, sig, si_code);
+    int32_t who[2] = { (int32_t)getpid(), (int32_t)getuid() };   /* si_pid, si_uid */
+    memcpy(info + 16, who, sizeof who);
+    __atomic_or_fetch(&p->sigpending, SIGBIT(sig), __ATOMIC_RELEASE);
+}
+
+/* Default action of an undelivered signal. */
+static void default_action(UserProcess *p, int sig)
+{
     switch (sig) {
     case SIGCHLD: case SIGURG: case SIGWINCH: case SIGCONT:
-        return;   /* default: ignore */
+        return;
     case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
         kill(getpid(), SIGSTOP);
         return;
     default:
         fflush(stdout);
+        if (p->stats && p->engine)
+            exec_stats_print(p->engine, stderr);
         user_die_by_signal(sig);
     }
 }
 
-void user_signal_unblocked(UserProcess *p)
+void user_signal_check(UserProcess *p, A64State *env)
 {
-    uint64_t ready;
-    while ((ready = p->sigpending & ~p->sigmask) != 0) {
+    for (;;) {
+        uint64_t pending = __atomic_load_n(&p->sigpending, __ATOMIC_ACQUIRE);
+        uint64_t unblockable = SIGBIT(SIGKILL) | SIGBIT(SIGSTOP);
+        uint64_t ready = pending & (~p->sigmask | unblockable);
+        if (!ready) {
+            if (p->saved_sigmask_valid) {   /* rt_sigsuspend woke for nothing to run */
+                p->sigmask = p->saved_sigmask;
+                p->saved_sigmask_valid = false;
+            }
+            return;
+        }
         int sig = __builtin_ctzll(ready) + 1;
-        p->sigpending &= ~SIGBIT(sig);
-        user_signal_self(p, sig);
+        __atomic_and_fetch(&p->sigpending, ~SIGBIT(sig), __ATOMIC_ACQ_REL);
+        const GuestSigAction *act = &p->sigact[sig];
+        if (sig == SIGKILL || sig == SIGSTOP || act->handler == GUEST_SIG_DFL) {
+            default_action(p, sig);
+        } else if (act->handler != GUEST_SIG_IGN) {
+            uint8_t info[128];
+            memcpy(info, p->siginfo[sig], sizeof info);
+            if (!user_sigframe_setup(p, env, sig, info, 0))
+                user_signal_fatal(p, SIGSEGV, env->common.pc, env->x[A64_SP]);
+        }
     }
+}
+
+int64_t user_signal_suspend(UserProcess *p, uint64_t mask)
+{
+    p->saved_sigmask = p->sigmask;
+    p->saved_sigmask_valid = true;
+    p->sigmask = mask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
+    /* Block the host signals while looking at the pending set, then wait
+     * for one atomically with sigsuspend (no lost wake-up). */
+    sigset_t all, old;
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGTRAP);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    while (!(__atomic_load_n(&p->sigpending, __ATOMIC_ACQUIRE) & ~p->sigmask))
+        sigsuspend(&old);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return -EINTR;
+}
+
+bool user_signal_restart_pending(UserProcess *p)
+{
+    uint64_t ready = __atomic_load_n(&p->sigpending, __ATOMIC_ACQUIRE) & ~p->sigmask;
+    for (int sig = 1; sig <= GUEST_NSIG; sig++)
+        if ((ready & SIGBIT(sig)) && p->sigact[sig].handler > GUEST_SIG_IGN &&
+            (p->sigact[sig].flags & SA_RESTART))
+            return true;
+    return false;
+}
+
+/* An asynchronous host signal the guest handles: keep its siginfo (same
+ * layout on both ABIs), mark it pending and make this thread's CPU leave
+ * generated code so the run loop delivers it. */
+static void host_async_handler(int sig, siginfo_t *info, void *uc)
+{
+    UserProcess *p = signal_proc;
+    if (!p || sig < 1 || sig > GUEST_NSIG)
+        return;
+    memcpy(p->siginfo[sig], info, 128);
+    __atomic_or_fetch(&p->sigpending, SIGBIT(sig), __ATOMIC_RELEASE);
+    ExecCpu *cpu = user_thread_self()->cpu;
+    if (cpu)
+        exec_cpu_request_exit(cpu);
 }
 
 void user_signal_mirror(UserProcess *p, int sig)
@@ -118,8 +207,17 @@ void user_signal_mirror(UserProcess *p, int sig)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
-    /* A guest handler cannot run yet: the host default is the closest. */
-    sa.sa_handler = p->sigact[sig].handler == GUEST_SIG_IGN ? SIG_IGN : SIG_DFL;
+    uint64_t h = p->sigact[sig].handler;
+    if (h == GUEST_SIG_IGN) {
+        sa.sa_handler = SIG_IGN;
+    } else if (h == GUEST_SIG_DFL) {
+        sa.sa_handler = SIG_DFL;
+    } else {
+        /* No SA_RESTART: a blocking host call returns EINTR so that the
+         * handler runs; the syscall layer restarts it if the guest asked. */
+        sa.sa_sigaction = host_async_handler;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    }
     sigaction(sig, &sa, NULL);
 }
 
@@ -141,8 +239,9 @@ bool user_signal_thread_init(void)
     return sigaltstack(&ss, NULL) == 0;
 }
 
-bool user_signal_install_host_handlers(void)
+bool user_signal_install_host_handlers(UserProcess *p)
 {
+    signal_proc = p;
     if (!user_signal_thread_init())
         return false;
     struct sigaction sa;

@@ -951,9 +951,17 @@ int64_t user_sys_rt_sigprocmask(UserProcess *p, A64State *env, const uint64_t a[
     }
     if (a[2])
         guest_mem_write(p->mem, a[2], &old, 8);
-    if (p->sigpending & ~p->sigmask)
-        user_signal_unblocked(p);
-    return 0;
+    return 0;   /* newly unblocked pending signals go when the syscall returns */
+}
+
+int64_t user_sys_rt_sigsuspend(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    uint64_t mask;
+    if (a[1] != 8)
+        return -EINVAL;
+    if (!guest_mem_read(p->mem, a[0], &mask, 8))
+        return -EFAULT;
+    return user_signal_suspend(p, mask);
 }
 
 int64_t user_sys_sigaltstack(UserProcess *p, A64State *env, const uint64_t a[6])
@@ -967,6 +975,8 @@ int64_t user_sys_sigaltstack(UserProcess *p, A64State *env, const uint64_t a[6])
             return -EFAULT;
     }
     if (a[0]) {
+        if (p->altstack[2] && env->x[A64_SP] - p->altstack[0] < p->altstack[2])
+            return -EPERM;   /* running on it */
         if (!guest_mem_read(p->mem, a[0], ss, sizeof ss))
             return -EFAULT;
         int flags = (int)ss[1];
@@ -982,12 +992,13 @@ int64_t user_sys_sigaltstack(UserProcess *p, A64State *env, const uint64_t a[6])
     return 0;
 }
 
-static int64_t deliver_kill(UserProcess *p, int sig)
+/* A signal to ourselves: pending until the syscall returns. */
+static int64_t deliver_kill(UserProcess *p, int sig, int si_code)
 {
     if (sig < 0 || sig > GUEST_NSIG)
         return -EINVAL;
     if (sig)
-        user_signal_self(p, sig);
+        user_signal_raise(p, sig, si_code);
     return 0;
 }
 
@@ -996,7 +1007,7 @@ int64_t user_sys_kill(UserProcess *p, A64State *env, const uint64_t a[6])
     pid_t pid = (pid_t)a[0];
     int sig = (int)a[1];
     if (pid == getpid())
-        return deliver_kill(p, sig);
+        return deliver_kill(p, sig, SI_USER);
     return host_ret(kill(pid, sig));
 }
 
@@ -1005,7 +1016,7 @@ int64_t user_sys_tgkill(UserProcess *p, A64State *env, const uint64_t a[6])
     pid_t tgid = (pid_t)a[0], tid = (pid_t)a[1];
     int sig = (int)a[2];
     if (tgid == getpid() && tid == gettid())
-        return deliver_kill(p, sig);
+        return deliver_kill(p, sig, SI_TKILL);
     return host_ret(syscall(SYS_tgkill, tgid, tid, sig));
 }
 
@@ -1014,11 +1025,16 @@ int64_t user_sys_tkill(UserProcess *p, A64State *env, const uint64_t a[6])
     pid_t tid = (pid_t)a[0];
     int sig = (int)a[1];
     if (tid == gettid())
-        return deliver_kill(p, sig);
+        return deliver_kill(p, sig, SI_TKILL);
     return host_ret(syscall(SYS_tkill, tid, sig));
 }
 
 /* ---- processes ------------------------------------------------------- */
+
+int64_t user_sys_rt_sigreturn(UserProcess *p, A64State *env, const uint64_t a[6])
+{
+    return user_sigframe_return(p, env);
+}
 
 int64_t user_sys_exit(UserProcess *p, A64State *env, const uint64_t a[6])
 {
@@ -1348,9 +1364,29 @@ int64_t user_syscall_args(UserProcess *p, A64State *env, uint64_t nr, const uint
     return e->fn(p, env, a);
 }
 
+/* Calls Linux never restarts after a handler ran, whatever SA_RESTART
+ * says (sigsuspend, waits with a timeout, sleeps), and sigreturn itself. */
+static bool restartable(uint64_t nr)
+{
+    switch (nr) {
+    case 22: case 72: case 73: case 101: case 115: case 133: case 139:
+        return false;
+    default:
+        return true;
+    }
+}
+
 void user_syscall(UserProcess *p, A64State *env)
 {
     uint64_t a[6];
     memcpy(a, env->x, sizeof a);
-    env->x[0] = (uint64_t)user_syscall_args(p, env, env->x[8], a);
+    uint64_t nr = env->x[8];
+    int64_t r = user_syscall_args(p, env, nr, a);
+    if (r == -EINTR && restartable(nr) && user_signal_restart_pending(p)) {
+        /* SA_RESTART: run the svc again once the handler returns (the
+         * frame saves pc = the svc and the original x0). */
+        env->common.pc -= 4;
+        return;
+    }
+    env->x[0] = (uint64_t)r;
 }

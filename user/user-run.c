@@ -7,6 +7,7 @@
 #include "user/user-run.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,22 +51,29 @@ _Noreturn void user_cpu_loop(UserProcess *p, ExecCpu *cpu)
             user_syscall(p, env);
             break;
         case EXEC_EV_UNDEF:
-            user_signal_fatal(p, SIGILL, ev.pc, ev.pc);
+            user_signal_fault(p, env, SIGILL, ILL_ILLOPC, ev.pc);
+            break;
         case EXEC_EV_FETCH_FAULT:
-            user_signal_fatal(p, SIGSEGV, ev.pc, ev.addr);
-        case EXEC_EV_SEGV:
-            user_signal_fatal(p, SIGSEGV, ev.pc, ev.addr);
+        case EXEC_EV_SEGV: {
+            /* mapped but not accessible that way, or not mapped at all */
+            int code = guest_mem_check(p->mem, ev.addr, 1, 0) ? SEGV_ACCERR : SEGV_MAPERR;
+            user_signal_fault(p, env, SIGSEGV, code, ev.addr);
+            break;
+        }
         case EXEC_EV_BUS:
-            user_signal_fatal(p, SIGBUS, ev.pc, ev.addr);
+            user_signal_fault(p, env, SIGBUS, BUS_ADRALN, ev.addr);
+            break;
         case EXEC_EV_BREAKPOINT:
-            user_signal_fatal(p, SIGTRAP, ev.pc, ev.pc);
+            user_signal_fault(p, env, SIGTRAP, TRAP_BRKPT, ev.pc);
+            break;
         case EXEC_EV_EXCEPTION:
             if (emu_log_enabled(EMU_LOG_UNIMP))
                 emu_log("guest exception code %u at pc 0x%llx\n", ev.code,
                         (unsigned long long)ev.pc);
-            user_signal_fatal(p, SIGILL, ev.pc, ev.pc);
+            user_signal_fault(p, env, SIGILL, ILL_ILLOPC, ev.pc);
+            break;
         case EXEC_EV_HALT:        /* wfi at EL0: a hint */
-        case EXEC_EV_INTERRUPT:
+        case EXEC_EV_INTERRUPT:   /* a host signal for the guest is pending */
             break;
         case EXEC_EV_ERROR:
         default:
@@ -75,6 +83,7 @@ _Noreturn void user_cpu_loop(UserProcess *p, ExecCpu *cpu)
             emu_log_close();
             exit(1);
         }
+        user_signal_check(p, env);
     }
 }
 
@@ -135,7 +144,7 @@ int user_run(const UserConfig *cfg)
         fprintf(stderr, "emu-user: out of memory\n");
         return 1;
     }
-    if (!user_signal_install_host_handlers()) {
+    if (!user_signal_install_host_handlers(p)) {
         fprintf(stderr, "emu-user: cannot install signal handlers: %s\n", strerror(errno));
         return 1;
     }

@@ -165,9 +165,11 @@ static int qcow2_grow_rt(Qcow2State *s, uint64_t need_bi)
         return ret;
     }
     memcpy(nrt, s->rt, s->rt_size * 8);
+    /* The old table stays the one in memory until the header names the new
+     * one: on failure everything goes back (at worst some clusters leak). */
+    uint64_t *old_rt = s->rt, old_size = s->rt_size;
     uint64_t old_off = s->rt_offset, old_n = s->rt_clusters;
-    uint64_t t0 = s->alloc_end >> s->cluster_bits;
-    free(s->rt);
+    uint64_t t0 = s->alloc_end >> s->cluster_bits, first_rb = 0;
     s->rt = nrt;
     s->rt_size = size;
     s->rt_offset = t0 << s->cluster_bits;
@@ -175,35 +177,49 @@ static int qcow2_grow_rt(Qcow2State *s, uint64_t need_bi)
     uint64_t next = t0 + n;
     /* The new table's clusters and any new refcount blocks get refcount 1;
      * blocks are added after the table and then counted themselves. */
-    for (uint64_t c = t0; c < next; c++) {
+    for (uint64_t c = t0; c < next && ret == 0; c++) {
         uint64_t bi = c >> s->rb_bits;
         if (bi >= s->rt_size) {
             blk_set_error("%s: refcount table growth overflowed", s->bs->filename);
-            return -EFBIG;
+            ret = -EFBIG;
+            break;
         }
         if (!s->rt[bi]) {
             uint8_t *rb;
             uint64_t off = next++ << s->cluster_bits;
-            ret = qcow2_cache_get(s, &s->rb_cache, off, true, &rb);
-            if (ret < 0)
-                return ret;
+            if (!first_rb)
+                first_rb = off;
+            if ((ret = qcow2_cache_get(s, &s->rb_cache, off, true, &rb)) < 0)
+                break;
             qcow2_cache_mark_dirty(s, &s->rb_cache, rb);
             s->rt[bi] = off;
         }
         ret = qcow2_update_refcount(s, c, 1);
-        if (ret < 0)
-            return ret;
+    }
+    if (ret == 0 && ((ret = qcow2_cache_flush(s, &s->rb_cache)) < 0 ||
+                     (ret = qcow2_file_sync(s)) < 0 || (ret = qcow2_write_rt(s)) < 0 ||
+                     (ret = qcow2_file_sync(s)) < 0)) {
+        /* fall through to the restore below */
+    }
+    if (ret == 0) {
+        uint8_t h[12];
+        blk_put_be64(h, s->rt_offset);
+        blk_put_be32(h + 8, s->rt_clusters);
+        ret = qcow2_write_header_fields(s, 48, h, 12);
     }
     s->alloc_end = next << s->cluster_bits;
-    if ((ret = qcow2_cache_flush(s, &s->rb_cache)) < 0 || (ret = qcow2_file_sync(s)) < 0 ||
-        (ret = qcow2_write_rt(s)) < 0 || (ret = qcow2_file_sync(s)) < 0)
+    if (ret < 0) {
+        for (uint64_t o = first_rb; first_rb && o < (next << s->cluster_bits); o += s->cluster_size)
+            qcow2_cache_forget(s, &s->rb_cache, o); /* blocks no table on disk names */
+        free(s->rt);
+        s->rt = old_rt;
+        s->rt_size = old_size;
+        s->rt_offset = old_off;
+        s->rt_clusters = (uint32_t)old_n;
+        s->rt_dirty = false;
         return ret;
-    uint8_t h[12];
-    blk_put_be64(h, s->rt_offset);
-    blk_put_be32(h + 8, s->rt_clusters);
-    ret = qcow2_write_header_fields(s, 48, h, 12);
-    if (ret < 0)
-        return ret;
+    }
+    free(old_rt);
     return qcow2_free_bytes(s, old_off, old_n << s->cluster_bits);
 }
 

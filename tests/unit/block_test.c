@@ -215,10 +215,11 @@ END_TEST
 
 /* Crash consistency: let the protocol layer fail after N bytes of room and
  * check that whatever reached the "disk" has no refcount errors. */
-START_TEST(test_interrupted_writes)
+static void interrupted_writes(uint32_t cluster_size, size_t max_extra, size_t step,
+                               size_t wlen, int nwrites)
 {
-    for (size_t extra = 0; extra < 600000; extra += 37000) {
-        Qcow2CreateOpts o = {.size = 16 * MB, .cluster_size = 4096};
+    for (size_t extra = 0; extra < max_extra; extra += step) {
+        Qcow2CreateOpts o = {.size = 16 * MB, .cluster_size = cluster_size};
         MemImg m;
         memimg_format(&m, 16 * MB, &o);
         size_t base = (size_t)blk_length(m.file);
@@ -226,11 +227,11 @@ START_TEST(test_interrupted_writes)
         blk_close(m.file);
         ck_assert_int_eq(blk_open_mem(m.buf, base, base + extra, false, &m.file), 0);
         ck_assert_int_eq(memimg_open(&m, BLK_O_RDWR), 0);
-        uint8_t buf[20000];
+        static uint8_t buf[65536];
         int ret = 0;
-        for (int i = 0; i < 200 && ret == 0; i++) {
-            fill(buf, sizeof(buf), (uint8_t)i);
-            ret = blk_pwrite(m.bs, (rnd() % (16 * MB - sizeof(buf))), buf, sizeof(buf));
+        for (int i = 0; i < nwrites && ret == 0; i++) {
+            fill(buf, wlen, (uint8_t)i);
+            ret = blk_pwrite(m.bs, (rnd() % (16 * MB - wlen)), buf, wlen);
             if (ret == 0 && i % 7 == 0)
                 ret = blk_flush(m.bs);
         }
@@ -251,6 +252,11 @@ START_TEST(test_interrupted_writes)
         free(m.buf);
     }
 }
+
+START_TEST(test_interrupted_writes) { interrupted_writes(4096, 600000, 37000, 20000, 200); }
+END_TEST
+/* 512-byte clusters: the refcount table has to grow (and may be cut off). */
+START_TEST(test_interrupted_writes_rt_growth) { interrupted_writes(512, 12 * MB, 700000, 65536, 400); }
 END_TEST
 
 START_TEST(test_readonly_never_written)
@@ -500,6 +506,7 @@ int main(void)
     tcase_add_test(tc, test_random_2m_rc64);
     tcase_add_test(tc, test_leak_and_corruption_repair);
     tcase_add_test(tc, test_interrupted_writes);
+    tcase_add_test(tc, test_interrupted_writes_rt_growth);
     tcase_add_test(tc, test_readonly_never_written);
     tcase_add_test(tc, test_header_validation);
     tcase_add_test(tc, test_bad_table_offsets);

@@ -3,7 +3,8 @@
  * with SA_SIGINFO (si_pid), registers and FP/SIMD state restored by
  * rt_sigreturn, sa_mask/SA_NODEFER/SA_RESETHAND, sigaltstack, a handler
  * without SA_RESTORER, SIGALRM from a timer interrupting a blocking read
- * with and without SA_RESTART. */
+ * with and without SA_RESTART, a spinning loop interrupted by a timer, and
+ * sigsuspend. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -64,6 +65,12 @@ static void outer(int sig)
 static void alarm_handler(int sig)
 {
     hits++;
+}
+
+static volatile int flag;
+static void set_flag(int sig)
+{
+    flag = sig;
 }
 
 int main(void)
@@ -158,5 +165,30 @@ int main(void)
     }
     n = read(p[0], &c, 1);
     printf("10. with SA_RESTART the read goes on: n=%zd c=%c hits=%d\n", n, c, hits);
+
+    signal(SIGALRM, set_flag);
+    setitimer(ITIMER_REAL, &it, NULL);
+    unsigned long spins = 0;
+    while (!flag)
+        spins++;
+    printf("11. a spinning loop sees the timer's handler: flag=%d\n", flag);
+
+    sigset_t block, empty, now_mask;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR1);
+    sigemptyset(&empty);
+    sigprocmask(SIG_BLOCK, &block, NULL);
+    signal(SIGUSR1, set_flag);
+    flag = 0;
+    pid_t parent = getpid();
+    if (fork() == 0) {
+        usleep(50000);
+        kill(parent, SIGUSR1);
+        _exit(0);
+    }
+    int r = sigsuspend(&empty);
+    sigprocmask(SIG_BLOCK, NULL, &now_mask);
+    printf("12. sigsuspend: r=%d errno=%s flag=%d, SIGUSR1 blocked again: %d\n", r,
+           errno == EINTR ? "EINTR" : "other", flag, sigismember(&now_mask, SIGUSR1));
     return 0;
 }

@@ -2,7 +2,7 @@
 # bench/block/run.sh - block layer and emu-img speed against qemu-img, on the
 # same images and file system (files under /var/tmp; about 2 minutes).
 #   EMU_IMG=build/bin/emu-img bench/block/run.sh [REPEATS]
-# Each figure is the best of REPEATS (default 3) runs, page cache warm; the two
+# Each figure is the best of REPEATS (default 5) runs, page cache warm; the two
 # sides of a comparison run alternately so that machine load hurts both alike.
 #  1. sequential write/read of 512 MiB of a 1 GiB qcow2 image, 64 KiB and 1 MiB
 #     requests: emu-img bench vs qemu-img bench (-w / without -w), same
@@ -17,7 +17,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 EMU=$(realpath "${EMU_IMG:-$root/build/bin/emu-img}")
-REP=${1:-3}
+REP=${1:-5}
 command -v qemu-img >/dev/null || { echo "qemu-img not installed (qemu-utils)"; exit 77; }
 D=$(mktemp -d /var/tmp/emu-bench-block.XXXXXX)
 trap 'rm -rf "$D"' EXIT

@@ -768,6 +768,72 @@ START_TEST(syscall_socket_pointers)
 }
 END_TEST
 
+/* A signal frame built for a handler and taken down by rt_sigreturn gives
+ * back every register, the flags, the vector state and the mask. */
+START_TEST(sigframe_round_trip)
+{
+    UserProcess *p = new_proc();
+    ck_assert_int_eq(guest_mmap(p->mem, 0x7000000, 65536, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, NULL), 0x7000000);
+    static A64State env;
+    for (int i = 0; i < 31; i++)
+        env.x[i] = 3 * (uint64_t)i + 1;
+    env.x[A64_SP] = 0x7010000 - 0x108;   /* not 16-aligned on purpose */
+    env.common.pc = 0x400100;
+    env.nf = 0x80000000u, env.zf = 0, env.cf = 1, env.vf = 0;
+    env.v[5][0] = 0x42;
+    env.fpcr = 0x3000000;
+    p->sigmask = 1ull << (SIGUSR2 - 1);
+    p->sigact[SIGUSR1] = (GuestSigAction){ .handler = 0x400800, .flags = SA_SIGINFO | 0x04000000,
+                                           .restorer = 0x400900,
+                                           .mask = 1ull << (SIGTERM - 1) };
+    uint8_t info[128] = { SIGUSR1 };
+    ck_assert(user_sigframe_setup(p, &env, SIGUSR1, info, 0));
+    uint64_t sp = env.x[A64_SP];
+    ck_assert_uint_eq(sp % 16, 0);
+    ck_assert(sp < 0x7010000 - 0x108 - 4688);
+    ck_assert_uint_eq(env.common.pc, 0x400800);
+    ck_assert_uint_eq(env.x[0], SIGUSR1);
+    ck_assert_uint_eq(env.x[1], sp);
+    ck_assert_uint_eq(env.x[2], sp + 128);
+    ck_assert_uint_eq(env.x[30], 0x400900);
+    ck_assert_uint_eq(*(uint32_t *)guest_mem_g2h(p->mem, sp), SIGUSR1);   /* si_signo */
+    /* uc_mcontext.pc and the frame record (x29, x30 of the interrupted code) */
+    ck_assert_uint_eq(*(uint64_t *)guest_mem_g2h(p->mem, sp + 128 + 176 + 264), 0x400100);
+    ck_assert_uint_eq(*(uint64_t *)guest_mem_g2h(p->mem, env.x[29]), 3 * 29 + 1);
+    ck_assert_uint_eq(p->sigmask, (1ull << (SIGUSR2 - 1)) | (1ull << (SIGTERM - 1)) |
+                                  (1ull << (SIGUSR1 - 1)));
+    /* the handler clobbers state, then returns through rt_sigreturn */
+    env.x[5] = 999;
+    env.nf = 0, env.zf = 1, env.cf = 0;
+    env.v[5][0] = 0;
+    env.fpcr = 0;
+    ck_assert_int_eq(user_sigframe_return(p, &env), 1);   /* restored x0 */
+    for (int i = 0; i < 31; i++)
+        ck_assert_uint_eq(env.x[i], 3 * (uint64_t)i + 1);
+    ck_assert_uint_eq(env.x[A64_SP], 0x7010000 - 0x108);
+    ck_assert_uint_eq(env.common.pc, 0x400100);
+    ck_assert_uint_eq(env.nf >> 31, 1);
+    ck_assert_uint_eq(env.zf, 0);   /* Z was set */
+    ck_assert_uint_eq(env.cf, 1);
+    ck_assert_uint_eq(env.v[5][0], 0x42);
+    ck_assert_uint_eq(env.fpcr, 0x3000000);
+    ck_assert_uint_eq(p->sigmask, 1ull << (SIGUSR2 - 1));
+    guest_mem_free(p->mem);
+    free(p);
+}
+END_TEST
+
+/* rt_sigreturn on garbage kills with SIGSEGV (no handler installed). */
+START_TEST(sigreturn_bad_frame_is_segv)
+{
+    UserProcess *p = new_proc();
+    static A64State env;
+    env.x[A64_SP] = 0x3000000;   /* unmapped */
+    user_sigframe_return(p, &env);
+}
+END_TEST
+
 static Suite *user_suite(void)
 {
     Suite *s = suite_create("user");
@@ -803,6 +869,10 @@ static Suite *user_suite(void)
     tcase_add_test(sys, syscall_translations);
     tcase_add_test(sys, syscall_memory);
     tcase_add_test(sys, syscall_socket_pointers);
+    TCase *sig = tcase_create("signals");
+    tcase_add_test(sig, sigframe_round_trip);
+    tcase_add_test_raise_signal(sig, sigreturn_bad_frame_is_segv, SIGSEGV);
+    suite_add_tcase(s, sig);
     suite_add_tcase(s, sys);
     return s;
 }

@@ -162,6 +162,26 @@ run "emu-img writes after repair" "$EMU" bench -q -w -c 8 -s 64k -o 50M --patter
 qcheck bad.qcow2
 qio_read bad.qcow2 0x12 50M 512k
 
+echo "== dirty and corrupt bits"
+qemu-img create -q -f qcow2 -o lazy_refcounts=on dirty.qcow2 64M
+qemu-io -f qcow2 -c "write -P 0x61 0 1M" dirty.qcow2 >/dev/null
+set_refcount dirty.qcow2 5 0   # stale refcounts, as after a crash with lazy refcounts
+python3 -c "import sys; f=open('dirty.qcow2','r+b'); f.seek(79); f.write(bytes([1]))"
+run "info shows the dirty image" bash -c "'$EMU' info dirty.qcow2 | grep -q 'cleanly shut down: no'"
+run "emu-img writes to a dirty image (refcounts rebuilt first)" \
+    "$EMU" bench -q -w -c 1 -s 64k -o 2M --pattern=0x62 dirty.qcow2
+qcheck dirty.qcow2
+run "dirty bit cleared" bash -c "! qemu-img info --output=json dirty.qcow2 | grep -q '\"dirty-flag\": true'"
+qio_read dirty.qcow2 0x61 0 1M
+qio_read dirty.qcow2 0x62 2M 64k
+cp qd.qcow2 corrupt.qcow2
+python3 -c "import sys; f=open('corrupt.qcow2','r+b'); f.seek(79); f.write(bytes([2]))"
+run "a corrupt image is refused read/write" bash -c \
+    "! '$EMU' bench -q -w -c 1 -s 4k corrupt.qcow2 2>err.txt && grep -q corrupt err.txt"
+run "a corrupt image still reads" "$EMU" compare corrupt.qcow2 qd.qcow2
+run "check -r all clears the corrupt bit" "$EMU" check -r all corrupt.qcow2
+run "corrupt bit cleared" bash -c "qemu-img info corrupt.qcow2 | grep -q 'corrupt: false'"
+
 echo "== internal snapshots (copy-on-write of shared clusters)"
 qemu-img create -q -f qcow2 sn.qcow2 64M
 qemu-io -f qcow2 -c "write -P 0x10 0 2M" sn.qcow2 >/dev/null

@@ -39,6 +39,9 @@ enum {
 /* ID register values (HWCAP_CPUID view): EL0/EL1 AArch64-only, FP and
  * AdvSIMD present; CRC32, LSE atomics; LRCPC (LDAPR). */
 #define A64_ID_AA64PFR0  0x0000000000000011ull
+/* Writable bits of FPCR and FPSR (the rest reads as zero, as on hardware). */
+#define A64_FPCR_MASK    0x07ff0000ull
+#define A64_FPSR_MASK    0xf800009full
 /* CTR_EL0 (Linux lets EL0 read it): 64-byte I and D lines, PIPT I-cache,
  * IDC = DIC = 0 so guests still clean/invalidate (harmless NOPs here),
  * the value of a Cortex-A72. */
@@ -259,12 +262,16 @@ bool trans_MSR_r(DisasContext *s, arg_MSR_r *a)
         a64_write_nzcv(s, v);
         return true;
     case SR_FPCR:
+        /* only the architectural bits: AHP DN FZ RMode Stride FZ16 Len */
+        v = ir_and(b, IR_I64, v, ir_const(b, IR_I64, A64_FPCR_MASK));
         ir_stenv(b, IR_I32, offsetof(A64State, fpcr), ir_trunc(b, IR_I32, IR_I64, v));
         /* FP helpers read fpcr from env; end the block so that a later
          * translation-time use of the rounding mode (if any) sees it. */
         s->base.is_jmp = DISAS_TOO_MANY;
         return true;
     case SR_FPSR:
+        /* NZCV QC IDC IXC UFC OFC DZC IOC */
+        v = ir_and(b, IR_I64, v, ir_const(b, IR_I64, A64_FPSR_MASK));
         ir_stenv(b, IR_I32, offsetof(A64State, fpsr), ir_trunc(b, IR_I32, IR_I64, v));
         return true;
     }

@@ -263,6 +263,20 @@ START_TEST(test_sysregs)
     ck_assert_uint_eq(st.x[16], 0);
     ck_assert_uint_eq(st.x[17] & 0xf, 1);          /* EL0: AArch64 */
     ck_assert_uint_eq((st.x[19] >> 16) & 0xf, 4);  /* DminLine: 64 bytes */
+
+    /* FPCR/FPSR keep only their architectural bits */
+    static const uint32_t code2[] = {
+        0xd51b4406, /* msr fpcr, x6 */
+        0xd53b4405, /* mrs x5, fpcr */
+        0xd51b4428, /* msr fpsr, x8 */
+        0xd53b4427, /* mrs x7, fpsr */
+        SVC0,
+    };
+    st = a64t_state();
+    st.x[6] = st.x[8] = ~0ull;
+    run(code2, sizeof(code2) / 4, &st);
+    ck_assert_uint_eq(st.x[5], 0x07ff0000);
+    ck_assert_uint_eq(st.x[7], 0xf800009f);
 }
 END_TEST
 

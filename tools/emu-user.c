@@ -14,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "runtime/exec.h"
 #include "runtime/log.h"
+#include "user/hwcap.h"
 #include "user/user-run.h"
 
 #define EMU_VERSION "0.1"
@@ -26,9 +28,13 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: emu-user [options] program [arguments...]\n"
-            "Run a static AArch64 Linux program.\n"
+            "Run an AArch64 Linux program (static, or dynamic with -L).\n"
             "\n"
             "  --tier=interp|template  execution tier (default template; env EMU_TIER)\n"
+            "  -L PATH                 guest root: the ELF interpreter and absolute paths\n"
+            "                          are looked up there first (env EMU_LD_PREFIX)\n"
+            "  -cpu NAME               CPU shown to the guest (-cpu help lists them;\n"
+            "                          default max; env EMU_CPU)\n"
             "  -d LIST                 log items, comma separated (-d help lists them)\n"
             "  -D FILE                 write the log to FILE instead of stderr\n"
             "  --stats                 print translation/execution counters at exit\n"
@@ -103,6 +109,7 @@ int main(int argc, char **argv)
     if (tier_env && *tier_env && !parse_tier(tier_env, &cfg.tier))
         bad_usage("EMU_TIER=%s: expected interp or template", tier_env);
 
+    const char *ld_prefix = getenv("EMU_LD_PREFIX"), *cpu_name = getenv("EMU_CPU");
     EnvList env = { 0 };
     for (char **e = environ; *e; e++)
         if (strchr(*e, '='))
@@ -111,7 +118,7 @@ int main(int argc, char **argv)
         env_set(&env, "PATH=/usr/bin:/bin");
 
     /* Options given again to emu on guest execve (tier, -d, --stats). */
-    char **opts = calloc((size_t)argc + 2, sizeof *opts);
+    char **opts = calloc((size_t)argc + 8, sizeof *opts);
     size_t n_opts = 0;
     const char *argv0 = NULL, *log_file = NULL, *log_spec = NULL;
     int i = 1;
@@ -126,7 +133,7 @@ int main(int argc, char **argv)
         const char *val = NULL;
         /* Options taking a value: -d LIST, -D FILE, -E, -U, -0, --tier X. */
         if (!strcmp(a, "-d") || !strcmp(a, "-D") || !strcmp(a, "-E") || !strcmp(a, "-U") ||
-            !strcmp(a, "-0") || !strcmp(a, "--tier")) {
+            !strcmp(a, "-0") || !strcmp(a, "--tier") || !strcmp(a, "-L") || !strcmp(a, "-cpu")) {
             if (i + 1 >= argc)
                 bad_usage("option %s needs an argument", a);
             val = argv[++i];
@@ -137,6 +144,10 @@ int main(int argc, char **argv)
                 bad_usage("unknown tier '%s' (interp or template)", t);
         } else if (!strcmp(a, "-d")) {
             log_spec = val;
+        } else if (!strcmp(a, "-L")) {
+            ld_prefix = val;
+        } else if (!strcmp(a, "-cpu")) {
+            cpu_name = val;
         } else if (!strcmp(a, "-D")) {
             log_file = val;
         } else if (!strcmp(a, "--stats")) {
@@ -161,6 +172,34 @@ int main(int argc, char **argv)
         }
     }
 
+    if (cpu_name && *cpu_name) {
+        if (!strcmp(cpu_name, "help")) {
+            printf("Available CPUs (-cpu NAME):\n");
+            for (const UserCpuModel *c = user_cpu_models; c->name; c++)
+                printf("  %-12s %s%s\n", c->name, c->desc,
+                       !strcmp(c->name, USER_CPU_DEFAULT) ? " [default]" : "");
+            return 0;
+        }
+        cfg.cpu = user_cpu_model_find(cpu_name);
+        if (!cfg.cpu)
+            bad_usage("unknown CPU '%s' (-cpu help lists them)", cpu_name);
+        opts[n_opts++] = "-cpu";
+        opts[n_opts++] = (char *)cfg.cpu->name;
+    }
+    char *prefix_abs = NULL;
+    if (ld_prefix && *ld_prefix) {
+        /* Absolute, so a guest chdir does not change what it means. */
+        struct stat st;
+        prefix_abs = realpath(ld_prefix, NULL);
+        if (!prefix_abs || stat(prefix_abs, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "emu-user: -L %s: %s\n", ld_prefix,
+                    prefix_abs ? "not a directory" : strerror(errno));
+            return 1;
+        }
+        cfg.ld_prefix = prefix_abs;
+        opts[n_opts++] = "-L";
+        opts[n_opts++] = prefix_abs;
+    }
     if (log_spec) {
         unsigned mask = 0;
         char err[1024];

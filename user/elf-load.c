@@ -52,8 +52,27 @@ static bool is_pow2(uint64_t x)
     return x && !(x & (x - 1));
 }
 
-static bool check_elf(Elf *e, uint64_t file_size, uint64_t limit, ElfInfo *info, char *err,
-                      size_t errlen)
+static bool read_full(int fd, void *buf, uint64_t len, uint64_t off);
+
+/* PT_INTERP: a NUL-terminated absolute path inside the file. */
+static bool get_interp(int fd, const GElf_Phdr *ph, uint64_t file_size, char *out, size_t outlen,
+                       char *err, size_t errlen)
+{
+    if (ph->p_offset > file_size || ph->p_filesz > file_size - ph->p_offset)
+        return fail(err, errlen, "interpreter path (PT_INTERP) lies outside the file");
+    if (ph->p_filesz < 2 || ph->p_filesz > outlen)
+        return fail(err, errlen, "bad interpreter path (PT_INTERP) size %llu",
+                    (unsigned long long)ph->p_filesz);
+    if (!read_full(fd, out, ph->p_filesz, ph->p_offset))
+        return fail(err, errlen, "cannot read the interpreter path (PT_INTERP)");
+    if (out[ph->p_filesz - 1] != 0 || strlen(out) != ph->p_filesz - 1)
+        return fail(err, errlen, "bad interpreter path (PT_INTERP): not one NUL-terminated string");
+    return true;
+}
+
+/* bias: where an ET_DYN image goes (ET_EXEC: 0). */
+static bool check_elf(Elf *e, int fd, uint64_t file_size, uint64_t limit, uint64_t dyn_bias,
+                      ElfInfo *info, char *err, size_t errlen)
 {
     memset(info, 0, sizeof *info);
     if (elf_kind(e) != ELF_K_ELF)
@@ -87,7 +106,7 @@ static bool check_elf(Elf *e, uint64_t file_size, uint64_t limit, ElfInfo *info,
     if (eh.e_phoff > file_size || ph_size > file_size - eh.e_phoff)
         return fail(err, errlen, "program headers lie outside the file (truncated?)");
 
-    uint64_t bias = eh.e_type == ET_DYN ? ELF_ET_DYN_BIAS : 0;
+    uint64_t bias = eh.e_type == ET_DYN ? dyn_bias : 0;
     uint64_t prev_end = 0, phdr_vaddr = 0;
     bool have_phdr = false;
     for (unsigned i = 0; i < eh.e_phnum; i++) {
@@ -96,9 +115,12 @@ static bool check_elf(Elf *e, uint64_t file_size, uint64_t limit, ElfInfo *info,
             return fail(err, errlen, "program header %u: %s", i, elf_errmsg(-1));
         switch (ph.p_type) {
         case PT_INTERP:
-            return fail(err, errlen,
-                        "dynamically linked programs (PT_INTERP) are not supported yet; "
-                        "use a static build");
+            if (info->img.interp[0])
+                return fail(err, errlen, "more than one PT_INTERP");
+            if (!get_interp(fd, &ph, file_size, info->img.interp, sizeof info->img.interp, err,
+                            errlen))
+                return false;
+            continue;
         case PT_PHDR:
             phdr_vaddr = ph.p_vaddr;
             have_phdr = true;
@@ -169,7 +191,8 @@ static bool check_elf(Elf *e, uint64_t file_size, uint64_t limit, ElfInfo *info,
     return true;
 }
 
-static bool check_fd(int fd, uint64_t limit, ElfInfo *info, char *err, size_t errlen)
+static bool check_fd(int fd, uint64_t limit, uint64_t dyn_bias, ElfInfo *info, char *err,
+                     size_t errlen)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
@@ -181,7 +204,7 @@ static bool check_fd(int fd, uint64_t limit, ElfInfo *info, char *err, size_t er
     Elf *e = elf_begin(fd, ELF_C_READ, NULL);
     if (!e)
         return fail(err, errlen, "not an ELF file (%s)", elf_errmsg(-1));
-    bool ok = check_elf(e, (uint64_t)st.st_size, limit, info, err, errlen);
+    bool ok = check_elf(e, fd, (uint64_t)st.st_size, limit, dyn_bias, info, err, errlen);
     elf_end(e);
     return ok;
 }
@@ -191,7 +214,7 @@ bool elf_check(int fd, uint64_t guest_limit, ElfImage *img, char *err, size_t er
     ElfInfo *info = malloc(sizeof *info);
     if (!info)
         return fail(err, errlen, "out of memory");
-    bool ok = check_fd(fd, guest_limit, info, err, errlen);
+    bool ok = check_fd(fd, guest_limit, ELF_ET_DYN_BIAS, info, err, errlen);
     if (ok)
         *img = info->img;
     free(info);
@@ -257,9 +280,45 @@ bool elf_load(GuestMem *m, const char *path, ElfImage *img, char *err, size_t er
     if (fd < 0)
         return fail(err, errlen, "%s", strerror(errno));
     ElfInfo *info = malloc(sizeof *info);
-    bool ok = info && check_fd(fd, m->limit, info, err, errlen);
+    bool ok = info && check_fd(fd, m->limit, ELF_ET_DYN_BIAS, info, err, errlen);
     if (!info)
         fail(err, errlen, "out of memory");
+    if (ok)
+        ok = map_image(m, fd, path, info, err, errlen);
+    if (ok)
+        *img = info->img;
+    free(info);
+    close(fd);
+    return ok;
+}
+
+/* The interpreter is validated once at a trial bias (only an ET_DYN image
+ * moves) to learn its span, then placed 64 KiB aligned in the top-down
+ * mmap area and validated again at the final bias. */
+bool elf_load_interp(GuestMem *m, const char *path, ElfImage *img, char *err, size_t errlen)
+{
+    const uint64_t align = 0x10000;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail(err, errlen, "%s", strerror(errno));
+    ElfInfo *info = malloc(sizeof *info);
+    bool ok = info && check_fd(fd, m->limit, align, info, err, errlen);
+    if (!info)
+        fail(err, errlen, "out of memory");
+    if (ok && info->img.interp[0])
+        ok = fail(err, errlen, "the interpreter itself asks for an interpreter (%s)",
+                  info->img.interp);
+    if (ok && info->img.load_bias != 0) {
+        uint64_t lo = info->img.start - info->img.load_bias;   /* unbiased first page */
+        uint64_t span = guest_page_round_up(info->img.end) - info->img.start;
+        uint64_t probe = guest_mem_find_free(m, span + align);
+        if (!probe)
+            ok = fail(err, errlen, "no room for the interpreter (0x%llx bytes)",
+                      (unsigned long long)span);
+        else
+            ok = check_fd(fd, m->limit, ((probe + align - 1) & ~(align - 1)) - lo, info, err,
+                          errlen);
+    }
     if (ok)
         ok = map_image(m, fd, path, info, err, errlen);
     if (ok)

@@ -1,6 +1,7 @@
 /*
- * elf-load.h - load a static or static-pie AArch64 Linux executable into
- * the guest address space.  Everything in the file is checked before any
+ * elf-load.h - load an AArch64 Linux executable (static, static-pie or
+ * dynamic: its PT_INTERP is reported, user-run.c loads it) into the guest
+ * address space.  Everything in the file is checked before any
  * of it is used (design invariant 6): a bad file gives one line of reason.
  *
  *   ElfImage img;
@@ -27,11 +28,17 @@ typedef struct ElfImage {
     uint64_t start;        /* lowest mapped guest address */
     uint64_t end;          /* end of the highest segment (brk starts here) */
     bool exec_stack;       /* PT_GNU_STACK asks for PF_X */
+    char interp[256];      /* PT_INTERP path of a dynamic program, "" if none */
 } ElfImage;
 
 /* Check everything, then map the image (no guest memory is touched when
  * validation fails).  false: err holds the reason (no file name). */
 bool elf_load(GuestMem *m, const char *path, ElfImage *img, char *err, size_t errlen);
+
+/* Load a program interpreter (ld.so): the same checks, but it may not
+ * have a PT_INTERP itself and an ET_DYN interpreter goes to a free place
+ * below the mmap area (like Linux's ELF_ET_DYN_BASE-less interpreters). */
+bool elf_load_interp(GuestMem *m, const char *path, ElfImage *img, char *err, size_t errlen);
 
 /* Validation only (no mapping): the same checks elf_load makes.  On
  * success fills img as elf_load would (bias applied). */

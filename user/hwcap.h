@@ -7,6 +7,8 @@
 #ifndef EMU_USER_HWCAP_H
 #define EMU_USER_HWCAP_H
 
+#include <stdint.h>
+
 /* Bit numbers from the Linux arm64 uapi (asm/hwcap.h). */
 #define A64_HWCAP_FP      (1ull << 0)
 #define A64_HWCAP_ASIMD   (1ull << 1)
@@ -18,17 +20,29 @@
 #define A64_HWCAP_ATOMICS (1ull << 8)
 #define A64_HWCAP_CPUID   (1ull << 11)
 
-/* MIDR_EL1 shown to the guest: an ARM Cortex-A72 r0p3, a core for which
- * glibc picks its generic string routines. */
-#define USER_A64_MIDR 0x410fd083ull
-
 /* What the AArch64 frontend implements (see frontend/aarch64/): FP and
  * Advanced SIMD, CRC32 (a64-trans-dp.c), LSE atomics (a64-trans-ldst.c:
  * CAS, CASP, SWP, LD<op>; glibc's outline atomics pick them from this bit)
  * and MRS of the ID registers (a64-trans-sys.c: MIDR_EL1 reads
  * A64State.midr, set by user-run.c).  Not yet: AES/SHA/PMULL, FPHP, SVE. */
-#define USER_A64_HWCAP \
+#define USER_A64_HWCAP_MAX \
     (A64_HWCAP_FP | A64_HWCAP_ASIMD | A64_HWCAP_CRC32 | A64_HWCAP_ATOMICS | A64_HWCAP_CPUID)
-#define USER_A64_HWCAP2 0ull
+
+/* A CPU the guest can be shown (-cpu NAME): what AT_HWCAP/AT_HWCAP2 say
+ * and what MIDR_EL1 reads.  Only the advertised features change; the
+ * frontend still executes every instruction it knows (like qemu-user,
+ * a program that ignores HWCAP can run an LSE instruction on cortex-a53). */
+typedef struct UserCpuModel {
+    const char *name;
+    const char *desc;
+    uint64_t midr;
+    uint64_t hwcap, hwcap2;
+} UserCpuModel;
+
+/* The CPU called name (NULL: unknown).  "max" is the default. */
+const UserCpuModel *user_cpu_model_find(const char *name);
+/* The list for -cpu help, NULL-terminated by a zero entry. */
+extern const UserCpuModel user_cpu_models[];
+#define USER_CPU_DEFAULT "max"
 
 #endif /* EMU_USER_HWCAP_H */

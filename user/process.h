@@ -33,6 +33,7 @@ typedef struct UserProcess {
     GuestMem *mem;
     ExecEngine *engine;         /* NULL in unit tests */
     char *exe_path;             /* absolute path of the guest program (/proc/self/exe) */
+    const char *ld_prefix;      /* -L: absolute guest paths are tried here first (or NULL) */
     bool stats;                 /* --stats: print counters at exit */
     GuestSigAction sigact[GUEST_NSIG + 1];
     uint64_t sigmask;           /* guest's blocked set (bit sig-1) */
@@ -54,6 +55,9 @@ typedef struct UserProcess {
 void user_syscall(UserProcess *p, A64State *env);
 /* The same without a CPU (for tests): returns the value x0 would get. */
 int64_t user_syscall_args(UserProcess *p, A64State *env, uint64_t nr, const uint64_t a[6]);
+/* -L: an absolute guest path names PREFIX/path if that exists, else the
+ * host's path (qemu-user's rule).  Returns path or buf (PATH_MAX bytes). */
+const char *user_path(const UserProcess *p, const char *path, char *buf);
 /* Name of syscall nr, or NULL. */
 const char *user_syscall_name(uint64_t nr);
 

@@ -102,7 +102,7 @@ bool user_stack_setup(GuestMem *m, const UserStackArgs *a, uint64_t *sp, char *e
         { GUEST_AT_PHENT, img ? img->phentsize : 0 },
         { GUEST_AT_PHNUM, img ? img->phnum : 0 },
         { GUEST_AT_PAGESZ, GUEST_PAGE_SIZE },
-        { GUEST_AT_BASE, 0 },           /* no interpreter */
+        { GUEST_AT_BASE, a->interp_base },
         { GUEST_AT_FLAGS, 0 },
         { GUEST_AT_ENTRY, img ? img->entry : 0 },
         { GUEST_AT_UID, getuid() },

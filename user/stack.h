@@ -4,7 +4,7 @@
  * kernel lays them out (sp 16-byte aligned, pointing at argc).
  *
  *   UserStackArgs a = { .argc = n, .argv = av, .envp = env, .execfn = path,
- *                       .img = &img, .hwcap = USER_A64_HWCAP };
+ *                       .img = &img, .hwcap = model->hwcap };
  *   uint64_t sp;
  *   if (!user_stack_setup(mem, &a, &sp, err, sizeof err)) ...
  */
@@ -38,6 +38,7 @@ typedef struct UserStackArgs {
     const char *execfn;      /* AT_EXECFN string */
     const ElfImage *img;
     uint64_t hwcap, hwcap2;
+    uint64_t interp_base;    /* AT_BASE: where the interpreter is (0: none) */
 } UserStackArgs;
 
 /* Map the stack ("[stack]", GUEST_STACK_SIZE bytes at the top of the guest

@@ -59,6 +59,22 @@ int64_t user_sys_get_path(UserProcess *p, uint64_t addr, const char **out)
     return 0;
 }
 
+const char *user_path(const UserProcess *p, const char *path, char *buf)
+{
+    if (!p->ld_prefix || path[0] != '/')
+        return path;
+    int n = snprintf(buf, PATH_MAX, "%s%s", p->ld_prefix, path);
+    if (n <= 0 || n >= PATH_MAX || access(buf, F_OK) != 0)
+        return path;
+    return buf;
+}
+
+/* GPATH, then the -L prefix applied (needs a PATH_MAX buffer). */
+#define GPATH_L(var, addr)                                                  \
+    GPATH(var##_raw_, addr);                                                \
+    char var##_buf_[PATH_MAX];                                              \
+    const char *var = user_path(p, var##_raw_, var##_buf_)
+
 /* /proc/self/exe names the guest program, not emu. */
 static bool is_proc_self_exe(const char *path)
 {
@@ -261,7 +277,7 @@ static int64_t open_guest_maps(UserProcess *p, int flags)
 
 int64_t user_sys_openat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
-    GPATH(path, a[1]);
+    GPATH_L(path, a[1]);
     if (is_proc_self(path, "maps"))
         return open_guest_maps(p, open_flags_g2h(a[2]));
     if (is_proc_self_exe(path))
@@ -305,7 +321,7 @@ int64_t user_sys_fstat(UserProcess *p, A64State *env, const uint64_t a[6])
 
 int64_t user_sys_newfstatat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
-    GPATH(path, a[1]);
+    GPATH_L(path, a[1]);
     struct stat st;
     if (!guest_mem_check(p->mem, a[2], sizeof(A64Stat), W))
         return -EFAULT;
@@ -318,7 +334,7 @@ int64_t user_sys_newfstatat(UserProcess *p, A64State *env, const uint64_t a[6])
 
 int64_t user_sys_statx(UserProcess *p, A64State *env, const uint64_t a[6])
 {
-    GPATH(path, a[1]);
+    GPATH_L(path, a[1]);
     GPTR(buf, a[4], 256, W);   /* struct statx is arch-neutral */
     if (is_proc_self_exe(path))
         path = p->exe_path;
@@ -327,7 +343,7 @@ int64_t user_sys_statx(UserProcess *p, A64State *env, const uint64_t a[6])
 
 int64_t user_sys_statfs(UserProcess *p, A64State *env, const uint64_t a[6])
 {
-    GPATH(path, a[0]);
+    GPATH_L(path, a[0]);
     GPTR(buf, a[1], 120, W);   /* struct statfs: same layout on both 64-bit ABIs */
     return host_ret(syscall(SYS_statfs, path, buf));
 }
@@ -419,19 +435,19 @@ int64_t user_sys_pipe2(UserProcess *p, A64State *env, const uint64_t a[6])
 
 int64_t user_sys_faccessat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
-    GPATH(path, a[1]);
+    GPATH_L(path, a[1]);
     return host_ret(syscall(SYS_faccessat, dirfd_arg(a[0]), path, (int)a[2]));
 }
 
 int64_t user_sys_faccessat2(UserProcess *p, A64State *env, const uint64_t a[6])
 {
-    GPATH(path, a[1]);
+    GPATH_L(path, a[1]);
     return host_ret(syscall(SYS_faccessat2, dirfd_arg(a[0]), path, (int)a[2], (int)a[3]));
 }
 
 int64_t user_sys_readlinkat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
-    GPATH(path, a[1]);
+    GPATH_L(path, a[1]);
     if ((int64_t)a[3] <= 0)
         return -EINVAL;
     GPTR(buf, a[2], a[3], W);
@@ -544,7 +560,7 @@ int64_t user_sys_ftruncate(UserProcess *p, A64State *env, const uint64_t a[6])
 
 int64_t user_sys_truncate(UserProcess *p, A64State *env, const uint64_t a[6])
 {
-    GPATH(path, a[0]);
+    GPATH_L(path, a[0]);
     return host_ret(truncate(path, (off_t)a[1]));
 }
 
@@ -1133,7 +1149,7 @@ static int64_t get_strvec(UserProcess *p, uint64_t vec, char **out, size_t *n, s
  * kernel as is, as qemu-user does without binfmt_misc. */
 int64_t user_sys_execve(UserProcess *p, A64State *env, const uint64_t a[6])
 {
-    GPATH(path, a[0]);
+    GPATH_L(path, a[0]);
     if (is_proc_self_exe(path))   /* busybox re-runs itself this way */
         path = p->exe_path;
     struct stat st;

@@ -7,6 +7,7 @@
 #include "user/user-run.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,15 +110,31 @@ int user_run(const UserConfig *cfg)
         fprintf(stderr, "emu-user: %s\n", err);
         return 1;
     }
-    ElfImage img;
+    p->ld_prefix = cfg->ld_prefix;
+    const UserCpuModel *model = cfg->cpu ? cfg->cpu : user_cpu_model_find(USER_CPU_DEFAULT);
+    ElfImage img, interp;
     if (!elf_load(p->mem, p->exe_path, &img, err, sizeof err)) {
         fprintf(stderr, "emu-user: %s: %s\n", prog, err);
         return 1;
     }
+    uint64_t entry = img.entry, interp_base = 0;
+    if (img.interp[0]) {
+        /* A dynamic program: its interpreter (ld.so) starts first and
+         * finds the program through AT_PHDR/AT_ENTRY. */
+        char buf[PATH_MAX];
+        const char *ipath = user_path(p, img.interp, buf);
+        if (!elf_load_interp(p->mem, ipath, &interp, err, sizeof err)) {
+            fprintf(stderr, "emu-user: %s: interpreter %s: %s%s\n", prog, ipath, err,
+                    p->ld_prefix ? "" : " (a dynamic program needs -L GUEST_ROOT)");
+            return 1;
+        }
+        entry = interp.entry;
+        interp_base = interp.start;
+    }
     guest_mem_brk_init(p->mem, img.end);
     UserStackArgs sa = { .argc = cfg->argc, .argv = cfg->argv, .envp = cfg->envp,
-                         .execfn = prog, .img = &img, .hwcap = USER_A64_HWCAP,
-                         .hwcap2 = USER_A64_HWCAP2 };
+                         .execfn = prog, .img = &img, .hwcap = model->hwcap,
+                         .hwcap2 = model->hwcap2, .interp_base = interp_base };
     uint64_t sp;
     if (!user_stack_setup(p->mem, &sa, &sp, err, sizeof err)) {
         fprintf(stderr, "emu-user: %s: %s\n", prog, err);
@@ -151,10 +168,10 @@ int user_run(const UserConfig *cfg)
     A64State *env = exec_cpu_env(cpu);
     env->common.guest_base = (uint64_t)(uintptr_t)p->mem->base;
     env->common.guest_limit = p->mem->limit;
-    env->common.pc = img.entry;
+    env->common.pc = entry;
     env->x[A64_SP] = sp;
     env->excl_addr = ~0ull;
-    env->midr = USER_A64_MIDR;
+    env->midr = model->midr;
     p->live_threads = 1;
     user_cpu_loop(p, cpu);
 }

@@ -22,6 +22,8 @@ typedef struct UserConfig {
     bool stats;            /* print runtime counters at exit */
     char *emu_path;        /* this emulator's binary (for guest execve) */
     char **emu_opts;       /* options to pass again on guest execve */
+    const char *ld_prefix; /* -L PATH: guest root for the interpreter and absolute paths */
+    const struct UserCpuModel *cpu;   /* -cpu (NULL: the default, "max") */
 } UserConfig;
 
 /* Does not return while the guest runs (it ends with the guest's exit

@@ -255,10 +255,35 @@ END_TEST
 
 START_TEST(elf_interp_rejected)
 {
+    /* A PT_INTERP that is not a NUL-terminated string ("\177ELF"). */
     TestElf t = good_elf();
     t.eh.e_phnum = 3;
     t.ph[2] = (Elf64_Phdr){ .p_type = PT_INTERP, .p_offset = 0, .p_filesz = 4 };
-    expect_elf_error(&t, sizeof t, "not supported yet");
+    expect_elf_error(&t, sizeof t, "bad interpreter path");
+    t.ph[2].p_offset = 1u << 20;   /* outside the file */
+    expect_elf_error(&t, sizeof t, "outside the file");
+}
+END_TEST
+
+START_TEST(elf_interp_reported)
+{
+    GuestMem *m = new_mem();
+    TestElf t = good_elf();
+    t.eh.e_phnum = 3;
+    memcpy(&t.code[40], "/lib/ld.so", 11);
+    t.ph[2] = (Elf64_Phdr){ .p_type = PT_INTERP, .p_offset = offsetof(TestElf, code) + 40,
+                            .p_filesz = 11 };
+    const char *path = write_file("dyn", &t, sizeof t);
+    ElfImage img;
+    char err[256] = "";
+    ck_assert_msg(elf_load(m, path, &img, err, sizeof err), "%s", err);
+    ck_assert_str_eq(img.interp, "/lib/ld.so");
+    /* An interpreter may not ask for another one. */
+    GuestMem *m2 = new_mem();
+    ck_assert(!elf_load_interp(m2, path, &img, err, sizeof err));
+    ck_assert_msg(strstr(err, "interpreter itself"), "%s", err);
+    guest_mem_free(m2);
+    guest_mem_free(m);
 }
 END_TEST
 
@@ -849,6 +874,7 @@ static Suite *user_suite(void)
     tcase_add_test(elf, elf_segment_outside_file_or_space);
     tcase_add_test(elf, elf_bad_alignment_and_entry);
     tcase_add_test(elf, elf_interp_rejected);
+    tcase_add_test(elf, elf_interp_reported);
     tcase_add_test(elf, elf_missing_file);
     tcase_add_test(elf, elf_corrupt_headers_never_crash);
     suite_add_tcase(s, elf);

@@ -34,6 +34,11 @@ echo "== guest programs (tests/guest/aarch64)"
 python3 tests/guest/run-guest.py --emu "$BUILD/bin/emu-user" --out "$BUILD/guest" 2>&1 | tee "$LOGS/guest.log"
 count guest "$LOGS/guest.log" "${PIPESTATUS[0]}"
 
+echo "== qcow2 parser fuzzing (libFuzzer, 30 s on the seed corpus)"
+tests/fuzz/run.sh 30 2>&1 | tail -5 | tee "$LOGS/fuzz.log"; st=${PIPESTATUS[0]}
+if [[ $st -eq 0 ]]; then echo "1 passed, 0 failed" >>"$LOGS/fuzz.log"; else echo "0 passed, 1 failed" >>"$LOGS/fuzz.log"; fi
+count fuzz "$LOGS/fuzz.log" "$st"
+
 if [[ ! -d $CORPUS/torture-src/execute ]]; then
     if [[ -x $SHARED/corpus/setup-corpus.sh ]] || [[ -f $SHARED/corpus/setup-corpus.sh ]]; then
         echo "== building the guest corpus (once)"

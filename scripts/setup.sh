@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake ninja-build pkg-config python3
-      llvm-19-dev libllvm19 clang
+      llvm-19-dev libllvm19 clang libclang-rt-14-dev bc strace
       libzstd-dev zstd libelf-dev libxxhash-dev libfdt-dev zlib1g-dev check libsubunit-dev
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross
       qemu-user qemu-utils)

@@ -8,14 +8,83 @@
 #include "frontend/aarch64/a64-cpu.h"
 #include "ir/ir-helpers.h"
 
+#include <string.h>
+
 static inline int desc_rmode(A64Fp *f, uint32_t rm)
 {
     return rm == 7 ? a64_fp_rmode(f) : (int)rm;
 }
 
+/* ---- fast path ------------------------------------------------------------
+ * Like QEMU's "hardfloat": when FPCR selects round-to-nearest and FPSR.IXC is
+ * already set, an operation on normal (or zero) operands whose host result is
+ * a normal number larger than the smallest normal can raise no flag but IXC
+ * (no NaN, no infinity, no underflow even before rounding, no flushing), so
+ * the host's result (MXCSR is the default: nearest, masked) is ARM's and
+ * nothing needs recording.  Everything else takes the exact path. */
+static inline bool fast_ok(const A64State *st)
+{
+    return !(st->fpcr & (3u << 22)) && (st->fpsr & A64_FPSR_IXC);
+}
+static inline bool d_plain(uint64_t x)   /* normal or zero */
+{
+    uint64_t e = (x >> 52) & 0x7ff;
+    return e != 0x7ff && (e != 0 || !(x << 1));
+}
+static inline bool d_big(uint64_t x)     /* normal and > the smallest normal */
+{
+    uint64_t m = x << 1;
+    return m > (0x0010000000000000ull << 1) && m < (0x7ff0000000000000ull << 1);
+}
+static inline bool s_plain(uint32_t x)
+{
+    uint32_t e = (x >> 23) & 0xff;
+    return e != 0xff && (e != 0 || !(x << 1));
+}
+static inline bool s_big(uint32_t x)
+{
+    uint32_t m = x << 1;
+    return m > (0x00800000u << 1) && m < (0x7f800000u << 1);
+}
+
+static bool fast_d(uint32_t op, uint64_t a, uint64_t b, uint64_t *out)
+{
+    double x, y, r;
+    memcpy(&x, &a, 8), memcpy(&y, &b, 8);
+    switch (op) {
+    case A64_FP_ADD: r = x + y; break;
+    case A64_FP_SUB: r = x - y; break;
+    case A64_FP_MUL: r = x * y; break;
+    case A64_FP_DIV: r = x / y; break;
+    case A64_FP_SQRT: __asm__("sqrtsd %1, %0" : "=x"(r) : "x"(x)); break;  /* no libm */
+    default: return false;
+    }
+    memcpy(out, &r, 8);
+    return d_big(*out);
+}
+
+static bool fast_s(uint32_t op, uint32_t a, uint32_t b, uint32_t *out)
+{
+    float x, y, r;
+    memcpy(&x, &a, 4), memcpy(&y, &b, 4);
+    switch (op) {
+    case A64_FP_ADD: r = x + y; break;
+    case A64_FP_SUB: r = x - y; break;
+    case A64_FP_MUL: r = x * y; break;
+    case A64_FP_DIV: r = x / y; break;
+    case A64_FP_SQRT: __asm__("sqrtss %1, %0" : "=x"(r) : "x"(x)); break;
+    default: return false;
+    }
+    memcpy(out, &r, 4);
+    return s_big(*out);
+}
+
 uint32_t helper_a64_fp_bin_s(void *env, uint32_t a, uint32_t b, uint32_t op)
 {
     A64State *st = env;
+    uint32_t fr;
+    if (fast_ok(st) && s_plain(a) && s_plain(b) && fast_s(op, a, b, &fr))
+        return fr;
     A64Fp f = a64_fp_begin(st->fpcr);
     uint32_t r = (uint32_t)a64_fp_arith(&f, (A64FpOp)op, A64_F32, a, b);
     st->fpsr |= f.exc;
@@ -25,15 +94,48 @@ uint32_t helper_a64_fp_bin_s(void *env, uint32_t a, uint32_t b, uint32_t op)
 uint64_t helper_a64_fp_bin_d(void *env, uint64_t a, uint64_t b, uint32_t op)
 {
     A64State *st = env;
+    uint64_t fr;
+    if (fast_ok(st) && d_plain(a) && d_plain(b) && fast_d(op, a, b, &fr))
+        return fr;
     A64Fp f = a64_fp_begin(st->fpcr);
     uint64_t r = a64_fp_arith(&f, (A64FpOp)op, A64_F64, a, b);
     st->fpsr |= f.exc;
     return r;
 }
 
+/* Fused multiply-add on the host FMA unit, when there is one. */
+static bool host_fma_ok(void)
+{
+    static int ok = -1;
+    if (ok < 0) {
+        __builtin_cpu_init();
+        ok = __builtin_cpu_supports("fma") ? 1 : 0;
+    }
+    return ok;
+}
+
+__attribute__((target("fma"))) static double fma_d(double a, double n, double m)
+{
+    return __builtin_fma(n, m, a);
+}
+
+__attribute__((target("fma"))) static float fma_s(float a, float n, float m)
+{
+    return __builtin_fmaf(n, m, a);
+}
+
 uint32_t helper_a64_fp_muladd_s(void *env, uint32_t a, uint32_t n, uint32_t m)
 {
     A64State *st = env;
+    if (fast_ok(st) && s_plain(a) && s_plain(n) && s_plain(m) && host_fma_ok()) {
+        float x, y, z, r;
+        uint32_t rb;
+        memcpy(&x, &a, 4), memcpy(&y, &n, 4), memcpy(&z, &m, 4);
+        r = fma_s(x, y, z);
+        memcpy(&rb, &r, 4);
+        if (s_big(rb))
+            return rb;
+    }
     A64Fp f = a64_fp_begin(st->fpcr);
     uint32_t r = (uint32_t)a64_fp_muladd(&f, A64_F32, a, n, m);
     st->fpsr |= f.exc;
@@ -43,6 +145,15 @@ uint32_t helper_a64_fp_muladd_s(void *env, uint32_t a, uint32_t n, uint32_t m)
 uint64_t helper_a64_fp_muladd_d(void *env, uint64_t a, uint64_t n, uint64_t m)
 {
     A64State *st = env;
+    if (fast_ok(st) && d_plain(a) && d_plain(n) && d_plain(m) && host_fma_ok()) {
+        double x, y, z, r;
+        uint64_t rb;
+        memcpy(&x, &a, 8), memcpy(&y, &n, 8), memcpy(&z, &m, 8);
+        r = fma_d(x, y, z);
+        memcpy(&rb, &r, 8);
+        if (d_big(rb))
+            return rb;
+    }
     A64Fp f = a64_fp_begin(st->fpcr);
     uint64_t r = a64_fp_muladd(&f, A64_F64, a, n, m);
     st->fpsr |= f.exc;

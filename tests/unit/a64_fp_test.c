@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontend/aarch64/a64-cpu.h"
 #include "frontend/aarch64/a64-fp-helpers.h"
+#include "ir/ir-helpers.h"
 
 /* ---- the model behind fp-arith.c ---------------------------------------- */
 static uint32_t m_fpcr, m_fpsr;
@@ -376,6 +378,34 @@ START_TEST(test_half_conversions)
 }
 END_TEST
 
+START_TEST(test_fast_path_falls_back_at_the_edges)
+{
+    /* With FPSR.IXC set and round-to-nearest the helpers use the host
+     * directly; results at the edges must still get ARM's flags. */
+    static A64State st;
+    st.fpcr = 0;
+    st.fpsr = A64_FPSR_IXC;
+    /* 0x00ffffff * 0.5 rounds up to the smallest normal: tiny before rounding */
+    ck_assert_uint_eq(helper_a64_fp_bin_s(&st, 0x00ffffff, 0x3f000000, A64_FP_MUL), 0x00800000);
+    ck_assert_uint_eq(st.fpsr, A64_FPSR_IXC | A64_FPSR_UFC);
+    st.fpsr = A64_FPSR_IXC;
+    /* overflow: inf and OFC */
+    ck_assert_uint_eq(helper_a64_fp_bin_d(&st, 0x7fefffffffffffffull, 0x4000000000000000ull, A64_FP_MUL),
+                      0x7ff0000000000000ull);
+    ck_assert_uint_eq(st.fpsr, A64_FPSR_IXC | A64_FPSR_OFC);
+    st.fpsr = A64_FPSR_IXC;
+    /* ordinary case: 1/3, nothing new */
+    ck_assert_uint_eq(helper_a64_fp_bin_d(&st, 0x3ff0000000000000ull, 0x4008000000000000ull, A64_FP_DIV),
+                      0x3fd5555555555555ull);
+    ck_assert_uint_eq(st.fpsr, A64_FPSR_IXC);
+    /* FMA with a denormal addend and FZ: flushed (IDC), not the host's answer */
+    st.fpcr = A64_FPCR_FZ;
+    ck_assert_uint_eq(helper_a64_fp_muladd_d(&st, 0x0000000000000001ull, 0x3ff0000000000000ull,
+                                             0x3ff0000000000000ull), 0x3ff0000000000000ull);
+    ck_assert_uint_eq(st.fpsr, A64_FPSR_IXC | A64_FPSR_IDC);
+}
+END_TEST
+
 int main(void)
 {
     /* A64_FP_DUMP=1: print every fp-arith case (compare with the guest's -v). */
@@ -394,6 +424,7 @@ int main(void)
     tcase_add_test(tc, test_conversions_saturate);
     tcase_add_test(tc, test_fma_single_rounding);
     tcase_add_test(tc, test_half_conversions);
+    tcase_add_test(tc, test_fast_path_falls_back_at_the_edges);
     tcase_add_test(tc, test_fp_arith_matches_reference);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -185,7 +185,8 @@ static uint64_t fp_bin(A64Fp *f, int op, int size, uint64_t a, uint64_t b)
 }
 
 /* Integer binary lane op. */
-static uint64_t int_bin(int op, int size, uint64_t a, uint64_t b, bool *qc)
+static inline __attribute__((always_inline)) uint64_t int_bin(int op, int size, uint64_t a,
+                                                              uint64_t b, bool *qc)
 {
     uint64_t m = emask(size);
     int64_t sa = sxt(a, size), sb = sxt(b, size);
@@ -253,8 +254,65 @@ static uint64_t reduce(A64Fp *f, int op, int size, const V128 *v, int lo, int n,
     return fp ? fp_bin(f, op, size, a, b) : int_bin(op, size, a, b, qc);
 }
 
+/* GCC vector types (SSE2 on the host) for the hottest elementwise ops. */
+typedef uint8_t vu8 __attribute__((vector_size(16)));
+typedef int8_t vs8 __attribute__((vector_size(16)));
+typedef uint16_t vu16 __attribute__((vector_size(16)));
+typedef int16_t vs16 __attribute__((vector_size(16)));
+typedef uint32_t vu32 __attribute__((vector_size(16)));
+typedef int32_t vs32 __attribute__((vector_size(16)));
+typedef uint64_t vu64 __attribute__((vector_size(16)));
+typedef int64_t vs64 __attribute__((vector_size(16)));
+
+/* Element-wise ops without saturation or flags, on whole 128-bit vectors:
+ * returns false for the others.  Comparisons give all-ones lanes as ARM. */
+#define A64_VEC_OPS(U, S)                                                          \
+    do {                                                                           \
+        U a, b, t;                                                                 \
+        memcpy(&a, n, 16), memcpy(&b, m, 16);                                      \
+        switch (op) {                                                              \
+        case A64_SIMD_ADD: t = a + b; break;                                       \
+        case A64_SIMD_SUB: t = a - b; break;                                       \
+        case A64_SIMD_CMEQ: t = (U)(a == b); break;                                \
+        case A64_SIMD_CMTST: t = (U)((a & b) != 0); break;                         \
+        case A64_SIMD_CMHI: t = (U)(a > b); break;                                 \
+        case A64_SIMD_CMHS: t = (U)(a >= b); break;                                \
+        case A64_SIMD_CMGT: t = (U)((S)a > (S)b); break;                           \
+        case A64_SIMD_CMGE: t = (U)((S)a >= (S)b); break;                          \
+        case A64_SIMD_UMAX: { U k = (U)(a > b); t = (a & k) | (b & ~k); break; }   \
+        case A64_SIMD_UMIN: { U k = (U)(a < b); t = (a & k) | (b & ~k); break; }   \
+        case A64_SIMD_SMAX: { U k = (U)((S)a > (S)b); t = (a & k) | (b & ~k); break; } \
+        case A64_SIMD_SMIN: { U k = (U)((S)a < (S)b); t = (a & k) | (b & ~k); break; } \
+        default: return false;                                                     \
+        }                                                                          \
+        memcpy(out, &t, 16);                                                       \
+        return true;                                                               \
+    } while (0)
+
+static bool vec_fast(int op, int size, const uint8_t *n, const uint8_t *m, uint8_t *out)
+{
+    switch (size) {
+    case 0: A64_VEC_OPS(vu8, vs8);
+    case 1: A64_VEC_OPS(vu16, vs16);
+    case 2: A64_VEC_OPS(vu32, vs32);
+    default: A64_VEC_OPS(vu64, vs64);
+    }
+}
+#undef A64_VEC_OPS
+
 void helper_a64_simd(void *env, uint32_t desc, uint32_t regs)
 {
+    if (!(desc & (1u << 11))) {                 /* vector (not scalar) form */
+        A64State *vs = env;
+        uint8_t t[16];
+        int vd = regs & 31;
+        if (vec_fast(desc & 0xff, (desc >> 8) & 3, vs->v[(regs >> 5) & 31], vs->v[(regs >> 10) & 31], t)) {
+            if (!((desc >> 10) & 1))
+                memset(t + 8, 0, 8);
+            memcpy(vs->v[vd], t, 16);
+            return;
+        }
+    }
     A64State *st = env;
     int op = desc & 0xff, size = (desc >> 8) & 3, q = (desc >> 10) & 1, scalar = (desc >> 11) & 1;
     unsigned imm = desc >> 16;
@@ -294,6 +352,14 @@ void helper_a64_simd(void *env, uint32_t desc, uint32_t regs)
     case A64_SIMD_FMINNMP: {
         /* scalar pairwise: the two elements of n; vector: pairs of n:m */
         int pairs = scalar ? 1 : ne, half = ne / 2;
+        if (!scalar && size == 0 && !is_fp_bin(op)) {   /* the string routines' UMAXP/UMINP/ADDP */
+            for (int i = 0; i < ne; i++) {
+                const V128 *src = i < half ? &n : &m;
+                int k = 2 * (i % half);
+                r.b[i] = (uint8_t)int_bin(op, 0, src->b[k], src->b[k + 1], &qc);
+            }
+            break;
+        }
         for (int i = 0; i < pairs; i++) {
             const V128 *src = (scalar || i < half) ? &n : &m;
             int k = scalar ? 0 : 2 * (i % half);
@@ -762,8 +828,17 @@ void helper_a64_simd(void *env, uint32_t desc, uint32_t regs)
             for (int i = 0; i < ne; i++)
                 vset(&r, size, i, fp_bin(&f, op, size, vget(&n, size, i), vget(&m, size, i)));
         } else {
-            for (int i = 0; i < ne; i++)
-                vset(&r, size, i, int_bin(op, size, vget(&n, size, i), vget(&m, size, i), &qc));
+            /* typed loops: the element size is fixed, int_bin inlined */
+#define A64_LANES(T, SZ)                                                           \
+    for (int i = 0; i < ne; i++)                                                   \
+        r.T[i] = (__typeof__(r.T[0]))int_bin(op, SZ, n.T[i], m.T[i], &qc);
+            switch (size) {
+            case 0: A64_LANES(b, 0) break;
+            case 1: A64_LANES(h, 1) break;
+            case 2: A64_LANES(s, 2) break;
+            default: A64_LANES(d, 3) break;
+            }
+#undef A64_LANES
         }
         break;
     }

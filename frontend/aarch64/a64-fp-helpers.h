@@ -102,4 +102,25 @@ static inline uint64_t a64_fp_sign_bit(A64FpFmt fmt)
     return fmt == A64_F16 ? 0x8000u : fmt == A64_F32 ? 0x80000000u : 0x8000000000000000ull;
 }
 
+/* Fast-path predicates (see a64-fp-helpers.c): a single/double operand that
+ * is normal or zero; a result that is normal and above the smallest normal. */
+static inline bool a64_fp_plain(A64FpFmt fmt, uint64_t x)
+{
+    if (fmt == A64_F32) {
+        uint32_t e = ((uint32_t)x >> 23) & 0xff;
+        return e != 0xff && (e != 0 || !((uint32_t)x << 1));
+    }
+    uint64_t e = (x >> 52) & 0x7ff;
+    return e != 0x7ff && (e != 0 || !(x << 1));
+}
+static inline bool a64_fp_big(A64FpFmt fmt, uint64_t x)
+{
+    if (fmt == A64_F32) {
+        uint32_t m = (uint32_t)x << 1;
+        return m > (0x00800000u << 1) && m < (0x7f800000u << 1);
+    }
+    uint64_t m = x << 1;
+    return m > (0x0010000000000000ull << 1) && m < (0x7ff0000000000000ull << 1);
+}
+
 #endif /* EMU_FRONTEND_AARCH64_A64_FP_HELPERS_H */

@@ -153,6 +153,41 @@ static uint64_t pmul8(uint64_t a, uint64_t b)
     return r & 0xff;
 }
 
+/* The FP fast path of a64-fp-helpers.c for one lane: FPCR round-to-nearest
+ * and FPSR.IXC already set (f->fast), normal operands, a result above the
+ * smallest normal: the host's (default MXCSR) result is ARM's, no new flag. */
+static bool lane_fast(int op, A64FpFmt fmt, uint64_t a, uint64_t b, uint64_t *out)
+{
+    if (!a64_fp_plain(fmt, a) || !a64_fp_plain(fmt, b))
+        return false;
+    if (fmt == A64_F32) {
+        float x, y, r;
+        uint32_t a32 = (uint32_t)a, b32 = (uint32_t)b, r32;
+        memcpy(&x, &a32, 4), memcpy(&y, &b32, 4);
+        switch (op) {
+        case A64_SIMD_FADD: r = x + y; break;
+        case A64_SIMD_FSUB: r = x - y; break;
+        case A64_SIMD_FMUL: case A64_SIMD_FMUL_IDX: r = x * y; break;
+        case A64_SIMD_FDIV: r = x / y; break;
+        default: return false;
+        }
+        memcpy(&r32, &r, 4);
+        *out = r32;
+    } else {
+        double x, y, r;
+        memcpy(&x, &a, 8), memcpy(&y, &b, 8);
+        switch (op) {
+        case A64_SIMD_FADD: r = x + y; break;
+        case A64_SIMD_FSUB: r = x - y; break;
+        case A64_SIMD_FMUL: case A64_SIMD_FMUL_IDX: r = x * y; break;
+        case A64_SIMD_FDIV: r = x / y; break;
+        default: return false;
+        }
+        memcpy(out, &r, 8);
+    }
+    return a64_fp_big(fmt, *out);
+}
+
 /* One FP lane of a binary op (fmt from size). */
 static uint64_t fp_bin(A64Fp *f, int op, int size, uint64_t a, uint64_t b)
 {
@@ -825,8 +860,13 @@ void helper_a64_simd(void *env, uint32_t desc, uint32_t regs)
     }
     default:
         if (is_fp_bin(op)) {
-            for (int i = 0; i < ne; i++)
-                vset(&r, size, i, fp_bin(&f, op, size, vget(&n, size, i), vget(&m, size, i)));
+            bool fast = !(st->fpcr & (3u << 22)) && (st->fpsr & A64_FPSR_IXC);
+            for (int i = 0; i < ne; i++) {
+                uint64_t a = vget(&n, size, i), b = vget(&m, size, i), o;
+                if (!(fast && lane_fast(op, fmt, a, b, &o)))
+                    o = fp_bin(&f, op, size, a, b);
+                vset(&r, size, i, o);
+            }
         } else {
             /* typed loops: the element size is fixed, int_bin inlined */
 #define A64_LANES(T, SZ)                                                           \

@@ -124,6 +124,26 @@ __attribute__((target("fma"))) static float fma_s(float a, float n, float m)
     return __builtin_fmaf(n, m, a);
 }
 
+bool a64_fp_fast_muladd(A64FpFmt fmt, uint64_t a, uint64_t n, uint64_t m, uint64_t *out)
+{
+    if (!host_fma_ok() || !a64_fp_plain(fmt, a) || !a64_fp_plain(fmt, n) || !a64_fp_plain(fmt, m))
+        return false;
+    if (fmt == A64_F32) {
+        float x, y, z, r;
+        uint32_t a32 = (uint32_t)a, n32 = (uint32_t)n, m32 = (uint32_t)m, rb;
+        memcpy(&x, &a32, 4), memcpy(&y, &n32, 4), memcpy(&z, &m32, 4);
+        r = fma_s(x, y, z);
+        memcpy(&rb, &r, 4);
+        *out = rb;
+    } else {
+        double x, y, z, r;
+        memcpy(&x, &a, 8), memcpy(&y, &n, 8), memcpy(&z, &m, 8);
+        r = fma_d(x, y, z);
+        memcpy(out, &r, 8);
+    }
+    return a64_fp_big(fmt, *out);
+}
+
 uint32_t helper_a64_fp_muladd_s(void *env, uint32_t a, uint32_t n, uint32_t m)
 {
     A64State *st = env;

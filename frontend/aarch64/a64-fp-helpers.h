@@ -123,4 +123,9 @@ static inline bool a64_fp_big(A64FpFmt fmt, uint64_t x)
     return m > (0x0010000000000000ull << 1) && m < (0x7ff0000000000000ull << 1);
 }
 
+/* addend + n*m on the host FMA unit when that is exactly ARM's answer with no
+ * new flag but IXC (plain operands, big result, FMA present); the caller
+ * checks round-to-nearest and FPSR.IXC.  False: use a64_fp_muladd. */
+bool a64_fp_fast_muladd(A64FpFmt fmt, uint64_t a, uint64_t n, uint64_t m, uint64_t *out);
+
 #endif /* EMU_FRONTEND_AARCH64_A64_FP_HELPERS_H */

@@ -362,6 +362,8 @@ void helper_a64_simd(void *env, uint32_t desc, uint32_t regs)
     A64Fp f = a64_fp_begin(st->fpcr);
     A64FpFmt fmt = size == 2 ? A64_F32 : size == 3 ? A64_F64 : A64_F16;
     bool qc = false;
+    /* FP fast path allowed: round-to-nearest and IXC already set */
+    bool fast = !(st->fpcr & (3u << 22)) && (st->fpsr & A64_FPSR_IXC);
     uint64_t em = emask(size);
     int bits = 8 << size;
 
@@ -409,7 +411,10 @@ void helper_a64_simd(void *env, uint32_t desc, uint32_t regs)
             uint64_t b = op >= A64_SIMD_FMLA_IDX ? vget(&m, size, (int)imm) : vget(&m, size, i);
             if (op == A64_SIMD_FMLS || op == A64_SIMD_FMLS_IDX)
                 a ^= a64_fp_sign_bit(fmt);
-            vset(&r, size, i, a64_fp_muladd(&f, fmt, vget(&d, size, i), a, b));
+            uint64_t acc = vget(&d, size, i), o;
+            if (!(fast && a64_fp_fast_muladd(fmt, acc, a, b, &o)))
+                o = a64_fp_muladd(&f, fmt, acc, a, b);
+            vset(&r, size, i, o);
         }
         break;
     case A64_SIMD_MUL_IDX: case A64_SIMD_MLA_IDX: case A64_SIMD_MLS_IDX: {
@@ -860,7 +865,6 @@ void helper_a64_simd(void *env, uint32_t desc, uint32_t regs)
     }
     default:
         if (is_fp_bin(op)) {
-            bool fast = !(st->fpcr & (3u << 22)) && (st->fpsr & A64_FPSR_IXC);
             for (int i = 0; i < ne; i++) {
                 uint64_t a = vget(&n, size, i), b = vget(&m, size, i), o;
                 if (!(fast && lane_fast(op, fmt, a, b, &o)))

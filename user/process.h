@@ -34,6 +34,7 @@ typedef struct UserProcess {
     ExecEngine *engine;         /* NULL in unit tests */
     char *exe_path;             /* absolute path of the guest program (/proc/self/exe) */
     const char *ld_prefix;      /* -L: absolute guest paths are tried here first (or NULL) */
+    uint64_t auxv_addr, auxv_len;   /* the initial auxv on the guest stack (/proc/self/auxv) */
     bool stats;                 /* --stats: print counters at exit */
     GuestSigAction sigact[GUEST_NSIG + 1];
     uint64_t sigmask;           /* guest's blocked set (bit sig-1) */

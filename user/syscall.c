@@ -275,11 +275,28 @@ static int64_t open_guest_maps(UserProcess *p, int flags)
     return fd;
 }
 
+/* /proc/self/auxv: the guest's auxiliary vector, not emu's. */
+static int64_t open_guest_auxv(UserProcess *p, int flags)
+{
+    int fd = memfd_create("auxv", (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
+    if (fd < 0)
+        return -errno;
+    const void *v = guest_mem_ptr(p->mem, p->auxv_addr, p->auxv_len, PROT_READ);
+    if (p->auxv_len && (!v || write(fd, v, p->auxv_len) != (ssize_t)p->auxv_len)) {
+        close(fd);
+        return -EIO;
+    }
+    lseek(fd, 0, SEEK_SET);
+    return fd;
+}
+
 int64_t user_sys_openat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH_L(path, a[1]);
     if (is_proc_self(path, "maps"))
         return open_guest_maps(p, open_flags_g2h(a[2]));
+    if (is_proc_self(path, "auxv"))
+        return open_guest_auxv(p, open_flags_g2h(a[2]));
     if (is_proc_self_exe(path))
         path = p->exe_path;
     return host_ret(openat(dirfd_arg(a[0]), path, open_flags_g2h(a[2]), (mode_t)a[3]));

@@ -32,6 +32,26 @@ static bool hook_is_code_page(void *opaque, uint64_t addr)
     return exec_is_code_page(opaque, addr);
 }
 
+/* Remember where the auxv is (after argc, argv[], NULL, envp[], NULL) so
+ * /proc/self/auxv can show the guest's vector, as Linux does. */
+static void find_auxv(UserProcess *p, uint64_t sp)
+{
+    uint64_t a = sp + 8, v = 1;
+    int nulls = 0;
+    while (nulls < 2 && guest_mem_read(p->mem, a, &v, 8)) {
+        a += 8;
+        nulls += v == 0;
+    }
+    uint64_t start = a, kv[2] = { 1, 0 };
+    while (guest_mem_read(p->mem, a, kv, 16)) {
+        a += 16;
+        if (kv[0] == 0)
+            break;
+    }
+    p->auxv_addr = start;
+    p->auxv_len = a - start;
+}
+
 _Noreturn void user_exit(UserProcess *p, int status)
 {
     fflush(stdout);
@@ -140,6 +160,7 @@ int user_run(const UserConfig *cfg)
         fprintf(stderr, "emu-user: %s: %s\n", prog, err);
         return 1;
     }
+    find_auxv(p, sp);
 
     ExecConfig ec = exec_config_default(&guest_arch_aarch64);
     ec.tier = cfg->tier;

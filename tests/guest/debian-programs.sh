@@ -1,0 +1,189 @@
+#!/bin/bash
+# debian-programs.sh - real dynamically linked Debian arm64 programs under
+# emu-user, compared with qemu-aarch64 (stdout and exit status must match).
+#
+#   tests/guest/debian-programs.sh [TIER] [EMU]
+#     TIER   interp | template (default template)
+#     EMU    the emu-user binary (default $BUILD/bin/emu-user, BUILD=build)
+#   CORPUS=/var/tmp/emu-corpus (arm64-root and data/text8m, made by
+#   ../shared/corpus/setup-corpus.sh)
+#
+# Prints "FAIL: name (why)" per mismatch and ends with "N passed, N failed"
+# (exit 1 if any failed).  Without the corpus or qemu-aarch64 it prints
+# "SKIPPED: ..." and exits 77.  Every check takes a few seconds at most.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+TIER=${1:-template}
+EMU=${2:-${BUILD:-build}/bin/emu-user}
+CORPUS=${CORPUS:-/var/tmp/emu-corpus}
+ROOT=$CORPUS/arm64-root
+DATA=$CORPUS/data/text8m
+
+case $TIER in interp|template|llvm) ;; *) echo "usage: $0 [interp|template] [emu-user]" >&2; exit 2 ;; esac
+if [[ ! -x $ROOT/usr/bin/zstd || ! -f $DATA ]]; then
+    echo "SKIPPED: no Debian arm64 corpus at $ROOT (run ../shared/corpus/setup-corpus.sh)"
+    exit 77
+fi
+if ! command -v qemu-aarch64 >/dev/null; then
+    echo "SKIPPED: qemu-aarch64 (the reference) is not installed"
+    exit 77
+fi
+if [[ ! -x $EMU ]]; then
+    echo "FAIL: setup ($EMU is not built)"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+EMU=$(realpath "$EMU")
+
+W=$(mktemp -d /tmp/emu-debian.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok: $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $1 ($2)"; }
+
+emu() { timeout 120 "$EMU" --tier="$TIER" -L "$ROOT" "$@"; }
+qemu() { timeout 120 qemu-aarch64 -L "$ROOT" "$@"; }
+
+# same NAME STDIN PROG ARGS...: run under both, compare stdout and status.
+same() {
+    local name=$1 in=$2; shift 2
+    emu "$@" <"$in" >"$W/$name.emu" 2>"$W/$name.emu.err"; local se=$?
+    qemu "$@" <"$in" >"$W/$name.qemu" 2>/dev/null; local sq=$?
+    if [[ $se -ne $sq ]]; then
+        bad "$name" "exit status $se, qemu $sq: $(head -c 300 "$W/$name.emu.err" | tr '\n' ' ')"
+        return 1
+    fi
+    if ! cmp -s "$W/$name.emu" "$W/$name.qemu"; then
+        bad "$name" "stdout differs from qemu's: $(diff "$W/$name.emu" "$W/$name.qemu" 2>&1 | head -4 | tr '\n' ' ' | head -c 300)"
+        return 1
+    fi
+    if [[ ! -s $W/$name.qemu ]]; then
+        bad "$name" "no output at all"
+        return 1
+    fi
+    return 0
+}
+
+head -c 1000000 "$DATA" >"$W/text1m"
+head -c 300000 "$DATA" >"$W/text300k"
+
+# zstd -19 with two worker threads: identical frames, then a round trip.
+if same zstd-19-T2 "$W/text300k" "$ROOT/usr/bin/zstd" -19 -T2 -c; then
+    if emu "$ROOT/usr/bin/zstd" -d -c <"$W/zstd-19-T2.emu" | cmp -s - "$W/text300k"; then
+        ok zstd-19-T2
+    else
+        bad zstd-19-T2 "decompressing under emu does not give the input back"
+    fi
+fi
+
+# xz with two threads (blocks of 128 KiB so both threads work).
+if same xz-T2 "$W/text300k" "$ROOT/usr/bin/xz" -T2 --block-size=131072 -5 -c; then
+    if emu "$ROOT/usr/bin/xz" -d -c <"$W/xz-T2.emu" | cmp -s - "$W/text300k"; then
+        ok xz-T2
+    else
+        bad xz-T2 "decompressing under emu does not give the input back"
+    fi
+fi
+
+# sqlite3 on a file (locks, fsync): a table filled in one transaction, an
+# index, aggregates.  Each run starts by dropping the table.
+cat >"$W/work.sql" <<'EOF'
+DROP TABLE IF EXISTS t;
+CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, grp INTEGER, val REAL);
+BEGIN;
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 5000)
+INSERT INTO t(name, grp, val) SELECT 'n' || x, x % 17, x * 1.5 FROM c;
+COMMIT;
+CREATE INDEX t_grp ON t(grp);
+SELECT grp, count(*), sum(val), avg(val), min(name), max(name) FROM t GROUP BY grp ORDER BY grp;
+SELECT count(*) FROM t WHERE name LIKE 'n1%';
+SELECT printf('%.3f', sqrt(avg(val*val) - avg(val)*avg(val))) FROM t;
+SELECT group_concat(id, ',') FROM (SELECT id FROM t ORDER BY val DESC LIMIT 10);
+UPDATE t SET val = val / 3 WHERE grp = 5;
+SELECT total(val), typeof(total(val)) FROM t WHERE grp = 5;
+EOF
+same sqlite3 "$W/work.sql" "$ROOT/usr/bin/sqlite3" "$W/db.sqlite" && ok sqlite3
+
+# lua5.4: recursion, table sort, string patterns, integer/float arithmetic.
+cat >"$W/bench.lua" <<'EOF'
+local function fib(n) if n < 2 then return n end return fib(n-1) + fib(n-2) end
+local t = {}
+for i = 1, 50000 do t[i] = (i * 7919) % 100003 end
+table.sort(t)
+local s = 0
+for i = 1, #t, 100 do s = s + t[i] end
+local words = {}
+for w in string.gmatch(string.rep("the quick brown fox jumps over the lazy dog ", 500), "%a+") do
+  words[w] = (words[w] or 0) + 1
+end
+local keys = {} for k in pairs(words) do keys[#keys+1] = k end table.sort(keys)
+for _, k in ipairs(keys) do io.write(k, "=", words[k], " ") end print()
+print(fib(20), s, string.format("%.6f", math.sin(1.234) * math.sqrt(2)), 2^53 // 3, 7 // 2, 7.5 % 2)
+os.exit(3)
+EOF
+same lua5.4 /dev/null "$ROOT/usr/bin/lua5.4" "$W/bench.lua" && ok lua5.4
+
+# python3.11 -c: json, re, hashlib, threads.
+read -r -d '' PY <<'EOF'
+import json, re, hashlib, threading, sys
+d = {"a": [1, 2.5, None, True], "b": {"c": "x\u00e9"}, "n": list(range(20))}
+s = json.dumps(d, sort_keys=True)
+print(s, json.loads(s) == d)
+print(re.findall(r"(\w+)@(\w+)\.com", "bob@ex.com, amy@corp.com; x@y.org"))
+print(re.sub(r"\d+", lambda m: str(int(m.group()) * 2), "a1 b22 c333"))
+h = hashlib.sha256()
+for i in range(300): h.update(str(i).encode())
+print(h.hexdigest(), hashlib.md5(b"abc").hexdigest(), hashlib.sha1(b"x" * 10000).hexdigest())
+res = [0] * 4
+lock = threading.Lock()
+total = [0]
+def work(k):
+    acc = sum((i * k) % 7 for i in range(3000))
+    res[k] = acc
+    with lock: total[0] += acc
+ts = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(res, total[0], sys.version_info[:2])
+EOF
+same python3.11 /dev/null "$ROOT/usr/bin/python3.11" -c "$PY" && ok python3.11
+
+# busybox (static) shell: absolute paths resolve under -L like qemu's.
+same busybox-sh /dev/null "$ROOT/bin/busybox" sh -c \
+    'echo hi; ls /usr/bin | wc -l; echo $((3*7)); printf "%s\n" b a c | sort; exit 3' && ok busybox-sh
+
+# A dynamic program without -L: one error line, status 1.
+timeout 20 "$EMU" --tier="$TIER" "$ROOT/usr/bin/zstd" --version >"$W/noL.out" 2>"$W/noL.err"; st=$?
+if [[ $st -eq 1 && ! -s $W/noL.out && $(wc -l <"$W/noL.err") -eq 1 ]] && grep -q interpreter "$W/noL.err"; then
+    ok no-L-error
+else
+    bad no-L-error "status $st, stderr: $(head -c 200 "$W/noL.err")"
+fi
+
+# A corrupt interpreter under the root: one error line, status 1.
+mkdir -p "$W/badroot/lib"
+head -c 100 "$ROOT/usr/bin/zstd" >"$W/badroot/lib/ld-linux-aarch64.so.1"
+timeout 20 "$EMU" --tier="$TIER" -L "$W/badroot" "$ROOT/usr/bin/zstd" --version >"$W/bad.out" 2>"$W/bad.err"; st=$?
+if [[ $st -eq 1 && ! -s $W/bad.out && $(wc -l <"$W/bad.err") -eq 1 ]]; then
+    ok corrupt-interpreter
+else
+    bad corrupt-interpreter "status $st, stderr: $(head -c 200 "$W/bad.err")"
+fi
+
+# -cpu: AT_HWCAP (auxv entry 16) seen by the guest through /proc/self/auxv.
+hwcap() { # cpu -> the guest's AT_HWCAP in hex
+    timeout 20 "$EMU" --tier="$TIER" -L "$ROOT" -cpu "$1" "$ROOT/usr/bin/python3.11" -c '
+import struct
+a = open("/proc/self/auxv", "rb").read()
+print(hex(dict(struct.iter_unpack("<QQ", a)).get(16, -1)))'
+}
+h53=$(hwcap cortex-a53 2>&1) hmax=$(hwcap max 2>&1)
+# cortex-a53: FP|ASIMD|CRC32 = 0x83; max adds ATOMICS (0x100) and CPUID (0x800).
+if [[ $h53 == 0x83 && $hmax == 0x983 ]]; then
+    ok cpu-hwcap
+else
+    bad cpu-hwcap "cortex-a53 AT_HWCAP '$h53' (want 0x83), max '$hmax' (want 0x983)"
+fi
+
+echo "$pass passed, $fail failed"
+(( fail == 0 ))

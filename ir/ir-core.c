@@ -9,6 +9,7 @@
  */
 #include "ir/ir.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,23 +131,97 @@ static void *grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
     return q;
 }
 
+/* An IrBlock plus memory private to ir/.  Translation makes and frees one
+ * block per guest block, so each thread keeps its last freed block (arrays
+ * and all) for the next ir_block_new: no malloc/realloc churn per block. */
+typedef struct IrBlockMem {
+    IrBlock b;
+    void *scratch;       /* ir_block_scratch(): the passes' working arrays */
+    size_t scratch_cap;
+} IrBlockMem;
+
+#define SPARE_MAX_OPS 4096 /* don't keep the arrays of a freak block */
+
+static __thread IrBlockMem *spare_block;
+static __thread bool spare_registered;
+static pthread_key_t spare_key;
+static bool spare_key_ok;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+
+static void block_release(IrBlockMem *m)
+{
+    free(m->b.temps);
+    free(m->b.ops);
+    free(m->b.insns);
+    free(m->b.const_tab);
+    free(m->scratch);
+    free(m);
+}
+
+/* Thread exit: free the thread's spare block (runs in the exiting thread). */
+static void spare_destroy(void *unused)
+{
+    (void)unused;
+    if (spare_block) {
+        block_release(spare_block);
+        spare_block = NULL;
+    }
+}
+
+static void spare_key_init(void)
+{
+    spare_key_ok = pthread_key_create(&spare_key, spare_destroy) == 0;
+}
+
+void *ir_block_scratch(IrBlock *b, size_t bytes)
+{
+    IrBlockMem *m = (IrBlockMem *)b;
+    if (bytes == 0)
+        bytes = 1;
+    if (bytes > m->scratch_cap) {
+        size_t n = m->scratch_cap ? m->scratch_cap : 1024;
+        while (n < bytes)
+            n *= 2;
+        free(m->scratch);
+        m->scratch = malloc(n);
+        if (!m->scratch)
+            ir_oom();
+        m->scratch_cap = n;
+    }
+    memset(m->scratch, 0, bytes);
+    return m->scratch;
+}
+
 IrBlock *ir_block_new(const IrGlobalSet *globals, uint64_t pc, uint32_t flags)
 {
-    IrBlock *b = calloc(1, sizeof(*b));
-    if (!b)
-        ir_oom();
+    IrBlockMem *m = spare_block;
+    IrBlock *b;
+    if (m) {
+        spare_block = NULL;
+        b = &m->b;
+        b->n_ops = b->n_insns = b->n_labels = 0;
+        b->guest_size = 0;
+        b->n_consts = 0;
+        if (b->const_tab_cap)
+            memset(b->const_tab, 0, b->const_tab_cap * sizeof(uint32_t));
+    } else {
+        m = calloc(1, sizeof(*m));
+        if (!m)
+            ir_oom();
+        b = &m->b;
+    }
     b->globals = globals;
     b->pc = pc;
     b->flags = flags;
     b->simplify = true;
     uint32_t ng = globals && globals->count ? globals->count : 1;
-    b->temps = grow(NULL, &b->cap_temps, ng + 64, sizeof(IrTempInfo));
+    b->temps = grow(b->temps, &b->cap_temps, ng + 64, sizeof(IrTempInfo));
     memset(&b->temps[0], 0, sizeof(IrTempInfo));
     if (ng > 1)
         memcpy(&b->temps[1], &globals->temps[1], (ng - 1) * sizeof(IrTempInfo));
     b->n_temps = ng;
-    b->ops = grow(NULL, &b->cap_ops, 64, sizeof(IrInst));
-    b->insns = grow(NULL, &b->cap_insns, 16, sizeof(IrGuestInsn));
+    b->ops = grow(b->ops, &b->cap_ops, 64, sizeof(IrInst));
+    b->insns = grow(b->insns, &b->cap_insns, 16, sizeof(IrGuestInsn));
     return b;
 }
 
@@ -154,11 +229,19 @@ void ir_block_free(IrBlock *b)
 {
     if (!b)
         return;
-    free(b->temps);
-    free(b->ops);
-    free(b->insns);
-    free(b->const_tab);
-    free(b);
+    IrBlockMem *m = (IrBlockMem *)b;
+    if (!spare_block && b->cap_ops <= SPARE_MAX_OPS) {
+        if (!spare_registered) {
+            pthread_once(&spare_once, spare_key_init);
+            if (!spare_key_ok || pthread_setspecific(spare_key, &spare_block) != 0)
+                goto release; /* no way to free it at thread exit: don't keep it */
+            spare_registered = true;
+        }
+        spare_block = m;
+        return;
+    }
+release:
+    block_release(m);
 }
 
 void ir_compact(IrBlock *b)
@@ -290,47 +373,4 @@ void ir_insn_start(IrBlock *b, uint64_t pc, uint32_t len)
     ir_emit(b, IR_OP_insn_start, IR_VOID, NULL, (const uint64_t[]){pc, len});
     if (pc + len > b->pc && pc + len - b->pc > b->guest_size)
         b->guest_size = (uint32_t)(pc + len - b->pc);
-}
-
-/* ---- properties used by the passes ------------------------------------ */
-static const IrHelperInfo *call_helper(const IrInst *op)
-{
-    if (op->opc != IR_OP_call || op->c[0] >= IR_HELPER_COUNT)
-        return NULL;
-    return &ir_helper_info[op->c[0]];
-}
-
-bool ir_call_reads_globals(const IrInst *op)
-{
-    const IrHelperInfo *h = call_helper(op);
-    return h && (h->flags & (IR_HF_READS_GLOBALS | IR_HF_CAN_FAULT | IR_HF_NORETURN));
-}
-
-bool ir_call_writes_globals(const IrInst *op)
-{
-    const IrHelperInfo *h = call_helper(op);
-    return h && (h->flags & IR_HF_WRITES_GLOBALS);
-}
-
-bool ir_call_can_fault(const IrInst *op)
-{
-    const IrHelperInfo *h = call_helper(op);
-    return h && (h->flags & (IR_HF_CAN_FAULT | IR_HF_NORETURN));
-}
-
-bool ir_inst_is_removable(const IrInst *op)
-{
-    if (op->opc >= IR_OP_COUNT)
-        return false;
-    const IrOpInfo *oi = &ir_op_info[op->opc];
-    if (oi->flags & (IR_OPF_SIDE_EFFECTS | IR_OPF_CAN_FAULT | IR_OPF_BRANCH | IR_OPF_EXIT |
-                     IR_OPF_NOT_PRESENT))
-        return false;
-    if (op->opc == IR_OP_call) {
-        /* only a pure helper whose result nobody wants may go */
-        const IrHelperInfo *h = call_helper(op);
-        return h && (h->flags & IR_HF_PURE) &&
-               !(h->flags & (IR_HF_CAN_FAULT | IR_HF_NORETURN | IR_HF_WRITES_GLOBALS));
-    }
-    return oi->n_out > 0;
 }

@@ -267,9 +267,8 @@ void ir_pass_fold(IrBlock *b)
     /* known[t]: constant temp that local/global t holds in this straight-line
      * segment (0 = unknown); reset at labels. */
     uint32_t nt0 = b->n_temps;
-    IrTemp *known = calloc(nt0, sizeof(IrTemp));
-    if (!known)
-        ir_oom();
+    IrTemp *known = ir_block_scratch(b, (size_t)nt0 * sizeof(IrTemp));
+    bool dropped = false;
     uint32_t n_glob = b->globals && b->globals->count ? b->globals->count : 1;
 
     for (uint32_t i = 0; i < b->n_ops; i++) {
@@ -300,6 +299,7 @@ void ir_pass_fold(IrBlock *b)
             break;
         case IR_SIMP_DROP:
             op->dead = 1;
+            dropped = true;
             continue;
         case IR_SIMP_BR: {
             uint64_t label = op->c[1];
@@ -324,6 +324,6 @@ void ir_pass_fold(IrBlock *b)
                 known[x] = op->args[1];
         }
     }
-    free(known);
-    ir_compact(b);
+    if (dropped)
+        ir_compact(b);
 }

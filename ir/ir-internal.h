@@ -29,14 +29,55 @@ typedef struct IrSimp {
  * create constant temps in b. */
 IrSimp ir_simplify(IrBlock *b, IrOpcode opc, IrType t, const IrTemp *args, const uint64_t *c);
 
-/* True if op i has no effect beyond writing its outputs and cannot fault
- * (candidates for DCE and dead-flag removal). */
-bool ir_inst_is_removable(const IrInst *op);
+/* Helper-call properties of a call op (false for other ops).  Inline: the
+ * passes ask for every op of every block. */
+static inline const IrHelperInfo *ir_call_helper(const IrInst *op)
+{
+    if (op->opc != IR_OP_call || op->c[0] >= IR_HELPER_COUNT)
+        return NULL;
+    return &ir_helper_info[op->c[0]];
+}
 
-/* Helper-call properties of a call op (false for other ops). */
-bool ir_call_reads_globals(const IrInst *op);
-bool ir_call_writes_globals(const IrInst *op);
-bool ir_call_can_fault(const IrInst *op);
+static inline bool ir_call_reads_globals(const IrInst *op)
+{
+    const IrHelperInfo *h = ir_call_helper(op);
+    return h && (h->flags & (IR_HF_READS_GLOBALS | IR_HF_CAN_FAULT | IR_HF_NORETURN));
+}
+
+static inline bool ir_call_writes_globals(const IrInst *op)
+{
+    const IrHelperInfo *h = ir_call_helper(op);
+    return h && (h->flags & IR_HF_WRITES_GLOBALS);
+}
+
+static inline bool ir_call_can_fault(const IrInst *op)
+{
+    const IrHelperInfo *h = ir_call_helper(op);
+    return h && (h->flags & (IR_HF_CAN_FAULT | IR_HF_NORETURN));
+}
+
+/* True if op has no effect beyond writing its outputs and cannot fault
+ * (candidates for DCE and dead-flag removal). */
+static inline bool ir_inst_is_removable(const IrInst *op)
+{
+    if (op->opc >= IR_OP_COUNT)
+        return false;
+    const IrOpInfo *oi = &ir_op_info[op->opc];
+    if (oi->flags & (IR_OPF_SIDE_EFFECTS | IR_OPF_CAN_FAULT | IR_OPF_BRANCH | IR_OPF_EXIT |
+                     IR_OPF_NOT_PRESENT))
+        return false;
+    if (op->opc == IR_OP_call) {
+        /* only a pure helper whose result nobody wants may go */
+        const IrHelperInfo *h = ir_call_helper(op);
+        return h && (h->flags & IR_HF_PURE) &&
+               !(h->flags & (IR_HF_CAN_FAULT | IR_HF_NORETURN | IR_HF_WRITES_GLOBALS));
+    }
+    return oi->n_out > 0;
+}
+
+/* Zeroed working memory owned by b (reused from block to block): valid
+ * until the next call on b, so a pass asks once for all its arrays. */
+void *ir_block_scratch(IrBlock *b, size_t bytes);
 
 static inline unsigned ir_inst_nargs(const IrInst *op)
 {

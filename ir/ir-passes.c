@@ -13,14 +13,6 @@
 
 #include "ir/ir-internal.h"
 
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz);
-    if (!p)
-        ir_oom();
-    return p;
-}
-
 static uint32_t n_globals(const IrBlock *b)
 {
     return b->globals && b->globals->count ? b->globals->count : 1;
@@ -52,8 +44,8 @@ static bool retarget_barrier(const IrInst *op, IrTemp d)
 static void retarget_moves(IrBlock *b)
 {
     uint32_t nt = b->n_temps;
-    uint32_t *uses = xcalloc(nt, sizeof(uint32_t)), *defs = xcalloc(nt, sizeof(uint32_t));
-    uint32_t *def_at = xcalloc(nt, sizeof(uint32_t));
+    uint32_t *uses = ir_block_scratch(b, 3 * (size_t)nt * sizeof(uint32_t));
+    uint32_t *defs = uses + nt, *def_at = defs + nt;
     for (uint32_t i = 0; i < b->n_ops; i++) {
         const IrInst *op = &b->ops[i];
         if (op->dead || op->opc >= IR_OP_COUNT)
@@ -96,9 +88,6 @@ static void retarget_moves(IrBlock *b)
         mv->dead = 1;
         changed = true;
     }
-    free(uses);
-    free(defs);
-    free(def_at);
     if (changed)
         ir_compact(b);
 }
@@ -112,13 +101,13 @@ static void retarget_moves(IrBlock *b)
 void ir_pass_copy_prop(IrBlock *b)
 {
     uint32_t nt = b->n_temps, ng = n_globals(b);
-    IrTemp *src = xcalloc(nt, sizeof(IrTemp));
-    uint32_t *src_ver = xcalloc(nt, sizeof(uint32_t));
-    uint32_t *ver = xcalloc(nt, sizeof(uint32_t));
+    IrTemp *src = ir_block_scratch(b, 5 * (size_t)nt * sizeof(uint32_t));
+    uint32_t *src_ver = src + nt;
+    uint32_t *ver = src_ver + nt;
     uint32_t gepoch = 1;  /* globals' versions are ver[g] + gepoch */
     uint32_t segment = 1; /* copies made before the last label are stale */
-    uint32_t *src_seg = xcalloc(nt, sizeof(uint32_t));
-    uint32_t *dst_ver = xcalloc(nt, sizeof(uint32_t)); /* VER(d) right after the mov */
+    uint32_t *src_seg = ver + nt;
+    uint32_t *dst_ver = src_seg + nt; /* VER(d) right after the mov */
 
 #define VER(x) (ver[x] + ((x) < ng ? gepoch : 0))
     for (uint32_t i = 0; i < b->n_ops; i++) {
@@ -160,11 +149,6 @@ void ir_pass_copy_prop(IrBlock *b)
         }
     }
 #undef VER
-    free(src);
-    free(src_ver);
-    free(ver);
-    free(src_seg);
-    free(dst_ver);
     retarget_moves(b);
 }
 
@@ -176,9 +160,11 @@ void ir_pass_copy_prop(IrBlock *b)
 void ir_pass_dce(IrBlock *b)
 {
     uint32_t nt = b->n_temps;
-    uint32_t *uses = xcalloc(nt, sizeof(uint32_t));
+    uint32_t *uses = ir_block_scratch(b, (size_t)nt * sizeof(uint32_t));
+    bool changed = true, any = false; /* any: compact (also drops earlier passes' dead ops) */
     for (uint32_t i = 0; i < b->n_ops; i++) {
         const IrInst *op = &b->ops[i];
+        any |= op->dead;
         if (op->dead || op->opc >= IR_OP_COUNT)
             continue;
         const IrOpInfo *oi = &ir_op_info[op->opc];
@@ -186,7 +172,6 @@ void ir_pass_dce(IrBlock *b)
             if (op->args[k] < nt)
                 uses[op->args[k]]++;
     }
-    bool changed = true;
     while (changed) {
         changed = false;
         for (uint32_t i = b->n_ops; i-- > 0;) {
@@ -216,14 +201,14 @@ void ir_pass_dce(IrBlock *b)
             if (!kill)
                 continue;
             op->dead = 1;
-            changed = true;
+            changed = any = true;
             for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++)
                 if (op->args[k] < nt && uses[op->args[k]])
                     uses[op->args[k]]--;
         }
     }
-    free(uses);
-    ir_compact(b);
+    if (any)
+        ir_compact(b);
 }
 
 /* ---- dead flag elimination -------------------------------------------- */
@@ -231,17 +216,30 @@ void ir_pass_dce(IrBlock *b)
  * written again later, before anything could observe them.  Labels,
  * branches, exits, ops that can fault and helpers that read globals or can
  * fault observe every global, so they empty the set. */
+/* Whether any of b's globals is a flag.  Scanning the globals of every
+ * block shows up in profiles, so a set known to have flags is remembered
+ * per thread.  Only "yes" is cached: a wrong "yes" (a different set at the
+ * same address) just runs the pass, which checks every temp anyway. */
+static bool has_flag_globals(const IrBlock *b, uint32_t ng)
+{
+    static __thread const IrGlobalSet *flag_set;
+    if (b->globals && b->globals == flag_set)
+        return true;
+    for (uint32_t g = 1; g < ng && g < b->n_temps; g++)
+        if (b->temps[g].flags & IR_TEMPF_FLAG) {
+            flag_set = b->globals;
+            return true;
+        }
+    return false;
+}
+
 void ir_pass_dead_flags(IrBlock *b)
 {
     uint32_t ng = n_globals(b);
-    bool *overwritten = xcalloc(ng, sizeof(bool));
-    bool any_flag = false;
-    for (uint32_t g = 1; g < ng && g < b->n_temps; g++)
-        any_flag |= (b->temps[g].flags & IR_TEMPF_FLAG) != 0;
-    if (!any_flag) {
-        free(overwritten);
+    bool changed = false;
+    if (!has_flag_globals(b, ng))
         return;
-    }
+    bool *overwritten = ir_block_scratch(b, ng * sizeof(bool));
     for (uint32_t i = b->n_ops; i-- > 0;) {
         IrInst *op = &b->ops[i];
         if (op->dead || op->opc >= IR_OP_COUNT)
@@ -259,6 +257,7 @@ void ir_pass_dead_flags(IrBlock *b)
             IrTemp x = op->args[0];
             if (x && x < ng && (b->temps[x].flags & IR_TEMPF_FLAG) && overwritten[x]) {
                 op->dead = 1;
+                changed = true;
                 continue;
             }
         }
@@ -273,8 +272,8 @@ void ir_pass_dead_flags(IrBlock *b)
                 overwritten[x] = false;
         }
     }
-    free(overwritten);
-    ir_compact(b);
+    if (changed)
+        ir_compact(b);
 }
 
 void ir_optimize(IrBlock *b)

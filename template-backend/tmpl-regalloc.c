@@ -28,10 +28,16 @@ const int8_t tmpl_alloc_order[TMPL_N_ALLOC] = {
     X86_RBX, X86_RBP, X86_R12, X86_R13, X86_RSI, X86_RDI, X86_R8, X86_R9, X86_R10,
 };
 
+/* Bits a register holds for a type (wide and void: 64).  A table: asked
+ * for every temp of every block. */
 static unsigned type_width(unsigned t)
 {
-    unsigned w = ir_type_bits((IrType)t);
-    return w > 64 || w == 0 ? 64 : w;
+    static const uint8_t width[IR_TYPE_COUNT] = {
+        [IR_VOID] = 64, [IR_I8] = 8,   [IR_I16] = 16,  [IR_I32] = 32, [IR_I64] = 64,
+        [IR_I128] = 64, [IR_F32] = 32, [IR_F64] = 64, [IR_V128] = 64,
+    };
+    _Static_assert(IR_TYPE_COUNT == 9, "new IrType: extend the width table");
+    return t < IR_TYPE_COUNT ? width[t] : 64;
 }
 
 static bool is_caller_saved(int r)

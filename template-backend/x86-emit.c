@@ -21,6 +21,11 @@ enum {
 
 void x86_u32(X86Buf *b, uint32_t v)
 {
+    if (__builtin_expect(b->end - b->p >= 4, 1)) {
+        memcpy(b->p, &v, 4); /* x86 is little-endian */
+        b->p += 4;
+        return;
+    }
     for (int i = 0; i < 4; i++)
         x86_byte(b, (uint8_t)(v >> (8 * i)));
 }

@@ -89,7 +89,7 @@ bool trans_FP_LDSTP(DisasContext *s, arg_FP_LDSTP *a)
     if (a->opc == 3 || a->idx > 3)
         return false;
     int scale = a->opc + 2;
-    A64Addr ad = a64_addr_imm(s, a->rn, (int64_t)a->imm << scale, (A64IndexMode)modes[a->idx]);
+    A64Addr ad = a64_addr_imm(s, a->rn, (int64_t)a->imm * (1 << scale), (A64IndexMode)modes[a->idx]);
     IrBlock *b = a64_ir(s);
     IrTemp addr2 = ir_add(b, IR_I64, ad.addr, ir_const(b, IR_I64, 1u << scale));
     if (a->l) {

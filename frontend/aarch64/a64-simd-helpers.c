@@ -119,7 +119,7 @@ static uint64_t qshl(uint64_t x, int sh, int size, bool sg, bool round, bool uns
         if (v != 0 && sh >= bits)           /* every bit shifted out: saturate */
             v = v < 0 ? -((__int128)1 << 64) : (__int128)1 << 64;
         else
-            v <<= sh;                       /* < 2^127: no overflow */
+            v *= (__int128)1 << sh;         /* |v| < 2^127: no overflow */
     } else {
         int r = -sh;
         if (r > 126) {

@@ -99,8 +99,19 @@ static bool process_nans(A64Fp *f, A64FpFmt fmt, const uint64_t *ops, int n, uin
 /* ---- software rounding --------------------------------------------------- */
 /* Round and pack sign * sig * 2^exp2 (sig != 0) into fmt under rmode.
  * flush: FZ output flushing applies (tiny before rounding -> zero, UFC). */
+static uint64_t round_pack_x(A64Fp *f, A64FpFmt fmt, uint64_t sign, int exp2, uint64_t sig,
+                             int rmode, bool flush, bool ahp);
+
 static uint64_t round_pack(A64Fp *f, A64FpFmt fmt, uint64_t sign, int exp2, uint64_t sig,
                            int rmode, bool flush)
+{
+    return round_pack_x(f, fmt, sign, exp2, sig, rmode, flush, false);
+}
+
+/* ahp: FPCR.AHP's alternative half precision (exponent 31 is finite; a
+ * too large value saturates to 0x7fff with IOC, no OFC/IXC). */
+static uint64_t round_pack_x(A64Fp *f, A64FpFmt fmt, uint64_t sign, int exp2, uint64_t sig,
+                             int rmode, bool flush, bool ahp)
 {
     int mb = MB(fmt);
     int lz = __builtin_clzll(sig);
@@ -140,7 +151,11 @@ static uint64_t round_pack(A64Fp *f, A64FpFmt fmt, uint64_t sign, int exp2, uint
             mant >>= 1;
             be++;
         }
-        if (be >= EMAX(fmt)) {
+        if (ahp && be > EMAX(fmt)) {
+            f->exc |= A64_FPSR_IOC;
+            return (sign << 15) | 0x7fff;
+        }
+        if (!ahp && be >= EMAX(fmt)) {
             f->exc |= A64_FPSR_OFC | A64_FPSR_IXC;
             bool to_inf = rmode == A64_RN || rmode == A64_RA || (rmode == A64_RP && !sign) ||
                           (rmode == A64_RM && sign);
@@ -587,7 +602,14 @@ uint64_t a64_fp_convert_odd(A64Fp *f, uint64_t x)
 static uint64_t convert_mode(A64Fp *f, A64FpFmt from, A64FpFmt to, uint64_t x, int rmode)
 {
     uint64_t s = f_sign(from, x);
-    if (f_is_nan(from, x)) {
+    bool ahp = (f->fpcr & A64_FPCR_AHP) != 0;
+    bool ahp_in = ahp && from == A64_F16, ahp_out = ahp && to == A64_F16;
+    if (ahp_out && (f_is_nan(from, x) || f_is_inf(from, x))) {
+        /* no NaN or infinity in the alternative format */
+        f->exc |= A64_FPSR_IOC;
+        return f_is_nan(from, x) ? f_zero(A64_F16, s) : (s << 15) | 0x7fff;
+    }
+    if (!ahp_in && f_is_nan(from, x)) {
         if (f_is_snan(from, x))
             f->exc |= A64_FPSR_IOC;
         if (f->fpcr & A64_FPCR_DN)
@@ -600,7 +622,7 @@ static uint64_t convert_mode(A64Fp *f, A64FpFmt from, A64FpFmt to, uint64_t x, i
     }
     if (from != A64_F16)                 /* FPUnpackCV: FZ16 never applies */
         x = flush_in(f, from, x);
-    if (f_is_inf(from, x))
+    if (!ahp_in && f_is_inf(from, x))
         return f_inf(to, s);
     if (f_is_zero(from, x))
         return f_zero(to, s);
@@ -614,7 +636,7 @@ static uint64_t convert_mode(A64Fp *f, A64FpFmt from, A64FpFmt to, uint64_t x, i
         exp2 = e - BIAS(from) - MB(from);
     }
     /* FPRoundCV: FZ flushes single/double results, never half ones. */
-    return round_pack(f, to, s, exp2, mant, rmode, to != A64_F16 && fz_on(f, to));
+    return round_pack_x(f, to, s, exp2, mant, rmode, to != A64_F16 && fz_on(f, to), ahp_out);
 }
 
 uint64_t a64_fp_to_int(A64Fp *f, A64FpFmt fmt, uint64_t x, int fbits, int rmode,

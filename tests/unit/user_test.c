@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -676,6 +677,56 @@ START_TEST(syscall_pointers_are_checked)
 }
 END_TEST
 
+/* -L: absolute paths go to PREFIX/path when it exists, else the host path;
+ * /proc/self/auxv is the guest's vector. */
+START_TEST(syscall_ld_prefix_and_auxv)
+{
+    UserProcess *p = new_proc();
+    uint64_t buf = 0x10000000;
+    guest_mmap(p->mem, buf, 8192, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, NULL);
+    char *h = guest_mem_g2h(p->mem, buf);
+    char root[600], pb[PATH_MAX];
+    snprintf(root, sizeof root, "%s/root", tmp_dir);
+    mkdir(root, 0755);
+    char guest_file[700];
+    snprintf(guest_file, sizeof guest_file, "%s/only-in-root", root);
+    FILE *f = fopen(guest_file, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("guest", f);
+    fclose(f);
+    p->ld_prefix = root;
+    ck_assert_str_eq(user_path(p, "/only-in-root", pb), guest_file);
+    ck_assert_str_eq(user_path(p, "/etc/hostname-missing-in-root", pb),
+                     "/etc/hostname-missing-in-root");
+    ck_assert_str_eq(user_path(p, "only-in-root", pb), "only-in-root");   /* relative */
+    strcpy(h + 4096, "/only-in-root");
+    int64_t fd = sc(p, NR_openat, (uint64_t)AT_FDCWD, buf + 4096, O_RDONLY, 0);
+    ck_assert_int_ge(fd, 0);
+    char got[8] = "";
+    ck_assert_int_eq(read((int)fd, got, sizeof got), 5);
+    ck_assert_mem_eq(got, "guest", 5);
+    close((int)fd);
+    ck_assert_int_eq(sc(p, NR_newfstatat, (uint64_t)AT_FDCWD, buf + 4096, buf, 0), 0);
+    p->ld_prefix = NULL;
+    ck_assert_int_eq(sc(p, NR_newfstatat, (uint64_t)AT_FDCWD, buf + 4096, buf, 0), -ENOENT);
+    /* auxv: two pairs in guest memory */
+    uint64_t av[4] = { 16, 0x83, 0, 0 };
+    memcpy(h + 256, av, sizeof av);
+    p->auxv_addr = buf + 256;
+    p->auxv_len = sizeof av;
+    strcpy(h + 4096, "/proc/self/auxv");
+    fd = sc(p, NR_openat, (uint64_t)AT_FDCWD, buf + 4096, O_RDONLY, 0);
+    ck_assert_int_ge(fd, 0);
+    uint64_t back[5];
+    ck_assert_int_eq(read((int)fd, back, sizeof back), sizeof av);
+    ck_assert_mem_eq(back, av, sizeof av);
+    close((int)fd);
+    guest_mem_free(p->mem);
+    free(p);
+}
+END_TEST
+
 START_TEST(syscall_translations)
 {
     UserProcess *p = new_proc();
@@ -893,6 +944,7 @@ static Suite *user_suite(void)
     TCase *sys = tcase_create("syscall");
     tcase_add_test(sys, syscall_pointers_are_checked);
     tcase_add_test(sys, syscall_translations);
+    tcase_add_test(sys, syscall_ld_prefix_and_auxv);
     tcase_add_test(sys, syscall_memory);
     tcase_add_test(sys, syscall_socket_pointers);
     TCase *sig = tcase_create("signals");

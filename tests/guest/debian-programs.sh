@@ -199,5 +199,23 @@ else
     bad cpu-hwcap "cortex-a53 AT_HWCAP '$h53' (want 0x83), max '$hmax' (want 0x983)"
 fi
 
+# -cpu: MIDR_EL1 as read by MRS (needs the cross compiler for a probe).
+if command -v aarch64-linux-gnu-gcc >/dev/null; then
+    printf '%s\n' '#include <stdio.h>' \
+        'int main(void) { unsigned long m; __asm__ volatile("mrs %0, midr_el1" : "=r"(m));' \
+        '  printf("%lx\n", m); return 0; }' >"$W/midr.c"
+    if aarch64-linux-gnu-gcc -O2 -o "$W/midr" "$W/midr.c" 2>"$W/midr.err"; then
+        m53=$(timeout 20 "$EMU" --tier="$TIER" -L "$ROOT" -cpu cortex-a53 "$W/midr" 2>&1)
+        mmax=$(EMU_CPU=max timeout 20 "$EMU" --tier="$TIER" -L "$ROOT" "$W/midr" 2>&1)
+        if [[ $m53 == 410fd034 && $mmax == 410fd083 ]]; then
+            ok cpu-midr
+        else
+            bad cpu-midr "cortex-a53 MIDR '$m53' (want 410fd034), max '$mmax' (want 410fd083)"
+        fi
+    else
+        bad cpu-midr "cannot compile the probe: $(head -c 200 "$W/midr.err")"
+    fi
+fi
+
 echo "$pass passed, $fail failed"
 (( fail == 0 ))

@@ -30,13 +30,16 @@ static IrTemp emit_value(IrBlock *b, IrOpcode opc, IrType t, IrType out_t, const
             return s.temp;
         if (s.kind == IR_SIMP_COPY) {
             IrTemp r = ir_new_temp(b, out_t);
-            ir_emit(b, IR_OP_mov, out_t, (IrTemp[]){r, s.temp}, NULL);
+            ir_emit_simplified(b, IR_OP_mov, out_t, (IrTemp[]){r, s.temp}, NULL);
             return r;
         }
     }
     IrTemp r = ir_new_temp(b, out_t);
     args[0] = r;
-    ir_emit(b, opc, t, args, c);
+    if (b->simplify)
+        ir_emit_simplified(b, opc, t, args, c);
+    else
+        ir_emit(b, opc, t, args, c);
     return r;
 }
 
@@ -44,7 +47,7 @@ void ir_mov(IrBlock *b, IrType t, IrTemp dst, IrTemp src)
 {
     if (b->simplify && dst == src)
         return;
-    ir_emit(b, IR_OP_mov, t, (IrTemp[]){dst, src}, NULL);
+    ir_emit_simplified(b, IR_OP_mov, t, (IrTemp[]){dst, src}, NULL);
 }
 
 IrTemp ir_unop(IrBlock *b, IrOpcode opc, IrType t, IrTemp a)
@@ -120,44 +123,44 @@ IrTemp ir_movcond(IrBlock *b, IrType t, IrCond c, IrTemp x, IrTemp y, IrTemp v1,
 IrTemp ir_ld(IrBlock *b, IrType t, IrTemp addr, IrMemOp mo)
 {
     IrTemp r = ir_new_temp(b, t);
-    ir_emit(b, IR_OP_ld, t, (IrTemp[]){r, addr}, (const uint64_t[]){mo, 0});
+    ir_emit_simplified(b, IR_OP_ld, t, (IrTemp[]){r, addr}, (const uint64_t[]){mo, 0});
     return r;
 }
 
 void ir_st(IrBlock *b, IrType t, IrTemp addr, IrTemp val, IrMemOp mo)
 {
-    ir_emit(b, IR_OP_st, t, (IrTemp[]){addr, val}, (const uint64_t[]){mo, 0});
+    ir_emit_simplified(b, IR_OP_st, t, (IrTemp[]){addr, val}, (const uint64_t[]){mo, 0});
 }
 
 IrTemp ir_cmpxchg(IrBlock *b, IrType t, IrTemp addr, IrTemp expect, IrTemp newv, IrMemOp mo)
 {
     IrTemp r = ir_new_temp(b, t);
-    ir_emit(b, IR_OP_cmpxchg, t, (IrTemp[]){r, addr, expect, newv}, (const uint64_t[]){mo, 0});
+    ir_emit_simplified(b, IR_OP_cmpxchg, t, (IrTemp[]){r, addr, expect, newv}, (const uint64_t[]){mo, 0});
     return r;
 }
 
 IrTemp ir_atomic_rmw(IrBlock *b, IrType t, IrRmwOp op, IrTemp addr, IrTemp val, IrMemOp mo)
 {
     IrTemp r = ir_new_temp(b, t);
-    ir_emit(b, IR_OP_atomic_rmw, t, (IrTemp[]){r, addr, val}, (const uint64_t[]){mo, op});
+    ir_emit_simplified(b, IR_OP_atomic_rmw, t, (IrTemp[]){r, addr, val}, (const uint64_t[]){mo, op});
     return r;
 }
 
 void ir_fence(IrBlock *b, IrFence kind)
 {
-    ir_emit(b, IR_OP_fence, IR_VOID, NULL, (const uint64_t[]){kind, 0});
+    ir_emit_simplified(b, IR_OP_fence, IR_VOID, NULL, (const uint64_t[]){kind, 0});
 }
 
 IrTemp ir_ldenv(IrBlock *b, IrType t, uint32_t offset)
 {
     IrTemp r = ir_new_temp(b, t);
-    ir_emit(b, IR_OP_ldenv, t, (IrTemp[]){r}, (const uint64_t[]){offset, 0});
+    ir_emit_simplified(b, IR_OP_ldenv, t, (IrTemp[]){r}, (const uint64_t[]){offset, 0});
     return r;
 }
 
 void ir_stenv(IrBlock *b, IrType t, uint32_t offset, IrTemp val)
 {
-    ir_emit(b, IR_OP_stenv, t, (IrTemp[]){val}, (const uint64_t[]){offset, 0});
+    ir_emit_simplified(b, IR_OP_stenv, t, (IrTemp[]){val}, (const uint64_t[]){offset, 0});
 }
 
 IrTemp ir_call(IrBlock *b, unsigned helper_id, const IrTemp *args, unsigned n_args)
@@ -170,19 +173,19 @@ IrTemp ir_call(IrBlock *b, unsigned helper_id, const IrTemp *args, unsigned n_ar
         a[1 + i] = args[i];
     if (ret != IR_VOID)
         a[0] = ir_new_temp(b, ret);
-    ir_emit(b, IR_OP_call, ret, a, (const uint64_t[]){helper_id, 0});
+    ir_emit_simplified(b, IR_OP_call, ret, a, (const uint64_t[]){helper_id, 0});
     return a[0];
 }
 
 /* ---- control flow ------------------------------------------------------- */
 void ir_label(IrBlock *b, uint32_t label)
 {
-    ir_emit(b, IR_OP_label, IR_VOID, NULL, (const uint64_t[]){label, 0});
+    ir_emit_simplified(b, IR_OP_label, IR_VOID, NULL, (const uint64_t[]){label, 0});
 }
 
 void ir_br(IrBlock *b, uint32_t label)
 {
-    ir_emit(b, IR_OP_br, IR_VOID, NULL, (const uint64_t[]){label, 0});
+    ir_emit_simplified(b, IR_OP_br, IR_VOID, NULL, (const uint64_t[]){label, 0});
 }
 
 void ir_brcond(IrBlock *b, IrType t, IrCond c, IrTemp x, IrTemp y, uint32_t label)
@@ -198,20 +201,23 @@ void ir_brcond(IrBlock *b, IrType t, IrCond c, IrTemp x, IrTemp y, uint32_t labe
             return;
         }
     }
-    ir_emit(b, IR_OP_brcond, t, args, cs);
+    if (b->simplify)
+        ir_emit_simplified(b, IR_OP_brcond, t, args, cs);
+    else
+        ir_emit(b, IR_OP_brcond, t, args, cs);
 }
 
 void ir_goto_tb(IrBlock *b, unsigned slot, uint64_t target_pc)
 {
-    ir_emit(b, IR_OP_goto_tb, IR_VOID, NULL, (const uint64_t[]){slot, target_pc});
+    ir_emit_simplified(b, IR_OP_goto_tb, IR_VOID, NULL, (const uint64_t[]){slot, target_pc});
 }
 
 void ir_goto_ptr(IrBlock *b, IrTemp target_pc)
 {
-    ir_emit(b, IR_OP_goto_ptr, IR_I64, (IrTemp[]){target_pc}, NULL);
+    ir_emit_simplified(b, IR_OP_goto_ptr, IR_I64, (IrTemp[]){target_pc}, NULL);
 }
 
 void ir_exit(IrBlock *b, IrExitReason reason, uint64_t pc)
 {
-    ir_emit(b, IR_OP_exit, IR_VOID, NULL, (const uint64_t[]){reason, pc});
+    ir_emit_simplified(b, IR_OP_exit, IR_VOID, NULL, (const uint64_t[]){reason, pc});
 }

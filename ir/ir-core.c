@@ -138,6 +138,7 @@ typedef struct IrBlockMem {
     IrBlock b;
     void *scratch;       /* ir_block_scratch(): the passes' working arrays */
     size_t scratch_cap;
+    bool unsimplified;   /* see ir_block_unsimplified() */
 } IrBlockMem;
 
 #define SPARE_MAX_OPS 4096 /* don't keep the arrays of a freak block */
@@ -202,6 +203,7 @@ IrBlock *ir_block_new(const IrGlobalSet *globals, uint64_t pc, uint32_t flags)
         b->n_ops = b->n_insns = b->n_labels = 0;
         b->guest_size = 0;
         b->n_consts = 0;
+        m->unsimplified = false;
         if (b->const_tab_cap)
             memset(b->const_tab, 0, b->const_tab_cap * sizeof(uint32_t));
     } else {
@@ -341,9 +343,26 @@ uint32_t ir_new_label(IrBlock *b)
     return b->n_labels++;
 }
 
+void ir_block_mark_unsimplified(IrBlock *b)
+{
+    ((IrBlockMem *)b)->unsimplified = true;
+}
+
+bool ir_block_unsimplified(const IrBlock *b)
+{
+    return ((const IrBlockMem *)b)->unsimplified;
+}
+
 /* ---- raw emission ----------------------------------------------------- */
 uint32_t ir_emit(IrBlock *b, IrOpcode opc, IrType t, const IrTemp *args,
                  const uint64_t *consts)
+{
+    ((IrBlockMem *)b)->unsimplified = true; /* nobody tried ir_simplify on it */
+    return ir_emit_simplified(b, opc, t, args, consts);
+}
+
+uint32_t ir_emit_simplified(IrBlock *b, IrOpcode opc, IrType t, const IrTemp *args,
+                            const uint64_t *consts)
 {
     b->ops = grow(b->ops, &b->cap_ops, b->n_ops + 1, sizeof(IrInst));
     uint32_t idx = b->n_ops++;
@@ -370,7 +389,7 @@ void ir_insn_start(IrBlock *b, uint64_t pc, uint32_t len)
     gi->pc = pc;
     gi->len = len;
     gi->first_op = b->n_ops;
-    ir_emit(b, IR_OP_insn_start, IR_VOID, NULL, (const uint64_t[]){pc, len});
+    ir_emit_simplified(b, IR_OP_insn_start, IR_VOID, NULL, (const uint64_t[]){pc, len});
     if (pc + len > b->pc && pc + len - b->pc > b->guest_size)
         b->guest_size = (uint32_t)(pc + len - b->pc);
 }

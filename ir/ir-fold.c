@@ -268,7 +268,7 @@ void ir_pass_fold(IrBlock *b)
      * segment (0 = unknown); reset at labels. */
     uint32_t nt0 = b->n_temps;
     IrTemp *known = ir_block_scratch(b, (size_t)nt0 * sizeof(IrTemp));
-    bool dropped = false;
+    bool dropped = false, all = ir_block_unsimplified(b);
     uint32_t n_glob = b->globals && b->globals->count ? b->globals->count : 1;
 
     for (uint32_t i = 0; i < b->n_ops; i++) {
@@ -281,15 +281,20 @@ void ir_pass_fold(IrBlock *b)
             continue;
         }
         /* propagate known constants into the inputs */
+        bool changed = all;
         for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++) {
             IrTemp x = op->args[k];
-            if (x && x < nt0 && known[x])
+            if (x && x < nt0 && known[x] && op->args[k] != known[x]) {
                 op->args[k] = known[x];
+                changed = true;
+            }
         }
         if (op->opc == IR_OP_call && ir_call_writes_globals(op))
             memset(known, 0, n_glob * sizeof(IrTemp));
 
-        IrSimp s = ir_simplify(b, op->opc, op->type, op->args, op->c);
+        /* the builder already simplified it with these very inputs */
+        IrSimp s = changed ? ir_simplify(b, op->opc, op->type, op->args, op->c)
+                           : (IrSimp){IR_SIMP_NONE, 0};
         op = &b->ops[i]; /* (ops is not reallocated, but stay safe) */
         switch (s.kind) {
         case IR_SIMP_CONST:

@@ -75,6 +75,16 @@ static inline bool ir_inst_is_removable(const IrInst *op)
     return oi->n_out > 0;
 }
 
+/* ir_emit for an op that ir_simplify() already saw with these inputs (and
+ * kept), or one it never simplifies.  ir_emit itself marks the block
+ * "unsimplified"; so do passes that rewrite inputs.  The fold pass
+ * re-simplifies only ops whose inputs it changed unless the block is so
+ * marked: re-running ir_simplify on an op it kept gives the same answer. */
+uint32_t ir_emit_simplified(IrBlock *b, IrOpcode opc, IrType t, const IrTemp *args,
+                            const uint64_t *consts);
+void ir_block_mark_unsimplified(IrBlock *b);
+bool ir_block_unsimplified(const IrBlock *b);
+
 /* Zeroed working memory owned by b (reused from block to block): valid
  * until the next call on b, so a pass asks once for all its arrays. */
 void *ir_block_scratch(IrBlock *b, size_t bytes);

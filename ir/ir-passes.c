@@ -125,8 +125,10 @@ void ir_pass_copy_prop(IrBlock *b)
                 continue;
             /* valid while x itself was not rewritten and its source is unchanged */
             IrTemp s = src[x];
-            if (src_ver[x] == VER(s) && dst_ver[x] == VER(x))
+            if (src_ver[x] == VER(s) && dst_ver[x] == VER(x)) {
                 op->args[k] = s;
+                ir_block_mark_unsimplified(b); /* s may be a constant */
+            }
         }
         if (op->opc == IR_OP_call && ir_call_writes_globals(op))
             gepoch++;

@@ -50,12 +50,18 @@ static unsigned size_flags(int sz)
  * register or a /digit); exactly one of rm >= 0 / m != NULL. */
 static void emit_op(X86Buf *b, unsigned f, uint32_t opc, int reg, int rm, const X86Mem *m)
 {
+    /* At most 13 bytes: with room for 16, encode straight into the buffer
+     * (one bounds check instead of one per byte, which dominated the
+     * encoder's cost); near the end go through enc[] and x86_byte. */
+    uint8_t enc[16];
+    bool direct = b->end - b->p >= 16;
+    uint8_t *q = direct ? b->p : enc;
     if (f & F_LOCK)
-        x86_byte(b, 0xF0);
+        *q++ = 0xF0;
     if (f & F_66)
-        x86_byte(b, 0x66);
+        *q++ = 0x66;
     if (f & F_F3)
-        x86_byte(b, 0xF3);
+        *q++ = 0xF3;
     unsigned rex = 0;
     if (f & F_W)
         rex |= 8;
@@ -71,48 +77,58 @@ static void emit_op(X86Buf *b, unsigned f, uint32_t opc, int reg, int rm, const 
     }
     bool force = (f & F_BYTE) && ((reg >= 4 && reg <= 7) || (!m && rm >= 4 && rm <= 7));
     if (rex || force)
-        x86_byte(b, (uint8_t)(0x40 | rex));
+        *q++ = (uint8_t)(0x40 | rex);
     if (opc > 0xFFFF) {
-        x86_byte(b, (uint8_t)(opc >> 16));
-        x86_byte(b, (uint8_t)(opc >> 8));
+        *q++ = (uint8_t)(opc >> 16);
+        *q++ = (uint8_t)(opc >> 8);
     } else if (opc > 0xFF) {
-        x86_byte(b, (uint8_t)(opc >> 8));
+        *q++ = (uint8_t)(opc >> 8);
     }
-    x86_byte(b, (uint8_t)opc);
+    *q++ = (uint8_t)opc;
 
     unsigned r = (unsigned)reg & 7;
     if (!m) {
-        x86_byte(b, (uint8_t)(0xC0 | r << 3 | ((unsigned)rm & 7)));
-        return;
-    }
-    int base = m->base, index = m->index;
-    int32_t disp = m->disp;
-    unsigned mod;
-    if (base < 0) {
+        *q++ = (uint8_t)(0xC0 | r << 3 | ((unsigned)rm & 7));
+    } else if (m->base < 0) {
         /* [index*s + disp32] or absolute disp32 */
-        x86_byte(b, (uint8_t)(r << 3 | 4));
+        int index = m->index;
+        *q++ = (uint8_t)(r << 3 | 4);
         unsigned idx = index >= 0 ? ((unsigned)index & 7) : 4;
-        x86_byte(b, (uint8_t)(m->scale_log2 << 6 | idx << 3 | 5));
-        x86_u32(b, (uint32_t)disp);
-        return;
-    }
-    if (disp == 0 && (base & 7) != 5)
-        mod = 0;
-    else if (x86_is_s8(disp))
-        mod = 1;
-    else
-        mod = 2;
-    if (index < 0 && (base & 7) != 4) {
-        x86_byte(b, (uint8_t)(mod << 6 | r << 3 | ((unsigned)base & 7)));
+        *q++ = (uint8_t)(m->scale_log2 << 6 | idx << 3 | 5);
+        uint32_t d = (uint32_t)m->disp;
+        memcpy(q, &d, 4);
+        q += 4;
     } else {
-        unsigned idx = index >= 0 ? ((unsigned)index & 7) : 4;
-        x86_byte(b, (uint8_t)(mod << 6 | r << 3 | 4));
-        x86_byte(b, (uint8_t)(m->scale_log2 << 6 | idx << 3 | ((unsigned)base & 7)));
+        int base = m->base, index = m->index;
+        int32_t disp = m->disp;
+        unsigned mod;
+        if (disp == 0 && (base & 7) != 5)
+            mod = 0;
+        else if (x86_is_s8(disp))
+            mod = 1;
+        else
+            mod = 2;
+        if (index < 0 && (base & 7) != 4) {
+            *q++ = (uint8_t)(mod << 6 | r << 3 | ((unsigned)base & 7));
+        } else {
+            unsigned idx = index >= 0 ? ((unsigned)index & 7) : 4;
+            *q++ = (uint8_t)(mod << 6 | r << 3 | 4);
+            *q++ = (uint8_t)(m->scale_log2 << 6 | idx << 3 | ((unsigned)base & 7));
+        }
+        if (mod == 1) {
+            *q++ = (uint8_t)disp;
+        } else if (mod == 2) {
+            uint32_t d = (uint32_t)disp;
+            memcpy(q, &d, 4);
+            q += 4;
+        }
     }
-    if (mod == 1)
-        x86_byte(b, (uint8_t)disp);
-    else if (mod == 2)
-        x86_u32(b, (uint32_t)disp);
+    if (__builtin_expect(direct, 1)) {
+        b->p = q;
+    } else {
+        for (uint8_t *e = enc; e < q; e++)
+            x86_byte(b, *e);
+    }
 }
 
 /* ---- moves ---- */

@@ -1137,6 +1137,40 @@ static bool is_aarch64_elf(const char *path)
     return ok;
 }
 
+/* A "#!" script: its interpreter and optional argument (Linux rules: one
+ * line of at most 255 bytes, the argument is the rest of the line).
+ * false if path is not a script. */
+static bool read_shebang(const char *path, char interp[256], char arg[256])
+{
+    char line[257];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, line, sizeof line - 1);
+    close(fd);
+    if (n < 3 || line[0] != '#' || line[1] != '!')
+        return false;
+    line[n] = 0;
+    char *nl = strchr(line, '\n');
+    if (nl)
+        *nl = 0;
+    char *s = line + 2;
+    s += strspn(s, " \t");
+    size_t il = strcspn(s, " \t");
+    if (il == 0 || il > 255)
+        return false;
+    memcpy(interp, s, il);
+    interp[il] = 0;
+    s += il;
+    s += strspn(s, " \t");
+    size_t al = strlen(s);
+    while (al && (s[al - 1] == ' ' || s[al - 1] == '\t'))
+        al--;
+    memcpy(arg, s, al);
+    arg[al] = 0;
+    return true;
+}
+
 /* Guest string vector (argv/envp) -> host pointers into guest memory,
  * appended to out[*n...].  0 or -errno. */
 static int64_t get_strvec(UserProcess *p, uint64_t vec, char **out, size_t *n, size_t max)
@@ -1185,20 +1219,41 @@ int64_t user_sys_execve(UserProcess *p, A64State *env, const uint64_t a[6])
         goto out;
     if (emu_log_file())
         fflush(emu_log_file());
+    /* A script whose interpreter is a guest program (e.g. #!/usr/bin/lua5.4
+     * under -L) runs that interpreter under emu, as binfmt_misc would. */
+    char sb_interp[256], sb_arg[256], ibuf[PATH_MAX];
+    const char *interp = NULL;
     if (!is_aarch64_elf(path)) {
-        execve(path, gargv, genv);
-        e = -errno;
-        goto out;
+        if (read_shebang(path, sb_interp, sb_arg)) {
+            interp = user_path(p, sb_interp, ibuf);
+            if (!is_aarch64_elf(interp))
+                interp = NULL;
+        }
+        if (!interp) {
+            execve(path, gargv, genv);
+            e = -errno;
+            goto out;
+        }
     }
     args[n++] = p->emu_path;
     for (char **o = p->emu_opts; o && *o && n < 60; o++)
         args[n++] = *o;
-    if (na > 0) {
+    if (interp) {
         args[n++] = "-0";
-        args[n++] = gargv[0];
+        args[n++] = sb_interp;
+        args[n++] = "--";
+        args[n++] = (char *)interp;
+        if (sb_arg[0])
+            args[n++] = sb_arg;
+        args[n++] = (char *)path_raw_;
+    } else {
+        if (na > 0) {
+            args[n++] = "-0";
+            args[n++] = gargv[0];
+        }
+        args[n++] = "--";
+        args[n++] = (char *)path;
     }
-    args[n++] = "--";
-    args[n++] = (char *)path;
     for (size_t i = 1; i < na; i++)
         args[n++] = gargv[i];
     args[n] = NULL;

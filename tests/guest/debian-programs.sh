@@ -166,6 +166,16 @@ else
     bad execve-keeps-L "got: $(head -c 200 <<<"$out" | tr '\n' ' ')"
 fi
 
+# execve of a "#!" script whose interpreter is a guest program.
+printf '#!/usr/bin/lua5.4 -W\nprint("script", arg[0], arg[1], #arg)\n' >"$W/s.lua"
+chmod +x "$W/s.lua"
+out=$(cd "$W" && emu "$ROOT/bin/busybox" sh -c './s.lua x; echo "status $?"' 2>&1)
+if [[ $out == $'script\t./s.lua\tx\t1\nstatus 0' ]]; then
+    ok execve-script
+else
+    bad execve-script "got: $(head -c 200 <<<"$out" | tr '\n' ' ')"
+fi
+
 # A dynamic program without -L: one error line, status 1.
 timeout 20 "$EMU" --tier="$TIER" "$ROOT/usr/bin/zstd" --version >"$W/noL.out" 2>"$W/noL.err"; st=$?
 if [[ $st -eq 1 && ! -s $W/noL.out && $(wc -l <"$W/noL.err") -eq 1 ]] && grep -q interpreter "$W/noL.err"; then

@@ -112,8 +112,10 @@ struct ExecEngine {
     ExecCpu *cpus;
     unsigned next_cpu_index;
     ExecStats st; /* translation-side counters (under lock) */
-    /* One page of guest code being translated (see read_code_cb). */
-    uint64_t code_cache_page;
+    /* A window of guest code being translated (see read_code_cb):
+     * code_cache[0..code_cache_len) holds the bytes at code_cache_start. */
+    uint64_t code_cache_start;
+    uint32_t code_cache_len;
     bool code_cache_valid;
     uint8_t code_cache[EXEC_PAGE_SIZE];
     uint64_t retired_dispatch, retired_jc, retired_table;

@@ -364,22 +364,34 @@ void exec_flush_all(ExecEngine *e)
     pthread_mutex_unlock(&e->lock);
 }
 
-/* Guest code for the frontend, through a one-page buffer so that the
- * embedder is asked once per page rather than once per instruction (its
- * permissions are per page anyway).  Under e->lock; code_cache_valid is
- * cleared before each translation so that every block sees current bytes. */
+/* Guest code for the frontend, through a buffer so that the embedder is
+ * asked once per window rather than once per instruction.  A window is at
+ * most EXEC_CODE_WINDOW bytes from the first pc asked for and never crosses
+ * a page (permissions are per page): copying a whole page per block cost
+ * more than the rest of the block's fetches.  Under e->lock;
+ * code_cache_valid is cleared before each translation so that every block
+ * sees current bytes. */
+#define EXEC_CODE_WINDOW 256
 static bool read_code_cb(void *opaque, uint64_t pc, void *buf, size_t len)
 {
     ExecEngine *e = opaque;
     uint64_t page = pc & ~(EXEC_PAGE_SIZE - 1);
     if (len <= EXEC_PAGE_SIZE - (pc - page)) {
-        if (!e->code_cache_valid || e->code_cache_page != page) {
-            e->code_cache_valid =
-                e->cfg.mem.read_code(e->cfg.mem.opaque, page, e->code_cache, EXEC_PAGE_SIZE);
-            e->code_cache_page = page;
+        if (e->code_cache_valid && pc >= e->code_cache_start &&
+            pc - e->code_cache_start + len <= e->code_cache_len) {
+            memcpy(buf, e->code_cache + (pc - e->code_cache_start), len);
+            return true;
         }
+        uint64_t n = EXEC_PAGE_SIZE - (pc - page);
+        if (n > EXEC_CODE_WINDOW)
+            n = EXEC_CODE_WINDOW;
+        if (n < len)
+            n = len;
+        e->code_cache_valid = e->cfg.mem.read_code(e->cfg.mem.opaque, pc, e->code_cache, n);
+        e->code_cache_start = pc;
+        e->code_cache_len = (uint32_t)n;
         if (e->code_cache_valid) {
-            memcpy(buf, e->code_cache + (pc - page), len);
+            memcpy(buf, e->code_cache, len);
             return true;
         }
     }

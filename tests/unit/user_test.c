@@ -288,6 +288,34 @@ START_TEST(elf_interp_reported)
 }
 END_TEST
 
+/* An ET_DYN interpreter goes 64 KiB aligned into the free top of the mmap
+ * area, clear of what is mapped; an ET_EXEC one stays where it is linked. */
+START_TEST(elf_interp_placed)
+{
+    GuestMem *m = new_mem();
+    TestElf t = good_elf();
+    t.eh.e_type = ET_DYN;
+    const char *path = write_file("ld.so", &t, sizeof t);
+    ElfImage a, b;
+    char err[256] = "";
+    ck_assert_msg(elf_load_interp(m, path, &a, err, sizeof err), "%s", err);
+    ck_assert_uint_eq(a.start & 0xffff, 0);
+    ck_assert_uint_eq(a.entry - a.start, offsetof(TestElf, code));
+    ck_assert_uint_eq(a.load_bias, a.start - 0x400000);
+    ck_assert_uint_gt(a.start, 1ull << 32);
+    ck_assert_uint_le(a.end, m->mmap_top);
+    ck_assert_msg(elf_load_interp(m, path, &b, err, sizeof err), "%s", err);
+    ck_assert_uint_le(b.end, a.start);   /* a second one goes below the first */
+    ck_assert_int_eq(*(uint32_t *)guest_mem_g2h(m, b.entry), 0xd2800020);
+    t.eh.e_type = ET_EXEC;
+    path = write_file("ld-exec.so", &t, sizeof t);
+    ck_assert_msg(elf_load_interp(m, path, &a, err, sizeof err), "%s", err);
+    ck_assert_uint_eq(a.start, 0x400000);
+    ck_assert_uint_eq(a.load_bias, 0);
+    guest_mem_free(m);
+}
+END_TEST
+
 START_TEST(elf_missing_file)
 {
     GuestMem *m = new_mem();
@@ -926,6 +954,7 @@ static Suite *user_suite(void)
     tcase_add_test(elf, elf_bad_alignment_and_entry);
     tcase_add_test(elf, elf_interp_rejected);
     tcase_add_test(elf, elf_interp_reported);
+    tcase_add_test(elf, elf_interp_placed);
     tcase_add_test(elf, elf_missing_file);
     tcase_add_test(elf, elf_corrupt_headers_never_crash);
     suite_add_tcase(s, elf);

@@ -248,8 +248,16 @@ release:
 
 void ir_compact(IrBlock *b)
 {
-    uint32_t j = 0, k = 0;
-    for (uint32_t i = 0; i < b->n_ops; i++) {
+    /* ops before the first dead one (and their insns) stay where they are */
+    uint32_t first = 0;
+    while (first < b->n_ops && !b->ops[first].dead)
+        first++;
+    if (first == b->n_ops)
+        return;
+    uint32_t j = first, k = 0;
+    while (k < b->n_insns && b->insns[k].first_op < first)
+        k++;
+    for (uint32_t i = first; i < b->n_ops; i++) {
         /* keep the insn table pointing at the (never dead) insn_start ops */
         while (k < b->n_insns && b->insns[k].first_op <= i) {
             if (b->insns[k].first_op == i)
@@ -268,12 +276,10 @@ void ir_compact(IrBlock *b)
 /* ---- temps ------------------------------------------------------------ */
 static IrTemp new_temp(IrBlock *b, IrTempKind kind, IrType t)
 {
-    b->temps = grow(b->temps, &b->cap_temps, b->n_temps + 1, sizeof(IrTempInfo));
+    if (__builtin_expect(b->n_temps >= b->cap_temps, 0))
+        b->temps = grow(b->temps, &b->cap_temps, b->n_temps + 1, sizeof(IrTempInfo));
     IrTemp id = b->n_temps++;
-    IrTempInfo *ti = &b->temps[id];
-    memset(ti, 0, sizeof(*ti));
-    ti->kind = (uint8_t)kind;
-    ti->type = (uint8_t)t;
+    b->temps[id] = (IrTempInfo){.kind = (uint8_t)kind, .type = (uint8_t)t};
     return id;
 }
 
@@ -364,20 +370,22 @@ uint32_t ir_emit(IrBlock *b, IrOpcode opc, IrType t, const IrTemp *args,
 uint32_t ir_emit_simplified(IrBlock *b, IrOpcode opc, IrType t, const IrTemp *args,
                             const uint64_t *consts)
 {
-    b->ops = grow(b->ops, &b->cap_ops, b->n_ops + 1, sizeof(IrInst));
+    if (__builtin_expect(b->n_ops >= b->cap_ops, 0))
+        b->ops = grow(b->ops, &b->cap_ops, b->n_ops + 1, sizeof(IrInst));
     uint32_t idx = b->n_ops++;
     IrInst *op = &b->ops[idx];
-    memset(op, 0, sizeof(*op));
-    op->opc = (uint16_t)opc;
-    op->type = (uint8_t)t;
-    op->insn_idx = b->n_insns ? b->n_insns - 1 : 0;
+    *op = (IrInst){.opc = (uint16_t)opc, .type = (uint8_t)t,
+                   .insn_idx = b->n_insns ? b->n_insns - 1 : 0};
     if ((unsigned)opc < IR_OP_COUNT) {
+        /* element loops, not memcpy: the counts are tiny and variable */
         unsigned na = ir_op_info[opc].n_out + ir_op_info[opc].n_in;
         unsigned nc = ir_op_info[opc].n_const;
         if (args)
-            memcpy(op->args, args, na * sizeof(IrTemp));
+            for (unsigned k = 0; k < na; k++)
+                op->args[k] = args[k];
         if (consts)
-            memcpy(op->c, consts, nc * sizeof(uint64_t));
+            for (unsigned k = 0; k < nc; k++)
+                op->c[k] = consts[k];
     }
     return idx;
 }

@@ -41,28 +41,12 @@ static bool retarget_barrier(const IrInst *op, IrTemp d)
     return false;
 }
 
-static void retarget_moves(IrBlock *b)
+/* uses/defs/def_at: per temp, reads, writes and the index of the last
+ * write, as ir_pass_copy_prop counted them while rewriting inputs. */
+static void retarget_moves(IrBlock *b, const uint32_t *uses, const uint32_t *defs,
+                           const uint32_t *def_at)
 {
     uint32_t nt = b->n_temps;
-    uint32_t *uses = ir_block_scratch(b, 3 * (size_t)nt * sizeof(uint32_t));
-    uint32_t *defs = uses + nt, *def_at = defs + nt;
-    for (uint32_t i = 0; i < b->n_ops; i++) {
-        const IrInst *op = &b->ops[i];
-        if (op->dead || op->opc >= IR_OP_COUNT)
-            continue;
-        const IrOpInfo *oi = &ir_op_info[op->opc];
-        for (unsigned k = 0; k < (unsigned)(oi->n_out + oi->n_in); k++) {
-            IrTemp x = op->args[k];
-            if (!x || x >= nt)
-                continue;
-            if (k < oi->n_out) {
-                defs[x]++;
-                def_at[x] = i;
-            } else {
-                uses[x]++;
-            }
-        }
-    }
     bool changed = false;
     for (uint32_t j = 0; j < b->n_ops; j++) {
         IrInst *mv = &b->ops[j];
@@ -101,8 +85,9 @@ static void retarget_moves(IrBlock *b)
 void ir_pass_copy_prop(IrBlock *b)
 {
     uint32_t nt = b->n_temps, ng = n_globals(b);
-    IrTemp *src = ir_block_scratch(b, 5 * (size_t)nt * sizeof(uint32_t));
-    uint32_t *src_ver = src + nt;
+    IrTemp *src = ir_block_scratch(b, 8 * (size_t)nt * sizeof(uint32_t));
+    uint32_t *uses = src + nt, *defs = uses + nt, *def_at = defs + nt; /* for retarget_moves */
+    uint32_t *src_ver = def_at + nt;
     uint32_t *ver = src_ver + nt;
     uint32_t gepoch = 1;  /* globals' versions are ver[g] + gepoch */
     uint32_t segment = 1; /* copies made before the last label are stale */
@@ -130,6 +115,11 @@ void ir_pass_copy_prop(IrBlock *b)
                 ir_block_mark_unsimplified(b); /* s may be a constant */
             }
         }
+        for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++) {
+            IrTemp x = op->args[k];
+            if (x && x < nt)
+                uses[x]++;
+        }
         if (op->opc == IR_OP_call && ir_call_writes_globals(op))
             gepoch++;
         for (unsigned k = 0; k < oi->n_out; k++) {
@@ -138,6 +128,8 @@ void ir_pass_copy_prop(IrBlock *b)
                 continue;
             ver[x]++;
             src[x] = 0;
+            defs[x]++;
+            def_at[x] = i;
         }
         if (op->opc == IR_OP_mov) {
             IrTemp d = op->args[0], s = op->args[1];
@@ -151,7 +143,7 @@ void ir_pass_copy_prop(IrBlock *b)
         }
     }
 #undef VER
-    retarget_moves(b);
+    retarget_moves(b, uses, defs, def_at);
 }
 
 /* ---- dead code elimination -------------------------------------------- */

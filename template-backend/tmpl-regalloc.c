@@ -59,16 +59,18 @@ static void note_use(TmplGen *g, IrTemp t, uint32_t i)
 bool ra_init(TmplGen *g)
 {
     const IrBlock *b = g->b;
-    g->t = calloc(b->n_temps ? b->n_temps : 1, sizeof(TmplTemp));
+    g->t = malloc((b->n_temps ? b->n_temps : 1) * sizeof(TmplTemp));
     if (!g->t)
         return false;
+    /* initial state by type (the last entry: out-of-range types) */
+    TmplTemp proto[IR_TYPE_COUNT + 1];
+    for (unsigned ty = 0; ty <= IR_TYPE_COUNT; ty++)
+        proto[ty] = (TmplTemp){.reg = -1, .mem_ok = 1, .first = UINT32_MAX, .last = UINT32_MAX,
+                               .wide = ir_type_is_wide((IrType)ty),
+                               .kbits = (uint8_t)type_width(ty)};
     for (uint32_t i = 0; i < b->n_temps; i++) {
-        TmplTemp *s = &g->t[i];
-        s->reg = -1;
-        s->mem_ok = 1;
-        s->first = s->last = UINT32_MAX;
-        s->wide = ir_type_is_wide((IrType)b->temps[i].type);
-        s->kbits = (uint8_t)type_width(b->temps[i].type);
+        unsigned ty = b->temps[i].type;
+        g->t[i] = proto[ty < IR_TYPE_COUNT ? ty : IR_TYPE_COUNT];
     }
     for (uint32_t i = 0; i < b->n_ops; i++) {
         const IrInst *op = &b->ops[i];

@@ -351,9 +351,15 @@ void ra_forget(TmplGen *g)
 {
     for (int r = 0; r < 16; r++)
         unbind(g, r);
-    /* values meeting at a label may come from any path */
-    for (uint32_t i = 0; i < g->b->n_temps; i++)
-        g->t[i].kbits = (uint8_t)type_width(g->b->temps[i].type);
+    /* values meeting at a label may come from any path.  Only locals'
+     * kbits ever narrow (ra_set_kbits), so the globals (temps 1..count-1)
+     * are skipped. */
+    const IrBlock *b = g->b;
+    uint32_t first = b->globals && b->globals->count ? b->globals->count : 0;
+    if (first > b->n_temps)
+        first = 0;
+    for (uint32_t i = first; i < b->n_temps; i++)
+        g->t[i].kbits = (uint8_t)type_width(b->temps[i].type);
 }
 
 unsigned ra_kbits(const TmplGen *g, IrTemp t)

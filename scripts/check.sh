@@ -39,12 +39,20 @@ tests/fuzz/run.sh 30 2>&1 | tail -5 | tee "$LOGS/fuzz.log"; st=${PIPESTATUS[0]}
 if [[ $st -eq 0 ]]; then echo "1 passed, 0 failed" >>"$LOGS/fuzz.log"; else echo "0 passed, 1 failed" >>"$LOGS/fuzz.log"; fi
 count fuzz "$LOGS/fuzz.log" "$st"
 
-if [[ ! -d $CORPUS/torture-src/execute ]]; then
-    if [[ -x $SHARED/corpus/setup-corpus.sh ]] || [[ -f $SHARED/corpus/setup-corpus.sh ]]; then
-        echo "== building the guest corpus (once)"
-        bash "$SHARED/corpus/setup-corpus.sh" --no-data || true
+if [[ ! -d $CORPUS/torture-src/execute || ! -s $CORPUS/data/text8m || ! -d $CORPUS/arm64-root ]]; then
+    if [[ -f $SHARED/corpus/setup-corpus.sh ]]; then
+        echo "== building the guest corpus (once; Debian packages, data, c-torture sources)"
+        bash "$SHARED/corpus/setup-corpus.sh" || true
     fi
 fi
+
+for tier in template interp; do
+    echo "== Debian arm64 programs vs qemu-aarch64, tier $tier"
+    tests/guest/debian-programs.sh "$tier" "$BUILD/bin/emu-user" 2>&1 | tee "$LOGS/debian-$tier.log"
+    st=${PIPESTATUS[0]}
+    if [[ $st -eq 77 ]]; then suites_failed+=("debian-$tier (skipped: corpus missing)")
+    else count "debian-$tier" "$LOGS/debian-$tier.log" "$st"; fi
+done
 if [[ -d $CORPUS/torture-src/execute ]]; then
     runs=("template 1 1" "template 2 1" "interp 1 1" "interp 2 1")
     (( FULL )) && runs+=("template 0 1" "template 3 1" "template s 1" "interp 0 1" "interp 3 1" "interp s 1")

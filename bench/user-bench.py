@@ -18,13 +18,27 @@ D = f"{CORPUS}/data"
 NATIVE = [f"{AMD}/lib64/ld-linux-x86-64.so.2", "--library-path",
           f"{AMD}/lib/x86_64-linux-gnu:{AMD}/usr/lib/x86_64-linux-gnu"]
 
-# name: (args after the program, stdin file or None); program: busybox
+LUA_BENCH = ("local function fib(n) if n < 2 then return n end return fib(n-1) + fib(n-2) end "
+             "local t = {} for i = 1, 200000 do t[i] = tostring(i * 7 % 1000) end table.sort(t) "
+             "print(fib(27), #t)")
+SQL_BENCH = ("create table t(a integer, b text); "
+             "with recursive c(x) as (select 1 union all select x+1 from c where x < 300000) "
+             "insert into t select x, printf('%08d', x*7919 % 1000003) from c; "
+             "create index ti on t(b); select count(*), sum(a), min(b), max(b) from t where b > '0005';")
+
+# name: (program inside the root, args, dynamic?): busybox is static, the
+# others are dynamically linked and run with the root's loader and libraries.
 WORKLOADS = {
-    "sha256sum text64m": (["sha256sum", f"{D}/text64m"], None),
-    "gzip -t text64m.gz": (["gzip", "-t", f"{D}/text64m.gz"], None),
-    "gzip -c text16m":   (["gzip", "-c", f"{D}/text16m"], None),
-    "bzip2 -c text16m":  (["bzip2", "-c", f"{D}/text16m"], None),
-    "busybox true":      (["true"], None),
+    "sha256sum text64m": ("bin/busybox", ["sha256sum", f"{D}/text64m"], False),
+    "gzip -t text64m.gz": ("bin/busybox", ["gzip", "-t", f"{D}/text64m.gz"], False),
+    "gzip -c text16m":   ("bin/busybox", ["gzip", "-c", f"{D}/text16m"], False),
+    "bzip2 -c text16m":  ("bin/busybox", ["bzip2", "-c", f"{D}/text16m"], False),
+    "busybox true":      ("bin/busybox", ["true"], False),
+    "zstd -9 text16m":   ("usr/bin/zstd", ["-q", "-9", "-c", f"{D}/text16m"], True),
+    "zstd -d text64m.zst": ("usr/bin/zstd", ["-q", "-d", "-c", f"{D}/text64m.zst"], True),
+    "xz -3 text8m":      ("usr/bin/xz", ["-3", "-c", f"{D}/text8m"], True),
+    "sqlite3 300k rows": ("usr/bin/sqlite3", [":memory:", SQL_BENCH], True),
+    "lua5.4 fib+sort":   ("usr/bin/lua5.4", ["-e", LUA_BENCH], True),
 }
 
 def timed(cmd):
@@ -51,8 +65,8 @@ def main():
     ap.add_argument("--only", nargs="*")
     a = ap.parse_args()
     emu = [os.path.abspath(a.emu), f"--tier={a.tier}"]
-    bb_arm, bb_amd = f"{ARM}/bin/busybox", f"{AMD}/bin/busybox"
-    for p in (bb_arm, bb_amd, f"{D}/text64m"):
+    bb_arm = f"{ARM}/bin/busybox"
+    for p in (bb_arm, f"{AMD}/bin/busybox", f"{D}/text64m"):
         if not os.path.exists(p):
             sys.exit(f"bench: missing {p}: run ../shared/corpus/setup-corpus.sh")
     names = [n for n in WORKLOADS if not a.only or any(o in n for o in a.only)]
@@ -60,9 +74,11 @@ def main():
     print(f"{'workload':22} {'native s':>9} {'qemu s':>9} {'emu s':>9} {'emu/qemu':>9} {'emu/native':>10}")
     ratios = []
     for n in names:
-        args, _ = WORKLOADS[n]
-        cmds = {"native": NATIVE + [bb_amd] + args, "qemu": ["qemu-aarch64", bb_arm] + args,
-                "emu": emu + [bb_arm] + args}
+        prog, args, dynamic = WORKLOADS[n]
+        native = (NATIVE if dynamic else []) + [f"{AMD}/{prog}"] + args
+        lprefix = ["-L", ARM] if dynamic else []
+        cmds = {"native": native, "qemu": ["qemu-aarch64"] + lprefix + [f"{ARM}/{prog}"] + args,
+                "emu": emu + lprefix + [f"{ARM}/{prog}"] + args}
         times = {k: [] for k in cmds}
         for _ in range(a.runs):
             for k, c in cmds.items():

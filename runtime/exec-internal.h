@@ -30,6 +30,8 @@ struct TransBlock {
     uint32_t n_insns;               /* guest instructions */
     bool invalid;                   /* removed from the table (kept until flush) */
     const void *host;               /* template entry point; NULL: run ir */
+    uintptr_t (*llvm_entry)(void *env); /* LLVM tier code (host NULL): returns
+                                           tag | TMPL_RET_* like tmpl_enter */
     IrInterpCode *icode;            /* interpreter tier / template fallback */
     TmplCode code;                  /* template: offsets, chain sites, insn map */
     uint64_t *insn_pc;              /* template: guest pc of each IrBlock insn */

@@ -25,6 +25,7 @@
 #include "runtime/disas.h"
 #include "runtime/exec-internal.h"
 #include "runtime/log.h"
+#include "runtime/tier-llvm.h"
 
 #define EXEC_DEFAULT_CODE_BUF ((size_t)256 << 20)
 #define EXEC_DEFAULT_MAX_INSNS 512
@@ -110,7 +111,8 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
         why = "mem.read_code is required";
     else if (!cfg->mem.interp_mem.load || !cfg->mem.interp_mem.store)
         why = "mem.interp_mem load/store are required (interpreter, fallback, SMC)";
-    else if (cfg->tier != EXEC_TIER_INTERP && cfg->tier != EXEC_TIER_TEMPLATE)
+    else if (cfg->tier != EXEC_TIER_INTERP && cfg->tier != EXEC_TIER_TEMPLATE &&
+             cfg->tier != EXEC_TIER_LLVM)
         why = "unknown tier";
     if (why) {
         snprintf(err, errlen, "%s", why);
@@ -132,7 +134,7 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
     }
     if (e->cfg.arch->init) e->cfg.arch->init();
     e->mm.kind = TMPL_MEM_USER;
-    if (e->cfg.tier == EXEC_TIER_TEMPLATE) {
+    if (e->cfg.tier != EXEC_TIER_INTERP) { /* llvm: template code when LLVM refuses */
         size_t sz = e->cfg.code_buf_size;
         /* Reserved at once, committed page by page as code is written. */
         void *p = mmap(NULL, sz, PROT_READ | PROT_WRITE | PROT_EXEC,
@@ -548,8 +550,13 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
     tb->first_page = pc >> EXEC_PAGE_BITS;
     tb->last_page = (pc + (b->guest_size ? b->guest_size - 1 : 0)) >> EXEC_PAGE_BITS;
     tb->code.chain_site[0] = tb->code.chain_site[1] = UINT32_MAX;
-    bool ok =
-        (e->cfg.tier == EXEC_TIER_TEMPLATE && emit_host(e, tb, b)) || attach_interp(tb, b, ev);
+    /* LLVM blocks also get an interpreter form: an interpreted block chained
+     * to one (run_interp) runs it that way. */
+    bool ok = (e->cfg.tier == EXEC_TIER_LLVM &&
+               tier_llvm_translate_block(b, (uintptr_t)tb, &tb->llvm_entry) &&
+               attach_interp(tb, b, ev)) ||
+              (e->cfg.tier != EXEC_TIER_INTERP && emit_host(e, tb, b)) ||
+              attach_interp(tb, b, ev);
     ir_block_free(b);
     if (!ok) {
         free(tb);
@@ -986,6 +993,13 @@ static ExecEvent dispatch(ExecCpu *cpu)
         if (tb->host) {
             cpu->in_code = 1;
             uintptr_t r = tmpl_enter(env, tb->host);
+            cpu->in_code = 0;
+            last = (TransBlock *)(r & ~(uintptr_t)3);
+            kind = (int)(r & 3);
+        } else if (tb->llvm_entry) {
+            /* same exit protocol; host faults find env->pc set by the code */
+            cpu->in_code = 1;
+            uintptr_t r = tb->llvm_entry(env);
             cpu->in_code = 0;
             last = (TransBlock *)(r & ~(uintptr_t)3);
             kind = (int)(r & 3);

@@ -63,6 +63,8 @@ typedef struct TransBlock TransBlock;
 typedef enum ExecTier {
     EXEC_TIER_INTERP,   /* the reference interpreter (ir_interp_prepare/exec) */
     EXEC_TIER_TEMPLATE, /* template JIT into the code buffer */
+    EXEC_TIER_LLVM,      /* every block through the LLVM module (runtime/tier-llvm.h);
+                            template code when LLVM refuses */
 } ExecTier;
 
 /* CpuCommon.exception_kind, set (with exception_addr/code) by backends and

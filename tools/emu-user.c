@@ -30,7 +30,7 @@ static void usage(FILE *out)
             "usage: emu-user [options] program [arguments...]\n"
             "Run an AArch64 Linux program (static, or dynamic with -L).\n"
             "\n"
-            "  --tier=interp|template  execution tier (default template; env EMU_TIER)\n"
+            "  --tier=interp|template|llvm  execution tier (default template; env EMU_TIER)\n"
             "  -L PATH                 guest root: the ELF interpreter and absolute paths\n"
             "                          are looked up there first (env EMU_LD_PREFIX)\n"
             "  -cpu NAME               CPU shown to the guest (-cpu help lists them;\n"
@@ -59,6 +59,8 @@ static bool parse_tier(const char *s, ExecTier *tier)
         *tier = EXEC_TIER_INTERP;
     else if (!strcmp(s, "template"))
         *tier = EXEC_TIER_TEMPLATE;
+    else if (!strcmp(s, "llvm"))
+        *tier = EXEC_TIER_LLVM;
     else
         return false;
     return true;
@@ -224,7 +226,7 @@ int main(int argc, char **argv)
     }
     char tier_opt[32];
     snprintf(tier_opt, sizeof tier_opt, "--tier=%s",
-             cfg.tier == EXEC_TIER_INTERP ? "interp" : "template");
+             cfg.tier == EXEC_TIER_INTERP ? "interp" : cfg.tier == EXEC_TIER_LLVM ? "llvm" : "template");
     opts[n_opts++] = tier_opt;
     opts[n_opts] = NULL;
 

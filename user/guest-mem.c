@@ -8,6 +8,8 @@
 #include "user/guest-mem.h"
 
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -645,13 +647,57 @@ void guest_mem_unprotect_code_page(void *opaque, uint64_t page)
     pthread_mutex_unlock(&m->lock);
 }
 
+/* A host fault while the interpreter touches guest memory that the VMA
+ * list calls accessible: a file mapping past the end of its file (SIGBUS).
+ * The host handler calls guest_mem_catch_host_fault, which jumps back into
+ * the access; the access then fails like any other, and the run loop asks
+ * guest_mem_take_bus whether it was a bus error.  Host SIGBUS in generated
+ * code takes the runtime's path but is noted here the same way. */
+static __thread sigjmp_buf *volatile im_catch;   /* volatile: the fault comes between the stores */
+static __thread volatile bool im_bus_hit;
+static __thread volatile uint64_t im_bus_addr;
+
+#define IM_TRY()                                                                 \
+    sigjmp_buf im_jb_;                                                           \
+    if (sigsetjmp(im_jb_, 0)) {                                                  \
+        im_catch = NULL;                                                         \
+        return false;                                                            \
+    }                                                                            \
+    im_catch = &im_jb_
+#define IM_END() (im_catch = NULL)
+
+void guest_mem_note_host_fault(GuestMem *m, int sig, const void *host_addr)
+{
+    const uint8_t *a = host_addr;
+    if (!m || a < m->base || a >= m->base + m->reserved)
+        return;
+    im_bus_hit = sig == SIGBUS;
+    im_bus_addr = (uint64_t)(a - m->base);
+    if (im_catch) {
+        sigjmp_buf *j = im_catch;
+        im_catch = NULL;
+        siglongjmp(*j, 1);
+    }
+}
+
+bool guest_mem_take_bus(uint64_t *addr)
+{
+    if (!im_bus_hit)
+        return false;
+    im_bus_hit = false;
+    *addr = im_bus_addr;
+    return true;
+}
+
 static bool im_load(void *opaque, uint64_t addr, IrMemOp mo, void *out)
 {
     GuestMem *m = opaque;
     unsigned n = IR_MO_BYTES(mo);
     if (!guest_mem_check(m, addr, n, PROT_READ))
         return false;
+    IM_TRY();
     memcpy(out, m->base + addr, n);
+    IM_END();
     return true;
 }
 
@@ -661,7 +707,9 @@ static bool im_store(void *opaque, uint64_t addr, IrMemOp mo, const void *in)
     unsigned n = IR_MO_BYTES(mo);
     if (!guest_mem_check(m, addr, n, PROT_WRITE))
         return false;
+    IM_TRY();
     memcpy(m->base + addr, in, n);
+    IM_END();
     return true;
 }
 
@@ -677,6 +725,7 @@ static bool im_cmpxchg(void *opaque, uint64_t addr, IrMemOp mo, const void *expe
     if (!guest_mem_check(m, addr, n, PROT_READ | PROT_WRITE))
         return false;
     void *p = m->base + addr;
+    IM_TRY();
 #define CAS(T)                                                                   \
     do {                                                                         \
         T e, nv;                                                                 \
@@ -700,6 +749,7 @@ static bool im_cmpxchg(void *opaque, uint64_t addr, IrMemOp mo, const void *expe
         break;
     }
 #undef CAS
+    IM_END();
     return true;
 }
 
@@ -713,6 +763,7 @@ static bool im_rmw(void *opaque, uint64_t addr, IrMemOp mo, IrRmwOp op, const vo
     void *p = m->base + addr;
     uint64_t v = 0;
     memcpy(&v, val, n);
+    IM_TRY();
 #define RMW(T)                                                                   \
     do {                                                                         \
         T o = __atomic_load_n((T *)p, __ATOMIC_RELAXED), nv;                     \
@@ -729,6 +780,7 @@ static bool im_rmw(void *opaque, uint64_t addr, IrMemOp mo, IrRmwOp op, const vo
     default: RMW(uint64_t); break;
     }
 #undef RMW
+    IM_END();
     return true;
 }
 

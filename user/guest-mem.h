@@ -126,5 +126,13 @@ void guest_mem_protect_code_page(void *opaque, uint64_t page);
 void guest_mem_unprotect_code_page(void *opaque, uint64_t page);
 /* Data accesses of the interpreter tier. */
 IrMemIface guest_mem_interp_iface(GuestMem *m);
+/* From the host SIGSEGV/SIGBUS handler: a fault at host_addr inside the
+ * reservation is noted (SIGBUS: for guest_mem_take_bus) and, if the
+ * interpreter's memory interface was touching guest memory, jumps back so
+ * that access fails.  Returns when there is nothing to catch. */
+void guest_mem_note_host_fault(GuestMem *m, int sig, const void *host_addr);
+/* Whether this thread's last noted host fault was a SIGBUS (a file mapping
+ * past its end); *addr is its guest address.  Clears the note. */
+bool guest_mem_take_bus(uint64_t *addr);
 
 #endif /* EMU_USER_GUEST_MEM_H */

@@ -223,6 +223,10 @@ void user_signal_mirror(UserProcess *p, int sig)
 
 static void host_fault_handler(int sig, siginfo_t *info, void *uc)
 {
+    /* Note a host SIGBUS on guest memory first (runtime faults lose it),
+     * and give interpreter accesses their failure. */
+    if (signal_proc && info)
+        guest_mem_note_host_fault(signal_proc->mem, sig, info->si_addr);
     exec_fault_from_host(sig, info, uc);   /* does not return for guest faults */
     exec_host_crash(sig, info, uc);
 }

@@ -77,13 +77,24 @@ _Noreturn void user_cpu_loop(UserProcess *p, ExecCpu *cpu)
         case EXEC_EV_FETCH_FAULT:
         case EXEC_EV_SEGV: {
             /* mapped but not accessible that way, or not mapped at all */
+            uint64_t bus;
+            if (guest_mem_take_bus(&bus)) {   /* interpreter: past a file's end */
+                user_signal_fault(p, env, SIGBUS, BUS_ADRERR, bus);
+                break;
+            }
             int code = guest_mem_check(p->mem, ev.addr, 1, 0) ? SEGV_ACCERR : SEGV_MAPERR;
             user_signal_fault(p, env, SIGSEGV, code, ev.addr);
             break;
         }
-        case EXEC_EV_BUS:
-            user_signal_fault(p, env, SIGBUS, BUS_ADRALN, ev.addr);
+        case EXEC_EV_BUS: {
+            /* a host SIGBUS (file mapping past its end) or a misaligned access */
+            uint64_t bus;
+            if (guest_mem_take_bus(&bus))
+                user_signal_fault(p, env, SIGBUS, BUS_ADRERR, bus);
+            else
+                user_signal_fault(p, env, SIGBUS, BUS_ADRALN, ev.addr);
             break;
+        }
         case EXEC_EV_BREAKPOINT:
             user_signal_fault(p, env, SIGTRAP, TRAP_BRKPT, ev.pc);
             break;

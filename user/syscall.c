@@ -390,10 +390,14 @@ int64_t user_sys_ioctl(UserProcess *p, A64State *env, const uint64_t a[6])
     case TCSETS: case TCSETSW: case TCSETSF: size = 36; prot = R; break;
     case TIOCGWINSZ: size = 8; prot = W; break;
     case TIOCSWINSZ: size = 8; prot = R; break;
-    case TIOCGPGRP: case FIONREAD: case TIOCGSID: size = 4; prot = W; break;
-    case TIOCSPGRP: case FIONBIO: size = 4; prot = R; break;
-    case FIOCLEX: case FIONCLEX: case TIOCSCTTY: case TIOCNOTTY:
+    case TIOCGPGRP: case FIONREAD: case TIOCGSID: case TIOCOUTQ:
+    case TIOCGPTN: case TIOCGPTLCK: case TIOCGEXCL: size = 4; prot = W; break;
+    case TIOCSPGRP: case FIONBIO: case TIOCSPTLCK: size = 4; prot = R; break;
+    case FIOCLEX: case FIONCLEX: case TIOCSCTTY: case TIOCNOTTY: case TIOCEXCL:
+    case TIOCNXCL: case TCFLSH: case TCXONC: case TCSBRK: case TCSBRKP:
         return host_ret(ioctl(fd, req, (unsigned long)a[2]));
+    case TIOCGPTPEER:   /* open the pty's other side: the argument is open flags */
+        return host_ret(ioctl(fd, req, open_flags_g2h(a[2])));
     default:
         if (emu_log_enabled(EMU_LOG_UNIMP))
             emu_log("Unsupported ioctl: fd %d request 0x%lx\n", fd, req);

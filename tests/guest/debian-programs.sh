@@ -319,6 +319,39 @@ if command -v aarch64-linux-gnu-gcc >/dev/null; then
     fi
 fi
 
+# A corrupt PT_INTERP: a missing interpreter, a path without its NUL, a
+# segment outside the file.  Each: one error line, status 1.
+if python3 - "$ROOT/usr/bin/zstd" "$W" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+i = d.index(b"/lib/ld-linux-aarch64.so.1\0")
+missing = bytearray(d); missing[i + 25] = ord("X")
+nonul = bytearray(d); nonul[i + 26] = ord("y")
+outside = bytearray(d)
+phoff, = struct.unpack_from("<Q", d, 0x20)
+phnum, = struct.unpack_from("<H", d, 0x38)
+for k in range(phnum):
+    o = phoff + 56 * k
+    if struct.unpack_from("<I", d, o)[0] == 3:   # PT_INTERP: p_offset, p_filesz
+        struct.pack_into("<Q", outside, o + 8, len(d) + 4096)
+        struct.pack_into("<Q", outside, o + 32, 1 << 40)
+for name, data in (("missing", missing), ("nonul", nonul), ("outside", outside)):
+    open(f"{sys.argv[2]}/interp-{name}", "wb").write(data)
+PY
+then
+    msgs=""
+    for kind in missing nonul outside; do
+        chmod +x "$W/interp-$kind"
+        timeout 20 "$EMU" --tier="$TIER" -L "$ROOT" "$W/interp-$kind" --version >"$W/ip.out" 2>"$W/ip.err"; st=$?
+        if [[ $st -ne 1 || -s $W/ip.out || $(wc -l <"$W/ip.err") -ne 1 ]]; then
+            msgs+="$kind: status $st, stderr $(head -c 100 "$W/ip.err" | tr '\n' ' '); "
+        fi
+    done
+    [[ -z $msgs ]] && ok corrupt-interp-path || bad corrupt-interp-path "$msgs"
+else
+    bad corrupt-interp-path "cannot make the corrupt binaries"
+fi
+
 # A missing -L root: one error line, status 1.
 timeout 20 "$EMU" --tier="$TIER" -L "$W/no-such-root" "$ROOT/usr/bin/zstd" --version >"$W/noroot.out" 2>"$W/noroot.err"; st=$?
 if [[ $st -eq 1 && ! -s $W/noroot.out && $(wc -l <"$W/noroot.err") -eq 1 ]]; then

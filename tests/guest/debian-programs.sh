@@ -302,6 +302,54 @@ exit 5
 SCRIPT
 same bb-sh-script /dev/null "$BB" sh "$W/script.sh" && ok bb-sh-script
 
+# Threads share translated code: eight threads running the same worker
+# translate about as many blocks as one (per-thread code would add the
+# worker's blocks seven more times).  Blocks counted by --stats.
+if command -v aarch64-linux-gnu-gcc >/dev/null; then
+    cat >"$W/shared.c" <<'C'
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+static int cmp(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+static void *work(void *arg)
+{
+    long k = (long)arg, acc = 0;
+    int v[500];
+    char buf[64];
+    for (int i = 0; i < 500; i++) v[i] = (int)((i * 7919 + k) % 1009);
+    qsort(v, 500, sizeof *v, cmp);
+    for (int i = 0; i < 50; i++) {
+        snprintf(buf, sizeof buf, "%d %.3f %lx", v[i], v[i] / 3.0, (long)v[i] << 20);
+        acc += (long)strtod(buf + 4, NULL) + (long)strlen(buf);
+    }
+    return (void *)acc;
+}
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 1;
+    pthread_t t[16];
+    long sum = 0;
+    for (int i = 0; i < n && i < 16; i++) pthread_create(&t[i], NULL, work, (void *)(long)i);
+    for (int i = 0; i < n && i < 16; i++) { void *r; pthread_join(t[i], &r); sum += (long)r; }
+    printf("%d threads: %ld\n", n, sum);
+    return 0;
+}
+C
+    if aarch64-linux-gnu-gcc -O2 -static -o "$W/shared" "$W/shared.c" -lpthread 2>"$W/shared.err"; then
+        blocks() { timeout 20 "$EMU" --tier="$TIER" --stats "$W/shared" "$1" 2>&1 >/dev/null | awk '/blocks translated/ { print $3 }'; }
+        b0=$(blocks 0) b1=$(blocks 1) b8=$(blocks 8)
+        if [[ $b0 =~ ^[0-9]+$ && $b1 =~ ^[0-9]+$ && $b8 =~ ^[0-9]+$ ]] && (( b1 - b0 > 200 && (b8 - b1) * 4 < b1 - b0 )) &&
+            [[ $(timeout 20 "$EMU" --tier="$TIER" "$W/shared" 8) == "$(qemu "$W/shared" 8)" ]]; then
+            ok threads-share-code
+        else
+            bad threads-share-code "blocks translated: 0 threads '$b0', 1 thread '$b1', 8 threads '$b8'"
+        fi
+    else
+        bad threads-share-code "cannot compile the probe: $(head -c 200 "$W/shared.err")"
+    fi
+fi
+
 # An unimplemented syscall returns ENOSYS and -d unimp names it.
 if command -v aarch64-linux-gnu-gcc >/dev/null; then
     printf '%s\n' '#include <errno.h>' '#include <stdio.h>' '#include <unistd.h>' \

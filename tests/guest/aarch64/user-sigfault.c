@@ -3,7 +3,8 @@
  * from a misaligned exclusive load), with si_addr/si_code and siglongjmp
  * out; a fault inside a signal handler (the signal blocked there, or a
  * different one with no handler) ends in the default death by that
- * signal, seen by the parent through waitpid; SIGSEGV on a write to a
+ * signal, seen by the parent through waitpid (also when SA_NODEFER lets
+ * the faults nest until the stack is full); SIGSEGV on a write to a
  * read-only page (SEGV_ACCERR); kill() to the process and tgkill() to one
  * thread, whose handler runs in that thread. */
 #define _GNU_SOURCE
@@ -135,10 +136,15 @@ static void child_status(const char *what, int how)
         } else if (how == 1) {
             on(SIGSEGV, segv_then_ill, 0);
             *(volatile int *)0 = 1;
-        } else {
+        } else if (how == 2) {
             on(SIGSEGV, segv_again, 0);
             on(SIGUSR1, usr1_then_segv, 0);
             kill(getpid(), SIGUSR1);
+        } else {
+            /* SA_NODEFER: each fault nests another frame until the stack
+             * has no room for one; then the fault is fatal. */
+            on(SIGSEGV, segv_again, SA_NODEFER);
+            *(volatile int *)0 = 1;
         }
         _exit(0);
     }
@@ -180,6 +186,7 @@ int main(void)
     child_status("SIGSEGV inside SIGSEGV handler", 0);
     child_status("SIGILL inside SIGSEGV handler", 1);
     child_status("SIGSEGV inside SIGUSR1 handler", 2);
+    child_status("SA_NODEFER SIGSEGV recursion", 3);
 
     on(SIGUSR2, note_tid, 0);
     handler_tid = 0;

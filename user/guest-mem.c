@@ -294,11 +294,80 @@ int64_t guest_mem_strlen(GuestMem *m, uint64_t addr, uint64_t max)
     }
 }
 
+/* ---- host faults on guest memory ---------------------------------------- */
+
+/* A host fault while the interpreter touches guest memory that the VMA
+ * list calls accessible: a file mapping past the end of its file (SIGBUS).
+ * The host handler calls guest_mem_catch_host_fault, which jumps back into
+ * the access; the access then fails like any other, and the run loop asks
+ * guest_mem_take_bus whether it was a bus error.  guest_mem_read/write
+ * (syscall arguments) fail the same way, which becomes EFAULT.  Host SIGBUS in generated
+ * code takes the runtime's path but is noted here the same way. */
+static __thread sigjmp_buf *volatile im_catch;   /* volatile: the fault comes between the stores */
+static __thread volatile bool im_bus_hit;
+static __thread volatile uint64_t im_bus_addr;
+
+/* The jump leaves the host handler without restoring the signal mask
+ * (sigsetjmp(.., 0) is cheap, saving the mask would cost a syscall per
+ * access): unblock the fault signals again. */
+static void im_caught(void)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGBUS);
+    sigaddset(&s, SIGSEGV);
+    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+    im_catch = NULL;
+}
+
+#define IM_TRY()                                                                 \
+    sigjmp_buf im_jb_;                                                           \
+    if (sigsetjmp(im_jb_, 0)) {                                                  \
+        im_caught();                                                             \
+        return false;                                                            \
+    }                                                                            \
+    im_catch = &im_jb_
+#define IM_END() (im_catch = NULL)
+/* For syscall arguments: a fault is EFAULT, not a guest signal. */
+#define IM_TRY_QUIET()                                                           \
+    sigjmp_buf im_jb_;                                                           \
+    if (sigsetjmp(im_jb_, 0)) {                                                  \
+        im_caught();                                                             \
+        im_bus_hit = false;                                                      \
+        return false;                                                            \
+    }                                                                            \
+    im_catch = &im_jb_
+
+void guest_mem_note_host_fault(GuestMem *m, int sig, const void *host_addr)
+{
+    const uint8_t *a = host_addr;
+    if (!m || a < m->base || a >= m->base + m->reserved)
+        return;
+    im_bus_hit = sig == SIGBUS;
+    im_bus_addr = (uint64_t)(a - m->base);
+    if (im_catch) {
+        sigjmp_buf *j = im_catch;
+        im_catch = NULL;
+        siglongjmp(*j, 1);
+    }
+}
+
+bool guest_mem_take_bus(uint64_t *addr)
+{
+    if (!im_bus_hit)
+        return false;
+    im_bus_hit = false;
+    *addr = im_bus_addr;
+    return true;
+}
+
 bool guest_mem_read(GuestMem *m, uint64_t addr, void *buf, size_t len)
 {
     if (!guest_mem_check(m, addr, len, PROT_READ))
         return false;
+    IM_TRY_QUIET();
     memcpy(buf, m->base + addr, len);
+    IM_END();
     return true;
 }
 
@@ -307,7 +376,9 @@ bool guest_mem_write(GuestMem *m, uint64_t addr, const void *buf, size_t len)
     void *p = guest_mem_ptr(m, addr, len, PROT_WRITE);
     if (!p)
         return false;
+    IM_TRY_QUIET();
     memcpy(p, buf, len);
+    IM_END();
     return true;
 }
 
@@ -645,48 +716,6 @@ void guest_mem_unprotect_code_page(void *opaque, uint64_t page)
     if (v)
         mprotect(m->base + page, GUEST_PAGE_SIZE, host_prot(v->prot));
     pthread_mutex_unlock(&m->lock);
-}
-
-/* A host fault while the interpreter touches guest memory that the VMA
- * list calls accessible: a file mapping past the end of its file (SIGBUS).
- * The host handler calls guest_mem_catch_host_fault, which jumps back into
- * the access; the access then fails like any other, and the run loop asks
- * guest_mem_take_bus whether it was a bus error.  Host SIGBUS in generated
- * code takes the runtime's path but is noted here the same way. */
-static __thread sigjmp_buf *volatile im_catch;   /* volatile: the fault comes between the stores */
-static __thread volatile bool im_bus_hit;
-static __thread volatile uint64_t im_bus_addr;
-
-#define IM_TRY()                                                                 \
-    sigjmp_buf im_jb_;                                                           \
-    if (sigsetjmp(im_jb_, 0)) {                                                  \
-        im_catch = NULL;                                                         \
-        return false;                                                            \
-    }                                                                            \
-    im_catch = &im_jb_
-#define IM_END() (im_catch = NULL)
-
-void guest_mem_note_host_fault(GuestMem *m, int sig, const void *host_addr)
-{
-    const uint8_t *a = host_addr;
-    if (!m || a < m->base || a >= m->base + m->reserved)
-        return;
-    im_bus_hit = sig == SIGBUS;
-    im_bus_addr = (uint64_t)(a - m->base);
-    if (im_catch) {
-        sigjmp_buf *j = im_catch;
-        im_catch = NULL;
-        siglongjmp(*j, 1);
-    }
-}
-
-bool guest_mem_take_bus(uint64_t *addr)
-{
-    if (!im_bus_hit)
-        return false;
-    im_bus_hit = false;
-    *addr = im_bus_addr;
-    return true;
 }
 
 static bool im_load(void *opaque, uint64_t addr, IrMemOp mo, void *out)

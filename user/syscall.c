@@ -986,8 +986,8 @@ int64_t user_sys_rt_sigprocmask(UserProcess *p, A64State *env, const uint64_t a[
         /* SIGKILL and SIGSTOP cannot be blocked. */
         p->sigmask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
     }
-    if (a[2])
-        guest_mem_write(p->mem, a[2], &old, 8);
+    if (a[2] && !guest_mem_write(p->mem, a[2], &old, 8))
+        return -EFAULT;   /* a file mapping past its end */
     return 0;   /* newly unblocked pending signals go when the syscall returns */
 }
 

@@ -619,6 +619,50 @@ START_TEST(mem_writes_invalidate_code)
 }
 END_TEST
 
+/* A file mapping past the end of its file: the host raises SIGBUS on the
+ * access.  With the fault routed to guest_mem_note_host_fault (as emu-user's
+ * host handler does), syscall-argument copies fail instead of crashing,
+ * the note is not left behind, and a second fault is caught too (the jump
+ * must not leave SIGBUS blocked). */
+static GuestMem *bus_mem;
+static void bus_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    guest_mem_note_host_fault(bus_mem, sig, si->si_addr);
+    _exit(99);   /* not caught: the test fails */
+}
+
+START_TEST(mem_past_eof_is_efault_not_crash)
+{
+    GuestMem *m = bus_mem = new_mem();
+    char path[] = "/tmp/emu-user-test-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    ck_assert_int_eq(ftruncate(fd, 100), 0);
+    int64_t a = guest_mmap(m, 0, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, NULL);
+    close(fd);
+    ck_assert_int_gt(a, 0);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = bus_handler;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGBUS, &sa, &old);
+    uint64_t v = 0x1122334455667788ull, got = 0;
+    ck_assert(guest_mem_write(m, a + 8, &v, 8));   /* inside the file */
+    ck_assert(guest_mem_read(m, a + 8, &got, 8));
+    ck_assert_uint_eq(got, v);
+    for (int i = 0; i < 2; i++) {
+        ck_assert(!guest_mem_read(m, a + 4096, &got, 8));
+        ck_assert(!guest_mem_write(m, a + 4096 + 16, &v, 8));
+    }
+    uint64_t addr;
+    ck_assert(!guest_mem_take_bus(&addr));   /* syscall faults leave no note */
+    sigaction(SIGBUS, &old, NULL);
+    guest_mem_free(m);
+}
+END_TEST
+
 START_TEST(mem_strlen_stops_at_unmapped)
 {
     GuestMem *m = new_mem();
@@ -969,6 +1013,7 @@ static Suite *user_suite(void)
     tcase_add_test(mem, mem_code_page_protection);
     tcase_add_test(mem, mem_writes_invalidate_code);
     tcase_add_test(mem, mem_strlen_stops_at_unmapped);
+    tcase_add_test(mem, mem_past_eof_is_efault_not_crash);
     suite_add_tcase(s, mem);
     TCase *sys = tcase_create("syscall");
     tcase_add_test(sys, syscall_pointers_are_checked);

@@ -37,10 +37,7 @@ typedef struct UserProcess {
     uint64_t auxv_addr, auxv_len;   /* the initial auxv on the guest stack (/proc/self/auxv) */
     bool stats;                 /* --stats: print counters at exit */
     GuestSigAction sigact[GUEST_NSIG + 1];
-    uint64_t sigmask;           /* guest's blocked set (bit sig-1) */
     uint64_t sigpending;        /* raised, not yet delivered (atomic) */
-    uint64_t saved_sigmask;     /* rt_sigsuspend: the mask to restore */
-    bool saved_sigmask_valid;
     uint8_t siginfo[GUEST_NSIG + 1][128];  /* siginfo of each pending signal */
     uint64_t sigreturn_tramp;   /* guest page with rt_sigreturn, for handlers
                                    without SA_RESTORER (0: not made yet) */
@@ -74,6 +71,9 @@ typedef struct UserThreadState {
     ExecCpu *cpu;               /* the CPU this host thread runs */
     uint64_t clear_child_tid;   /* set_tid_address / CLONE_CHILD_CLEARTID */
     uint64_t robust_list, robust_len;
+    uint64_t sigmask;           /* this thread's blocked guest signals (bit sig-1) */
+    uint64_t saved_sigmask;     /* rt_sigsuspend: the mask to restore */
+    bool saved_sigmask_valid;
 } UserThreadState;
 UserThreadState *user_thread_self(void);
 /* clone(CLONE_VM | CLONE_THREAD ...): the new thread's tid or -errno. */

@@ -116,7 +116,7 @@ bool user_sigframe_setup(UserProcess *p, A64State *env, int sig, const uint8_t i
     uc->ss_flags = !p->altstack[2] ? SS_DISABLE
                    : on_altstack(p, env->x[A64_SP]) ? SS_ONSTACK : (int32_t)p->altstack[1];
     /* After rt_sigsuspend the handler returns to the mask from before it. */
-    uc->sigmask = p->saved_sigmask_valid ? p->saved_sigmask : p->sigmask;
+    uc->sigmask = user_thread_self()->saved_sigmask_valid ? user_thread_self()->saved_sigmask : user_thread_self()->sigmask;
     uc->mc.fault_address = fault_addr;
     memcpy(uc->mc.regs, env->x, sizeof uc->mc.regs);
     uc->mc.sp = env->x[A64_SP];
@@ -143,9 +143,9 @@ bool user_sigframe_setup(UserProcess *p, A64State *env, int sig, const uint8_t i
     env->excl_addr = ~0ull;   /* an exception clears the exclusive monitor */
     /* FPCR/FPSR as the kernel leaves them: unchanged. */
 
-    p->sigmask |= act.mask | ((act.flags & SA_NODEFER) ? 0 : 1ull << (sig - 1));
-    p->saved_sigmask_valid = false;
-    p->sigmask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+    user_thread_self()->sigmask |= act.mask | ((act.flags & SA_NODEFER) ? 0 : 1ull << (sig - 1));
+    user_thread_self()->saved_sigmask_valid = false;
+    user_thread_self()->sigmask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
     if (act.flags & SA_RESETHAND) {
         p->sigact[sig].handler = GUEST_SIG_DFL;
         p->sigact[sig].flags &= ~(uint64_t)SA_SIGINFO;
@@ -172,6 +172,6 @@ int64_t user_sigframe_return(UserProcess *p, A64State *env)
     env->fpcr = fp->fpcr;
     memcpy(env->v, fp->vregs, sizeof fp->vregs);
     env->excl_addr = ~0ull;
-    p->sigmask = f.uc.sigmask & ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+    user_thread_self()->sigmask = f.uc.sigmask & ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
     return (int64_t)env->x[0];
 }

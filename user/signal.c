@@ -12,9 +12,14 @@
  * SIGSEGV/SIGBUS go to the runtime first: faults of generated code become
  * guest events there.
  *
- * Known limits: one signal mask and pending set for the whole process
- * (not per thread); a guest loop of chained blocks that never leaves
- * generated code delays asynchronous signals; rt_sigsuspend is missing.
+ * Each thread has its own signal mask (UserThreadState); the pending set
+ * is the process's, taken by whichever thread has the signal unblocked
+ * when it next checks (after a syscall or an exit request).  Known limits:
+ * no per-thread pending set (a tgkill'd signal blocked in its target may
+ * run in another thread); a signal blocked in the host thread that the
+ * kernel chose waits for another thread's next check; a guest loop of
+ * chained blocks that never leaves generated code delays asynchronous
+ * signals.
  */
 #define _GNU_SOURCE
 #include "user/process.h"
@@ -87,7 +92,7 @@ void user_signal_fault(UserProcess *p, A64State *env, int sig, int si_code, uint
 {
     const GuestSigAction *act = &p->sigact[sig];
     /* Linux forces a fault on the task: blocked or ignored means death. */
-    if (act->handler > GUEST_SIG_IGN && !(p->sigmask & SIGBIT(sig))) {
+    if (act->handler > GUEST_SIG_IGN && !(user_thread_self()->sigmask & SIGBIT(sig))) {
         uint8_t info[128];
         make_info(info, sig, si_code);
         memcpy(info + 16, &addr, 8);   /* si_addr */
@@ -131,11 +136,11 @@ void user_signal_check(UserProcess *p, A64State *env)
     for (;;) {
         uint64_t pending = __atomic_load_n(&p->sigpending, __ATOMIC_ACQUIRE);
         uint64_t unblockable = SIGBIT(SIGKILL) | SIGBIT(SIGSTOP);
-        uint64_t ready = pending & (~p->sigmask | unblockable);
+        uint64_t ready = pending & (~user_thread_self()->sigmask | unblockable);
         if (!ready) {
-            if (p->saved_sigmask_valid) {   /* rt_sigsuspend woke for nothing to run */
-                p->sigmask = p->saved_sigmask;
-                p->saved_sigmask_valid = false;
+            if (user_thread_self()->saved_sigmask_valid) {   /* rt_sigsuspend woke for nothing to run */
+                user_thread_self()->sigmask = user_thread_self()->saved_sigmask;
+                user_thread_self()->saved_sigmask_valid = false;
             }
             return;
         }
@@ -155,9 +160,9 @@ void user_signal_check(UserProcess *p, A64State *env)
 
 int64_t user_signal_suspend(UserProcess *p, uint64_t mask)
 {
-    p->saved_sigmask = p->sigmask;
-    p->saved_sigmask_valid = true;
-    p->sigmask = mask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
+    user_thread_self()->saved_sigmask = user_thread_self()->sigmask;
+    user_thread_self()->saved_sigmask_valid = true;
+    user_thread_self()->sigmask = mask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
     /* Block the host signals while looking at the pending set, then wait
      * for one atomically with sigsuspend (no lost wake-up). */
     sigset_t all, old;
@@ -168,7 +173,7 @@ int64_t user_signal_suspend(UserProcess *p, uint64_t mask)
     sigdelset(&all, SIGFPE);
     sigdelset(&all, SIGTRAP);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    while (!(__atomic_load_n(&p->sigpending, __ATOMIC_ACQUIRE) & ~p->sigmask))
+    while (!(__atomic_load_n(&p->sigpending, __ATOMIC_ACQUIRE) & ~user_thread_self()->sigmask))
         sigsuspend(&old);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return -EINTR;
@@ -176,7 +181,7 @@ int64_t user_signal_suspend(UserProcess *p, uint64_t mask)
 
 bool user_signal_restart_pending(UserProcess *p)
 {
-    uint64_t ready = __atomic_load_n(&p->sigpending, __ATOMIC_ACQUIRE) & ~p->sigmask;
+    uint64_t ready = __atomic_load_n(&p->sigpending, __ATOMIC_ACQUIRE) & ~user_thread_self()->sigmask;
     for (int sig = 1; sig <= GUEST_NSIG; sig++)
         if ((ready & SIGBIT(sig)) && p->sigact[sig].handler > GUEST_SIG_IGN &&
             (p->sigact[sig].flags & SA_RESTART))

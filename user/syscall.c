@@ -971,20 +971,20 @@ int64_t user_sys_rt_sigprocmask(UserProcess *p, A64State *env, const uint64_t a[
 {
     if (a[3] != 8)
         return -EINVAL;
-    uint64_t set = 0, old = p->sigmask;
+    uint64_t set = 0, old = user_thread_self()->sigmask;
     if (a[1] && !guest_mem_read(p->mem, a[1], &set, 8))
         return -EFAULT;
     if (a[2] && !guest_mem_check(p->mem, a[2], 8, W))
         return -EFAULT;
     if (a[1]) {
         switch ((int)a[0]) {
-        case SIG_BLOCK: p->sigmask |= set; break;
-        case SIG_UNBLOCK: p->sigmask &= ~set; break;
-        case SIG_SETMASK: p->sigmask = set; break;
+        case SIG_BLOCK: user_thread_self()->sigmask |= set; break;
+        case SIG_UNBLOCK: user_thread_self()->sigmask &= ~set; break;
+        case SIG_SETMASK: user_thread_self()->sigmask = set; break;
         default: return -EINVAL;
         }
         /* SIGKILL and SIGSTOP cannot be blocked. */
-        p->sigmask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+        user_thread_self()->sigmask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
     }
     if (a[2] && !guest_mem_write(p->mem, a[2], &old, 8))
         return -EFAULT;   /* a file mapping past its end */

@@ -33,6 +33,7 @@ typedef struct ThreadStart {
     UserProcess *p;
     ExecCpu *cpu;
     uint64_t flags, ptid, ctid;
+    uint64_t sigmask;   /* a new thread starts with its creator's mask */
     sem_t started;
     pid_t tid;
 } ThreadStart;
@@ -55,6 +56,7 @@ static void *thread_main(void *arg)
         guest_mem_write(p->mem, st->ptid, &tid, 4);
     if (st->flags & CLONE_CHILD_CLEARTID)
         thread_state.clear_child_tid = st->ctid;
+    thread_state.sigmask = st->sigmask;
     /* The guest cannot observe this thread's host signal mask; keep the
      * host fault signals deliverable here. */
     user_signal_thread_init();
@@ -82,7 +84,8 @@ int64_t user_thread_clone(UserProcess *p, A64State *env, uint64_t flags, uint64_
         child->tpidr_el0 = tls;
     child->excl_addr = ~0ull;
 
-    ThreadStart st = { .p = p, .cpu = cpu, .flags = flags, .ptid = ptid, .ctid = ctid };
+    ThreadStart st = { .p = p, .cpu = cpu, .flags = flags, .ptid = ptid, .ctid = ctid,
+                       .sigmask = thread_state.sigmask };
     if (sem_init(&st.started, 0, 0) != 0) {
         exec_cpu_free(cpu);
         return -EAGAIN;

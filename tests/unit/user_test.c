@@ -931,7 +931,7 @@ START_TEST(sigframe_round_trip)
     env.nf = 0x80000000u, env.zf = 0, env.cf = 1, env.vf = 0;
     env.v[5][0] = 0x42;
     env.fpcr = 0x3000000;
-    p->sigmask = 1ull << (SIGUSR2 - 1);
+    user_thread_self()->sigmask = 1ull << (SIGUSR2 - 1);
     p->sigact[SIGUSR1] = (GuestSigAction){ .handler = 0x400800, .flags = SA_SIGINFO | 0x04000000,
                                            .restorer = 0x400900,
                                            .mask = 1ull << (SIGTERM - 1) };
@@ -949,7 +949,7 @@ START_TEST(sigframe_round_trip)
     /* uc_mcontext.pc and the frame record (x29, x30 of the interrupted code) */
     ck_assert_uint_eq(*(uint64_t *)guest_mem_g2h(p->mem, sp + 128 + 176 + 264), 0x400100);
     ck_assert_uint_eq(*(uint64_t *)guest_mem_g2h(p->mem, env.x[29]), 3 * 29 + 1);
-    ck_assert_uint_eq(p->sigmask, (1ull << (SIGUSR2 - 1)) | (1ull << (SIGTERM - 1)) |
+    ck_assert_uint_eq(user_thread_self()->sigmask, (1ull << (SIGUSR2 - 1)) | (1ull << (SIGTERM - 1)) |
                                   (1ull << (SIGUSR1 - 1)));
     /* the handler clobbers state, then returns through rt_sigreturn */
     env.x[5] = 999;
@@ -966,7 +966,7 @@ START_TEST(sigframe_round_trip)
     ck_assert_uint_eq(env.cf, 1);
     ck_assert_uint_eq(env.v[5][0], 0x42);
     ck_assert_uint_eq(env.fpcr, 0x3000000);
-    ck_assert_uint_eq(p->sigmask, 1ull << (SIGUSR2 - 1));
+    ck_assert_uint_eq(user_thread_self()->sigmask, 1ull << (SIGUSR2 - 1));
     guest_mem_free(p->mem);
     free(p);
 }

@@ -6,7 +6,9 @@
  * signal, seen by the parent through waitpid (also when SA_NODEFER lets
  * the faults nest until the stack is full); SIGSEGV on a write to a
  * read-only page (SEGV_ACCERR); kill() to the process and tgkill() to one
- * thread, whose handler runs in that thread. */
+ * thread, whose handler runs in that thread; signal masks per thread (a
+ * new thread inherits its creator's, blocking in one thread does not
+ * block in another). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
@@ -178,6 +180,52 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Per-thread signal masks. */
+static volatile int usr1_ran;
+static void count_usr1(int sig) { (void)sig; usr1_ran++; }
+static volatile int mask_step;
+
+static void *masker(void *arg)
+{
+    (void)arg;
+    sigset_t cur, b;
+    pthread_sigmask(SIG_BLOCK, NULL, &cur);
+    int inherited = sigismember(&cur, SIGUSR2);
+    sigemptyset(&b);
+    sigaddset(&b, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &b, NULL);
+    __atomic_store_n(&mask_step, 1, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&mask_step, __ATOMIC_ACQUIRE) != 2)
+        usleep(1000);
+    pthread_sigmask(SIG_BLOCK, NULL, &cur);
+    return (void *)(long)(inherited * 2 + sigismember(&cur, SIGUSR1));
+}
+
+static void per_thread_masks(void)
+{
+    signal(SIGUSR1, count_usr1);
+    sigset_t b, cur;
+    sigemptyset(&b);
+    sigaddset(&b, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &b, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, masker, NULL);
+    pthread_sigmask(SIG_UNBLOCK, &b, NULL);
+    while (!__atomic_load_n(&mask_step, __ATOMIC_ACQUIRE))
+        usleep(1000);
+    raise(SIGUSR1);   /* blocked in the other thread only */
+    pthread_sigmask(SIG_BLOCK, NULL, &cur);
+    int main_blocked = sigismember(&cur, SIGUSR1);
+    __atomic_store_n(&mask_step, 2, __ATOMIC_RELEASE);
+    void *r;
+    pthread_join(t, &r);
+    long bits = (long)r;
+    printf("masks: thread inherited creator's %s, its block stays its own %s, "
+           "main not blocked %s, raise in main handled %d\n",
+           bits & 2 ? "yes" : "no", bits & 1 ? "yes" : "no", main_blocked ? "no" : "yes",
+           usr1_ran);
+}
+
 int main(void)
 {
     sigbus_past_eof();
@@ -207,5 +255,6 @@ int main(void)
            handler_tid == worker_tid ? "yes" : handler_tid ? "wrong thread" : "never ran");
     __atomic_store_n(&thread_done, 1, __ATOMIC_RELEASE);
     pthread_join(t, NULL);
+    per_thread_masks();
     return 0;
 }

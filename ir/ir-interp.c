@@ -407,8 +407,10 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
         CASE(ld) {
             uint64_t addr = R(1);
             IrMemOp mo = (IrMemOp)p->c[0];
-            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1))
+            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1)) {
+                exit->fault_addr = addr; /* the memory callbacks never saw it */
                 goto fault;
+            }
             mb[0] = mb[1] = 0;
             if (!mem->load(mem->opaque, addr, mo, mb))
                 goto fault;
@@ -421,8 +423,10 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
         CASE(st) {
             uint64_t addr = R(0);
             IrMemOp mo = (IrMemOp)p->c[0];
-            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1))
+            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1)) {
+                exit->fault_addr = addr; /* the memory callbacks never saw it */
                 goto fault;
+            }
             mb[0] = R(1);
             mb[1] = WIDE ? RHI(1) : 0;
             if (!mem->store(mem->opaque, addr, mo, mb))
@@ -432,8 +436,10 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
         CASE(cmpxchg) {
             uint64_t addr = R(1);
             IrMemOp mo = (IrMemOp)p->c[0];
-            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1))
+            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1)) {
+                exit->fault_addr = addr; /* the memory callbacks never saw it */
                 goto fault;
+            }
             mb[0] = R(2);
             mb[1] = WIDE ? RHI(2) : 0;
             mb2[0] = R(3);
@@ -450,8 +456,10 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
         CASE(atomic_rmw) {
             uint64_t addr = R(1);
             IrMemOp mo = (IrMemOp)p->c[0];
-            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1))
+            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1)) {
+                exit->fault_addr = addr; /* the memory callbacks never saw it */
                 goto fault;
+            }
             mb[0] = R(2);
             mb[1] = 0;
             old[0] = old[1] = 0;

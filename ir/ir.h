@@ -334,6 +334,8 @@ typedef struct IrExitInfo {
     uint8_t slot;        /* goto_tb chain slot */
     uint32_t reason;     /* exit: IrExitReason */
     uint64_t pc;         /* next guest pc */
+    uint64_t fault_addr; /* IR_INTERP_FAULT on a misaligned access: its address
+                            (other faults are reported by the IrMemIface) */
 } IrExitInfo;
 
 /* Guest memory as the interpreter sees it.  Returning false means the

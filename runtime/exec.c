@@ -823,9 +823,10 @@ static int run_interp(ExecCpu *cpu, TransBlock *tb, TransBlock **last)
         if (st == IR_INTERP_FAULT) {
             env->pc = ir_interp_insn_pc(tb->icode, fi);
             /* The interpreter checks alignment before calling the memory
-             * callbacks, so a fault they did not see is a misaligned access
-             * (its address is not reported: 0). */
-            if (cpu->fault_kind == CPU_FAULT_NONE) w_fail(cpu, CPU_FAULT_BUS, 0, false);
+             * callbacks, so a fault they did not see is a misaligned access;
+             * the interpreter reports its address in x.fault_addr. */
+            if (cpu->fault_kind == CPU_FAULT_NONE)
+                w_fail(cpu, CPU_FAULT_BUS, x.fault_addr, false);
             return RUN_FAULT;
         }
         if (st != IR_INTERP_EXITED) return RUN_INVALID;

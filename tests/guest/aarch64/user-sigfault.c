@@ -84,11 +84,10 @@ static void sigbus_misaligned_exclusive(void)
         uint64_t v;
         __asm__ volatile("ldxr %0, [%1]\n clrex" : "=r"(v) : "r"(p) : "memory");
     }
-    /* si_addr is not checked: the interpreter tier checks alignment inside
-     * ir/ir-interp.c and does not report the address (runtime/exec.h). */
-    printf("misaligned ldxr: %s, si_code %s\n",
+    printf("misaligned ldxr: %s, si_code %s, si_addr %s\n",
            got_sig == SIGBUS ? "SIGBUS" : got_sig ? "other signal" : "no signal",
-           got_code == BUS_ADRALN ? "BUS_ADRALN" : "other");
+           got_code == BUS_ADRALN ? "BUS_ADRALN" : "other",
+           got_addr == (void *)p ? "exact" : "wrong");
 }
 
 static void segv_readonly(void)

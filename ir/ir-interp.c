@@ -312,6 +312,16 @@ static uint64_t call_helper(const IrHelperInfo *h, const uint64_t *av, unsigned 
     }
 }
 
+/* A misaligned access faults before the memory callbacks see it, so the
+ * interpreter reports its address itself (IrExitInfo.fault_addr). */
+#define CHECK_ALIGN(addr, mo)                                   \
+    do {                                                        \
+        if ((addr) & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1)) {      \
+            exit->fault_addr = (addr);                          \
+            goto fault;                                         \
+        }                                                       \
+    } while (0)
+
 static __thread uint64_t *tl_vals;
 static __thread size_t tl_cap;
 
@@ -407,10 +417,7 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
         CASE(ld) {
             uint64_t addr = R(1);
             IrMemOp mo = (IrMemOp)p->c[0];
-            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1)) {
-                exit->fault_addr = addr; /* the memory callbacks never saw it */
-                goto fault;
-            }
+            CHECK_ALIGN(addr, mo);
             mb[0] = mb[1] = 0;
             if (!mem->load(mem->opaque, addr, mo, mb))
                 goto fault;
@@ -423,10 +430,7 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
         CASE(st) {
             uint64_t addr = R(0);
             IrMemOp mo = (IrMemOp)p->c[0];
-            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1)) {
-                exit->fault_addr = addr; /* the memory callbacks never saw it */
-                goto fault;
-            }
+            CHECK_ALIGN(addr, mo);
             mb[0] = R(1);
             mb[1] = WIDE ? RHI(1) : 0;
             if (!mem->store(mem->opaque, addr, mo, mb))
@@ -436,10 +440,7 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
         CASE(cmpxchg) {
             uint64_t addr = R(1);
             IrMemOp mo = (IrMemOp)p->c[0];
-            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1)) {
-                exit->fault_addr = addr; /* the memory callbacks never saw it */
-                goto fault;
-            }
+            CHECK_ALIGN(addr, mo);
             mb[0] = R(2);
             mb[1] = WIDE ? RHI(2) : 0;
             mb2[0] = R(3);
@@ -456,10 +457,7 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
         CASE(atomic_rmw) {
             uint64_t addr = R(1);
             IrMemOp mo = (IrMemOp)p->c[0];
-            if (addr & ((1u << IR_MO_ALIGN_LOG2(mo)) - 1)) {
-                exit->fault_addr = addr; /* the memory callbacks never saw it */
-                goto fault;
-            }
+            CHECK_ALIGN(addr, mo);
             mb[0] = R(2);
             mb[1] = 0;
             old[0] = old[1] = 0;

@@ -10,6 +10,7 @@
  * builder's folding would hide the ops under test).
  */
 #include "tests/common/ir-random.h"
+#include "ir/ir-eval.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -571,4 +572,63 @@ IrBlock *ir_rand_block(const IrGlobalSet *gs, uint64_t seed, unsigned min_ops,
         new_insn(&g);
     gen_exit(&g, true);
     return g.b;
+}
+
+/* ---- interpreter-side guest memory (IrRandMem) ---- */
+
+static bool tm_ok(IrRandMem *t, uint64_t addr, IrMemOp mo)
+{
+    if (addr >= t->limit || addr + IR_MO_BYTES(mo) > IR_RAND_MEM_SIZE) {
+        t->faulted = true;
+        t->fault_addr = addr;
+        return false;
+    }
+    return true;
+}
+static bool tm_load(void *o, uint64_t addr, IrMemOp mo, void *out)
+{
+    IrRandMem *t = o;
+    if (!tm_ok(t, addr, mo))
+        return false;
+    memcpy(out, t->m + addr, IR_MO_BYTES(mo));
+    return true;
+}
+static bool tm_store(void *o, uint64_t addr, IrMemOp mo, const void *in)
+{
+    IrRandMem *t = o;
+    if (!tm_ok(t, addr, mo))
+        return false;
+    memcpy(t->m + addr, in, IR_MO_BYTES(mo));
+    return true;
+}
+static bool tm_cmpxchg(void *o, uint64_t addr, IrMemOp mo, const void *expect, const void *newv,
+                       void *old)
+{
+    IrRandMem *t = o;
+    if (!tm_ok(t, addr, mo))
+        return false;
+    unsigned n = IR_MO_BYTES(mo);
+    memcpy(old, t->m + addr, n);
+    if (memcmp(old, expect, n) == 0)
+        memcpy(t->m + addr, newv, n);
+    return true;
+}
+static bool tm_rmw(void *o, uint64_t addr, IrMemOp mo, IrRmwOp op, const void *val, void *old)
+{
+    IrRandMem *t = o;
+    if (!tm_ok(t, addr, mo))
+        return false;
+    unsigned n = IR_MO_BYTES(mo);
+    uint64_t ov = 0, v = 0;
+    memcpy(&ov, t->m + addr, n);
+    memcpy(&v, val, n);
+    uint64_t nv = ir_eval_rmw(op, n, ov, v);
+    memcpy(old, &ov, n);
+    memcpy(t->m + addr, &nv, n);
+    return true;
+}
+
+IrMemIface ir_rand_mem_iface(IrRandMem *rm)
+{
+    return (IrMemIface){rm, tm_load, tm_store, tm_cmpxchg, tm_rmw};
 }

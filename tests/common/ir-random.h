@@ -53,4 +53,16 @@ void ir_rand_env(IrRandEnv *env, uint64_t seed);
 /* Random bytes. */
 void ir_rand_fill(void *p, size_t n, uint64_t seed);
 
+
+/* Guest memory for the interpreter side of a differential test: the first
+ * IR_RAND_MEM_SIZE bytes of m.  An access at or past limit (or past the
+ * buffer) fails and is recorded, as the backends' bound check would. */
+typedef struct IrRandMem {
+    uint8_t *m;
+    uint64_t limit;
+    bool faulted;
+    uint64_t fault_addr;
+} IrRandMem;
+IrMemIface ir_rand_mem_iface(IrRandMem *rm);
+
 #endif /* EMU_TESTS_COMMON_IR_RANDOM_H */

@@ -63,64 +63,6 @@ static void setup(void)
     ir_rand_globals(&rgs);
 }
 
-/* Interpreter memory: the first IR_RAND_MEM_SIZE bytes of a copy. */
-typedef struct TMem {
-    uint8_t *m;
-    bool faulted;
-    uint64_t fault_addr;
-} TMem;
-
-static bool tm_ok(TMem *t, uint64_t addr, IrMemOp mo)
-{
-    if (addr >= GUEST_LIMIT || addr + IR_MO_BYTES(mo) > IR_RAND_MEM_SIZE) {
-        t->faulted = true;
-        t->fault_addr = addr;
-        return false;
-    }
-    return true;
-}
-static bool tm_load(void *o, uint64_t addr, IrMemOp mo, void *out)
-{
-    TMem *t = o;
-    if (!tm_ok(t, addr, mo))
-        return false;
-    memcpy(out, t->m + addr, IR_MO_BYTES(mo));
-    return true;
-}
-static bool tm_store(void *o, uint64_t addr, IrMemOp mo, const void *in)
-{
-    TMem *t = o;
-    if (!tm_ok(t, addr, mo))
-        return false;
-    memcpy(t->m + addr, in, IR_MO_BYTES(mo));
-    return true;
-}
-static bool tm_cmpxchg(void *o, uint64_t addr, IrMemOp mo, const void *expect, const void *newv,
-                       void *old)
-{
-    TMem *t = o;
-    if (!tm_ok(t, addr, mo))
-        return false;
-    unsigned n = IR_MO_BYTES(mo);
-    memcpy(old, t->m + addr, n);
-    if (memcmp(old, expect, n) == 0)
-        memcpy(t->m + addr, newv, n);
-    return true;
-}
-static bool tm_rmw(void *o, uint64_t addr, IrMemOp mo, IrRmwOp op, const void *val, void *old)
-{
-    TMem *t = o;
-    if (!tm_ok(t, addr, mo))
-        return false;
-    unsigned n = IR_MO_BYTES(mo);
-    uint64_t ov = 0, v = 0;
-    memcpy(&ov, t->m + addr, n);
-    memcpy(&v, val, n);
-    uint64_t nv = ir_eval_rmw(op, n, ov, v);
-    memcpy(old, &ov, n);
-    memcpy(t->m + addr, &nv, n);
-    return true;
-}
 
 /* ---- encoder ------------------------------------------------------------- */
 typedef struct EncCase {
@@ -406,8 +348,8 @@ static bool run_one(uint64_t seed, bool verbose)
     memcpy(imem, init_mem, sizeof imem);
     memcpy(guest, init_mem, sizeof imem);
 
-    TMem tm = {imem, false, 0};
-    IrMemIface mif = {&tm, tm_load, tm_store, tm_cmpxchg, tm_rmw};
+    IrRandMem tm = {.m = imem, .limit = GUEST_LIMIT};
+    IrMemIface mif = ir_rand_mem_iface(&tm);
     IrExitInfo ex;
     uint32_t fi = 0;
     IrInterpStatus st = ir_interp_run(b, &ei, &mif, &ex, &fi);

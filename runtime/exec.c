@@ -931,9 +931,11 @@ static TransBlock *oneshot_block(ExecCpu *cpu, ExecEvent *ev)
 
 static void trace_exec(ExecCpu *cpu, TransBlock *tb)
 {
-    emu_log("Trace %u: %p [%08x/%016" PRIx64 "/%s]\n", cpu->index,
-            tb->host ? tb->host : (const void *)tb->icode, tb->flags, tb->pc,
-            tb->host ? "jit" : "interp");
+    const void *code = tb->llvm_entry ? (const void *)tb->llvm_entry
+                       : tb->host     ? tb->host
+                                      : (const void *)tb->icode;
+    emu_log("Trace %u: %p [%08x/%016" PRIx64 "/%s]\n", cpu->index, code, tb->flags, tb->pc,
+            tb->llvm_entry ? "llvm" : tb->host ? "jit" : "interp");
 }
 
 /* The loop proper.  Entered without code_rw, leaves without it. */

@@ -17,7 +17,9 @@ void exec_stats_print(struct ExecEngine *e, FILE *out)
     ExecStats s;
     exec_stats_collect(e, &s);
     fprintf(out, "emu stats (%s tier)\n",
-            e->cfg.tier == EXEC_TIER_TEMPLATE ? "template" : "interpreter");
+            e->cfg.tier == EXEC_TIER_TEMPLATE ? "template"
+            : e->cfg.tier == EXEC_TIER_LLVM   ? "llvm"
+                                              : "interpreter");
     fprintf(out, "  blocks translated      %" PRIu64 "\n", s.blocks_translated);
     fprintf(out, "  guest insns translated %" PRIu64 "\n", s.insns_translated);
     fprintf(out, "  translation time       %.3f ms (%.0f ns/guest insn)\n", s.translate_ns / 1e6,

@@ -109,7 +109,7 @@ int main(int argc, char **argv)
     UserConfig cfg = { .tier = EXEC_TIER_TEMPLATE };
     const char *tier_env = getenv("EMU_TIER");
     if (tier_env && *tier_env && !parse_tier(tier_env, &cfg.tier))
-        bad_usage("EMU_TIER=%s: expected interp or template", tier_env);
+        bad_usage("EMU_TIER=%s: expected interp, template or llvm", tier_env);
 
     const char *ld_prefix = getenv("EMU_LD_PREFIX"), *cpu_name = getenv("EMU_CPU");
     EnvList env = { 0 };
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
         if (!strncmp(a, "--tier=", 7) || !strcmp(a, "--tier")) {
             const char *t = val ? val : a + 7;
             if (!parse_tier(t, &cfg.tier))
-                bad_usage("unknown tier '%s' (interp or template)", t);
+                bad_usage("unknown tier '%s' (interp, template or llvm)", t);
         } else if (!strcmp(a, "-d")) {
             log_spec = val;
         } else if (!strcmp(a, "-L")) {

@@ -41,7 +41,7 @@ struct TransBlock {
     TransBlock *hash_next;          /* block table bucket chain */
     TransBlock *all_next;           /* every allocated block (freed at flush) */
     uint64_t first_page, last_page; /* guest page numbers covered */
-    uint64_t exec_count;            /* dispatcher entries (stats only) */
+    uint64_t exec_count;            /* times the block ran (stats only) */
 };
 
 /* Read by CPUs without the lock (set once, under it). */

@@ -471,7 +471,9 @@ static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
         TmplCode code;
         const char *why = NULL;
         memset(&code, 0, sizeof code);
-        if (tmpl_translate(b, &e->buf, (uintptr_t)tb, &e->mm, &code, &why)) {
+        TmplMemModel mm = e->mm;
+        mm.exec_counter = e->cfg.stats ? &tb->exec_count : NULL;
+        if (tmpl_translate(b, &e->buf, (uintptr_t)tb, &mm, &code, &why)) {
             tb->code = code;
             tb->host = e->buf.base + code.entry_offset + e->buf.exec_delta;
             tb->insn_pc = malloc((b->n_insns ? b->n_insns : 1) * sizeof *tb->insn_pc);
@@ -812,6 +814,7 @@ static TransBlock *find_slow(ExecCpu *cpu, uint64_t pc, uint32_t flags, TransBlo
 static int run_interp(ExecCpu *cpu, TransBlock *tb, TransBlock **last)
 {
     CpuCommon *env = cpu->env;
+    const bool stats = cpu->e->cfg.stats;
     for (;;) {
         IrExitInfo x;
         uint32_t fi = 0;
@@ -835,6 +838,7 @@ static int run_interp(ExecCpu *cpu, TransBlock *tb, TransBlock **last)
             TransBlock *n = __atomic_load_n(&tb->jmp_to[x.slot & 1], __ATOMIC_ACQUIRE);
             if (n && !__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) && !tb_is_invalid(n)) {
                 tb = n;
+                if (stats) __atomic_add_fetch(&tb->exec_count, 1, __ATOMIC_RELAXED);
                 continue;
             }
             return x.slot & 1;
@@ -845,6 +849,7 @@ static int run_interp(ExecCpu *cpu, TransBlock *tb, TransBlock **last)
                 !tb_is_invalid(n) && !__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) &&
                 !emu_log_enabled(EMU_LOG_EXEC)) {
                 tb = n;
+                if (stats) __atomic_add_fetch(&tb->exec_count, 1, __ATOMIC_RELAXED);
                 continue;
             }
             return TMPL_RET_LOOKUP;
@@ -987,7 +992,8 @@ static ExecEvent dispatch(ExecCpu *cpu)
         }
         if (stats) {
             STAT_INC(cpu->n_dispatch);
-            __atomic_add_fetch(&tb->exec_count, 1, __ATOMIC_RELAXED);
+            if (!tb->host) /* template code counts its own entries */
+                __atomic_add_fetch(&tb->exec_count, 1, __ATOMIC_RELAXED);
         }
         if (emu_log_enabled(EMU_LOG_EXEC)) trace_exec(cpu, tb);
 
@@ -1210,6 +1216,8 @@ void exec_stats_collect(ExecEngine *e, ExecStats *out)
         out->jmp_cache_hits += __atomic_load_n(&c->n_jc_hits, __ATOMIC_RELAXED);
         out->table_hits += __atomic_load_n(&c->n_table_hits, __ATOMIC_RELAXED);
     }
+    for (TransBlock *tb = e->all; tb; tb = tb->all_next)
+        out->blocks_executed += __atomic_load_n(&tb->exec_count, __ATOMIC_RELAXED);
     out->code_buf_used = e->buf.used;
     out->code_buf_size = e->buf.size;
     pthread_mutex_unlock(&e->lock);

@@ -25,8 +25,9 @@ void exec_stats_print(struct ExecEngine *e, FILE *out)
     fprintf(out, "  translation time       %.3f ms (%.0f ns/guest insn)\n", s.translate_ns / 1e6,
             s.insns_translated ? (double)s.translate_ns / (double)s.insns_translated : 0.0);
     fprintf(out, "  host code bytes        %" PRIu64 "\n", s.host_bytes);
-    fprintf(out, "  dispatcher entries     %" PRIu64 "%s\n", s.dispatch,
-            e->cfg.stats ? " (chained/jump-cache jumps in code not counted)" : " (stats off)");
+    fprintf(out, "  blocks executed        %" PRIu64 "%s\n", s.blocks_executed,
+            e->cfg.stats ? "" : " (stats off)");
+    fprintf(out, "  dispatcher entries     %" PRIu64 "\n", s.dispatch);
     fprintf(out, "  dispatcher cache hits  %" PRIu64 " jump cache, %" PRIu64 " block table\n",
             s.jmp_cache_hits, s.table_hits);
     fprintf(out, "  chain patches          %" PRIu64 " (undone: %" PRIu64 ")\n", s.chain_patches,
@@ -38,8 +39,7 @@ void exec_stats_print(struct ExecEngine *e, FILE *out)
     if (s.interp_fallbacks)
         fprintf(out, "  interpreted fallbacks  %" PRIu64 "\n", s.interp_fallbacks);
     if (!e->cfg.stats) return;
-    /* The blocks entered most often from the dispatcher: where chaining or
-     * the jump cache did not help. */
+    /* The blocks executed most often. */
     enum { TOP = 5 };
     TransBlock *top[TOP] = {0};
     pthread_mutex_lock(&e->lock);
@@ -55,7 +55,7 @@ void exec_stats_print(struct ExecEngine *e, FILE *out)
     }
     for (int i = 0; i < TOP && top[i]; i++)
         fprintf(out,
-                "  hot block %d            0x%016" PRIx64 " (%u insns): %" PRIu64 " dispatches%s\n",
+                "  hot block %d            0x%016" PRIx64 " (%u insns): %" PRIu64 " runs%s\n",
                 i + 1, top[i]->pc, top[i]->n_insns, top[i]->exec_count,
                 top[i]->invalid ? " (invalidated)" : "");
     pthread_mutex_unlock(&e->lock);

@@ -1,8 +1,9 @@
 /*
  * stats.h - `--stats`: counters kept by the runtime when ExecConfig.stats is
- * set, printed at exit.  Executed blocks are counted in the dispatcher only:
- * blocks entered through a chained jump or the in-code jump cache are not
- * counted (keeps the hot path free of counters); `dispatch` says so.
+ * set, printed at exit.  With stats on, every block execution is counted:
+ * template code increments its block's counter at entry (so chained and
+ * jump-cache entries count too), the interpreter loop and the dispatcher
+ * count the rest.  Without stats, generated code carries no counter.
  *
  *   exec_stats_print(engine, stderr);
  */
@@ -19,6 +20,7 @@ typedef struct ExecStats {
     uint64_t insns_translated;   /* guest instructions in them */
     uint64_t translate_ns;       /* time in translate+optimise+codegen */
     uint64_t host_bytes;         /* generated host code bytes */
+    uint64_t blocks_executed;    /* block executions, all tiers (stats on) */
     uint64_t dispatch;           /* blocks entered from the dispatcher */
     uint64_t jmp_cache_hits;     /* dispatcher lookups served by the jump cache */
     uint64_t table_hits;         /* ... by the block table */

@@ -63,6 +63,7 @@ void tb_free_all(ExecEngine *e)
     TransBlock *tb = e->all;
     while (tb) {
         TransBlock *n = tb->all_next;
+        e->st.blocks_executed += tb->exec_count; /* keep --stats totals */
         tb_free_one(tb);
         tb = n;
     }

@@ -567,6 +567,11 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     }
     for (uint32_t l = 0; l < b->n_labels; l++)
         g.label_off[l] = UINT32_MAX;
+    if (mm && mm->exec_counter) {
+        /* --stats: count every entry; rax is free at a block entry */
+        x86_mov_ri(&g.x, X86_RAX, (uint64_t)(uintptr_t)mm->exec_counter);
+        x86_alu_mi(&g.x, X86_ADD, 64, x86_mem(X86_RAX, 0), 1);
+    }
 
     for (uint32_t i = 0; i < b->n_ops && !g.why; i++) {
         const IrInst *op = &b->ops[i];

@@ -65,6 +65,9 @@ typedef struct CodeBuf {
 typedef enum TmplMemKind { TMPL_MEM_USER } TmplMemKind;
 typedef struct TmplMemModel {
     TmplMemKind kind;
+    /* Not memory, but per-translation too: when non-NULL the block adds 1
+     * to *exec_counter on every entry, chained ones included (--stats). */
+    uint64_t *exec_counter;
 } TmplMemModel;
 
 /* tmpl_enter return value: tag | TMPL_RET_*.  tag is the value given to

@@ -294,6 +294,9 @@ START_TEST(test_loop_both_tiers_agree_and_chain)
         ck_assert_uint_ge(st.chain_patches, 1);     /* the loop block chains to itself */
         ck_assert_uint_eq(st.blocks_translated, 3); /* entry, loop body, svc */
         ck_assert_uint_lt(st.dispatch, 20);         /* the 100 iterations ran chained */
+        /* ...and were still counted: entry block (up to the first BNE, which
+         * also runs iteration 1), 99 loop-body runs, the svc block */
+        ck_assert_uint_eq(st.blocks_executed, 1 + 99 + 1);
         ck_assert_uint_eq(exec_block_count(e), 3);
         char *text = NULL;
         size_t len = 0;

@@ -8,17 +8,20 @@
  * because emu does not implement it, and there are no LSE atomics (v8.1)
  * and no HWCAP_CPUID (Linux >= 4.11 sets it on any core; we follow the
  * project brief and leave it off so glibc reads no ID registers).
- * max: everything emu implements (hwcap.h USER_A64_HWCAP_MAX).
+ * The frontend decodes only the model's features (A64_FEAT_*): LSE atomics,
+ * LDAPR (RCPC) and LDLAR/STLLR (LOR) raise SIGILL on cortex-a53.
+ * max: everything emu implements (hwcap.h USER_A64_HWCAP_MAX, A64_FEAT_MAX).
  */
 #include <string.h>
+#include "frontend/aarch64/a64-cpu.h"
 #include "user/hwcap.h"
 
 const UserCpuModel user_cpu_models[] = {
     { "max", "all features emu implements (FP, ASIMD, CRC32, LSE atomics, CPUID)",
       0x410fd083ull /* Cortex-A72 r0p3: glibc picks its generic routines */,
-      USER_A64_HWCAP_MAX, 0 },
+      USER_A64_HWCAP_MAX, 0, A64_FEAT_MAX },
     { "cortex-a53", "ARMv8.0-A Cortex-A53 r0p4 (FP, ASIMD, CRC32; no LSE, no CPUID)",
-      0x410fd034ull, A64_HWCAP_FP | A64_HWCAP_ASIMD | A64_HWCAP_CRC32, 0 },
+      0x410fd034ull, A64_HWCAP_FP | A64_HWCAP_ASIMD | A64_HWCAP_CRC32, 0, A64_FEAT_CRC32 },
     { 0 },
 };
 
@@ -28,4 +31,9 @@ const UserCpuModel *user_cpu_model_find(const char *name)
         if (!strcmp(c->name, name))
             return c;
     return NULL;
+}
+
+void user_cpu_model_apply(const UserCpuModel *cpu)
+{
+    a64_cpu_set_features(cpu->features);
 }

@@ -28,21 +28,26 @@
 #define USER_A64_HWCAP_MAX \
     (A64_HWCAP_FP | A64_HWCAP_ASIMD | A64_HWCAP_CRC32 | A64_HWCAP_ATOMICS | A64_HWCAP_CPUID)
 
-/* A CPU the guest can be shown (-cpu NAME): what AT_HWCAP/AT_HWCAP2 say
- * and what MIDR_EL1 reads.  Only the advertised features change; the
- * frontend still executes every instruction it knows (like qemu-user,
- * a program that ignores HWCAP can run an LSE instruction on cortex-a53). */
+/* A CPU the guest can be shown (-cpu NAME): what AT_HWCAP/AT_HWCAP2 say,
+ * what MIDR_EL1 reads, and which optional instructions the frontend
+ * decodes (A64_FEAT_*, frontend/aarch64/a64-cpu.h): on cortex-a53 an LSE
+ * atomic or LDAPR is unallocated (SIGILL), as on the real core, and
+ * ID_AA64ISAR0/1 say so. */
 typedef struct UserCpuModel {
     const char *name;
     const char *desc;
     uint64_t midr;
     uint64_t hwcap, hwcap2;
+    uint64_t features;   /* A64_FEAT_* */
 } UserCpuModel;
 
 /* The CPU called name (NULL: unknown).  "max" is the default. */
 const UserCpuModel *user_cpu_model_find(const char *name);
 /* The list for -cpu help, NULL-terminated by a zero entry. */
 extern const UserCpuModel user_cpu_models[];
+/* Makes the frontend model cpu (its A64_FEAT_* mask); call before the
+ * first translation. */
+void user_cpu_model_apply(const UserCpuModel *cpu);
 #define USER_CPU_DEFAULT "max"
 
 #endif /* EMU_USER_HWCAP_H */

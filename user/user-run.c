@@ -143,6 +143,7 @@ int user_run(const UserConfig *cfg)
     }
     p->ld_prefix = cfg->ld_prefix;
     const UserCpuModel *model = cfg->cpu ? cfg->cpu : user_cpu_model_find(USER_CPU_DEFAULT);
+    user_cpu_model_apply(model);   /* before the first block is translated */
     ElfImage img, interp;
     if (!elf_load(p->mem, p->exe_path, &img, err, sizeof err)) {
         fprintf(stderr, "emu-user: %s: %s\n", prog, err);

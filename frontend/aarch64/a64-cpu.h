@@ -31,4 +31,23 @@ typedef struct A64State {
 
 #define A64_SP 31
 
+/* Optional architecture features of the CPU being modelled.  The frontend
+ * decodes an instruction of an absent feature as unallocated (SIGILL) and
+ * the ID registers report only what is present.  The mask is a process-wide
+ * translation setting (a64_cpu_set_features), not an A64State field:
+ * GuestArch.translate gets no CPU state, and the mask never changes once
+ * the guest runs, so it need not be part of the translation-block key. */
+#define A64_FEAT_CRC32 (1ull << 0)  /* CRC32* (optional in v8.0)        */
+#define A64_FEAT_LSE   (1ull << 1)  /* CAS, CASP, SWP, LD<op> (v8.1)    */
+#define A64_FEAT_RCPC  (1ull << 2)  /* LDAPR (v8.3)                     */
+#define A64_FEAT_LOR   (1ull << 3)  /* LDLAR, STLLR (v8.1 LORegions)    */
+/* Everything the frontend implements: the default ("-cpu max"). */
+#define A64_FEAT_MAX (A64_FEAT_CRC32 | A64_FEAT_LSE | A64_FEAT_RCPC | A64_FEAT_LOR)
+
+/* Sets the feature mask used by every later translation (default
+ * A64_FEAT_MAX).  Call before the first block is translated: blocks
+ * already translated keep the features they were lifted with. */
+void a64_cpu_set_features(uint64_t features);
+uint64_t a64_cpu_get_features(void);
+
 #endif /* EMU_FRONTEND_AARCH64_A64_CPU_H */

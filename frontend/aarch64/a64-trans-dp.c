@@ -516,7 +516,7 @@ bool trans_DIV(DisasContext *s, arg_DIV *a)
 
 bool trans_CRC32(DisasContext *s, arg_CRC32 *a)
 {
-    if (a->sf != (a->sz == 3))
+    if (!a64_have(s, A64_FEAT_CRC32) || a->sf != (a->sz == 3))
         return false;
     IrBlock *b = a64_ir(s);
     IrTemp args[3] = {

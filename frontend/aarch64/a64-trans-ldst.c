@@ -196,6 +196,8 @@ static IrMemOp a64_memop_aligned(int size)
 
 bool trans_LDAR(DisasContext *s, arg_LDAR *a)
 {
+    if (!a->lr && !a64_have(s, A64_FEAT_LOR))   /* LDLAR */
+        return false;
     IrTemp v = ir_ld(a64_ir(s), IR_I64, a64_base(s, a->rn), a64_memop_aligned(a->size));
     a64_acquire(s);
     a64_set_x(s, a->rt, v);
@@ -204,6 +206,8 @@ bool trans_LDAR(DisasContext *s, arg_LDAR *a)
 
 bool trans_LDAPR(DisasContext *s, arg_LDAPR *a)
 {
+    if (!a64_have(s, A64_FEAT_RCPC))
+        return false;
     IrTemp v = ir_ld(a64_ir(s), IR_I64, a64_base(s, a->rn), a64_memop_aligned(a->size));
     a64_acquire(s);
     a64_set_x(s, a->rt, v);
@@ -212,6 +216,8 @@ bool trans_LDAPR(DisasContext *s, arg_LDAPR *a)
 
 bool trans_STLR(DisasContext *s, arg_STLR *a)
 {
+    if (!a->lr && !a64_have(s, A64_FEAT_LOR))   /* STLLR */
+        return false;
     IrBlock *b = a64_ir(s);
     IrTemp addr = a64_base(s, a->rn);
     a64_release(s);
@@ -330,6 +336,8 @@ bool trans_STXP(DisasContext *s, arg_STXP *a)
 /* ---- compare and swap ---------------------------------------------------------- */
 bool trans_CAS(DisasContext *s, arg_CAS *a)
 {
+    if (!a64_have(s, A64_FEAT_LSE))
+        return false;
     IrBlock *b = a64_ir(s);
     IrTemp addr = a64_base(s, a->rn);
     IrTemp expect = a64_get_x(s, a->rs);
@@ -347,7 +355,7 @@ bool trans_CAS(DisasContext *s, arg_CAS *a)
 
 bool trans_CASP(DisasContext *s, arg_CASP *a)
 {
-    if ((a->rs & 1) || (a->rt & 1))
+    if (!a64_have(s, A64_FEAT_LSE) || (a->rs & 1) || (a->rt & 1))
         return false;
     IrBlock *b = a64_ir(s);
     IrTemp addr = a64_base(s, a->rn);
@@ -379,6 +387,8 @@ bool trans_CASP(DisasContext *s, arg_CASP *a)
 static bool a64_atomic(DisasContext *s, IrRmwOp op, int size, int rs, int rt, int rn, bool acq,
                        bool rel)
 {
+    if (!a64_have(s, A64_FEAT_LSE))   /* SWP and LD<op> */
+        return false;
     IrBlock *b = a64_ir(s);
     IrTemp addr = a64_base(s, rn);
     IrTemp val = a64_get_x(s, rs);

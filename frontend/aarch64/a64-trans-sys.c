@@ -37,7 +37,8 @@ enum {
 };
 
 /* ID register values (HWCAP_CPUID view): EL0/EL1 AArch64-only, FP and
- * AdvSIMD present; CRC32, LSE atomics; LRCPC (LDAPR). */
+ * AdvSIMD present.  ID_AA64ISAR0/ISAR1 follow the feature mask
+ * (a64_id_isar0/1 below). */
 #define A64_ID_AA64PFR0  0x0000000000000011ull
 /* Writable bits of FPCR and FPSR (the rest reads as zero, as on hardware). */
 #define A64_FPCR_MASK    0x07ff0000ull
@@ -46,8 +47,19 @@ enum {
  * IDC = DIC = 0 so guests still clean/invalidate (harmless NOPs here),
  * the value of a Cortex-A72. */
 #define A64_CTR_EL0      0x000000008444c004ull
-#define A64_ID_AA64ISAR0 0x0000000000210000ull
-#define A64_ID_AA64ISAR1 0x0000000000100000ull
+
+/* ID_AA64ISAR0_EL1: CRC32 [19:16] = 1, Atomic [23:20] = 2 (LSE). */
+static uint64_t a64_id_isar0(const DisasContext *s)
+{
+    return (a64_have(s, A64_FEAT_CRC32) ? 1ull << 16 : 0) |
+           (a64_have(s, A64_FEAT_LSE) ? 2ull << 20 : 0);
+}
+
+/* ID_AA64ISAR1_EL1: LRCPC [23:20] = 1 (LDAPR). */
+static uint64_t a64_id_isar1(const DisasContext *s)
+{
+    return a64_have(s, A64_FEAT_RCPC) ? 1ull << 20 : 0;
+}
 
 bool trans_SVC(DisasContext *s, arg_SVC *a)
 {
@@ -229,10 +241,10 @@ bool trans_MRS(DisasContext *s, arg_MRS *a)
         v = ir_const(b, IR_I64, A64_ID_AA64PFR0);
         break;
     case SR_ID_AA64ISAR0_EL1:
-        v = ir_const(b, IR_I64, A64_ID_AA64ISAR0);
+        v = ir_const(b, IR_I64, a64_id_isar0(s));
         break;
     case SR_ID_AA64ISAR1_EL1:
-        v = ir_const(b, IR_I64, A64_ID_AA64ISAR1);
+        v = ir_const(b, IR_I64, a64_id_isar1(s));
         break;
     default:
         /* The rest of the ID space (op0=3, op1=0, CRn=0, CRm=0..7) reads

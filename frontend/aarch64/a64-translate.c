@@ -18,6 +18,21 @@ IrGlobalSet a64_globals;
 IrTemp a64_cpu_x[32];
 IrTemp a64_cpu_nf, a64_cpu_zf, a64_cpu_cf, a64_cpu_vf;
 
+/* The modelled CPU's features (a64-cpu.h).  Set once at process start,
+ * before any translation (which may then run on any thread): constant per
+ * process, so blocks need not be keyed on it. */
+static _Atomic uint64_t a64_features = A64_FEAT_MAX;
+
+void a64_cpu_set_features(uint64_t features)
+{
+    a64_features = features & A64_FEAT_MAX;
+}
+
+uint64_t a64_cpu_get_features(void)
+{
+    return a64_features;
+}
+
 static const char *const a64_xnames[32] = {
     "x0",  "x1",  "x2",  "x3",  "x4",  "x5",  "x6",  "x7",  "x8",  "x9",  "x10",
     "x11", "x12", "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21",
@@ -321,6 +336,7 @@ static IrBlock *a64_translate(uint64_t pc, uint32_t mode_flags, const GuestCodeR
     s.base.max_insns = max_insns;
     s.base.mode_flags = mode_flags;
     s.base.code = code;
+    s.features = a64_features;
     s.base.ir = ir_block_new(&a64_globals, pc, mode_flags);
     if (pc & 3) {
         /* Misaligned pc: Linux delivers SIGBUS; report it as a fetch fault

@@ -52,7 +52,16 @@ typedef struct DisasContext {
         unsigned insn_no;   /* base.num_insns of the flag setter */
         IrTemp n, m, r;     /* locals holding its operands / result */
     } cmp;
+    uint64_t features;      /* A64_FEAT_* of the modelled CPU (a64-cpu.h) */
 } DisasContext;
+
+/* Whether the modelled CPU has feature f (A64_FEAT_*): a trans_ function of
+ * an optional feature returns false (unallocated) before emitting anything
+ * when it is absent. */
+static inline bool a64_have(const DisasContext *s, uint64_t f)
+{
+    return (s->features & f) == f;
+}
 
 /* The generated decoders undo whatever a trans_ function emitted before
  * returning false, including a compare it recorded (still: reject before

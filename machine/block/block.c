@@ -169,11 +169,14 @@ int blk_pread(BlockDev *bs, uint64_t off, void *buf, size_t len)
 {
     if (len == 0)
         return 0;
-    pthread_mutex_lock(&bs->lock);
+    bool lock = !bs->drv->rw_lockless;
+    if (lock)
+        pthread_mutex_lock(&bs->lock);
     int ret = blk_check_range(bs, off, len);
     if (ret == 0)
         ret = bs->drv->pread(bs, off, buf, len);
-    pthread_mutex_unlock(&bs->lock);
+    if (lock)
+        pthread_mutex_unlock(&bs->lock);
     return ret;
 }
 
@@ -181,11 +184,14 @@ int blk_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len)
 {
     if (len == 0)
         return 0;
-    pthread_mutex_lock(&bs->lock);
+    bool lock = !bs->drv->rw_lockless;
+    if (lock)
+        pthread_mutex_lock(&bs->lock);
     int ret = blk_check_write(bs, off, len);
     if (ret == 0)
         ret = bs->drv->pwrite ? bs->drv->pwrite(bs, off, buf, len) : -ENOTSUP;
-    pthread_mutex_unlock(&bs->lock);
+    if (lock)
+        pthread_mutex_unlock(&bs->lock);
     return ret;
 }
 

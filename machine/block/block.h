@@ -4,8 +4,9 @@
  * A BlockDev is an open image of some format (raw, qcow2) stacked on a
  * protocol layer (a host file or block device, or memory).  Every request
  * names its own offset and length and carries no hidden cursor, so requests
- * can be issued from any thread (each device serialises them with its own
- * lock) or queued to the worker of blk_aio_submit().
+ * can be issued from any thread (each device serialises metadata work with
+ * its own lock; data transfers of allocated qcow2 clusters and raw files run
+ * concurrently) or queued to the workers of blk_aio_submit().
  *
  * Usage:
  *     BlockDev *bs;
@@ -69,6 +70,9 @@ struct BlockDriver {
     int (*block_status)(BlockDev *bs, uint64_t off, uint64_t len, uint64_t *pnum,
                         uint64_t *map);
     int64_t (*allocated_size)(BlockDev *bs); /* host bytes used, or -ENOTSUP */
+    /* pread/pwrite are safe to run concurrently and are called without
+     * the device lock (other requests still take it). */
+    bool rw_lockless;
 };
 
 struct BlockDev {

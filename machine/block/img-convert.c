@@ -4,7 +4,7 @@
  * Both walk the source through blk_block_status_above(): ranges that read
  * as zeros through the whole backing chain are skipped without reading,
  * and zero-filled clusters among the data are not written, so sparse
- * images stay sparse.
+ * images stay sparse.  Convert to raw copies regions on several threads.
  */
 #define _GNU_SOURCE
 #include "machine/block/img.h"
@@ -12,6 +12,7 @@
 #include "machine/block/qcow2.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,6 +37,108 @@ static void img_progress(bool on, uint64_t done, uint64_t total, FILE *out)
         return;
     fprintf(out, "    (%.2f/100%%)\r", total ? done * 100.0 / total : 100.0);
     fflush(out);
+}
+
+/* One convert: the source is cut into chunk-sized regions that worker
+ * threads take in turn (see img_convert). */
+typedef struct ConvertJob {
+    const ImgConvertOpts *o;
+    BlockDev *src, *dst;
+    uint64_t size, unit, chunk;
+    bool progress;
+    FILE *out;
+    pthread_mutex_t lock; /* guards everything below */
+    uint64_t next_region, done;
+    int rc;
+} ConvertJob;
+
+/* Copies [off, end) of the source; 0 on success, 1 after an error message. */
+static int convert_range(ConvertJob *j, uint8_t *buf, uint64_t off, uint64_t end)
+{
+    const ImgConvertOpts *o = j->o;
+    uint64_t unit = j->unit, size = j->size;
+    while (off < end) {
+        uint64_t pnum, map;
+        int depth;
+        BlockDev *layer;
+        uint64_t want = end - off < j->chunk ? end - off : j->chunk;
+        want -= (off + want) % unit && off + want != size ? (off + want) % unit : 0;
+        int st = blk_block_status_above(j->src, off, want, &pnum, &map, &depth, &layer);
+        if (st < 0) {
+            img_error("error while reading block status at offset %" PRIu64 ": %s", off,
+                      blk_errmsg());
+            return 1;
+        }
+        if ((st & BLK_S_ZERO) && !(st & BLK_S_DATA)) {
+            off += pnum;
+            continue;
+        }
+        /* Data: whole units at a time so that zero units can be skipped. */
+        uint64_t n = pnum;
+        if (n < unit && off + unit <= size)
+            n = unit - off % unit;
+        if (blk_pread(j->src, off, buf, n) < 0) {
+            img_error("error while reading at offset %" PRIu64 ": %s", off, blk_errmsg());
+            return 1;
+        }
+        for (uint64_t p = 0; p < n;) {
+            uint64_t u = unit - (off + p) % unit;
+            if (u > n - p)
+                u = n - p;
+            if (img_is_zero(buf + p, u)) {
+                p += u;
+                continue;
+            }
+            int ret;
+            if (o->compress && u == unit) {
+                ret = blk_pwrite_compressed(j->dst, off + p, buf + p, u);
+            } else if (o->compress && (off + p) % unit == 0 && off + p + u == size) {
+                ret = blk_pwrite_compressed(j->dst, off + p, buf + p, u);
+            } else {
+                uint64_t q = p + u; /* merge following non-zero units into one write */
+                while (!o->compress && q < n) {
+                    uint64_t u2 = n - q < unit ? n - q : unit;
+                    if (img_is_zero(buf + q, u2))
+                        break;
+                    q += u2;
+                }
+                u = q - p;
+                ret = blk_pwrite(j->dst, off + p, buf + p, u);
+            }
+            if (ret < 0) {
+                img_error("error while writing at offset %" PRIu64 ": %s", off + p, blk_errmsg());
+                return 1;
+            }
+            p += u;
+        }
+        off += n;
+    }
+    return 0;
+}
+
+static void *convert_worker(void *arg)
+{
+    ConvertJob *j = arg;
+    uint8_t *buf = malloc(j->chunk);
+    pthread_mutex_lock(&j->lock);
+    if (!buf && !j->rc) {
+        img_error("out of memory");
+        j->rc = 1;
+    }
+    while (!j->rc && j->next_region * j->chunk < j->size) {
+        uint64_t off = j->next_region++ * j->chunk;
+        uint64_t end = j->size - off < j->chunk ? j->size : off + j->chunk;
+        pthread_mutex_unlock(&j->lock);
+        int rc = convert_range(j, buf, off, end);
+        pthread_mutex_lock(&j->lock);
+        if (rc)
+            j->rc = rc;
+        j->done += end - off;
+        img_progress(j->progress, j->done, j->size, j->out);
+    }
+    pthread_mutex_unlock(&j->lock);
+    free(buf);
+    return NULL;
 }
 
 int img_convert(const ImgConvertOpts *o, FILE *out)
@@ -64,84 +167,35 @@ int img_convert(const ImgConvertOpts *o, FILE *out)
         return 1;
     }
     uint64_t unit = 65536;
-    if (!strcmp(dfmt, "qcow2"))
+    bool qcow2_dst = !strcmp(dfmt, "qcow2");
+    if (qcow2_dst)
         unit = ((Qcow2State *)dst->opaque)->cluster_size;
-    uint64_t chunk = unit > IMG_CHUNK ? unit : IMG_CHUNK;
-    uint8_t *buf = malloc(chunk);
-    bool progress = o->progress && !o->quiet && isatty(fileno(out));
-    int rc = 0;
-    if (!buf) {
-        img_error("out of memory");
-        rc = 1;
-    }
-    img_progress(progress, 0, size, out);
-    for (uint64_t off = 0; !rc && off < (uint64_t)size;) {
-        uint64_t pnum, map;
-        int depth;
-        BlockDev *layer;
-        uint64_t want = (uint64_t)size - off < chunk ? (uint64_t)size - off : chunk;
-        want -= (off + want) % unit && off + want != (uint64_t)size ? (off + want) % unit : 0;
-        int st = blk_block_status_above(src, off, want, &pnum, &map, &depth, &layer);
-        if (st < 0) {
-            img_error("error while reading block status at offset %" PRIu64 ": %s", off,
-                      blk_errmsg());
-            rc = 1;
-            break;
-        }
-        if ((st & BLK_S_ZERO) && !(st & BLK_S_DATA)) {
-            off += pnum;
-            img_progress(progress, off, size, out);
-            continue;
-        }
-        /* Data: whole units at a time so that zero units can be skipped. */
-        uint64_t n = pnum;
-        if (n < unit && off + unit <= (uint64_t)size)
-            n = unit - off % unit;
-        if (blk_pread(src, off, buf, n) < 0) {
-            img_error("error while reading at offset %" PRIu64 ": %s", off, blk_errmsg());
-            rc = 1;
-            break;
-        }
-        for (uint64_t p = 0; p < n && !rc;) {
-            uint64_t u = unit - (off + p) % unit;
-            if (u > n - p)
-                u = n - p;
-            if (img_is_zero(buf + p, u)) {
-                p += u;
-                continue;
-            }
-            int ret;
-            if (o->compress && u == unit) {
-                ret = blk_pwrite_compressed(dst, off + p, buf + p, u);
-            } else if (o->compress && (off + p) % unit == 0 && off + p + u == (uint64_t)size) {
-                ret = blk_pwrite_compressed(dst, off + p, buf + p, u);
-            } else {
-                uint64_t q = p + u; /* merge following non-zero units into one write */
-                while (!o->compress && q < n) {
-                    uint64_t u2 = n - q < unit ? n - q : unit;
-                    if (img_is_zero(buf + q, u2))
-                        break;
-                    q += u2;
-                }
-                u = q - p;
-                ret = blk_pwrite(dst, off + p, buf + p, u);
-            }
-            if (ret < 0) {
-                img_error("error while writing at offset %" PRIu64 ": %s", off + p, blk_errmsg());
-                rc = 1;
-            }
-            p += u;
-        }
-        off += n;
-        img_progress(progress, off, size, out);
-    }
+    ConvertJob j = {.o = o, .src = src, .dst = dst, .size = (uint64_t)size, .unit = unit,
+                    .chunk = unit > IMG_CHUNK ? unit : IMG_CHUNK,
+                    .progress = o->progress && !o->quiet && isatty(fileno(out)), .out = out};
+    pthread_mutex_init(&j.lock, NULL);
+    /* A raw target is written by several threads (regions in any order);
+     * a qcow2 target in order by one, so that its clusters are laid out
+     * in guest order like qemu-img convert does without -W. */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int nthreads = qcow2_dst || cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
+    pthread_t tids[8];
+    int started = 0;
+    img_progress(j.progress, 0, size, out);
+    for (; started < nthreads - 1; started++)
+        if (pthread_create(&tids[started], NULL, convert_worker, &j) != 0)
+            break; /* fewer threads: still correct */
+    convert_worker(&j);
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    pthread_mutex_destroy(&j.lock);
+    int rc = j.rc;
     if (!rc && blk_flush(dst) < 0) {
         img_error("error while flushing '%s': %s", o->dst, blk_errmsg());
         rc = 1;
     }
-    if (progress && !rc)
+    if (j.progress && !rc)
         fprintf(out, "    (100.00/100%%)\n");
-    free(buf);
     blk_close(dst);
     blk_close(src);
     return rc;

@@ -52,7 +52,7 @@ int img_resize(const char *filename, const char *fmt, const char *size, bool shr
 typedef struct ImgBenchOpts {
     const char *filename, *fmt;
     uint64_t count, bufsize, offset, step, flush_interval;
-    int depth;                 /* accepted for qemu-img compatibility; requests are serial */
+    int depth;                 /* requests in flight (0: 64) */
     bool write, random, quiet;
     uint8_t pattern;
 } ImgBenchOpts;

@@ -369,7 +369,10 @@ int qcow2_flush_all(Qcow2State *s)
         if ((ret = qcow2_write_l1(s)) < 0 || (ret = qcow2_file_sync(s)) < 0)
             return ret;
     }
-    if (s->n_pending) { /* nothing on disk points to these any more */
+    /* Nothing on disk points to these any more; but while data transfers
+     * run unlocked (qcow2.c) one may still target such a cluster, so the
+     * frees wait for a flush without any (freeing later only leaks). */
+    if (s->n_pending && !s->io_inflight) {
         uint64_t comp_cl = s->comp_next >> s->cluster_bits;
         for (size_t i = 0; i < s->n_pending; i++) {
             uint64_t c = s->pending_free[i], rc;

@@ -86,7 +86,35 @@ static bool qcow2_continues(Qcow2State *s, uint64_t e, Qcow2ClusterType t, uint6
     return t != QCOW2_CL_COMPRESSED;
 }
 
-static int qcow2_pread(BlockDev *bs, uint64_t off, void *vbuf, size_t len)
+/* Waits (releasing bs->lock) until no data transfer runs unlocked: called
+ * before anything that may free a cluster, so that a transfer never lands in
+ * a cluster that has meanwhile been reused. */
+static void qcow2_drain_io(BlockDev *bs)
+{
+    Qcow2State *s = bs->opaque;
+    while (s->io_inflight)
+        pthread_cond_wait(&s->io_idle, &bs->lock);
+}
+
+/* Reads or writes data of allocated clusters at `host` in the image file with
+ * bs->lock released (if `unlock`), so that requests to different clusters
+ * copy concurrently; the mapping was looked up under the lock. */
+static int qcow2_data_io(BlockDev *bs, bool write, uint64_t host, void *buf, uint64_t n,
+                         bool unlock)
+{
+    Qcow2State *s = bs->opaque;
+    if (!unlock)
+        return write ? blk_pwrite(s->file, host, buf, n) : blk_pread(s->file, host, buf, n);
+    s->io_inflight++;
+    pthread_mutex_unlock(&bs->lock);
+    int ret = write ? blk_pwrite(s->file, host, buf, n) : blk_pread(s->file, host, buf, n);
+    pthread_mutex_lock(&bs->lock);
+    if (--s->io_inflight == 0)
+        pthread_cond_broadcast(&s->io_idle);
+    return ret;
+}
+
+static int qcow2_do_pread(BlockDev *bs, uint64_t off, void *vbuf, size_t len, bool unlock)
 {
     Qcow2State *s = bs->opaque;
     uint8_t *buf = vbuf;
@@ -118,7 +146,7 @@ static int qcow2_pread(BlockDev *bs, uint64_t off, void *vbuf, size_t len)
                 n += qcow2_min(len - n, s->cluster_size);
             }
             if (t == QCOW2_CL_NORMAL)
-                ret = blk_pread(s->file, host + in, buf, n);
+                ret = qcow2_data_io(bs, false, host + in, buf, n, unlock);
             else if (t == QCOW2_CL_UNALLOCATED)
                 ret = qcow2_read_backing(bs, off, buf, n);
             else
@@ -190,7 +218,7 @@ static int qcow2_release_entry(Qcow2State *s, uint64_t e)
 
 /* Writes to `k` clusters starting at guest `off` that all need new storage. */
 static int qcow2_write_alloc(BlockDev *bs, uint64_t off, const uint8_t *buf, uint64_t len,
-                             const uint64_t *old, uint64_t k)
+                             const uint64_t *old, uint64_t k, bool unlock)
 {
     Qcow2State *s = bs->opaque;
     uint64_t host, in = qcow2_offset_in_cluster(s, off);
@@ -216,8 +244,6 @@ static int qcow2_write_alloc(BlockDev *bs, uint64_t off, const uint8_t *buf, uin
             (ret = blk_pwrite(s->file, host, s->cow_buf, in)) < 0)
             return ret;
     }
-    if ((ret = blk_pwrite(s->file, host + in, buf, len)) < 0)
-        return ret;
     if (tail && !(fresh && qcow2_old_is_zero(bs, old[k - 1]))) {
         uint64_t to = s->cluster_size - tail;
         if ((ret = qcow2_read_old(bs, gcl, old[k - 1])) < 0 ||
@@ -225,6 +251,26 @@ static int qcow2_write_alloc(BlockDev *bs, uint64_t off, const uint8_t *buf, uin
                               s->cow_buf + to, tail)) < 0)
             return ret;
     }
+    /* The new data, unlocked if possible: the clusters are ours (allocated,
+     * not yet referenced) and writes to these guest clusters wait for us;
+     * the L2 entries are set only after the data is written. */
+    int slot = unlock && s->n_alloc_busy < QCOW2_MAX_BUSY ? s->n_alloc_busy++ : -1;
+    if (slot >= 0) {
+        s->alloc_busy[slot].start = gc0;
+        s->alloc_busy[slot].end = gcl + s->cluster_size;
+    }
+    s->data_dirty = true;
+    ret = qcow2_data_io(bs, true, host + in, (void *)buf, len, slot >= 0);
+    if (slot >= 0) {
+        for (int i = 0; i < s->n_alloc_busy; i++) /* slots may have moved */
+            if (s->alloc_busy[i].start == gc0) {
+                s->alloc_busy[i] = s->alloc_busy[--s->n_alloc_busy];
+                break;
+            }
+        pthread_cond_broadcast(&s->io_idle);
+    }
+    if (ret < 0)
+        return ret;
     s->data_dirty = true;
     for (uint64_t i = 0; i < k; i++) {
         uint64_t gc = gc0 + (i << s->cluster_bits);
@@ -247,7 +293,31 @@ static int qcow2_writable(Qcow2State *s)
     return 0;
 }
 
-static int qcow2_pwrite(BlockDev *bs, uint64_t off, const void *vbuf, size_t len)
+static int qcow2_pread(BlockDev *bs, uint64_t off, void *buf, size_t len)
+{
+    return qcow2_do_pread(bs, off, buf, len, true);
+}
+
+/* Whether [off, off+len) touches a cluster whose allocation is in flight. */
+static bool qcow2_alloc_busy(Qcow2State *s, uint64_t off, uint64_t len)
+{
+    for (int i = 0; i < s->n_alloc_busy; i++)
+        if (off < s->alloc_busy[i].end && s->alloc_busy[i].start < off + len)
+            return true;
+    return false;
+}
+
+/* Whether replacing these `k` L2 entries may drop a cluster's reference. */
+static bool qcow2_frees_any(Qcow2State *s, const uint64_t *old, uint64_t k)
+{
+    for (uint64_t i = 0; i < k; i++)
+        if (old[i] && qcow2_entry_type(s, old[i]) != QCOW2_CL_UNALLOCATED)
+            return true;
+    return false;
+}
+
+static int qcow2_do_pwrite(BlockDev *bs, uint64_t off, const void *vbuf, size_t len,
+                           bool unlock)
 {
     Qcow2State *s = bs->opaque;
     int wret = qcow2_writable(s);
@@ -257,6 +327,10 @@ static int qcow2_pwrite(BlockDev *bs, uint64_t off, const void *vbuf, size_t len
     uint64_t old[QCOW2_MAX_RUN];
     s->decomp_l2e = 0;
     while (len) {
+        if (unlock && qcow2_alloc_busy(s, off, len)) {
+            pthread_cond_wait(&s->io_idle, &bs->lock);
+            continue;
+        }
         uint64_t e;
         int ret = qcow2_get_l2e(s, off, &e);
         if (ret < 0)
@@ -275,10 +349,12 @@ static int qcow2_pwrite(BlockDev *bs, uint64_t off, const void *vbuf, size_t len
                     break;
                 n += qcow2_min(len - n, s->cluster_size);
             }
-            if ((ret = qcow2_check_overlap(s, host + in, n)) < 0 ||
-                (ret = blk_pwrite(s->file, host + in, buf, n)) < 0)
+            if ((ret = qcow2_check_overlap(s, host + in, n)) < 0)
                 return ret;
             s->data_dirty = true;
+            if ((ret = qcow2_data_io(bs, true, host + in, (void *)buf, n, unlock)) < 0)
+                return ret;
+            s->data_dirty = true; /* again: a flush may have run meanwhile */
         } else {
             uint64_t k = 1;
             old[0] = e;
@@ -291,7 +367,11 @@ static int qcow2_pwrite(BlockDev *bs, uint64_t off, const void *vbuf, size_t len
                 old[k++] = e2;
                 n += qcow2_min(len - n, s->cluster_size);
             }
-            if ((ret = qcow2_write_alloc(bs, off, buf, n, old, k)) < 0)
+            if (unlock && s->io_inflight && qcow2_frees_any(s, old, k)) {
+                qcow2_drain_io(bs); /* the mapping may have changed: look again */
+                continue;
+            }
+            if ((ret = qcow2_write_alloc(bs, off, buf, n, old, k, unlock)) < 0)
                 return ret;
         }
         off += n;
@@ -299,6 +379,11 @@ static int qcow2_pwrite(BlockDev *bs, uint64_t off, const void *vbuf, size_t len
         len -= n;
     }
     return 0;
+}
+
+static int qcow2_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len)
+{
+    return qcow2_do_pwrite(bs, off, buf, len, true);
 }
 
 /* Makes whole clusters in [off, off+len) read as zeros (zero = true) or
@@ -336,6 +421,7 @@ static int qcow2_pwrite_zeroes(BlockDev *bs, uint64_t off, uint64_t len)
 {
     Qcow2State *s = bs->opaque;
     static const uint8_t zeros[65536];
+    qcow2_drain_io(bs);
     while (len) {
         uint64_t in = qcow2_offset_in_cluster(s, off);
         uint64_t n = qcow2_min(len, s->cluster_size - in);
@@ -351,7 +437,8 @@ static int qcow2_pwrite_zeroes(BlockDev *bs, uint64_t off, uint64_t len)
         }
         if (ret == -ENOTSUP) {
             for (uint64_t done = 0; done < n; done += sizeof(zeros)) {
-                ret = qcow2_pwrite(bs, off + done, zeros, qcow2_min(sizeof(zeros), n - done));
+                ret = qcow2_do_pwrite(bs, off + done, zeros,
+                                      qcow2_min(sizeof(zeros), n - done), false);
                 if (ret < 0)
                     return ret;
             }
@@ -371,6 +458,7 @@ static int qcow2_discard(BlockDev *bs, uint64_t off, uint64_t len)
     uint64_t end = off + len == s->size ? s->size : (off + len) & ~(s->cluster_size - 1);
     if (end <= start)
         return 0;
+    qcow2_drain_io(bs);
     int ret = qcow2_clear_clusters(bs, start, end - start, false);
     return ret == -ENOTSUP ? 0 : ret;
 }
@@ -383,6 +471,7 @@ static int qcow2_pwrite_compressed(BlockDev *bs, uint64_t off, const void *buf, 
         blk_set_error("compressed writes must cover one whole cluster");
         return -EINVAL;
     }
+    qcow2_drain_io(bs);
     int wret = qcow2_writable(s);
     if (wret < 0)
         return wret;
@@ -393,7 +482,7 @@ static int qcow2_pwrite_compressed(BlockDev *bs, uint64_t off, const void *buf, 
     if (clen < 0)
         return (int)clen;
     if (clen == 0) /* incompressible: store it plainly */
-        return qcow2_pwrite(bs, off, buf, len);
+        return qcow2_do_pwrite(bs, off, buf, len, false);
     uint64_t e;
     int ret = qcow2_get_l2e(s, off, &e);
     if (ret < 0)
@@ -423,6 +512,7 @@ static int qcow2_pwrite_compressed(BlockDev *bs, uint64_t off, const void *buf, 
 
 static int qcow2_flush(BlockDev *bs)
 {
+    qcow2_drain_io(bs); /* a flush makes deferred frees reusable */
     return qcow2_flush_all(bs->opaque);
 }
 
@@ -474,6 +564,7 @@ static int qcow2_block_status(BlockDev *bs, uint64_t off, uint64_t len, uint64_t
 static int qcow2_truncate(BlockDev *bs, uint64_t size, bool shrink)
 {
     Qcow2State *s = bs->opaque;
+    qcow2_drain_io(bs);
     if (size > (1ull << 61)) {
         blk_set_error("size %llu is too large", (unsigned long long)size);
         return -EFBIG;
@@ -525,6 +616,7 @@ static void qcow2_free_state(Qcow2State *s)
     free(s->l1);
     free(s->rt);
     free(s->pending_free);
+    pthread_cond_destroy(&s->io_idle);
     free(s->comp_buf);
     free(s->decomp_buf);
     free(s->cow_buf);
@@ -546,6 +638,7 @@ static int qcow2_open(BlockDev *bs, int flags)
     }
     s->bs = bs;
     s->file = bs->file;
+    pthread_cond_init(&s->io_idle, NULL);
     s->read_only = bs->read_only;
     bs->opaque = s;
     bs->file->growable = true;

@@ -81,10 +81,20 @@ typedef struct Qcow2Cache {
     bool is_l2;         /* writing a dirty L2 table first flushes refcounts */
 } Qcow2Cache;
 
+#define QCOW2_MAX_BUSY 16
+
 typedef struct Qcow2State {
     BlockDev *bs;
     BlockDev *file;
     bool read_only;
+    /* Data transfers to allocated clusters running with bs->lock released;
+     * anything that may free a cluster first waits (io_idle) for none. */
+    int io_inflight;
+    pthread_cond_t io_idle;
+    /* Guest ranges whose new clusters are being written unlocked (their L2
+     * entries are set afterwards); writes there wait for them. */
+    struct { uint64_t start, end; } alloc_busy[QCOW2_MAX_BUSY];
+    int n_alloc_busy;
 
     /* header */
     uint32_t version;

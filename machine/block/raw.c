@@ -22,8 +22,19 @@ typedef struct RawState {
     int fd;
     bool is_bdev;
     bool no_flush; /* BLK_O_NO_FLUSH: flush does not reach the disk */
-    uint64_t size; /* cached length: we are the only writer */
+    uint64_t size; /* cached length: we are the only writer; pread/pwrite
+                      run without the device lock, so accessed atomically */
 } RawState;
+
+/* Raises the cached length to `end` (concurrent writers may race). */
+static void raw_grow(RawState *s, uint64_t end)
+{
+    uint64_t cur = __atomic_load_n(&s->size, __ATOMIC_RELAXED);
+    while (end > cur &&
+           !__atomic_compare_exchange_n(&s->size, &cur, end, true, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+        ;
+}
 
 static int raw_open(BlockDev *bs, int flags)
 {
@@ -81,8 +92,10 @@ static void raw_close(BlockDev *bs)
 }
 
 /* Large transfers are split in two halves, one copied by a helper thread,
- * so that page-cache copies use both cores (pread/pwrite are thread safe). */
+ * so that page-cache copies use both cores (pread/pwrite are thread safe);
+ * not when other transfers run at the same time: they use the cores. */
 #define RAW_SPLIT_MIN (512u << 10)
+static int raw_active; /* transfers running in this process (atomic) */
 
 typedef struct RawHalf {
     int fd;
@@ -175,6 +188,8 @@ static void raw_helper_wait(void)
 /* Runs a large transfer as two halves; -1 if the helper is busy. */
 static int raw_split(RawState *s, bool write, uint8_t *p, size_t len, uint64_t off)
 {
+    if (__atomic_load_n(&raw_active, __ATOMIC_RELAXED) > 1)
+        return -1;
     size_t first = (len / 2) & ~(size_t)4095;
     RawHalf h = {s->fd, write, p + first, len - first, off + first, 0};
     if (!raw_helper_start(&h))
@@ -187,7 +202,7 @@ static int raw_split(RawState *s, bool write, uint8_t *p, size_t len, uint64_t o
     return err ? err : h.err;
 }
 
-static int raw_pread(BlockDev *bs, uint64_t off, void *buf, size_t len)
+static int raw_do_pread(BlockDev *bs, uint64_t off, void *buf, size_t len)
 {
     RawState *s = bs->opaque;
     uint8_t *p = buf;
@@ -222,7 +237,7 @@ static int raw_pread(BlockDev *bs, uint64_t off, void *buf, size_t len)
     return 0;
 }
 
-static int raw_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len)
+static int raw_do_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len)
 {
     RawState *s = bs->opaque;
     const uint8_t *p = buf;
@@ -235,8 +250,8 @@ static int raw_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len)
             return -err;
         }
         if (err == 0) {
-            if (end > s->size && !s->is_bdev)
-                s->size = end;
+            if (!s->is_bdev)
+                raw_grow(s, end);
             return 0;
         }
     }
@@ -254,9 +269,25 @@ static int raw_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len)
         off += n;
         len -= n;
     }
-    if (end > s->size && !s->is_bdev)
-        s->size = end;
+    if (!s->is_bdev)
+        raw_grow(s, end);
     return 0;
+}
+
+static int raw_pread(BlockDev *bs, uint64_t off, void *buf, size_t len)
+{
+    __atomic_add_fetch(&raw_active, 1, __ATOMIC_RELAXED);
+    int ret = raw_do_pread(bs, off, buf, len);
+    __atomic_sub_fetch(&raw_active, 1, __ATOMIC_RELAXED);
+    return ret;
+}
+
+static int raw_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len)
+{
+    __atomic_add_fetch(&raw_active, 1, __ATOMIC_RELAXED);
+    int ret = raw_do_pwrite(bs, off, buf, len);
+    __atomic_sub_fetch(&raw_active, 1, __ATOMIC_RELAXED);
+    return ret;
 }
 
 static int raw_pwrite_zeroes(BlockDev *bs, uint64_t off, uint64_t len)
@@ -266,8 +297,7 @@ static int raw_pwrite_zeroes(BlockDev *bs, uint64_t off, uint64_t len)
         fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) == 0)
         return 0;
     if (!s->is_bdev && fallocate(s->fd, FALLOC_FL_ZERO_RANGE, off, len) == 0) {
-        if (off + len > s->size)
-            s->size = off + len;
+        raw_grow(s, off + len);
         return 0;
     }
     static const uint8_t zeros[65536];
@@ -309,7 +339,7 @@ static int raw_discard(BlockDev *bs, uint64_t off, uint64_t len)
 
 static int64_t raw_length(BlockDev *bs)
 {
-    return (int64_t)((RawState *)bs->opaque)->size;
+    return (int64_t)__atomic_load_n(&((RawState *)bs->opaque)->size, __ATOMIC_RELAXED);
 }
 
 static int raw_truncate(BlockDev *bs, uint64_t size, bool shrink)
@@ -331,7 +361,7 @@ static int raw_truncate(BlockDev *bs, uint64_t size, bool shrink)
         blk_set_error("%s: cannot resize: %s", bs->filename, strerror(e));
         return -e;
     }
-    s->size = size;
+    __atomic_store_n(&s->size, size, __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -382,4 +412,5 @@ const BlockDriver blk_raw_driver = {
     .truncate = raw_truncate,
     .block_status = raw_block_status,
     .allocated_size = raw_allocated_size,
+    .rw_lockless = true,
 };

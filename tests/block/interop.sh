@@ -225,5 +225,19 @@ cp e.qcow2 ro.qcow2 && sum1=$(md5sum < ro.qcow2)
 "$EMU" compare ro.qcow2 e.qcow2 >/dev/null; "$EMU" convert -O raw ro.qcow2 ro.raw
 run "read-only commands never write the image" test "$(md5sum < ro.qcow2)" = "$sum1"
 
+# Parallel requests (bench -d 64: a thread pool, qcow2 data moved outside its
+# lock) must leave the same image as serial ones.  100000-byte requests
+# straddle clusters, and -S 2048 < -s 3000 makes neighbours overlap, so
+# allocations and partial-cluster writes race.
+"$EMU" create -q -f qcow2 par.qcow2 256M; "$EMU" create -q -f qcow2 ser.qcow2 256M
+for d in 64:par 1:ser; do
+    "$EMU" bench -q -w -d "${d%%:*}" -c 600 -s 100000 --pattern=0x5e "${d#*:}.qcow2"
+    "$EMU" bench -q -w -d "${d%%:*}" -c 400 -s 3000 -S 2048 -o 70M --pattern=0x61 "${d#*:}.qcow2"
+done
+run "parallel and serial writes leave the same data" qemu-img compare par.qcow2 ser.qcow2
+qcheck par.qcow2
+"$EMU" convert -O raw par.qcow2 par.raw
+run "parallel convert to raw reads back the same" qemu-img compare -f raw -F qcow2 par.raw ser.qcow2
+
 echo "$pass passed, $fail failed"
 [[ $fail == 0 ]]

@@ -45,22 +45,6 @@ static ExitCount count_exits(const uint32_t *code, unsigned n, uint64_t pc, unsi
     return c;
 }
 
-static bool ref_cond(unsigned cc, unsigned nzcv)
-{
-    bool n = nzcv & 8, z = nzcv & 4, c = nzcv & 2, v = nzcv & 1, r;
-    switch (cc >> 1) {
-    case 0: r = z; break;
-    case 1: r = c; break;
-    case 2: r = n; break;
-    case 3: r = v; break;
-    case 4: r = c && !z; break;
-    case 5: r = n == v; break;
-    case 6: r = n == v && !z; break;
-    default: return true;
-    }
-    return (cc & 1) ? !r : r;
-}
-
 START_TEST(test_b_bl)
 {
     static const uint32_t code[] = {
@@ -89,7 +73,7 @@ START_TEST(test_bcond_all)
             A64State st = a64t_state();
             a64t_set_nzcv(&st, nzcv);
             run(code, 3, &st);
-            ck_assert_msg(st.x[0] == (ref_cond(cc, nzcv) ? 0u : 1u), "cc %u nzcv %x", cc, nzcv);
+            ck_assert_msg(st.x[0] == (a64t_ref_cond(cc, nzcv) ? 0u : 1u), "cc %u nzcv %x", cc, nzcv);
             ck_assert_uint_eq(a64t_nzcv(&st), nzcv);
         }
     /* conditional: taken on slot 0, fall-through on slot 1 */

@@ -55,22 +55,6 @@ static uint64_t ref_awc(unsigned bits, uint64_t x, uint64_t y, unsigned cin, uns
     return r;
 }
 
-static bool ref_cond(unsigned cc, unsigned nzcv)
-{
-    bool n = nzcv & 8, z = nzcv & 4, c = nzcv & 2, v = nzcv & 1, r;
-    switch (cc >> 1) {
-    case 0: r = z; break;
-    case 1: r = c; break;
-    case 2: r = n; break;
-    case 3: r = v; break;
-    case 4: r = c && !z; break;
-    case 5: r = n == v; break;
-    case 6: r = n == v && !z; break;
-    default: return true;
-    }
-    return (cc & 1) ? !r : r;
-}
-
 static uint64_t ref_ror(uint64_t x, unsigned r, unsigned esize)
 {
     uint64_t m = ref_mask(esize);
@@ -413,7 +397,7 @@ START_TEST(test_csel_family)
                     case 2: alt = ~x2; break;
                     default: alt = -x2; break;
                     }
-                    uint64_t want = (ref_cond(cc, nzcv) ? x1 : alt) & m;
+                    uint64_t want = (a64t_ref_cond(cc, nzcv) ? x1 : alt) & m;
                     ck_assert_msg(st.x[0] == want, "%08x nzcv %x: %#llx want %#llx", insn, nzcv,
                                   (unsigned long long)st.x[0], (unsigned long long)want);
                     ck_assert_uint_eq(a64t_nzcv(&st), nzcv);
@@ -437,7 +421,7 @@ START_TEST(test_ccmp_ccmn)
                     uint32_t insn = (enc[kind] & ~(0xfu << 12)) | cc << 12;
                     uint64_t x1 = edge[i], x2 = edge[(i + 7) % N_EDGE];
                     unsigned bits = kind < 2 ? 64 : 32, want;
-                    if (ref_cond(cc, nzcv)) {
+                    if (a64t_ref_cond(cc, nzcv)) {
                         if (kind & 1)
                             ref_awc(bits, x1, 3, 0, &want);
                         else
@@ -488,7 +472,7 @@ START_TEST(test_fused_conditions)
                             uint64_t r = x1 & x2 & ref_mask(bits);
                             nzcv = ((r >> (bits - 1)) & 1) << 3 | (r == 0) << 2;
                         }
-                        bool hold = ref_cond(cc, nzcv);
+                        bool hold = a64t_ref_cond(cc, nzcv);
                         uint32_t insn = u == 0 ? users[0] | cc : (users[u] & ~(0xfu << 12)) | cc << 12;
                         uint32_t code[4] = {setters[k], insn, 0xd2800020 /* mov x0, #1 */, SVC0};
                         A64State st = a64t_state();

@@ -299,4 +299,22 @@ A64T_FN bool a64t_is_undef(uint32_t insn)
     return undef;
 }
 
+/* The architecture's ConditionHolds(cc) on an NZCV nibble (N=8 Z=4 C=2 V=1):
+ * the reference the condition tests compare the lifted code against. */
+static inline bool a64t_ref_cond(unsigned cc, unsigned nzcv)
+{
+    bool n = nzcv & 8, z = nzcv & 4, c = nzcv & 2, v = nzcv & 1, r;
+    switch (cc >> 1) {
+    case 0: r = z; break;
+    case 1: r = c; break;
+    case 2: r = n; break;
+    case 3: r = v; break;
+    case 4: r = c && !z; break;
+    case 5: r = n == v; break;
+    case 6: r = n == v && !z; break;
+    default: return true;
+    }
+    return (cc & 1) ? !r : r;
+}
+
 #endif /* EMU_TESTS_UNIT_A64_TEST_UTIL_H */

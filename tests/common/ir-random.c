@@ -11,8 +11,10 @@
  */
 #include "tests/common/ir-random.h"
 #include "ir/ir-eval.h"
+#include "template-backend/tmpl.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include "ir/ir-helpers.h"
 
@@ -631,4 +633,63 @@ static bool tm_rmw(void *o, uint64_t addr, IrMemOp mo, IrRmwOp op, const void *v
 IrMemIface ir_rand_mem_iface(IrRandMem *rm)
 {
     return (IrMemIface){rm, tm_load, tm_store, tm_cmpxchg, tm_rmw};
+}
+
+/* ---- the differential verdict ---- */
+void ir_rand_judge(const char *name, uintptr_t tag, uintptr_t r, bool goto_tb_lookup,
+                   IrInterpStatus st, uint32_t fi, const IrExitInfo *ex, const IrRandMem *tm,
+                   const IrRandEnv *ie, const IrRandEnv *be, const uint8_t *imem,
+                   const uint8_t *bmem, IrRandTally *tally, char *what, size_t n)
+{
+    what[0] = 0;
+    if ((r & ~(uintptr_t)3) != tag) {
+        snprintf(what, n, "bad tag %#lx", (unsigned long)r);
+    } else if (st == IR_INTERP_FAULT) {
+        tally->faults++;
+        unsigned kind = tm->faulted ? TMPL_EXC_SEGV : TMPL_EXC_ALIGN;
+        if ((r & 3) != TMPL_RET_EXIT || be->common.exit_reason != IR_EXIT_EXCEPTION)
+            snprintf(what, n, "interp faulted at insn %u, %s returned %lu reason %u", fi, name,
+                     (unsigned long)(r & 3), be->common.exit_reason);
+        else if (be->common.exception_kind != kind)
+            snprintf(what, n, "exception kind %u, expected %u", be->common.exception_kind, kind);
+        else if (tm->faulted && be->common.exception_addr != tm->fault_addr)
+            snprintf(what, n, "fault addr %#llx, expected %#llx",
+                     (unsigned long long)be->common.exception_addr,
+                     (unsigned long long)tm->fault_addr);
+        else if (be->common.pc != ie->common.pc)
+            snprintf(what, n, "fault pc %#llx, expected %#llx", (unsigned long long)be->common.pc,
+                     (unsigned long long)ie->common.pc);
+    } else if (st != IR_INTERP_EXITED) {
+        snprintf(what, n, "interpreter status %d", (int)st);
+    } else {
+        unsigned want = ex->kind == IR_OP_goto_tb    ? ex->slot
+                        : ex->kind == IR_OP_goto_ptr ? TMPL_RET_LOOKUP
+                                                     : TMPL_RET_EXIT;
+        tally->exit_kind[want]++;
+        if (goto_tb_lookup && ex->kind == IR_OP_goto_tb)
+            want = TMPL_RET_LOOKUP;
+        if ((r & 3) != want)
+            snprintf(what, n, "exit %lu, expected %u", (unsigned long)(r & 3), want);
+        else if (be->common.pc != ex->pc || ie->common.pc != ex->pc)
+            snprintf(what, n, "exit pc %#llx, expected %#llx", (unsigned long long)be->common.pc,
+                     (unsigned long long)ex->pc);
+        else if (want == TMPL_RET_EXIT && be->common.exit_reason != ex->reason)
+            snprintf(what, n, "exit reason %u, expected %u", be->common.exit_reason, ex->reason);
+    }
+    const size_t off = offsetof(IrRandEnv, r64);
+    const uint8_t *pi = (const uint8_t *)ie, *pb = (const uint8_t *)be;
+    if (!what[0] && memcmp(pi + off, pb + off, sizeof *ie - off) != 0) {
+        snprintf(what, n, "env differs");
+        for (size_t i = off; i < sizeof *ie; i++)
+            if (pi[i] != pb[i])
+                fprintf(stderr, "  env+%zu: interp %02x %s %02x\n", i, pi[i], name, pb[i]);
+    }
+    if (!what[0] && memcmp(imem, bmem, IR_RAND_MEM_SIZE) != 0) {
+        snprintf(what, n, "guest memory differs");
+        for (unsigned i = 0, shown = 0; i < IR_RAND_MEM_SIZE && shown < 16; i++)
+            if (imem[i] != bmem[i]) {
+                fprintf(stderr, "  mem[%u]: interp %02x %s %02x\n", i, imem[i], name, bmem[i]);
+                shown++;
+            }
+    }
 }

@@ -65,4 +65,21 @@ typedef struct IrRandMem {
 } IrRandMem;
 IrMemIface ir_rand_mem_iface(IrRandMem *rm);
 
+
+/* What the judged runs did: faults, and exits by TMPL_RET_* kind. */
+typedef struct IrRandTally {
+    unsigned long faults, exit_kind[4];
+} IrRandTally;
+
+/* Compare a backend's run of a block with the interpreter's.  The backend
+ * returned r (tag | TMPL_RET_*) leaving env be and memory bmem; the
+ * interpreter returned st (fault at insn fi, or exit ex) leaving env ie and
+ * memory imem, with tm recording its memory faults.  goto_tb_lookup: the
+ * backend returns TMPL_RET_LOOKUP for goto_tb.  Writes the first difference
+ * into what ("" if none) and details to stderr; name labels the backend. */
+void ir_rand_judge(const char *name, uintptr_t tag, uintptr_t r, bool goto_tb_lookup,
+                   IrInterpStatus st, uint32_t fi, const IrExitInfo *ex, const IrRandMem *tm,
+                   const IrRandEnv *ie, const IrRandEnv *be, const uint8_t *imem,
+                   const uint8_t *bmem, IrRandTally *tally, char *what, size_t n);
+
 #endif /* EMU_TESTS_COMMON_IR_RANDOM_H */

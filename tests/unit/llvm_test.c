@@ -94,7 +94,7 @@ static bool compile1(const IrBlock *b, uintptr_t tag, EmuLlvmCode *code, char *e
 }
 
 /* ---- differential testing ------------------------------------------------ */
-static unsigned long n_fault, n_exit_kind[4];
+static IrRandTally tally;
 static uint64_t *lat_ns;
 static size_t n_lat;
 
@@ -167,59 +167,9 @@ static bool run_one(uint64_t seed, bool verbose)
     uintptr_t r = code.entry(&el);
     api->release(ctx, &code);
 
-    char what[256] = "";
-    if ((r & ~(uintptr_t)3) != tag)
-        snprintf(what, sizeof what, "bad tag %#lx", (unsigned long)r);
-    else if (st == IR_INTERP_FAULT) {
-        n_fault++;
-        unsigned kind = tm.faulted ? TMPL_EXC_SEGV : TMPL_EXC_ALIGN;
-        if ((r & 3) != TMPL_RET_EXIT || el.common.exit_reason != IR_EXIT_EXCEPTION)
-            snprintf(what, sizeof what, "interp faulted at insn %u, llvm returned %lu reason %u",
-                     fi, (unsigned long)(r & 3), el.common.exit_reason);
-        else if (el.common.exception_kind != kind)
-            snprintf(what, sizeof what, "exception kind %u, expected %u",
-                     el.common.exception_kind, kind);
-        else if (tm.faulted && el.common.exception_addr != tm.fault_addr)
-            snprintf(what, sizeof what, "fault addr %#llx, expected %#llx",
-                     (unsigned long long)el.common.exception_addr,
-                     (unsigned long long)tm.fault_addr);
-        else if (el.common.pc != ei.common.pc)
-            snprintf(what, sizeof what, "fault pc %#llx, expected %#llx",
-                     (unsigned long long)el.common.pc, (unsigned long long)ei.common.pc);
-    } else if (st != IR_INTERP_EXITED) {
-        snprintf(what, sizeof what, "interpreter status %d", (int)st);
-    } else {
-        unsigned want = ex.kind == IR_OP_goto_tb ? ex.slot
-                      : ex.kind == IR_OP_goto_ptr ? TMPL_RET_LOOKUP : TMPL_RET_EXIT;
-        n_exit_kind[want]++;
-        if (lookup && ex.kind == IR_OP_goto_tb)
-            want = TMPL_RET_LOOKUP;
-        if ((r & 3) != want)
-            snprintf(what, sizeof what, "exit %lu, expected %u", (unsigned long)(r & 3), want);
-        else if (el.common.pc != ex.pc || ei.common.pc != ex.pc)
-            snprintf(what, sizeof what, "exit pc %#llx, expected %#llx",
-                     (unsigned long long)el.common.pc, (unsigned long long)ex.pc);
-        else if (want == TMPL_RET_EXIT && el.common.exit_reason != ex.reason)
-            snprintf(what, sizeof what, "exit reason %u, expected %u", el.common.exit_reason,
-                     ex.reason);
-    }
-    if (!what[0] && memcmp((uint8_t *)&ei + offsetof(IrRandEnv, r64),
-                           (uint8_t *)&el + offsetof(IrRandEnv, r64),
-                           sizeof ei - offsetof(IrRandEnv, r64)) != 0) {
-        snprintf(what, sizeof what, "env differs");
-        const uint8_t *pa = (const uint8_t *)&ei, *pl = (const uint8_t *)&el;
-        for (size_t i = offsetof(IrRandEnv, r64); i < sizeof ei; i++)
-            if (pa[i] != pl[i])
-                fprintf(stderr, "  env+%zu: interp %02x llvm %02x\n", i, pa[i], pl[i]);
-    }
-    if (!what[0] && memcmp(imem, guest, sizeof imem) != 0) {
-        snprintf(what, sizeof what, "guest memory differs");
-        for (unsigned i = 0, shown = 0; i < sizeof imem && shown < 16; i++)
-            if (imem[i] != guest[i]) {
-                fprintf(stderr, "  mem[%u]: interp %02x llvm %02x\n", i, imem[i], guest[i]);
-                shown++;
-            }
-    }
+    char what[256];
+    ir_rand_judge("llvm", tag, r, lookup, st, fi, &ex, &tm, &ei, &el, imem, guest,
+                  &tally, what, sizeof what);
     if (what[0]) {
         dump_fail(b, seed, what);
         ir_block_free(b);
@@ -251,8 +201,8 @@ static void run_many(const char *label, unsigned long n, uint64_t seed0)
     const char *np = getenv("LLVM_PROGRAMS");
     if (np)
         n = strtoul(np, NULL, 0);
-    n_lat = n_fault = 0;
-    memset(n_exit_kind, 0, sizeof n_exit_kind);
+    n_lat = 0;
+    memset(&tally, 0, sizeof tally);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (unsigned long i = 0; i < n; i++)
@@ -263,10 +213,10 @@ static void run_many(const char *label, unsigned long n, uint64_t seed0)
     qsort(lat_ns, n_lat, sizeof *lat_ns, cmp_u64);
     fprintf(stderr, "llvm %s: %lu programs OK in %.2f s (faults %lu, exits: slot0 %lu "
                     "slot1 %lu lookup %lu exit %lu); compile median %.2f ms, p90 %.2f ms\n",
-            label, n, secs, n_fault, n_exit_kind[0], n_exit_kind[1], n_exit_kind[2], n_exit_kind[3],
+            label, n, secs, tally.faults, tally.exit_kind[0], tally.exit_kind[1], tally.exit_kind[2], tally.exit_kind[3],
             n_lat ? lat_ns[n_lat / 2] / 1e6 : 0.0, n_lat ? lat_ns[n_lat * 9 / 10] / 1e6 : 0.0);
     if (n >= 100)
-        ck_assert_uint_gt(n_fault, 0);
+        ck_assert_uint_gt(tally.faults, 0);
 }
 
 START_TEST(test_random_diff)

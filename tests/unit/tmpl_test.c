@@ -274,7 +274,7 @@ END_TEST
 /* ---- differential testing ------------------------------------------------ */
 static unsigned long cov_op[IR_OP_COUNT], cov_cond[IR_COND_COUNT], cov_rmw[IR_RMW_COUNT];
 static unsigned long cov_type[IR_OP_COUNT][IR_TYPE_COUNT];
-static unsigned long n_fault, n_exit_kind[4];
+static IrRandTally tally;
 static uint64_t translate_ns, translate_ops, translate_bytes;
 
 static void count_coverage(const IrBlock *b)
@@ -296,14 +296,6 @@ static void dump_fail(const IrBlock *b, uint64_t seed, const char *what)
                     "*** rerun: TMPL_SEED=%llu tmpl_test\n",
             (unsigned long long)seed, what, (unsigned long long)seed);
     ir_print(b, stderr);
-}
-
-static void dump_env_diff(const IrRandEnv *a, const IrRandEnv *t)
-{
-    const uint8_t *pa = (const uint8_t *)a, *pt = (const uint8_t *)t;
-    for (size_t i = offsetof(IrRandEnv, r64); i < sizeof *a; i++)
-        if (pa[i] != pt[i])
-            fprintf(stderr, "  env+%zu: interp %02x tmpl %02x\n", i, pa[i], pt[i]);
 }
 
 /* A crash inside generated code must still name the seed. */
@@ -381,54 +373,9 @@ static bool run_one(uint64_t seed, bool verbose)
     uintptr_t r = tmpl_enter(&et, cbuf.base + code.entry_offset);
     free(code.insn_map);
 
-    char what[256] = "";
-    if ((r & ~(uintptr_t)3) != tag)
-        snprintf(what, sizeof what, "bad tag %#lx", (unsigned long)r);
-    else if (st == IR_INTERP_FAULT) {
-        n_fault++;
-        unsigned kind = tm.faulted ? TMPL_EXC_SEGV : TMPL_EXC_ALIGN;
-        if ((r & 3) != TMPL_RET_EXIT || et.common.exit_reason != IR_EXIT_EXCEPTION)
-            snprintf(what, sizeof what, "interp faulted at insn %u, tmpl returned %lu reason %u",
-                     fi, (unsigned long)(r & 3), et.common.exit_reason);
-        else if (et.common.exception_kind != kind)
-            snprintf(what, sizeof what, "exception kind %u, expected %u",
-                     et.common.exception_kind, kind);
-        else if (tm.faulted && et.common.exception_addr != tm.fault_addr)
-            snprintf(what, sizeof what, "fault addr %#llx, expected %#llx",
-                     (unsigned long long)et.common.exception_addr,
-                     (unsigned long long)tm.fault_addr);
-        else if (et.common.pc != ei.common.pc)
-            snprintf(what, sizeof what, "fault pc %#llx, expected %#llx",
-                     (unsigned long long)et.common.pc, (unsigned long long)ei.common.pc);
-    } else if (st != IR_INTERP_EXITED) {
-        snprintf(what, sizeof what, "interpreter status %d", (int)st);
-    } else {
-        unsigned want = ex.kind == IR_OP_goto_tb ? ex.slot
-                      : ex.kind == IR_OP_goto_ptr ? TMPL_RET_LOOKUP : TMPL_RET_EXIT;
-        n_exit_kind[want]++;
-        if ((r & 3) != want)
-            snprintf(what, sizeof what, "exit %lu, expected %u", (unsigned long)(r & 3), want);
-        else if (et.common.pc != ex.pc || ei.common.pc != ex.pc)
-            snprintf(what, sizeof what, "exit pc %#llx, expected %#llx",
-                     (unsigned long long)et.common.pc, (unsigned long long)ex.pc);
-        else if (want == TMPL_RET_EXIT && et.common.exit_reason != ex.reason)
-            snprintf(what, sizeof what, "exit reason %u, expected %u", et.common.exit_reason,
-                     ex.reason);
-    }
-    if (!what[0] && memcmp((uint8_t *)&ei + offsetof(IrRandEnv, r64),
-                           (uint8_t *)&et + offsetof(IrRandEnv, r64),
-                           sizeof ei - offsetof(IrRandEnv, r64)) != 0) {
-        snprintf(what, sizeof what, "env differs");
-        dump_env_diff(&ei, &et);
-    }
-    if (!what[0] && memcmp(imem, guest, sizeof imem) != 0) {
-        snprintf(what, sizeof what, "guest memory differs");
-        for (unsigned i = 0, shown = 0; i < sizeof imem && shown < 16; i++)
-            if (imem[i] != guest[i]) {
-                fprintf(stderr, "  mem[%u]: interp %02x tmpl %02x\n", i, imem[i], guest[i]);
-                shown++;
-            }
-    }
+    char what[256];
+    ir_rand_judge("tmpl", tag, r, false, st, fi, &ex, &tm, &ei, &et, imem, guest,
+                  &tally, what, sizeof what);
     if (what[0]) {
         dump_fail(b, seed, what);
         ir_block_free(b);
@@ -459,8 +406,7 @@ static void run_many(const char *label, unsigned long n, uint64_t seed0)
         n = strtoul(np, NULL, 0);
     memset(cov_op, 0, sizeof cov_op);
     translate_ns = translate_ops = translate_bytes = 0;
-    n_fault = 0;
-    memset(n_exit_kind, 0, sizeof n_exit_kind);
+    memset(&tally, 0, sizeof tally);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (unsigned long i = 0; i < n; i++) {
@@ -471,8 +417,8 @@ static void run_many(const char *label, unsigned long n, uint64_t seed0)
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
     fprintf(stderr, "tmpl %s: %lu programs OK in %.2f s (faults %lu, exits: slot0 %lu slot1 "
                     "%lu lookup %lu exit %lu)\n",
-            label, n, secs, n_fault, n_exit_kind[0], n_exit_kind[1], n_exit_kind[2],
-            n_exit_kind[3]);
+            label, n, secs, tally.faults, tally.exit_kind[0], tally.exit_kind[1], tally.exit_kind[2],
+            tally.exit_kind[3]);
     double nops = translate_ops ? (double)translate_ops : 1;
     fprintf(stderr, "translation: %.2f us per block, %.1f ns and %.1f host bytes per IR op\n",
             translate_ns / 1e3 / (n ? n : 1), translate_ns / nops, translate_bytes / nops);

@@ -38,6 +38,7 @@ struct EmuLlvmCtx {
     const char *pipeline;
     uint64_t n_compiled;          /* unique function names */
     FILE *ir_dump;
+    unsigned dump_what;           /* EMU_LLVM_DUMP_* */
 };
 
 #define EXPORT __attribute__((visibility("default")))
@@ -174,6 +175,38 @@ fail:
 static void set_ir_dump(EmuLlvmCtx *c, void *file)
 {
     c->ir_dump = file;
+    c->dump_what = file ? EMU_LLVM_DUMP_IR_AFTER : 0;
+}
+
+static void set_dump(EmuLlvmCtx *c, void *file, unsigned what)
+{
+    c->ir_dump = what ? file : NULL;
+    c->dump_what = file ? what : 0;
+}
+
+static void dump_module(EmuLlvmCtx *c, LLVMModuleRef M, const char *name, const char *when)
+{
+    char *s = LLVMPrintModuleToString(M);
+    fprintf(c->ir_dump, "LLVM IR %s (%s):\n%s\n", when, name, s);
+    LLVMDisposeMessage(s);
+}
+
+/* Host assembly of M, from a clone: code generation changes the module it
+ * runs on, and the JIT compiles the original. */
+static void dump_asm(EmuLlvmCtx *c, LLVMModuleRef M, const char *name)
+{
+    LLVMModuleRef clone = LLVMCloneModule(M);
+    char *msg = NULL;
+    LLVMMemoryBufferRef buf = NULL;
+    if (LLVMTargetMachineEmitToMemoryBuffer(c->tm, clone, LLVMAssemblyFile, &msg, &buf)) {
+        fprintf(c->ir_dump, "LLVM asm (%s): not available: %s\n", name, msg ? msg : "?");
+    } else {
+        fprintf(c->ir_dump, "LLVM asm (%s):\n%.*s\n", name, (int)LLVMGetBufferSize(buf),
+                LLVMGetBufferStart(buf));
+        LLVMDisposeMemoryBuffer(buf);
+    }
+    LLVMDisposeMessage(msg);
+    LLVMDisposeModule(clone);
 }
 
 static void code_release(EmuLlvmCtx *c, EmuLlvmCode *code)
@@ -217,6 +250,8 @@ static bool compile(EmuLlvmCtx *c, const EmuLlvmRegion *r, EmuLlvmCode *out, cha
         }
         LLVMDisposeMessage(msg);
     }
+    if (ok && c->ir_dump && (c->dump_what & EMU_LLVM_DUMP_IR_BEFORE))
+        dump_module(c, M, name, "before optimisation");
     if (ok && c->pipeline) {
         LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
         LLVMErrorRef e = LLVMRunPasses(M, c->pipeline, c->tm, po);
@@ -227,11 +262,12 @@ static bool compile(EmuLlvmCtx *c, const EmuLlvmRegion *r, EmuLlvmCode *out, cha
         }
     }
     uint64_t t2 = thread_ns();
-    if (ok && c->ir_dump) {
-        char *s = LLVMPrintModuleToString(M);
-        fprintf(c->ir_dump, "LLVM IR (%s):\n%s\n", name, s);
-        LLVMDisposeMessage(s);
-    }
+    if (ok && c->ir_dump && (c->dump_what & EMU_LLVM_DUMP_IR_AFTER))
+        dump_module(c, M, name, "after optimisation");
+    if (ok && c->ir_dump && (c->dump_what & EMU_LLVM_DUMP_ASM))
+        dump_asm(c, M, name);
+    if (c->ir_dump)
+        fflush(c->ir_dump);
     if (!ok) {
         LLVMDisposeModule(M);
         LLVMOrcDisposeThreadSafeContext(tsc);
@@ -280,6 +316,7 @@ static const EmuLlvmApi api = {
     .compile = compile,
     .release = code_release,
     .set_ir_dump = set_ir_dump,
+    .set_dump = set_dump,
 };
 
 EXPORT const EmuLlvmApi *emu_llvm_api(int abi_version)

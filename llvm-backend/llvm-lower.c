@@ -744,7 +744,19 @@ static void lower_op(Lower *L, const IrInst *op)
             for (uint32_t j = 0; j < L->r->n_blocks; j++) {
                 const IrBlock *tb = L->r->blocks[j];
                 if (tb->pc == target && tb->flags == L->b->flags) {
-                    LLVMBuildBr(B, L->block_bb[j]);
+                    /* the runtime's exit request stops loops in the region */
+                    LLVMValueRef req = env_load(L, L->i32, offsetof(CpuCommon, exit_request));
+                    LLVMSetVolatile(req, 1);
+                    LLVMBasicBlockRef leave = LLVMAppendBasicBlockInContext(L->C, L->fn, "req");
+                    LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntNE, req, c32(L, 0), ""), leave,
+                                    L->block_bb[j]);
+                    LLVMPositionBuilderAtEnd(B, leave);
+                    bool saved[IR_MAX_GLOBALS];
+                    memcpy(saved, L->dirty, sizeof saved);
+                    sync_globals(L);
+                    memcpy(L->dirty, saved, sizeof saved);
+                    env_store(L, c64(L, target), offsetof(CpuCommon, pc));
+                    ret_tag(L, TMPL_RET_LOOKUP);
                     start_dead_block(L);
                     return;
                 }
@@ -806,6 +818,12 @@ static bool lower_block(Lower *L, uint32_t bi)
         L->label_bb[l] = LLVMAppendBasicBlockInContext(L->C, L->fn, "L");
 
     LLVMPositionBuilderAtEnd(L->B, L->block_bb[bi]);
+    if (L->r->counters && L->r->counters[bi]) {
+        /* --stats: count block starts (plain add: an estimate across threads) */
+        LLVMValueRef p = LLVMConstIntToPtr(c64(L, (uint64_t)(uintptr_t)L->r->counters[bi]), L->ptr);
+        LLVMValueRef v = LLVMBuildLoad2(L->B, L->i64, p, "");
+        LLVMBuildStore(L->B, LLVMBuildAdd(L->B, v, c64(L, 1), ""), p);
+    }
     memcpy(L->dirty, L->gwritten, sizeof L->dirty);
     L->pc_insn = -1;
     for (uint32_t i = 0; i < b->n_ops && !L->failed; i++) {

@@ -40,7 +40,10 @@
  * goto_tb whose target is the pc of another block of the region (same mode
  * flags) becomes a branch inside the generated function when
  * internal_edges is set, else every goto_tb returns to the dispatcher
- * (as TMPL_RET_SLOTn, or TMPL_RET_LOOKUP with goto_tb_lookup).
+ * (as TMPL_RET_SLOTn, or TMPL_RET_LOOKUP with goto_tb_lookup).  Every
+ * internal edge first tests CpuCommon.exit_request: when it is set the code
+ * leaves as for an external edge (TMPL_RET_LOOKUP, env->pc = the target), so
+ * a loop inside a region still answers the runtime's exit requests.
  *
  * Threads: one EmuLlvmCtx may be used by one thread at a time (the runtime
  * serialises compile calls, or gives its worker its own context).  Entry
@@ -89,6 +92,9 @@ typedef struct EmuLlvmRegion {
                                       instead of TMPL_RET_SLOTn (code that is
                                       not chained: the dispatcher goes straight
                                       to its jump cache) */
+    /* --stats: when non-NULL, counters[i] (if non-NULL) is incremented each
+     * time blocks[i] starts inside the region code. */
+    uint64_t *const *counters;
 } EmuLlvmRegion;
 
 typedef struct EmuLlvmCode {
@@ -111,7 +117,16 @@ typedef struct EmuLlvmApi {
     /* Print the LLVM IR (after optimisation) of the next compiles to f
      * (NULL: stop).  For -d llvm-ir. */
     void (*set_ir_dump)(EmuLlvmCtx *ctx, void *file);
+    /* Dumps of the next compiles to f (a FILE *; NULL or what = 0: stop),
+     * what = EMU_LLVM_DUMP_* bits.  For -d llvm-ir,llvm-asm. */
+    void (*set_dump)(EmuLlvmCtx *ctx, void *file, unsigned what);
 } EmuLlvmApi;
+
+enum {
+    EMU_LLVM_DUMP_IR_BEFORE = 1,   /* LLVM IR as lowered */
+    EMU_LLVM_DUMP_IR_AFTER = 2,    /* LLVM IR after the pass pipeline */
+    EMU_LLVM_DUMP_ASM = 4,         /* host assembly (from a clone of the module) */
+};
 
 typedef const EmuLlvmApi *(*EmuLlvmApiFn)(int abi_version);
 /* The module's one exported symbol: NULL if abi_version is not supported. */

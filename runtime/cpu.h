@@ -39,6 +39,11 @@ typedef struct CpuCommon {
     uint32_t exception_code;
     void *runtime;            /* owning runtime object (opaque to generated code) */
     uint64_t insns_hint;      /* reserved for counters */
+    /* Non-zero: leave generated code at the next back edge (LLVM regions
+     * check it on their internal loops; set with the runtime's exit request,
+     * cleared by the dispatcher). */
+    uint32_t exit_request;
+    uint32_t reserved0;
 } CpuCommon;
 
 _Static_assert(offsetof(CpuCommon, pc) == 0, "generated code assumes pc at env+0");

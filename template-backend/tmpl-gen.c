@@ -104,6 +104,31 @@ bool tmpl_init(CodeBuf *buf)
     return true;
 }
 
+static void jmp_abs(TmplGen *g, uintptr_t target);
+
+const void *tmpl_emit_call_stub(CodeBuf *buf, uintptr_t (*fn)(void *env))
+{
+    const TmplBufEntry *be = buf_entry((uintptr_t)buf->base + (uintptr_t)buf->exec_delta);
+    size_t start = (buf->used + 15) & ~(size_t)15;
+    if (!be || start + 64 > buf->size)
+        return NULL;
+    TmplGen g;
+    memset(&g, 0, sizeof g);
+    g.x = x86_buf(buf->base + start, buf->size - start);
+    g.exec_base = (uintptr_t)(buf->base + start) + (uintptr_t)buf->exec_delta;
+    /* rsp is tmpl_enter's 16-byte aligned frame, as a call expects */
+    x86_mov_rr(&g.x, 64, X86_RDI, TMPL_REG_ENV);
+    x86_mov_ri(&g.x, X86_RAX, (uint64_t)(uintptr_t)fn);
+    x86_call_r(&g.x, X86_RAX);
+    jmp_abs(&g, be->epilogue);
+    if (g.x.overflow || g.why)
+        return NULL;
+    buf->used = start + x86_off(&g.x);
+    uintptr_t exec = g.exec_base;
+    __builtin___clear_cache((char *)exec, (char *)(exec + x86_off(&g.x)));
+    return (const void *)exec;
+}
+
 uintptr_t tmpl_enter(void *env, const void *host)
 {
     const TmplBufEntry *e = buf_entry((uintptr_t)host);
@@ -571,6 +596,17 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
         /* --stats: count every entry; rax is free at a block entry */
         x86_mov_ri(&g.x, X86_RAX, (uint64_t)(uintptr_t)mm->exec_counter);
         x86_alu_mi(&g.x, X86_ADD, 64, x86_mem(X86_RAX, 0), 1);
+    }
+    if (mm && mm->hot_counter) {
+        /* tier-up: count down; at zero leave before anything has run */
+        x86_mov_ri(&g.x, X86_RAX, (uint64_t)(uintptr_t)mm->hot_counter);
+        x86_alu_mi(&g.x, X86_SUB, 32, x86_mem(X86_RAX, 0), 1);
+        size_t skip = x86_jcc32(&g.x, X86_CC_NE);
+        store_pc(&g, b->pc);
+        x86_store_imm(&g.x, 32, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, exit_reason)),
+                      (int32_t)TMPL_EXIT_HOT);
+        ret_to_loop(&g, TMPL_RET_EXIT);
+        x86_patch_rel32(&g.x, skip, x86_off(&g.x));
     }
 
     for (uint32_t i = 0; i < b->n_ops && !g.why; i++) {

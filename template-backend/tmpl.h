@@ -68,7 +68,15 @@ typedef struct TmplMemModel {
     /* Not memory, but per-translation too: when non-NULL the block adds 1
      * to *exec_counter on every entry, chained ones included (--stats). */
     uint64_t *exec_counter;
+    /* Tier-up (--tier=auto): when non-NULL the block subtracts 1 from
+     * *hot_counter at every entry and, when it reaches 0, returns at once
+     * (nothing of the block has run) with tag | TMPL_RET_EXIT,
+     * env->exit_reason = TMPL_EXIT_HOT and env->pc = the block's pc. */
+    int32_t *hot_counter;
 } TmplMemModel;
+
+/* exit_reason of a hot-counter exit: outside the IR's IrExitReason range. */
+#define TMPL_EXIT_HOT ((uint32_t)IR_EXIT_COUNT)
 
 /* tmpl_enter return value: tag | TMPL_RET_*.  tag is the value given to
  * tmpl_translate for the block that exited (4-byte aligned). */
@@ -115,6 +123,13 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag,
 /* Point chain slot jump (rel32 at site) at target / back at its exit stub.
  * Atomic with respect to other threads executing the code. */
 void tmpl_chain_patch(CodeBuf *buf, uint32_t site, const void *target);
+
+/* A block-shaped entry into a C-callable function `uintptr_t fn(void *env)`
+ * (LLVM tier code) that chained jumps and the jump cache can target:
+ * `mov rdi, env; call fn; jmp epilogue`, so fn's return value (tag |
+ * TMPL_RET_*) becomes tmpl_enter's.  Returns the stub's execution address,
+ * or NULL if buf is full. */
+const void *tmpl_emit_call_stub(CodeBuf *buf, uintptr_t (*fn)(void *env));
 
 /* Generate the entry trampoline once per CodeBuf (at its start). */
 bool tmpl_init(CodeBuf *buf);

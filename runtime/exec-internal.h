@@ -41,8 +41,27 @@ struct TransBlock {
     TransBlock *hash_next;          /* block table bucket chain */
     TransBlock *all_next;           /* every allocated block (freed at flush) */
     uint64_t first_page, last_page; /* guest page numbers covered */
-    uint64_t exec_count;            /* times the block ran (stats only) */
+    uint64_t exec_count;            /* template/interpreter runs (stats only) */
+    /* LLVM tier (tierup.c).  llvm_entry is published last (release store):
+     * a CPU that sees it may call it. */
+    void *llvm_handle;              /* TierLlvmCode handle, released at flush */
+    const void *llvm_stub;          /* code-buffer stub calling llvm_entry: what
+                                       chained jumps and the jump cache target */
+    uint64_t llvm_exec_count;       /* starts of this block in LLVM code (stats) */
+    int32_t hot;                    /* tier-up countdown (template code decrements) */
+    uint8_t tier_state;             /* TIER_* below */
+    TransBlock **region_users;      /* region entries whose code inlines this block */
+    uint32_t n_region_users, cap_region_users;
 };
+
+enum { TIER_COLD, TIER_QUEUED, TIER_DONE };
+
+/* Where a jump into tb should go: its LLVM stub once it has one. */
+static inline const void *tb_entry_host(const TransBlock *tb)
+{
+    const void *s = __atomic_load_n(&tb->llvm_stub, __ATOMIC_ACQUIRE);
+    return s ? s : tb->host;
+}
 
 /* Read by CPUs without the lock (set once, under it). */
 static inline bool tb_is_invalid(const TransBlock *tb)
@@ -121,6 +140,7 @@ struct ExecEngine {
     bool code_cache_valid;
     uint8_t code_cache[EXEC_PAGE_SIZE];
     uint64_t retired_dispatch, retired_jc, retired_table;
+    struct TierUp *tu; /* --tier=auto (tierup.c) */
 };
 
 /* tb.c */
@@ -140,6 +160,25 @@ void tb_free_one(TransBlock *tb);
 
 /* exec.c */
 void exec_cpu_jc_drop(ExecCpu *cpu, TransBlock *tb);
+/* Frontend + IR passes for (pc, flags); quiet: no -d in_asm/op logging.
+ * Under e->lock.  NULL with *ev set on failure. */
+IrBlock *exec_lift_locked(ExecEngine *e, uint64_t pc, uint32_t flags, bool quiet, ExecEvent *ev);
+
+/* tierup.c: --tier=auto.  tierup_hot is called by the dispatcher when a
+ * template block's countdown reaches zero (TMPL_EXIT_HOT), holding neither
+ * e->lock nor code_rw; gen is e->gen when tb was last known valid. */
+bool tierup_init(ExecEngine *e);
+void tierup_free(ExecEngine *e);
+void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen);
+int32_t tierup_threshold(const ExecEngine *e);
+void tierup_fork_prepare(ExecEngine *e);
+void tierup_fork_parent(ExecEngine *e);
+void tierup_fork_child(ExecEngine *e);
+/* Stats for --stats (under no lock). */
+typedef struct TierUpStats {
+    uint64_t hot, queued, installed, stale, failed, dropped;
+} TierUpStats;
+void tierup_stats(ExecEngine *e, TierUpStats *out);
 void exec_stats_collect(ExecEngine *e, ExecStats *out);
 
 #endif /* EMU_RUNTIME_EXEC_INTERNAL_H */

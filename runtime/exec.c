@@ -112,7 +112,7 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
     else if (!cfg->mem.interp_mem.load || !cfg->mem.interp_mem.store)
         why = "mem.interp_mem load/store are required (interpreter, fallback, SMC)";
     else if (cfg->tier != EXEC_TIER_INTERP && cfg->tier != EXEC_TIER_TEMPLATE &&
-             cfg->tier != EXEC_TIER_LLVM)
+             cfg->tier != EXEC_TIER_LLVM && cfg->tier != EXEC_TIER_AUTO)
         why = "unknown tier";
     if (why) {
         snprintf(err, errlen, "%s", why);
@@ -167,12 +167,23 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
         e->by_host = m;
     }
     e->st.code_buf_size = e->buf.size;
+    if ((e->cfg.tier == EXEC_TIER_AUTO || e->cfg.tier == EXEC_TIER_LLVM) &&
+        emu_log_enabled(EMU_LOG_LLVM_IR | EMU_LOG_LLVM_ASM))
+        tier_llvm_set_dump(emu_log_file(),
+                           (emu_log_enabled(EMU_LOG_LLVM_IR) ? 3u : 0u) |
+                               (emu_log_enabled(EMU_LOG_LLVM_ASM) ? 4u : 0u));
+    if (e->cfg.tier == EXEC_TIER_AUTO && !tierup_init(e)) {
+        snprintf(err, errlen, "out of memory (tier-up)");
+        exec_engine_free(e);
+        return NULL;
+    }
     return e;
 }
 
 void exec_engine_free(ExecEngine *e)
 {
     if (!e) return;
+    tierup_free(e); /* the worker first: it may be installing code */
     while (e->cpus)
         exec_cpu_free(e->cpus);
     tb_table_free(e);
@@ -216,8 +227,9 @@ static void jc_fill(ExecCpu *cpu, TransBlock *tb)
     __atomic_store_n(&je->pc, ~(uint64_t)0, __ATOMIC_RELEASE);
     /* Generated code may only jump to template blocks, and not at all
      * while every block must pass the dispatcher (exec tracing). */
-    if (tb->host && !emu_log_enabled(EMU_LOG_EXEC)) {
-        __atomic_store_n(&je->host, tb->host, __ATOMIC_RELEASE);
+    const void *host = tb_entry_host(tb);
+    if (host && !emu_log_enabled(EMU_LOG_EXEC)) {
+        __atomic_store_n(&je->host, host, __ATOMIC_RELEASE);
         __atomic_store_n(&je->pc, tb->pc, __ATOMIC_RELEASE);
     }
     __atomic_store_n(&cpu->tb_cache[h], tb, __ATOMIC_RELEASE);
@@ -314,6 +326,7 @@ void exec_cpu_copy_state(ExecCpu *dst, const ExecCpu *src)
 void exec_cpu_request_exit(ExecCpu *cpu)
 {
     __atomic_store_n(&cpu->exit_request, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&cpu->env->exit_request, 1, __ATOMIC_RELAXED); /* LLVM region loops */
     /* Make indirect jumps in generated code miss, so that loops through
      * goto_ptr come back to the dispatcher (plain stores: signal-safe). */
     for (unsigned i = 0; i < JMP_CACHE_SIZE; i++)
@@ -418,7 +431,8 @@ static void log_in_asm(ExecEngine *e, const IrBlock *b)
 }
 
 /* Frontend + passes.  NULL with *ev set on failure.  Under e->lock. */
-static IrBlock *lift(ExecEngine *e, uint64_t pc, uint32_t flags, unsigned max_insns, ExecEvent *ev)
+static IrBlock *lift_q(ExecEngine *e, uint64_t pc, uint32_t flags, unsigned max_insns, bool quiet,
+                       ExecEvent *ev)
 {
     GuestCodeReader rd = {e, read_code_cb}; /* callers probed: cache is fresh */
     IrBlock *b = e->cfg.arch->translate(pc, flags, &rd, max_insns);
@@ -426,7 +440,7 @@ static IrBlock *lift(ExecEngine *e, uint64_t pc, uint32_t flags, unsigned max_in
         *ev = (ExecEvent){.kind = EXEC_EV_ERROR, .pc = pc, .msg = "frontend returned no block"};
         return NULL;
     }
-    bool logging = emu_log_enabled(EMU_LOG_IN_ASM | EMU_LOG_OP | EMU_LOG_OP_OPT);
+    bool logging = !quiet && emu_log_enabled(EMU_LOG_IN_ASM | EMU_LOG_OP | EMU_LOG_OP_OPT);
     if (logging) {
         emu_log_lock();
         if (emu_log_enabled(EMU_LOG_IN_ASM)) log_in_asm(e, b);
@@ -463,6 +477,22 @@ bad:
     return NULL;
 }
 
+static IrBlock *lift(ExecEngine *e, uint64_t pc, uint32_t flags, unsigned max_insns, ExecEvent *ev)
+{
+    return lift_q(e, pc, flags, max_insns, false, ev);
+}
+
+IrBlock *exec_lift_locked(ExecEngine *e, uint64_t pc, uint32_t flags, bool quiet, ExecEvent *ev)
+{
+    uint8_t probe;
+    e->code_cache_valid = false;
+    if (!read_code_cb(e, pc, &probe, 1)) {
+        *ev = (ExecEvent){.kind = EXEC_EV_FETCH_FAULT, .pc = pc, .addr = pc};
+        return NULL;
+    }
+    return lift_q(e, pc, flags, e->cfg.max_insns, quiet, ev);
+}
+
 /* Template backend into the code buffer; false: interpret the block. */
 static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
 {
@@ -473,6 +503,10 @@ static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
         memset(&code, 0, sizeof code);
         TmplMemModel mm = e->mm;
         mm.exec_counter = e->cfg.stats ? &tb->exec_count : NULL;
+        if (e->tu) {
+            tb->hot = tierup_threshold(e);
+            mm.hot_counter = &tb->hot;
+        }
         if (tmpl_translate(b, &e->buf, (uintptr_t)tb, &mm, &code, &why)) {
             tb->code = code;
             tb->host = e->buf.base + code.entry_offset + e->buf.exec_delta;
@@ -554,8 +588,11 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
     tb->code.chain_site[0] = tb->code.chain_site[1] = UINT32_MAX;
     /* LLVM blocks also get an interpreter form: an interpreted block chained
      * to one (run_interp) runs it that way. */
+    TierLlvmCode lc;
     bool ok = (e->cfg.tier == EXEC_TIER_LLVM &&
-               tier_llvm_translate_block(b, (uintptr_t)tb, &tb->llvm_entry) &&
+               tier_llvm_translate_block(b, (uintptr_t)tb,
+                                         e->cfg.stats ? &tb->llvm_exec_count : NULL, &lc) &&
+               (tb->llvm_entry = lc.entry, tb->llvm_handle = lc.handle, true) &&
                attach_interp(tb, b, ev)) ||
               (e->cfg.tier != EXEC_TIER_INTERP && emit_host(e, tb, b)) ||
               attach_interp(tb, b, ev);
@@ -626,10 +663,12 @@ bool exec_is_code_page(ExecEngine *e, uint64_t addr)
 void exec_fork_prepare(ExecEngine *e)
 {
     pthread_mutex_lock(&e->lock);
+    tierup_fork_prepare(e);
 }
 
 void exec_fork_parent(ExecEngine *e)
 {
+    tierup_fork_parent(e);
     pthread_mutex_unlock(&e->lock);
 }
 
@@ -665,6 +704,7 @@ void exec_fork_child(ExecEngine *e, ExecCpu *survivor)
     memset(&e->lock, 0, sizeof e->lock);
     memset(&e->code_rw, 0, sizeof e->code_rw);
     init_locks(e);
+    tierup_fork_child(e);
 }
 
 /* ---- host pc -> guest pc ------------------------------------------------ */
@@ -957,6 +997,7 @@ static ExecEvent dispatch(ExecCpu *cpu)
     for (;;) {
         if (__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED)) {
             __atomic_store_n(&cpu->exit_request, 0, __ATOMIC_RELAXED);
+            __atomic_store_n(&env->exit_request, 0, __ATOMIC_RELAXED);
             ev = (ExecEvent){.kind = EXEC_EV_INTERRUPT, .pc = env->pc};
             break;
         }
@@ -983,8 +1024,9 @@ static ExecEvent dispatch(ExecCpu *cpu)
                 /* The in-code entry may have been emptied (exit request):
                  * put it back so goto_ptr stops missing. */
                 JmpCacheEntry *je = &cpu->jmp_cache[jmp_cache_hash(pc)];
-                if (tb->host && je->pc != pc && !emu_log_enabled(EMU_LOG_EXEC)) {
-                    __atomic_store_n(&je->host, tb->host, __ATOMIC_RELEASE);
+                const void *host = tb_entry_host(tb);
+                if (host && je->pc != pc && !emu_log_enabled(EMU_LOG_EXEC)) {
+                    __atomic_store_n(&je->host, host, __ATOMIC_RELEASE);
                     __atomic_store_n(&je->pc, pc, __ATOMIC_RELEASE);
                 }
                 if (stats) STAT_INC(cpu->n_jc_hits);
@@ -992,23 +1034,24 @@ static ExecEvent dispatch(ExecCpu *cpu)
         }
         if (stats) {
             STAT_INC(cpu->n_dispatch);
-            if (!tb->host) /* template code counts its own entries */
+            if (!tb->host && !tb->llvm_entry) /* generated code counts its own entries */
                 __atomic_add_fetch(&tb->exec_count, 1, __ATOMIC_RELAXED);
         }
         if (emu_log_enabled(EMU_LOG_EXEC)) trace_exec(cpu, tb);
 
         TransBlock *last;
         int kind;
-        if (tb->host) {
+        uintptr_t (*llvm_entry)(void *) = __atomic_load_n(&tb->llvm_entry, __ATOMIC_ACQUIRE);
+        if (llvm_entry) {
+            /* same exit protocol; host faults find env->pc set by the code */
             cpu->in_code = 1;
-            uintptr_t r = tmpl_enter(env, tb->host);
+            uintptr_t r = llvm_entry(env);
             cpu->in_code = 0;
             last = (TransBlock *)(r & ~(uintptr_t)3);
             kind = (int)(r & 3);
-        } else if (tb->llvm_entry) {
-            /* same exit protocol; host faults find env->pc set by the code */
+        } else if (tb->host) {
             cpu->in_code = 1;
-            uintptr_t r = tb->llvm_entry(env);
+            uintptr_t r = tmpl_enter(env, tb->host);
             cpu->in_code = 0;
             last = (TransBlock *)(r & ~(uintptr_t)3);
             kind = (int)(r & 3);
@@ -1055,6 +1098,14 @@ static ExecEvent dispatch(ExecCpu *cpu)
         /* TMPL_RET_EXIT */
         switch (env->exit_reason) {
         case IR_EXIT_NONE:
+            continue;
+        case TMPL_EXIT_HOT:
+            if (last) {
+                uint64_t gen = cpu->run_gen;
+                rd_unlock(cpu);
+                tierup_hot(e, last, gen);
+                rd_lock(cpu);
+            }
             continue;
         case IR_EXIT_SMC:
             rd_unlock(cpu);
@@ -1216,8 +1267,16 @@ void exec_stats_collect(ExecEngine *e, ExecStats *out)
         out->jmp_cache_hits += __atomic_load_n(&c->n_jc_hits, __ATOMIC_RELAXED);
         out->table_hits += __atomic_load_n(&c->n_table_hits, __ATOMIC_RELAXED);
     }
-    for (TransBlock *tb = e->all; tb; tb = tb->all_next)
-        out->blocks_executed += __atomic_load_n(&tb->exec_count, __ATOMIC_RELAXED);
+    for (TransBlock *tb = e->all; tb; tb = tb->all_next) {
+        uint64_t n = __atomic_load_n(&tb->exec_count, __ATOMIC_RELAXED);
+        uint64_t l = __atomic_load_n(&tb->llvm_exec_count, __ATOMIC_RELAXED);
+        out->blocks_executed += n + l;
+        if (tb->host)
+            out->insns_template += n * tb->n_insns;
+        else
+            out->insns_interp += n * tb->n_insns;
+        out->insns_llvm += l * tb->n_insns;
+    }
     out->code_buf_used = e->buf.used;
     out->code_buf_size = e->buf.size;
     pthread_mutex_unlock(&e->lock);

@@ -65,6 +65,8 @@ typedef enum ExecTier {
     EXEC_TIER_TEMPLATE, /* template JIT into the code buffer */
     EXEC_TIER_LLVM,      /* every block through the LLVM module (runtime/tier-llvm.h);
                             template code when LLVM refuses */
+    EXEC_TIER_AUTO,      /* template first; hot regions recompiled by LLVM on a
+                            worker thread (runtime/tierup.c) */
 } ExecTier;
 
 /* CpuCommon.exception_kind, set (with exception_addr/code) by backends and
@@ -223,5 +225,10 @@ size_t exec_block_count(ExecEngine *e);
 /* Guest pc of the insn containing host address `host` in generated code,
  * or false if host is not in a block. */
 bool exec_host_to_guest(ExecEngine *e, uintptr_t host, uint64_t *guest_pc);
+
+/* Stop background work (the tier-up compiler) before the process exits:
+ * waits for a compile in progress; later hot blocks stay in the template
+ * tier.  Safe to call more than once. */
+void exec_engine_stop_background(ExecEngine *e);
 
 #endif /* EMU_RUNTIME_EXEC_H */

@@ -23,6 +23,8 @@ static const struct {
     {"exec", EMU_LOG_EXEC, "each executed block (disables chaining)"},
     {"unimp", EMU_LOG_UNIMP, "unimplemented features"},
     {"guest_errors", EMU_LOG_GUEST_ERRORS, "invalid guest behaviour"},
+    {"llvm-ir", EMU_LOG_LLVM_IR, "LLVM IR of each region, before and after optimisation"},
+    {"llvm-asm", EMU_LOG_LLVM_ASM, "host assembly of each LLVM region"},
 };
 
 bool emu_log_parse(const char *spec, unsigned *mask, char *err, size_t errlen)

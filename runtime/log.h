@@ -21,6 +21,8 @@ enum {
     EMU_LOG_EXEC = 1u << 4,         /* one line per executed block (disables chaining) */
     EMU_LOG_UNIMP = 1u << 5,        /* unimplemented features (written by the user layer) */
     EMU_LOG_GUEST_ERRORS = 1u << 6, /* guest did something invalid */
+    EMU_LOG_LLVM_IR = 1u << 7,      /* LLVM IR of each region, before and after optimisation */
+    EMU_LOG_LLVM_ASM = 1u << 8,     /* host assembly of each LLVM region */
 };
 
 extern unsigned emu_log_mask;

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 
 #include "runtime/exec-internal.h"
+#include "runtime/tier-llvm.h"
 
 void exec_stats_get(struct ExecEngine *e, ExecStats *out)
 {
@@ -19,6 +20,7 @@ void exec_stats_print(struct ExecEngine *e, FILE *out)
     fprintf(out, "emu stats (%s tier)\n",
             e->cfg.tier == EXEC_TIER_TEMPLATE ? "template"
             : e->cfg.tier == EXEC_TIER_LLVM   ? "llvm"
+            : e->cfg.tier == EXEC_TIER_AUTO   ? "auto"
                                               : "interpreter");
     fprintf(out, "  blocks translated      %" PRIu64 "\n", s.blocks_translated);
     fprintf(out, "  guest insns translated %" PRIu64 "\n", s.insns_translated);
@@ -38,6 +40,33 @@ void exec_stats_print(struct ExecEngine *e, FILE *out)
             s.code_buf_used >> 10, s.code_buf_size >> 10, s.code_flushes);
     if (s.interp_fallbacks)
         fprintf(out, "  interpreted fallbacks  %" PRIu64 "\n", s.interp_fallbacks);
+    if (e->cfg.tier == EXEC_TIER_AUTO || e->cfg.tier == EXEC_TIER_LLVM) {
+        TierLlvmStats ls;
+        tier_llvm_stats(&ls);
+        if (e->cfg.tier == EXEC_TIER_AUTO) {
+            TierUpStats ts;
+            tierup_stats(e, &ts);
+            fprintf(out, "  tier-up                %" PRIu64 " hot blocks (threshold %d): %" PRIu64
+                         " regions installed, %" PRIu64 " stale, %" PRIu64 " refused, %" PRIu64
+                         " dropped\n",
+                    ts.hot, tierup_threshold(e), ts.installed, ts.stale, ts.failed, ts.dropped);
+        }
+        fprintf(out, "  llvm regions compiled  %" PRIu64 " (%" PRIu64 " guest blocks, %" PRIu64
+                     " refused)\n",
+                ls.compiled, ls.blocks, ls.failed);
+        fprintf(out, "  llvm compile time      %.1f ms total (lower %.1f, optimise %.1f, codegen "
+                     "%.1f); per region median %.2f ms, p90 %.2f ms, max %.2f ms\n",
+                ls.compile_ns / 1e6, ls.lower_ns / 1e6, ls.opt_ns / 1e6, ls.codegen_ns / 1e6,
+                ls.median_ns / 1e6, ls.p90_ns / 1e6, ls.max_ns / 1e6);
+    }
+    if (e->cfg.stats) {
+        double tot = (double)(s.insns_template + s.insns_llvm + s.insns_interp);
+        if (tot > 0)
+            fprintf(out, "  guest insns executed   %.0f: template %.1f%%, llvm %.1f%%, "
+                         "interpreter %.1f%%\n",
+                    tot, 100.0 * s.insns_template / tot, 100.0 * s.insns_llvm / tot,
+                    100.0 * s.insns_interp / tot);
+    }
     if (!e->cfg.stats) return;
     /* The blocks executed most often. */
     enum { TOP = 5 };

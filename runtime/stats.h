@@ -32,6 +32,9 @@ typedef struct ExecStats {
     uint64_t interp_fallbacks;   /* blocks the template backend refused */
     uint64_t code_buf_used;      /* bytes in use now */
     uint64_t code_buf_size;
+    /* Guest instructions executed per tier (stats on): block runs times
+     * block length. */
+    uint64_t insns_template, insns_llvm, insns_interp;
 } ExecStats;
 
 /* Snapshot (always available; dispatch counts only when stats are on). */

@@ -11,6 +11,7 @@
 #include "runtime/exec-internal.h"
 
 #include <stdlib.h>
+#include "runtime/tier-llvm.h"
 #include <string.h>
 
 static size_t tb_hash(uint64_t pc, uint32_t flags, size_t n)
@@ -37,6 +38,11 @@ bool tb_table_init(ExecEngine *e)
 void tb_free_one(TransBlock *tb)
 {
     if (tb->icode) ir_interp_free(tb->icode);
+    if (tb->llvm_handle) {
+        TierLlvmCode c = {tb->llvm_entry, tb->llvm_handle};
+        tier_llvm_release(&c);
+    }
+    free(tb->region_users);
     free(tb->code.insn_map);
     free(tb->insn_pc);
     free(tb);
@@ -63,7 +69,10 @@ void tb_free_all(ExecEngine *e)
     TransBlock *tb = e->all;
     while (tb) {
         TransBlock *n = tb->all_next;
-        e->st.blocks_executed += tb->exec_count; /* keep --stats totals */
+        e->st.blocks_executed += tb->exec_count + tb->llvm_exec_count; /* keep --stats totals */
+        e->st.insns_template += tb->host ? tb->exec_count * tb->n_insns : 0;
+        e->st.insns_interp += tb->host ? 0 : tb->exec_count * tb->n_insns;
+        e->st.insns_llvm += tb->llvm_exec_count * tb->n_insns;
         tb_free_one(tb);
         tb = n;
     }
@@ -227,12 +236,12 @@ void tb_chain(ExecEngine *e, TransBlock *src, unsigned slot, TransBlock *dst)
         /* Chained already; the jump was pointed back at its stub by
          * exec_cpu_request_exit: restore it. */
         if (src->jmp_to[slot] == dst && src->host)
-            tmpl_chain_patch(&e->buf, src->code.chain_site[slot], dst->host);
+            tmpl_chain_patch(&e->buf, src->code.chain_site[slot], tb_entry_host(dst));
         return;
     }
     if (src->host) {
         if (!dst->host || src->code.chain_site[slot] == UINT32_MAX) return;
-        tmpl_chain_patch(&e->buf, src->code.chain_site[slot], dst->host);
+        tmpl_chain_patch(&e->buf, src->code.chain_site[slot], tb_entry_host(dst));
     } else if (dst->host) {
         return; /* interpreted blocks only chain to interpreted blocks */
     }
@@ -302,6 +311,11 @@ void tb_remove(ExecEngine *e, TransBlock *tb)
     __atomic_store_n(&tb->invalid, true, __ATOMIC_RELAXED);
     e->n_dead++;
     e->st.invalidated_blocks++;
+    /* Regions whose code inlines this block go too (they are retranslated
+     * and may get hot again). */
+    for (uint32_t i = 0; i < tb->n_region_users; i++)
+        tb_remove(e, tb->region_users[i]);
+    tb->n_region_users = 0;
 }
 
 /* ---- code-page marks (lock-free reads) ---------------------------------- */

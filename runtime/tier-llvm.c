@@ -1,7 +1,8 @@
 /*
  * tier-llvm.c - dlopen of the LLVM tier module and block compilation for
  * --tier=llvm (see tier-llvm.h).  One compiler context per process, created
- * on first use; compile calls are serialised by the caller.
+ * on first use; compiles and releases are serialised by compile_lock (the
+ * tier-up worker and --tier=llvm's guest threads share one context).
  */
 #define _GNU_SOURCE
 #include "runtime/tier-llvm.h"
@@ -22,6 +23,9 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static const EmuLlvmApi *api;
 static EmuLlvmCtx *ctx;
 static bool warned_compile;
+static pthread_mutex_t compile_lock = PTHREAD_MUTEX_INITIALIZER;
+static FILE *dump_file;
+static unsigned dump_what;
 static TierLlvmStats stats;
 static uint64_t *lat;          /* per-block compile times (EMU_LLVM_STATS) */
 static size_t n_lat, cap_lat;
@@ -109,8 +113,10 @@ static void load(void)
         return; /* the module stays loaded: LLVM may have registered state */
     }
     api = a;
+    if (dump_file && dump_what)
+        api->set_dump(ctx, dump_file, dump_what);
     /* EMU_LLVM_IR_DUMP=file: the optimised LLVM IR of every compile */
-    if ((v = getenv("EMU_LLVM_IR_DUMP")) && *v) {
+    else if ((v = getenv("EMU_LLVM_IR_DUMP")) && *v) {
         FILE *f = fopen(v, "w");
         if (f)
             api->set_ir_dump(ctx, f);
@@ -127,29 +133,48 @@ bool tier_llvm_load(void)
     return ctx != NULL;
 }
 
-bool tier_llvm_translate_block(const IrBlock *b, uintptr_t tag, TierLlvmEntry *entry)
+void tier_llvm_set_dump(FILE *f, unsigned what)
 {
+    pthread_mutex_lock(&compile_lock);
+    dump_file = f;
+    dump_what = what;
+    if (ctx)
+        api->set_dump(ctx, f, what);
+    pthread_mutex_unlock(&compile_lock);
+}
+
+bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_t tag,
+                              uint64_t *const *counters, TierLlvmCode *out)
+{
+    memset(out, 0, sizeof *out);
     if (!tier_llvm_load())
         return false;
-    const IrBlock *blocks[1] = { b };
-    EmuLlvmRegion r = { .blocks = blocks, .n_blocks = 1, .tag = tag, .goto_tb_lookup = true };
-    EmuLlvmCode code;
+    EmuLlvmCode *code = calloc(1, sizeof *code);
+    if (!code)
+        return false;
+    EmuLlvmRegion r = { .blocks = blocks, .n_blocks = n, .tag = tag, .internal_edges = true,
+                        .goto_tb_lookup = true, .counters = counters };
     char err[256];
-    if (!api->compile(ctx, &r, &code, err, sizeof err)) {
+    pthread_mutex_lock(&compile_lock);
+    bool ok = api->compile(ctx, &r, code, err, sizeof err);
+    if (!ok) {
         stats.failed++;
         if (!warned_compile) {
             warned_compile = true;
-            fprintf(stderr, "emu: llvm tier: block at 0x%" PRIx64 ": %s; keeping the template "
-                            "code (reported once)\n", b->pc, err);
+            fprintf(stderr, "emu: llvm tier: region at 0x%" PRIx64 ": %s; keeping the template "
+                            "code (reported once)\n", blocks[0]->pc, err);
         }
+        pthread_mutex_unlock(&compile_lock);
+        free(code);
         return false;
     }
-    uint64_t ns = code.lower_ns + code.opt_ns + code.codegen_ns;
+    uint64_t ns = code->lower_ns + code->opt_ns + code->codegen_ns;
     stats.compiled++;
+    stats.blocks += n;
     stats.compile_ns += ns;
-    stats.lower_ns += code.lower_ns;
-    stats.opt_ns += code.opt_ns;
-    stats.codegen_ns += code.codegen_ns;
+    stats.lower_ns += code->lower_ns;
+    stats.opt_ns += code->opt_ns;
+    stats.codegen_ns += code->codegen_ns;
     if (ns > stats.max_ns)
         stats.max_ns = ns;
     if (n_lat == cap_lat) {
@@ -162,11 +187,55 @@ bool tier_llvm_translate_block(const IrBlock *b, uintptr_t tag, TierLlvmEntry *e
     }
     if (n_lat < cap_lat)
         lat[n_lat++] = ns;
-    *entry = code.entry;
+    pthread_mutex_unlock(&compile_lock);
+    out->entry = code->entry;
+    out->handle = code;
     return true;
+}
+
+bool tier_llvm_translate_block(const IrBlock *b, uintptr_t tag, uint64_t *counter,
+                               TierLlvmCode *out)
+{
+    const IrBlock *blocks[1] = { b };
+    uint64_t *const counters[1] = { counter };
+    return tier_llvm_compile_region(blocks, 1, tag, counter ? counters : NULL, out);
+}
+
+void tier_llvm_release(TierLlvmCode *code)
+{
+    if (!code || !code->handle)
+        return;
+    pthread_mutex_lock(&compile_lock);
+    api->release(ctx, code->handle);
+    pthread_mutex_unlock(&compile_lock);
+    free(code->handle);
+    code->handle = NULL;
+    code->entry = NULL;
+}
+
+void tier_llvm_fork_prepare(void)
+{
+    pthread_mutex_lock(&compile_lock);
+}
+
+void tier_llvm_fork_done(void)
+{
+    pthread_mutex_unlock(&compile_lock);
 }
 
 void tier_llvm_stats(TierLlvmStats *out)
 {
+    pthread_mutex_lock(&compile_lock);
     *out = stats;
+    if (n_lat) {
+        uint64_t *c = malloc(n_lat * sizeof *c);
+        if (c) {
+            memcpy(c, lat, n_lat * sizeof *c);
+            qsort(c, n_lat, sizeof *c, cmp_u64);
+            out->median_ns = c[n_lat / 2];
+            out->p90_ns = c[n_lat * 9 / 10];
+            free(c);
+        }
+    }
+    pthread_mutex_unlock(&compile_lock);
 }

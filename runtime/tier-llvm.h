@@ -4,7 +4,9 @@
  * so that a process that never asks for LLVM never loads libLLVM
  * (design.md invariant 8), and compiles blocks with it.
  *
- *   if (tier_llvm_translate_block(b, (uintptr_t)tb, &entry)) tb->llvm_entry = entry;
+ *   TierLlvmCode code;
+ *   if (tier_llvm_compile_region(blocks, n, (uintptr_t)tb, NULL, &code)) ... code.entry
+ *   tier_llvm_release(&code);          // at flush
  *
  * Module path: $EMU_LLVM_MODULE, else <dir of /proc/self/exe>/../lib/
  * libemu-llvm.so.  Any failure (module missing, LLVM error) is reported on
@@ -24,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "ir/ir.h"
 
 typedef uintptr_t (*TierLlvmEntry)(void *env);
@@ -32,19 +35,44 @@ typedef uintptr_t (*TierLlvmEntry)(void *env);
  * reason went to stderr).  Idempotent; thread-safe. */
 bool tier_llvm_load(void);
 
-/* Compile one block whose exits return tag | TMPL_RET_* (goto_tb exits
- * return TMPL_RET_LOOKUP: LLVM code is not chained yet, and the dispatcher
- * finds the next block through its jump cache).  Callers serialise calls
- * (the runtime holds its engine lock).  The code lives until the process
- * ends (not freed on flush yet). */
-bool tier_llvm_translate_block(const IrBlock *b, uintptr_t tag, TierLlvmEntry *entry);
+/* Compiled code and what release needs. */
+typedef struct TierLlvmCode {
+    TierLlvmEntry entry;
+    void *handle;                  /* for tier_llvm_release */
+} TierLlvmCode;
 
-/* Counters for --stats: blocks compiled / refused, thread CPU time spent. */
+/* Compile a region: blocks[0] is the entry, goto_tb between region blocks
+ * become branches (loops stay inside), every other exit returns
+ * tag | TMPL_RET_LOOKUP or TMPL_RET_EXIT (the dispatcher finds the next
+ * block through its jump cache).  counters: NULL, or per block a counter
+ * the code increments at each start of that block (--stats).
+ * Thread-safe (one compile at a time); any thread may call it. */
+bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_t tag,
+                              uint64_t *const *counters, TierLlvmCode *out);
+
+/* --tier=llvm: one block as a region of one. */
+bool tier_llvm_translate_block(const IrBlock *b, uintptr_t tag, uint64_t *counter,
+                               TierLlvmCode *out);
+
+/* Free compiled code (no CPU may be running it).  Thread-safe. */
+void tier_llvm_release(TierLlvmCode *code);
+
+/* -d llvm-ir / llvm-asm: dump the next compiles to f (EMU_LLVM_DUMP_* bits
+ * of llvm-backend/llvm-tier.h: 1 IR before, 2 IR after optimisation, 4 host
+ * assembly).  Takes effect when the module is loaded. */
+void tier_llvm_set_dump(FILE *f, unsigned what);
+
+/* fork(): hold the compiler across it so a child never inherits it busy. */
+void tier_llvm_fork_prepare(void);
+void tier_llvm_fork_done(void);
+
+/* Counters for --stats. */
 typedef struct TierLlvmStats {
-    uint64_t compiled, failed;
-    uint64_t compile_ns;           /* lower + optimise + codegen */
+    uint64_t compiled, failed;     /* regions (or blocks, --tier=llvm) */
+    uint64_t blocks;               /* guest blocks in compiled regions */
+    uint64_t compile_ns;           /* lower + optimise + codegen, thread CPU time */
     uint64_t lower_ns, opt_ns, codegen_ns;
-    uint64_t max_ns;
+    uint64_t median_ns, p90_ns, max_ns; /* per region */
 } TierLlvmStats;
 void tier_llvm_stats(TierLlvmStats *out);
 

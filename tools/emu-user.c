@@ -30,7 +30,7 @@ static void usage(FILE *out)
             "usage: emu-user [options] program [arguments...]\n"
             "Run an AArch64 Linux program (static, or dynamic with -L).\n"
             "\n"
-            "  --tier=interp|template|llvm  execution tier (default template; env EMU_TIER)\n"
+            "  --tier=auto|template|llvm|interp  execution tier (default template; env EMU_TIER)\n"
             "  -L PATH                 guest root: the ELF interpreter and absolute paths\n"
             "                          are looked up there first (env EMU_LD_PREFIX)\n"
             "  -cpu NAME               CPU shown to the guest (-cpu help lists them;\n"
@@ -61,6 +61,8 @@ static bool parse_tier(const char *s, ExecTier *tier)
         *tier = EXEC_TIER_TEMPLATE;
     else if (!strcmp(s, "llvm"))
         *tier = EXEC_TIER_LLVM;
+    else if (!strcmp(s, "auto"))
+        *tier = EXEC_TIER_AUTO;
     else
         return false;
     return true;
@@ -109,7 +111,7 @@ int main(int argc, char **argv)
     UserConfig cfg = { .tier = EXEC_TIER_TEMPLATE };
     const char *tier_env = getenv("EMU_TIER");
     if (tier_env && *tier_env && !parse_tier(tier_env, &cfg.tier))
-        bad_usage("EMU_TIER=%s: expected interp, template or llvm", tier_env);
+        bad_usage("EMU_TIER=%s: expected auto, template, llvm or interp", tier_env);
 
     const char *ld_prefix = getenv("EMU_LD_PREFIX"), *cpu_name = getenv("EMU_CPU");
     EnvList env = { 0 };
@@ -143,7 +145,7 @@ int main(int argc, char **argv)
         if (!strncmp(a, "--tier=", 7) || !strcmp(a, "--tier")) {
             const char *t = val ? val : a + 7;
             if (!parse_tier(t, &cfg.tier))
-                bad_usage("unknown tier '%s' (interp, template or llvm)", t);
+                bad_usage("unknown tier '%s' (auto, template, llvm or interp)", t);
         } else if (!strcmp(a, "-d")) {
             log_spec = val;
         } else if (!strcmp(a, "-L")) {
@@ -226,7 +228,10 @@ int main(int argc, char **argv)
     }
     char tier_opt[32];
     snprintf(tier_opt, sizeof tier_opt, "--tier=%s",
-             cfg.tier == EXEC_TIER_INTERP ? "interp" : cfg.tier == EXEC_TIER_LLVM ? "llvm" : "template");
+             cfg.tier == EXEC_TIER_INTERP ? "interp"
+             : cfg.tier == EXEC_TIER_LLVM ? "llvm"
+             : cfg.tier == EXEC_TIER_AUTO ? "auto"
+                                          : "template");
     opts[n_opts++] = tier_opt;
     opts[n_opts] = NULL;
 

@@ -55,6 +55,8 @@ static void find_auxv(UserProcess *p, uint64_t sp)
 _Noreturn void user_exit(UserProcess *p, int status)
 {
     fflush(stdout);
+    if (p && p->engine)
+        exec_engine_stop_background(p->engine);
     if (p && p->stats && p->engine)
         exec_stats_print(p->engine, stderr);
     emu_log_close();

@@ -1,0 +1,419 @@
+/*
+ * tierup.c - --tier=auto: hot template blocks become LLVM regions, compiled
+ * on a background worker so that guest threads never wait for LLVM.
+ *
+ * 1. Every template block counts down TransBlock.hot at entry (template
+ *    code, TmplMemModel.hot_counter).  At zero it leaves before running,
+ *    with TMPL_EXIT_HOT, and the dispatcher calls tierup_hot().
+ * 2. Region formation (guest thread, under e->lock): the hot block plus the
+ *    blocks reachable from it through chained goto_tb slots that ran at
+ *    least 1/16 as often, up to TIERUP_MAX_BLOCKS / TIERUP_MAX_INSNS.  A
+ *    successor that is already a region entry is left out (the region exits
+ *    to it).  Loops close because edges back to a member become branches.
+ *    The members are lifted again (the frontend is deterministic: same
+ *    bytes, same block) and the IR goes to the worker's queue.
+ * 3. The worker (one thread, all signals blocked) compiles the region with
+ *    tier_llvm_compile_region() - the LLVM module is dlopen'ed on its first
+ *    job, so a run that never gets hot never loads LLVM - and installs it
+ *    under e->lock if nothing was flushed or invalidated meanwhile: a call
+ *    stub in the code buffer, then llvm_entry (release store), then every
+ *    incoming chained jump is re-pointed at the stub and the jump caches
+ *    drop the block.  The dispatcher calls llvm_entry directly.
+ * 4. Invalidation: each member records the entry in region_users, so
+ *    removing a member (SMC) removes the region's entry too.  Flushes free
+ *    the code (tb_free_one -> tier_llvm_release) and stale jobs are dropped.
+ *
+ * Tuning (environment): EMU_HOT_THRESHOLD (default 4000 entries).
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime/exec-internal.h"
+#include "runtime/log.h"
+#include "runtime/tier-llvm.h"
+
+#define TIERUP_DEFAULT_THRESHOLD 4000
+#define TIERUP_MAX_BLOCKS 32
+#define TIERUP_MAX_INSNS 1024
+#define TIERUP_MAX_QUEUE 256
+
+typedef struct TierJob {
+    uint64_t gen;                 /* e->gen when formed */
+    TransBlock *entry;
+    uint32_t n;
+    TransBlock *tbs[TIERUP_MAX_BLOCKS];
+    IrBlock *ir[TIERUP_MAX_BLOCKS];
+    uint64_t *counters[TIERUP_MAX_BLOCKS];
+    struct TierJob *next;
+} TierJob;
+
+typedef struct TierUp {
+    int32_t threshold;
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    TierJob *head, *tail;
+    uint32_t queued;
+    bool started, stop, busy;
+    pthread_t thread;
+    TierUpStats st;
+} TierUp;
+
+static ExecEngine *atexit_engine;
+
+int32_t tierup_threshold(const ExecEngine *e)
+{
+    return e->tu ? e->tu->threshold : 0;
+}
+
+bool tierup_init(ExecEngine *e)
+{
+    TierUp *tu = calloc(1, sizeof *tu);
+    if (!tu)
+        return false;
+    tu->threshold = TIERUP_DEFAULT_THRESHOLD;
+    const char *v = getenv("EMU_HOT_THRESHOLD");
+    if (v && *v) {
+        long t = strtol(v, NULL, 0);
+        if (t >= 1 && t <= 1000000000)
+            tu->threshold = (int32_t)t;
+    }
+    pthread_mutex_init(&tu->qlock, NULL);
+    pthread_cond_init(&tu->qcond, NULL);
+    e->tu = tu;
+    return true;
+}
+
+static void job_free(TierJob *j)
+{
+    for (uint32_t i = 0; i < j->n; i++)
+        if (j->ir[i])
+            ir_block_free(j->ir[i]);
+    free(j);
+}
+
+/* Stop the worker (waiting for the compile in progress): LLVM's static
+ * destructors run after atexit handlers registered after it was loaded. */
+static void stop_worker(TierUp *tu)
+{
+    pthread_mutex_lock(&tu->qlock);
+    bool started = tu->started;
+    tu->stop = true;
+    pthread_cond_broadcast(&tu->qcond);
+    pthread_mutex_unlock(&tu->qlock);
+    if (started) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 2;
+        if (pthread_timedjoin_np(tu->thread, NULL, &ts) == 0)
+            tu->started = false;
+    }
+}
+
+static void tierup_atexit(void)
+{
+    if (atexit_engine && atexit_engine->tu)
+        stop_worker(atexit_engine->tu);
+}
+
+void tierup_free(ExecEngine *e)
+{
+    TierUp *tu = e->tu;
+    if (!tu)
+        return;
+    stop_worker(tu);
+    if (tu->started)
+        return; /* the worker did not stop: leak rather than free under it */
+    while (tu->head) {
+        TierJob *j = tu->head;
+        tu->head = j->next;
+        job_free(j);
+    }
+    if (atexit_engine == e)
+        atexit_engine = NULL;
+    e->tu = NULL;
+    free(tu);
+}
+
+void exec_engine_stop_background(ExecEngine *e)
+{
+    if (e && e->tu)
+        stop_worker(e->tu);
+}
+
+void tierup_stats(ExecEngine *e, TierUpStats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!e->tu)
+        return;
+    pthread_mutex_lock(&e->tu->qlock);
+    *out = e->tu->st;
+    pthread_mutex_unlock(&e->tu->qlock);
+}
+
+/* ---- install (worker, under e->lock) ------------------------------------ */
+
+static bool add_region_user(TransBlock *member, TransBlock *entry)
+{
+    if (member->n_region_users == member->cap_region_users) {
+        uint32_t cap = member->cap_region_users ? member->cap_region_users * 2 : 2;
+        TransBlock **n = realloc(member->region_users, cap * sizeof *n);
+        if (!n)
+            return false;
+        member->region_users = n;
+        member->cap_region_users = cap;
+    }
+    member->region_users[member->n_region_users++] = entry;
+    return true;
+}
+
+static bool install_locked(ExecEngine *e, TierJob *j, TierLlvmCode *code)
+{
+    if (__atomic_load_n(&e->gen, __ATOMIC_ACQUIRE) != j->gen)
+        return false;
+    for (uint32_t i = 0; i < j->n; i++)
+        if (j->tbs[i]->invalid)
+            return false;
+    for (uint32_t i = 1; i < j->n; i++)
+        if (!add_region_user(j->tbs[i], j->entry)) {
+            /* cannot track invalidation for this member: give up */
+            for (uint32_t k = 1; k < i; k++)
+                j->tbs[k]->n_region_users--;
+            return false;
+        }
+    TransBlock *tb = j->entry;
+    tb->llvm_handle = code->handle;
+    /* The stub may not fit (buffer full): then only the dispatcher enters
+     * the region, chained jumps keep running the template code. */
+    const void *stub = tb->host ? tmpl_emit_call_stub(&e->buf, code->entry) : NULL;
+    __atomic_store_n(&tb->llvm_entry, code->entry, __ATOMIC_RELEASE);
+    if (stub) {
+        __atomic_store_n(&tb->llvm_stub, stub, __ATOMIC_RELEASE);
+        for (uintptr_t l = tb->jmp_in; l;) {
+            TransBlock *src = (TransBlock *)(l & ~(uintptr_t)3);
+            unsigned slot = l & 3;
+            if (src->host && src->code.chain_site[slot] != UINT32_MAX)
+                tmpl_chain_patch(&e->buf, src->code.chain_site[slot], stub);
+            l = src->jmp_next[slot];
+        }
+    }
+    for (ExecCpu *c = e->cpus; c; c = c->next)
+        exec_cpu_jc_drop(c, tb);
+    tb->tier_state = TIER_DONE;
+    return true;
+}
+
+static void *worker_main(void *arg)
+{
+    ExecEngine *e = arg;
+    TierUp *tu = e->tu;
+    /* Load LLVM here, off the guest threads.  The atexit handler comes
+     * after it so that it runs before LLVM's static destructors. */
+    tier_llvm_load();
+    pthread_mutex_lock(&tu->qlock);
+    if (!atexit_engine) {
+        atexit_engine = e;
+        atexit(tierup_atexit);
+    }
+    pthread_mutex_unlock(&tu->qlock);
+    for (;;) {
+        pthread_mutex_lock(&tu->qlock);
+        while (!tu->head && !tu->stop)
+            pthread_cond_wait(&tu->qcond, &tu->qlock);
+        if (tu->stop) {
+            pthread_mutex_unlock(&tu->qlock);
+            return NULL;
+        }
+        TierJob *j = tu->head;
+        tu->head = j->next;
+        if (!tu->head)
+            tu->tail = NULL;
+        tu->queued--;
+        tu->busy = true;
+        pthread_mutex_unlock(&tu->qlock);
+
+        bool stale = __atomic_load_n(&e->gen, __ATOMIC_ACQUIRE) != j->gen;
+        TierLlvmCode code;
+        bool ok = !stale && tier_llvm_compile_region((const IrBlock *const *)j->ir, j->n,
+                                                     (uintptr_t)j->entry,
+                                                     e->cfg.stats ? j->counters : NULL, &code);
+        bool installed = false;
+        if (ok) {
+            pthread_mutex_lock(&e->lock);
+            installed = install_locked(e, j, &code);
+            if (!installed)
+                stale = true;
+            pthread_mutex_unlock(&e->lock);
+            if (!installed)
+                tier_llvm_release(&code);
+        }
+        if (ok && installed && emu_log_enabled(EMU_LOG_EXEC))
+            emu_log("Tier-up: region at 0x%016" PRIx64 " (%u blocks) installed\n",
+                    j->ir[0]->pc, j->n);
+        pthread_mutex_lock(&tu->qlock);
+        if (installed)
+            tu->st.installed++;
+        else if (stale)
+            tu->st.stale++;
+        else
+            tu->st.failed++;
+        tu->busy = false;
+        pthread_mutex_unlock(&tu->qlock);
+        job_free(j);
+    }
+}
+
+/* Under tu->qlock. */
+static bool start_worker(ExecEngine *e)
+{
+    TierUp *tu = e->tu;
+    if (tu->started)
+        return true;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* guest signals go to guest threads */
+    int rc = pthread_create(&tu->thread, NULL, worker_main, e);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        return false;
+    tu->started = true;
+    return true;
+}
+
+/* ---- region formation (guest thread) ----------------------------------- */
+
+/* Entries seen since translation, as far as the countdown tells. */
+static int64_t runs_of(const ExecEngine *e, const TransBlock *tb)
+{
+    if (tb->tier_state != TIER_COLD)
+        return e->tu->threshold;
+    return (int64_t)e->tu->threshold - __atomic_load_n(&tb->hot, __ATOMIC_RELAXED);
+}
+
+static bool in_list(TransBlock *const *l, uint32_t n, const TransBlock *tb)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (l[i] == tb)
+            return true;
+    return false;
+}
+
+void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
+{
+    TierUp *tu = e->tu;
+    if (!tu)
+        return;
+    pthread_mutex_lock(&e->lock);
+    if (e->gen != gen || tb->invalid) {
+        pthread_mutex_unlock(&e->lock);
+        return;
+    }
+    /* Whatever happens next, this block does not ask again for ~2^31 runs. */
+    __atomic_store_n(&tb->hot, INT32_MAX, __ATOMIC_RELAXED);
+    if (tb->tier_state != TIER_COLD || tb->llvm_entry) {
+        pthread_mutex_unlock(&e->lock);
+        return;
+    }
+    tb->tier_state = TIER_QUEUED;
+    TierJob *j = calloc(1, sizeof *j);
+    if (!j) {
+        pthread_mutex_unlock(&e->lock);
+        return;
+    }
+    j->gen = gen;
+    j->entry = tb;
+    j->tbs[j->n++] = tb;
+    uint32_t insns = tb->n_insns;
+    int64_t floor = runs_of(e, tb) / 16;
+    for (uint32_t i = 0; i < j->n && j->n < TIERUP_MAX_BLOCKS; i++) {
+        for (unsigned s = 0; s < 2 && j->n < TIERUP_MAX_BLOCKS; s++) {
+            TransBlock *n = __atomic_load_n(&j->tbs[i]->jmp_to[s], __ATOMIC_ACQUIRE);
+            if (!n || n->invalid || n->flags != tb->flags || !n->host || n->llvm_entry ||
+                in_list(j->tbs, j->n, n) || insns + n->n_insns > TIERUP_MAX_INSNS ||
+                runs_of(e, n) < floor || runs_of(e, n) <= 0)
+                continue;
+            j->tbs[j->n++] = n;
+            insns += n->n_insns;
+        }
+    }
+    /* Lift the members again; a member whose block came out different
+     * (cannot happen with unchanged bytes) ends the region there. */
+    ExecEvent ev;
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < j->n; i++) {
+        IrBlock *b = exec_lift_locked(e, j->tbs[i]->pc, j->tbs[i]->flags, true, &ev);
+        if (!b || b->guest_size != j->tbs[i]->guest_size) {
+            if (b)
+                ir_block_free(b);
+            if (i == 0)
+                break;
+            continue;
+        }
+        j->tbs[kept] = j->tbs[i];
+        j->ir[kept] = b;
+        j->counters[kept] = &j->tbs[i]->llvm_exec_count;
+        kept++;
+    }
+    j->n = kept;
+    pthread_mutex_unlock(&e->lock);
+
+    pthread_mutex_lock(&tu->qlock);
+    tu->st.hot++;
+    if (!j->n || tu->stop || tu->queued >= TIERUP_MAX_QUEUE || !start_worker(e)) {
+        tu->st.dropped++;
+        pthread_mutex_unlock(&tu->qlock);
+        job_free(j);
+        return;
+    }
+    if (tu->tail)
+        tu->tail->next = j;
+    else
+        tu->head = j;
+    tu->tail = j;
+    tu->queued++;
+    tu->st.queued++;
+    pthread_cond_signal(&tu->qcond);
+    pthread_mutex_unlock(&tu->qlock);
+}
+
+/* ---- fork ---------------------------------------------------------------- */
+
+/* The child has no worker: hold the queue and the compiler over fork() so
+ * that neither is inherited half-used, then let the child start afresh. */
+void tierup_fork_prepare(ExecEngine *e)
+{
+    if (!e->tu)
+        return;
+    tier_llvm_fork_prepare();
+    pthread_mutex_lock(&e->tu->qlock);
+}
+
+void tierup_fork_parent(ExecEngine *e)
+{
+    if (!e->tu)
+        return;
+    pthread_mutex_unlock(&e->tu->qlock);
+    tier_llvm_fork_done();
+}
+
+void tierup_fork_child(ExecEngine *e)
+{
+    TierUp *tu = e->tu;
+    if (!tu)
+        return;
+    pthread_mutex_init(&tu->qlock, NULL);
+    pthread_cond_init(&tu->qcond, NULL);
+    tu->started = false;
+    tu->busy = false;
+    tier_llvm_fork_done();
+    if (tu->head) {
+        pthread_mutex_lock(&tu->qlock);
+        start_worker(e);
+        pthread_mutex_unlock(&tu->qlock);
+    }
+}

@@ -3,20 +3,25 @@
  *
  * Each trans_ function validates the encoding (returning false for
  * unallocated or unsupported ones, which the dispatcher turns into SIGILL)
- * and maps it to one A64SimdOp executed by helper_a64_simd, except for the
- * moves between general and vector registers and the immediates, which are
- * plain IR (ldenv/stenv of the V registers).
+ * and maps it to one A64SimdOp descriptor.  gen_simd lifts the common
+ * integer ones to plain IR (a64-simd-swar.c) and sends the rest to
+ * helper_a64_simd; the moves between general and vector registers, the
+ * immediates and the bitwise ops are plain IR here (ldenv/stenv of the V
+ * registers).
  */
 #include "frontend/aarch64/a64-fp.h"
 #include "frontend/aarch64/a64-fp-helpers.h"
 #include "frontend/aarch64/a64-simd-decode.h"
 #include "frontend/aarch64/a64-simd-helpers.h"
+#include "frontend/aarch64/a64-simd-swar.h"
 
 #define OP(name) A64_SIMD_##name
 
 static void gen_simd(DisasContext *s, int op, int size, int q, int scalar, unsigned imm, int rd,
                      int rn, int rm)
 {
+    if (a64_simd_swar(s, op, size, q, scalar, imm, rd, rn, rm))
+        return;                                     /* lifted to plain IR */
     IrBlock *b = a64_ir(s);
     IrTemp args[2] = { ir_const(b, IR_I32, a64_simd_desc(op, size, q, scalar, imm)),
                        ir_const(b, IR_I32, a64_simd_regs(rd, rn, rm)) };

@@ -1,0 +1,404 @@
+/*
+ * a64-simd-swar.c - AdvSIMD integer ops as plain IR on 64-bit words
+ * (a64-simd-swar.h).  A vector is its two halves, read with ldenv i64 and
+ * written with stenv i64 (the upper one zeroed by Q=0 and scalar forms).
+ *
+ * Lanes inside a word are handled SWAR style, exactly: with H the lane
+ * sign bits and L the lane low bits,
+ *   add  (x & ~H) + (y & ~H), sign bits fixed up with (x ^ y) & H
+ *   sub  (x | H) - (y & ~H),  sign bits fixed up with ~(x ^ y) & H
+ * never carry across a lane; comparisons first produce one bit per lane
+ * (the lane's MSB) and then spread it over the lane.  64-bit lanes use
+ * setcond/movcond.  Pairwise ops put the even and odd lanes of a word side
+ * by side (odd ones zero), run the lane op, and pack the even lanes, the
+ * same packing as the narrowing shifts (SHRN, XTN).  Everything here is
+ * checked against helper_a64_simd by tests/unit/a64_simd_swar_test.c.
+ */
+#include "frontend/aarch64/a64-simd-swar.h"
+
+#include "frontend/aarch64/a64-fp.h"
+#include "frontend/aarch64/a64-simd-helpers.h"
+
+#define OP(name) A64_SIMD_##name
+#define T IR_I64
+/* Word builders: every function here has `IrBlock *b` in scope. */
+#define K(v) ir_const(b, T, (uint64_t)(v))
+#define AND(x, y) ir_and(b, T, x, y)
+#define ANDC(x, y) ir_andc(b, T, x, y)
+#define OR(x, y) ir_or(b, T, x, y)
+#define XOR(x, y) ir_xor(b, T, x, y)
+#define NOT(x) ir_not(b, T, x)
+#define ADD(x, y) ir_add(b, T, x, y)
+#define SUB(x, y) ir_sub(b, T, x, y)
+#define SHL(x, n) ir_shl(b, T, x, K(n))
+#define SHR(x, n) ir_shr(b, T, x, K(n))
+#define SAR(x, n) ir_sar(b, T, x, K(n))
+
+static bool swar_on = true;
+
+void a64_simd_swar_enable(bool on) { swar_on = on; }
+
+/* ---- lane constants ---------------------------------------------------------- */
+static const uint64_t lane_lsb[4] = { 0x0101010101010101ull, 0x0001000100010001ull,
+                                      0x0000000100000001ull, 1 };
+static inline int lane_bits(int sz) { return 8 << sz; }
+static inline uint64_t lane_mask(int sz) { return sz == 3 ? ~0ull : (1ull << lane_bits(sz)) - 1; }
+static inline uint64_t lane_msb(int sz) { return lane_lsb[sz] << (lane_bits(sz) - 1); }
+/* v (one lane's worth) in every lane */
+static inline uint64_t rep(int sz, uint64_t v) { return lane_lsb[sz] * (v & lane_mask(sz)); }
+
+/* ---- V register words -------------------------------------------------------- */
+static IrTemp vword(DisasContext *s, int reg, int half)
+{
+    return ir_ldenv(a64_ir(s), T, a64_vreg_off(reg, 8 * half));
+}
+
+/* Vd = hi:lo; hi == IR_TEMP_NONE writes zero (Q=0 and scalar forms). */
+static void vwrite(DisasContext *s, int reg, IrTemp lo, IrTemp hi)
+{
+    IrBlock *b = a64_ir(s);
+    ir_stenv(b, T, a64_vreg_off(reg, 0), lo);
+    ir_stenv(b, T, a64_vreg_off(reg, 8), hi == IR_TEMP_NONE ? K(0) : hi);
+}
+
+/* ---- lane arithmetic on one word ------------------------------------------------- */
+static IrTemp w_add(IrBlock *b, int sz, IrTemp x, IrTemp y)
+{
+    if (sz == 3)
+        return ADD(x, y);
+    IrTemp h = K(lane_msb(sz)), nh = K(~lane_msb(sz));
+    return XOR(ADD(AND(x, nh), AND(y, nh)), AND(XOR(x, y), h));
+}
+
+static IrTemp w_sub(IrBlock *b, int sz, IrTemp x, IrTemp y)
+{
+    if (sz == 3)
+        return SUB(x, y);
+    IrTemp h = K(lane_msb(sz));
+    return XOR(SUB(OR(x, h), ANDC(y, h)), ANDC(h, XOR(x, y)));
+}
+
+/* hb holds only lane MSBs: each set MSB becomes an all-ones lane. */
+static IrTemp w_expand(IrBlock *b, int sz, IrTemp hb)
+{
+    if (sz == 3)
+        return SAR(hb, 63);
+    return OR(SUB(hb, SHR(hb, lane_bits(sz) - 1)), hb);
+}
+
+/* Lane MSB set iff the lane of x is not zero (sz < 3): the low bits plus
+ * ~H carry into the MSB iff they are not all zero, and stay in the lane. */
+static IrTemp w_nonzero_msb(IrBlock *b, int sz, IrTemp x)
+{
+    IrTemp h = K(lane_msb(sz)), nh = K(~lane_msb(sz));
+    return AND(OR(ADD(AND(x, nh), nh), x), h);
+}
+
+/* Lane MSB set iff x < y unsigned (sz < 3): the borrow out of the lane,
+ * (~x & y) | (~(x ^ y) & borrow into the MSB), where t = (x | H) - (y & ~H)
+ * has a clear MSB exactly when the low bits borrowed. */
+static IrTemp w_ltu_msb(IrBlock *b, int sz, IrTemp x, IrTemp y)
+{
+    IrTemp h = K(lane_msb(sz));
+    IrTemp t = SUB(OR(x, h), ANDC(y, h));
+    return AND(OR(ANDC(y, x), NOT(OR(t, XOR(x, y)))), h);
+}
+
+/* All-ones lanes where the comparison op (CMEQ CMTST CMHI CMHS CMGT CMGE)
+ * of x and y holds. */
+static IrTemp w_cmp(IrBlock *b, int sz, int op, IrTemp x, IrTemp y)
+{
+    if (sz == 3) {
+        IrCond c = IR_COND_EQ;
+        switch (op) {
+        case OP(CMEQ): c = IR_COND_EQ; break;
+        case OP(CMTST): c = IR_COND_TSTNE; break;
+        case OP(CMHI): c = IR_COND_GTU; break;
+        case OP(CMHS): c = IR_COND_GEU; break;
+        case OP(CMGT): c = IR_COND_GT; break;
+        default: c = IR_COND_GE; break;
+        }
+        return ir_neg(b, T, ir_setcond(b, T, c, x, y));
+    }
+    IrTemp h = K(lane_msb(sz)), hb;
+    switch (op) {
+    case OP(CMEQ): hb = ANDC(h, w_nonzero_msb(b, sz, XOR(x, y))); break;
+    case OP(CMTST): hb = w_nonzero_msb(b, sz, AND(x, y)); break;
+    case OP(CMHI): hb = w_ltu_msb(b, sz, y, x); break;
+    case OP(CMHS): hb = XOR(w_ltu_msb(b, sz, x, y), h); break;
+    /* signed: flipping the sign bits maps signed order to unsigned */
+    case OP(CMGT): hb = w_ltu_msb(b, sz, XOR(y, h), XOR(x, h)); break;
+    default: hb = XOR(w_ltu_msb(b, sz, XOR(x, h), XOR(y, h)), h); break;
+    }
+    return w_expand(b, sz, hb);
+}
+
+/* UMAX UMIN SMAX SMIN lane by lane. */
+static IrTemp w_minmax(IrBlock *b, int sz, int op, IrTemp x, IrTemp y)
+{
+    bool sg = op == OP(SMAX) || op == OP(SMIN), max = op == OP(SMAX) || op == OP(UMAX);
+    if (sz == 3)
+        return ir_movcond(b, T, sg ? IR_COND_GT : IR_COND_GTU, x, y, max ? x : y, max ? y : x);
+    IrTemp gt = w_cmp(b, sz, sg ? OP(CMGT) : OP(CMHI), x, y);
+    return max ? OR(AND(x, gt), ANDC(y, gt)) : OR(AND(y, gt), ANDC(x, gt));
+}
+
+/* The elementwise ops of w_bin. */
+static bool is_elementwise(int op)
+{
+    switch (op) {
+    case OP(ADD): case OP(SUB): case OP(CMEQ): case OP(CMTST): case OP(CMHI): case OP(CMHS):
+    case OP(CMGT): case OP(CMGE): case OP(UMAX): case OP(UMIN): case OP(SMAX): case OP(SMIN):
+        return true;
+    default:
+        return false;
+    }
+}
+
+static IrTemp w_bin(IrBlock *b, int sz, int op, IrTemp x, IrTemp y)
+{
+    switch (op) {
+    case OP(ADD): return w_add(b, sz, x, y);
+    case OP(SUB): return w_sub(b, sz, x, y);
+    case OP(UMAX): case OP(UMIN): case OP(SMAX): case OP(SMIN): return w_minmax(b, sz, op, x, y);
+    default: return w_cmp(b, sz, op, x, y);
+    }
+}
+
+/* Compares with zero (two-register misc) -> w_cmp form. */
+static IrTemp w_cmp0(IrBlock *b, int sz, int op, IrTemp x)
+{
+    IrTemp z = K(0);
+    switch (op) {
+    case OP(CMEQ0): return w_cmp(b, sz, OP(CMEQ), x, z);
+    case OP(CMGT0): return w_cmp(b, sz, OP(CMGT), x, z);
+    case OP(CMGE0):
+        return sz == 3 ? w_cmp(b, sz, OP(CMGE), x, z) : w_expand(b, sz, ANDC(K(lane_msb(sz)), x));
+    case OP(CMLE0): return w_cmp(b, sz, OP(CMGE), z, x);
+    default: /* CMLT0: the sign bit */
+        return w_expand(b, sz, AND(x, K(lane_msb(sz))));
+    }
+}
+
+/* Packs the even lanes of size sz of x (odd lanes zero) into the low 32
+ * bits, in order; the rest of the result is zero. */
+static IrTemp w_pack_even(IrBlock *b, int sz, IrTemp x)
+{
+    if (sz == 0)
+        x = AND(OR(x, SHR(x, 8)), K(0x0000ffff0000ffffull));
+    if (sz <= 1)
+        x = AND(OR(x, SHR(x, 16)), K(0xffffffffull));
+    return x;
+}
+
+/* The even lanes of x in place (odd ones zero), or the odd ones moved down. */
+static IrTemp w_even(IrBlock *b, int sz, IrTemp x) { return AND(x, K(rep(sz + 1, lane_mask(sz)))); }
+static IrTemp w_odd(IrBlock *b, int sz, IrTemp x)
+{
+    return AND(SHR(x, lane_bits(sz)), K(rep(sz + 1, lane_mask(sz))));
+}
+
+/* op over the adjacent lane pairs of one word (sz < 3): 32 bits of results. */
+static IrTemp w_pairwise(IrBlock *b, int sz, int op, IrTemp x)
+{
+    return w_pack_even(b, sz, w_bin(b, sz, op, w_even(b, sz, x), w_odd(b, sz, x)));
+}
+
+/* ---- instruction families --------------------------------------------------------- */
+static int pair_base_op(int op)
+{
+    switch (op) {
+    case OP(ADDP): return OP(ADD);
+    case OP(UMAXP): return OP(UMAX);
+    case OP(UMINP): return OP(UMIN);
+    case OP(SMAXP): return OP(SMAX);
+    default: return OP(SMIN);
+    }
+}
+
+static bool gen_pairwise(DisasContext *s, int op, int size, int q, int scalar, int rd, int rn, int rm)
+{
+    IrBlock *b = a64_ir(s);
+    int base = pair_base_op(op);
+    if (scalar) {                                   /* ADDP Dd, Vn.2D */
+        if (op != OP(ADDP) || size != 3)
+            return false;
+        vwrite(s, rd, ADD(vword(s, rn, 0), vword(s, rn, 1)), IR_TEMP_NONE);
+        return true;
+    }
+    if (size == 3) {                                /* ADDP .2D */
+        if (op != OP(ADDP) || !q)
+            return false;
+        IrTemp lo = ADD(vword(s, rn, 0), vword(s, rn, 1));
+        IrTemp hi = rn == rm ? lo : ADD(vword(s, rm, 0), vword(s, rm, 1));
+        vwrite(s, rd, lo, hi);
+        return true;
+    }
+    IrTemp n0 = w_pairwise(b, size, base, vword(s, rn, 0));
+    IrTemp m0 = rn == rm ? n0 : w_pairwise(b, size, base, vword(s, rm, 0));
+    if (!q) {
+        vwrite(s, rd, OR(n0, SHL(m0, 32)), IR_TEMP_NONE);
+        return true;
+    }
+    IrTemp lo = OR(n0, SHL(w_pairwise(b, size, base, vword(s, rn, 1)), 32));
+    IrTemp hi = rn == rm ? lo : OR(m0, SHL(w_pairwise(b, size, base, vword(s, rm, 1)), 32));
+    vwrite(s, rd, lo, hi);
+    return true;
+}
+
+/* SHRN RSHRN XTN (size = narrow lane, imm = shift, q = the "2" form). */
+static IrTemp w_narrow(IrBlock *b, int size, int op, unsigned imm, IrTemp x)
+{
+    if (op == OP(RSHRN))      /* the carry out of the wide lane is shifted away anyway */
+        x = w_add(b, size + 1, x, K(rep(size + 1, 1ull << (imm - 1))));
+    return w_pack_even(b, size, AND(SHR(x, imm), K(rep(size + 1, lane_mask(size)))));
+}
+
+static void gen_narrow(DisasContext *s, int op, int size, int q, unsigned imm, int rd, int rn)
+{
+    IrBlock *b = a64_ir(s);
+    IrTemp lo = w_narrow(b, size, op, imm, vword(s, rn, 0));
+    IrTemp r = OR(lo, SHL(w_narrow(b, size, op, imm, vword(s, rn, 1)), 32));
+    if (q)                                          /* the low half stays */
+        ir_stenv(b, T, a64_vreg_off(rd, 8), r);
+    else
+        vwrite(s, rd, r, IR_TEMP_NONE);
+}
+
+/* ADDV UMAXV UMINV SMAXV SMINV: fold the word(s) onto lane 0. */
+static void gen_across(DisasContext *s, int op, int size, int q, int rd, int rn)
+{
+    IrBlock *b = a64_ir(s);
+    int base = op == OP(ADDV) ? OP(ADD) : op == OP(UMAXV) ? OP(UMAX) : op == OP(UMINV) ? OP(UMIN)
+             : op == OP(SMAXV) ? OP(SMAX) : OP(SMIN);
+    IrTemp x = vword(s, rn, 0);
+    if (q)
+        x = w_bin(b, size, base, x, vword(s, rn, 1));
+    for (int w = 32; w >= lane_bits(size); w >>= 1)
+        x = w_bin(b, size, base, x, SHR(x, w));    /* lane i gets op(lane i, lane i + w) */
+    vwrite(s, rd, AND(x, K(lane_mask(size))), IR_TEMP_NONE);
+}
+
+/* USHR SSHR USRA SSRA SHL on one word (imm = shift; 1..bits right, 0..bits-1 left). */
+static IrTemp w_shift(IrBlock *b, int sz, int op, unsigned imm, IrTemp x)
+{
+    unsigned bits = (unsigned)lane_bits(sz);
+    switch (op) {
+    case OP(SHL):
+        return sz == 3 ? SHL(x, imm) : AND(SHL(x, imm), K(rep(sz, lane_mask(sz) << imm)));
+    case OP(USHR): case OP(USRA):
+        if (imm >= bits)
+            return K(0);
+        return sz == 3 ? SHR(x, imm) : AND(SHR(x, imm), K(rep(sz, lane_mask(sz) >> imm)));
+    default: {                                       /* SSHR SSRA */
+        unsigned sh = imm >= bits ? bits - 1 : imm;  /* by bits: all sign */
+        if (sz == 3)
+            return SAR(x, sh);
+        /* offset binary: (v + 2^(bits-1)) >> sh = (v >> sh) + 2^(bits-1-sh), exact */
+        IrTemp u = AND(SHR(XOR(x, K(lane_msb(sz))), sh), K(rep(sz, lane_mask(sz) >> sh)));
+        return w_sub(b, sz, u, K(rep(sz, 1ull << (bits - 1 - sh))));
+    }
+    }
+}
+
+/* EXT: bytes imm.. of n:m (Q=0: the low halves only). */
+static void gen_ext(DisasContext *s, int q, unsigned imm, int rd, int rn, int rm)
+{
+    IrBlock *b = a64_ir(s);
+    IrTemp w[4];
+    int nw = q ? 2 : 1;
+    for (int i = 0; i < nw; i++) {
+        w[i] = vword(s, rn, i);
+        w[nw + i] = vword(s, rm, i);
+    }
+    unsigned k = imm >> 3, r = (imm & 7) * 8;
+    IrTemp out[2] = { IR_TEMP_NONE, IR_TEMP_NONE };
+    for (int j = 0; j < nw; j++) {
+        unsigned i = k + (unsigned)j;
+        out[j] = r ? OR(SHR(w[i], r), SHL(w[i + 1], 64 - r)) : w[i];
+    }
+    vwrite(s, rd, out[0], out[1]);
+}
+
+/* ---- entry ------------------------------------------------------------------------ */
+bool a64_simd_swar(DisasContext *s, int op, int size, int q, int scalar, unsigned imm, int rd,
+                   int rn, int rm)
+{
+    if (!swar_on)
+        return false;
+    IrBlock *b = a64_ir(s);
+    /* scalar forms: only the 64-bit ones here (one element in the low word) */
+    if (scalar && size != 3 && op != OP(DUP_ELT))
+        return false;
+    int nw = q && !scalar ? 2 : 1;
+    IrTemp r[2] = { IR_TEMP_NONE, IR_TEMP_NONE };
+
+    if (is_elementwise(op)) {
+        for (int h = 0; h < nw; h++)
+            r[h] = w_bin(b, size, op, vword(s, rn, h), vword(s, rm, h));
+        vwrite(s, rd, r[0], r[1]);
+        return true;
+    }
+    switch (op) {
+    case OP(CMEQ0): case OP(CMGT0): case OP(CMGE0): case OP(CMLE0): case OP(CMLT0):
+        for (int h = 0; h < nw; h++)
+            r[h] = w_cmp0(b, size, op, vword(s, rn, h));
+        break;
+    case OP(NEG): case OP(ABS):
+        for (int h = 0; h < nw; h++) {
+            IrTemp x = vword(s, rn, h);
+            if (op == OP(NEG)) {
+                r[h] = w_sub(b, size, K(0), x);
+            } else {                                  /* (x ^ m) - m, m = sign mask */
+                IrTemp m = w_expand(b, size, AND(x, K(lane_msb(size))));
+                r[h] = w_sub(b, size, XOR(x, m), m);
+            }
+        }
+        break;
+    case OP(NOT):
+        for (int h = 0; h < nw; h++)
+            r[h] = NOT(vword(s, rn, h));
+        break;
+    case OP(USHR): case OP(SSHR): case OP(SHL): case OP(USRA): case OP(SSRA):
+        for (int h = 0; h < nw; h++) {
+            r[h] = w_shift(b, size, op, imm, vword(s, rn, h));
+            if (op == OP(USRA) || op == OP(SSRA))
+                r[h] = w_add(b, size, r[h], vword(s, rd, h));
+        }
+        break;
+    case OP(ADDP): case OP(UMAXP): case OP(UMINP): case OP(SMAXP): case OP(SMINP):
+        return gen_pairwise(s, op, size, q, scalar, rd, rn, rm);
+    case OP(SHRN): case OP(RSHRN): case OP(XTN):
+        if (scalar || size == 3)
+            return false;
+        gen_narrow(s, op, size, q, op == OP(XTN) ? 0 : imm, rd, rn);
+        return true;
+    case OP(ADDV): case OP(UMAXV): case OP(UMINV): case OP(SMAXV): case OP(SMINV):
+        if (size == 3)
+            return false;
+        gen_across(s, op, size, q, rd, rn);
+        return true;
+    case OP(DUP_ELT): {
+        IrTemp x = a64_vreg_read_elt(s, rn, size, (int)imm);
+        if (scalar) {
+            r[0] = x;
+        } else {
+            r[0] = size == 3 ? x : ir_mul(b, T, x, K(lane_lsb[size]));
+            r[1] = nw == 2 ? r[0] : IR_TEMP_NONE;
+        }
+        break;
+    }
+    case OP(INS_ELT): {
+        IrTemp x = ir_ldenv(b, a64_int_type(size), a64_vreg_off(rn, (int)(imm >> 8) << size));
+        a64_vreg_write_elt(s, rd, size, (int)(imm & 0xff), x);
+        return true;
+    }
+    case OP(EXT):
+        gen_ext(s, q, imm, rd, rn, rm);
+        return true;
+    default:
+        return false;
+    }
+    vwrite(s, rd, r[0], r[1]);
+    return true;
+}

@@ -1,0 +1,784 @@
+/*
+ * cache.c - the runtime side of the code cache (API in cache.h).
+ *
+ * A pack is read once at pack_open (one read(): a file replaced by rename
+ * under us is harmless, and nothing is mmapped that a truncation could turn
+ * into SIGBUS) and verified down to its index; chunks are decompressed and
+ * checked lazily, on the first get that needs them.  New entries are kept
+ * in memory until flush/close, which merges them into the current file
+ * under the pack's flock: re-read, merge, write a temp file, fsync, rename.
+ */
+#include "cache/cache.h"
+#include "cache/cache-admin.h"
+#include "cache/pack.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#define DEFAULT_MAX_BYTES (2ull << 30)
+#define MAX_PACK_FILE (4ull << 30)
+
+struct EmuCache {
+    char dir[PATH_MAX];
+    char packs[PATH_MAX];
+    EmuCacheMode mode;
+    uint64_t max_bytes;
+    char *build_id, *host_cpu;
+    int level;
+    EmuCacheLogFunc *log;
+    void *log_opaque;
+    pthread_mutex_t lock; /* the list of open packs */
+    EmuCachePack *open_packs;
+    EmuCacheStats stats;  /* updated with __atomic adds */
+};
+
+/* An entry buffered by put until the next flush. */
+typedef struct Pending {
+    uint64_t offset;
+    uint32_t flags;
+    uint8_t kind;
+    bool dirty;           /* not yet written to the file */
+    uint8_t hash[16];
+    uint8_t *data;
+    size_t len;
+} Pending;
+
+/* Per-run counters of one pack, for the run log. */
+typedef struct PackCounts {
+    uint64_t hits, misses, mismatches, corrupt, stored;
+} PackCounts;
+
+struct EmuCachePack {
+    EmuCache *c;
+    EmuCachePack *next;
+    char name[33];
+    uint8_t module_hash[16];
+    char *path;           /* display path of the guest binary */
+    char file[PATH_MAX + 64];
+    pthread_mutex_t mu;
+    uint8_t *buf;         /* the file as read; NULL if none/invalid */
+    PackView v;
+    uint8_t **chunk_data; /* decompressed chunks, NULL until needed */
+    uint8_t *chunk_bad;   /* chunk failed its checks */
+    uint8_t *entry_state; /* 0 unchecked, 1 ok, 2 bad */
+    ZSTD_DCtx *dctx;
+    Pending *pend;
+    size_t n_pend, cap_pend;
+    uint32_t *ht;         /* open addressing: pending index + 1, 0 = empty */
+    size_t ht_cap;
+    PackCounts n;
+};
+
+static void cache_log(const EmuCache *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cache_log(const EmuCache *c, const char *fmt, ...)
+{
+    if (!c->log)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->log(c->log_opaque, msg);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#define STAT_ADD(c, field, v) __atomic_fetch_add(&(c)->stats.field, (v), __ATOMIC_RELAXED)
+
+/* ---- helpers ---- */
+
+void emu_cache_hash128(const void *data, size_t len, uint8_t out[16])
+{
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
+    memcpy(out, c.digest, 16);
+}
+
+static char host_cpu_buf[512];
+
+static void host_cpu_fill(void)
+{
+    /* __builtin_cpu_supports needs literal names, hence the macro. */
+    size_t o = (size_t)snprintf(host_cpu_buf, sizeof host_cpu_buf, "x86_64:");
+    const char *sep = "";
+    __builtin_cpu_init();
+#define F(n)                                                                                   \
+    if (__builtin_cpu_supports(n) && o < sizeof host_cpu_buf) {                                \
+        o += (size_t)snprintf(host_cpu_buf + o, sizeof host_cpu_buf - o, "%s%s", sep, n);      \
+        sep = ",";                                                                             \
+    }
+    F("sse3") F("ssse3") F("sse4.1") F("sse4.2") F("popcnt") F("avx") F("avx2") F("bmi")
+    F("bmi2") F("fma") F("f16c") F("aes") F("pclmul") F("movbe") F("avx512f") F("avx512bw")
+    F("avx512dq") F("avx512vl")
+#undef F
+}
+
+const char *emu_cache_host_cpu(void)
+{
+    /* The ISA extensions generated code may use; the microarchitecture is
+     * left out on purpose: the same extensions run the same code. */
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, host_cpu_fill);
+    return host_cpu_buf;
+}
+
+bool emu_cache_default_dir(char *buf, size_t n)
+{
+    const char *e = getenv("EMU_CACHE_DIR");
+    int r;
+    if (e && *e)
+        r = snprintf(buf, n, "%s", e);
+    else if ((e = getenv("XDG_CACHE_HOME")) && *e == '/')
+        r = snprintf(buf, n, "%s/emu", e);
+    else if ((e = getenv("HOME")) && *e)
+        r = snprintf(buf, n, "%s/.cache/emu", e);
+    else
+        return false;
+    return r > 0 && (size_t)r < n;
+}
+
+bool emu_cache_parse_size(const char *s, uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return false;
+    unsigned shift = 0;
+    static const char units[] = "KMGT";
+    const char *suf = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+    if (suf) {
+        shift = 10 * (unsigned)(suf - units + 1);
+        end++;
+        if (*end == 'i')
+            end++;
+        if (*end == 'B')
+            end++;
+    }
+    if (*end)
+        return false;
+    if (shift && v > (UINT64_MAX >> shift))
+        return false;
+    *out = (uint64_t)v << shift;
+    return true;
+}
+
+/* ---- the cache ---- */
+
+EmuCache *emu_cache_open(const EmuCacheConfig *cfg, char *err, size_t errlen)
+{
+    EmuCache *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->mode = cfg->mode;
+    c->log = cfg->log;
+    c->log_opaque = cfg->log_opaque;
+    c->level = cfg->zstd_level ? cfg->zstd_level : EMU_CACHE_ZSTD_LEVEL;
+    pthread_mutex_init(&c->lock, NULL);
+    c->build_id = strdup(cfg->build_id ? cfg->build_id : "");
+    c->host_cpu = strdup(cfg->host_cpu ? cfg->host_cpu : emu_cache_host_cpu());
+    if (!c->build_id || !c->host_cpu) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (strlen(c->build_id) > PACK_MAX_STRING || strlen(c->host_cpu) > PACK_MAX_STRING) {
+        snprintf(err, errlen, "build id or host cpu string longer than %u", PACK_MAX_STRING);
+        goto fail;
+    }
+    if (c->mode == EMU_CACHE_OFF)
+        return c;
+    if (cfg->dir) {
+        if (snprintf(c->dir, sizeof c->dir, "%s", cfg->dir) >= (int)sizeof c->dir) {
+            snprintf(err, errlen, "cache directory path too long");
+            goto fail;
+        }
+    } else if (!emu_cache_default_dir(c->dir, sizeof c->dir)) {
+        snprintf(err, errlen, "no cache directory: set EMU_CACHE_DIR or HOME");
+        goto fail;
+    }
+    if (snprintf(c->packs, sizeof c->packs, "%s/packs", c->dir) >= (int)sizeof c->packs) {
+        snprintf(err, errlen, "cache directory path too long");
+        goto fail;
+    }
+    c->max_bytes = cfg->max_bytes;
+    if (!c->max_bytes) {
+        const char *e = getenv("EMU_CACHE_MAX");
+        if (e && *e) {
+            if (!emu_cache_parse_size(e, &c->max_bytes) || !c->max_bytes) {
+                snprintf(err, errlen, "EMU_CACHE_MAX=%s: expected a size like 512M or 2G", e);
+                goto fail;
+            }
+        } else {
+            c->max_bytes = DEFAULT_MAX_BYTES;
+        }
+    }
+    if (c->mode == EMU_CACHE_RW && !cache_dir_create(c->dir, err, errlen))
+        goto fail;
+    return c;
+fail:
+    free(c->build_id);
+    free(c->host_cpu);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+    return NULL;
+}
+
+void emu_cache_close(EmuCache *c)
+{
+    if (!c)
+        return;
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        EmuCachePack *p = c->open_packs;
+        pthread_mutex_unlock(&c->lock);
+        if (!p)
+            break;
+        emu_cache_pack_close(p);
+    }
+    free(c->build_id);
+    free(c->host_cpu);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+const char *emu_cache_dir(const EmuCache *c) { return c ? c->dir : ""; }
+EmuCacheMode emu_cache_mode(const EmuCache *c) { return c ? c->mode : EMU_CACHE_OFF; }
+
+void emu_cache_get_stats(const EmuCache *c, EmuCacheStats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c)
+        return;
+    const uint64_t *src = (const uint64_t *)&c->stats;
+    uint64_t *dst = (uint64_t *)out;
+    for (size_t i = 0; i < sizeof *out / sizeof(uint64_t); i++)
+        dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+/* ---- packs ---- */
+
+const char *emu_cache_pack_name(const EmuCachePack *p) { return p ? p->name : ""; }
+
+static void pack_drop_view(EmuCachePack *p)
+{
+    if (p->chunk_data)
+        for (uint32_t i = 0; i < p->v.hdr.n_chunks; i++)
+            free(p->chunk_data[i]);
+    free(p->chunk_data);
+    free(p->chunk_bad);
+    free(p->entry_state);
+    free(p->buf);
+    p->chunk_data = NULL;
+    p->chunk_bad = p->entry_state = p->buf = NULL;
+    memset(&p->v, 0, sizeof p->v);
+}
+
+/* Does the parsed pack belong to this module, build and host?  Reason in err. */
+static bool identity_ok(const EmuCachePack *p, const PackView *v, char *err, size_t n)
+{
+    const EmuCache *c = p->c;
+    if (memcmp(v->hdr.module_hash, p->module_hash, 16) != 0) {
+        snprintf(err, n, "module hash differs (hash collision of pack names?)");
+        return false;
+    }
+    if (v->hdr.host_cpu_len != strlen(c->host_cpu) ||
+        memcmp(v->host_cpu, c->host_cpu, v->hdr.host_cpu_len) != 0) {
+        snprintf(err, n, "written for another host CPU (%.*s)", (int)v->hdr.host_cpu_len,
+                 v->host_cpu);
+        return false;
+    }
+    if (v->hdr.build_id_len != strlen(c->build_id) ||
+        memcmp(v->build_id, c->build_id, v->hdr.build_id_len) != 0) {
+        snprintf(err, n, "written by another translator build (%.*s)", (int)v->hdr.build_id_len,
+                 v->build_id);
+        return false;
+    }
+    uint8_t key[16];
+    pack_key(p->module_hash, c->build_id, c->host_cpu, key);
+    if (memcmp(key, v->hdr.pack_key, 16) != 0) {
+        snprintf(err, n, "pack key differs from its identity");
+        return false;
+    }
+    return true;
+}
+
+/* Read and verify the pack file; buf and view on success (NULL if missing).
+ * *corrupt set when a file exists but is unusable. */
+static bool read_pack(EmuCachePack *p, uint8_t **buf, PackView *v, bool *corrupt)
+{
+    size_t len;
+    char err[256];
+    *buf = NULL;
+    *corrupt = false;
+    if (!cache_read_file(p->file, buf, &len)) {
+        if (errno != ENOENT) {
+            cache_log(p->c, "cache: %s: cannot read: %s; ignored", p->file, strerror(errno));
+            *corrupt = true;
+        }
+        return false;
+    }
+    if (len > MAX_PACK_FILE) {
+        snprintf(err, sizeof err, "file too large (%zu bytes)", len);
+    } else if (pack_parse(*buf, len, v, err, sizeof err) && identity_ok(p, v, err, sizeof err)) {
+        return true;
+    }
+    cache_log(p->c, "cache: pack %s (%s): %s; dropped", p->name, p->path, err);
+    free(*buf);
+    *buf = NULL;
+    *corrupt = true;
+    return false;
+}
+
+EmuCachePack *emu_cache_pack_open(EmuCache *c, const EmuCacheModuleId *id)
+{
+    if (!c || c->mode == EMU_CACHE_OFF || !id)
+        return NULL;
+    uint64_t t0 = now_ns();
+    EmuCachePack *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->c = c;
+    memcpy(p->module_hash, id->hash, 16);
+    p->path = strdup(id->path ? id->path : "");
+    p->dctx = ZSTD_createDCtx();
+    if (!p->path || !p->dctx) {
+        free(p->path);
+        ZSTD_freeDCtx(p->dctx);
+        free(p);
+        return NULL;
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    uint8_t key[16];
+    pack_key(id->hash, c->build_id, c->host_cpu, key);
+    pack_hex(key, p->name);
+    snprintf(p->file, sizeof p->file, "%s/%s.pack", c->packs, p->name);
+
+    bool corrupt;
+    if (read_pack(p, &p->buf, &p->v, &corrupt)) {
+        uint32_t nc = p->v.hdr.n_chunks, ne = p->v.hdr.n_entries;
+        p->chunk_data = calloc(nc ? nc : 1, sizeof *p->chunk_data);
+        p->chunk_bad = calloc(nc ? nc : 1, 1);
+        p->entry_state = calloc(ne ? ne : 1, 1);
+        if (!p->chunk_data || !p->chunk_bad || !p->entry_state) {
+            cache_log(c, "cache: out of memory opening pack %s", p->name);
+            pack_drop_view(p);
+        } else {
+            STAT_ADD(c, packs_opened, 1);
+            if (c->mode == EMU_CACHE_RW) /* LRU: a used pack is young */
+                utimensat(AT_FDCWD, p->file, NULL, 0);
+        }
+    } else {
+        STAT_ADD(c, packs_missing, !corrupt);
+        STAT_ADD(c, packs_corrupt, corrupt);
+    }
+    pthread_mutex_lock(&c->lock);
+    p->next = c->open_packs;
+    c->open_packs = p;
+    pthread_mutex_unlock(&c->lock);
+    STAT_ADD(c, load_ns, now_ns() - t0);
+    return p;
+}
+
+static size_t ht_slot(uint64_t off, uint32_t flags, uint8_t kind, size_t cap)
+{
+    uint64_t h = off * 0x9e3779b97f4a7c15ull ^ ((uint64_t)flags << 8 | kind) * 0xc2b2ae3d27d4eb4full;
+    return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+static Pending *pending_find(EmuCachePack *p, uint64_t off, uint32_t flags, uint8_t kind)
+{
+    if (!p->ht_cap)
+        return NULL;
+    for (size_t s = ht_slot(off, flags, kind, p->ht_cap);; s = (s + 1) & (p->ht_cap - 1)) {
+        uint32_t i = p->ht[s];
+        if (!i)
+            return NULL;
+        Pending *e = &p->pend[i - 1];
+        if (e->offset == off && e->flags == flags && e->kind == kind)
+            return e;
+    }
+}
+
+static bool ht_grow(EmuCachePack *p)
+{
+    size_t cap = p->ht_cap ? p->ht_cap * 2 : 64;
+    uint32_t *ht = calloc(cap, sizeof *ht);
+    if (!ht)
+        return false;
+    for (size_t i = 0; i < p->n_pend; i++) {
+        Pending *e = &p->pend[i];
+        size_t s = ht_slot(e->offset, e->flags, e->kind, cap);
+        while (ht[s])
+            s = (s + 1) & (cap - 1);
+        ht[s] = (uint32_t)i + 1;
+    }
+    free(p->ht);
+    p->ht = ht;
+    p->ht_cap = cap;
+    return true;
+}
+
+bool emu_cache_pack_get(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
+                        const uint8_t content_hash[16], const void **data, size_t *len)
+{
+    if (!p)
+        return false;
+    EmuCache *c = p->c;
+    uint64_t t0 = now_ns();
+    bool hit = false, mismatch = false, corrupt = false;
+    pthread_mutex_lock(&p->mu);
+    long i = p->buf ? pack_find(&p->v, offset, flags, kind) : -1;
+    if (i >= 0) {
+        const PackEntry *e = &p->v.entries[i];
+        if (memcmp(e->content_hash, content_hash, 16) != 0) {
+            mismatch = true;
+        } else if (p->entry_state[i] == 2 || p->chunk_bad[e->chunk]) {
+            corrupt = true;
+        } else {
+            char err[256];
+            if (!p->chunk_data[e->chunk] &&
+                !pack_chunk_data(&p->v, e->chunk, p->dctx, &p->chunk_data[e->chunk], err,
+                                 sizeof err)) {
+                cache_log(c, "cache: pack %s (%s): %s; its entries dropped", p->name, p->path,
+                          err);
+                p->chunk_bad[e->chunk] = 1;
+                corrupt = true;
+            } else {
+                const uint8_t *d = p->chunk_data[e->chunk] + e->chunk_offset;
+                if (p->entry_state[i] == 0)
+                    p->entry_state[i] = XXH3_64bits(d, e->size) == e->checksum ? 1 : 2;
+                if (p->entry_state[i] == 2) {
+                    cache_log(c, "cache: pack %s (%s): entry 0x%llx/%u/%u checksum mismatch; "
+                              "dropped", p->name, p->path, (unsigned long long)offset, flags, kind);
+                    corrupt = true;
+                } else {
+                    *data = d;
+                    *len = e->size;
+                    hit = true;
+                }
+            }
+        }
+    }
+    if (!hit) { /* buffered by put in this run? */
+        Pending *e = pending_find(p, offset, flags, kind);
+        if (e && memcmp(e->hash, content_hash, 16) == 0) {
+            *data = e->data;
+            *len = e->len;
+            hit = true;
+        } else if (e) {
+            mismatch = true;
+        }
+    }
+    if (hit) {
+        p->n.hits++;
+        STAT_ADD(c, hits, 1);
+        STAT_ADD(c, bytes_loaded, *len);
+    } else {
+        p->n.misses++;
+        STAT_ADD(c, misses, 1);
+        if (mismatch) {
+            p->n.mismatches++;
+            STAT_ADD(c, mismatches, 1);
+        }
+        if (corrupt) {
+            p->n.corrupt++;
+            STAT_ADD(c, corrupt, 1);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    STAT_ADD(c, load_ns, now_ns() - t0);
+    return hit;
+}
+
+bool emu_cache_pack_put(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
+                        const uint8_t content_hash[16], const void *data, size_t len)
+{
+    if (!p || p->c->mode != EMU_CACHE_RW)
+        return false;
+    if (len > PACK_MAX_CHUNK_RAW) {
+        cache_log(p->c, "cache: entry 0x%llx of %zu bytes too large to store",
+                  (unsigned long long)offset, len);
+        return false;
+    }
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy)
+        return false;
+    memcpy(copy, data, len);
+    bool ok = false;
+    pthread_mutex_lock(&p->mu);
+    Pending *e = pending_find(p, offset, flags, kind);
+    if (!e) {
+        /* Already in the file with these bytes?  Then there is nothing to do. */
+        long i = p->buf ? pack_find(&p->v, offset, flags, kind) : -1;
+        if (i >= 0 && memcmp(p->v.entries[i].content_hash, content_hash, 16) == 0 &&
+            p->v.entries[i].size == len && p->v.entries[i].checksum == XXH3_64bits(data, len) &&
+            p->entry_state[i] != 2 && !p->chunk_bad[p->v.entries[i].chunk]) {
+            free(copy);
+            pthread_mutex_unlock(&p->mu);
+            return true;
+        }
+        if (p->n_pend == p->cap_pend) {
+            size_t cap = p->cap_pend ? p->cap_pend * 2 : 64;
+            Pending *np = realloc(p->pend, cap * sizeof *np);
+            if (!np)
+                goto out;
+            p->pend = np;
+            p->cap_pend = cap;
+        }
+        if ((p->n_pend + 1) * 2 > p->ht_cap && !ht_grow(p))
+            goto out;
+        e = &p->pend[p->n_pend];
+        e->offset = offset;
+        e->flags = flags;
+        e->kind = kind;
+        e->data = NULL;
+        size_t s = ht_slot(offset, flags, kind, p->ht_cap);
+        while (p->ht[s])
+            s = (s + 1) & (p->ht_cap - 1);
+        p->ht[s] = (uint32_t)++p->n_pend;
+    }
+    free(e->data);
+    e->data = copy;
+    e->len = len;
+    memcpy(e->hash, content_hash, 16);
+    e->dirty = true;
+    copy = NULL;
+    ok = true;
+out:
+    pthread_mutex_unlock(&p->mu);
+    free(copy);
+    return ok;
+}
+
+/* Merge dirty pending entries into the file; called with p->mu held. */
+static bool pack_write_locked(EmuCachePack *p)
+{
+    EmuCache *c = p->c;
+    size_t n_dirty = 0;
+    for (size_t i = 0; i < p->n_pend; i++)
+        n_dirty += p->pend[i].dirty;
+    if (!n_dirty || c->mode != EMU_CACHE_RW)
+        return true;
+    uint64_t t0 = now_ns();
+    char err[512], lockname[PATH_MAX + 64], tmp[PATH_MAX + 64];
+    snprintf(lockname, sizeof lockname, "%s/%s.lock", c->packs, p->name);
+    int lfd = cache_lock(lockname, EMU_CACHE_LOCK_TIMEOUT_MS, err, sizeof err);
+    if (lfd < 0 && errno == ENOENT && cache_dir_create(c->dir, err, sizeof err))
+        lfd = cache_lock(lockname, EMU_CACHE_LOCK_TIMEOUT_MS, err, sizeof err);
+    if (lfd < 0) {
+        cache_log(c, "cache: pack %s: %s; %zu entries not stored", p->name, err, n_dirty);
+        return false;
+    }
+    /* Another process may have written the pack since we read it. */
+    uint8_t *cur = NULL;
+    PackView v;
+    bool corrupt, have = read_pack(p, &cur, &v, &corrupt);
+    uint32_t n_old_e = have ? v.hdr.n_entries : 0, n_old_c = have ? v.hdr.n_chunks : 0;
+    PackOut *outs = calloc(n_old_e + n_dirty + 1, sizeof *outs);
+    bool *keep = calloc(n_old_c + 1, sizeof *keep);
+    uint64_t *live = calloc(n_old_c + 1, sizeof *live);
+    uint8_t **unpacked = calloc(n_old_c + 1, sizeof *unpacked);
+    bool ok = false;
+    int fd = -1;
+    tmp[0] = 0;
+    if (!outs || !keep || !live || !unpacked) {
+        snprintf(err, sizeof err, "out of memory");
+        goto out;
+    }
+    /* Old entries survive unless replaced; a chunk that fails its checksum
+     * is dropped with its entries; a chunk less than half live is
+     * decompressed and its live entries recompressed (compaction). */
+    for (uint32_t i = 0; i < n_old_c; i++) {
+        const PackChunk *ch = &v.chunks[i];
+        keep[i] = XXH3_64bits(v.buf + v.hdr.data_offset + ch->offset, ch->stored) == ch->checksum;
+        if (!keep[i])
+            cache_log(c, "cache: pack %s: chunk %u corrupt; its entries dropped", p->name, i);
+    }
+    for (uint32_t i = 0; i < n_old_e; i++) {
+        const PackEntry *e = &v.entries[i];
+        Pending *pe = pending_find(p, e->guest_offset, e->flags, e->kind);
+        if ((pe && pe->dirty) || !keep[e->chunk])
+            continue;
+        live[e->chunk] += e->size;
+    }
+    for (uint32_t i = 0; i < n_old_c; i++)
+        if (keep[i] && live[i] * 2 < v.chunks[i].raw) {
+            if (live[i] && !pack_chunk_data(&v, i, NULL, &unpacked[i], err, sizeof err)) {
+                cache_log(c, "cache: pack %s: %s; its entries dropped", p->name, err);
+                live[i] = 0;
+            }
+            keep[i] = false;
+        }
+    size_t n = 0;
+    for (uint32_t i = 0; i < n_old_e; i++) {
+        const PackEntry *e = &v.entries[i];
+        Pending *pe = pending_find(p, e->guest_offset, e->flags, e->kind);
+        if ((pe && pe->dirty) || (!keep[e->chunk] && !unpacked[e->chunk]))
+            continue;
+        PackOut *o = &outs[n++];
+        o->guest_offset = e->guest_offset;
+        o->flags = e->flags;
+        o->kind = e->kind;
+        memcpy(o->content_hash, e->content_hash, 16);
+        o->size = e->size;
+        o->checksum = e->checksum;
+        if (keep[e->chunk]) {
+            o->from_chunk = e->chunk;
+            o->chunk_offset = e->chunk_offset;
+        } else {
+            o->from_chunk = -1;
+            o->data = unpacked[e->chunk] + e->chunk_offset;
+        }
+    }
+    for (size_t i = 0; i < p->n_pend; i++) {
+        Pending *pe = &p->pend[i];
+        if (!pe->dirty)
+            continue;
+        PackOut *o = &outs[n++];
+        o->guest_offset = pe->offset;
+        o->flags = pe->flags;
+        o->kind = pe->kind;
+        memcpy(o->content_hash, pe->hash, 16);
+        o->data = pe->data;
+        o->size = (uint32_t)pe->len;
+        o->from_chunk = -1;
+    }
+    snprintf(tmp, sizeof tmp, "%s/%s.pack.tmp.XXXXXX", c->packs, p->name);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(err, sizeof err, "cannot create %.300s: %s", tmp, strerror(errno));
+        tmp[0] = 0;
+        goto out;
+    }
+    if (fchmod(fd, 0644) != 0) {
+        snprintf(err, sizeof err, "chmod %.300s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    PackIdentity id = {.build_id = c->build_id, .host_cpu = c->host_cpu, .path = p->path};
+    memcpy(id.module_hash, p->module_hash, 16);
+    uint64_t bytes = pack_write(fd, &id, have ? &v : NULL, keep, outs, n, c->level, err, sizeof err);
+    if (!bytes)
+        goto out;
+    if (fsync(fd) != 0) {
+        snprintf(err, sizeof err, "fsync %.300s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        snprintf(err, sizeof err, "close %.300s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, p->file) != 0) {
+        snprintf(err, sizeof err, "rename to %.300s: %s", p->file, strerror(errno));
+        goto out;
+    }
+    tmp[0] = 0;
+    int dfd = open(c->packs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) { /* make the rename durable; failure only costs durability */
+        fsync(dfd);
+        close(dfd);
+    }
+    for (size_t i = 0; i < p->n_pend; i++)
+        p->pend[i].dirty = false;
+    p->n.stored += n_dirty;
+    STAT_ADD(c, stored, n_dirty);
+    STAT_ADD(c, bytes_written, bytes);
+    cache_log(c, "cache: pack %s (%s): stored %zu new entries, %zu in all, %llu bytes", p->name,
+              p->path, n_dirty, n, (unsigned long long)bytes);
+    ok = true;
+out:
+    if (!ok)
+        cache_log(c, "cache: pack %s (%s): write failed: %s", p->name, p->path, err);
+    if (fd >= 0)
+        close(fd);
+    if (tmp[0])
+        unlink(tmp);
+    cache_unlock(lfd);
+    for (uint32_t i = 0; unpacked && i < n_old_c; i++)
+        free(unpacked[i]);
+    free(unpacked);
+    free(live);
+    free(keep);
+    free(outs);
+    free(cur);
+    STAT_ADD(c, store_ns, now_ns() - t0);
+    return ok;
+}
+
+bool emu_cache_pack_flush(EmuCachePack *p)
+{
+    if (!p)
+        return false;
+    pthread_mutex_lock(&p->mu);
+    bool ok = pack_write_locked(p);
+    pthread_mutex_unlock(&p->mu);
+    return ok;
+}
+
+void emu_cache_pack_close(EmuCachePack *p)
+{
+    if (!p)
+        return;
+    EmuCache *c = p->c;
+    pthread_mutex_lock(&c->lock);
+    for (EmuCachePack **pp = &c->open_packs; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    pthread_mutex_unlock(&c->lock);
+
+    pthread_mutex_lock(&p->mu);
+    pack_write_locked(p); /* failures are logged */
+    pthread_mutex_unlock(&p->mu);
+    if (c->mode == EMU_CACHE_RW) {
+        uint64_t t0 = now_ns();
+        char err[256];
+        if (p->n.hits + p->n.misses + p->n.stored) {
+            EmuCacheRun r = {.time = time(NULL), .hits = p->n.hits, .misses = p->n.misses,
+                             .mismatches = p->n.mismatches, .corrupt = p->n.corrupt,
+                             .stored = p->n.stored};
+            memcpy(r.pack, p->name, sizeof r.pack);
+            snprintf(r.binary, sizeof r.binary, "%s", p->path);
+            if (!emu_cache_runlog_append(c->dir, &r, err, sizeof err))
+                cache_log(c, "cache: run log: %s", err);
+        }
+        EmuCacheEvictResult res;
+        if (p->n.stored && !emu_cache_evict(c->dir, c->max_bytes, c->log, c->log_opaque, &res,
+                                            err, sizeof err))
+            cache_log(c, "cache: eviction: %s", err);
+        STAT_ADD(c, store_ns, now_ns() - t0);
+    }
+    pack_drop_view(p);
+    for (size_t i = 0; i < p->n_pend; i++)
+        free(p->pend[i].data);
+    free(p->pend);
+    free(p->ht);
+    free(p->path);
+    ZSTD_freeDCtx(p->dctx);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}

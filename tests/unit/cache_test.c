@@ -1,0 +1,692 @@
+/*
+ * cache_test.c - the code cache (cache/): round trips, merging, identity
+ * checks, every corruption case (truncation at many offsets, flipped bits,
+ * wrong version, another host CPU), concurrent writers in several processes,
+ * LRU eviction, the run log and verification.
+ */
+#define _GNU_SOURCE /* nftw */
+#include "cache/cache.h"
+#include "cache/cache-admin.h"
+#include "cache/pack.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+static char tmpdir[256];
+static char last_log[1024];
+static int n_logs;
+
+static void log_cb(void *opaque, const char *msg)
+{
+    snprintf(last_log, sizeof last_log, "%s", msg);
+    n_logs++;
+    if (opaque)
+        fprintf(stderr, "%s\n", msg);
+}
+
+static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(p);
+}
+
+static void setup(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/cache_test.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    last_log[0] = 0;
+    n_logs = 0;
+}
+
+static void teardown(void) { nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
+
+static EmuCache *open_c(EmuCacheMode mode, const char *cpu, uint64_t max)
+{
+    char err[256];
+    EmuCacheConfig cfg = {.dir = tmpdir, .mode = mode, .build_id = "test-build",
+                          .host_cpu = cpu ? cpu : "x86_64:test", .max_bytes = max,
+                          .log = log_cb};
+    EmuCache *c = emu_cache_open(&cfg, err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    return c;
+}
+
+static EmuCachePack *open_p(EmuCache *c, const char *module)
+{
+    EmuCacheModuleId id = {.path = module};
+    emu_cache_hash128(module, strlen(module), id.hash);
+    return emu_cache_pack_open(c, &id);
+}
+
+/* Deterministic entry i of stream s: payload and guest hash. */
+static size_t payload(unsigned s, unsigned i, uint8_t *buf)
+{
+    size_t n = (i * 37u + s * 11u) % 900;
+    if (i % 17 == 5)
+        n = 0; /* empty payloads are legal */
+    if (i % 50 == 7)
+        n = EMU_CACHE_CHUNK_BYTES + 100; /* bigger than a chunk */
+    uint64_t x = s * 0x9e3779b97f4a7c15ull + i + 1;
+    for (size_t k = 0; k < n; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        buf[k] = (x & 3) ? (uint8_t)('A' + x % 8) : (uint8_t)(x >> 9);
+    }
+    return n;
+}
+
+static void ghash(unsigned s, unsigned i, uint8_t h[16])
+{
+    unsigned v[2] = {s, i};
+    emu_cache_hash128(v, sizeof v, h);
+}
+
+static uint64_t key_off(unsigned s, unsigned i) { return (uint64_t)s << 32 | (uint64_t)i * 64; }
+
+static void put_range(EmuCachePack *p, unsigned s, unsigned from, unsigned to)
+{
+    static uint8_t buf[EMU_CACHE_CHUNK_BYTES + 1000];
+    for (unsigned i = from; i < to; i++) {
+        uint8_t h[16];
+        ghash(s, i, h);
+        size_t n = payload(s, i, buf);
+        ck_assert(emu_cache_pack_put(p, key_off(s, i), s, EMU_CACHE_KIND_OBJECT, h, buf, n));
+    }
+}
+
+/* Count entries that hit with the right bytes; fail on a hit with wrong bytes. */
+static unsigned check_range(EmuCachePack *p, unsigned s, unsigned from, unsigned to)
+{
+    static uint8_t buf[EMU_CACHE_CHUNK_BYTES + 1000];
+    unsigned ok = 0;
+    for (unsigned i = from; i < to; i++) {
+        uint8_t h[16];
+        const void *d;
+        size_t len;
+        ghash(s, i, h);
+        size_t n = payload(s, i, buf);
+        if (emu_cache_pack_get(p, key_off(s, i), s, EMU_CACHE_KIND_OBJECT, h, &d, &len)) {
+            ck_assert_msg(len == n && memcmp(d, buf, n) == 0, "entry %u: hit with wrong data", i);
+            ok++;
+        }
+    }
+    return ok;
+}
+
+static void pack_path(EmuCachePack *p, char *out, size_t n)
+{
+    snprintf(out, n, "%s/packs/%s.pack", tmpdir, emu_cache_pack_name(p));
+}
+
+START_TEST(test_roundtrip)
+{
+    EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+    EmuCachePack *p = open_p(c, "/bin/prog");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(check_range(p, 1, 0, 10), 0);
+    put_range(p, 1, 0, 300);
+    /* buffered entries are visible before the flush */
+    ck_assert_uint_eq(check_range(p, 1, 0, 300), 300);
+    emu_cache_close(c);
+
+    c = open_c(EMU_CACHE_RO, NULL, 0);
+    p = open_p(c, "/bin/prog");
+    ck_assert_uint_eq(check_range(p, 1, 0, 300), 300);
+    ck_assert_uint_eq(check_range(p, 1, 300, 310), 0); /* never stored */
+    uint8_t h[16];
+    const void *d;
+    size_t len;
+    ghash(9, 9, h);
+    ck_assert(!emu_cache_pack_get(p, key_off(1, 3), 1, EMU_CACHE_KIND_OBJECT, h, &d, &len));
+    ck_assert(!emu_cache_pack_get(p, key_off(1, 3), 1, EMU_CACHE_KIND_IR, h, &d, &len));
+    ck_assert(!emu_cache_pack_put(p, 0, 0, 1, h, "x", 1)); /* read-only */
+    EmuCacheStats st;
+    emu_cache_get_stats(c, &st);
+    ck_assert_uint_eq(st.hits, 300);
+    ck_assert_uint_eq(st.misses, 12);
+    ck_assert_uint_eq(st.mismatches, 1);
+    ck_assert_uint_eq(st.corrupt, 0);
+    ck_assert_uint_eq(st.packs_opened, 1);
+    ck_assert(st.load_ns > 0);
+    emu_cache_close(c);
+}
+END_TEST
+
+START_TEST(test_off_and_ro)
+{
+    EmuCache *c = open_c(EMU_CACHE_OFF, NULL, 0);
+    ck_assert_ptr_null(open_p(c, "x"));
+    ck_assert(!emu_cache_pack_get(NULL, 0, 0, 1, (uint8_t[16]){0}, NULL, NULL));
+    ck_assert(!emu_cache_pack_put(NULL, 0, 0, 1, (uint8_t[16]){0}, "", 0));
+    emu_cache_close(c);
+    /* RO never creates anything */
+    c = open_c(EMU_CACHE_RO, NULL, 0);
+    EmuCachePack *p = open_p(c, "x");
+    ck_assert_ptr_nonnull(p);
+    emu_cache_close(c);
+    char d[300];
+    snprintf(d, sizeof d, "%s/packs", tmpdir);
+    ck_assert_int_ne(access(d, F_OK), 0);
+}
+END_TEST
+
+START_TEST(test_merge_and_replace)
+{
+    EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+    put_range(open_p(c, "m"), 1, 0, 100);
+    emu_cache_close(c);
+    c = open_c(EMU_CACHE_RW, NULL, 0);
+    EmuCachePack *p = open_p(c, "m");
+    put_range(p, 2, 0, 100);
+    /* replace entry 5 of stream 1 with new guest bytes and payload */
+    uint8_t h[16];
+    ghash(77, 77, h);
+    ck_assert(emu_cache_pack_put(p, key_off(1, 5), 1, EMU_CACHE_KIND_OBJECT, h, "new!", 4));
+    ck_assert(emu_cache_pack_flush(p));
+    emu_cache_close(c);
+    c = open_c(EMU_CACHE_RO, NULL, 0);
+    p = open_p(c, "m");
+    ck_assert_uint_eq(check_range(p, 2, 0, 100), 100);
+    ck_assert_uint_eq(check_range(p, 1, 0, 100), 99); /* 5 has other bytes now */
+    const void *d;
+    size_t len;
+    ck_assert(emu_cache_pack_get(p, key_off(1, 5), 1, EMU_CACHE_KIND_OBJECT, h, &d, &len));
+    ck_assert_uint_eq(len, 4);
+    ck_assert_int_eq(memcmp(d, "new!", 4), 0);
+    emu_cache_close(c);
+}
+END_TEST
+
+START_TEST(test_compaction)
+{
+    /* Rewriting the same keys again and again must not grow the file. */
+    char path[600];
+    struct stat st;
+    off_t first = 0;
+    for (unsigned round = 0; round < 8; round++) {
+        EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+        EmuCachePack *p = open_p(c, "m");
+        static uint8_t buf[2000];
+        for (unsigned i = 0; i < 200; i++) {
+            uint8_t h[16];
+            ghash(round, i, h);
+            size_t n = payload(round, i % 49, buf); /* no big ones */
+            ck_assert(emu_cache_pack_put(p, i * 4, 0, 1, h, buf, n));
+        }
+        pack_path(p, path, sizeof path);
+        emu_cache_close(c);
+        ck_assert_int_eq(stat(path, &st), 0);
+        if (!round)
+            first = st.st_size;
+    }
+    ck_assert_msg(st.st_size < first * 2, "pack grew from %lld to %lld", (long long)first,
+                  (long long)st.st_size);
+    EmuCache *c = open_c(EMU_CACHE_RO, NULL, 0);
+    EmuCachePack *p = open_p(c, "m");
+    static uint8_t buf[2000];
+    for (unsigned i = 0; i < 200; i++) {
+        uint8_t h[16];
+        const void *d;
+        size_t len;
+        ghash(7, i, h);
+        size_t n = payload(7, i % 49, buf);
+        ck_assert(emu_cache_pack_get(p, i * 4, 0, 1, h, &d, &len));
+        ck_assert(len == n && memcmp(d, buf, n) == 0);
+    }
+    emu_cache_close(c);
+}
+END_TEST
+
+START_TEST(test_key_stability)
+{
+    /* Pack names must not change between builds of the same format version,
+     * or every upgrade would throw the cache away (and vice versa). */
+    uint8_t mh[16], key[16];
+    char hex[33];
+    emu_cache_hash128("module", 6, mh);
+    pack_key(mh, "build-1", "x86_64:avx2", key);
+    pack_hex(key, hex);
+    ck_assert_str_eq(hex, "b3278eb2aadd1fab4f453d1972ad9dad");
+    /* every identity field changes the name */
+    char h2[33];
+    pack_key(mh, "build-2", "x86_64:avx2", key);
+    pack_hex(key, h2);
+    ck_assert_str_ne(hex, h2);
+    pack_key(mh, "build-1", "x86_64:avx", key);
+    pack_hex(key, h2);
+    ck_assert_str_ne(hex, h2);
+    pack_key(mh, "build-1x", "86_64:avx2", key); /* fields are length-prefixed */
+    pack_hex(key, h2);
+    ck_assert_str_ne(hex, h2);
+    mh[0] ^= 1;
+    pack_key(mh, "build-1", "x86_64:avx2", key);
+    pack_hex(key, h2);
+    ck_assert_str_ne(hex, h2);
+}
+END_TEST
+
+/* Make a pack with several chunks and return its bytes. */
+static uint8_t *make_pack(const char *module, unsigned n, size_t *len, char *path, size_t plen)
+{
+    EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+    EmuCachePack *p = open_p(c, module);
+    put_range(p, 3, 0, n);
+    pack_path(p, path, plen);
+    emu_cache_close(c);
+    uint8_t *buf;
+    ck_assert(cache_read_file(path, &buf, len));
+    return buf;
+}
+
+static void write_file(const char *path, const void *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(b, 1, n, f), n);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Open the damaged pack read-only; return hits; *detected if the damage was
+ * noticed (pack rejected or an entry reported corrupt). */
+static unsigned probe(const char *module, unsigned n, bool *detected)
+{
+    EmuCache *c = open_c(EMU_CACHE_RO, NULL, 0);
+    EmuCachePack *p = open_p(c, module);
+    unsigned hits = check_range(p, 3, 0, n);
+    EmuCacheStats st;
+    emu_cache_get_stats(c, &st);
+    *detected = st.packs_corrupt || st.corrupt;
+    emu_cache_close(c);
+    return hits;
+}
+
+START_TEST(test_truncation)
+{
+    char path[600];
+    size_t len;
+    const unsigned n = 120;
+    uint8_t *buf = make_pack("t", n, &len, path, sizeof path);
+    bool det;
+    ck_assert_uint_eq(probe("t", n, &det), n);
+    ck_assert(!det);
+    unsigned cases = 0;
+    for (size_t cut = 0; cut < len; cut += (cut < 640 ? 1 : 211)) {
+        write_file(path, buf, cut);
+        n_logs = 0;
+        ck_assert_uint_eq(probe("t", n, &det), 0);
+        ck_assert_msg(det, "truncation at %zu not detected", cut);
+        ck_assert_msg(n_logs > 0, "truncation at %zu not logged", cut);
+        cases++;
+    }
+    /* bytes appended are as bad as bytes missing */
+    uint8_t *longer = malloc(len + 1);
+    memcpy(longer, buf, len);
+    longer[len] = 0;
+    write_file(path, longer, len + 1);
+    ck_assert_uint_eq(probe("t", n, &det), 0);
+    ck_assert(det);
+    ck_assert_ptr_nonnull(strstr(last_log, "truncated or extended"));
+    free(longer);
+    free(buf);
+    ck_assert(cases > 700);
+}
+END_TEST
+
+START_TEST(test_bitflips)
+{
+    char path[600];
+    size_t len;
+    const unsigned n = 120;
+    uint8_t *buf = make_pack("f", n, &len, path, sizeof path);
+    PackView v;
+    char err[200];
+    ck_assert(pack_parse(buf, len, &v, err, sizeof err));
+    size_t data_off = v.hdr.data_offset;
+    unsigned cases = 0, partial = 0;
+    for (size_t bit = 0; bit < len * 8;) {
+        buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        write_file(path, buf, len);
+        bool det;
+        unsigned hits = probe("f", n, &det);
+        ck_assert_msg(det, "flip of bit %zu (byte %zu) not detected", bit, bit / 8);
+        ck_assert_msg(hits < n, "flip of bit %zu: all entries still hit", bit);
+        partial += hits > 0; /* a bad chunk costs only its own entries */
+        buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        cases++;
+        /* every bit of header and index, then a sample of the data */
+        bit += bit < data_off * 8 ? (bit < PACK_HEADER_SIZE * 8 ? 1 : 97) : 1499;
+    }
+    ck_assert(cases > 1000);
+    ck_assert(partial > 0);
+    free(buf);
+}
+END_TEST
+
+/* Rewrite a header field and fix the header checksum, as another emu would. */
+static void patch_header(uint8_t *buf, size_t off, const void *val, size_t n)
+{
+    memcpy(buf + off, val, n);
+    uint64_t cs = XXH3_64bits(buf, offsetof(PackHeader, header_checksum));
+    memcpy(buf + offsetof(PackHeader, header_checksum), &cs, 8);
+}
+
+START_TEST(test_wrong_version_and_identity)
+{
+    char path[600];
+    size_t len;
+    const unsigned n = 40;
+    uint8_t *buf = make_pack("v", n, &len, path, sizeof path);
+    bool det;
+    uint32_t ver = EMU_CACHE_FORMAT_VERSION + 1;
+    uint8_t *b2 = malloc(len);
+    memcpy(b2, buf, len);
+    patch_header(b2, offsetof(PackHeader, version), &ver, 4);
+    write_file(path, b2, len);
+    ck_assert_uint_eq(probe("v", n, &det), 0);
+    ck_assert(det);
+    ck_assert_ptr_nonnull(strstr(last_log, "format version"));
+
+    /* A pack written for another host CPU, placed under this host's name. */
+    EmuCache *c = open_c(EMU_CACHE_RW, "x86_64:other", 0);
+    EmuCachePack *p = open_p(c, "v");
+    put_range(p, 3, 0, n);
+    char other[600];
+    pack_path(p, other, sizeof other);
+    emu_cache_close(c);
+    ck_assert_str_ne(other, path); /* different CPU, different pack */
+    ck_assert_int_eq(rename(other, path), 0);
+    ck_assert_uint_eq(probe("v", n, &det), 0);
+    ck_assert(det);
+    ck_assert_ptr_nonnull(strstr(last_log, "another host CPU"));
+
+    /* Module hash collision: a pack of another module under this name. */
+    memcpy(b2, buf, len);
+    uint8_t mh[16] = {1, 2, 3};
+    patch_header(b2, offsetof(PackHeader, module_hash), mh, 16);
+    write_file(path, b2, len);
+    ck_assert_uint_eq(probe("v", n, &det), 0);
+    ck_assert(det);
+    ck_assert_ptr_nonnull(strstr(last_log, "module hash"));
+
+    /* Not a pack at all, and a directory where the file should be. */
+    write_file(path, "hello", 5);
+    ck_assert_uint_eq(probe("v", n, &det), 0);
+    ck_assert(det);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    ck_assert_uint_eq(probe("v", n, &det), 0);
+    ck_assert(det);
+    ck_assert_int_eq(rmdir(path), 0);
+
+    /* A writer replaces a bad pack with a good one. */
+    write_file(path, buf, len / 2);
+    c = open_c(EMU_CACHE_RW, NULL, 0);
+    put_range(open_p(c, "v"), 3, 0, n);
+    emu_cache_close(c);
+    ck_assert_uint_eq(probe("v", n, &det), n);
+    ck_assert(!det);
+    free(b2);
+    free(buf);
+}
+END_TEST
+
+START_TEST(test_concurrent_writers)
+{
+    enum { PROCS = 4, PER = 240, ROUNDS = 4 };
+    int go[2];
+    ck_assert_int_eq(pipe(go), 0);
+    pid_t pids[PROCS + 1];
+    for (int k = 0; k <= PROCS; k++) {
+        pids[k] = fork();
+        ck_assert_int_ge(pids[k], 0);
+        if (pids[k])
+            continue;
+        char b;
+        close(go[1]);
+        if (read(go[0], &b, 1) != 0)
+            _exit(3);
+        if (k == PROCS) { /* a reader: never a torn or corrupt pack */
+            for (int i = 0; i < 200; i++) {
+                EmuCache *c = open_c(EMU_CACHE_RO, NULL, 0);
+                EmuCachePack *p = open_p(c, "shared");
+                for (unsigned s = 1; s <= PROCS; s++)
+                    check_range(p, s, 0, PER);
+                EmuCacheStats st;
+                emu_cache_get_stats(c, &st);
+                emu_cache_close(c);
+                if (st.packs_corrupt || st.corrupt)
+                    _exit(4);
+            }
+            _exit(0);
+        }
+        /* A writer: several flushes so that merges interleave. */
+        EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+        EmuCachePack *p = open_p(c, "shared");
+        for (unsigned r = 0; r < ROUNDS; r++) {
+            put_range(p, (unsigned)k + 1, r * PER / ROUNDS, (r + 1) * PER / ROUNDS);
+            if (!emu_cache_pack_flush(p))
+                _exit(5);
+        }
+        emu_cache_close(c);
+        _exit(0);
+    }
+    close(go[0]);
+    close(go[1]); /* all start together */
+    for (int k = 0; k <= PROCS; k++) {
+        int status;
+        ck_assert_int_eq(waitpid(pids[k], &status, 0), pids[k]);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "process %d: status %d", k,
+                      status);
+    }
+    EmuCache *c = open_c(EMU_CACHE_RO, NULL, 0);
+    EmuCachePack *p = open_p(c, "shared");
+    for (unsigned s = 1; s <= PROCS; s++)
+        ck_assert_uint_eq(check_range(p, s, 0, PER), PER);
+    emu_cache_close(c);
+    uint64_t np, ne;
+    ck_assert_int_eq(emu_cache_verify(tmpdir, stderr, &np, &ne), 0);
+    ck_assert_uint_eq(np, 1);
+    ck_assert_uint_eq(ne, PROCS * PER);
+}
+END_TEST
+
+static void set_mtime(const char *path, time_t t)
+{
+    struct timespec ts[2] = {{t, 0}, {t, 0}};
+    ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+START_TEST(test_eviction)
+{
+    char paths[8][600], name[16];
+    time_t base = time(NULL) - 10000;
+    uint64_t one = 0;
+    for (int m = 0; m < 8; m++) {
+        EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+        snprintf(name, sizeof name, "mod%d", m);
+        EmuCachePack *p = open_p(c, name);
+        put_range(p, 3, 0, 60);
+        pack_path(p, paths[m], sizeof paths[m]);
+        emu_cache_close(c);
+        set_mtime(paths[m], base + m * 100); /* mod0 oldest */
+        struct stat st;
+        ck_assert_int_eq(stat(paths[m], &st), 0);
+        one = (uint64_t)st.st_size;
+    }
+    /* Using mod1 makes it young (RW touches packs on open). */
+    EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+    open_p(c, "mod1");
+    emu_cache_close(c);
+    /* A cap of ~4.5 packs, then a write: the oldest go first, mod1 stays. */
+    c = open_c(EMU_CACHE_RW, NULL, one * 9 / 2);
+    put_range(open_p(c, "mod7"), 4, 0, 5);
+    emu_cache_close(c);
+    ck_assert_ptr_nonnull(strstr(last_log, "evicted"));
+    bool present[8];
+    uint64_t total = 0;
+    for (int m = 0; m < 8; m++) {
+        struct stat st;
+        present[m] = stat(paths[m], &st) == 0;
+        total += present[m] ? (uint64_t)st.st_size : 0;
+    }
+    ck_assert(total <= one * 9 / 2);
+    ck_assert(!present[0] && !present[2] && !present[3]);
+    ck_assert(present[1] && present[7]);
+    ck_assert(present[6] && present[5]);
+    /* evicted packs are plain misses */
+    bool det;
+    ck_assert_uint_eq(probe("mod0", 60, &det), 0);
+    ck_assert(!det);
+    /* prune to zero empties it */
+    EmuCacheEvictResult res;
+    char err[200];
+    ck_assert(emu_cache_evict(tmpdir, 0, NULL, NULL, &res, err, sizeof err));
+    ck_assert_uint_eq(res.after_bytes, 0);
+    EmuCachePackInfo *v;
+    size_t n;
+    ck_assert(emu_cache_list(tmpdir, &v, &n, err, sizeof err));
+    ck_assert_uint_eq(n, 0);
+    emu_cache_list_free(v, n);
+}
+END_TEST
+
+START_TEST(test_runlog)
+{
+    EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+    put_range(open_p(c, "/usr/bin/a\tb"), 1, 0, 10);
+    emu_cache_close(c);
+    c = open_c(EMU_CACHE_RW, NULL, 0);
+    EmuCachePack *p = open_p(c, "/usr/bin/a\tb");
+    ck_assert_uint_eq(check_range(p, 1, 0, 20), 10);
+    emu_cache_close(c);
+    EmuCacheRun *r;
+    size_t n;
+    char err[200];
+    ck_assert(emu_cache_runlog_read(tmpdir, &r, &n, err, sizeof err));
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(r[0].stored, 10);
+    ck_assert_uint_eq(r[1].hits, 10);
+    ck_assert_uint_eq(r[1].misses, 10);
+    ck_assert_str_eq(r[1].binary, "/usr/bin/a?b");
+    free(r);
+    /* capped: old lines go */
+    EmuCacheRun x = {.time = 1, .hits = 1};
+    snprintf(x.pack, sizeof x.pack, "%032d", 0);
+    snprintf(x.binary, sizeof x.binary, "/a/rather/long/path/to/make/the/lines/longer/%0100d", 0);
+    for (unsigned i = 0; i < 3000; i++) {
+        x.misses = i;
+        ck_assert(emu_cache_runlog_append(tmpdir, &x, err, sizeof err));
+    }
+    ck_assert(emu_cache_runlog_read(tmpdir, &r, &n, err, sizeof err));
+    ck_assert(n <= 3000 && n >= EMU_CACHE_RUNLOG_MAX_LINES);
+    ck_assert(n < 2500);
+    ck_assert_uint_eq(r[n - 1].misses, 2999);
+    free(r);
+}
+END_TEST
+
+START_TEST(test_verify_and_clear)
+{
+    char path[600];
+    size_t len;
+    uint8_t *buf = make_pack("ver", 100, &len, path, sizeof path);
+    uint64_t np, ne;
+    ck_assert_int_eq(emu_cache_verify(tmpdir, NULL, &np, &ne), 0);
+    ck_assert_uint_eq(ne, 100);
+    buf[len - 3] ^= 0x10; /* inside the last chunk */
+    write_file(path, buf, len);
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    long bad = emu_cache_verify(tmpdir, f, &np, &ne);
+    fclose(f);
+    ck_assert_int_gt(bad, 0);
+    ck_assert_ptr_nonnull(strstr(out, "checksum mismatch"));
+    ck_assert_ptr_nonnull(strstr(out, "entry "));
+    free(out);
+    uint32_t removed;
+    char err[200];
+    ck_assert(emu_cache_clear(tmpdir, &removed, err, sizeof err));
+    ck_assert_uint_eq(removed, 1);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    free(buf);
+}
+END_TEST
+
+START_TEST(test_parse_size)
+{
+    uint64_t v;
+    ck_assert(emu_cache_parse_size("2G", &v) && v == 2ull << 30);
+    ck_assert(emu_cache_parse_size("512m", &v) && v == 512ull << 20);
+    ck_assert(emu_cache_parse_size("100K", &v) && v == 100ull << 10);
+    ck_assert(emu_cache_parse_size("3MiB", &v) && v == 3ull << 20);
+    ck_assert(emu_cache_parse_size("12345", &v) && v == 12345);
+    ck_assert(emu_cache_parse_size("0", &v) && v == 0);
+    ck_assert(!emu_cache_parse_size("", &v));
+    ck_assert(!emu_cache_parse_size("-1", &v));
+    ck_assert(!emu_cache_parse_size("1X", &v));
+    ck_assert(!emu_cache_parse_size("1GG", &v));
+    ck_assert(!emu_cache_parse_size("99999999999999999999", &v));
+    ck_assert(!emu_cache_parse_size("99999999999T", &v));
+}
+END_TEST
+
+START_TEST(test_env_defaults)
+{
+    char buf[512];
+    setenv("EMU_CACHE_DIR", "/x/y", 1);
+    ck_assert(emu_cache_default_dir(buf, sizeof buf));
+    ck_assert_str_eq(buf, "/x/y");
+    unsetenv("EMU_CACHE_DIR");
+    setenv("XDG_CACHE_HOME", "/xdg", 1);
+    ck_assert(emu_cache_default_dir(buf, sizeof buf));
+    ck_assert_str_eq(buf, "/xdg/emu");
+    unsetenv("XDG_CACHE_HOME");
+    setenv("HOME", "/home/u", 1);
+    ck_assert(emu_cache_default_dir(buf, sizeof buf));
+    ck_assert_str_eq(buf, "/home/u/.cache/emu");
+    /* EMU_CACHE_MAX is checked */
+    setenv("EMU_CACHE_MAX", "lots", 1);
+    char err[200];
+    EmuCacheConfig cfg = {.dir = tmpdir, .mode = EMU_CACHE_RO};
+    ck_assert_ptr_null(emu_cache_open(&cfg, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "EMU_CACHE_MAX"));
+    unsetenv("EMU_CACHE_MAX");
+    ck_assert_ptr_nonnull(strstr(emu_cache_host_cpu(), "x86_64:"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cache");
+    TCase *tc = tcase_create("cache");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_roundtrip);
+    tcase_add_test(tc, test_off_and_ro);
+    tcase_add_test(tc, test_merge_and_replace);
+    tcase_add_test(tc, test_compaction);
+    tcase_add_test(tc, test_key_stability);
+    tcase_add_test(tc, test_truncation);
+    tcase_add_test(tc, test_bitflips);
+    tcase_add_test(tc, test_wrong_version_and_identity);
+    tcase_add_test(tc, test_concurrent_writers);
+    tcase_add_test(tc, test_eviction);
+    tcase_add_test(tc, test_runlog);
+    tcase_add_test(tc, test_verify_and_clear);
+    tcase_add_test(tc, test_parse_size);
+    tcase_add_test(tc, test_env_defaults);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "llvm-backend/llvm-lower.h"
+#include "llvm-backend/llvm-object.h"
 
 struct EmuLlvmCtx {
     EmuLlvmOptions opt;
@@ -39,6 +40,7 @@ struct EmuLlvmCtx {
     uint64_t n_compiled;          /* unique function names */
     FILE *ir_dump;
     unsigned dump_what;           /* EMU_LLVM_DUMP_* */
+    LlvmObjTarget *obj;           /* compile_object's target machine (lazy) */
 };
 
 #define EXPORT __attribute__((visibility("default")))
@@ -113,6 +115,7 @@ static void ctx_destroy(EmuLlvmCtx *c)
     }
     if (c->tm)
         LLVMDisposeTargetMachine(c->tm);
+    llvm_obj_target_free(c->obj);
     LLVMDisposeMessage(c->triple);
     LLVMDisposeMessage(c->data_layout);
     free(c);
@@ -308,6 +311,40 @@ static bool compile(EmuLlvmCtx *c, const EmuLlvmRegion *r, EmuLlvmCode *out, cha
     return true;
 }
 
+/* ---- relocatable objects for the persistent cache (llvm-object.c) ---- */
+
+static LlvmObjTarget *obj_target(EmuLlvmCtx *c, char *err, size_t errlen)
+{
+    if (!c->obj)
+        c->obj = llvm_obj_target_new(c->opt.codegen_set ? c->opt.codegen_level : 2, err, errlen);
+    return c->obj;
+}
+
+static bool compile_object(EmuLlvmCtx *c, const EmuLlvmRegion *const *regions, uint32_t n,
+                           EmuLlvmObject *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    LlvmObjTarget *t = obj_target(c, err, errlen);
+    if (!t)
+        return false;
+    LlvmObjJob job = { .helpers = c->opt.helpers, .n_helpers = c->opt.n_helpers,
+                       .pipeline = c->pipeline, .verify = c->opt.verify,
+                       .dump = c->ir_dump, .dump_what = c->dump_what };
+    return llvm_obj_compile(t, &job, regions, n, out, err, errlen);
+}
+
+static size_t host_features(EmuLlvmCtx *c, char *buf, size_t n)
+{
+    char err[128];
+    LlvmObjTarget *t = obj_target(c, err, sizeof err);
+    if (!t) {
+        if (n)
+            buf[0] = 0;
+        return 0;
+    }
+    return llvm_obj_host_features(t, buf, n);
+}
+
 static const EmuLlvmApi api = {
     .abi_version = EMU_LLVM_ABI_VERSION,
     .size = sizeof(EmuLlvmApi),
@@ -317,6 +354,8 @@ static const EmuLlvmApi api = {
     .release = code_release,
     .set_ir_dump = set_ir_dump,
     .set_dump = set_dump,
+    .compile_object = compile_object,
+    .host_features = host_features,
 };
 
 EXPORT const EmuLlvmApi *emu_llvm_api(int abi_version)

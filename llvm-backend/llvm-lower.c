@@ -59,6 +59,7 @@ typedef struct Lower {
     LLVMBasicBlockRef *label_bb;   /* per label of the current block */
     LLVMBasicBlockRef *block_bb;   /* per region block: its first basic block */
     LLVMValueRef guest_base, guest_limit;
+    LLVMValueRef tag_sym;          /* object mode: the symbol whose address is the tag */
     int64_t pc_insn;               /* insn whose pc is in env->pc (-1: unknown) */
     char *err;
     size_t errlen;
@@ -257,8 +258,42 @@ static void start_dead_block(Lower *L)
     LLVMPositionBuilderAtEnd(L->B, bb);
 }
 
+/* ---- object mode (persistent cache, see llvm-object.c) -------------------
+ * The three process-specific constants of the JIT code become references to
+ * external symbols the cache loader (runtime/objload.c) resolves. */
+
+/* tag | kind as the constant &tag_sym + kind (tags are 4-byte aligned):
+ * one movabs with an R_X86_64_64 relocation, as fast as the JIT's constant. */
+static LLVMValueRef obj_tag(Lower *L, unsigned kind)
+{
+    LLVMValueRef idx = c64(L, kind);
+    return LLVMConstPtrToInt(LLVMConstGEP2(L->i8, L->tag_sym, &idx, 1), L->i64);
+}
+
+/* The helper's external declaration (one per module, shared by regions). */
+static LLVMValueRef obj_helper(Lower *L, const IrHelperInfo *h, LLVMTypeRef ft)
+{
+    char nm[128];
+    snprintf(nm, sizeof nm, EMU_LLVM_OBJ_HELPER_PREFIX "%s", h->name ? h->name : "");
+    LLVMValueRef f = LLVMGetNamedFunction(L->M, nm);
+    return f ? f : LLVMAddFunction(L->M, nm, ft);
+}
+
+/* An external i64 (region obj_index, block bi) for --stats counters. */
+static LLVMValueRef obj_counter(Lower *L, uint32_t bi)
+{
+    char nm[64];
+    snprintf(nm, sizeof nm, EMU_LLVM_OBJ_COUNT_PREFIX "%u_%u", L->in->obj_index, bi);
+    LLVMValueRef g = LLVMGetNamedGlobal(L->M, nm);
+    return g ? g : LLVMAddGlobal(L->M, L->i64, nm);
+}
+
 static void ret_tag(Lower *L, unsigned kind)
 {
+    if (L->in->object) {
+        LLVMBuildRet(L->B, obj_tag(L, kind));
+        return;
+    }
     LLVMBuildRet(L->B, c64(L, (uint64_t)L->r->tag | kind));
 }
 
@@ -585,7 +620,8 @@ static void gen_call(Lower *L, const IrInst *op)
     LLVMTypeRef lrt = rt == IR_VOID ? LLVMVoidTypeInContext(L->C)
                                     : ty_bits(L, type_bits(rt) == 32 ? 32 : 64);
     LLVMTypeRef ft = LLVMFunctionType(lrt, at, n, 0);
-    LLVMValueRef callee = LLVMConstIntToPtr(c64(L, (uint64_t)(uintptr_t)h->fn), L->ptr);
+    LLVMValueRef callee = L->in->object ? obj_helper(L, h, ft)
+                        : LLVMConstIntToPtr(c64(L, (uint64_t)(uintptr_t)h->fn), L->ptr);
     LLVMValueRef r = LLVMBuildCall2(L->B, ft, callee, av, n, "");
     if (rt != IR_VOID && op->args[0] != IR_TEMP_NONE)
         wr(L, op->args[0], r);
@@ -820,7 +856,8 @@ static bool lower_block(Lower *L, uint32_t bi)
     LLVMPositionBuilderAtEnd(L->B, L->block_bb[bi]);
     if (L->r->counters && L->r->counters[bi]) {
         /* --stats: count block starts (plain add: an estimate across threads) */
-        LLVMValueRef p = LLVMConstIntToPtr(c64(L, (uint64_t)(uintptr_t)L->r->counters[bi]), L->ptr);
+        LLVMValueRef p = L->in->object ? obj_counter(L, bi)
+                       : LLVMConstIntToPtr(c64(L, (uint64_t)(uintptr_t)L->r->counters[bi]), L->ptr);
         LLVMValueRef v = LLVMBuildLoad2(L->B, L->i64, p, "");
         LLVMBuildStore(L->B, LLVMBuildAdd(L->B, v, c64(L, 1), ""), p);
     }
@@ -888,6 +925,12 @@ bool llvm_lower(LLVMContextRef C, LLVMModuleRef mod, const char *name, const Llv
     L.fn_ty = LLVMFunctionType(L.i64, &L.ptr, 1, 0);
     L.fn = LLVMAddFunction(mod, name, L.fn_ty);
     L.env = LLVMGetParam(L.fn, 0);
+    if (in->object) {
+        /* object mode: the tag symbol (external, resolved by the loader) */
+        char tn[48];
+        snprintf(tn, sizeof tn, EMU_LLVM_OBJ_TAG_PREFIX "%u", in->obj_index);
+        L.tag_sym = LLVMAddGlobal(mod, L.i8, tn);
+    }
     L.B = LLVMCreateBuilderInContext(C);
     L.block_bb = calloc(L.r->n_blocks, sizeof *L.block_bb);
     if (!L.block_bb) {

@@ -20,6 +20,13 @@ typedef struct LlvmLowerIn {
     const EmuLlvmRegion *region;
     const IrHelperInfo *helpers;
     uint32_t n_helpers;
+    /* Object mode (llvm-object.c, the persistent cache): the code holds no
+     * address of this process.  The tag is the address of the external
+     * symbol EMU_LLVM_OBJ_TAG_PREFIX<obj_index>, helpers are external
+     * functions EMU_LLVM_OBJ_HELPER_PREFIX<name>, block counters external
+     * i64 objects EMU_LLVM_OBJ_COUNT_PREFIX<obj_index>_<block>. */
+    bool object;
+    uint32_t obj_index;
 } LlvmLowerIn;
 
 /* Adds the function to mod.  false with a message when an op cannot be

@@ -103,6 +103,38 @@ typedef struct EmuLlvmCode {
     uint64_t lower_ns, opt_ns, codegen_ns; /* compile time, thread CPU time */
 } EmuLlvmCode;
 
+/* A batch of regions compiled to one relocatable ELF64 x86-64 object
+ * (ET_REL) for the persistent cache: no address of this process is in it.
+ * Region i of the batch is the global function EMU_LLVM_OBJ_FN_PREFIX<i>
+ * ("emu_r3"), with the calling convention of EmuLlvmEntry.  Undefined
+ * symbols the loader (runtime/objload.h, no LLVM) resolves:
+ *   EMU_LLVM_OBJ_TAG_PREFIX<i> ("emu_tag_3"): to region i's tag itself
+ *     (not to a slot holding it): the code returns the symbol's address +
+ *     TMPL_RET_*, one movabs as in the JIT code;
+ *   EMU_LLVM_OBJ_HELPER_PREFIX<name> ("emu_helper_a64_fadd_d"): helper
+ *     IrHelperInfo.name's fn;
+ *   EMU_LLVM_OBJ_COUNT_PREFIX<i>_<j> ("emu_count_3_0"): only when region i
+ *     has counters: the uint64_t counter of its block j;
+ *   C library / compiler runtime routines code generation may call
+ *     (memcpy, __udivti3, fmod...): objload_emu_resolve() knows them.
+ * Code model: large, static (every reference an absolute R_X86_64_64: the
+ * same code as the JIT's, which also uses the large model);
+ * EMU_LLVM_OBJ_CODE_MODEL=small-pic in the environment when the context is
+ * created gives small PIC code instead (PC32/PLT32/GOTPCREL), for
+ * measurement and tests.  Built for the ctx's host CPU and features (see
+ * host_features: part of the cache identity). */
+#define EMU_LLVM_OBJ_FN_PREFIX "emu_r"
+#define EMU_LLVM_OBJ_TAG_PREFIX "emu_tag_"
+#define EMU_LLVM_OBJ_HELPER_PREFIX "emu_helper_"
+#define EMU_LLVM_OBJ_COUNT_PREFIX "emu_count_"
+#define EMU_LLVM_OBJ_CODE_MODEL_ENV "EMU_LLVM_OBJ_CODE_MODEL"
+
+typedef struct EmuLlvmObject {
+    void *data;                    /* the ELF object, malloc()ed: free() it */
+    size_t size;
+    uint64_t lower_ns, opt_ns, codegen_ns; /* thread CPU time, whole batch */
+} EmuLlvmObject;
+
 typedef struct EmuLlvmApi {
     uint32_t abi_version;          /* EMU_LLVM_ABI_VERSION */
     uint32_t size;                 /* sizeof(EmuLlvmApi) */
@@ -120,6 +152,15 @@ typedef struct EmuLlvmApi {
     /* Dumps of the next compiles to f (a FILE *; NULL or what = 0: stop),
      * what = EMU_LLVM_DUMP_* bits.  For -d llvm-ir,llvm-asm. */
     void (*set_dump)(EmuLlvmCtx *ctx, void *file, unsigned what);
+    /* Appended for the persistent cache (issue 6).  Compile n regions
+     * (their tag fields are ignored) into one relocatable object, see
+     * EmuLlvmObject; false with a message (out->data NULL). */
+    bool (*compile_object)(EmuLlvmCtx *ctx, const EmuLlvmRegion *const *regions, uint32_t n,
+                           EmuLlvmObject *out, char *err, size_t errlen);
+    /* What compile_object's code is specific to, for the cache identity:
+     * "<triple> llvm-<maj.min.patch> <code model> <cpu> <features>"
+     * (snprintf semantics: returns the full length, writes at most n). */
+    size_t (*host_features)(EmuLlvmCtx *ctx, char *buf, size_t n);
 } EmuLlvmApi;
 
 enum {

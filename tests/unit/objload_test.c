@@ -11,6 +11,7 @@
  *    pipeline.  OBJ_SEED=s runs one batch starting at seed s.
  *  - a region loop with --stats counters (emu_count_* symbols);
  *  - code is mapped read+execute, data read-only;
+ *  - several images at once (one object twice with other tags, and another);
  *  - load cost: one object of 1000 small regions, µs per function (printed);
  *  - malformed objects give an error, never a crash: every truncation,
  *    section offsets outside the file, a bad relocation symbol index, an
@@ -391,6 +392,52 @@ START_TEST(test_wx)
 }
 END_TEST
 
+/* Several images at once: the same object loaded twice with other tags,
+ * and a second object; each function answers with its own image's tag. */
+START_TEST(test_several_images)
+{
+    setup();
+    Batch a, b;
+    batch_make(&a, ctx_fast, 31, 3, 10, 40);
+    batch_make(&b, ctx_fast, 41, 2, 10, 40);
+    char err[256];
+    ObjImage *ia = batch_load(&a, err, sizeof err);
+    ck_assert_msg(ia != NULL, "%s", err);
+    uintptr_t other[3] = { 0x123400, 0x567800, 0x9abc00 };
+    ObjEmuNames nm = { .helpers = ir_helper_info, .n_helpers = IR_HELPER_COUNT, .tags = other,
+                       .n_tags = 3 };
+    ObjImage *ia2 = objload(a.obj.data, a.obj.size, objload_emu_resolve, &nm, err, sizeof err);
+    ck_assert_msg(ia2 != NULL, "%s", err);
+    ObjImage *ib = batch_load(&b, err, sizeof err);
+    ck_assert_msg(ib != NULL, "%s", err);
+    ck_assert_ptr_ne(objload_sym(ia, "emu_r0"), objload_sym(ia2, "emu_r0"));
+    for (uint32_t i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, EMU_LLVM_OBJ_FN_PREFIX "%u", i);
+        IrRandEnv e1, e2;
+        ir_rand_env(&e1, 31 + i);
+        e1.common.guest_base = (uint64_t)(uintptr_t)guest;
+        e1.common.guest_limit = GUEST_LIMIT;
+        e2 = e1;
+        memset(guest, 0, IR_RAND_MEM_SIZE);
+        uintptr_t r1 = ((EmuLlvmEntry)objload_sym(ia, name))(&e1);
+        memset(guest, 0, IR_RAND_MEM_SIZE);
+        uintptr_t r2 = ((EmuLlvmEntry)objload_sym(ia2, name))(&e2);
+        ck_assert_uint_eq(r1 & ~(uintptr_t)3, a.tags[i]);
+        ck_assert_uint_eq(r2 & ~(uintptr_t)3, other[i]);
+        ck_assert_uint_eq(r1 & 3, r2 & 3);
+        ck_assert(!memcmp(&e1, &e2, sizeof e1));
+    }
+    objload_free(ia);   /* the others stay usable */
+    for (uint32_t i = 0; i < 2; i++)
+        run_judge(&b, ib, i, 41 + i);
+    objload_free(ia2);
+    objload_free(ib);
+    batch_free(&a);
+    batch_free(&b);
+}
+END_TEST
+
 /* ---- load cost ------------------------------------------------------------- */
 
 static double now_us(void)
@@ -726,6 +773,7 @@ static Suite *objload_suite(void)
     tcase_set_timeout(ex, 240);
     tcase_add_test(ex, test_counters_and_loop);
     tcase_add_test(ex, test_wx);
+    tcase_add_test(ex, test_several_images);
     tcase_add_test(ex, test_random_large_o2);
     tcase_add_test(ex, test_random_small_pic);
     tcase_add_test(ex, test_load_cost);

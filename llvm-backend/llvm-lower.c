@@ -263,7 +263,8 @@ static void start_dead_block(Lower *L)
  * external symbols the cache loader (runtime/objload.c) resolves. */
 
 /* tag | kind as the constant &tag_sym + kind (tags are 4-byte aligned):
- * one movabs with an R_X86_64_64 relocation, as fast as the JIT's constant. */
+ * movabs (R_X86_64_64) + add: the large code model does not fold the kind
+ * into the relocation; one add on exit paths only. */
 static LLVMValueRef obj_tag(Lower *L, unsigned kind)
 {
     LLVMValueRef idx = c64(L, kind);

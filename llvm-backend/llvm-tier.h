@@ -110,7 +110,7 @@ typedef struct EmuLlvmCode {
  * symbols the loader (runtime/objload.h, no LLVM) resolves:
  *   EMU_LLVM_OBJ_TAG_PREFIX<i> ("emu_tag_3"): to region i's tag itself
  *     (not to a slot holding it): the code returns the symbol's address +
- *     TMPL_RET_*, one movabs as in the JIT code;
+ *     TMPL_RET_* (a movabs and an add, no memory load);
  *   EMU_LLVM_OBJ_HELPER_PREFIX<name> ("emu_helper_a64_fadd_d"): helper
  *     IrHelperInfo.name's fn;
  *   EMU_LLVM_OBJ_COUNT_PREFIX<i>_<j> ("emu_count_3_0"): only when region i

@@ -5,6 +5,7 @@
  *
  *   cache-fill --dir D --module prog --seed 1 --count 500 fill
  *   cache-fill --dir D --module prog --seed 1 --count 500 check   # exit 1 on any miss
+ *   (fill --objdir DIR: payloads are the files of DIR, e.g. host objects)
  *   cache-fill --dir D --count 10000 --objdir /tmp/objs bench      # ns per entry
  *
  * Entry i of seed s: offset s*2^32 + i*64, flags s&0xff, kind 1; its payload
@@ -80,16 +81,25 @@ static EmuCachePack *open_pack(EmuCache *c, const char *name)
     return p;
 }
 
+static void load_objs(void);
+static uint8_t **objs;
+static size_t *obj_len, n_objs;
+static bool ro;
+
 static int fill(void)
 {
     EmuCache *c = open_cache(EMU_CACHE_RW);
     EmuCachePack *p = open_pack(c, module);
     uint8_t *buf = malloc(2 * size + 64);
+    if (objdir)
+        load_objs();
     for (unsigned long i = 0; i < count; i++) {
         uint8_t h[16];
         guest_hash(seed, i, h);
         size_t n = payload(seed, i, buf, 2 * size + 64);
-        if (!emu_cache_pack_put(p, (uint64_t)seed << 32 | i * 64, seed & 0xff, 1, h, buf, n)) {
+        const uint8_t *d = n_objs ? objs[i % n_objs] : buf;
+        n = n_objs ? obj_len[i % n_objs] : n;
+        if (!emu_cache_pack_put(p, (uint64_t)seed << 32 | i * 64, seed & 0xff, 1, h, d, n)) {
             fprintf(stderr, "cache-fill: put %lu failed\n", i);
             return 1;
         }
@@ -101,18 +111,23 @@ static int fill(void)
 
 static int check(void)
 {
-    EmuCache *c = open_cache(EMU_CACHE_RO);
+    /* RW without puts writes nothing but the run log (like a warm rerun). */
+    EmuCache *c = open_cache(ro ? EMU_CACHE_RO : EMU_CACHE_RW);
     EmuCachePack *p = open_pack(c, module);
     uint8_t *buf = malloc(2 * size + 64);
     unsigned long bad = 0;
+    if (objdir)
+        load_objs();
     for (unsigned long i = 0; i < count; i++) {
         uint8_t h[16];
         const void *d;
         size_t len;
         guest_hash(seed, i, h);
         size_t n = payload(seed, i, buf, 2 * size + 64);
+        const uint8_t *want = n_objs ? objs[i % n_objs] : buf;
+        n = n_objs ? obj_len[i % n_objs] : n;
         if (!emu_cache_pack_get(p, (uint64_t)seed << 32 | i * 64, seed & 0xff, 1, h, &d, &len) ||
-            len != n || memcmp(d, buf, n) != 0) {
+            len != n || memcmp(d, want, n) != 0) {
             if (bad++ < 5)
                 fprintf(stderr, "cache-fill: seed %lu entry %lu missing or wrong\n", seed, i);
         }
@@ -128,8 +143,6 @@ static int check(void)
 }
 
 /* Real object files (e.g. `ar x libc.a` into a directory) as payloads. */
-static uint8_t **objs;
-static size_t *obj_len, n_objs;
 
 static void load_objs(void)
 {
@@ -235,7 +248,8 @@ int main(int argc, char **argv)
         {"dir", required_argument, NULL, 'd'},   {"module", required_argument, NULL, 'm'},
         {"seed", required_argument, NULL, 's'},  {"count", required_argument, NULL, 'n'},
         {"size", required_argument, NULL, 'z'},  {"level", required_argument, NULL, 'l'},
-        {"objdir", required_argument, NULL, 'o'}, {NULL, 0, NULL, 0},
+        {"objdir", required_argument, NULL, 'o'}, {"ro", no_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0},
     };
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -247,12 +261,13 @@ int main(int argc, char **argv)
         case 'z': size = strtoul(optarg, NULL, 0); break;
         case 'l': level = atoi(optarg); break;
         case 'o': objdir = optarg; break;
+        case 'r': ro = true; break;
         default: return 2;
         }
     }
     if (optind != argc - 1 || !dir || !size) {
         fprintf(stderr, "usage: cache-fill --dir D [--module M] [--seed S] [--count N] "
-                        "[--size B] [--level L] [--objdir DIR] fill|check|bench\n");
+                        "[--size B] [--level L] [--objdir DIR] [--ro] fill|check|bench\n");
         return 2;
     }
     const char *cmd = argv[optind];

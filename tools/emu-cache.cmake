@@ -1,0 +1,18 @@
+# emu-cache: inspect and maintain the code cache (cache/), and its shell
+# tests.  Host disassembly in `show` comes from runtime/disas.c when the
+# runtime is built (it dlopens LLVM only when asked).
+emu_tool(emu-cache emu_cache)
+if(TARGET emu-cache)
+  target_link_libraries(emu-cache PRIVATE PkgConfig::LIBELF)
+  if(TARGET emu_runtime)
+    target_link_libraries(emu-cache PRIVATE emu_runtime)
+    target_compile_definitions(emu-cache PRIVATE EMU_CACHE_HAVE_DISAS=1)
+  endif()
+  add_test(NAME cache_tool
+           COMMAND ${CMAKE_SOURCE_DIR}/tests/cache/tool.sh $<TARGET_FILE:emu-cache>
+                   $<TARGET_FILE:cache-fill>)
+  add_test(NAME cache_concurrent
+           COMMAND ${CMAKE_SOURCE_DIR}/tests/cache/concurrent.sh $<TARGET_FILE:cache-fill>
+                   $<TARGET_FILE:emu-cache>)
+  set_tests_properties(cache_tool cache_concurrent PROPERTIES TIMEOUT 120)
+endif()

@@ -36,7 +36,9 @@ bool cache_dir_create(const char *dir, char *err, size_t errlen);
  * the inode is re-checked after locking.  fd >= 0, or -1 + err. */
 int cache_lock(const char *path, int timeout_ms, char *err, size_t errlen);
 void cache_unlock(int fd);
-/* Read a whole file into a malloc'ed buffer.  false + errno on failure. */
+/* Read a whole regular file of at most CACHE_MAX_FILE bytes into a
+ * malloc'ed buffer.  false + errno on failure (EINVAL: not a regular file). */
+#define CACHE_MAX_FILE (4ull << 30)
 bool cache_read_file(const char *path, uint8_t **buf, size_t *len);
 
 /* ---- inspection ---- */

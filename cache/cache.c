@@ -28,7 +28,6 @@
 #include <zstd.h>
 
 #define DEFAULT_MAX_BYTES (2ull << 30)
-#define MAX_PACK_FILE (4ull << 30)
 
 struct EmuCache {
     char dir[PATH_MAX];
@@ -339,11 +338,8 @@ static bool read_pack(EmuCachePack *p, uint8_t **buf, PackView *v, bool *corrupt
         }
         return false;
     }
-    if (len > MAX_PACK_FILE) {
-        snprintf(err, sizeof err, "file too large (%zu bytes)", len);
-    } else if (pack_parse(*buf, len, v, err, sizeof err) && identity_ok(p, v, err, sizeof err)) {
+    if (pack_parse(*buf, len, v, err, sizeof err) && identity_ok(p, v, err, sizeof err))
         return true;
-    }
     cache_log(p->c, "cache: pack %s (%s): %s; dropped", p->name, p->path, err);
     free(*buf);
     *buf = NULL;

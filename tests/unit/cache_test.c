@@ -415,7 +415,7 @@ START_TEST(test_wrong_version_and_identity)
     ck_assert(det);
     ck_assert_ptr_nonnull(strstr(last_log, "module hash"));
 
-    /* Not a pack at all, and a directory where the file should be. */
+    /* Not a pack at all; a directory or a FIFO where the file should be. */
     write_file(path, "hello", 5);
     ck_assert_uint_eq(probe("v", n, &det), 0);
     ck_assert(det);
@@ -424,6 +424,10 @@ START_TEST(test_wrong_version_and_identity)
     ck_assert_uint_eq(probe("v", n, &det), 0);
     ck_assert(det);
     ck_assert_int_eq(rmdir(path), 0);
+    ck_assert_int_eq(mkfifo(path, 0644), 0); /* must not block */
+    ck_assert_uint_eq(probe("v", n, &det), 0);
+    ck_assert(det);
+    ck_assert_int_eq(unlink(path), 0);
 
     /* A writer replaces a bad pack with a good one. */
     write_file(path, buf, len / 2);

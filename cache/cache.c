@@ -276,6 +276,21 @@ void emu_cache_get_stats(const EmuCache *c, EmuCacheStats *out)
         dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
+void emu_cache_print_stats(FILE *f, const EmuCacheStats *s)
+{
+    uint64_t n = s->hits + s->misses;
+    fprintf(f, "cache: %llu lookups, %llu hits (%.1f%%), %llu misses (%llu changed guest code, "
+            "%llu corrupt); packs %llu opened, %llu new, %llu rejected\n",
+            (unsigned long long)n, (unsigned long long)s->hits, n ? 100.0 * s->hits / n : 0.0,
+            (unsigned long long)s->misses, (unsigned long long)s->mismatches,
+            (unsigned long long)s->corrupt, (unsigned long long)s->packs_opened,
+            (unsigned long long)s->packs_missing, (unsigned long long)s->packs_corrupt);
+    fprintf(f, "cache: load %.3f ms (%.2f us per hit, %llu bytes); stored %llu entries, "
+            "%llu bytes in %.3f ms\n", s->load_ns / 1e6,
+            s->hits ? s->load_ns / 1e3 / s->hits : 0.0, (unsigned long long)s->bytes_loaded,
+            (unsigned long long)s->stored, (unsigned long long)s->bytes_written, s->store_ns / 1e6);
+}
+
 /* ---- packs ---- */
 
 const char *emu_cache_pack_name(const EmuCachePack *p) { return p ? p->name : ""; }

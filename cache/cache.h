@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* On-disk format version; part of every pack name, so a new version simply
  * misses and old packs age out by LRU eviction. */
@@ -103,6 +104,8 @@ void emu_cache_close(EmuCache *c);
 const char *emu_cache_dir(const EmuCache *c);
 EmuCacheMode emu_cache_mode(const EmuCache *c);
 void emu_cache_get_stats(const EmuCache *c, EmuCacheStats *out);
+/* Two lines for --stats: lookups, hit rate, load cost per hit, stores. */
+void emu_cache_print_stats(FILE *f, const EmuCacheStats *s);
 
 /* Open the pack of one module (reads and verifies it once; a missing or bad
  * pack opens empty).  NULL only when the cache is off or memory runs out. */

@@ -11,6 +11,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +93,7 @@ static uint64_t key_off(unsigned s, unsigned i) { return (uint64_t)s << 32 | (ui
 
 static void put_range(EmuCachePack *p, unsigned s, unsigned from, unsigned to)
 {
-    static uint8_t buf[EMU_CACHE_CHUNK_BYTES + 1000];
+    static _Thread_local uint8_t buf[EMU_CACHE_CHUNK_BYTES + 1000];
     for (unsigned i = from; i < to; i++) {
         uint8_t h[16];
         ghash(s, i, h);
@@ -104,7 +105,7 @@ static void put_range(EmuCachePack *p, unsigned s, unsigned from, unsigned to)
 /* Count entries that hit with the right bytes; fail on a hit with wrong bytes. */
 static unsigned check_range(EmuCachePack *p, unsigned s, unsigned from, unsigned to)
 {
-    static uint8_t buf[EMU_CACHE_CHUNK_BYTES + 1000];
+    static _Thread_local uint8_t buf[EMU_CACHE_CHUNK_BYTES + 1000];
     unsigned ok = 0;
     for (unsigned i = from; i < to; i++) {
         uint8_t h[16];
@@ -217,7 +218,7 @@ START_TEST(test_compaction)
         for (unsigned i = 0; i < 200; i++) {
             uint8_t h[16];
             ghash(round, i, h);
-            size_t n = payload(round, i % 49, buf); /* no big ones */
+            size_t n = payload(round, 8 + i % 40, buf); /* 8..47: no big ones */
             ck_assert(emu_cache_pack_put(p, i * 4, 0, 1, h, buf, n));
         }
         pack_path(p, path, sizeof path);
@@ -236,7 +237,7 @@ START_TEST(test_compaction)
         const void *d;
         size_t len;
         ghash(7, i, h);
-        size_t n = payload(7, i % 49, buf);
+        size_t n = payload(7, 8 + i % 40, buf);
         ck_assert(emu_cache_pack_get(p, i * 4, 0, 1, h, &d, &len));
         ck_assert(len == n && memcmp(d, buf, n) == 0);
     }
@@ -501,6 +502,55 @@ START_TEST(test_concurrent_writers)
 }
 END_TEST
 
+typedef struct ThreadArg {
+    EmuCachePack *p;
+    unsigned s;
+    unsigned seen;
+} ThreadArg;
+
+static void *thread_main(void *opaque)
+{
+    ThreadArg *a = opaque;
+    put_range(a->p, a->s, 0, 150);
+    for (unsigned s = 1; s <= 4; s++) /* read the others' entries while they put */
+        a->seen += check_range(a->p, s, 0, 150);
+    return NULL;
+}
+
+START_TEST(test_threads)
+{
+    EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+    EmuCachePack *p = open_p(c, "threads");
+    pthread_t t[4];
+    ThreadArg a[4];
+    for (unsigned i = 0; i < 4; i++) {
+        a[i] = (ThreadArg){.p = p, .s = i + 1};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, thread_main, &a[i]), 0);
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+        ck_assert_uint_ge(a[i].seen, 150); /* at least its own */
+    }
+    EmuCacheStats st;
+    emu_cache_get_stats(c, &st);
+    ck_assert_uint_eq(st.hits + st.misses, 4 * 4 * 150);
+    emu_cache_close(c);
+    c = open_c(EMU_CACHE_RO, NULL, 0);
+    p = open_p(c, "threads");
+    for (unsigned s = 1; s <= 4; s++)
+        ck_assert_uint_eq(check_range(p, s, 0, 150), 150);
+    emu_cache_get_stats(c, &st);
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    emu_cache_print_stats(f, &st);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(out, "600 lookups, 600 hits (100.0%)"));
+    free(out);
+    emu_cache_close(c);
+}
+END_TEST
+
 static void set_mtime(const char *path, time_t t)
 {
     struct timespec ts[2] = {{t, 0}, {t, 0}};
@@ -682,6 +732,7 @@ int main(void)
     tcase_add_test(tc, test_bitflips);
     tcase_add_test(tc, test_wrong_version_and_identity);
     tcase_add_test(tc, test_concurrent_writers);
+    tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_eviction);
     tcase_add_test(tc, test_runlog);
     tcase_add_test(tc, test_verify_and_clear);

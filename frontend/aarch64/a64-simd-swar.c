@@ -34,7 +34,11 @@
 #define SHR(x, n) ir_shr(b, T, x, K(n))
 #define SAR(x, n) ir_sar(b, T, x, K(n))
 
-static bool swar_on = true;
+/* Built with -DA64_SIMD_SWAR_DEFAULT=0 for before/after measurements. */
+#ifndef A64_SIMD_SWAR_DEFAULT
+#define A64_SIMD_SWAR_DEFAULT 1
+#endif
+static bool swar_on = A64_SIMD_SWAR_DEFAULT;
 
 void a64_simd_swar_enable(bool on) { swar_on = on; }
 
@@ -198,10 +202,42 @@ static IrTemp w_odd(IrBlock *b, int sz, IrTemp x)
     return AND(SHR(x, lane_bits(sz)), K(rep(sz + 1, lane_mask(sz))));
 }
 
-/* op over the adjacent lane pairs of one word (sz < 3): 32 bits of results. */
+/* One pairwise step on unsigned lanes of size sz (values must leave the
+ * top bit of a lane pair free, as they do for lanes holding zero-extended
+ * values or sums of a few of them): lane pair i of the result (size sz+1)
+ * = add/max/min(lane 2i, lane 2i+1).  The pair sits in a lane twice as
+ * wide whose top half is zero, so no SWAR fix-ups are needed: e + o cannot
+ * carry out, and (e | 2^bits) - o keeps bit `bits` set iff e >= o. */
+static IrTemp w_pair_step(IrBlock *b, int sz, int op, IrTemp x)
+{
+    IrTemp e = w_even(b, sz, x), o = w_odd(b, sz, x);
+    int bits = lane_bits(sz);
+    if (op == OP(ADD))
+        return ADD(e, o);
+    IrTemp top = K(rep(sz + 1, 1ull << bits));
+    IrTemp ge = AND(SUB(OR(e, top), o), top);
+    IrTemp m = SUB(ge, SHR(ge, bits));              /* low half all ones where e >= o */
+    IrTemp pick = AND(XOR(e, o), m);
+    return XOR(op == OP(UMAX) ? o : e, pick);
+}
+
+/* Signed lanes compare like unsigned ones with their sign bits flipped. */
+static bool is_signed_minmax(int op) { return op == OP(SMAX) || op == OP(SMIN); }
+static int unsigned_op(int op) { return op == OP(SMAX) ? OP(UMAX) : op == OP(SMIN) ? OP(UMIN) : op; }
+
+/* op (ADD UMAX UMIN SMAX SMIN) over the adjacent lane pairs of one word
+ * (sz < 3): 32 bits of results. */
 static IrTemp w_pairwise(IrBlock *b, int sz, int op, IrTemp x)
 {
-    return w_pack_even(b, sz, w_bin(b, sz, op, w_even(b, sz, x), w_odd(b, sz, x)));
+    bool sg = is_signed_minmax(op);
+    if (sg)
+        x = XOR(x, K(lane_msb(sz)));
+    IrTemp r = w_pair_step(b, sz, unsigned_op(op), x);
+    if (op == OP(ADD))
+        r = AND(r, K(rep(sz + 1, lane_mask(sz))));
+    if (sg)
+        r = XOR(r, K(rep(sz + 1, 1ull << (lane_bits(sz) - 1))));
+    return w_pack_even(b, sz, r);
 }
 
 /* ---- instruction families --------------------------------------------------------- */
@@ -265,17 +301,33 @@ static void gen_narrow(DisasContext *s, int op, int size, int q, unsigned imm, i
         vwrite(s, rd, r, IR_TEMP_NONE);
 }
 
-/* ADDV UMAXV UMINV SMAXV SMINV: fold the word(s) onto lane 0. */
+/* ADDV UMAXV UMINV SMAXV SMINV: pairwise steps fold each word into one
+ * value (sums stay below 2^(bits + steps), inside the widened lanes), then
+ * the two words of a Q=1 vector are combined. */
 static void gen_across(DisasContext *s, int op, int size, int q, int rd, int rn)
 {
     IrBlock *b = a64_ir(s);
     int base = op == OP(ADDV) ? OP(ADD) : op == OP(UMAXV) ? OP(UMAX) : op == OP(UMINV) ? OP(UMIN)
              : op == OP(SMAXV) ? OP(SMAX) : OP(SMIN);
-    IrTemp x = vword(s, rn, 0);
-    if (q)
-        x = w_bin(b, size, base, x, vword(s, rn, 1));
-    for (int w = 32; w >= lane_bits(size); w >>= 1)
-        x = w_bin(b, size, base, x, SHR(x, w));    /* lane i gets op(lane i, lane i + w) */
+    bool sg = is_signed_minmax(base);
+    int uop = unsigned_op(base);
+    IrTemp w[2];
+    for (int h = 0; h < (q ? 2 : 1); h++) {
+        w[h] = vword(s, rn, h);
+        if (sg)
+            w[h] = XOR(w[h], K(lane_msb(size)));
+        for (int sz = size; sz < 3; sz++)
+            w[h] = w_pair_step(b, sz, uop, w[h]);
+    }
+    IrTemp x = w[0];
+    if (q) {
+        if (uop == OP(ADD))
+            x = ADD(w[0], w[1]);
+        else
+            x = ir_movcond(b, T, uop == OP(UMAX) ? IR_COND_GTU : IR_COND_LTU, w[0], w[1], w[0], w[1]);
+    }
+    if (sg)
+        x = XOR(x, K(lane_msb(size) & lane_mask(size)));
     vwrite(s, rd, AND(x, K(lane_mask(size))), IR_TEMP_NONE);
 }
 

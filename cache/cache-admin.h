@@ -69,6 +69,7 @@ typedef struct EmuCacheEntryInfo {
     uint8_t kind;
     uint8_t content_hash[16];
     uint32_t size, chunk;       /* payload size; chunk index */
+    uint32_t guest_len;         /* guest code bytes at guest_offset (0: unknown) */
     uint32_t chunk_stored, chunk_raw; /* sizes of its chunk */
 } EmuCacheEntryInfo;
 

@@ -74,6 +74,7 @@ void emu_cache_file_entry(const EmuCacheFile *f, size_t i, EmuCacheEntryInfo *ou
     out->kind = e->kind;
     memcpy(out->content_hash, e->content_hash, 16);
     out->size = e->size;
+    out->guest_len = e->guest_len;
     out->chunk = e->chunk;
     out->chunk_stored = f->v.chunks[e->chunk].stored;
     out->chunk_raw = f->v.chunks[e->chunk].raw;

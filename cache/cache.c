@@ -49,6 +49,7 @@ typedef struct Pending {
     uint32_t flags;
     uint8_t kind;
     bool dirty;           /* not yet written to the file */
+    uint32_t guest_len;
     uint8_t hash[16];
     uint8_t *data;
     size_t len;
@@ -526,6 +527,13 @@ bool emu_cache_pack_get(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_
 bool emu_cache_pack_put(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
                         const uint8_t content_hash[16], const void *data, size_t len)
 {
+    return emu_cache_pack_put_ex(p, offset, flags, kind, content_hash, 0, data, len);
+}
+
+bool emu_cache_pack_put_ex(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
+                           const uint8_t content_hash[16], uint32_t guest_len, const void *data,
+                           size_t len)
+{
     if (!p || p->c->mode != EMU_CACHE_RW)
         return false;
     if (len > PACK_MAX_CHUNK_RAW) {
@@ -545,6 +553,7 @@ bool emu_cache_pack_put(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_
         long i = p->buf ? pack_find(&p->v, offset, flags, kind) : -1;
         if (i >= 0 && memcmp(p->v.entries[i].content_hash, content_hash, 16) == 0 &&
             p->v.entries[i].size == len && p->v.entries[i].checksum == XXH3_64bits(data, len) &&
+            p->v.entries[i].guest_len == guest_len &&
             p->entry_state[i] != 2 && !p->chunk_bad[p->v.entries[i].chunk]) {
             free(copy);
             pthread_mutex_unlock(&p->mu);
@@ -573,6 +582,7 @@ bool emu_cache_pack_put(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_
     free(e->data);
     e->data = copy;
     e->len = len;
+    e->guest_len = guest_len;
     memcpy(e->hash, content_hash, 16);
     e->dirty = true;
     copy = NULL;
@@ -654,6 +664,7 @@ static bool pack_write_locked(EmuCachePack *p)
         o->kind = e->kind;
         memcpy(o->content_hash, e->content_hash, 16);
         o->size = e->size;
+        o->guest_len = e->guest_len;
         o->checksum = e->checksum;
         if (keep[e->chunk]) {
             o->from_chunk = e->chunk;
@@ -674,6 +685,7 @@ static bool pack_write_locked(EmuCachePack *p)
         memcpy(o->content_hash, pe->hash, 16);
         o->data = pe->data;
         o->size = (uint32_t)pe->len;
+        o->guest_len = pe->guest_len;
         o->from_chunk = -1;
     }
     snprintf(tmp, sizeof tmp, "%s/%s.pack.tmp.XXXXXX", c->packs, p->name);

@@ -72,6 +72,10 @@ typedef struct EmuCacheConfig {
 #define EMU_CACHE_ZSTD_LEVEL 3
 #define EMU_CACHE_CHUNK_BYTES (32u * 1024)
 
+/* Module-relative offsets: guest pc minus the module's load bias (runtime
+ * address - ELF p_vaddr; 0 for ET_EXEC), i.e. the ELF virtual address of the
+ * code.  The same code loaded at another base keeps its offsets, and
+ * `emu-cache show` finds the guest bytes through the ELF program headers. */
 typedef struct EmuCacheModuleId {
     uint8_t hash[16];  /* XXH3-128 of the module's executable bytes */
     const char *path;  /* display path of the guest binary (for ls/stats) */
@@ -118,6 +122,11 @@ bool emu_cache_pack_get(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_
  * entry with the same key.  false when read-only or out of memory. */
 bool emu_cache_pack_put(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
                         const uint8_t content_hash[16], const void *data, size_t len);
+/* The same with the length of the guest code at offset (shown by
+ * `emu-cache show`; 0 = unknown).  Not part of the key. */
+bool emu_cache_pack_put_ex(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
+                           const uint8_t content_hash[16], uint32_t guest_len, const void *data,
+                           size_t len);
 /* Merge buffered entries into the pack file now (also done by close).
  * false if writing failed (reported through the log). */
 bool emu_cache_pack_flush(EmuCachePack *p);

@@ -381,6 +381,7 @@ uint64_t pack_write(int fd, const PackIdentity *id, const PackView *old, const b
         e->chunk = (uint32_t)outs[i].from_chunk;
         e->chunk_offset = outs[i].chunk_offset;
         e->size = outs[i].size;
+        e->guest_len = outs[i].guest_len;
         e->checksum = outs[i].checksum;
     }
 

@@ -67,7 +67,7 @@ typedef struct PackEntry {
     uint32_t chunk;           /* which chunk holds the payload */
     uint32_t chunk_offset;    /* where in the decompressed chunk */
     uint32_t size;            /* payload bytes */
-    uint32_t reserved;
+    uint32_t guest_len;       /* guest code bytes at guest_offset (0: unknown); for tools */
     uint64_t checksum;        /* XXH3-64 of the payload */
 } PackEntry;
 _Static_assert(sizeof(PackEntry) == 56, "pack entry layout");
@@ -109,6 +109,7 @@ typedef struct PackOut {
     uint32_t flags;
     uint8_t kind;
     uint8_t content_hash[16];
+    uint32_t guest_len;
     const uint8_t *data; /* payload (new entries) */
     uint32_t size;
     uint64_t checksum;   /* of the payload; computed for new entries */

@@ -15,6 +15,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
@@ -322,6 +324,17 @@ static void hexdump(const uint8_t *d, size_t n, size_t max)
         printf("  ... %zu more bytes\n", n - max);
 }
 
+static void disas_for(const char *triple, const uint8_t *code, size_t len, uint64_t addr)
+{
+#ifdef EMU_CACHE_HAVE_DISAS
+    disas_print(stdout, triple, code, len, addr);
+#else
+    (void)triple;
+    printf("  (no disassembler in this build)\n");
+    hexdump(code, len, 256);
+#endif
+}
+
 static void disas(const uint8_t *code, size_t len, uint64_t addr)
 {
 #ifdef EMU_CACHE_HAVE_DISAS
@@ -370,6 +383,62 @@ static void show_object(const uint8_t *d, size_t n)
         disas(data->d_buf, data->d_size, 0);
     }
     elf_end(e);
+}
+
+/* The guest code of an entry, read from the guest binary: the offset is an
+ * ELF virtual address (cache.h), found through the PT_LOAD headers. */
+static void show_guest(const char *binary, uint64_t off, uint32_t glen, const uint8_t hash[16])
+{
+    if (!glen) {
+        printf("guest code:   length not recorded by the writer\n");
+        return;
+    }
+    int fd = open(binary, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        printf("guest code:   %s: %s\n", binary, strerror(errno));
+        return;
+    }
+    Elf *e = NULL;
+    size_t n;
+    GElf_Ehdr eh;
+    if (elf_version(EV_CURRENT) == EV_NONE || !(e = elf_begin(fd, ELF_C_READ, NULL)) ||
+        elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) || elf_getphdrnum(e, &n) != 0) {
+        printf("guest code:   %s: not a readable ELF file (%s)\n", binary, elf_errmsg(-1));
+        goto out;
+    }
+    const char *triple = eh.e_machine == EM_AARCH64  ? "aarch64-linux-gnu"
+                         : eh.e_machine == EM_X86_64 ? "x86_64-linux-gnu"
+                                                      : NULL;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD || off < ph.p_vaddr ||
+            off - ph.p_vaddr >= ph.p_filesz || glen > ph.p_filesz - (off - ph.p_vaddr))
+            continue;
+        uint8_t *buf = malloc(glen);
+        if (!buf || pread(fd, buf, glen, (off_t)(ph.p_offset + (off - ph.p_vaddr))) != glen) {
+            printf("guest code:   cannot read %u bytes of %s\n", glen, binary);
+            free(buf);
+            goto out;
+        }
+        uint8_t h[16];
+        emu_cache_hash128(buf, glen, h);
+        printf("guest code:   %u bytes of %s; %s\n", glen, binary,
+               memcmp(h, hash, 16) == 0 ? "guest hash matches"
+                                        : "guest hash differs (binary changed, or the entry "
+                                          "depends on more than these bytes)");
+        if (triple)
+            disas_for(triple, buf, glen, off);
+        else
+            hexdump(buf, glen, 512);
+        free(buf);
+        goto out;
+    }
+    printf("guest code:   offset 0x%llx+%u is not in a loaded segment of %s\n",
+           (unsigned long long)off, glen, binary);
+out:
+    if (e)
+        elf_end(e);
+    close(fd);
 }
 
 static int cmd_show(EmuCachePackInfo *v, size_t n, const char *key)
@@ -421,9 +490,10 @@ static int cmd_show(EmuCachePackInfo *v, size_t n, const char *key)
                    (unsigned long long)e.guest_offset, e.flags, e.kind);
             json_str(p->binary);
             printf(", \"offset\": %llu, \"flags\": %u, \"kind\": %u, \"content_hash\": \"%s\", "
-                   "\"size\": %u, \"chunk\": %u, \"chunk_stored\": %u, \"chunk_raw\": %u, "
-                   "\"ok\": %s", (unsigned long long)e.guest_offset, e.flags, e.kind, ch, e.size,
-                   e.chunk, e.chunk_stored, e.chunk_raw, ok ? "true" : "false");
+                   "\"size\": %u, \"guest_len\": %u, \"chunk\": %u, \"chunk_stored\": %u, "
+                   "\"chunk_raw\": %u, \"ok\": %s", (unsigned long long)e.guest_offset, e.flags,
+                   e.kind, ch, e.size, e.guest_len, e.chunk, e.chunk_stored, e.chunk_raw,
+                   ok ? "true" : "false");
             if (!ok) {
                 printf(", \"error\": ");
                 json_str(err);
@@ -441,7 +511,7 @@ static int cmd_show(EmuCachePackInfo *v, size_t n, const char *key)
             printf("payload:      %u bytes, in chunk %u (%u bytes stored, %u raw)\n", e.size,
                    e.chunk, e.chunk_stored, e.chunk_raw);
             printf("checksum:     %s%s\n", ok ? "ok" : "BAD: ", ok ? "" : err);
-            printf("guest code:   not shown (entries record the guest offset, not its length)\n");
+            show_guest(p->binary, e.guest_offset, e.guest_len, e.content_hash);
             if (ok && e.kind == EMU_CACHE_KIND_OBJECT)
                 show_object(d, len);
             else if (ok) {

@@ -21,7 +21,7 @@
 #include <time.h>
 
 static const char *dir, *module = "prog", *objdir;
-static unsigned long seed = 1, count = 100, size = 600;
+static unsigned long seed = 1, count = 100, size = 600, guest_len;
 static int level;
 
 static void log_cb(void *opaque, const char *msg) { fprintf(stderr, "%s\n", msg); }
@@ -99,7 +99,8 @@ static int fill(void)
         size_t n = payload(seed, i, buf, 2 * size + 64);
         const uint8_t *d = n_objs ? objs[i % n_objs] : buf;
         n = n_objs ? obj_len[i % n_objs] : n;
-        if (!emu_cache_pack_put(p, (uint64_t)seed << 32 | i * 64, seed & 0xff, 1, h, d, n)) {
+        if (!emu_cache_pack_put_ex(p, (uint64_t)seed << 32 | i * 64, seed & 0xff, 1, h,
+                                   (uint32_t)guest_len, d, n)) {
             fprintf(stderr, "cache-fill: put %lu failed\n", i);
             return 1;
         }
@@ -249,6 +250,7 @@ int main(int argc, char **argv)
         {"seed", required_argument, NULL, 's'},  {"count", required_argument, NULL, 'n'},
         {"size", required_argument, NULL, 'z'},  {"level", required_argument, NULL, 'l'},
         {"objdir", required_argument, NULL, 'o'}, {"ro", no_argument, NULL, 'r'},
+        {"guest-len", required_argument, NULL, 'g'},
         {NULL, 0, NULL, 0},
     };
     int o;
@@ -262,12 +264,13 @@ int main(int argc, char **argv)
         case 'l': level = atoi(optarg); break;
         case 'o': objdir = optarg; break;
         case 'r': ro = true; break;
+        case 'g': guest_len = strtoul(optarg, NULL, 0); break;
         default: return 2;
         }
     }
     if (optind != argc - 1 || !dir || !size) {
         fprintf(stderr, "usage: cache-fill --dir D [--module M] [--seed S] [--count N] "
-                        "[--size B] [--level L] [--objdir DIR] [--ro] fill|check|bench\n");
+                        "[--size B] [--level L] [--objdir DIR] [--ro] [--guest-len N] fill|check|bench\n");
         return 2;
     }
     const char *cmd = argv[optind];

@@ -69,6 +69,17 @@ if command -v cc >/dev/null 2>&1; then
   fi
 fi
 
+# Guest code comes from the guest binary through its program headers.
+G=/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1
+[ -r "$G" ] || G=/usr/bin/true
+"$FILL" --dir "$D" --module "$G" --seed 0 --count 101 --guest-len 32 fill 2>/dev/null
+expect_rc 0 ec ls --binary "$G" --json
+expect_rc 0 ec show "$(json 'd[100]["key"]')"
+grep -q "guest code:   32 bytes of $G" "$D/out" || fail "show: no guest code: $(cat "$D/out")"
+grep -q '^0x0000000000001900:' "$D/out" || fail "show: guest code not disassembled at 0x1900"
+expect_rc 0 ec show "$(echo "$KEY" | cut -d: -f1-2)"
+grep -q 'guest code:   length not recorded' "$D/out" || fail "show without a guest length"
+
 # verify finds a flipped byte and names the pack; --json lists the problem
 expect_rc 0 ec verify
 F=$D/packs/$PACK.pack
@@ -102,7 +113,7 @@ expect_rc 2 ec --frobnicate stats
 expect_rc 0 ec prune --max-size 100M --json
 [ "$(json 'd["removed_packs"]')" = 0 ] || fail "prune 100M removed packs"
 expect_rc 0 ec prune --max-size 1
-grep -q 'removed 3 packs' "$D/out" || fail "prune to 1 byte: $(cat "$D/out")"
+grep -q 'removed 4 packs' "$D/out" || fail "prune to 1 byte: $(cat "$D/out")"
 "$FILL" --dir "$D" --module /usr/bin/prog-a --seed 1 --count 20 fill 2>/dev/null
 expect_rc 0 ec clear --json
 [ "$(json 'd["removed_packs"]')" = 1 ] || fail "clear"

@@ -189,8 +189,10 @@ START_TEST(test_merge_and_replace)
     /* replace entry 5 of stream 1 with new guest bytes and payload */
     uint8_t h[16];
     ghash(77, 77, h);
-    ck_assert(emu_cache_pack_put(p, key_off(1, 5), 1, EMU_CACHE_KIND_OBJECT, h, "new!", 4));
+    ck_assert(emu_cache_pack_put_ex(p, key_off(1, 5), 1, EMU_CACHE_KIND_OBJECT, h, 48, "new!", 4));
     ck_assert(emu_cache_pack_flush(p));
+    char path[600];
+    pack_path(p, path, sizeof path);
     emu_cache_close(c);
     c = open_c(EMU_CACHE_RO, NULL, 0);
     p = open_p(c, "m");
@@ -202,6 +204,23 @@ START_TEST(test_merge_and_replace)
     ck_assert_uint_eq(len, 4);
     ck_assert_int_eq(memcmp(d, "new!", 4), 0);
     emu_cache_close(c);
+    /* the guest length travels with the entry (for emu-cache show) */
+    char err[200];
+    EmuCacheFile *f = emu_cache_file_open(path, err, sizeof err);
+    ck_assert_msg(f != NULL, "%s", err);
+    ck_assert_uint_eq(emu_cache_file_entries(f), 200);
+    unsigned with_len = 0;
+    for (size_t i = 0; i < 200; i++) {
+        EmuCacheEntryInfo e;
+        emu_cache_file_entry(f, i, &e);
+        if (e.guest_len) {
+            ck_assert_uint_eq(e.guest_len, 48);
+            ck_assert_uint_eq(e.guest_offset, key_off(1, 5));
+            with_len++;
+        }
+    }
+    ck_assert_uint_eq(with_len, 1);
+    emu_cache_file_close(f);
 }
 END_TEST
 

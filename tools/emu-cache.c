@@ -345,6 +345,44 @@ static void disas(const uint8_t *code, size_t len, uint64_t addr)
 #endif
 }
 
+typedef struct Sym {
+    uint64_t value;
+    const char *name;
+} Sym;
+
+static int sym_cmp(const void *a, const void *b)
+{
+    const Sym *x = a, *y = b;
+    return x->value < y->value ? -1 : x->value > y->value;
+}
+
+/* Named function/notype symbols defined in section ndx, sorted by value. */
+static size_t section_symbols(Elf *e, size_t ndx, Sym *out, size_t max)
+{
+    size_t n = 0;
+    Elf_Scn *s = NULL;
+    while ((s = elf_nextscn(e, s))) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(s, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+            continue;
+        Elf_Data *d = elf_getdata(s, NULL);
+        if (!d)
+            continue;
+        size_t count = d->d_size / sh.sh_entsize;
+        for (size_t i = 0; i < count && n < max; i++) {
+            GElf_Sym sym;
+            if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx != ndx)
+                continue;
+            int t = GELF_ST_TYPE(sym.st_info);
+            const char *name = elf_strptr(e, sh.sh_link, sym.st_name);
+            if ((t == STT_FUNC || t == STT_NOTYPE) && name && *name)
+                out[n++] = (Sym){sym.st_value, name};
+        }
+    }
+    qsort(out, n, sizeof *out, sym_cmp);
+    return n;
+}
+
 /* Host object payload: disassemble the executable sections of an ELF
  * relocatable object, or the bytes as they are if it is not ELF. */
 static void show_object(const uint8_t *d, size_t n)
@@ -380,7 +418,21 @@ static void show_object(const uint8_t *d, size_t n)
         if (!data || !data->d_buf || data->d_size == 0)
             continue;
         printf("section %s (%zu bytes):\n", name ? name : "?", (size_t)data->d_size);
-        disas(data->d_buf, data->d_size, 0);
+        /* Label the functions of this section (one per region or block). */
+        Sym syms[1024];
+        size_t ns = section_symbols(e, elf_ndxscn(s), syms, 1024);
+        uint64_t at = 0, size = data->d_size;
+        for (size_t i = 0; i <= ns; i++) {
+            uint64_t end = i < ns ? syms[i].value : size;
+            if (end > size)
+                end = size;
+            if (end > at)
+                disas((const uint8_t *)data->d_buf + at, end - at, at);
+            if (i < ns) {
+                printf("<%s>:\n", syms[i].name);
+                at = end;
+            }
+        }
     }
     elf_end(e);
 }

@@ -66,6 +66,7 @@ if command -v cc >/dev/null 2>&1; then
     expect_rc 0 ec show "$(json 'd[0]["key"]')"
     grep -q 'host object (ELF' "$D/out" || fail "show: object not recognised"
     grep -q 'section .text' "$D/out" || fail "show: no .text: $(cat "$D/out")"
+    grep -q '^<f>:' "$D/out" || fail "show: function f not labelled: $(cat "$D/out")"
   fi
 fi
 

@@ -78,6 +78,8 @@ struct EmuCachePack {
     size_t n_pend, cap_pend;
     uint32_t *ht;         /* open addressing: pending index + 1, 0 = empty */
     size_t ht_cap;
+    uint8_t **retired;    /* payloads replaced by a later put: get may have returned them */
+    size_t n_retired, cap_retired;
     PackCounts n;
 };
 
@@ -579,7 +581,17 @@ bool emu_cache_pack_put_ex(EmuCachePack *p, uint64_t offset, uint32_t flags, uin
             s = (s + 1) & (p->ht_cap - 1);
         p->ht[s] = (uint32_t)++p->n_pend;
     }
-    free(e->data);
+    if (e->data) { /* keep it until close: a get may have returned it */
+        if (p->n_retired == p->cap_retired) {
+            size_t cap = p->cap_retired ? p->cap_retired * 2 : 16;
+            uint8_t **r = realloc(p->retired, cap * sizeof *r);
+            if (!r)
+                goto out;
+            p->retired = r;
+            p->cap_retired = cap;
+        }
+        p->retired[p->n_retired++] = e->data;
+    }
     e->data = copy;
     e->len = len;
     e->guest_len = guest_len;
@@ -799,6 +811,9 @@ void emu_cache_pack_close(EmuCachePack *p)
     for (size_t i = 0; i < p->n_pend; i++)
         free(p->pend[i].data);
     free(p->pend);
+    for (size_t i = 0; i < p->n_retired; i++)
+        free(p->retired[i]);
+    free(p->retired);
     free(p->ht);
     free(p->path);
     ZSTD_freeDCtx(p->dctx);

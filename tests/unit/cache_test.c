@@ -135,6 +135,19 @@ START_TEST(test_roundtrip)
     put_range(p, 1, 0, 300);
     /* buffered entries are visible before the flush */
     ck_assert_uint_eq(check_range(p, 1, 0, 300), 300);
+    /* a pointer from get stays valid when the key is put again */
+    uint8_t hx[16], hy[16];
+    const void *d1, *d2;
+    size_t l1, l2;
+    ghash(5, 1, hx);
+    ghash(5, 2, hy);
+    ck_assert(emu_cache_pack_put(p, 7, 9, EMU_CACHE_KIND_IR, hx, "first", 5));
+    ck_assert(emu_cache_pack_get(p, 7, 9, EMU_CACHE_KIND_IR, hx, &d1, &l1));
+    ck_assert(emu_cache_pack_put(p, 7, 9, EMU_CACHE_KIND_IR, hy, "second", 6));
+    ck_assert(!emu_cache_pack_get(p, 7, 9, EMU_CACHE_KIND_IR, hx, &d2, &l2));
+    ck_assert(emu_cache_pack_get(p, 7, 9, EMU_CACHE_KIND_IR, hy, &d2, &l2));
+    ck_assert(l1 == 5 && memcmp(d1, "first", 5) == 0);
+    ck_assert(l2 == 6 && memcmp(d2, "second", 6) == 0);
     emu_cache_close(c);
 
     c = open_c(EMU_CACHE_RO, NULL, 0);
@@ -152,6 +165,7 @@ START_TEST(test_roundtrip)
     emu_cache_get_stats(c, &st);
     ck_assert_uint_eq(st.hits, 300);
     ck_assert_uint_eq(st.misses, 12);
+    ck_assert(emu_cache_pack_get(p, 7, 9, EMU_CACHE_KIND_IR, hy, &d2, &l2)); /* stored */
     ck_assert_uint_eq(st.mismatches, 1);
     ck_assert_uint_eq(st.corrupt, 0);
     ck_assert_uint_eq(st.packs_opened, 1);

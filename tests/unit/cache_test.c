@@ -392,6 +392,11 @@ START_TEST(test_bitflips)
         ck_assert_msg(det, "flip of bit %zu (byte %zu) not detected", bit, bit / 8);
         ck_assert_msg(hits < n, "flip of bit %zu: all entries still hit", bit);
         partial += hits > 0; /* a bad chunk costs only its own entries */
+        if (cases % 4 == 0) { /* emu-cache verify must name it too */
+            uint64_t np, ne;
+            ck_assert_msg(emu_cache_verify(tmpdir, NULL, &np, &ne) > 0,
+                          "verify missed the flip of bit %zu", bit);
+        }
         buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         cases++;
         /* every bit of header and index, then a sample of the data */

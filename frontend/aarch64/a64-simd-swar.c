@@ -240,6 +240,26 @@ static IrTemp w_pairwise(IrBlock *b, int sz, int op, IrTemp x)
     return w_pack_even(b, sz, r);
 }
 
+/* The inverse of w_pack_even: the lanes of size sz in the low 32 bits of x
+ * (the rest zero) spread to the even lanes, odd lanes zero. */
+static IrTemp w_spread_even(IrBlock *b, int sz, IrTemp x)
+{
+    if (sz <= 1)
+        x = AND(OR(x, SHL(x, 16)), K(0x0000ffff0000ffffull));
+    if (sz == 0)
+        x = AND(OR(x, SHL(x, 8)), K(0x00ff00ff00ff00ffull));
+    return x;
+}
+static IrTemp lo32(IrBlock *b, IrTemp x) { return AND(x, K(0xffffffffull)); }
+static IrTemp hi32(IrBlock *b, IrTemp x) { return SHR(x, 32); }
+
+/* Swaps adjacent lanes of size k (< 3) in every lane pair. */
+static IrTemp w_swap_lanes(IrBlock *b, int k, IrTemp x)
+{
+    IrTemp m = K(rep(k + 1, lane_mask(k)));
+    return OR(AND(SHR(x, lane_bits(k)), m), SHL(AND(x, m), lane_bits(k)));
+}
+
 /* ---- instruction families --------------------------------------------------------- */
 static int pair_base_op(int op)
 {
@@ -372,6 +392,103 @@ static void gen_ext(DisasContext *s, int q, unsigned imm, int rd, int rn, int rm
     vwrite(s, rd, out[0], out[1]);
 }
 
+/* The even (UZP1) or odd (UZP2) lanes of x, packed into 32 bits. */
+static IrTemp uzp_word(IrBlock *b, int size, bool odd, IrTemp x)
+{
+    return w_pack_even(b, size, odd ? w_odd(b, size, x) : w_even(b, size, x));
+}
+
+/* ZIP UZP TRN (size < 3 per word; 64-bit lanes are whole words). */
+static void gen_perm(DisasContext *s, int op, int size, int q, int rd, int rn, int rm)
+{
+    IrBlock *b = a64_ir(s);
+    int e = lane_bits(size);
+    IrTemp n0 = vword(s, rn, 0), m0 = vword(s, rm, 0), lo, hi = IR_TEMP_NONE;
+    IrTemp n1 = q ? vword(s, rn, 1) : IR_TEMP_NONE, m1 = q ? vword(s, rm, 1) : IR_TEMP_NONE;
+    bool two = op == OP(ZIP2) || op == OP(UZP2) || op == OP(TRN2);
+    if (size == 3) {                                /* Q=1 only */
+        lo = two ? n1 : n0;
+        hi = two ? m1 : m0;
+        vwrite(s, rd, lo, hi);
+        return;
+    }
+    switch (op) {
+    case OP(ZIP1): case OP(ZIP2): {
+        /* Q=1: the low (ZIP1) or high (ZIP2) words; Q=0: their 32-bit halves */
+        IrTemp n = q && two ? n1 : n0, m = q && two ? m1 : m0;
+        IrTemp nl = q ? lo32(b, n) : two ? hi32(b, n) : lo32(b, n);
+        IrTemp ml = q ? lo32(b, m) : two ? hi32(b, m) : lo32(b, m);
+        lo = OR(w_spread_even(b, size, nl), SHL(w_spread_even(b, size, ml), e));
+        if (q)
+            hi = OR(w_spread_even(b, size, hi32(b, n)), SHL(w_spread_even(b, size, hi32(b, m)), e));
+        break;
+    }
+    case OP(UZP1): case OP(UZP2):
+        if (q) {
+            lo = OR(uzp_word(b, size, two, n0), SHL(uzp_word(b, size, two, n1), 32));
+            hi = OR(uzp_word(b, size, two, m0), SHL(uzp_word(b, size, two, m1), 32));
+        } else {
+            lo = OR(uzp_word(b, size, two, n0), SHL(uzp_word(b, size, two, m0), 32));
+        }
+        break;
+    default: {                                       /* TRN1 TRN2 */
+        IrTemp odd_mask = K(~rep(size + 1, lane_mask(size)));
+        IrTemp w[2];
+        for (int h = 0; h < (q ? 2 : 1); h++) {
+            IrTemp n = h ? n1 : n0, m = h ? m1 : m0;
+            w[h] = two ? OR(w_odd(b, size, n), AND(m, odd_mask))
+                       : OR(w_even(b, size, n), SHL(w_even(b, size, m), e));
+        }
+        lo = w[0];
+        hi = q ? w[1] : IR_TEMP_NONE;
+        break;
+    }
+    }
+    vwrite(s, rd, lo, hi);
+}
+
+/* USHLL SSHLL SHLL: the low (Q=0) or high word of n, lanes widened and
+ * shifted left by imm (SHLL: by the narrow lane width). */
+static void gen_widen(DisasContext *s, int op, int size, int q, unsigned imm, int rd, int rn)
+{
+    IrBlock *b = a64_ir(s);
+    IrTemp src = vword(s, rn, q), w[2];
+    unsigned sh = op == OP(SHLL) ? (unsigned)lane_bits(size) : imm;
+    for (int h = 0; h < 2; h++) {
+        IrTemp x = w_spread_even(b, size, h ? hi32(b, src) : lo32(b, src));
+        if (op == OP(SSHLL)) {                       /* sign-extend: (x ^ m) - m */
+            IrTemp m = K(rep(size + 1, 1ull << (lane_bits(size) - 1)));
+            x = w_sub(b, size + 1, XOR(x, m), m);
+        }
+        w[h] = sh ? w_shift(b, size + 1, OP(SHL), sh, x) : x;
+    }
+    vwrite(s, rd, w[0], w[1]);
+}
+
+/* REV16 REV32 REV64 (elements of 2^size bytes reversed inside containers),
+ * CNT and RBIT (bytes). */
+static IrTemp w_rev_misc(IrBlock *b, int op, int size, IrTemp x)
+{
+    switch (op) {
+    case OP(CNT): {
+        IrTemp m1 = K(0x5555555555555555ull), m2 = K(0x3333333333333333ull);
+        x = SUB(x, AND(SHR(x, 1), m1));
+        x = ADD(AND(x, m2), AND(SHR(x, 2), m2));
+        return AND(ADD(x, SHR(x, 4)), K(0x0f0f0f0f0f0f0f0full));
+    }
+    case OP(RBIT):
+        return ir_bswap(b, T, ir_bitrev(b, T, x));
+    default: {
+        int container = op == OP(REV16) ? 1 : op == OP(REV32) ? 2 : 3;   /* log2 bytes */
+        if (container == 3 && size == 0)
+            return ir_bswap(b, T, x);
+        for (int k = size; k < container; k++)
+            x = w_swap_lanes(b, k, x);
+        return x;
+    }
+    }
+}
+
 /* ---- entry ------------------------------------------------------------------------ */
 bool a64_simd_swar(DisasContext *s, int op, int size, int q, int scalar, unsigned imm, int rd,
                    int rn, int rm)
@@ -448,6 +565,18 @@ bool a64_simd_swar(DisasContext *s, int op, int size, int q, int scalar, unsigne
     case OP(EXT):
         gen_ext(s, q, imm, rd, rn, rm);
         return true;
+    case OP(ZIP1): case OP(ZIP2): case OP(UZP1): case OP(UZP2): case OP(TRN1): case OP(TRN2):
+        gen_perm(s, op, size, q, rd, rn, rm);
+        return true;
+    case OP(USHLL): case OP(SSHLL): case OP(SHLL):
+        if (size == 3)
+            return false;
+        gen_widen(s, op, size, q, imm, rd, rn);
+        return true;
+    case OP(REV16): case OP(REV32): case OP(REV64): case OP(CNT): case OP(RBIT):
+        for (int h = 0; h < nw; h++)
+            r[h] = w_rev_misc(b, op, size, vword(s, rn, h));
+        break;
     default:
         return false;
     }

@@ -52,70 +52,7 @@ static void rnd_state(A64State *st, uint32_t insn)
     }
 }
 
-/* One instruction family: the fixed bits and the bits left random
- * (Q, size, registers, immediates). */
-typedef struct Family {
-    const char *name;
-    uint32_t base, free;
-} Family;
-
-#define F_Q (1u << 30)
-#define F_SIZE (3u << 22)
-#define F_RM (31u << 16)
-#define F_RN (31u << 5)
-#define F_RD 31u
-#define F_REGS (F_RM | F_RN | F_RD)
-#define F_SH (127u << 16) /* immh:immb */
-#define V3(u, opc) (0x0e200400u | (u) << 29 | (opc) << 11)
-#define V3S(u, opc) (0x5e200400u | (u) << 29 | (opc) << 11)
-#define V2(u, opc) (0x0e200800u | (u) << 29 | (opc) << 12)
-#define V2S(u, opc) (0x5e200800u | (u) << 29 | (opc) << 12)
-#define VACR(u, opc) (0x0e300800u | (u) << 29 | (opc) << 12)
-#define VSH(u, opc) (0x0f000400u | (u) << 29 | (opc) << 11)
-#define VSHS(u, opc) (0x5f000400u | (u) << 29 | (opc) << 11)
-
-static const Family families[] = {
-    { "add", V3(0, 0x10), F_Q | F_SIZE | F_REGS },
-    { "sub", V3(1, 0x10), F_Q | F_SIZE | F_REGS },
-    { "cmeq", V3(1, 0x11), F_Q | F_SIZE | F_REGS },
-    { "cmtst", V3(0, 0x11), F_Q | F_SIZE | F_REGS },
-    { "cmhi", V3(1, 0x06), F_Q | F_SIZE | F_REGS },
-    { "cmhs", V3(1, 0x07), F_Q | F_SIZE | F_REGS },
-    { "cmgt", V3(0, 0x06), F_Q | F_SIZE | F_REGS },
-    { "cmge", V3(0, 0x07), F_Q | F_SIZE | F_REGS },
-    { "umax", V3(1, 0x0c), F_Q | F_SIZE | F_REGS },
-    { "umin", V3(1, 0x0d), F_Q | F_SIZE | F_REGS },
-    { "smax", V3(0, 0x0c), F_Q | F_SIZE | F_REGS },
-    { "smin", V3(0, 0x0d), F_Q | F_SIZE | F_REGS },
-    { "addp", V3(0, 0x17), F_Q | F_SIZE | F_REGS },
-    { "umaxp", V3(1, 0x14), F_Q | F_SIZE | F_REGS },
-    { "uminp", V3(1, 0x15), F_Q | F_SIZE | F_REGS },
-    { "smaxp", V3(0, 0x14), F_Q | F_SIZE | F_REGS },
-    { "sminp", V3(0, 0x15), F_Q | F_SIZE | F_REGS },
-    { "add/sub/cmtst/cmeq d (scalar)", V3S(0, 0x10), (1u << 29) | (1u << 11) | F_SIZE | F_REGS },
-    { "cmhi/cmhs/cmgt/cmge d (scalar)", V3S(0, 0x06), (1u << 29) | (1u << 11) | F_SIZE | F_REGS },
-    { "cmgt0/cmge0", V2(0, 0x08), (1u << 29) | F_Q | F_SIZE | F_RN | F_RD },
-    { "cmeq0/cmle0", V2(0, 0x09), (1u << 29) | F_Q | F_SIZE | F_RN | F_RD },
-    { "cmlt0", V2(0, 0x0a), F_Q | F_SIZE | F_RN | F_RD },
-    { "abs/neg", V2(0, 0x0b), (1u << 29) | F_Q | F_SIZE | F_RN | F_RD },
-    { "cm*0/abs/neg d (scalar)", V2S(0, 0x08), (1u << 29) | (3u << 12) | F_SIZE | F_RN | F_RD },
-    { "not", V2(1, 0x05), F_Q | F_RN | F_RD },
-    { "xtn", V2(0, 0x12), F_Q | F_SIZE | F_RN | F_RD },
-    { "addv", VACR(0, 0x1b), F_Q | F_SIZE | F_RN | F_RD },
-    { "umaxv/smaxv", VACR(0, 0x0a), (1u << 29) | F_Q | F_SIZE | F_RN | F_RD },
-    { "uminv/sminv", VACR(0, 0x1a), (1u << 29) | F_Q | F_SIZE | F_RN | F_RD },
-    { "addp d (scalar)", 0x5e300800u | 0x1bu << 12, F_SIZE | F_RN | F_RD },
-    { "ushr/sshr", VSH(0, 0x00), (1u << 29) | F_Q | F_SH | F_RN | F_RD },
-    { "usra/ssra", VSH(0, 0x02), (1u << 29) | F_Q | F_SH | F_RN | F_RD },
-    { "shl", VSH(0, 0x0a), F_Q | F_SH | F_RN | F_RD },
-    { "shrn/rshrn", VSH(0, 0x10), (1u << 11) | F_Q | F_SH | F_RN | F_RD },
-    { "ushr/sshr/usra/ssra d (scalar)", VSHS(0, 0x00), (1u << 29) | (1u << 12) | F_SH | F_RN | F_RD },
-    { "shl d (scalar)", VSHS(0, 0x0a), F_SH | F_RN | F_RD },
-    { "dup (element)", 0x0e000400u, F_Q | (31u << 16) | F_RN | F_RD },
-    { "dup (scalar)", 0x5e000400u, (31u << 16) | F_RN | F_RD },
-    { "ins (element)", 0x6e000400u, (31u << 16) | (15u << 11) | F_RN | F_RD },
-    { "ext", 0x2e000000u, F_Q | F_RM | (15u << 11) | F_RN | F_RD },
-};
+#include "tests/unit/a64_simd_families.h"
 
 /* Whether the word's lifting calls a helper (only with the switch on). */
 static bool lifts_to_call(uint32_t insn)
@@ -147,7 +84,7 @@ static void check_same(uint32_t insn, const A64State *want, const A64State *got)
 
 START_TEST(test_swar_matches_helper)
 {
-    const Family *f = &families[_i];
+    const A64SimdFamily *f = &a64_simd_families[_i];
     unsigned inlined = 0, valid = 0;
     for (int c = 0; c < CASES_PER_FAMILY; c++) {
         uint32_t insn = f->base | ((uint32_t)rnd64() & f->free);
@@ -222,7 +159,7 @@ static Suite *a64_simd_swar_suite(void)
     Suite *s = suite_create("a64_simd_swar");
     TCase *tc = tcase_create("vs_helper");
     tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, test_swar_matches_helper, 0, (int)(sizeof(families) / sizeof(families[0])));
+    tcase_add_loop_test(tc, test_swar_matches_helper, 0, A64_SIMD_N_FAMILIES);
     tcase_add_test(tc, test_string_idiom_known_values);
     suite_add_tcase(s, tc);
     return s;

@@ -59,8 +59,10 @@ typedef struct Lower {
     LLVMBasicBlockRef *label_bb;   /* per label of the current block */
     LLVMBasicBlockRef *block_bb;   /* per region block: its first basic block */
     LLVMValueRef guest_base, guest_limit;
+    LLVMValueRef page_perm;        /* region->page_perm: env->page_perm */
     LLVMValueRef tag_sym;          /* object mode: the symbol whose address is the tag */
     int64_t pc_insn;               /* insn whose pc is in env->pc (-1: unknown) */
+    uint32_t cur_insn;             /* insn of the op being lowered */
     char *err;
     size_t errlen;
     bool failed;
@@ -448,8 +450,82 @@ static uint64_t mask_bits(unsigned len)
 /* Bound and alignment checks of one access; on failure the guest-visible
  * exception is raised (globals were written back by the caller).  Returns
  * the host pointer. */
+/* Leave the region before the current insn (page_perm mode): write the
+ * dirty globals back on this path only, env->pc = the insn. */
+static void leave_before_insn(Lower *L, uint32_t reason)
+{
+    bool saved[IR_MAX_GLOBALS];
+    memcpy(saved, L->dirty, sizeof saved);
+    sync_globals(L);
+    memcpy(L->dirty, saved, sizeof saved);
+    if (L->cur_insn < L->b->n_insns)
+        env_store(L, c64(L, L->b->insns[L->cur_insn].pc), offsetof(CpuCommon, pc));
+    env_store(L, c32(L, reason), offsetof(CpuCommon, exit_reason));
+    ret_tag(L, TMPL_RET_EXIT);
+}
+
+/* page_perm mode: bounds and alignment as without the map, then one test
+ * of the page's byte: this page and, for accesses of more than one byte, the
+ * next one allowed.  Only when that fails is the access looked at closely
+ * (it may not cross into the next page after all). */
+static LLVMValueRef mem_addr_perm(Lower *L, LLVMValueRef addr, IrMemOp mo, bool write)
+{
+    LLVMBuilderRef B = L->B;
+    unsigned size = IR_MO_BYTES(mo), al = IR_MO_ALIGN_LOG2(mo);
+    LLVMBasicBlockRef chk = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.map");
+    LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.ok");
+    LLVMBasicBlockRef exc = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.fault");
+    LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.slow");
+    LLVMValueRef bad = LLVMBuildICmp(B, LLVMIntUGE, addr, L->guest_limit, "");
+    LLVMValueRef mis = NULL;
+    if (al) {
+        mis = LLVMBuildICmp(B, LLVMIntNE,
+                            LLVMBuildAnd(B, addr, c64(L, ((uint64_t)1 << al) - 1), ""),
+                            c64(L, 0), "");
+        bad = LLVMBuildOr(B, bad, mis, "");
+    }
+    LLVMBuildCondBr(B, bad, exc, chk);
+    /* the map */
+    LLVMPositionBuilderAtEnd(B, chk);
+    LLVMValueRef pg = LLVMBuildLShr(B, addr, c64(L, 12), "");
+    LLVMValueRef bp = LLVMBuildGEP2(B, L->i8, L->page_perm, &pg, 1, "");
+    LLVMValueRef bits = LLVMBuildLoad2(B, L->i8, bp, "");
+    unsigned need = write ? 2 : 1, full = size > 1 ? need | need << 2 : need;
+    LLVMValueRef fast = LLVMBuildICmp(B, LLVMIntEQ,
+                                      LLVMBuildAnd(B, bits, LLVMConstInt(L->i8, full, 0), ""),
+                                      LLVMConstInt(L->i8, full, 0), "");
+    if (size > 1) {
+        LLVMBasicBlockRef close = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.close");
+        LLVMBuildCondBr(B, fast, ok, close);
+        LLVMPositionBuilderAtEnd(B, close);
+        LLVMValueRef in_pg = LLVMBuildAnd(B, addr, c64(L, 4095), "");
+        LLVMValueRef one = LLVMBuildICmp(B, LLVMIntULE, in_pg, c64(L, 4096 - size), "");
+        LLVMValueRef here = LLVMBuildICmp(
+            B, LLVMIntNE, LLVMBuildAnd(B, bits, LLVMConstInt(L->i8, need, 0), ""),
+            LLVMConstInt(L->i8, 0, 0), "");
+        LLVMBuildCondBr(B, LLVMBuildAnd(B, one, here, ""), ok, slow);
+    } else {
+        LLVMBuildCondBr(B, fast, ok, slow);
+    }
+    /* out of bounds or misaligned: the guest exception */
+    LLVMPositionBuilderAtEnd(B, exc);
+    LLVMValueRef kind = mis ? LLVMBuildSelect(B, mis, c32(L, TMPL_EXC_ALIGN), c32(L, TMPL_EXC_SEGV), "")
+                            : c32(L, TMPL_EXC_SEGV);
+    env_store(L, kind, offsetof(CpuCommon, exception_kind));
+    env_store(L, addr, offsetof(CpuCommon, exception_addr));
+    env_store(L, c32(L, write ? 1 : 0), offsetof(CpuCommon, exception_code));
+    leave_before_insn(L, IR_EXIT_EXCEPTION);
+    LLVMPositionBuilderAtEnd(B, slow);
+    leave_before_insn(L, EMU_LLVM_EXIT_SLOW_MEM);
+    LLVMPositionBuilderAtEnd(B, ok);
+    LLVMValueRef host = LLVMBuildAdd(B, L->guest_base, addr, "");
+    return LLVMBuildIntToPtr(B, host, L->ptr, "");
+}
+
 static LLVMValueRef mem_addr(Lower *L, LLVMValueRef addr, IrMemOp mo, bool write)
 {
+    if (L->r->page_perm)
+        return mem_addr_perm(L, addr, mo, write);
     LLVMBuilderRef B = L->B;
     LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.ok");
     LLVMBasicBlockRef bad = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.fault");
@@ -491,6 +567,9 @@ static void gen_ld(Lower *L, const IrInst *op)
     LLVMValueRef p = mem_addr(L, rdw(L, op->args[1], 64), mo, false);
     LLVMValueRef v = LLVMBuildLoad2(L->B, ty_bits(L, mbits), p, "");
     LLVMSetAlignment(v, 1);
+    /* every guest load happens: another guest thread may change the value
+     * (a polling loop must not be hoisted) */
+    LLVMSetVolatile(v, 1);
     wr(L, op->args[0], ld_extend(L, t, mo, v));
 }
 
@@ -641,7 +720,9 @@ static void lower_op(Lower *L, const IrInst *op)
     IrOpcode opc = (IrOpcode)op->opc;
     unsigned w = type_bits(t);
 
-    if ((op_flags[opc] & IR_OPF_CAN_FAULT) && opc != IR_OP_call) {
+    L->cur_insn = op->insn_idx;
+    if ((op_flags[opc] & IR_OPF_CAN_FAULT) && opc != IR_OP_call &&
+        !(L->r->page_perm && (op_flags[opc] & IR_OPF_MEM))) {
         sync_globals(L);
         store_insn_pc(L, op->insn_idx);
     }
@@ -964,6 +1045,8 @@ bool llvm_lower(LLVMContextRef C, LLVMModuleRef mod, const char *name, const Llv
     LLVMPositionBuilderAtEnd(L.B, entry);
     L.guest_base = env_load(&L, L.i64, offsetof(CpuCommon, guest_base));
     L.guest_limit = env_load(&L, L.i64, offsetof(CpuCommon, guest_limit));
+    if (L.r->page_perm)
+        L.page_perm = env_load(&L, L.ptr, offsetof(CpuCommon, page_perm));
     L.b = b0;
     for (uint32_t t = 1; t < L.n_glob; t++) {
         if (!used[t])

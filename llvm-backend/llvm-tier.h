@@ -95,7 +95,17 @@ typedef struct EmuLlvmRegion {
     /* --stats: when non-NULL, counters[i] (if non-NULL) is incremented each
      * time blocks[i] starts inside the region code. */
     uint64_t *const *counters;
+    /* CpuCommon.page_perm is set: guest accesses test the page map instead
+     * of writing dirty globals back before each one.  An access the map
+     * does not allow (or that crosses a page) leaves the region before
+     * anything of its insn happened: globals written back, env->pc = the
+     * insn, exit_reason EMU_LLVM_EXIT_SLOW_MEM, TMPL_RET_EXIT; the runtime
+     * runs that insn in a slower tier, which faults precisely. */
+    bool page_perm;
 } EmuLlvmRegion;
+
+/* exit_reason: re-run the insn at env->pc outside the LLVM tier. */
+#define EMU_LLVM_EXIT_SLOW_MEM ((uint32_t)IR_EXIT_COUNT + 1)
 
 typedef struct EmuLlvmCode {
     EmuLlvmEntry entry;

@@ -44,6 +44,10 @@ typedef struct CpuCommon {
      * cleared by the dispatcher). */
     uint32_t exit_request;
     uint32_t reserved0;
+    /* User mode: one byte per guest page (bit 0 readable, bit 1 writable
+     * without a host fault), or NULL.  LLVM regions test it before each
+     * guest access (see llvm-backend/llvm-tier.h, page_perm). */
+    const uint8_t *page_perm;
 } CpuCommon;
 
 _Static_assert(offsetof(CpuCommon, pc) == 0, "generated code assumes pc at env+0");

@@ -268,6 +268,7 @@ ExecCpu *exec_cpu_new(ExecEngine *e)
     cpu->e = e;
     cpu->env->jmp_cache = cpu->jmp_cache;
     cpu->env->runtime = cpu;
+    cpu->env->page_perm = e->cfg.mem.page_perm;
     for (unsigned i = 0; i < JMP_CACHE_SIZE; i++) {
         cpu->jmp_cache[i].pc = ~(uint64_t)0;
         cpu->jmp_cache[i].host = NULL;
@@ -591,7 +592,8 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
     TierLlvmCode lc;
     bool ok = (e->cfg.tier == EXEC_TIER_LLVM &&
                tier_llvm_translate_block(b, (uintptr_t)tb,
-                                         e->cfg.stats ? &tb->llvm_exec_count : NULL, &lc) &&
+                                         e->cfg.stats ? &tb->llvm_exec_count : NULL,
+                                         e->cfg.mem.page_perm != NULL, &lc) &&
                (tb->llvm_entry = lc.entry, tb->llvm_handle = lc.handle, true) &&
                attach_interp(tb, b, ev)) ||
               (e->cfg.tier != EXEC_TIER_INTERP && emit_host(e, tb, b)) ||
@@ -1098,6 +1100,11 @@ static ExecEvent dispatch(ExecCpu *cpu)
         /* TMPL_RET_EXIT */
         switch (env->exit_reason) {
         case IR_EXIT_NONE:
+            continue;
+        case TIER_LLVM_EXIT_SLOW_MEM:
+            /* an LLVM region left before an access its page map did not
+             * allow: run that insn alone in the interpreter (precise) */
+            cpu->oneshot = true;
             continue;
         case TMPL_EXIT_HOT:
             if (last) {

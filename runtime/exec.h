@@ -126,6 +126,11 @@ typedef struct ExecMemOps {
     void (*protect_code_page)(void *opaque, uint64_t page);
     /* Give the page back the guest's own protection. */
     void (*unprotect_code_page)(void *opaque, uint64_t page);
+    /* Optional: one byte per guest page, bit 0 readable, bit 1 writable
+     * without a host fault (code pages protected for SMC not writable).
+     * Given, LLVM regions test it instead of writing guest registers back
+     * before every access (CpuCommon.page_perm). */
+    const uint8_t *page_perm;
 } ExecMemOps;
 
 typedef struct ExecConfig {

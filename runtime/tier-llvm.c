@@ -129,7 +129,11 @@ static void load(void)
 
 bool tier_llvm_load(void)
 {
+    /* Under compile_lock, which fork() preparation takes too: a child
+     * forked during dlopen would inherit the loader's lock held. */
+    pthread_mutex_lock(&compile_lock);
     pthread_once(&load_once, load);
+    pthread_mutex_unlock(&compile_lock);
     return ctx != NULL;
 }
 
@@ -143,8 +147,10 @@ void tier_llvm_set_dump(FILE *f, unsigned what)
     pthread_mutex_unlock(&compile_lock);
 }
 
+_Static_assert(TIER_LLVM_EXIT_SLOW_MEM == EMU_LLVM_EXIT_SLOW_MEM, "one exit code");
+
 bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_t tag,
-                              uint64_t *const *counters, TierLlvmCode *out)
+                              uint64_t *const *counters, bool page_perm, TierLlvmCode *out)
 {
     memset(out, 0, sizeof *out);
     if (!tier_llvm_load())
@@ -153,7 +159,8 @@ bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_
     if (!code)
         return false;
     EmuLlvmRegion r = { .blocks = blocks, .n_blocks = n, .tag = tag, .internal_edges = true,
-                        .goto_tb_lookup = true, .counters = counters };
+                        .goto_tb_lookup = true, .counters = counters,
+                        .page_perm = page_perm };
     char err[256];
     pthread_mutex_lock(&compile_lock);
     bool ok = api->compile(ctx, &r, code, err, sizeof err);
@@ -194,11 +201,11 @@ bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_
 }
 
 bool tier_llvm_translate_block(const IrBlock *b, uintptr_t tag, uint64_t *counter,
-                               TierLlvmCode *out)
+                               bool page_perm, TierLlvmCode *out)
 {
     const IrBlock *blocks[1] = { b };
     uint64_t *const counters[1] = { counter };
-    return tier_llvm_compile_region(blocks, 1, tag, counter ? counters : NULL, out);
+    return tier_llvm_compile_region(blocks, 1, tag, counter ? counters : NULL, page_perm, out);
 }
 
 void tier_llvm_release(TierLlvmCode *code)

@@ -48,11 +48,15 @@ typedef struct TierLlvmCode {
  * the code increments at each start of that block (--stats).
  * Thread-safe (one compile at a time); any thread may call it. */
 bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_t tag,
-                              uint64_t *const *counters, TierLlvmCode *out);
+                              uint64_t *const *counters, bool page_perm, TierLlvmCode *out);
+
+/* exit_reason of a region that left before an access its page map did not
+ * allow (page_perm): run the insn at env->pc in a slower tier. */
+#define TIER_LLVM_EXIT_SLOW_MEM ((uint32_t)IR_EXIT_COUNT + 1)
 
 /* --tier=llvm: one block as a region of one. */
 bool tier_llvm_translate_block(const IrBlock *b, uintptr_t tag, uint64_t *counter,
-                               TierLlvmCode *out);
+                               bool page_perm, TierLlvmCode *out);
 
 /* Free compiled code (no CPU may be running it).  Thread-safe. */
 void tier_llvm_release(TierLlvmCode *code);

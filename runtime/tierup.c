@@ -55,6 +55,7 @@ typedef struct TierJob {
 
 typedef struct TierUp {
     int32_t threshold;
+    uint32_t max_blocks, max_insns;
     pthread_mutex_t qlock;
     pthread_cond_t qcond;
     TierJob *head, *tail;
@@ -82,6 +83,18 @@ bool tierup_init(ExecEngine *e)
         long t = strtol(v, NULL, 0);
         if (t >= 1 && t <= 1000000000)
             tu->threshold = (int32_t)t;
+    }
+    tu->max_blocks = TIERUP_MAX_BLOCKS;
+    tu->max_insns = TIERUP_MAX_INSNS;
+    if ((v = getenv("EMU_REGION_BLOCKS")) && *v) {
+        long t = strtol(v, NULL, 0);
+        if (t >= 1 && t <= TIERUP_MAX_BLOCKS)
+            tu->max_blocks = (uint32_t)t;
+    }
+    if ((v = getenv("EMU_REGION_INSNS")) && *v) {
+        long t = strtol(v, NULL, 0);
+        if (t >= 1 && t <= 100000)
+            tu->max_insns = (uint32_t)t;
     }
     pthread_mutex_init(&tu->qlock, NULL);
     pthread_cond_init(&tu->qcond, NULL);
@@ -241,7 +254,8 @@ static void *worker_main(void *arg)
         TierLlvmCode code;
         bool ok = !stale && tier_llvm_compile_region((const IrBlock *const *)j->ir, j->n,
                                                      (uintptr_t)j->entry,
-                                                     e->cfg.stats ? j->counters : NULL, &code);
+                                                     e->cfg.stats ? j->counters : NULL,
+                                                     e->cfg.mem.page_perm != NULL, &code);
         bool installed = false;
         if (ok) {
             pthread_mutex_lock(&e->lock);
@@ -330,11 +344,11 @@ void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
     j->tbs[j->n++] = tb;
     uint32_t insns = tb->n_insns;
     int64_t floor = runs_of(e, tb) / 16;
-    for (uint32_t i = 0; i < j->n && j->n < TIERUP_MAX_BLOCKS; i++) {
-        for (unsigned s = 0; s < 2 && j->n < TIERUP_MAX_BLOCKS; s++) {
+    for (uint32_t i = 0; i < j->n && j->n < tu->max_blocks; i++) {
+        for (unsigned s = 0; s < 2 && j->n < tu->max_blocks; s++) {
             TransBlock *n = __atomic_load_n(&j->tbs[i]->jmp_to[s], __ATOMIC_ACQUIRE);
             if (!n || n->invalid || n->flags != tb->flags || !n->host || n->llvm_entry ||
-                in_list(j->tbs, j->n, n) || insns + n->n_insns > TIERUP_MAX_INSNS ||
+                in_list(j->tbs, j->n, n) || insns + n->n_insns > tu->max_insns ||
                 runs_of(e, n) < floor || runs_of(e, n) <= 0)
                 continue;
             j->tbs[j->n++] = n;

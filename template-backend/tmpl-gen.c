@@ -592,13 +592,9 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     }
     for (uint32_t l = 0; l < b->n_labels; l++)
         g.label_off[l] = UINT32_MAX;
-    if (mm && mm->exec_counter) {
-        /* --stats: count every entry; rax is free at a block entry */
-        x86_mov_ri(&g.x, X86_RAX, (uint64_t)(uintptr_t)mm->exec_counter);
-        x86_alu_mi(&g.x, X86_ADD, 64, x86_mem(X86_RAX, 0), 1);
-    }
     if (mm && mm->hot_counter) {
-        /* tier-up: count down; at zero leave before anything has run */
+        /* tier-up: count down; at zero leave before anything has run (the
+         * --stats counter below included, so an entry is counted once) */
         x86_mov_ri(&g.x, X86_RAX, (uint64_t)(uintptr_t)mm->hot_counter);
         x86_alu_mi(&g.x, X86_SUB, 32, x86_mem(X86_RAX, 0), 1);
         size_t skip = x86_jcc32(&g.x, X86_CC_NE);
@@ -607,6 +603,11 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
                       (int32_t)TMPL_EXIT_HOT);
         ret_to_loop(&g, TMPL_RET_EXIT);
         x86_patch_rel32(&g.x, skip, x86_off(&g.x));
+    }
+    if (mm && mm->exec_counter) {
+        /* --stats: count every entry that runs the block; rax is free at a block entry */
+        x86_mov_ri(&g.x, X86_RAX, (uint64_t)(uintptr_t)mm->exec_counter);
+        x86_alu_mi(&g.x, X86_ADD, 64, x86_mem(X86_RAX, 0), 1);
     }
 
     for (uint32_t i = 0; i < b->n_ops && !g.why; i++) {

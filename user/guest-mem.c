@@ -51,6 +51,15 @@ GuestMem *guest_mem_new(uint64_t limit, char *err, size_t errlen)
     }
     m->base = p;
     m->limit = limit;
+    void *perm = mmap(NULL, limit / GUEST_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (perm == MAP_FAILED) {
+        snprintf(err, errlen, "cannot reserve the guest page map: %s", strerror(errno));
+        munmap(p, m->reserved);
+        free(m);
+        return NULL;
+    }
+    m->perm = perm;
     /* Stack at the top, mmaps top-down below it (like Linux's layout). */
     m->mmap_top = limit - GUEST_STACK_SIZE - (1ull << 30);
     pthread_mutex_init(&m->lock, NULL);
@@ -62,6 +71,7 @@ void guest_mem_free(GuestMem *m)
     if (!m)
         return;
     munmap(m->base, m->reserved);
+    munmap(m->perm, m->limit / GUEST_PAGE_SIZE);
     pthread_mutex_destroy(&m->lock);
     free(m->vmas);
     free(m);
@@ -217,9 +227,54 @@ static bool range_is_mapped(GuestMem *m, uint64_t start, uint64_t end, int prot)
     return true;
 }
 
+/* Page map (GuestMem.perm): no fast access to [addr, addr+len). */
+static void perm_clear(GuestMem *m, uint64_t addr, uint64_t len)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (addr)
+        __atomic_and_fetch(&m->perm[addr / GUEST_PAGE_SIZE - 1],
+                           (uint8_t)~(GUEST_PERM_NEXT_READ | GUEST_PERM_NEXT_WRITE),
+                           __ATOMIC_SEQ_CST);
+    memset(m->perm + addr / GUEST_PAGE_SIZE, 0, len / GUEST_PAGE_SIZE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* NEXT_* bits of pages [first, last] from the page after each. */
+static void perm_fix_next(GuestMem *m, uint64_t first, uint64_t last)
+{
+    uint64_t n = m->limit / GUEST_PAGE_SIZE;
+    for (uint64_t p = first; p <= last && p < n; p++) {
+        uint8_t next = p + 1 < n ? __atomic_load_n(&m->perm[p + 1], __ATOMIC_RELAXED) : 0;
+        uint8_t b = __atomic_load_n(&m->perm[p], __ATOMIC_RELAXED);
+        b = (uint8_t)((b & (GUEST_PERM_READ | GUEST_PERM_WRITE)) |
+                      ((next & (GUEST_PERM_READ | GUEST_PERM_WRITE)) << 2));
+        __atomic_store_n(&m->perm[p], b, __ATOMIC_RELAXED);
+    }
+}
+
+/* Page map for [addr, addr+len) now mapped with guest protection prot
+ * (after the host protection is in place). */
+static void perm_grant(GuestMem *m, uint64_t addr, uint64_t len, int prot)
+{
+    int hp = host_prot(prot);
+    uint8_t bits = (uint8_t)(((hp & PROT_READ) ? GUEST_PERM_READ : 0) |
+                             ((hp & PROT_WRITE) ? GUEST_PERM_WRITE : 0));
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (uint64_t a = addr; a < addr + len; a += GUEST_PAGE_SIZE) {
+        uint8_t b = bits;
+        if ((b & GUEST_PERM_WRITE) && m->hooks.is_code_page &&
+            m->hooks.is_code_page(m->hooks.opaque, a))
+            b &= (uint8_t)~GUEST_PERM_WRITE;
+        __atomic_store_n(&m->perm[a / GUEST_PAGE_SIZE], b, __ATOMIC_RELAXED);
+    }
+    if (len)
+        perm_fix_next(m, addr ? addr / GUEST_PAGE_SIZE - 1 : 0, (addr + len) / GUEST_PAGE_SIZE - 1);
+}
+
 /* Put the host reservation back over [addr, addr+len). */
 static void host_reserve(GuestMem *m, uint64_t addr, uint64_t len)
 {
+    perm_clear(m, addr, len);
     mmap(m->base + addr, len, PROT_NONE,
          MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 }
@@ -500,6 +555,7 @@ int64_t guest_mmap(GuestMem *m, uint64_t addr, uint64_t len, int prot, int flags
         pthread_mutex_unlock(&m->lock);
         return -ENOMEM;
     }
+    perm_grant(m, addr, len, prot);
     pthread_mutex_unlock(&m->lock);
     return (int64_t)addr;
 
@@ -552,11 +608,20 @@ int guest_mprotect(GuestMem *m, uint64_t addr, uint64_t len, int prot)
     int ret = 0;
     if (!vma_reserve(m, 2) || !vma_split_at(m, addr) || !vma_split_at(m, end)) {
         ret = -ENOMEM;
-    } else if (mprotect(m->base + addr, len, host_prot(prot)) != 0) {
-        ret = -errno;
     } else {
-        for (size_t i = vma_lower_bound(m, addr); i < m->n_vmas && m->vmas[i].start < end; i++)
-            m->vmas[i].prot = prot;
+        perm_clear(m, addr, len);
+        if (mprotect(m->base + addr, len, host_prot(prot)) != 0) {
+            ret = -errno;
+            for (size_t i = vma_lower_bound(m, addr); i < m->n_vmas && m->vmas[i].start < end;
+                 i++)
+                perm_grant(m, m->vmas[i].start, m->vmas[i].end - m->vmas[i].start,
+                           m->vmas[i].prot);
+        } else {
+            for (size_t i = vma_lower_bound(m, addr); i < m->n_vmas && m->vmas[i].start < end;
+                 i++)
+                m->vmas[i].prot = prot;
+            perm_grant(m, addr, len, prot);
+        }
     }
     vma_merge(m);
     pthread_mutex_unlock(&m->lock);
@@ -623,6 +688,7 @@ int64_t guest_mremap(GuestMem *m, uint64_t old_addr, uint64_t old_len, uint64_t 
     if (target == old_addr) {
         /* Grow in place: open a hole after the mapping for the kernel. */
         uint64_t tail = old_addr + old_len, extra = new_len - old_len;
+        perm_clear(m, old_addr, old_len);
         munmap(m->base + tail, extra);
         if (mremap(m->base + old_addr, old_len, new_len, 0) == MAP_FAILED) {
             ret = -errno;
@@ -644,6 +710,7 @@ int64_t guest_mremap(GuestMem *m, uint64_t old_addr, uint64_t old_len, uint64_t 
     moved.start = target;
     moved.end = target + new_len;
     vma_add(m, &moved);
+    perm_grant(m, target, new_len, moved.prot);
     ret = (int64_t)target;
 out:
     pthread_mutex_unlock(&m->lock);
@@ -702,8 +769,14 @@ void guest_mem_protect_code_page(void *opaque, uint64_t page)
     page &= GUEST_PAGE_MASK;
     pthread_mutex_lock(&m->lock);
     GuestVma *v = page < m->limit ? vma_find(m, page) : NULL;
-    if (v && (v->prot & PROT_WRITE))
+    if (v && (v->prot & PROT_WRITE)) {
+        __atomic_and_fetch(&m->perm[page / GUEST_PAGE_SIZE], (uint8_t)~GUEST_PERM_WRITE,
+                           __ATOMIC_SEQ_CST);
+        if (page)
+            __atomic_and_fetch(&m->perm[page / GUEST_PAGE_SIZE - 1],
+                               (uint8_t)~GUEST_PERM_NEXT_WRITE, __ATOMIC_SEQ_CST);
         mprotect(m->base + page, GUEST_PAGE_SIZE, host_prot(v->prot) & ~PROT_WRITE);
+    }
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -713,8 +786,15 @@ void guest_mem_unprotect_code_page(void *opaque, uint64_t page)
     page &= GUEST_PAGE_MASK;
     pthread_mutex_lock(&m->lock);
     GuestVma *v = page < m->limit ? vma_find(m, page) : NULL;
-    if (v)
+    if (v) {
         mprotect(m->base + page, GUEST_PAGE_SIZE, host_prot(v->prot));
+        if (host_prot(v->prot) & PROT_WRITE) {
+            __atomic_or_fetch(&m->perm[page / GUEST_PAGE_SIZE], (uint8_t)GUEST_PERM_WRITE,
+                              __ATOMIC_SEQ_CST);
+            if (page)
+                perm_fix_next(m, page / GUEST_PAGE_SIZE - 1, page / GUEST_PAGE_SIZE - 1);
+        }
+    }
     pthread_mutex_unlock(&m->lock);
 }
 

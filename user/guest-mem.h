@@ -75,7 +75,19 @@ typedef struct GuestMem {
     uint64_t brk_cur;         /* current program break */
     uint64_t brk_mapped;      /* end of the pages mapped for the heap */
     GuestMemHooks hooks;
+    /* One byte per guest page, GUEST_PERM_*: what generated code may do
+     * there without a host fault (the host protection, minus writes on
+     * write-protected code pages).  LLVM regions test it before each access
+     * instead of writing guest registers back first (CpuCommon.page_perm).
+     * Bits are cleared before the host protection shrinks and set after it
+     * grows, so a set bit never promises more than the host allows. */
+    uint8_t *perm;
 } GuestMem;
+
+/* READ/WRITE: this page; NEXT_*: the page after it too (an access that
+ * may cross into it needs one test). */
+enum { GUEST_PERM_READ = 1, GUEST_PERM_WRITE = 2, GUEST_PERM_NEXT_READ = 4,
+       GUEST_PERM_NEXT_WRITE = 8 };
 
 /* Reserve the address space.  NULL with a message on failure. */
 GuestMem *guest_mem_new(uint64_t limit, char *err, size_t errlen);

@@ -1107,9 +1107,21 @@ int64_t user_sys_clone(UserProcess *p, A64State *env, const uint64_t a[6])
     fflush(stderr);
     /* vfork is done as fork: the parent does not share the child's memory,
      * which only differs for programs that break vfork's rules. */
+    /* The engine's locks (and the tier-up compiler, which may be inside the
+     * dynamic loader) are held across the clone so that the child never
+     * inherits one taken by a thread it does not have. */
+    if (p->engine)
+        exec_fork_prepare(p->engine);
     pid_t pid = (pid_t)syscall(SYS_clone, (flags & CSIGNAL), NULL, NULL, NULL, NULL);
+    int saved_errno = errno;
+    if (p->engine) {
+        if (pid == 0)
+            exec_fork_child(p->engine, user_thread_self()->cpu);
+        else
+            exec_fork_parent(p->engine);
+    }
     if (pid < 0)
-        return -errno;
+        return -saved_errno;
     if (pid == 0) {
         pid_t me = gettid();
         p->live_threads = 1;   /* only the forking thread goes on in the child */

@@ -182,7 +182,8 @@ int user_run(const UserConfig *cfg)
     ec.mem = (ExecMemOps){ .opaque = p->mem, .read_code = guest_mem_read_code,
                            .interp_mem = guest_mem_interp_iface(p->mem),
                            .protect_code_page = guest_mem_protect_code_page,
-                           .unprotect_code_page = guest_mem_unprotect_code_page };
+                           .unprotect_code_page = guest_mem_unprotect_code_page,
+                           .page_perm = p->mem->perm };
     p->engine = exec_engine_new(&ec, err, sizeof err);
     if (!p->engine) {
         fprintf(stderr, "emu-user: %s\n", err);

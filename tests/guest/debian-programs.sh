@@ -3,7 +3,7 @@
 # emu-user, compared with qemu-aarch64 (stdout and exit status must match).
 #
 #   tests/guest/debian-programs.sh [TIER] [EMU]
-#     TIER   interp | template (default template)
+#     TIER   interp | template | llvm | auto (default template)
 #     EMU    the emu-user binary (default $BUILD/bin/emu-user, BUILD=build)
 #   CORPUS=/var/tmp/emu-corpus (arm64-root and data/text8m, made by
 #   ../shared/corpus/setup-corpus.sh)
@@ -19,7 +19,7 @@ CORPUS=${CORPUS:-/var/tmp/emu-corpus}
 ROOT=$CORPUS/arm64-root
 DATA=$CORPUS/data/text8m
 
-case $TIER in interp|template|llvm) ;; *) echo "usage: $0 [interp|template] [emu-user]" >&2; exit 2 ;; esac
+case $TIER in interp|template|llvm|auto) ;; *) echo "usage: $0 [interp|template|llvm|auto] [emu-user]" >&2; exit 2 ;; esac
 if [[ ! -x $ROOT/usr/bin/zstd || ! -f $DATA ]]; then
     echo "SKIPPED: no Debian arm64 corpus at $ROOT (run ../shared/corpus/setup-corpus.sh)"
     exit 77

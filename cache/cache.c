@@ -454,6 +454,17 @@ static bool ht_grow(EmuCachePack *p)
     return true;
 }
 
+bool emu_cache_pack_has(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind)
+{
+    if (!p)
+        return false;
+    pthread_mutex_lock(&p->mu);
+    bool has = (p->buf && pack_find(&p->v, offset, flags, kind) >= 0) ||
+               pending_find(p, offset, flags, kind) != NULL;
+    pthread_mutex_unlock(&p->mu);
+    return has;
+}
+
 bool emu_cache_pack_get(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
                         const uint8_t content_hash[16], const void **data, size_t *len)
 {

@@ -118,6 +118,10 @@ EmuCachePack *emu_cache_pack_open(EmuCache *c, const EmuCacheModuleId *id);
  * stays valid until the pack is closed. */
 bool emu_cache_pack_get(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
                         const uint8_t content_hash[16], const void **data, size_t *len);
+/* Is there an entry (or a buffered put) for the key, whatever its content
+ * hash?  A cheap pre-check (no hashing, no decompression, not counted in
+ * the stats) for callers whose content hash costs something to compute. */
+bool emu_cache_pack_has(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind);
 /* Buffer an entry (copied) for the next flush/close; replaces an earlier
  * entry with the same key.  false when read-only or out of memory. */
 bool emu_cache_pack_put(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,

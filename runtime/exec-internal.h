@@ -23,6 +23,13 @@
 #include "runtime/stats.h"
 #include "template-backend/tmpl.h"
 
+/* Guest code a block depends on beyond its own [pc, pc + guest_size). */
+typedef struct TbRange {
+    uint64_t pc;
+    uint32_t size;
+    uint32_t n_insns;               /* guest instructions (stats) */
+} TbRange;
+
 struct TransBlock {
     uint64_t pc;                    /* guest pc of the first insn */
     uint32_t flags;                 /* mode flags it was translated under */
@@ -52,6 +59,13 @@ struct TransBlock {
     uint8_t tier_state;             /* TIER_* below */
     TransBlock **region_users;      /* region entries whose code inlines this block */
     uint32_t n_region_users, cap_region_users;
+    /* Code cache (tiercache.c). */
+    struct ObjImage *obj_image;     /* region code loaded by objload (freed at flush) */
+    TbRange *ranges;                /* cached region: guest code of every member (the
+                                       members need not exist as blocks), also in the
+                                       page map so writes there remove this block */
+    uint32_t n_ranges;
+    uint64_t *region_counts;        /* cached region, --stats: starts of member j */
 };
 
 enum { TIER_COLD, TIER_QUEUED, TIER_DONE };
@@ -141,6 +155,7 @@ struct ExecEngine {
     uint8_t code_cache[EXEC_PAGE_SIZE];
     uint64_t retired_dispatch, retired_jc, retired_table;
     struct TierUp *tu; /* --tier=auto (tierup.c) */
+    struct TierCache *tc; /* persistent code cache (tiercache.c), NULL: off */
 };
 
 /* tb.c */
@@ -157,6 +172,36 @@ bool tb_mark_code_page(ExecEngine *e, uint64_t page); /* true: newly marked */
 bool tb_test_code_page(ExecEngine *e, uint64_t page);
 bool tb_clear_code_page(ExecEngine *e, uint64_t page); /* true: was marked */
 void tb_free_one(TransBlock *tb);
+
+/* Register tb on the pages of ranges (taking ownership of the array) and
+ * mark/protect them as code pages; tb_remove undoes it.  Under e->lock. */
+void tb_add_ranges(ExecEngine *e, TransBlock *tb, TbRange *ranges, uint32_t n);
+
+/* tiercache.c: the persistent code cache of --tier=auto.  Everything under
+ * e->lock except init/free/close. */
+bool tiercache_init(ExecEngine *e);   /* false only on out of memory */
+void tiercache_close(ExecEngine *e);  /* write the packs, stop using the cache */
+void tiercache_free(ExecEngine *e);
+void tiercache_forget(ExecEngine *e); /* guest mappings changed */
+/* A template block was just translated and inserted: if the cache holds a
+ * region entered at its pc, verify, load and install it. */
+void tiercache_on_translate(ExecEngine *e, TransBlock *tb);
+struct TierCacheJob;
+/* Region formation (tierup_hot): remember what the store needs (module,
+ * offsets, content hashes from the current guest bytes); NULL: not cached. */
+struct TierCacheJob *tiercache_job_new(ExecEngine *e, TransBlock *const *tbs, uint32_t n,
+                                       bool counters);
+void tiercache_job_free(struct TierCacheJob *j);
+/* Worker: compile the region to an object and load it; false: use the JIT
+ * path (or keep the template code). */
+bool tiercache_compile(ExecEngine *e, struct TierCacheJob *cj, const IrBlock *const *ir,
+                       uint32_t n, TransBlock *entry, uint64_t *const *counters,
+                       struct ObjImage **img, uintptr_t (**entry_fn)(void *));
+/* After a successful install (under e->lock): store the object. */
+void tiercache_store_locked(ExecEngine *e, struct TierCacheJob *cj);
+bool tiercache_enabled(const ExecEngine *e);
+/* Stats accumulated from cached regions' member counters. */
+void tiercache_count_insns(const TransBlock *tb, uint64_t *blocks, uint64_t *insns);
 
 /* exec.c */
 void exec_cpu_jc_drop(ExecCpu *cpu, TransBlock *tb);

@@ -172,7 +172,7 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
         tier_llvm_set_dump(emu_log_file(),
                            (emu_log_enabled(EMU_LOG_LLVM_IR) ? 3u : 0u) |
                                (emu_log_enabled(EMU_LOG_LLVM_ASM) ? 4u : 0u));
-    if (e->cfg.tier == EXEC_TIER_AUTO && !tierup_init(e)) {
+    if (e->cfg.tier == EXEC_TIER_AUTO && (!tierup_init(e) || !tiercache_init(e))) {
         snprintf(err, errlen, "out of memory (tier-up)");
         exec_engine_free(e);
         return NULL;
@@ -184,6 +184,7 @@ void exec_engine_free(ExecEngine *e)
 {
     if (!e) return;
     tierup_free(e); /* the worker first: it may be installing code */
+    tiercache_free(e);
     while (e->cpus)
         exec_cpu_free(e->cpus);
     tb_table_free(e);
@@ -612,6 +613,8 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
     e->st.blocks_translated++;
     e->st.insns_translated += tb->n_insns;
     e->st.translate_ns += now_ns() - t0;
+    if (e->tc) /* code cache: a region entered here links in now (timed apart) */
+        tiercache_on_translate(e, tb);
     return tb;
 }
 
@@ -1283,6 +1286,7 @@ void exec_stats_collect(ExecEngine *e, ExecStats *out)
         else
             out->insns_interp += n * tb->n_insns;
         out->insns_llvm += l * tb->n_insns;
+        tiercache_count_insns(tb, &out->blocks_executed, &out->insns_llvm);
     }
     out->code_buf_used = e->buf.used;
     out->code_buf_size = e->buf.size;

@@ -59,6 +59,7 @@
 typedef struct ExecEngine ExecEngine;
 typedef struct ExecCpu ExecCpu;
 typedef struct TransBlock TransBlock;
+struct EmuCacheModuleId; /* cache/cache.h */
 
 typedef enum ExecTier {
     EXEC_TIER_INTERP,   /* the reference interpreter (ir_interp_prepare/exec) */
@@ -143,6 +144,19 @@ typedef struct ExecConfig {
     bool verify;          /* ir_verify every block (default: EMU_DEBUG builds, or
                              EMU_VERIFY=1 in the environment) */
     bool stats;           /* count for exec_stats_print (see runtime/stats.h) */
+    /* Persistent code cache (--tier=auto only; runtime/tiercache.c).  LLVM
+     * regions are compiled to relocatable objects, stored in the pack of the
+     * guest module holding the region entry, and loaded (without LLVM)
+     * when a later run translates that entry.  cache_mode: EmuCacheMode of
+     * cache/cache.h (0 = off, the default); cache_dir NULL: cache.h's
+     * environment rules.  module_of: which guest module holds pc (false: none,
+     * e.g. anonymous code) with its identity and load bias (guest address -
+     * ELF virtual address); id->path must stay valid until the engine is
+     * freed.  Called under the engine lock; must not call exec_*. */
+    int cache_mode;
+    const char *cache_dir;
+    bool (*module_of)(void *opaque, uint64_t pc, struct EmuCacheModuleId *id, uint64_t *bias);
+    void *module_opaque;
 } ExecConfig;
 
 /* Defaults: template tier, chaining on, 256 MiB code buffer. */
@@ -235,5 +249,9 @@ bool exec_host_to_guest(ExecEngine *e, uintptr_t host, uint64_t *guest_pc);
  * waits for a compile in progress; later hot blocks stay in the template
  * tier.  Safe to call more than once. */
 void exec_engine_stop_background(ExecEngine *e);
+
+/* --stats lines of the code cache (lookups, hit rate, load cost per region
+ * and per guest block, stores); nothing when the cache is off. */
+void exec_cache_stats_print(ExecEngine *e, FILE *f);
 
 #endif /* EMU_RUNTIME_EXEC_H */

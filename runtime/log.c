@@ -25,6 +25,7 @@ static const struct {
     {"guest_errors", EMU_LOG_GUEST_ERRORS, "invalid guest behaviour"},
     {"llvm-ir", EMU_LOG_LLVM_IR, "LLVM IR of each region, before and after optimisation"},
     {"llvm-asm", EMU_LOG_LLVM_ASM, "host assembly of each LLVM region"},
+    {"cache", EMU_LOG_CACHE, "code cache: packs, loaded/stored regions, rejected entries"},
 };
 
 bool emu_log_parse(const char *spec, unsigned *mask, char *err, size_t errlen)

@@ -23,6 +23,7 @@ enum {
     EMU_LOG_GUEST_ERRORS = 1u << 6, /* guest did something invalid */
     EMU_LOG_LLVM_IR = 1u << 7,      /* LLVM IR of each region, before and after optimisation */
     EMU_LOG_LLVM_ASM = 1u << 8,     /* host assembly of each LLVM region */
+    EMU_LOG_CACHE = 1u << 9,        /* code cache: packs, loads, stores, rejected entries */
 };
 
 extern unsigned emu_log_mask;

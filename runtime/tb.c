@@ -11,8 +11,9 @@
 #include "runtime/exec-internal.h"
 
 #include <stdlib.h>
-#include "runtime/tier-llvm.h"
 #include <string.h>
+#include "runtime/objload.h"
+#include "runtime/tier-llvm.h"
 
 static size_t tb_hash(uint64_t pc, uint32_t flags, size_t n)
 {
@@ -42,6 +43,9 @@ void tb_free_one(TransBlock *tb)
         TierLlvmCode c = {tb->llvm_entry, tb->llvm_handle};
         tier_llvm_release(&c);
     }
+    if (tb->obj_image) objload_free(tb->obj_image);
+    free(tb->ranges);
+    free(tb->region_counts);
     free(tb->region_users);
     free(tb->code.insn_map);
     free(tb->insn_pc);
@@ -73,6 +77,7 @@ void tb_free_all(ExecEngine *e)
         e->st.insns_template += tb->host ? tb->exec_count * tb->n_insns : 0;
         e->st.insns_interp += tb->host ? 0 : tb->exec_count * tb->n_insns;
         e->st.insns_llvm += tb->llvm_exec_count * tb->n_insns;
+        tiercache_count_insns(tb, &e->st.blocks_executed, &e->st.insns_llvm);
         tb_free_one(tb);
         tb = n;
     }
@@ -182,24 +187,82 @@ static void page_unlink(ExecEngine *e, PageDesc *pd)
     e->n_pages--;
 }
 
+/* Add tb to page pg's list (once).  false: out of memory. */
+static bool page_add(ExecEngine *e, uint64_t pg, TransBlock *tb, bool check_dup)
+{
+    PageDesc *pd = page_get(e, pg, true);
+    if (!pd) return false;
+    for (uint32_t i = 0; check_dup && i < pd->n; i++)
+        if (pd->tbs[i] == tb) return true;
+    if (pd->n == pd->cap) {
+        uint32_t cap = pd->cap ? pd->cap * 2 : 4;
+        TransBlock **n = realloc(pd->tbs, cap * sizeof *n);
+        if (!n) return false;
+        pd->tbs = n;
+        pd->cap = cap;
+    }
+    pd->tbs[pd->n++] = tb;
+    return true;
+}
+
 void tb_insert(ExecEngine *e, TransBlock *tb)
 {
     size_t h = tb_hash(tb->pc, tb->flags, e->n_buckets);
     tb->hash_next = e->buckets[h];
     e->buckets[h] = tb;
     if (++e->n_blocks > e->n_buckets) table_grow(e);
-    for (uint64_t pg = tb->first_page; pg <= tb->last_page; pg++) {
-        PageDesc *pd = page_get(e, pg, true);
-        if (!pd) continue; /* out of memory: the block is just not invalidatable by page */
-        if (pd->n == pd->cap) {
-            uint32_t cap = pd->cap ? pd->cap * 2 : 4;
-            TransBlock **n = realloc(pd->tbs, cap * sizeof *n);
-            if (!n) continue;
-            pd->tbs = n;
-            pd->cap = cap;
+    /* out of memory: the block is just not invalidatable by page */
+    for (uint64_t pg = tb->first_page; pg <= tb->last_page; pg++)
+        page_add(e, pg, tb, false);
+}
+
+static uint64_t range_first_page(const TbRange *r)
+{
+    return r->pc >> EXEC_PAGE_BITS;
+}
+
+static uint64_t range_last_page(const TbRange *r)
+{
+    return (r->pc + (r->size ? r->size - 1 : 0)) >> EXEC_PAGE_BITS;
+}
+
+void tb_add_ranges(ExecEngine *e, TransBlock *tb, TbRange *ranges, uint32_t n)
+{
+    free(tb->ranges);
+    tb->ranges = ranges;
+    tb->n_ranges = n;
+    for (uint32_t i = 0; i < n; i++) {
+        for (uint64_t pg = range_first_page(&ranges[i]); pg <= range_last_page(&ranges[i]); pg++) {
+            page_add(e, pg, tb, true);
+            if (tb_mark_code_page(e, pg) && e->cfg.mem.protect_code_page)
+                e->cfg.mem.protect_code_page(e->cfg.mem.opaque, pg << EXEC_PAGE_BITS);
         }
-        pd->tbs[pd->n++] = tb;
     }
+}
+
+/* Does tb's code depend on guest bytes in [start, end)? */
+static bool tb_overlaps(const TransBlock *tb, uint64_t start, uint64_t end)
+{
+    uint64_t tb_end = tb->pc + (tb->guest_size ? tb->guest_size : 1);
+    if (tb->pc < end && tb_end > start) return true;
+    for (uint32_t i = 0; i < tb->n_ranges; i++) {
+        uint64_t s = tb->ranges[i].pc, x = s + (tb->ranges[i].size ? tb->ranges[i].size : 1);
+        if (s < end && x > start) return true;
+    }
+    return false;
+}
+
+static void page_drop(ExecEngine *e, uint64_t pg, TransBlock *tb)
+{
+    PageDesc *pd = page_get(e, pg, false);
+    if (!pd) return;
+    for (uint32_t i = 0; i < pd->n; i++) {
+        if (pd->tbs[i] == tb) {
+            pd->tbs[i] = pd->tbs[--pd->n];
+            break;
+        }
+    }
+    if (pd->n == 0) page_unlink(e, pd);
 }
 
 /* ---- chaining ---------------------------------------------------------- */
@@ -276,17 +339,12 @@ void tb_remove(ExecEngine *e, TransBlock *tb)
         pp = &(*pp)->hash_next;
     if (*pp) *pp = tb->hash_next;
     e->n_blocks--;
-    for (uint64_t pg = tb->first_page; pg <= tb->last_page; pg++) {
-        PageDesc *pd = page_get(e, pg, false);
-        if (!pd) continue;
-        for (uint32_t i = 0; i < pd->n; i++) {
-            if (pd->tbs[i] == tb) {
-                pd->tbs[i] = pd->tbs[--pd->n];
-                break;
-            }
-        }
-        if (pd->n == 0) page_unlink(e, pd);
-    }
+    for (uint64_t pg = tb->first_page; pg <= tb->last_page; pg++)
+        page_drop(e, pg, tb);
+    for (uint32_t i = 0; i < tb->n_ranges; i++)
+        for (uint64_t pg = range_first_page(&tb->ranges[i]); pg <= range_last_page(&tb->ranges[i]);
+             pg++)
+            page_drop(e, pg, tb);
     /* Incoming jumps go back to their exit stubs. */
     while (tb->jmp_in) {
         TransBlock *src = (TransBlock *)(tb->jmp_in & ~(uintptr_t)3);
@@ -370,8 +428,7 @@ static void invalidate_page(ExecEngine *e, uint64_t pg, uint64_t start, uint64_t
         TransBlock *victim = NULL;
         for (uint32_t i = 0; pd && i < pd->n; i++) {
             TransBlock *tb = pd->tbs[i];
-            uint64_t tb_end = tb->pc + (tb->guest_size ? tb->guest_size : 1);
-            if (tb->pc < end && tb_end > start) {
+            if (tb_overlaps(tb, start, end)) {
                 victim = tb;
                 break;
             }
@@ -384,6 +441,7 @@ static void invalidate_page(ExecEngine *e, uint64_t pg, uint64_t start, uint64_t
 void tb_invalidate_locked(ExecEngine *e, uint64_t start, uint64_t len)
 {
     if (len == 0) return;
+    tiercache_forget(e); /* module answers may be stale once mappings change */
     uint64_t end = start + len < start ? UINT64_MAX : start + len;
     uint64_t p0 = start >> EXEC_PAGE_BITS, p1 = (end - 1) >> EXEC_PAGE_BITS;
     if (p1 - p0 < e->n_pages) {

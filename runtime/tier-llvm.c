@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <elf.h>
+#include <sys/stat.h>
 
 #include "ir/ir-helpers.h"
 #include "llvm-backend/llvm-tier.h"
@@ -198,6 +200,137 @@ bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_
     out->entry = code->entry;
     out->handle = code;
     return true;
+}
+
+/* One region as a relocatable object for the code cache (same statistics
+ * as a JIT compile). */
+bool tier_llvm_compile_object(const IrBlock *const *blocks, uint32_t n,
+                              uint64_t *const *counters, bool page_perm, void **obj,
+                              size_t *size)
+{
+    *obj = NULL;
+    *size = 0;
+    if (!tier_llvm_load())
+        return false;
+    EmuLlvmRegion r = { .blocks = blocks, .n_blocks = n, .internal_edges = true,
+                        .goto_tb_lookup = true, .counters = counters,
+                        .page_perm = page_perm };
+    const EmuLlvmRegion *rs[1] = { &r };
+    EmuLlvmObject o;
+    memset(&o, 0, sizeof o);
+    char err[256];
+    pthread_mutex_lock(&compile_lock);
+    bool ok = api->compile_object(ctx, rs, 1, &o, err, sizeof err);
+    if (!ok) {
+        stats.failed++;
+        if (!warned_compile) {
+            warned_compile = true;
+            fprintf(stderr, "emu: llvm tier: region at 0x%" PRIx64 ": %s; keeping the template "
+                            "code (reported once)\n", blocks[0]->pc, err);
+        }
+        pthread_mutex_unlock(&compile_lock);
+        return false;
+    }
+    uint64_t ns = o.lower_ns + o.opt_ns + o.codegen_ns;
+    stats.compiled++;
+    stats.blocks += n;
+    stats.compile_ns += ns;
+    stats.lower_ns += o.lower_ns;
+    stats.opt_ns += o.opt_ns;
+    stats.codegen_ns += o.codegen_ns;
+    if (ns > stats.max_ns)
+        stats.max_ns = ns;
+    if (n_lat == cap_lat) {
+        size_t nc = cap_lat ? 2 * cap_lat : 1024;
+        uint64_t *nl = realloc(lat, nc * sizeof *lat);
+        if (nl) {
+            lat = nl;
+            cap_lat = nc;
+        }
+    }
+    if (n_lat < cap_lat)
+        lat[n_lat++] = ns;
+    pthread_mutex_unlock(&compile_lock);
+    *obj = o.data;
+    *size = o.size;
+    return true;
+}
+
+/* What cached objects depend on besides the guest bytes, known without
+ * loading LLVM: this executable's GNU build id (any change to the
+ * frontend, IR or runtime), the LLVM module file (size and mtime: a rebuilt
+ * lowering) and the LLVM version it was built against. */
+static bool self_build_id(char *out, size_t n)
+{
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0)
+        return false;
+    exe[len] = 0;
+    FILE *f = fopen(exe, "rb");
+    if (!f)
+        return false;
+    Elf64_Ehdr eh;
+    bool ok = false;
+    if (fread(&eh, sizeof eh, 1, f) == 1 && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+        eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 64) {
+        for (unsigned i = 0; i < eh.e_phnum && !ok; i++) {
+            Elf64_Phdr ph;
+            if (fseek(f, (long)(eh.e_phoff + i * sizeof ph), SEEK_SET) || fread(&ph, sizeof ph, 1, f) != 1)
+                break;
+            if (ph.p_type != PT_NOTE || ph.p_filesz > 4096)
+                continue;
+            uint8_t buf[4096];
+            if (fseek(f, (long)ph.p_offset, SEEK_SET) || fread(buf, ph.p_filesz, 1, f) != 1)
+                break;
+            for (size_t o = 0; o + 12 <= ph.p_filesz;) {
+                uint32_t nsz, dsz, type;
+                memcpy(&nsz, buf + o, 4);
+                memcpy(&dsz, buf + o + 4, 4);
+                memcpy(&type, buf + o + 8, 4);
+                size_t name_o = o + 12, desc_o = name_o + ((nsz + 3u) & ~3u);
+                if (desc_o + dsz > ph.p_filesz)
+                    break;
+                if (type == NT_GNU_BUILD_ID && nsz == 4 && !memcmp(buf + name_o, "GNU", 4)) {
+                    size_t w = 0;
+                    for (uint32_t k = 0; k < dsz && w + 3 < n; k++)
+                        w += (size_t)snprintf(out + w, n - w, "%02x", buf[desc_o + k]);
+                    ok = dsz > 0;
+                    break;
+                }
+                o = desc_o + ((dsz + 3u) & ~3u);
+            }
+        }
+    }
+    fclose(f);
+    return ok;
+}
+
+size_t tier_llvm_build_id(char *buf, size_t n)
+{
+    char id[128] = "unknown", path[PATH_MAX + 32] = "";
+    if (!self_build_id(id, sizeof id)) {
+        /* no build id note: fall back to the executable's size and mtime */
+        struct stat st;
+        if (stat("/proc/self/exe", &st) == 0)
+            snprintf(id, sizeof id, "exe-%lld-%lld", (long long)st.st_size,
+                     (long long)st.st_mtime);
+    }
+    const char *env = getenv(EMU_LLVM_MODULE_ENV);
+    if (env && *env)
+        snprintf(path, sizeof path, "%s", env);
+    else
+        default_path(path, sizeof path);
+    struct stat st;
+    long long msz = -1, mt = -1;
+    if (stat(path, &st) == 0) {
+        msz = (long long)st.st_size;
+        mt = (long long)st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
+    }
+    return (size_t)snprintf(buf, n, "emu %s llvm-module %lld-%lld llvm-%s code-model-%s", id, msz,
+                            mt, EMU_LLVM_VERSION_STR,
+                            getenv(EMU_LLVM_OBJ_CODE_MODEL_ENV) ? getenv(EMU_LLVM_OBJ_CODE_MODEL_ENV)
+                                                                : "large");
 }
 
 bool tier_llvm_translate_block(const IrBlock *b, uintptr_t tag, uint64_t *counter,

@@ -50,6 +50,19 @@ typedef struct TierLlvmCode {
 bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_t tag,
                               uint64_t *const *counters, bool page_perm, TierLlvmCode *out);
 
+/* Code-cache mode: compile a region to a relocatable object (llvm-tier.h
+ * compile_object, one region: function emu_r0, tag symbol emu_tag_0,
+ * counters emu_count_0_<j> when counters is non-NULL).  *obj is malloc()ed
+ * (free it); false when LLVM is unavailable or refused the region. */
+bool tier_llvm_compile_object(const IrBlock *const *blocks, uint32_t n,
+                              uint64_t *const *counters, bool page_perm, void **obj,
+                              size_t *size);
+
+/* The translator identity cached objects depend on (this executable's build
+ * id, the LLVM module file, the LLVM version, the code model), without
+ * loading LLVM.  snprintf semantics. */
+size_t tier_llvm_build_id(char *buf, size_t n);
+
 /* exit_reason of a region that left before an access its page map did not
  * allow (page_perm): run the insn at env->pc in a slower tier. */
 #define TIER_LLVM_EXIT_SLOW_MEM ((uint32_t)IR_EXIT_COUNT + 1)

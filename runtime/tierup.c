@@ -36,6 +36,7 @@
 
 #include "runtime/exec-internal.h"
 #include "runtime/log.h"
+#include "runtime/objload.h"
 #include "runtime/tier-llvm.h"
 
 #define TIERUP_DEFAULT_THRESHOLD 4000
@@ -50,6 +51,7 @@ typedef struct TierJob {
     TransBlock *tbs[TIERUP_MAX_BLOCKS];
     IrBlock *ir[TIERUP_MAX_BLOCKS];
     uint64_t *counters[TIERUP_MAX_BLOCKS];
+    struct TierCacheJob *cj;      /* code cache: compile to an object, store it */
     struct TierJob *next;
 } TierJob;
 
@@ -107,6 +109,7 @@ static void job_free(TierJob *j)
     for (uint32_t i = 0; i < j->n; i++)
         if (j->ir[i])
             ir_block_free(j->ir[i]);
+    tiercache_job_free(j->cj);
     free(j);
 }
 
@@ -157,6 +160,9 @@ void exec_engine_stop_background(ExecEngine *e)
 {
     if (e && e->tu)
         stop_worker(e->tu);
+    /* then write what the worker stored into the cache packs */
+    if (e && e->tc)
+        tiercache_close(e);
 }
 
 void tierup_stats(ExecEngine *e, TierUpStats *out)
@@ -185,7 +191,9 @@ static bool add_region_user(TransBlock *member, TransBlock *entry)
     return true;
 }
 
-static bool install_locked(ExecEngine *e, TierJob *j, TierLlvmCode *code)
+/* code->handle: a TierLlvmCode handle (JIT) or NULL with img set (object
+ * loaded by objload, code-cache mode). */
+static bool install_locked(ExecEngine *e, TierJob *j, TierLlvmCode *code, struct ObjImage *img)
 {
     if (__atomic_load_n(&e->gen, __ATOMIC_ACQUIRE) != j->gen)
         return false;
@@ -201,6 +209,7 @@ static bool install_locked(ExecEngine *e, TierJob *j, TierLlvmCode *code)
         }
     TransBlock *tb = j->entry;
     tb->llvm_handle = code->handle;
+    tb->obj_image = img;
     /* The stub may not fit (buffer full): then only the dispatcher enters
      * the region, chained jumps keep running the template code. */
     const void *stub = tb->host ? tmpl_emit_call_stub(&e->buf, code->entry) : NULL;
@@ -251,20 +260,31 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&tu->qlock);
 
         bool stale = __atomic_load_n(&e->gen, __ATOMIC_ACQUIRE) != j->gen;
-        TierLlvmCode code;
-        bool ok = !stale && tier_llvm_compile_region((const IrBlock *const *)j->ir, j->n,
-                                                     (uintptr_t)j->entry,
-                                                     e->cfg.stats ? j->counters : NULL,
-                                                     e->cfg.mem.page_perm != NULL, &code);
+        TierLlvmCode code = { 0 };
+        struct ObjImage *img = NULL;
+        bool ok = false;
+        if (!stale && j->cj) /* code cache: an object, linked by objload */
+            ok = tiercache_compile(e, j->cj, (const IrBlock *const *)j->ir, j->n, j->entry,
+                                   e->cfg.stats ? j->counters : NULL, &img, &code.entry);
+        else if (!stale)
+            ok = tier_llvm_compile_region((const IrBlock *const *)j->ir, j->n,
+                                          (uintptr_t)j->entry, e->cfg.stats ? j->counters : NULL,
+                                          e->cfg.mem.page_perm != NULL, &code);
         bool installed = false;
         if (ok) {
             pthread_mutex_lock(&e->lock);
-            installed = install_locked(e, j, &code);
+            installed = install_locked(e, j, &code, img);
+            if (installed && j->cj)
+                tiercache_store_locked(e, j->cj);
             if (!installed)
                 stale = true;
             pthread_mutex_unlock(&e->lock);
-            if (!installed)
-                tier_llvm_release(&code);
+            if (!installed) {
+                if (img)
+                    objload_free(img);
+                else
+                    tier_llvm_release(&code);
+            }
         }
         if (ok && installed && emu_log_enabled(EMU_LOG_EXEC))
             emu_log("Tier-up: region at 0x%016" PRIx64 " (%u blocks) installed\n",
@@ -374,6 +394,8 @@ void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
         kept++;
     }
     j->n = kept;
+    if (kept && tiercache_enabled(e))
+        j->cj = tiercache_job_new(e, j->tbs, j->n, e->cfg.stats);
     pthread_mutex_unlock(&e->lock);
 
     pthread_mutex_lock(&tu->qlock);

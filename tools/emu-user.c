@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "cache/cache.h"
 #include "runtime/exec.h"
 #include "runtime/log.h"
 #include "user/hwcap.h"
@@ -38,6 +39,10 @@ static void usage(FILE *out)
             "  -d LIST                 log items, comma separated (-d help lists them)\n"
             "  -D FILE                 write the log to FILE instead of stderr\n"
             "  --stats                 print translation/execution counters at exit\n"
+            "  --cache=rw|ro|off       code cache of --tier=auto (default rw; env EMU_CACHE)\n"
+            "  --no-cache              the same as --cache=off\n"
+            "  --cache-dir DIR         cache directory (default $EMU_CACHE_DIR, else\n"
+            "                          $XDG_CACHE_HOME/emu, else ~/.cache/emu)\n"
             "  -E VAR=VALUE            set VAR in the guest environment\n"
             "  -U VAR                  remove VAR from the guest environment\n"
             "  -0 ARGV0                argv[0] of the guest (default: program)\n"
@@ -106,9 +111,25 @@ static void env_set(EnvList *e, char *assignment)
     e->v[e->n] = NULL;
 }
 
+static bool parse_cache_mode(const char *s, int *mode)
+{
+    if (!strcmp(s, "rw") || !strcmp(s, "on"))
+        *mode = EMU_CACHE_RW;
+    else if (!strcmp(s, "ro"))
+        *mode = EMU_CACHE_RO;
+    else if (!strcmp(s, "off"))
+        *mode = EMU_CACHE_OFF;
+    else
+        return false;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
-    UserConfig cfg = { .tier = EXEC_TIER_TEMPLATE };
+    UserConfig cfg = { .tier = EXEC_TIER_TEMPLATE, .cache_mode = EMU_CACHE_RW };
+    const char *cache_env = getenv("EMU_CACHE");
+    if (cache_env && *cache_env && !parse_cache_mode(cache_env, &cfg.cache_mode))
+        bad_usage("EMU_CACHE=%s: expected rw, ro or off", cache_env);
     const char *tier_env = getenv("EMU_TIER");
     if (tier_env && *tier_env && !parse_tier(tier_env, &cfg.tier))
         bad_usage("EMU_TIER=%s: expected auto, template, llvm or interp", tier_env);
@@ -137,7 +158,8 @@ int main(int argc, char **argv)
         const char *val = NULL;
         /* Options taking a value: -d LIST, -D FILE, -E, -U, -0, --tier X. */
         if (!strcmp(a, "-d") || !strcmp(a, "-D") || !strcmp(a, "-E") || !strcmp(a, "-U") ||
-            !strcmp(a, "-0") || !strcmp(a, "--tier") || !strcmp(a, "-L") || !strcmp(a, "-cpu")) {
+            !strcmp(a, "-0") || !strcmp(a, "--tier") || !strcmp(a, "-L") || !strcmp(a, "-cpu") ||
+            !strcmp(a, "--cache-dir")) {
             if (i + 1 >= argc)
                 bad_usage("option %s needs an argument", a);
             val = argv[++i];
@@ -146,6 +168,23 @@ int main(int argc, char **argv)
             const char *t = val ? val : a + 7;
             if (!parse_tier(t, &cfg.tier))
                 bad_usage("unknown tier '%s' (auto, template, llvm or interp)", t);
+        } else if (!strncmp(a, "--cache=", 8)) {
+            if (!parse_cache_mode(a + 8, &cfg.cache_mode))
+                bad_usage("--cache=%s: expected rw, ro or off", a + 8);
+            opts[n_opts++] = a;
+        } else if (!strcmp(a, "--no-cache")) {
+            cfg.cache_mode = EMU_CACHE_OFF;
+            opts[n_opts++] = a;
+        } else if (!strcmp(a, "--cache-dir")) {
+            /* absolute, so a guest chdir (and execve) keeps its meaning */
+            static char dir_abs[PATH_MAX];
+            char cwd[PATH_MAX];
+            if (val[0] != '/' && getcwd(cwd, sizeof cwd) &&
+                snprintf(dir_abs, sizeof dir_abs, "%s/%s", cwd, val) < (int)sizeof dir_abs)
+                val = dir_abs;
+            cfg.cache_dir = val;
+            opts[n_opts++] = a;
+            opts[n_opts++] = (char *)val;
         } else if (!strcmp(a, "-d")) {
             log_spec = val;
         } else if (!strcmp(a, "-L")) {

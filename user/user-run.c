@@ -6,12 +6,18 @@
 #define _GNU_SOURCE
 #include "user/user-run.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include "cache/cache.h"
 #include "frontend/aarch64/a64-cpu.h"
 #include "runtime/guest-arch.h"
 #include "runtime/log.h"
@@ -30,6 +36,177 @@ static void hook_invalidate(void *opaque, uint64_t start, uint64_t len)
 static bool hook_is_code_page(void *opaque, uint64_t addr)
 {
     return exec_is_code_page(opaque, addr);
+}
+
+/* ---- guest modules for the code cache ------------------------------------
+ * A module is an ELF file mapped executable in the guest (the program, its
+ * interpreter, a library).  Identity: XXH3-128 over its executable PT_LOAD
+ * segments as stored in the file (computed once per file and cached).  Load
+ * bias (guest address - ELF vaddr): for a file mapping, from the VMA's file
+ * offset and the PT_LOAD holding it; for the images emu's own loader maps
+ * (anonymous, named after the file), from the lowest mapping of that name. */
+
+#define USER_MAX_LOADS 16
+typedef struct UserModule {
+    const char *name;              /* interned VMA name (never freed) */
+    bool ok;
+    uint8_t hash[16];
+    unsigned n_load;
+    uint64_t vaddr[USER_MAX_LOADS], off[USER_MAX_LOADS], filesz[USER_MAX_LOADS];
+    bool have_anon_bias;           /* emu-loaded image: bias found once */
+    uint64_t anon_bias;
+} UserModule;
+
+static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
+static UserModule *modules;
+static size_t n_modules, cap_modules;
+
+static bool pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+    uint8_t *p = buf;
+    while (len) {
+        ssize_t r = pread(fd, p, len, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        p += r;
+        len -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return true;
+}
+
+/* Read the program headers and hash the executable segments. */
+static void module_scan(UserModule *mod)
+{
+    int fd = open(mod->name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    Elf64_Ehdr eh;
+    uint8_t *text = NULL;
+    size_t n_text = 0;
+    if (!pread_full(fd, &eh, sizeof eh, 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_AARCH64 ||
+        eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+        goto out;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (!pread_full(fd, &ph, sizeof ph, eh.e_phoff + i * sizeof ph))
+            goto out;
+        if (ph.p_type != PT_LOAD)
+            continue;
+        if (mod->n_load == USER_MAX_LOADS || ph.p_filesz > (1ull << 31))
+            goto out;
+        mod->vaddr[mod->n_load] = ph.p_vaddr;
+        mod->off[mod->n_load] = ph.p_offset;
+        mod->filesz[mod->n_load] = ph.p_filesz;
+        mod->n_load++;
+        if (!(ph.p_flags & PF_X))
+            continue;
+        uint8_t *n = realloc(text, n_text + 16 + ph.p_filesz);
+        if (!n)
+            goto out;
+        text = n;
+        memcpy(text + n_text, &ph.p_vaddr, 8);
+        memcpy(text + n_text + 8, &ph.p_filesz, 8);
+        if (!pread_full(fd, text + n_text + 16, ph.p_filesz, ph.p_offset))
+            goto out;
+        n_text += 16 + ph.p_filesz;
+    }
+    if (n_text && mod->n_load) {
+        emu_cache_hash128(text, n_text, mod->hash);
+        mod->ok = true;
+    }
+out:
+    free(text);
+    close(fd);
+}
+
+static UserModule *module_get(const char *name)
+{
+    for (size_t i = 0; i < n_modules; i++)
+        if (modules[i].name == name)
+            return &modules[i];
+    if (n_modules == cap_modules) {
+        size_t cap = cap_modules ? cap_modules * 2 : 16;
+        UserModule *n = realloc(modules, cap * sizeof *n);
+        if (!n)
+            return NULL;
+        modules = n;
+        cap_modules = cap;
+    }
+    UserModule *mod = &modules[n_modules++];
+    memset(mod, 0, sizeof *mod);
+    mod->name = name;
+    module_scan(mod);
+    return mod;
+}
+
+/* ExecConfig.module_of (called under the engine lock). */
+static bool user_module_of(void *opaque, uint64_t pc, EmuCacheModuleId *id, uint64_t *bias)
+{
+    GuestMem *m = opaque;
+    const char *name = NULL;
+    bool anon = false;
+    uint64_t vstart = 0, voff = 0, lowest = UINT64_MAX;
+    pthread_mutex_lock(&m->lock);
+    size_t lo = 0, hi = m->n_vmas;
+    while (lo < hi) { /* first vma with end > pc */
+        size_t mid = (lo + hi) / 2;
+        if (m->vmas[mid].end <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < m->n_vmas && m->vmas[lo].start <= pc && m->vmas[lo].name &&
+        m->vmas[lo].name[0] == '/') {
+        const GuestVma *v = &m->vmas[lo];
+        name = v->name;
+        anon = (v->flags & MAP_ANONYMOUS) != 0;
+        vstart = v->start;
+        voff = v->offset;
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (!name)
+        return false;
+    pthread_mutex_lock(&modules_lock);
+    UserModule *mod = module_get(name);
+    bool ok = mod && mod->ok;
+    if (ok) {
+        if (anon) {
+            /* emu's loader: the image starts at the first PT_LOAD's page
+             * (found once: the loader maps an image once) */
+            if (!mod->have_anon_bias) {
+                pthread_mutex_lock(&m->lock);
+                for (size_t i = 0; i < m->n_vmas; i++)
+                    if (m->vmas[i].name == name && (m->vmas[i].flags & MAP_ANONYMOUS) &&
+                        m->vmas[i].start < lowest)
+                        lowest = m->vmas[i].start;
+                pthread_mutex_unlock(&m->lock);
+                uint64_t first = UINT64_MAX;
+                for (unsigned i = 0; i < mod->n_load; i++)
+                    if (mod->vaddr[i] < first)
+                        first = mod->vaddr[i];
+                mod->anon_bias = lowest - (first & ~(uint64_t)(GUEST_PAGE_SIZE - 1));
+                mod->have_anon_bias = true;
+            }
+            *bias = mod->anon_bias;
+        } else {
+            uint64_t foff = voff + (pc - vstart);
+            ok = false;
+            for (unsigned i = 0; i < mod->n_load && !ok; i++) {
+                if (foff >= mod->off[i] && foff < mod->off[i] + mod->filesz[i]) {
+                    *bias = pc - (mod->vaddr[i] + (foff - mod->off[i]));
+                    ok = true;
+                }
+            }
+        }
+        memcpy(id->hash, mod->hash, 16);
+        id->path = mod->name;
+    }
+    pthread_mutex_unlock(&modules_lock);
+    return ok;
 }
 
 /* Remember where the auxv is (after argc, argv[], NULL, envp[], NULL) so
@@ -57,8 +234,10 @@ _Noreturn void user_exit(UserProcess *p, int status)
     fflush(stdout);
     if (p && p->engine)
         exec_engine_stop_background(p->engine);
-    if (p && p->stats && p->engine)
+    if (p && p->stats && p->engine) {
         exec_stats_print(p->engine, stderr);
+        exec_cache_stats_print(p->engine, stderr);
+    }
     emu_log_close();
     exit(status);
 }
@@ -184,6 +363,10 @@ int user_run(const UserConfig *cfg)
                            .protect_code_page = guest_mem_protect_code_page,
                            .unprotect_code_page = guest_mem_unprotect_code_page,
                            .page_perm = p->mem->perm };
+    ec.cache_mode = cfg->cache_mode;
+    ec.cache_dir = cfg->cache_dir;
+    ec.module_of = user_module_of;
+    ec.module_opaque = p->mem;
     p->engine = exec_engine_new(&ec, err, sizeof err);
     if (!p->engine) {
         fprintf(stderr, "emu-user: %s\n", err);

@@ -24,6 +24,8 @@ typedef struct UserConfig {
     char **emu_opts;       /* options to pass again on guest execve */
     const char *ld_prefix; /* -L PATH: guest root for the interpreter and absolute paths */
     const struct UserCpuModel *cpu;   /* -cpu (NULL: the default, "max") */
+    int cache_mode;        /* code cache (--tier=auto): EmuCacheMode, 0 = off */
+    const char *cache_dir; /* --cache-dir (NULL: EMU_CACHE_DIR etc., cache/cache.h) */
 } UserConfig;
 
 /* Does not return while the guest runs (it ends with the guest's exit

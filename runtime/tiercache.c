@@ -1,0 +1,579 @@
+/*
+ * tiercache.c - the persistent code cache of --tier=auto: LLVM regions
+ * outlive the process.
+ *
+ * Store (worker): a region formed by tierup_hot() is compiled to one
+ * relocatable object (tier_llvm_compile_object: function emu_r0) and
+ * loaded with emu's own loader (runtime/objload.h), then installed like a
+ * JIT region; the object goes into the pack of the guest module holding the
+ * entry (cache/cache.h), buffered in memory, written to disk when the
+ * runtime stops (exec_engine_stop_background -> tiercache_close).
+ *
+ * Load (guest thread, at translation): when a template block is translated
+ * and the pack has an entry for its (module offset, mode flags), the entry
+ * is verified against current guest memory, linked with objload and
+ * installed at once, before the block first runs.  No LLVM is loaded.
+ *
+ * Entry key: (pc - module load bias, mode flags, EMU_CACHE_KIND_OBJECT).
+ * Content hash of the key: XXH3-128 over the entry block's guest bytes, the
+ * load bias, the variant (page-map mode, --stats counters) and the flags.
+ * The objects hold absolute guest pcs (exit targets, fault pcs), so the bias
+ * is part of the hash: the same module loaded at another base is a
+ * mismatch (a miss) rather than wrong code.  emu-user's guest layout is
+ * deterministic, so runs of one program see the same biases.
+ *
+ * Payload: TcHeader, then one TcMember per region block (module offset,
+ * size, insns), then the object.  The header carries XXH3-128 over every
+ * member's (offset, size, insns, guest bytes) plus bias/variant/flags; the
+ * loader recomputes it from current guest memory before trusting the
+ * entry (members are not in the key).  Anything that does not match is
+ * reported under -d cache and the block simply stays in the template tier
+ * (it may get hot and be compiled, and stored, again).
+ *
+ * Invalidation: the loaded region's members need not exist as blocks, so
+ * the entry block registers every member range in the page map
+ * (tb_add_ranges); a write to any of them removes it.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache/cache.h"
+#include "llvm-backend/llvm-tier.h"
+#include "runtime/exec-internal.h"
+#include "runtime/log.h"
+#include "runtime/objload.h"
+#include "runtime/tier-llvm.h"
+
+#define TC_MAGIC "EMUREG1"
+#define TC_FN EMU_LLVM_OBJ_FN_PREFIX "0" /* the one region of our objects */
+#define TC_MAX_MEMBERS 4096u
+#define TC_MEMO 512u
+
+typedef struct TcHeader {
+    char magic[8];
+    uint64_t bias;
+    uint32_t n_members;
+    uint32_t variant;
+    uint32_t flags;
+    uint32_t obj_size;
+    uint8_t members_hash[16];
+} TcHeader;
+_Static_assert(sizeof(TcHeader) == 48, "payload header layout");
+
+typedef struct TcMember {
+    uint64_t offset; /* module-relative pc */
+    uint32_t size;   /* guest bytes */
+    uint32_t n_insns;
+} TcMember;
+_Static_assert(sizeof(TcMember) == 16, "payload member layout");
+
+typedef struct TcPack {
+    uint8_t hash[16];
+    EmuCachePack *p;
+} TcPack;
+
+typedef struct TierCache {
+    EmuCache *c;
+    bool closed;
+    uint32_t variant;
+    TcPack *packs;
+    uint32_t n_packs, cap_packs;
+    /* --stats */
+    uint64_t loaded, loaded_blocks, rejected, stored, lookups;
+    uint64_t lookup_ns; /* every lookup: module, hash, pack get */
+    uint64_t link_ns;   /* hits: verify, objload, install */
+    /* page -> (pack, bias) of module_of answers, forgotten whenever guest
+     * mappings change (tb_invalidate_locked -> tiercache_forget) */
+    struct {
+        uint64_t page;
+        uint64_t bias;
+        EmuCachePack *p;
+    } memo[TC_MEMO];
+    EmuCacheStats final; /* cache counters when it was closed */
+    bool have_final;
+} TierCache;
+
+struct TierCacheJob {
+    EmuCachePack *pack;
+    uint64_t bias;
+    uint32_t flags, variant, n;
+    uint32_t entry_len;
+    uint8_t key_hash[16];
+    uint8_t members_hash[16];
+    void *obj;
+    size_t obj_size;
+    TcMember m[];
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void tc_log(void *opaque, const char *msg)
+{
+    (void)opaque;
+    if (emu_log_enabled(EMU_LOG_CACHE))
+        emu_log("%s\n", msg);
+}
+
+bool tiercache_enabled(const ExecEngine *e)
+{
+    return e->tc && !e->tc->closed;
+}
+
+bool tiercache_init(ExecEngine *e)
+{
+    if (e->cfg.tier != EXEC_TIER_AUTO || e->cfg.cache_mode == EMU_CACHE_OFF ||
+        !e->cfg.module_of)
+        return true;
+    TierCache *tc = calloc(1, sizeof *tc);
+    if (!tc)
+        return false;
+    char build[512], err[256];
+    tier_llvm_build_id(build, sizeof build);
+    EmuCacheConfig cc = { .dir = e->cfg.cache_dir,
+                          .mode = (EmuCacheMode)e->cfg.cache_mode,
+                          .build_id = build,
+                          .log = tc_log };
+    tc->c = emu_cache_open(&cc, err, sizeof err);
+    if (!tc->c) {
+        /* the run goes on without a cache */
+        fprintf(stderr, "emu: code cache: %s; running without it\n", err);
+        free(tc);
+        return true;
+    }
+    tc->variant = (e->cfg.mem.page_perm ? 1u : 0u) | (e->cfg.stats ? 2u : 0u);
+    if (emu_log_enabled(EMU_LOG_CACHE))
+        emu_log("cache: %s (%s), build \"%s\"\n", emu_cache_dir(tc->c),
+                e->cfg.cache_mode == EMU_CACHE_RO ? "read-only" : "read-write", build);
+    e->tc = tc;
+    return true;
+}
+
+void tiercache_close(ExecEngine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    TierCache *tc = e->tc;
+    if (tc && !tc->closed) {
+        tc->closed = true;
+        uint64_t t0 = now_ns();
+        EmuCache *c = tc->c;
+        tc->c = NULL;
+        /* emu_cache_close writes the packs; its stats die with it, so take
+         * them after the packs are written (store_ns included) by hand. */
+        for (uint32_t i = 0; i < tc->n_packs; i++)
+            emu_cache_pack_flush(tc->packs[i].p);
+        emu_cache_get_stats(c, &tc->final);
+        tc->have_final = true;
+        emu_cache_close(c);
+        if (emu_log_enabled(EMU_LOG_CACHE))
+            emu_log("cache: closed (%u packs, %.2f ms)\n", tc->n_packs, (now_ns() - t0) / 1e6);
+    }
+    pthread_mutex_unlock(&e->lock);
+}
+
+void tiercache_free(ExecEngine *e)
+{
+    TierCache *tc = e->tc;
+    if (!tc)
+        return;
+    if (!tc->closed)
+        tiercache_close(e);
+    free(tc->packs);
+    free(tc);
+    e->tc = NULL;
+}
+
+/* The pack of a module (opened on first use).  Under e->lock. */
+static EmuCachePack *tc_pack(TierCache *tc, const EmuCacheModuleId *id)
+{
+    for (uint32_t i = 0; i < tc->n_packs; i++)
+        if (!memcmp(tc->packs[i].hash, id->hash, 16))
+            return tc->packs[i].p;
+    if (tc->n_packs == tc->cap_packs) {
+        uint32_t cap = tc->cap_packs ? tc->cap_packs * 2 : 8;
+        TcPack *n = realloc(tc->packs, cap * sizeof *n);
+        if (!n)
+            return NULL;
+        tc->packs = n;
+        tc->cap_packs = cap;
+    }
+    EmuCachePack *p = emu_cache_pack_open(tc->c, id);
+    if (!p)
+        return NULL;
+    memcpy(tc->packs[tc->n_packs].hash, id->hash, 16);
+    tc->packs[tc->n_packs++].p = p;
+    if (emu_log_enabled(EMU_LOG_CACHE))
+        emu_log("cache: module %s -> pack %s\n", id->path ? id->path : "?",
+                emu_cache_pack_name(p));
+    return p;
+}
+
+void tiercache_forget(ExecEngine *e)
+{
+    if (e->tc)
+        memset(e->tc->memo, 0, sizeof e->tc->memo);
+}
+
+/* The pack and load bias of the module holding pc.  Under e->lock. */
+static EmuCachePack *tc_module(ExecEngine *e, uint64_t pc, uint64_t *bias)
+{
+    TierCache *tc = e->tc;
+    uint64_t page = pc >> EXEC_PAGE_BITS;
+    unsigned slot = (unsigned)(page % TC_MEMO);
+    if (tc->memo[slot].p && tc->memo[slot].page == page) {
+        *bias = tc->memo[slot].bias;
+        return tc->memo[slot].p;
+    }
+    EmuCacheModuleId id = { 0 };
+    if (!e->cfg.module_of(e->cfg.module_opaque, pc, &id, bias) || pc < *bias)
+        return NULL;
+    EmuCachePack *p = tc_pack(tc, &id);
+    if (p) {
+        tc->memo[slot].page = page;
+        tc->memo[slot].bias = *bias;
+        tc->memo[slot].p = p;
+    }
+    return p;
+}
+
+/* Hash of guest code plus a trailer; false if the code is not readable. */
+typedef struct TcHashBuf {
+    uint8_t *b;
+    size_t n, cap;
+} TcHashBuf;
+
+static bool hb_add(TcHashBuf *h, const void *p, size_t n)
+{
+    if (h->n + n > h->cap) {
+        size_t cap = h->cap ? h->cap : 4096;
+        while (cap < h->n + n)
+            cap *= 2;
+        uint8_t *nb = realloc(h->b, cap);
+        if (!nb)
+            return false;
+        h->b = nb;
+        h->cap = cap;
+    }
+    memcpy(h->b + h->n, p, n);
+    h->n += n;
+    return true;
+}
+
+static bool hb_guest(ExecEngine *e, TcHashBuf *h, uint64_t pc, uint32_t size)
+{
+    if (h->n + size > h->cap && !hb_add(h, "", 0))
+        return false;
+    uint8_t tmp[512];
+    while (size) {
+        uint32_t k = size < sizeof tmp ? size : (uint32_t)sizeof tmp;
+        if (!e->cfg.mem.read_code(e->cfg.mem.opaque, pc, tmp, k) || !hb_add(h, tmp, k))
+            return false;
+        pc += k;
+        size -= k;
+    }
+    return true;
+}
+
+static bool hb_trailer(TcHashBuf *h, uint64_t bias, uint32_t variant, uint32_t flags)
+{
+    return hb_add(h, &bias, 8) && hb_add(h, &variant, 4) && hb_add(h, &flags, 4);
+}
+
+static bool key_hash(ExecEngine *e, uint64_t pc, uint32_t size, uint64_t bias, uint32_t variant,
+                     uint32_t flags, uint8_t out[16])
+{
+    TcHashBuf h = { 0 };
+    bool ok = hb_guest(e, &h, pc, size) && hb_trailer(&h, bias, variant, flags);
+    if (ok)
+        emu_cache_hash128(h.b, h.n, out);
+    free(h.b);
+    return ok;
+}
+
+static bool members_hash(ExecEngine *e, const TcMember *m, uint32_t n, uint64_t bias,
+                         uint32_t variant, uint32_t flags, uint8_t out[16])
+{
+    TcHashBuf h = { 0 };
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < n; i++)
+        ok = hb_add(&h, &m[i], sizeof m[i]) && hb_guest(e, &h, m[i].offset + bias, m[i].size);
+    ok = ok && hb_trailer(&h, bias, variant, flags);
+    if (ok)
+        emu_cache_hash128(h.b, h.n, out);
+    free(h.b);
+    return ok;
+}
+
+/* ---- load --------------------------------------------------------------- */
+
+static void reject(TierCache *tc, const TransBlock *tb, uint64_t off, const char *why)
+{
+    tc->rejected++;
+    if (emu_log_enabled(EMU_LOG_CACHE))
+        emu_log("cache: region at 0x%016" PRIx64 " (offset 0x%" PRIx64 "): %s; retranslating\n",
+                tb->pc, off, why);
+}
+
+void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
+{
+    TierCache *tc = e->tc;
+    if (!tc || tc->closed || !tb->host || tb->llvm_entry)
+        return;
+    uint64_t t0 = now_ns();
+    uint64_t bias = 0;
+    EmuCachePack *pk = tc_module(e, tb->pc, &bias);
+    uint64_t off = tb->pc - bias;
+    uint8_t kh[16];
+    tc->lookups++;
+    /* most blocks are no region entry: no hashing for them */
+    if (!pk || tb->pc < bias || !emu_cache_pack_has(pk, off, tb->flags, EMU_CACHE_KIND_OBJECT) ||
+        !key_hash(e, tb->pc, tb->guest_size, bias, tc->variant, tb->flags, kh)) {
+        tc->lookup_ns += now_ns() - t0;
+        return;
+    }
+    const void *data;
+    size_t len;
+    bool hit = emu_cache_pack_get(pk, off, tb->flags, EMU_CACHE_KIND_OBJECT, kh, &data, &len);
+    uint64_t t1 = now_ns();
+    tc->lookup_ns += t1 - t0;
+    if (!hit)
+        return;
+    /* The entry passed the cache's checksums; now the payload itself. */
+    TcHeader h;
+    if (len < sizeof h) {
+        reject(tc, tb, off, "payload too short");
+        return;
+    }
+    memcpy(&h, data, sizeof h);
+    if (memcmp(h.magic, TC_MAGIC, 8) || h.n_members == 0 || h.n_members > TC_MAX_MEMBERS ||
+        len != sizeof h + (size_t)h.n_members * sizeof(TcMember) + h.obj_size) {
+        reject(tc, tb, off, "malformed payload header");
+        return;
+    }
+    if (h.bias != bias || h.variant != tc->variant || h.flags != tb->flags) {
+        reject(tc, tb, off, "load bias or mode differs");
+        return;
+    }
+    TcMember *m = malloc(h.n_members * sizeof *m);
+    TbRange *ranges = malloc(h.n_members * sizeof *ranges);
+    uint64_t *counts = e->cfg.stats ? calloc(h.n_members, sizeof *counts) : NULL;
+    uint64_t **cptr = e->cfg.stats ? calloc(h.n_members, sizeof *cptr) : NULL;
+    if (!m || !ranges || (e->cfg.stats && (!counts || !cptr))) {
+        free(m), free(ranges), free(counts), free(cptr);
+        return;
+    }
+    memcpy(m, (const uint8_t *)data + sizeof h, h.n_members * sizeof *m);
+    const uint8_t *obj = (const uint8_t *)data + sizeof h + h.n_members * sizeof *m;
+    uint8_t mh[16];
+    const char *why = NULL;
+    if (m[0].offset != off || m[0].size != tb->guest_size)
+        why = "entry block differs";
+    for (uint32_t i = 0; !why && i < h.n_members; i++)
+        if (m[i].size == 0 || m[i].size > (1u << 20) || m[i].offset + bias < bias)
+            why = "bad member range";
+    if (!why && !members_hash(e, m, h.n_members, bias, tc->variant, tb->flags, mh))
+        why = "member code not readable";
+    if (!why && memcmp(mh, h.members_hash, 16))
+        why = "guest code of a member changed";
+    ObjImage *img = NULL;
+    uintptr_t (*fn)(void *) = NULL;
+    char err[256] = "";
+    if (!why) {
+        uintptr_t tag = (uintptr_t)tb;
+        for (uint32_t i = 0; cptr && i < h.n_members; i++)
+            cptr[i] = &counts[i];
+        uint64_t *const *cp = cptr;
+        uint32_t nc = h.n_members;
+        ObjEmuNames nm = { .helpers = ir_helper_info, .n_helpers = IR_HELPER_COUNT,
+                           .tags = &tag, .n_tags = 1, .counters = cptr ? &cp : NULL,
+                           .n_counters = &nc };
+        img = objload(obj, h.obj_size, objload_emu_resolve, &nm, err, sizeof err);
+        if (!img)
+            why = err;
+        else if (!(fn = (uintptr_t(*)(void *))objload_sym(img, TC_FN)))
+            why = "object has no emu_r0";
+    }
+    free(cptr);
+    if (why) {
+        if (img)
+            objload_free(img);
+        free(m), free(ranges), free(counts);
+        reject(tc, tb, off, why);
+        tc->link_ns += now_ns() - t1;
+        return;
+    }
+    for (uint32_t i = 0; i < h.n_members; i++)
+        ranges[i] = (TbRange){ .pc = m[i].offset + bias, .size = m[i].size,
+                               .n_insns = m[i].n_insns };
+    free(m);
+    /* Install: the block was inserted just now, so nothing is chained to it
+     * and no jump cache holds it yet. */
+    tb->obj_image = img;
+    tb->region_counts = counts;
+    tb_add_ranges(e, tb, ranges, h.n_members);
+    const void *stub = tmpl_emit_call_stub(&e->buf, (const void *)fn);
+    __atomic_store_n(&tb->hot, INT32_MAX, __ATOMIC_RELAXED);
+    tb->tier_state = TIER_DONE;
+    __atomic_store_n(&tb->llvm_entry, fn, __ATOMIC_RELEASE);
+    if (stub)
+        __atomic_store_n(&tb->llvm_stub, stub, __ATOMIC_RELEASE);
+    tc->loaded++;
+    tc->loaded_blocks += h.n_members;
+    tc->link_ns += now_ns() - t1;
+    if (emu_log_enabled(EMU_LOG_CACHE))
+        emu_log("cache: region at 0x%016" PRIx64 " (%u blocks, %u bytes of object) loaded\n",
+                tb->pc, h.n_members, h.obj_size);
+}
+
+void tiercache_count_insns(const TransBlock *tb, uint64_t *blocks, uint64_t *insns)
+{
+    for (uint32_t i = 0; tb->region_counts && i < tb->n_ranges; i++) {
+        uint64_t n = __atomic_load_n(&tb->region_counts[i], __ATOMIC_RELAXED);
+        *blocks += n;
+        *insns += n * tb->ranges[i].n_insns;
+    }
+}
+
+/* ---- store -------------------------------------------------------------- */
+
+struct TierCacheJob *tiercache_job_new(ExecEngine *e, TransBlock *const *tbs, uint32_t n,
+                                       bool counters)
+{
+    TierCache *tc = e->tc;
+    if (!tc || tc->closed || !n || e->cfg.cache_mode != EMU_CACHE_RW)
+        return NULL;
+    (void)counters;
+    uint64_t bias = 0;
+    const TransBlock *en = tbs[0];
+    EmuCachePack *pk = tc_module(e, en->pc, &bias);
+    if (!pk)
+        return NULL;
+    struct TierCacheJob *j = calloc(1, sizeof *j + n * sizeof(TcMember));
+    if (!j)
+        return NULL;
+    j->pack = pk;
+    j->bias = bias;
+    j->flags = en->flags;
+    j->variant = tc->variant;
+    j->n = n;
+    j->entry_len = en->guest_size;
+    bool ok = j->pack != NULL;
+    for (uint32_t i = 0; ok && i < n; i++) {
+        if (tbs[i]->pc < bias) {
+            ok = false;
+            break;
+        }
+        j->m[i] = (TcMember){ .offset = tbs[i]->pc - bias, .size = tbs[i]->guest_size,
+                              .n_insns = tbs[i]->n_insns };
+    }
+    ok = ok && key_hash(e, en->pc, en->guest_size, bias, j->variant, j->flags, j->key_hash) &&
+         members_hash(e, j->m, n, bias, j->variant, j->flags, j->members_hash);
+    if (!ok) {
+        free(j);
+        return NULL;
+    }
+    return j;
+}
+
+void tiercache_job_free(struct TierCacheJob *j)
+{
+    if (!j)
+        return;
+    free(j->obj);
+    free(j);
+}
+
+bool tiercache_compile(ExecEngine *e, struct TierCacheJob *cj, const IrBlock *const *ir,
+                       uint32_t n, TransBlock *entry, uint64_t *const *counters,
+                       struct ObjImage **img, uintptr_t (**entry_fn)(void *))
+{
+    (void)e;
+    void *obj;
+    size_t size;
+    if (n != cj->n || !tier_llvm_compile_object(ir, n, counters, e->cfg.mem.page_perm != NULL,
+                                                &obj, &size))
+        return false;
+    uintptr_t tag = (uintptr_t)entry;
+    uint32_t nc = n;
+    ObjEmuNames nm = { .helpers = ir_helper_info, .n_helpers = IR_HELPER_COUNT, .tags = &tag,
+                       .n_tags = 1, .counters = counters ? &counters : NULL, .n_counters = &nc };
+    char err[256];
+    ObjImage *im = objload(obj, size, objload_emu_resolve, &nm, err, sizeof err);
+    void *f = im ? objload_sym(im, TC_FN) : NULL;
+    if (!f) {
+        fprintf(stderr, "emu: code cache: cannot load a compiled region: %s\n",
+                im ? "no emu_r0" : err);
+        if (im)
+            objload_free(im);
+        free(obj);
+        return false;
+    }
+    cj->obj = obj;
+    cj->obj_size = size;
+    *img = im;
+    *entry_fn = (uintptr_t(*)(void *))f;
+    return true;
+}
+
+void tiercache_store_locked(ExecEngine *e, struct TierCacheJob *cj)
+{
+    TierCache *tc = e->tc;
+    if (!tc || tc->closed || !cj->obj || cj->obj_size > UINT32_MAX)
+        return;
+    size_t len = sizeof(TcHeader) + cj->n * sizeof(TcMember) + cj->obj_size;
+    uint8_t *buf = malloc(len);
+    if (!buf)
+        return;
+    TcHeader h = { .bias = cj->bias, .n_members = cj->n, .variant = cj->variant,
+                   .flags = cj->flags, .obj_size = (uint32_t)cj->obj_size };
+    memcpy(h.magic, TC_MAGIC, 8);
+    memcpy(h.members_hash, cj->members_hash, 16);
+    memcpy(buf, &h, sizeof h);
+    memcpy(buf + sizeof h, cj->m, cj->n * sizeof(TcMember));
+    memcpy(buf + sizeof h + cj->n * sizeof(TcMember), cj->obj, cj->obj_size);
+    if (emu_cache_pack_put_ex(cj->pack, cj->m[0].offset, cj->flags, EMU_CACHE_KIND_OBJECT,
+                              cj->key_hash, cj->entry_len, buf, len)) {
+        tc->stored++;
+        if (emu_log_enabled(EMU_LOG_CACHE))
+            emu_log("cache: region at 0x%016" PRIx64 " (%u blocks, %zu bytes) stored\n",
+                    cj->m[0].offset + cj->bias, cj->n, len);
+    }
+    free(buf);
+}
+
+/* ---- --stats ------------------------------------------------------------ */
+
+void exec_cache_stats_print(ExecEngine *e, FILE *f)
+{
+    TierCache *tc = e ? e->tc : NULL;
+    if (!tc)
+        return;
+    pthread_mutex_lock(&e->lock);
+    EmuCacheStats s;
+    if (tc->have_final)
+        s = tc->final;
+    else
+        emu_cache_get_stats(tc->c, &s);
+    uint64_t loaded = tc->loaded, blocks = tc->loaded_blocks, lns = tc->lookup_ns,
+             kns = tc->link_ns, rej = tc->rejected, stored = tc->stored, lookups = tc->lookups;
+    pthread_mutex_unlock(&e->lock);
+    emu_cache_print_stats(f, &s);
+    fprintf(f, "  cache regions          %" PRIu64 " lookups, %" PRIu64 " loaded (%" PRIu64
+               " guest blocks), %" PRIu64 " rejected, %" PRIu64 " stored\n",
+            lookups, loaded, blocks, rej, stored);
+    /* per loaded block: its share of every lookup (hits and misses) plus
+     * the verify/link/install of the regions that hit */
+    fprintf(f, "  cache load cost        %.2f ms (lookups %.2f ms, %.2f us each; verify+link "
+               "%.2f ms, %.1f us per region); %.2f us per loaded guest block\n",
+            (lns + kns) / 1e6, lns / 1e6, lookups ? lns / 1e3 / (double)lookups : 0.0, kns / 1e6,
+            loaded ? kns / 1e3 / (double)loaded : 0.0,
+            blocks ? (lns + kns) / 1e3 / (double)blocks : 0.0);
+}

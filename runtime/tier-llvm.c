@@ -70,6 +70,13 @@ static bool default_path(char *out, size_t n)
 static void load(void)
 {
     char path[PATH_MAX + 32];
+    /* Tests of the code cache: a warm run must never get here. */
+    const char *forbid = getenv("EMU_LLVM_FORBID");
+    if (forbid && *forbid && *forbid != '0') {
+        fprintf(stderr, "emu: llvm tier: not loaded (EMU_LLVM_FORBID is set); using the "
+                        "template tier\n");
+        return;
+    }
     const char *env = getenv(EMU_LLVM_MODULE_ENV);
     if (env && *env)
         snprintf(path, sizeof path, "%s", env);

@@ -20,6 +20,8 @@
  *   EMU_LLVM_STATS=1     compile latency summary on stderr at exit
  *   EMU_LLVM_IR_DUMP=f   optimised LLVM IR of every block to file f
  *   EMU_LLVM_VERIFY=1    LLVMVerifyModule before optimising
+ *   EMU_LLVM_FORBID=1    never load the module (says so on stderr if asked
+ *                        to): tests that a warm code-cache run needs no LLVM
  */
 #ifndef EMU_RUNTIME_TIER_LLVM_H
 #define EMU_RUNTIME_TIER_LLVM_H

@@ -15,4 +15,11 @@ if(TARGET emu-cache)
            COMMAND ${CMAKE_SOURCE_DIR}/tests/cache/concurrent.sh $<TARGET_FILE:cache-fill>
                    $<TARGET_FILE:emu-cache>)
   set_tests_properties(cache_tool cache_concurrent PROPERTIES TIMEOUT 120)
+  # The code cache of emu-user --tier=auto end to end (tests/cache/tier-cache.sh).
+  if(TARGET emu-user)
+    add_test(NAME tier_cache
+             COMMAND ${CMAKE_SOURCE_DIR}/tests/cache/tier-cache.sh $<TARGET_FILE:emu-user>
+                     $<TARGET_FILE:emu-cache>)
+    set_tests_properties(tier_cache PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
+  endif()
 endif()

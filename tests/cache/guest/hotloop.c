@@ -1,0 +1,31 @@
+/* tests/cache/guest/hotloop.c - a guest with a few hot loops (so that
+ * --tier=auto forms LLVM regions) and a checksum that any wrong region
+ * code would change.  Built by tier-cache.sh with aarch64-linux-gnu-gcc. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v;
+    h *= 1099511628211ull;
+    return (h << 7) | (h >> 57);
+}
+
+int main(int argc, char **argv)
+{
+    int rounds = argc > 1 ? 0 : 20000;
+    uint64_t h = 1469598103934665603ull;
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < 1000; i++)
+            h = mix(h, (uint64_t)i * (uint64_t)r);
+    char buf[256];
+    uint32_t s = 0;
+    for (int r = 0; r < 20000; r++) {
+        memset(buf, r & 0xff, sizeof buf);
+        for (size_t i = 0; i < sizeof buf; i += 3)
+            s = s * 31 + (uint8_t)buf[i] + (uint32_t)r;
+    }
+    printf("%llu %u\n", (unsigned long long)h, s);
+    return 0;
+}

@@ -1,0 +1,90 @@
+#!/bin/sh
+# tests/cache/tier-cache.sh EMU_USER EMU_CACHE - the code cache of
+# --tier=auto end to end, on a guest with hot loops:
+#  1. a first run with a fresh cache stores regions;
+#  2. a second run loads them: hits, zero LLVM compiles, and LLVM cannot
+#     even be loaded (EMU_LLVM_FORBID: any attempt would say so on stderr
+#     and leave the code in the template tier), yet most guest
+#     instructions run in LLVM code;
+#  3. a corrupted pack: a -d cache message, clean retranslation;
+#  4. two processes filling one fresh cache at once, then a warm run;
+# and every run prints what --tier=template (and qemu-aarch64, if present)
+# print.  Exit 77 (skipped) without the AArch64 cross compiler.
+set -u
+EMU=$1
+EC=$2
+SRC=$(dirname "$0")/guest/hotloop.c
+command -v aarch64-linux-gnu-gcc >/dev/null || { echo "no aarch64-linux-gnu-gcc: skipped"; exit 77; }
+D=$(mktemp -d /tmp/emu-tier-cache.XXXXXX)
+trap 'rm -rf "$D"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+aarch64-linux-gnu-gcc -O2 -static -o "$D/hotloop" "$SRC" || { echo "FAIL: cannot build the guest"; exit 1; }
+G=$D/hotloop
+
+"$EMU" --tier=template "$G" >"$D/want" || fail "template run"
+if command -v qemu-aarch64 >/dev/null; then
+  qemu-aarch64 "$G" >"$D/qemu" || fail "qemu run"
+  cmp -s "$D/want" "$D/qemu" || fail "template and qemu differ: $(cat "$D/want") / $(cat "$D/qemu")"
+fi
+# field N of the "cache regions" --stats line: 1 lookups, 3 loaded, 8 rejected, 10 stored
+regions() { sed -n 's/^  cache regions *//p' "$1" | awk -v f="$2" '{print $f}'; }
+compiled() { sed -n 's/^  llvm regions compiled *\([0-9]*\).*/\1/p' "$1"; }
+llvm_share() { sed -n 's/.*llvm \([0-9.]*\)%.*/\1/p' "$1" | cut -d. -f1; }
+run() { # run NAME CACHE_DIR [emu options...]
+  name=$1; dir=$2; shift 2
+  "$EMU" --tier=auto --stats --cache-dir "$dir" "$@" "$G" >"$D/$name.out" 2>"$D/$name.err"
+  rc=$?
+  [ "$rc" = 0 ] || fail "$name: exit $rc: $(tail -3 "$D/$name.err")"
+  cmp -s "$D/want" "$D/$name.out" || fail "$name: output $(cat "$D/$name.out"), want $(cat "$D/want")"
+}
+
+# 1. cold
+run cold "$D/c1"
+[ "$(regions "$D/cold.err" 10)" -gt 0 ] 2>/dev/null || fail "cold run stored nothing: $(grep cache "$D/cold.err")"
+[ "$(compiled "$D/cold.err")" -gt 0 ] 2>/dev/null || fail "cold run compiled nothing"
+ls "$D"/c1/packs/*.pack >/dev/null 2>&1 || fail "no pack written"
+
+# 2. warm, with no LLVM to be had
+EMU_LLVM_FORBID=1 run warm "$D/c1"
+[ "$(regions "$D/warm.err" 3)" -gt 0 ] 2>/dev/null || fail "warm run loaded nothing: $(grep cache "$D/warm.err")"
+[ "$(compiled "$D/warm.err")" = 0 ] || fail "warm run compiled $(compiled "$D/warm.err") regions"
+grep -q "EMU_LLVM_FORBID" "$D/warm.err" && fail "warm run tried to load LLVM: $(grep 'FORBID' "$D/warm.err")"
+[ "$(llvm_share "$D/warm.err")" -ge 50 ] 2>/dev/null ||
+  fail "warm run: only $(llvm_share "$D/warm.err")% of guest insns in LLVM code"
+"$EC" --cache-dir "$D/c1" verify >/dev/null 2>&1 || fail "emu-cache verify after two runs"
+
+# 3. corruption: flip bytes in the middle of every pack
+cp -r "$D/c1" "$D/c3"
+for p in "$D"/c3/packs/*.pack; do
+  sz=$(stat -c %s "$p")
+  printf '\377\377\377\377\377\377\377\377' | dd of="$p" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+done
+run corrupt "$D/c3" -d cache
+grep -q "^cache: .*\(corrupt\|checksum\|mismatch\|dropped\)" "$D/corrupt.err" ||
+  fail "corrupt pack: no -d cache message: $(grep '^cache' "$D/corrupt.err" | head -5)"
+[ "$(regions "$D/corrupt.err" 3)" = 0 ] || fail "corrupt pack: regions still loaded"
+[ "$(compiled "$D/corrupt.err")" -gt 0 ] 2>/dev/null || fail "corrupt pack: nothing retranslated"
+"$EC" --cache-dir "$D/c3" verify >/dev/null 2>&1 || fail "the next writer did not replace the bad pack"
+
+# 4. two writers at once on a fresh cache, then a warm run
+"$EMU" --tier=auto --stats --cache-dir "$D/c4" "$G" >"$D/w1.out" 2>"$D/w1.err" &
+p1=$!
+"$EMU" --tier=auto --stats --cache-dir "$D/c4" "$G" >"$D/w2.out" 2>"$D/w2.err" &
+p2=$!
+wait $p1 || fail "writer 1 failed"
+wait $p2 || fail "writer 2 failed"
+cmp -s "$D/want" "$D/w1.out" && cmp -s "$D/want" "$D/w2.out" || fail "concurrent writers: wrong output"
+"$EC" --cache-dir "$D/c4" verify >/dev/null 2>&1 || fail "emu-cache verify after concurrent writers"
+EMU_LLVM_FORBID=1 run warm4 "$D/c4"
+[ "$(regions "$D/warm4.err" 3)" -gt 0 ] 2>/dev/null || fail "after concurrent writers: nothing loaded"
+[ "$(compiled "$D/warm4.err")" = 0 ] || fail "after concurrent writers: regions compiled again"
+
+# --no-cache and --cache=ro write nothing
+run nocache "$D/c5" --no-cache
+[ -e "$D/c5/packs" ] && ls "$D"/c5/packs/*.pack >/dev/null 2>&1 && fail "--no-cache wrote a pack"
+run ro "$D/c1" --cache=ro
+[ "$(regions "$D/ro.err" 10)" = 0 ] || fail "--cache=ro stored regions"
+
+[ "$fails" = 0 ] && echo "tier-cache: all passed" || echo "tier-cache: $fails failures"
+[ "$fails" = 0 ]

@@ -149,7 +149,10 @@ bool tiercache_init(ExecEngine *e)
         free(tc);
         return true;
     }
-    tc->variant = (e->cfg.mem.page_perm ? 1u : 0u) | (e->cfg.stats ? 2u : 0u);
+    /* --stats is not part of it: an object built with counters links them
+     * to a sink in a run without --stats, and one built without them just
+     * goes uncounted (guest insns executed) in a --stats run. */
+    tc->variant = e->cfg.mem.page_perm ? 1u : 0u;
     if (emu_log_enabled(EMU_LOG_CACHE))
         emu_log("cache: %s (%s), build \"%s\"\n", emu_cache_dir(tc->c),
                 e->cfg.cache_mode == EMU_CACHE_RO ? "read-only" : "read-write", build);
@@ -314,6 +317,20 @@ static bool members_hash(ExecEngine *e, const TcMember *m, uint32_t n, uint64_t 
 
 /* ---- load --------------------------------------------------------------- */
 
+static uint64_t counter_sink; /* emu_count_* of objects loaded without --stats */
+
+static bool tc_resolve(void *opaque, const char *name, uint64_t *addr)
+{
+    if (objload_emu_resolve(opaque, name, addr))
+        return true;
+    if (!strncmp(name, EMU_LLVM_OBJ_COUNT_PREFIX, strlen(EMU_LLVM_OBJ_COUNT_PREFIX)) &&
+        !((const ObjEmuNames *)opaque)->counters) {
+        *addr = (uint64_t)(uintptr_t)&counter_sink;
+        return true;
+    }
+    return false;
+}
+
 static void reject(TierCache *tc, const TransBlock *tb, uint64_t off, const char *why)
 {
     tc->rejected++;
@@ -395,7 +412,7 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
         ObjEmuNames nm = { .helpers = ir_helper_info, .n_helpers = IR_HELPER_COUNT,
                            .tags = &tag, .n_tags = 1, .counters = cptr ? &cp : NULL,
                            .n_counters = &nc };
-        img = objload(obj, h.obj_size, objload_emu_resolve, &nm, err, sizeof err);
+        img = objload(obj, h.obj_size, tc_resolve, &nm, err, sizeof err);
         if (!img)
             why = err;
         else if (!(fn = (uintptr_t(*)(void *))objload_sym(img, TC_FN)))

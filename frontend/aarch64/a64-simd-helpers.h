@@ -8,6 +8,8 @@
  * the NARROW element size); q: 128-bit form (for "2" forms: upper half);
  * scalar: one element, the rest of Vd zeroed (AdvSIMD scalar encodings).
  * Every op reads its sources before writing Vd, so Vd may alias them.
+ * a64-simd-swar.c lifts many integer ops to plain IR with the same meaning
+ * for the same descriptor; the helper remains the reference for them.
  */
 #ifndef EMU_FRONTEND_AARCH64_A64_SIMD_HELPERS_H
 #define EMU_FRONTEND_AARCH64_A64_SIMD_HELPERS_H

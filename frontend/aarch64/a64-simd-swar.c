@@ -91,11 +91,12 @@ static IrTemp w_expand(IrBlock *b, int sz, IrTemp hb)
 }
 
 /* Lane MSB set iff the lane of x is not zero (sz < 3): the low bits plus
- * ~H carry into the MSB iff they are not all zero, and stay in the lane. */
-static IrTemp w_nonzero_msb(IrBlock *b, int sz, IrTemp x)
+ * ~H carry into the MSB iff they are not all zero, and stay in the lane.
+ * The other bits of the result are junk: mask with H (or ANDC from H). */
+static IrTemp w_nonzero_raw(IrBlock *b, int sz, IrTemp x)
 {
-    IrTemp h = K(lane_msb(sz)), nh = K(~lane_msb(sz));
-    return AND(OR(ADD(AND(x, nh), nh), x), h);
+    IrTemp nh = K(~lane_msb(sz));
+    return OR(ADD(AND(x, nh), nh), x);
 }
 
 /* Lane MSB set iff x < y unsigned (sz < 3): the borrow out of the lane,
@@ -126,8 +127,8 @@ static IrTemp w_cmp(IrBlock *b, int sz, int op, IrTemp x, IrTemp y)
     }
     IrTemp h = K(lane_msb(sz)), hb;
     switch (op) {
-    case OP(CMEQ): hb = ANDC(h, w_nonzero_msb(b, sz, XOR(x, y))); break;
-    case OP(CMTST): hb = w_nonzero_msb(b, sz, AND(x, y)); break;
+    case OP(CMEQ): hb = ANDC(h, w_nonzero_raw(b, sz, XOR(x, y))); break;
+    case OP(CMTST): hb = AND(w_nonzero_raw(b, sz, AND(x, y)), h); break;
     case OP(CMHI): hb = w_ltu_msb(b, sz, y, x); break;
     case OP(CMHS): hb = XOR(w_ltu_msb(b, sz, x, y), h); break;
     /* signed: flipping the sign bits maps signed order to unsigned */

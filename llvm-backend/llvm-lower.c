@@ -60,6 +60,8 @@ typedef struct Lower {
     LLVMBasicBlockRef *block_bb;   /* per region block: its first basic block */
     LLVMValueRef guest_base, guest_limit;
     LLVMValueRef page_perm;        /* region->page_perm: env->page_perm */
+    LLVMBasicBlockRef exit_bb;     /* the one exit: writes globals back, returns */
+    LLVMValueRef ret_slot;         /* what exit_bb returns (an alloca) */
     LLVMValueRef tag_sym;          /* object mode: the symbol whose address is the tag */
     int64_t pc_insn;               /* insn whose pc is in env->pc (-1: unknown) */
     uint32_t cur_insn;             /* insn of the op being lowered */
@@ -291,13 +293,20 @@ static LLVMValueRef obj_counter(Lower *L, uint32_t bi)
     return g ? g : LLVMAddGlobal(L->M, L->i64, nm);
 }
 
+/* Every exit branches to one block that writes back every global the region
+ * writes and returns ret_slot: exit paths stay a store and a jump, where a
+ * write-back per exit made regions mostly stores (and codegen slow). */
 static void ret_tag(Lower *L, unsigned kind)
 {
-    if (L->in->object) {
-        LLVMBuildRet(L->B, obj_tag(L, kind));
-        return;
-    }
-    LLVMBuildRet(L->B, c64(L, (uint64_t)L->r->tag | kind));
+    LLVMValueRef v = L->in->object ? obj_tag(L, kind) : c64(L, (uint64_t)L->r->tag | kind);
+    LLVMBuildStore(L->B, v, L->ret_slot);
+    LLVMBuildBr(L->B, L->exit_bb);
+}
+
+/* Before an exit: nothing to do, exit_bb writes the globals back. */
+static void exit_sync(Lower *L)
+{
+    (void)L;
 }
 
 /* env->pc = insn's pc, once per insn (before its first faulting op). */
@@ -454,10 +463,7 @@ static uint64_t mask_bits(unsigned len)
  * dirty globals back on this path only, env->pc = the insn. */
 static void leave_before_insn(Lower *L, uint32_t reason)
 {
-    bool saved[IR_MAX_GLOBALS];
-    memcpy(saved, L->dirty, sizeof saved);
-    sync_globals(L);
-    memcpy(L->dirty, saved, sizeof saved);
+    exit_sync(L);
     if (L->cur_insn < L->b->n_insns)
         env_store(L, c64(L, L->b->insns[L->cur_insn].pc), offsetof(CpuCommon, pc));
     env_store(L, c32(L, reason), offsetof(CpuCommon, exit_reason));
@@ -869,10 +875,7 @@ static void lower_op(Lower *L, const IrInst *op)
                     LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntNE, req, c32(L, 0), ""), leave,
                                     L->block_bb[j]);
                     LLVMPositionBuilderAtEnd(B, leave);
-                    bool saved[IR_MAX_GLOBALS];
-                    memcpy(saved, L->dirty, sizeof saved);
-                    sync_globals(L);
-                    memcpy(L->dirty, saved, sizeof saved);
+                    exit_sync(L);
                     env_store(L, c64(L, target), offsetof(CpuCommon, pc));
                     ret_tag(L, TMPL_RET_LOOKUP);
                     start_dead_block(L);
@@ -880,7 +883,7 @@ static void lower_op(Lower *L, const IrInst *op)
                 }
             }
         }
-        sync_globals(L);
+        exit_sync(L);
         env_store(L, c64(L, target), offsetof(CpuCommon, pc));
         ret_tag(L, L->r->goto_tb_lookup ? TMPL_RET_LOOKUP : (unsigned)(op->c[0] & 1));
         start_dead_block(L);
@@ -888,14 +891,14 @@ static void lower_op(Lower *L, const IrInst *op)
     }
     case IR_OP_goto_ptr: {
         LLVMValueRef target = rdw(L, a[0], 64);
-        sync_globals(L);
+        exit_sync(L);
         env_store(L, target, offsetof(CpuCommon, pc));
         ret_tag(L, TMPL_RET_LOOKUP);
         start_dead_block(L);
         break;
     }
     case IR_OP_exit:
-        sync_globals(L);
+        exit_sync(L);
         env_store(L, c64(L, op->c[1]), offsetof(CpuCommon, pc));
         env_store(L, c32(L, (uint32_t)op->c[0]), offsetof(CpuCommon, exit_reason));
         ret_tag(L, TMPL_RET_EXIT);
@@ -958,7 +961,7 @@ static bool lower_block(Lower *L, uint32_t bi)
     /* Falling off the end is a malformed block: report an unknown exit
      * reason so the runtime stops with an error instead of running on. */
     if (!terminated(L)) {
-        sync_globals(L);
+        exit_sync(L);
         env_store(L, c32(L, IR_EXIT_COUNT), offsetof(CpuCommon, exit_reason));
         ret_tag(L, TMPL_RET_EXIT);
     }
@@ -1060,12 +1063,24 @@ bool llvm_lower(LLVMContextRef C, LLVMModuleRef mod, const char *name, const Llv
         L.gslot[t] = LLVMBuildAlloca(L.B, lt, g->name ? g->name : "");
         LLVMBuildStore(L.B, env_load(&L, lt, g->env_offset), L.gslot[t]);
     }
+    L.ret_slot = LLVMBuildAlloca(L.B, L.i64, "ret");
     for (uint32_t j = 0; j < L.r->n_blocks; j++)
         L.block_bb[j] = LLVMAppendBasicBlockInContext(C, L.fn, "block");
+    L.exit_bb = LLVMAppendBasicBlockInContext(C, L.fn, "exit");
     if (!L.failed)
         LLVMBuildBr(L.B, L.block_bb[0]);
     for (uint32_t j = 0; j < L.r->n_blocks && !L.failed; j++)
         lower_block(&L, j);
+    /* The one exit: every global the region writes goes back to env. */
+    LLVMMoveBasicBlockAfter(L.exit_bb, LLVMGetLastBasicBlock(L.fn));
+    LLVMPositionBuilderAtEnd(L.B, L.exit_bb);
+    for (uint32_t t = 1; t < L.n_glob && !L.failed; t++) {
+        if (!L.gslot[t] || !L.gwritten[t])
+            continue;
+        LLVMTypeRef lt = ty(&L, (IrType)b0->temps[t].type);
+        env_store(&L, LLVMBuildLoad2(L.B, lt, L.gslot[t], ""), b0->temps[t].env_offset);
+    }
+    LLVMBuildRet(L.B, LLVMBuildLoad2(L.B, L.i64, L.ret_slot, ""));
     free(L.block_bb);
     LLVMDisposeBuilder(L.B);
     return !L.failed;

@@ -15,7 +15,7 @@
 #include "frontend/aarch64/a64-simd-swar.h"
 
 #define SVC0 0xd4000001u
-#define CASES_PER_FAMILY 600
+#define CASES_PER_FAMILY 400
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 

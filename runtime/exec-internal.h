@@ -200,6 +200,7 @@ bool tiercache_compile(ExecEngine *e, struct TierCacheJob *cj, const IrBlock *co
 /* After a successful install (under e->lock): store the object. */
 void tiercache_store_locked(ExecEngine *e, struct TierCacheJob *cj);
 bool tiercache_enabled(const ExecEngine *e);
+bool tiercache_storing(const ExecEngine *e); /* enabled and read-write */
 /* Stats accumulated from cached regions' member counters. */
 void tiercache_count_insns(const TransBlock *tb, uint64_t *blocks, uint64_t *insns);
 

@@ -128,6 +128,11 @@ bool tiercache_enabled(const ExecEngine *e)
     return e->tc && !e->tc->closed;
 }
 
+bool tiercache_storing(const ExecEngine *e)
+{
+    return tiercache_enabled(e) && e->cfg.cache_mode == EMU_CACHE_RW;
+}
+
 bool tiercache_init(ExecEngine *e)
 {
     if (e->cfg.tier != EXEC_TIER_AUTO || e->cfg.cache_mode == EMU_CACHE_OFF ||

@@ -8,6 +8,7 @@
 #     instructions run in LLVM code;
 #  3. a corrupted pack: a -d cache message, clean retranslation;
 #  4. two processes filling one fresh cache at once, then a warm run;
+#  5. a patch to a loaded region's member (not a block itself) drops it;
 # and every run prints what --tier=template (and qemu-aarch64, if present)
 # print.  Exit 77 (skipped) without the AArch64 cross compiler.
 set -u
@@ -21,6 +22,9 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 aarch64-linux-gnu-gcc -O2 -static -o "$D/hotloop" "$SRC" || { echo "FAIL: cannot build the guest"; exit 1; }
 G=$D/hotloop
+# Writers compile and store what is still queued at exit (the default, 0,
+# leaves it to the next run), so that a loaded machine changes nothing.
+export EMU_CACHE_EXIT_MS=30000
 
 "$EMU" --tier=template "$G" >"$D/want" || fail "template run"
 if command -v qemu-aarch64 >/dev/null; then
@@ -39,8 +43,9 @@ run() { # run NAME CACHE_DIR [emu options...]
   cmp -s "$D/want" "$D/$name.out" || fail "$name: output $(cat "$D/$name.out"), want $(cat "$D/want")"
 }
 
-# 1. cold
+# 1. cold (twice: a block that got hot only late is stored by then too)
 run cold "$D/c1"
+run cold2 "$D/c1"
 [ "$(regions "$D/cold.err" 10)" -gt 0 ] 2>/dev/null || fail "cold run stored nothing: $(grep cache "$D/cold.err")"
 [ "$(compiled "$D/cold.err")" -gt 0 ] 2>/dev/null || fail "cold run compiled nothing"
 ls "$D"/c1/packs/*.pack >/dev/null 2>&1 || fail "no pack written"
@@ -85,6 +90,22 @@ run nocache "$D/c5" --no-cache
 [ -e "$D/c5/packs" ] && ls "$D"/c5/packs/*.pack >/dev/null 2>&1 && fail "--no-cache wrote a pack"
 run ro "$D/c1" --cache=ro
 [ "$(regions "$D/ro.err" 10)" = 0 ] || fail "--cache=ro stored regions"
+
+# 5. self-modifying code: a cached region whose member (never a block of
+#    its own) is patched after the region was loaded must be dropped
+aarch64-linux-gnu-gcc -O2 -static -o "$D/smc" "$(dirname "$0")/guest/smc-member.c" ||
+  fail "cannot build smc-member"
+# (which regions a cold run stores depends on the worker's timing: up to
+# four runs, every one must be right and a later one must load a region)
+loaded=0
+for i in 1 2 3 4; do
+  "$EMU" --tier=auto --cache-dir "$D/c6" -d cache "$D/smc" >"$D/smc$i.out" 2>"$D/smc$i.err" ||
+    fail "smc run $i failed"
+  [ "$(cat "$D/smc$i.out")" = "10000000 3000" ] ||
+    fail "smc run $i printed '$(cat "$D/smc$i.out")', want '10000000 3000' (stale region code)"
+  [ "$i" -gt 1 ] && grep -q "^cache: region .* loaded" "$D/smc$i.err" && { loaded=1; break; }
+done
+[ "$loaded" = 1 ] || fail "smc: no warm run loaded a region"
 
 [ "$fails" = 0 ] && echo "tier-cache: all passed" || echo "tier-cache: $fails failures"
 [ "$fails" = 0 ]

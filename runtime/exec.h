@@ -245,10 +245,13 @@ size_t exec_block_count(ExecEngine *e);
  * or false if host is not in a block. */
 bool exec_host_to_guest(ExecEngine *e, uintptr_t host, uint64_t *guest_pc);
 
-/* Stop background work (the tier-up compiler) before the process exits:
- * waits for a compile in progress; later hot blocks stay in the template
- * tier.  Safe to call more than once. */
-void exec_engine_stop_background(ExecEngine *e);
+/* Stop background work (the tier-up compiler) before the process exits,
+ * and write the code cache's packs; later hot blocks stay in the template
+ * tier.  Does not wait for a compile in progress: false when one is still
+ * running, and then the process must leave with _exit() (after flushing its
+ * own streams), not exit(), whose static destructors (LLVM's) would run
+ * under the compiler.  Safe to call more than once. */
+bool exec_engine_stop_background(ExecEngine *e);
 
 /* --stats lines of the code cache (lookups, hit rate, load cost per region
  * and per guest block, stores); nothing when the cache is off. */

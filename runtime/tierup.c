@@ -118,7 +118,13 @@ static void job_free(TierJob *j)
 
 /* Stop the worker (waiting for the compile in progress): LLVM's static
  * destructors run after atexit handlers registered after it was loaded. */
+static void stop_worker_wait(TierUp *tu, long wait_ms);
 static void stop_worker(TierUp *tu)
+{
+    stop_worker_wait(tu, 2000);
+}
+
+static void stop_worker_wait(TierUp *tu, long wait_ms)
 {
     pthread_mutex_lock(&tu->qlock);
     bool started = tu->started;
@@ -128,7 +134,12 @@ static void stop_worker(TierUp *tu)
     if (started) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 2;
+        ts.tv_sec += wait_ms / 1000;
+        ts.tv_nsec += (wait_ms % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
         if (pthread_timedjoin_np(tu->thread, NULL, &ts) == 0)
             tu->started = false;
     }
@@ -203,15 +214,23 @@ static void drain_for_cache(ExecEngine *e)
                 before, left, ms);
 }
 
-void exec_engine_stop_background(ExecEngine *e)
+bool exec_engine_stop_background(ExecEngine *e)
 {
+    bool stopped = true;
     if (e && e->tu) {
         drain_for_cache(e);
-        stop_worker(e->tu);
+        /* A compile in progress is not waited for (it may take hundreds of
+         * ms): the caller then leaves with _exit, before LLVM's static
+         * destructors could run under it. */
+        stop_worker_wait(e->tu, 0);
+        pthread_mutex_lock(&e->tu->qlock);
+        stopped = !e->tu->started;
+        pthread_mutex_unlock(&e->tu->qlock);
     }
     /* then write what the worker stored into the cache packs */
     if (e && e->tc)
         tiercache_close(e);
+    return stopped;
 }
 
 void tierup_stats(ExecEngine *e, TierUpStats *out)

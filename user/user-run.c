@@ -232,13 +232,20 @@ static void find_auxv(UserProcess *p, uint64_t sp)
 _Noreturn void user_exit(UserProcess *p, int status)
 {
     fflush(stdout);
+    bool stopped = true;
     if (p && p->engine)
-        exec_engine_stop_background(p->engine);
+        stopped = exec_engine_stop_background(p->engine);
     if (p && p->stats && p->engine) {
         exec_stats_print(p->engine, stderr);
         exec_cache_stats_print(p->engine, stderr);
     }
     emu_log_close();
+    if (!stopped) {
+        /* the LLVM worker is mid-compile: leave without running static
+         * destructors under it (and without waiting for it) */
+        fflush(NULL);
+        _exit(status);
+    }
     exit(status);
 }
 

@@ -14,12 +14,16 @@
  * is verified against current guest memory, linked with objload and
  * installed at once, before the block first runs.  No LLVM is loaded.
  *
+ * Pack: one per (guest module, load bias): the module identity handed to
+ * the cache is XXH3-128 of (module hash, bias), so a library loaded at
+ * different addresses by different programs keeps one pack per address.
+ *
  * Entry key: (pc - module load bias, mode flags, EMU_CACHE_KIND_OBJECT).
  * Content hash of the key: XXH3-128 over the entry block's guest bytes, the
  * load bias, the variant (page-map mode, --stats counters) and the flags.
  * The objects hold absolute guest pcs (exit targets, fault pcs), so the bias
- * is part of the hash: the same module loaded at another base is a
- * mismatch (a miss) rather than wrong code.  emu-user's guest layout is
+ * is part of the hash too (and of the pack identity, above): the same
+ * module loaded at another base misses rather than running wrong code.  emu-user's guest layout is
  * deterministic, so runs of one program see the same biases.
  *
  * Payload: TcHeader, then one TcMember per region block (module offset,
@@ -243,6 +247,13 @@ static EmuCachePack *tc_module(ExecEngine *e, uint64_t pc, uint64_t *bias)
     EmuCacheModuleId id = { 0 };
     if (!e->cfg.module_of(e->cfg.module_opaque, pc, &id, bias) || pc < *bias)
         return NULL;
+    /* One pack per (module, load bias): the objects hold absolute guest
+     * pcs, so a library that two programs load at different addresses
+     * gets two packs instead of entries that replace each other. */
+    uint8_t key[24];
+    memcpy(key, id.hash, 16);
+    memcpy(key + 16, bias, 8);
+    emu_cache_hash128(key, sizeof key, id.hash);
     EmuCachePack *p = tc_pack(tc, &id);
     if (p) {
         tc->memo[slot].page = page;

@@ -7,7 +7,11 @@ the amd64 root's own loader), interleaved round by round; the table shows
 medians and the ratios emu/qemu and emu/native.  Inputs come from the
 corpus (../shared/corpus/setup-corpus.sh).
 
-  bench/user-bench.py [--runs 5] [--tier template] [--only NAME ...]
+  bench/user-bench.py [--runs 5] [--tier template [--tier auto ...]] [--only NAME ...]
+
+With several --tier options every tier is a column of its own, measured in
+the same interleaved rounds; ratios are given against qemu and native for
+each, with geometric means.
 """
 import argparse, os, shutil, statistics, subprocess, sys, time
 
@@ -33,6 +37,8 @@ WORKLOADS = {
     "gzip -t text64m.gz": ("bin/busybox", ["gzip", "-t", f"{D}/text64m.gz"], False),
     "gzip -c text16m":   ("bin/busybox", ["gzip", "-c", f"{D}/text16m"], False),
     "bzip2 -c text16m":  ("bin/busybox", ["bzip2", "-c", f"{D}/text16m"], False),
+    "awk wordfreq text8m": ("bin/busybox", ["awk", "{for (i = 1; i <= NF; i++) n[$i]++} "
+                            "END {for (w in n) if (n[w] > 5000) c++; print c}", f"{D}/text8m"], False),
     "busybox true":      ("bin/busybox", ["true"], False),
     "zstd -9 text16m":   ("usr/bin/zstd", ["-q", "-9", "-c", f"{D}/text16m"], True),
     "zstd -d text64m.zst": ("usr/bin/zstd", ["-q", "-d", "-c", f"{D}/text64m.zst"], True),
@@ -60,37 +66,56 @@ def loads_llvm(cmd):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--tier", default="template")
+    ap.add_argument("--tier", action="append")
     ap.add_argument("--emu", default="build/bin/emu-user")
     ap.add_argument("--only", nargs="*")
     a = ap.parse_args()
-    emu = [os.path.abspath(a.emu), f"--tier={a.tier}"]
+    tiers = a.tier or ["template"]
+    emus = {t: [os.path.abspath(a.emu), f"--tier={t}"] for t in tiers}
     bb_arm = f"{ARM}/bin/busybox"
     for p in (bb_arm, f"{AMD}/bin/busybox", f"{D}/text64m"):
         if not os.path.exists(p):
             sys.exit(f"bench: missing {p}: run ../shared/corpus/setup-corpus.sh")
     names = [n for n in WORKLOADS if not a.only or any(o in n for o in a.only)]
-    print(f"# emu-user --tier={a.tier} vs qemu-aarch64 ({subprocess.run(['qemu-aarch64', '--version'], capture_output=True, text=True).stdout.split(chr(10))[0]}) vs native; median of {a.runs} interleaved runs")
-    print(f"{'workload':22} {'native s':>9} {'qemu s':>9} {'emu s':>9} {'emu/qemu':>9} {'emu/native':>10}")
-    ratios = []
+    qv = subprocess.run(['qemu-aarch64', '--version'], capture_output=True, text=True).stdout.split(chr(10))[0]
+    print(f"# emu-user --tier={','.join(tiers)} vs qemu-aarch64 ({qv}) vs native; median of {a.runs} interleaved runs")
+    hdr = f"{'workload':22} {'native s':>9} {'qemu s':>9}"
+    for t in tiers:
+        hdr += f" {t + ' s':>11} {'/qemu':>6} {'/native':>7}"
+    print(hdr)
+    rq = {t: [] for t in tiers}
+    rn = {t: [] for t in tiers}
+    qn = []
     for n in names:
         prog, args, dynamic = WORKLOADS[n]
         native = (NATIVE if dynamic else []) + [f"{AMD}/{prog}"] + args
         lprefix = ["-L", ARM] if dynamic else []
-        cmds = {"native": native, "qemu": ["qemu-aarch64"] + lprefix + [f"{ARM}/{prog}"] + args,
-                "emu": emu + lprefix + [f"{ARM}/{prog}"] + args}
+        cmds = {"native": native, "qemu": ["qemu-aarch64"] + lprefix + [f"{ARM}/{prog}"] + args}
+        for t in tiers:
+            cmds[t] = emus[t] + lprefix + [f"{ARM}/{prog}"] + args
         times = {k: [] for k in cmds}
         for _ in range(a.runs):
             for k, c in cmds.items():
                 times[k].append(timed(c))
         m = {k: statistics.median(v) for k, v in times.items()}
-        r = m["emu"] / m["qemu"]
-        ratios.append(r)
-        print(f"{n:22} {m['native']:9.3f} {m['qemu']:9.3f} {m['emu']:9.3f} {r:9.2f} {m['emu']/m['native']:10.2f}")
-    if ratios:
-        print(f"geometric mean emu/qemu: {statistics.geometric_mean(ratios):.2f}")
-    ll = loads_llvm(emu + [bb_arm, "true"])
-    print(f"busybox true loads LLVM: {'unknown (no strace)' if ll is None else ('YES' if ll else 'no')}")
+        line = f"{n:22} {m['native']:9.3f} {m['qemu']:9.3f}"
+        if n != "busybox true":
+            qn.append(m["qemu"] / m["native"])
+        for t in tiers:
+            rq[t].append(m[t] / m["qemu"])
+            if n != "busybox true":   # startup-bound: not a compute ratio
+                rn[t].append(m[t] / m["native"])
+            line += f" {m[t]:11.3f} {m[t] / m['qemu']:6.2f} {m[t] / m['native']:7.2f}"
+        print(line, flush=True)
+    if qn:
+        print(f"geometric mean qemu/native (compute workloads): {statistics.geometric_mean(qn):.2f}")
+    for t in tiers:
+        if rq[t]:
+            print(f"geometric mean {t}: /qemu {statistics.geometric_mean(rq[t]):.2f}"
+                  + (f", /native (compute workloads) {statistics.geometric_mean(rn[t]):.2f}" if rn[t] else ""))
+    for t in tiers:
+        ll = loads_llvm(emus[t] + [bb_arm, "true"])
+        print(f"busybox true --tier={t} loads LLVM: {'unknown (no strace)' if ll is None else ('YES' if ll else 'no')}")
 
 if __name__ == "__main__":
     main()

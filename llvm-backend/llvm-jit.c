@@ -303,6 +303,10 @@ static bool compile(EmuLlvmCtx *c, const EmuLlvmRegion *r, EmuLlvmCode *out, cha
         return false;
     }
     uint64_t t3 = thread_ns();
+    if (c->ir_dump) {
+        fprintf(c->ir_dump, "LLVM code (%s) at 0x%llx\n", name, (unsigned long long)addr);
+        fflush(c->ir_dump);
+    }
     out->entry = (EmuLlvmEntry)(uintptr_t)addr;
     out->rt = rt;
     out->lower_ns = t1 - t0;

@@ -61,6 +61,11 @@ typedef struct Lower {
     LLVMValueRef guest_base, guest_limit;
     LLVMValueRef page_perm;        /* region->page_perm: env->page_perm */
     LLVMBasicBlockRef exit_bb;     /* the one exit: writes globals back, returns */
+    bool gmem;                     /* globals live in env (TBAA keeps them apart
+                                      from guest memory), not in allocas */
+    unsigned tbaa_kind;
+    LLVMValueRef tbaa_env, tbaa_guest;
+    LLVMValueRef trips;            /* gmem: back edges taken (an alloca) */
     LLVMValueRef ret_slot;         /* what exit_bb returns (an alloca) */
     LLVMValueRef tag_sym;          /* object mode: the symbol whose address is the tag */
     int64_t pc_insn;               /* insn whose pc is in env->pc (-1: unknown) */
@@ -151,10 +156,35 @@ static LLVMValueRef env_ptr(Lower *L, uint64_t off)
     return LLVMBuildGEP2(L->B, L->i8, L->env, &idx, 1, "");
 }
 
+/* TBAA: env and guest memory are different types, so LLVM may keep env
+ * fields in registers across guest accesses (gmem mode). */
+static void tbaa(Lower *L, LLVMValueRef inst, bool guest)
+{
+    if (L->tbaa_env)
+        LLVMSetMetadata(inst, L->tbaa_kind, guest ? L->tbaa_guest : L->tbaa_env);
+}
+
+static void tbaa_init(Lower *L)
+{
+    LLVMContextRef C = L->C;
+    LLVMMetadataRef zero = LLVMValueAsMetadata(LLVMConstInt(LLVMInt64TypeInContext(C), 0, 0));
+    LLVMMetadataRef root_ops[1] = { LLVMMDStringInContext2(C, "emu tbaa", 8) };
+    LLVMMetadataRef root = LLVMMDNodeInContext2(C, root_ops, 1);
+    LLVMMetadataRef env_ops[3] = { LLVMMDStringInContext2(C, "env", 3), root, zero };
+    LLVMMetadataRef envty = LLVMMDNodeInContext2(C, env_ops, 3);
+    LLVMMetadataRef g_ops[3] = { LLVMMDStringInContext2(C, "guest", 5), root, zero };
+    LLVMMetadataRef gty = LLVMMDNodeInContext2(C, g_ops, 3);
+    LLVMMetadataRef et[3] = { envty, envty, zero }, gt[3] = { gty, gty, zero };
+    L->tbaa_env = LLVMMetadataAsValue(C, LLVMMDNodeInContext2(C, et, 3));
+    L->tbaa_guest = LLVMMetadataAsValue(C, LLVMMDNodeInContext2(C, gt, 3));
+    L->tbaa_kind = LLVMGetMDKindIDInContext(C, "tbaa", 4);
+}
+
 static LLVMValueRef env_load(Lower *L, LLVMTypeRef t, uint64_t off)
 {
     LLVMValueRef v = LLVMBuildLoad2(L->B, t, env_ptr(L, off), "");
     LLVMSetAlignment(v, 1);
+    tbaa(L, v, false);
     return v;
 }
 
@@ -162,6 +192,7 @@ static void env_store(Lower *L, LLVMValueRef v, uint64_t off)
 {
     LLVMValueRef s = LLVMBuildStore(L->B, v, env_ptr(L, off));
     LLVMSetAlignment(s, 1);
+    tbaa(L, s, false);
 }
 
 /* ---- temps --------------------------------------------------------------- */
@@ -191,7 +222,12 @@ static LLVMValueRef rd(Lower *L, IrTemp t)
         lfail(L, "temp %u has no storage", t);
         return LLVMConstInt(lt, 0, 0);
     }
-    return LLVMBuildLoad2(L->B, lt, slot, "");
+    LLVMValueRef v = LLVMBuildLoad2(L->B, lt, slot, "");
+    if (L->gmem && t < L->n_glob) {
+        LLVMSetAlignment(v, 1);
+        tbaa(L, v, false);
+    }
+    return v;
 }
 
 /* Read t as an integer of `bits` (zero-extended/truncated). */
@@ -217,15 +253,21 @@ static void wr(Lower *L, IrTemp t, LLVMValueRef v)
         lfail(L, "temp %u has no storage", t);
         return;
     }
-    LLVMBuildStore(L->B, v, slot);
+    LLVMValueRef s = LLVMBuildStore(L->B, v, slot);
+    if (L->gmem && t < L->n_glob) {
+        LLVMSetAlignment(s, 1);
+        tbaa(L, s, false);
+    }
     if (t < L->n_glob)
-        L->dirty[t] = true;
+        L->dirty[t] = !L->gmem;
 }
 
 /* ---- write-back and exits ------------------------------------------------ */
 
 static void sync_globals(Lower *L)
 {
+    if (L->gmem)
+        return; /* they are in env already */
     const IrTempInfo *g = L->b->temps;
     for (uint32_t t = 1; t < L->n_glob; t++) {
         if (!L->dirty[t] || !L->gslot[t])
@@ -238,6 +280,8 @@ static void sync_globals(Lower *L)
 
 static void reload_globals(Lower *L)
 {
+    if (L->gmem)
+        return;
     const IrTempInfo *g = L->b->temps;
     for (uint32_t t = 1; t < L->n_glob; t++) {
         if (!L->gslot[t])
@@ -301,6 +345,46 @@ static void ret_tag(Lower *L, unsigned kind)
     LLVMValueRef v = L->in->object ? obj_tag(L, kind) : c64(L, (uint64_t)L->r->tag | kind);
     LLVMBuildStore(L->B, v, L->ret_slot);
     LLVMBuildBr(L->B, L->exit_bb);
+}
+
+/* In exit_bb, globals written back, rv the return value: a TMPL_RET_LOOKUP
+ * exit looks env->pc up in the jump cache and on a hit tail-calls the
+ * trampoline with the host entry (see EmuLlvmRegion.chain_tramp).  Leaves
+ * the builder in the miss block. */
+static void chain_out(Lower *L, LLVMValueRef rv)
+{
+    LLVMBuilderRef B = L->B;
+    LLVMBasicBlockRef on = LLVMAppendBasicBlockInContext(L->C, L->fn, "chain.on");
+    LLVMBasicBlockRef look = LLVMAppendBasicBlockInContext(L->C, L->fn, "chain.look");
+    LLVMBasicBlockRef hit = LLVMAppendBasicBlockInContext(L->C, L->fn, "chain.hit");
+    LLVMBasicBlockRef miss = LLVMAppendBasicBlockInContext(L->C, L->fn, "chain.miss");
+    LLVMValueRef kind = LLVMBuildAnd(B, rv, c64(L, 3), "");
+    LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, kind, c64(L, TMPL_RET_LOOKUP), ""), on,
+                    miss);
+    LLVMPositionBuilderAtEnd(B, on);
+    LLVMValueRef tramp = env_load(L, L->ptr, offsetof(CpuCommon, chain_tramp));
+    LLVMBuildCondBr(B, LLVMBuildIsNull(B, tramp, ""), miss, look);
+    LLVMPositionBuilderAtEnd(B, look);
+    LLVMValueRef pc = env_load(L, L->i64, offsetof(CpuCommon, pc));
+    LLVMValueRef jc = env_load(L, L->ptr, offsetof(CpuCommon, jmp_cache));
+    /* jmp_cache_hash(pc) (runtime/cpu.h) */
+    LLVMValueRef h = LLVMBuildXor(B, LLVMBuildLShr(B, pc, c64(L, 2), ""),
+                                  LLVMBuildLShr(B, pc, c64(L, 2 + JMP_CACHE_BITS), ""), "");
+    h = LLVMBuildAnd(B, h, c64(L, JMP_CACHE_SIZE - 1), "");
+    LLVMValueRef off = LLVMBuildMul(B, h, c64(L, sizeof(JmpCacheEntry)), "");
+    LLVMValueRef ep = LLVMBuildGEP2(B, L->i8, jc, &off, 1, "");
+    LLVMValueRef epc = LLVMBuildLoad2(B, L->i64, ep, "");
+    LLVMSetVolatile(epc, 1); /* pc before host, as writers store host first */
+    LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, epc, pc, ""), hit, miss);
+    LLVMPositionBuilderAtEnd(B, hit);
+    LLVMValueRef hoff = c64(L, offsetof(JmpCacheEntry, host));
+    LLVMValueRef host = LLVMBuildLoad2(B, L->ptr, LLVMBuildGEP2(B, L->i8, ep, &hoff, 1, ""), "");
+    LLVMSetVolatile(host, 1);
+    LLVMValueRef args[2] = { L->env, host };
+    LLVMValueRef call = LLVMBuildCall2(B, L->fn_ty, tramp, args, 2, "");
+    LLVMSetTailCallKind(call, LLVMTailCallKindMustTail);
+    LLVMBuildRet(B, call);
+    LLVMPositionBuilderAtEnd(B, miss);
 }
 
 /* Before an exit: nothing to do, exit_bb writes the globals back. */
@@ -573,9 +657,12 @@ static void gen_ld(Lower *L, const IrInst *op)
     LLVMValueRef p = mem_addr(L, rdw(L, op->args[1], 64), mo, false);
     LLVMValueRef v = LLVMBuildLoad2(L->B, ty_bits(L, mbits), p, "");
     LLVMSetAlignment(v, 1);
+    tbaa(L, v, true);
     /* every guest load happens: another guest thread may change the value
-     * (a polling loop must not be hoisted) */
-    LLVMSetVolatile(v, 1);
+     * (a polling loop must not be hoisted).  gmem: plain, so that env
+     * fields stay in registers across it; loops leave every 2^16 trips. */
+    if (!L->gmem)
+        LLVMSetVolatile(v, 1);
     wr(L, op->args[0], ld_extend(L, t, mo, v));
 }
 
@@ -586,9 +673,11 @@ static void gen_st(Lower *L, const IrInst *op)
     LLVMValueRef p = mem_addr(L, rdw(L, op->args[0], 64), mo, true);
     LLVMValueRef s = LLVMBuildStore(L->B, rdw(L, op->args[1], mbits), p);
     LLVMSetAlignment(s, 1);
+    tbaa(L, s, true);
     /* volatile: LLVM must not treat the write-backs before it as dead (a
      * host fault here needs them) nor move it across other guest accesses */
-    LLVMSetVolatile(s, 1);
+    if (!L->gmem)
+        LLVMSetVolatile(s, 1);
 }
 
 static void gen_cmpxchg(Lower *L, const IrInst *op)
@@ -714,6 +803,43 @@ static void gen_call(Lower *L, const IrInst *op)
     if (h->flags & IR_HF_WRITES_GLOBALS)
         reload_globals(L);
     /* a helper may change env->pc (it is CpuCommon) only when it faults */
+}
+
+/* Index of the region block at pc (same mode flags), or -1. */
+static int region_block_at(Lower *L, uint64_t pc)
+{
+    if (!L->r->internal_edges)
+        return -1;
+    for (uint32_t j = 0; j < L->r->n_blocks; j++)
+        if (L->r->blocks[j]->pc == pc && L->r->blocks[j]->flags == L->b->flags)
+            return (int)j;
+    return -1;
+}
+
+/* Branch to region block j (at pc), unless the runtime wants the CPU back:
+ * the exit request stops loops in the region.  Terminates the block. */
+static void internal_edge(Lower *L, uint32_t j, uint64_t pc)
+{
+    LLVMBuilderRef B = L->B;
+    LLVMValueRef stop;
+    if (L->gmem) {
+        /* no memory access here (it would pin every env field in memory):
+         * leave every 2^16 trips round, which also bounds how long a loop
+         * may keep a guest load hoisted */
+        LLVMValueRef n = LLVMBuildAdd(B, LLVMBuildLoad2(B, L->i32, L->trips, ""), c32(L, 1), "");
+        LLVMBuildStore(B, n, L->trips);
+        stop = LLVMBuildICmp(B, LLVMIntEQ, LLVMBuildAnd(B, n, c32(L, 0xffff), ""), c32(L, 0), "");
+    } else {
+        LLVMValueRef req = env_load(L, L->i32, offsetof(CpuCommon, exit_request));
+        LLVMSetVolatile(req, 1);
+        stop = LLVMBuildICmp(B, LLVMIntNE, req, c32(L, 0), "");
+    }
+    LLVMBasicBlockRef leave = LLVMAppendBasicBlockInContext(L->C, L->fn, "req");
+    LLVMBuildCondBr(B, stop, leave, L->block_bb[j]);
+    LLVMPositionBuilderAtEnd(B, leave);
+    exit_sync(L);
+    env_store(L, c64(L, pc), offsetof(CpuCommon, pc));
+    ret_tag(L, TMPL_RET_LOOKUP);
 }
 
 /* ---- one op -------------------------------------------------------------- */
@@ -864,24 +990,11 @@ static void lower_op(Lower *L, const IrInst *op)
     }
     case IR_OP_goto_tb: {
         uint64_t target = op->c[1];
-        if (L->r->internal_edges) {
-            for (uint32_t j = 0; j < L->r->n_blocks; j++) {
-                const IrBlock *tb = L->r->blocks[j];
-                if (tb->pc == target && tb->flags == L->b->flags) {
-                    /* the runtime's exit request stops loops in the region */
-                    LLVMValueRef req = env_load(L, L->i32, offsetof(CpuCommon, exit_request));
-                    LLVMSetVolatile(req, 1);
-                    LLVMBasicBlockRef leave = LLVMAppendBasicBlockInContext(L->C, L->fn, "req");
-                    LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntNE, req, c32(L, 0), ""), leave,
-                                    L->block_bb[j]);
-                    LLVMPositionBuilderAtEnd(B, leave);
-                    exit_sync(L);
-                    env_store(L, c64(L, target), offsetof(CpuCommon, pc));
-                    ret_tag(L, TMPL_RET_LOOKUP);
-                    start_dead_block(L);
-                    return;
-                }
-            }
+        int j = region_block_at(L, target);
+        if (j >= 0) {
+            internal_edge(L, (uint32_t)j, target);
+            start_dead_block(L);
+            return;
         }
         exit_sync(L);
         env_store(L, c64(L, target), offsetof(CpuCommon, pc));
@@ -891,6 +1004,28 @@ static void lower_op(Lower *L, const IrInst *op)
     }
     case IR_OP_goto_ptr: {
         LLVMValueRef target = rdw(L, a[0], 64);
+        /* An indirect jump to a block of the region (a return to the block
+         * after a call, say) stays inside: a switch over the members. */
+        LLVMBasicBlockRef out = LLVMAppendBasicBlockInContext(L->C, L->fn, "ptr.out");
+        unsigned n_in = 0;
+        if (L->r->internal_edges)
+            for (uint32_t j = 0; j < L->r->n_blocks; j++)
+                n_in += L->r->blocks[j]->flags == L->b->flags;
+        if (n_in) {
+            LLVMValueRef sw = LLVMBuildSwitch(B, target, out, n_in);
+            for (uint32_t j = 0; j < L->r->n_blocks; j++) {
+                const IrBlock *m = L->r->blocks[j];
+                if (m->flags != L->b->flags || region_block_at(L, m->pc) != (int)j)
+                    continue;
+                LLVMBasicBlockRef e = LLVMAppendBasicBlockInContext(L->C, L->fn, "ptr.in");
+                LLVMAddCase(sw, c64(L, m->pc), e);
+                LLVMPositionBuilderAtEnd(B, e);
+                internal_edge(L, j, m->pc);
+            }
+        } else {
+            LLVMBuildBr(B, out);
+        }
+        LLVMPositionBuilderAtEnd(B, out);
         exit_sync(L);
         env_store(L, target, offsetof(CpuCommon, pc));
         ret_tag(L, TMPL_RET_LOOKUP);
@@ -1007,7 +1142,8 @@ bool llvm_lower(LLVMContextRef C, LLVMModuleRef mod, const char *name, const Llv
     L.i64 = LLVMInt64TypeInContext(C);
     L.i128 = LLVMInt128TypeInContext(C);
     L.ptr = LLVMPointerTypeInContext(C, 0);
-    L.fn_ty = LLVMFunctionType(L.i64, &L.ptr, 1, 0);
+    LLVMTypeRef params[2] = { L.ptr, L.ptr }; /* env, unused: the trampoline's type */
+    L.fn_ty = LLVMFunctionType(L.i64, params, 2, 0);
     L.fn = LLVMAddFunction(mod, name, L.fn_ty);
     L.env = LLVMGetParam(L.fn, 0);
     if (in->object) {
@@ -1044,6 +1180,12 @@ bool llvm_lower(LLVMContextRef C, LLVMModuleRef mod, const char *name, const Llv
         }
     }
 
+    {
+        const char *gm = getenv("EMU_LLVM_GLOBALS");
+        L.gmem = gm && !strcmp(gm, "mem");
+        if (L.gmem)
+            tbaa_init(&L);
+    }
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(C, L.fn, "entry");
     LLVMPositionBuilderAtEnd(L.B, entry);
     L.guest_base = env_load(&L, L.i64, offsetof(CpuCommon, guest_base));
@@ -1060,10 +1202,18 @@ bool llvm_lower(LLVMContextRef C, LLVMModuleRef mod, const char *name, const Llv
             break;
         }
         LLVMTypeRef lt = ty(&L, (IrType)g->type);
+        if (L.gmem) {
+            L.gslot[t] = env_ptr(&L, g->env_offset);
+            continue;
+        }
         L.gslot[t] = LLVMBuildAlloca(L.B, lt, g->name ? g->name : "");
         LLVMBuildStore(L.B, env_load(&L, lt, g->env_offset), L.gslot[t]);
     }
     L.ret_slot = LLVMBuildAlloca(L.B, L.i64, "ret");
+    if (L.gmem) {
+        L.trips = LLVMBuildAlloca(L.B, L.i32, "trips");
+        LLVMBuildStore(L.B, c32(&L, 0), L.trips);
+    }
     for (uint32_t j = 0; j < L.r->n_blocks; j++)
         L.block_bb[j] = LLVMAppendBasicBlockInContext(C, L.fn, "block");
     L.exit_bb = LLVMAppendBasicBlockInContext(C, L.fn, "exit");
@@ -1075,12 +1225,14 @@ bool llvm_lower(LLVMContextRef C, LLVMModuleRef mod, const char *name, const Llv
     LLVMMoveBasicBlockAfter(L.exit_bb, LLVMGetLastBasicBlock(L.fn));
     LLVMPositionBuilderAtEnd(L.B, L.exit_bb);
     for (uint32_t t = 1; t < L.n_glob && !L.failed; t++) {
-        if (!L.gslot[t] || !L.gwritten[t])
+        if (!L.gslot[t] || !L.gwritten[t] || L.gmem)
             continue;
         LLVMTypeRef lt = ty(&L, (IrType)b0->temps[t].type);
         env_store(&L, LLVMBuildLoad2(L.B, lt, L.gslot[t], ""), b0->temps[t].env_offset);
     }
-    LLVMBuildRet(L.B, LLVMBuildLoad2(L.B, L.i64, L.ret_slot, ""));
+    LLVMValueRef rv = LLVMBuildLoad2(L.B, L.i64, L.ret_slot, "");
+    chain_out(&L, rv);
+    LLVMBuildRet(L.B, rv);
     free(L.block_bb);
     LLVMDisposeBuilder(L.B);
     return !L.failed;

@@ -66,6 +66,10 @@
 #define EMU_LLVM_MODULE_NAME "libemu-llvm.so"
 
 typedef struct EmuLlvmCtx EmuLlvmCtx;
+/* The LLVM function is `i64 (ptr env, ptr unused)`: the second parameter
+ * makes its type the chain trampoline's, which a musttail call needs; it is
+ * never read, so C calls it with env alone (SysV: the extra register is
+ * ignored). */
 typedef uintptr_t (*EmuLlvmEntry)(void *env);
 
 typedef struct EmuLlvmOptions {
@@ -103,6 +107,15 @@ typedef struct EmuLlvmRegion {
      * runs that insn in a slower tier, which faults precisely. */
     bool page_perm;
 } EmuLlvmRegion;
+
+/* Chaining out of region code (always compiled in, enabled per CPU): when
+ * CpuCommon.chain_tramp is set, an exit of kind TMPL_RET_LOOKUP looks env->pc
+ * up in the jump cache itself and on a hit tail-calls (musttail: the
+ * region's frame is gone first) chain_tramp(env, entry.host).  The
+ * runtime's trampoline drops the return address of the call stub that
+ * entered the region and jumps to the host code: so while chain_tramp is
+ * set, region code must only be entered through such a stub
+ * (tmpl_emit_call_stub, inside tmpl_enter's frame). */
 
 /* exit_reason: re-run the insn at env->pc outside the LLVM tier. */
 #define EMU_LLVM_EXIT_SLOW_MEM ((uint32_t)IR_EXIT_COUNT + 1)

@@ -48,6 +48,10 @@ typedef struct CpuCommon {
      * without a host fault), or NULL.  LLVM regions test it before each
      * guest access (see llvm-backend/llvm-tier.h, page_perm). */
     const uint8_t *page_perm;
+    /* Non-NULL: LLVM region code may leave through the jump cache by
+     * tail-calling this trampoline (llvm-backend/llvm-tier.h); the
+     * dispatcher then enters region code only through call stubs. */
+    const void *chain_tramp;
 } CpuCommon;
 
 _Static_assert(offsetof(CpuCommon, pc) == 0, "generated code assumes pc at env+0");

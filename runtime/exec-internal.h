@@ -119,7 +119,7 @@ struct ExecCpu {
     bool fault_write;
     ExecEvent pending; /* event to return after a longjmp */
     IrMemIface imem;   /* wrappers around cfg.mem.interp_mem */
-    uint64_t n_dispatch, n_jc_hits, n_table_hits;
+    uint64_t n_dispatch, n_jc_hits, n_table_hits, n_slow_mem;
     ExecCpu *next; /* e->cpus list */
 };
 
@@ -140,6 +140,7 @@ struct ExecEngine {
     /* code buffer (template tier) */
     CodeBuf buf;
     size_t prologue_end;  /* tmpl_init's trampoline ends here */
+    const void *chain_tramp; /* tmpl_emit_chain_tramp: LLVM code chains out */
     TransBlock **by_host; /* template blocks in buffer order */
     size_t n_by_host, cap_by_host;
     TmplMemModel mm;

@@ -154,6 +154,8 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
             exec_engine_free(e);
             return NULL;
         }
+        if (e->cfg.tier == EXEC_TIER_AUTO || e->cfg.tier == EXEC_TIER_LLVM)
+            e->chain_tramp = tmpl_emit_chain_tramp(&e->buf);
         e->prologue_end = e->buf.used;
         /* Every block is at least a few bytes: one slot per 32 bytes. */
         e->cap_by_host = sz / 32;
@@ -270,6 +272,9 @@ ExecCpu *exec_cpu_new(ExecEngine *e)
     cpu->env->jmp_cache = cpu->jmp_cache;
     cpu->env->runtime = cpu;
     cpu->env->page_perm = e->cfg.mem.page_perm;
+    /* region code chains out through the jump cache unless exec tracing
+     * wants every block to pass the dispatcher */
+    cpu->env->chain_tramp = emu_log_enabled(EMU_LOG_EXEC) ? NULL : e->chain_tramp;
     for (unsigned i = 0; i < JMP_CACHE_SIZE; i++) {
         cpu->jmp_cache[i].pc = ~(uint64_t)0;
         cpu->jmp_cache[i].host = NULL;
@@ -595,7 +600,8 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
                tier_llvm_translate_block(b, (uintptr_t)tb,
                                          e->cfg.stats ? &tb->llvm_exec_count : NULL,
                                          e->cfg.mem.page_perm != NULL, &lc) &&
-               (tb->llvm_entry = lc.entry, tb->llvm_handle = lc.handle, true) &&
+               (tb->llvm_entry = lc.entry, tb->llvm_handle = lc.handle,
+                tb->llvm_stub = tmpl_emit_call_stub(&e->buf, lc.entry), true) &&
                attach_interp(tb, b, ev)) ||
               (e->cfg.tier != EXEC_TIER_INTERP && emit_host(e, tb, b)) ||
               attach_interp(tb, b, ev);
@@ -1048,9 +1054,20 @@ static ExecEvent dispatch(ExecCpu *cpu)
         int kind;
         uintptr_t (*llvm_entry)(void *) = __atomic_load_n(&tb->llvm_entry, __ATOMIC_ACQUIRE);
         if (llvm_entry) {
-            /* same exit protocol; host faults find env->pc set by the code */
+            /* same exit protocol; host faults find env->pc set by the code.
+             * Region code that may chain out runs inside tmpl_enter's
+             * frame, entered through its call stub. */
+            const void *stub = __atomic_load_n(&tb->llvm_stub, __ATOMIC_ACQUIRE);
             cpu->in_code = 1;
-            uintptr_t r = llvm_entry(env);
+            uintptr_t r;
+            if (stub) {
+                r = tmpl_enter(env, stub);
+            } else {
+                const void *tramp = env->chain_tramp;
+                env->chain_tramp = NULL;
+                r = llvm_entry(env);
+                env->chain_tramp = tramp;
+            }
             cpu->in_code = 0;
             last = (TransBlock *)(r & ~(uintptr_t)3);
             kind = (int)(r & 3);
@@ -1108,6 +1125,7 @@ static ExecEvent dispatch(ExecCpu *cpu)
             /* an LLVM region left before an access its page map did not
              * allow: run that insn alone in the interpreter (precise) */
             cpu->oneshot = true;
+            STAT_INC(cpu->n_slow_mem);
             continue;
         case TMPL_EXIT_HOT:
             if (last) {
@@ -1276,6 +1294,7 @@ void exec_stats_collect(ExecEngine *e, ExecStats *out)
         out->dispatch += __atomic_load_n(&c->n_dispatch, __ATOMIC_RELAXED);
         out->jmp_cache_hits += __atomic_load_n(&c->n_jc_hits, __ATOMIC_RELAXED);
         out->table_hits += __atomic_load_n(&c->n_table_hits, __ATOMIC_RELAXED);
+        out->slow_mem += __atomic_load_n(&c->n_slow_mem, __ATOMIC_RELAXED);
     }
     for (TransBlock *tb = e->all; tb; tb = tb->all_next) {
         uint64_t n = __atomic_load_n(&tb->exec_count, __ATOMIC_RELAXED);

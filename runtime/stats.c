@@ -59,6 +59,9 @@ void exec_stats_print(struct ExecEngine *e, FILE *out)
                 ls.compile_ns / 1e6, ls.lower_ns / 1e6, ls.opt_ns / 1e6, ls.codegen_ns / 1e6,
                 ls.median_ns / 1e6, ls.p90_ns / 1e6, ls.max_ns / 1e6);
     }
+    if (e->cfg.tier == EXEC_TIER_AUTO || e->cfg.tier == EXEC_TIER_LLVM)
+        fprintf(out, "  llvm slow-path exits   %" PRIu64 " (page map said no: insn interpreted)\n",
+                s.slow_mem);
     if (e->cfg.stats) {
         double tot = (double)(s.insns_template + s.insns_llvm + s.insns_interp);
         if (tot > 0)

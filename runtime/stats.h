@@ -35,6 +35,7 @@ typedef struct ExecStats {
     /* Guest instructions executed per tier (stats on): block runs times
      * block length. */
     uint64_t insns_template, insns_llvm, insns_interp;
+    uint64_t slow_mem;           /* LLVM region exits to run one access in the interpreter */
 } ExecStats;
 
 /* Snapshot (always available; dispatch counts only when stats are on). */

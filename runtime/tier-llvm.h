@@ -20,6 +20,10 @@
  *   EMU_LLVM_STATS=1     compile latency summary on stderr at exit
  *   EMU_LLVM_IR_DUMP=f   optimised LLVM IR of every block to file f
  *   EMU_LLVM_VERIFY=1    LLVMVerifyModule before optimising
+ *   EMU_LLVM_GLOBALS=mem guest registers stay in env memory (TBAA apart from
+ *                        guest memory, plain guest accesses, loops leave
+ *                        every 2^16 trips) instead of SSA allocas; pair it
+ *                        with EMU_LLVM_OPT=2 (GVN/LICM do the promotion)
  *   EMU_LLVM_FORBID=1    never load the module (says so on stderr if asked
  *                        to): tests that a warm code-cache run needs no LLVM
  */

@@ -129,6 +129,22 @@ const void *tmpl_emit_call_stub(CodeBuf *buf, uintptr_t (*fn)(void *env))
     return (const void *)exec;
 }
 
+const void *tmpl_emit_chain_tramp(CodeBuf *buf)
+{
+    size_t start = (buf->used + 15) & ~(size_t)15;
+    if (start + 16 > buf->size)
+        return NULL;
+    X86Buf x = x86_buf(buf->base + start, buf->size - start);
+    x86_alu_ri(&x, X86_ADD, 64, X86_RSP, 8);
+    x86_jmp_r(&x, X86_RSI);
+    if (x.overflow)
+        return NULL;
+    buf->used = start + x86_off(&x);
+    uintptr_t exec = (uintptr_t)(buf->base + start) + (uintptr_t)buf->exec_delta;
+    __builtin___clear_cache((char *)exec, (char *)(exec + x86_off(&x)));
+    return (const void *)exec;
+}
+
 uintptr_t tmpl_enter(void *env, const void *host)
 {
     const TmplBufEntry *e = buf_entry((uintptr_t)host);

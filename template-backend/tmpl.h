@@ -131,6 +131,12 @@ void tmpl_chain_patch(CodeBuf *buf, uint32_t site, const void *target);
  * or NULL if buf is full. */
 const void *tmpl_emit_call_stub(CodeBuf *buf, uintptr_t (*fn)(void *env));
 
+/* The way out of C-callable code entered through a call stub into another
+ * block: `tramp(env, host)`, reached by a tail call from that code, drops
+ * the stub's return address (so rsp is tmpl_enter's frame again; r14/r15
+ * were preserved as callee-saved) and jumps to host.  NULL if buf is full. */
+const void *tmpl_emit_chain_tramp(CodeBuf *buf);
+
 /* Generate the entry trampoline once per CodeBuf (at its start). */
 bool tmpl_init(CodeBuf *buf);
 

@@ -490,6 +490,118 @@ static IrTemp w_rev_misc(IrBlock *b, int op, int size, IrTemp x)
     }
 }
 
+/* Lanes of size sz (< 3) in the low 32 bits of x, widened to size sz+1
+ * (zero- or sign-extended). */
+static IrTemp w_widen(IrBlock *b, int sz, bool sg, IrTemp x32)
+{
+    IrTemp x = w_spread_even(b, sz, x32);
+    if (sg) {                                        /* (x ^ m) - m */
+        IrTemp m = K(rep(sz + 1, 1ull << (lane_bits(sz) - 1)));
+        x = w_sub(b, sz + 1, XOR(x, m), m);
+    }
+    return x;
+}
+
+/* UABD SABD UABA SABA UHADD SHADD URHADD SRHADD UHSUB SHSUB lane by lane. */
+static IrTemp w_absdiff_halving(IrBlock *b, int sz, int op, IrTemp x, IrTemp y, IrTemp acc)
+{
+    bool sg = op == OP(SABD) || op == OP(SABA) || op == OP(SHADD) || op == OP(SRHADD) ||
+              op == OP(SHSUB);
+    if (op == OP(UABD) || op == OP(SABD) || op == OP(UABA) || op == OP(SABA)) {
+        IrTemp hi = w_minmax(b, sz, sg ? OP(SMAX) : OP(UMAX), x, y);
+        IrTemp lo = w_minmax(b, sz, sg ? OP(SMIN) : OP(UMIN), x, y);
+        IrTemp r = w_sub(b, sz, hi, lo);
+        return acc == IR_TEMP_NONE ? r : w_add(b, sz, acc, r);
+    }
+    /* signed: the same on offset-binary lanes (x ^ H), result flipped back
+     * for the averages; the difference needs no flip (the offsets cancel) */
+    IrTemp h = K(lane_msb(sz));
+    if (sg && sz < 3) {
+        x = XOR(x, h);
+        y = XOR(y, h);
+    }
+    IrTemp half = XOR(x, y), r;
+    half = sz == 3 ? SHR(half, 1) : AND(SHR(half, 1), K(rep(sz, lane_mask(sz) >> 1)));
+    switch (op) {
+    case OP(UHADD): case OP(SHADD): r = ADD(AND(x, y), half); break;   /* no lane overflows */
+    case OP(URHADD): case OP(SRHADD): r = SUB(OR(x, y), half); break;  /* nor borrows */
+    default: r = w_sub(b, sz, half, ANDC(y, x)); break;                /* (x - y) >> 1 */
+    }
+    if (sg && sz < 3 && op != OP(SHSUB))
+        r = XOR(r, h);
+    return r;
+}
+
+/* Three different, widening: xADDL xSUBL xADDW xSUBW xABDL xABAL (size =
+ * narrow lane, q = the "2" form reading the high words). */
+static bool gen_long(DisasContext *s, int op, int size, int q, int rd, int rn, int rm)
+{
+    IrBlock *b = a64_ir(s);
+    bool sg = false, wide = false, sub = false, abd = false, acc = false;
+    switch (op) {
+    case OP(UADDL): sg = false; break;
+    case OP(SADDL): sg = true; break;
+    case OP(USUBL): sg = false, sub = true; break;
+    case OP(SSUBL): sg = true, sub = true; break;
+    case OP(UADDW): sg = false, wide = true; break;
+    case OP(SADDW): sg = true, wide = true; break;
+    case OP(USUBW): sg = false, wide = true, sub = true; break;
+    case OP(SSUBW): sg = true, wide = true, sub = true; break;
+    case OP(UABDL): sg = false, abd = true; break;
+    case OP(SABDL): sg = true, abd = true; break;
+    case OP(UABAL): sg = false, abd = true, acc = true; break;
+    case OP(SABAL): sg = true, abd = true, acc = true; break;
+    default: return false;
+    }
+    if (size == 3)
+        return false;
+    IrTemp nw = vword(s, rn, q), mw = vword(s, rm, q), r[2];
+    for (int h = 0; h < 2; h++) {
+        IrTemp y = w_widen(b, size, sg, h ? hi32(b, mw) : lo32(b, mw));
+        IrTemp x = wide ? vword(s, rn, h) : w_widen(b, size, sg, h ? hi32(b, nw) : lo32(b, nw));
+        if (abd)
+            r[h] = w_absdiff_halving(b, size + 1, sg ? OP(SABD) : OP(UABD), x, y,
+                                     acc ? vword(s, rd, h) : IR_TEMP_NONE);
+        else
+            r[h] = sub ? w_sub(b, size + 1, x, y) : w_add(b, size + 1, x, y);
+    }
+    vwrite(s, rd, r[0], r[1]);
+    return true;
+}
+
+/* ADDHN SUBHN RADDHN RSUBHN: the high halves of the wide sums/differences. */
+static void gen_addhn(DisasContext *s, int op, int size, int q, int rd, int rn, int rm)
+{
+    IrBlock *b = a64_ir(s);
+    bool sub = op == OP(SUBHN) || op == OP(RSUBHN);
+    bool rnd = op == OP(RADDHN) || op == OP(RSUBHN);
+    IrTemp half[2];
+    for (int h = 0; h < 2; h++) {
+        IrTemp x = vword(s, rn, h), y = vword(s, rm, h);
+        IrTemp v = sub ? w_sub(b, size + 1, x, y) : w_add(b, size + 1, x, y);
+        half[h] = w_narrow(b, size, rnd ? OP(RSHRN) : OP(SHRN), (unsigned)lane_bits(size), v);
+    }
+    IrTemp r = OR(half[0], SHL(half[1], 32));
+    if (q)                                          /* the low half stays */
+        ir_stenv(b, T, a64_vreg_off(rd, 8), r);
+    else
+        vwrite(s, rd, r, IR_TEMP_NONE);
+}
+
+/* UADDLP SADDLP UADALP SADALP: adjacent pairs summed into wide lanes. */
+static IrTemp w_addlp(IrBlock *b, int size, int op, IrTemp x, IrTemp acc)
+{
+    bool sg = op == OP(SADDLP) || op == OP(SADALP);
+    IrTemp e = w_even(b, size, x), o = w_odd(b, size, x);
+    if (sg) {
+        IrTemp m = K(rep(size + 1, 1ull << (lane_bits(size) - 1)));
+        e = w_sub(b, size + 1, XOR(e, m), m);
+        o = w_sub(b, size + 1, XOR(o, m), m);
+    }
+    IrTemp r = w_add(b, size + 1, e, o);
+    return acc == IR_TEMP_NONE ? r : w_add(b, size + 1, r, acc);
+}
+
 /* ---- entry ------------------------------------------------------------------------ */
 bool a64_simd_swar(DisasContext *s, int op, int size, int q, int scalar, unsigned imm, int rd,
                    int rn, int rm)
@@ -574,6 +686,31 @@ bool a64_simd_swar(DisasContext *s, int op, int size, int q, int scalar, unsigne
             return false;
         gen_widen(s, op, size, q, imm, rd, rn);
         return true;
+    case OP(UABD): case OP(SABD): case OP(UABA): case OP(SABA): case OP(UHADD): case OP(SHADD):
+    case OP(URHADD): case OP(SRHADD): case OP(UHSUB): case OP(SHSUB):
+        for (int h = 0; h < nw; h++) {
+            bool acc = op == OP(UABA) || op == OP(SABA);
+            r[h] = w_absdiff_halving(b, size, op, vword(s, rn, h), vword(s, rm, h),
+                                     acc ? vword(s, rd, h) : IR_TEMP_NONE);
+        }
+        break;
+    case OP(UADDL): case OP(SADDL): case OP(USUBL): case OP(SSUBL): case OP(UADDW):
+    case OP(SADDW): case OP(USUBW): case OP(SSUBW): case OP(UABDL): case OP(SABDL):
+    case OP(UABAL): case OP(SABAL):
+        return gen_long(s, op, size, q, rd, rn, rm);
+    case OP(ADDHN): case OP(SUBHN): case OP(RADDHN): case OP(RSUBHN):
+        if (size == 3)
+            return false;
+        gen_addhn(s, op, size, q, rd, rn, rm);
+        return true;
+    case OP(UADDLP): case OP(SADDLP): case OP(UADALP): case OP(SADALP):
+        if (size == 3)
+            return false;
+        for (int h = 0; h < nw; h++) {
+            bool acc = op == OP(UADALP) || op == OP(SADALP);
+            r[h] = w_addlp(b, size, op, vword(s, rn, h), acc ? vword(s, rd, h) : IR_TEMP_NONE);
+        }
+        break;
     case OP(REV16): case OP(REV32): case OP(REV64): case OP(CNT): case OP(RBIT):
         for (int h = 0; h < nw; h++)
             r[h] = w_rev_misc(b, op, size, vword(s, rn, h));

@@ -78,6 +78,10 @@ static const A64SimdFamily a64_simd_families[] = {
     { "shll", V2(1, 0x13), F_Q | F_SIZE | F_RN | F_RD },
     { "rev16/rev32/rev64", V2(0, 0x00), (1u << 29) | (1u << 12) | F_Q | F_SIZE | F_RN | F_RD },
     { "cnt/not/rbit", V2(0, 0x05), (1u << 29) | (1u << 22) | F_Q | F_RN | F_RD },
+    { "uhadd/urhadd/uhsub (+signed)", V3(0, 0x00), (1u << 29) | (3u << 12) | F_Q | F_SIZE | F_REGS },
+    { "uabd/uaba (+signed)", V3(0, 0x0e), (1u << 29) | (1u << 11) | F_Q | F_SIZE | F_REGS },
+    { "addl/addw/subl/subw/addhn/abal/subhn/abdl", 0x0e200000u, (1u << 29) | (7u << 12) | F_Q | F_SIZE | F_REGS },
+    { "uaddlp/uadalp (+signed)", V2(0, 0x02), (1u << 29) | (1u << 14) | F_Q | F_SIZE | F_RN | F_RD },
 };
 
 #define A64_SIMD_N_FAMILIES ((int)(sizeof(a64_simd_families) / sizeof(a64_simd_families[0])))

@@ -8,11 +8,22 @@
  *   add  (x & ~H) + (y & ~H), sign bits fixed up with (x ^ y) & H
  *   sub  (x | H) - (y & ~H),  sign bits fixed up with ~(x ^ y) & H
  * never carry across a lane; comparisons first produce one bit per lane
- * (the lane's MSB) and then spread it over the lane.  64-bit lanes use
+ * (the lane's MSB) and then spread it over the lane; signed order is
+ * unsigned order with the sign bits flipped.  64-bit lanes use
  * setcond/movcond.  Pairwise ops put the even and odd lanes of a word side
- * by side (odd ones zero), run the lane op, and pack the even lanes, the
- * same packing as the narrowing shifts (SHRN, XTN).  Everything here is
- * checked against helper_a64_simd by tests/unit/a64_simd_swar_test.c.
+ * by side in double-width lanes, run the lane op there, and pack the even
+ * lanes, the same packing as the narrowing ops (SHRN, XTN, ADDHN); the
+ * widening ops (USHLL, UADDL, ...) spread lanes the other way.
+ *
+ * Covered: ADD SUB, CMEQ CMTST CMHI CMHS CMGT CMGE (and against zero),
+ * UMAX UMIN SMAX SMIN, ADDP UMAXP UMINP SMAXP SMINP, ADDV UMAXV UMINV
+ * SMAXV SMINV, ABS NEG NOT CNT RBIT REV16/32/64, USHR SSHR USRA SSRA SHL,
+ * SHRN RSHRN XTN, USHLL SSHLL SHLL, ZIP UZP TRN, EXT, DUP/INS (element),
+ * UABD SABD UABA SABA, [U|S][R]HADD [U|S]HSUB, widening adds/subs/ABDL/
+ * ABAL, ADDHN family, [U|S]ADDLP/ADALP.  Not covered (helper): saturating
+ * ops, multiplies, shifts by register, TBL/TBX, FP.  Everything here is
+ * checked against helper_a64_simd (tests/unit/a64_simd_swar_test.c) and
+ * qemu-aarch64 (tests/unit/a64_simd_qemu_diff_test.c).
  */
 #include "frontend/aarch64/a64-simd-swar.h"
 

@@ -156,6 +156,41 @@ void tier_llvm_set_dump(FILE *f, unsigned what)
     pthread_mutex_unlock(&compile_lock);
 }
 
+/* Statistics of one compile (under compile_lock). */
+static void count_compile(uint32_t n, uint64_t lower, uint64_t opt, uint64_t codegen)
+{
+    uint64_t ns = lower + opt + codegen;
+    stats.compiled++;
+    stats.blocks += n;
+    stats.compile_ns += ns;
+    stats.lower_ns += lower;
+    stats.opt_ns += opt;
+    stats.codegen_ns += codegen;
+    if (ns > stats.max_ns)
+        stats.max_ns = ns;
+    if (n_lat == cap_lat) {
+        size_t nc = cap_lat ? 2 * cap_lat : 1024;
+        uint64_t *nl = realloc(lat, nc * sizeof *lat);
+        if (nl) {
+            lat = nl;
+            cap_lat = nc;
+        }
+    }
+    if (n_lat < cap_lat)
+        lat[n_lat++] = ns;
+}
+
+/* A refused compile (under compile_lock): counted, reported once. */
+static void count_failure(uint64_t pc, const char *err)
+{
+    stats.failed++;
+    if (!warned_compile) {
+        warned_compile = true;
+        fprintf(stderr, "emu: llvm tier: region at 0x%" PRIx64 ": %s; keeping the template "
+                        "code (reported once)\n", pc, err);
+    }
+}
+
 _Static_assert(TIER_LLVM_EXIT_SLOW_MEM == EMU_LLVM_EXIT_SLOW_MEM, "one exit code");
 
 bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_t tag,
@@ -174,35 +209,12 @@ bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_
     pthread_mutex_lock(&compile_lock);
     bool ok = api->compile(ctx, &r, code, err, sizeof err);
     if (!ok) {
-        stats.failed++;
-        if (!warned_compile) {
-            warned_compile = true;
-            fprintf(stderr, "emu: llvm tier: region at 0x%" PRIx64 ": %s; keeping the template "
-                            "code (reported once)\n", blocks[0]->pc, err);
-        }
+        count_failure(blocks[0]->pc, err);
         pthread_mutex_unlock(&compile_lock);
         free(code);
         return false;
     }
-    uint64_t ns = code->lower_ns + code->opt_ns + code->codegen_ns;
-    stats.compiled++;
-    stats.blocks += n;
-    stats.compile_ns += ns;
-    stats.lower_ns += code->lower_ns;
-    stats.opt_ns += code->opt_ns;
-    stats.codegen_ns += code->codegen_ns;
-    if (ns > stats.max_ns)
-        stats.max_ns = ns;
-    if (n_lat == cap_lat) {
-        size_t nc = cap_lat ? 2 * cap_lat : 1024;
-        uint64_t *nl = realloc(lat, nc * sizeof *lat);
-        if (nl) {
-            lat = nl;
-            cap_lat = nc;
-        }
-    }
-    if (n_lat < cap_lat)
-        lat[n_lat++] = ns;
+    count_compile(n, code->lower_ns, code->opt_ns, code->codegen_ns);
     pthread_mutex_unlock(&compile_lock);
     out->entry = code->entry;
     out->handle = code;
@@ -229,34 +241,11 @@ bool tier_llvm_compile_object(const IrBlock *const *blocks, uint32_t n,
     pthread_mutex_lock(&compile_lock);
     bool ok = api->compile_object(ctx, rs, 1, &o, err, sizeof err);
     if (!ok) {
-        stats.failed++;
-        if (!warned_compile) {
-            warned_compile = true;
-            fprintf(stderr, "emu: llvm tier: region at 0x%" PRIx64 ": %s; keeping the template "
-                            "code (reported once)\n", blocks[0]->pc, err);
-        }
+        count_failure(blocks[0]->pc, err);
         pthread_mutex_unlock(&compile_lock);
         return false;
     }
-    uint64_t ns = o.lower_ns + o.opt_ns + o.codegen_ns;
-    stats.compiled++;
-    stats.blocks += n;
-    stats.compile_ns += ns;
-    stats.lower_ns += o.lower_ns;
-    stats.opt_ns += o.opt_ns;
-    stats.codegen_ns += o.codegen_ns;
-    if (ns > stats.max_ns)
-        stats.max_ns = ns;
-    if (n_lat == cap_lat) {
-        size_t nc = cap_lat ? 2 * cap_lat : 1024;
-        uint64_t *nl = realloc(lat, nc * sizeof *lat);
-        if (nl) {
-            lat = nl;
-            cap_lat = nc;
-        }
-    }
-    if (n_lat < cap_lat)
-        lat[n_lat++] = ns;
+    count_compile(n, o.lower_ns, o.opt_ns, o.codegen_ns);
     pthread_mutex_unlock(&compile_lock);
     *obj = o.data;
     *size = o.size;

@@ -1,8 +1,11 @@
 #!/bin/bash
 # check.sh - every test: unit tests (ctest), guest programs, gcc c-torture.
 #   scripts/check.sh           the suite CI runs (all of c-torture at -O1 and
-#                              -O2 in the interpreter and template tiers)
-#   scripts/check.sh --full    also -O0, -O3 and -Os in every tier
+#                              -O2 in the interpreter, template and auto tiers,
+#                              every 16th test at -O2 under --tier=llvm)
+#   scripts/check.sh --full    also -O0, -O3 and -Os, all of -O1/-O2 under
+#                              --tier=llvm, the Debian programs under llvm
+# --tier=auto runs with EMU_HOT_THRESHOLD=20 so that short tests tier up too.
 # Ends with one line "N passed, N failed" summing the suites.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +34,8 @@ p=$(grep -oE '[0-9]+ tests failed out of [0-9]+' "$LOGS/ctest.log" | awk '{print
 echo "$p" >>"$LOGS/ctest.log"; count ctest "$LOGS/ctest.log" "$st"
 
 echo "== guest programs (tests/guest/aarch64)"
-python3 tests/guest/run-guest.py --emu "$BUILD/bin/emu-user" --out "$BUILD/guest" 2>&1 | tee "$LOGS/guest.log"
+EMU_HOT_THRESHOLD=20 python3 tests/guest/run-guest.py --emu "$BUILD/bin/emu-user" --out "$BUILD/guest" \
+    --tier template --tier interp --tier auto --tier llvm 2>&1 | tee "$LOGS/guest.log"
 count guest "$LOGS/guest.log" "${PIPESTATUS[0]}"
 
 echo "== qcow2 parser fuzzing (libFuzzer, 30 s on the seed corpus)"
@@ -46,20 +50,26 @@ if [[ ! -d $CORPUS/torture-src/execute || ! -s $CORPUS/data/text8m || ! -d $CORP
     fi
 fi
 
-for tier in template interp; do
+debian_tiers=(template interp auto); (( FULL )) && debian_tiers+=(llvm)
+for tier in "${debian_tiers[@]}"; do
     echo "== Debian arm64 programs vs qemu-aarch64, tier $tier"
-    tests/guest/debian-programs.sh "$tier" "$BUILD/bin/emu-user" 2>&1 | tee "$LOGS/debian-$tier.log"
+    EMU_HOT_THRESHOLD=50 tests/guest/debian-programs.sh "$tier" "$BUILD/bin/emu-user" 2>&1 | tee "$LOGS/debian-$tier.log"
     st=${PIPESTATUS[0]}
     if [[ $st -eq 77 ]]; then suites_failed+=("debian-$tier (skipped: corpus missing)")
     else count "debian-$tier" "$LOGS/debian-$tier.log" "$st"; fi
 done
 if [[ -d $CORPUS/torture-src/execute ]]; then
-    runs=("template 1 1" "template 2 1" "interp 1 1" "interp 2 1")
-    (( FULL )) && runs+=("template 0 1" "template 3 1" "template s 1" "interp 0 1" "interp 3 1" "interp s 1")
+    runs=("template 1 1" "template 2 1" "interp 1 1" "interp 2 1" "auto 1 1" "auto 2 1")
+    if (( FULL )); then
+        runs+=("template 0 1" "template 3 1" "template s 1" "interp 0 1" "interp 3 1" "interp s 1"
+               "auto 0 1" "auto 3 1" "auto s 1" "llvm 1 1" "llvm 2 1")
+    else
+        runs+=("llvm 2 16")
+    fi
     for r in "${runs[@]}"; do
         read -r tier opt subset <<<"$r"
         echo "== c-torture -O$opt, tier $tier$( ((subset > 1)) && echo ", every ${subset}th test")"
-        python3 tests/guest/torture.py --emu "$BUILD/bin/emu-user" --tier "$tier" -O "$opt" \
+        EMU_HOT_THRESHOLD=20 python3 tests/guest/torture.py --emu "$BUILD/bin/emu-user" --tier "$tier" -O "$opt" \
             --subset "$subset" --out "$BUILD/torture" --corpus "$CORPUS" 2>&1 | tee "$LOGS/torture-$tier-O$opt.log"
         count "torture-$tier-O$opt" "$LOGS/torture-$tier-O$opt.log" "${PIPESTATUS[0]}"
     done

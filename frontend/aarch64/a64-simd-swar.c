@@ -20,8 +20,9 @@
  * SMAXV SMINV, ABS NEG NOT CNT RBIT REV16/32/64, USHR SSHR USRA SSRA SHL,
  * SHRN RSHRN XTN, USHLL SSHLL SHLL, ZIP UZP TRN, EXT, DUP/INS (element),
  * UABD SABD UABA SABA, [U|S][R]HADD [U|S]HSUB, widening adds/subs/ABDL/
- * ABAL, ADDHN family, [U|S]ADDLP/ADALP.  Not covered (helper): saturating
- * ops, multiplies, shifts by register, TBL/TBX, FP.  Everything here is
+ * ABAL, ADDHN family, [U|S]ADDLP/ADALP, MUL MLA MLS (H and S lanes, also by
+ * element), [U|S]MULL/MLAL/MLSL (also by element).  Not covered (helper):
+ * saturating ops, byte MUL/MLA, PMUL, shifts by register, TBL/TBX, FP.  Everything here is
  * checked against helper_a64_simd (tests/unit/a64_simd_swar_test.c) and
  * qemu-aarch64 (tests/unit/a64_simd_qemu_diff_test.c).
  */
@@ -613,6 +614,75 @@ static IrTemp w_addlp(IrBlock *b, int size, int op, IrTemp x, IrTemp acc)
     return acc == IR_TEMP_NONE ? r : w_add(b, size + 1, r, acc);
 }
 
+/* Lane products modulo the lane (sz 1..3).  Lane i of x is multiplied in
+ * place (x & lane mask, shifted by bits*i) by y >> bits*i: the low bits of
+ * a product depend only on the low bits of its factors, so the junk of
+ * the other lanes lands above lane i and is masked off.  bcast: y is one
+ * value (an element, extended) multiplying every lane. */
+static IrTemp w_mul(IrBlock *b, int sz, IrTemp x, IrTemp y, bool bcast)
+{
+    if (sz == 3)
+        return ir_mul(b, T, x, y);
+    int bits = lane_bits(sz), n = 64 / bits;
+    IrTemp r = AND(ir_mul(b, T, x, y), K(lane_mask(sz)));
+    for (int i = 1; i < n; i++) {
+        uint64_t mi = lane_mask(sz) << (bits * i);
+        IrTemp p = ir_mul(b, T, AND(x, K(mi)), bcast ? y : SHR(y, bits * i));
+        r = OR(r, i < n - 1 ? AND(p, K(mi)) : p);
+    }
+    return r;
+}
+
+/* MUL MLA MLS, also by element (imm = index of the m element); sizes 1, 2
+ * (bytes stay with the helper: eight multiplies per word). */
+static void gen_mul(DisasContext *s, int op, int size, int q, unsigned imm, int rd, int rn, int rm)
+{
+    IrBlock *b = a64_ir(s);
+    bool idx = op == OP(MUL_IDX) || op == OP(MLA_IDX) || op == OP(MLS_IDX);
+    IrTemp e = idx ? a64_vreg_read_elt(s, rm, size, (int)imm) : IR_TEMP_NONE, r[2];
+    for (int h = 0; h < (q ? 2 : 1); h++) {
+        IrTemp p = w_mul(b, size, vword(s, rn, h), idx ? e : vword(s, rm, h), idx);
+        if (op == OP(MLA) || op == OP(MLA_IDX))
+            p = w_add(b, size, vword(s, rd, h), p);
+        else if (op == OP(MLS) || op == OP(MLS_IDX))
+            p = w_sub(b, size, vword(s, rd, h), p);
+        r[h] = p;
+    }
+    vwrite(s, rd, r[0], q ? r[1] : IR_TEMP_NONE);
+}
+
+/* UMULL SMULL UMLAL SMLAL UMLSL SMLSL, also by element: narrow lanes of
+ * the low (q=0) or high word widened, multiplied in the wide lanes. */
+static bool gen_mull(DisasContext *s, int op, int size, int q, unsigned imm, int rd, int rn, int rm)
+{
+    IrBlock *b = a64_ir(s);
+    bool idx = op >= OP(SMULL_IDX) && op <= OP(UMLSL_IDX);
+    bool sg = op == OP(SMULL) || op == OP(SMLAL) || op == OP(SMLSL) || op == OP(SMULL_IDX) ||
+              op == OP(SMLAL_IDX) || op == OP(SMLSL_IDX);
+    bool add = op == OP(UMLAL) || op == OP(SMLAL) || op == OP(UMLAL_IDX) || op == OP(SMLAL_IDX);
+    bool sub = op == OP(UMLSL) || op == OP(SMLSL) || op == OP(UMLSL_IDX) || op == OP(SMLSL_IDX);
+    if (size == 3 || (size == 0 && idx))
+        return false;
+    IrTemp e = IR_TEMP_NONE;
+    if (idx) {
+        e = ir_ldenv(b, a64_int_type(size), a64_vreg_off(rm, (int)imm << size));
+        e = sg ? ir_sext(b, T, a64_int_type(size), e) : ir_zext(b, T, a64_int_type(size), e);
+    }
+    IrTemp nw = vword(s, rn, q), mw = idx ? IR_TEMP_NONE : vword(s, rm, q), r[2];
+    for (int h = 0; h < 2; h++) {
+        IrTemp x = w_widen(b, size, sg, h ? hi32(b, nw) : lo32(b, nw));
+        IrTemp y = idx ? e : w_widen(b, size, sg, h ? hi32(b, mw) : lo32(b, mw));
+        IrTemp p = w_mul(b, size + 1, x, y, idx);
+        if (add)
+            p = w_add(b, size + 1, vword(s, rd, h), p);
+        else if (sub)
+            p = w_sub(b, size + 1, vword(s, rd, h), p);
+        r[h] = p;
+    }
+    vwrite(s, rd, r[0], r[1]);
+    return true;
+}
+
 /* ---- entry ------------------------------------------------------------------------ */
 bool a64_simd_swar(DisasContext *s, int op, int size, int q, int scalar, unsigned imm, int rd,
                    int rn, int rm)
@@ -722,6 +792,15 @@ bool a64_simd_swar(DisasContext *s, int op, int size, int q, int scalar, unsigne
             r[h] = w_addlp(b, size, op, vword(s, rn, h), acc ? vword(s, rd, h) : IR_TEMP_NONE);
         }
         break;
+    case OP(MUL): case OP(MLA): case OP(MLS): case OP(MUL_IDX): case OP(MLA_IDX): case OP(MLS_IDX):
+        if (size == 0 || size == 3)
+            return false;
+        gen_mul(s, op, size, q, imm, rd, rn, rm);
+        return true;
+    case OP(UMULL): case OP(SMULL): case OP(UMLAL): case OP(SMLAL): case OP(UMLSL): case OP(SMLSL):
+    case OP(UMULL_IDX): case OP(SMULL_IDX): case OP(UMLAL_IDX): case OP(SMLAL_IDX):
+    case OP(UMLSL_IDX): case OP(SMLSL_IDX):
+        return gen_mull(s, op, size, q, imm, rd, rn, rm);
     case OP(REV16): case OP(REV32): case OP(REV64): case OP(CNT): case OP(RBIT):
         for (int h = 0; h < nw; h++)
             r[h] = w_rev_misc(b, op, size, vword(s, rn, h));

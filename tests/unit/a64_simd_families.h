@@ -24,6 +24,7 @@ typedef struct A64SimdFamily {
 #define F_RD 31u
 #define F_REGS (F_RM | F_RN | F_RD)
 #define F_SH (127u << 16) /* immh:immb */
+#define F_IDX ((63u << 16) | (1u << 11) | F_RN | F_RD) /* L M Rm H Rn Rd (by element) */
 #define V3(u, opc) (0x0e200400u | (u) << 29 | (opc) << 11)
 #define V3S(u, opc) (0x5e200400u | (u) << 29 | (opc) << 11)
 #define V2(u, opc) (0x0e200800u | (u) << 29 | (opc) << 12)
@@ -82,6 +83,15 @@ static const A64SimdFamily a64_simd_families[] = {
     { "uabd/uaba (+signed)", V3(0, 0x0e), (1u << 29) | (1u << 11) | F_Q | F_SIZE | F_REGS },
     { "addl/addw/subl/subw/addhn/abal/subhn/abdl", 0x0e200000u, (1u << 29) | (7u << 12) | F_Q | F_SIZE | F_REGS },
     { "uaddlp/uadalp (+signed)", V2(0, 0x02), (1u << 29) | (1u << 14) | F_Q | F_SIZE | F_RN | F_RD },
+    { "mul/mla/mls .h", V3(0, 0x12) | 1u << 22, (1u << 29) | (1u << 11) | F_Q | F_REGS },
+    { "mul/mla/mls .s", V3(0, 0x12) | 2u << 22, (1u << 29) | (1u << 11) | F_Q | F_REGS },
+    { "umull/umlal/umlsl (+signed)", 0x0e208000u, (1u << 29) | (3u << 13) | F_Q | F_SIZE | F_REGS },
+    { "mul (element) .h", 0x0f408000u, F_Q | F_IDX },
+    { "mul (element) .s", 0x0f808000u, F_Q | F_IDX },
+    { "mla/mls (element) .h", 0x2f400000u, (1u << 14) | F_Q | F_IDX },
+    { "mla/mls (element) .s", 0x2f800000u, (1u << 14) | F_Q | F_IDX },
+    { "umull/umlal/umlsl (element) .h (+signed)", 0x0f402000u, (1u << 29) | (3u << 14) | F_Q | F_IDX },
+    { "umull/umlal/umlsl (element) .s (+signed)", 0x0f802000u, (1u << 29) | (3u << 14) | F_Q | F_IDX },
 };
 
 #define A64_SIMD_N_FAMILIES ((int)(sizeof(a64_simd_families) / sizeof(a64_simd_families[0])))

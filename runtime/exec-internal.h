@@ -224,6 +224,7 @@ void tierup_fork_child(ExecEngine *e);
 /* Stats for --stats (under no lock). */
 typedef struct TierUpStats {
     uint64_t hot, queued, installed, stale, failed, dropped;
+    uint64_t loopless;            /* hot blocks whose region had no loop: not compiled */
 } TierUpStats;
 void tierup_stats(ExecEngine *e, TierUpStats *out);
 void exec_stats_collect(ExecEngine *e, ExecStats *out);

@@ -47,9 +47,10 @@ void exec_stats_print(struct ExecEngine *e, FILE *out)
             TierUpStats ts;
             tierup_stats(e, &ts);
             fprintf(out, "  tier-up                %" PRIu64 " hot blocks (threshold %d): %" PRIu64
-                         " regions installed, %" PRIu64 " stale, %" PRIu64 " refused, %" PRIu64
-                         " dropped\n",
-                    ts.hot, tierup_threshold(e), ts.installed, ts.stale, ts.failed, ts.dropped);
+                         " regions installed, %" PRIu64 " without a loop (left), %" PRIu64
+                         " stale, %" PRIu64 " refused, %" PRIu64 " dropped\n",
+                    ts.hot, tierup_threshold(e), ts.installed, ts.loopless, ts.stale, ts.failed,
+                    ts.dropped);
         }
         fprintf(out, "  llvm regions compiled  %" PRIu64 " (%" PRIu64 " guest blocks, %" PRIu64
                      " refused)\n",

@@ -58,6 +58,7 @@ typedef struct TierJob {
 typedef struct TierUp {
     int32_t threshold;
     uint32_t max_blocks, max_insns;
+    bool loops_only;              /* compile only regions with a loop */
     pthread_mutex_t qlock;
     pthread_cond_t qcond;
     pthread_cond_t done;          /* a job finished (exit drain waits on it) */
@@ -89,6 +90,8 @@ bool tierup_init(ExecEngine *e)
             tu->threshold = (int32_t)t;
     }
     tu->max_blocks = TIERUP_MAX_BLOCKS;
+    v = getenv("EMU_REGION_LOOPS");
+    tu->loops_only = !(v && *v == '0');
     tu->max_insns = TIERUP_MAX_INSNS;
     if ((v = getenv("EMU_REGION_BLOCKS")) && *v) {
         long t = strtol(v, NULL, 0);
@@ -454,6 +457,23 @@ void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
             j->tbs[j->n++] = n;
             insns += n->n_insns;
         }
+    }
+    /* Straight-line regions gain little over template code and LLVM
+     * compiles cost milliseconds: only regions with a loop inside (a
+     * chained edge back to a member) are compiled (EMU_REGION_LOOPS=0: all). */
+    bool loop = false;
+    for (uint32_t i = 0; i < j->n && !loop; i++)
+        for (unsigned s = 0; s < 2 && !loop; s++)
+            loop = in_list(j->tbs, j->n, __atomic_load_n(&j->tbs[i]->jmp_to[s], __ATOMIC_ACQUIRE));
+    if (!loop && tu->loops_only) {
+        tb->tier_state = TIER_DONE;
+        pthread_mutex_unlock(&e->lock);
+        free(j);
+        pthread_mutex_lock(&tu->qlock);
+        tu->st.hot++;
+        tu->st.loopless++;
+        pthread_mutex_unlock(&tu->qlock);
+        return;
     }
     /* Lift the members again; a member whose block came out different
      * (cannot happen with unchanged bytes) ends the region there. */

@@ -382,8 +382,13 @@ int qcow2_check(BlockDev *bs, int fix, Qcow2CheckResult *res, void *out)
                       (fix & QCOW2_FIX_LEAKS) ? "Repairing" : "Leaked", k, rc, want);
             res->leaks++;
             if (fix & QCOW2_FIX_LEAKS) {
-                if ((ret = qcow2_update_refcount(s, k, (int64_t)want - (int64_t)rc)) < 0)
-                    goto out;
+                /* 64-bit refcounts: the excess may not fit one signed delta */
+                for (uint64_t excess = rc - want; excess;) {
+                    int64_t step = excess > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)excess;
+                    if ((ret = qcow2_update_refcount(s, k, -step)) < 0)
+                        goto out;
+                    excess -= (uint64_t)step;
+                }
                 res->leaks_fixed++;
             }
         } else {

@@ -16,7 +16,7 @@
  * entry.host (a block entry point), else return to the dispatcher.
  * Entries are only for the current mode flags; the runtime flushes the
  * cache when the mode or the code changes. */
-#define JMP_CACHE_BITS 12
+#define JMP_CACHE_BITS 14
 #define JMP_CACHE_SIZE (1u << JMP_CACHE_BITS)
 typedef struct JmpCacheEntry {
     uint64_t pc;          /* guest pc; ~0 when empty */

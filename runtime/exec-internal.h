@@ -56,6 +56,8 @@ struct TransBlock {
                                        chained jumps and the jump cache target */
     uint64_t llvm_exec_count;       /* starts of this block in LLVM code (stats) */
     int32_t hot;                    /* tier-up countdown (template code decrements) */
+    bool latch;                     /* ends with a direct jump backwards: counts */
+    uint64_t loop_header;           /* ... to this pc (the region entry it asks for) */
     uint8_t tier_state;             /* TIER_* below */
     TransBlock **region_users;      /* region entries whose code inlines this block */
     uint32_t n_region_users, cap_region_users;

@@ -2,12 +2,14 @@
  * tierup.c - --tier=auto: hot template blocks become LLVM regions, compiled
  * on a background worker so that guest threads never wait for LLVM.
  *
- * 1. Every template block counts down TransBlock.hot at entry (template
- *    code, TmplMemModel.hot_counter).  At zero it leaves before running,
- *    with TMPL_EXIT_HOT, and the dispatcher calls tierup_hot().
- * 2. Region formation (guest thread, under e->lock): the hot block plus the
- *    blocks reachable from it through chained goto_tb slots that ran at
- *    least 1/16 as often, up to TIERUP_MAX_BLOCKS / TIERUP_MAX_INSNS.  A
+ * 1. Template blocks that jump directly backwards (loop latches) count
+ *    down TransBlock.hot at entry (TmplMemModel.hot_counter); other blocks
+ *    carry no counter.  At zero the latch leaves before running, with
+ *    TMPL_EXIT_HOT, and the dispatcher calls tierup_hot().
+ * 2. Region formation (guest thread, under e->lock): the latch's loop
+ *    header plus the blocks reachable from it through chained (so executed)
+ *    goto_tb slots, breadth first, up to TIERUP_MAX_BLOCKS /
+ *    TIERUP_MAX_INSNS; only regions with a loop inside are compiled.  A
  *    successor that is already a region entry is left out (the region exits
  *    to it).  Loops close because edges back to a member become branches.
  *    The members are lifted again (the frontend is deterministic: same
@@ -40,8 +42,8 @@
 #include "runtime/tier-llvm.h"
 
 #define TIERUP_DEFAULT_THRESHOLD 4000
-#define TIERUP_MAX_BLOCKS 32
-#define TIERUP_MAX_INSNS 1024
+#define TIERUP_MAX_BLOCKS 16
+#define TIERUP_MAX_INSNS 512
 #define TIERUP_MAX_QUEUE 256
 
 typedef struct TierJob {
@@ -395,14 +397,6 @@ static bool start_worker(ExecEngine *e)
 
 /* ---- region formation (guest thread) ----------------------------------- */
 
-/* Entries seen since translation, as far as the countdown tells. */
-static int64_t runs_of(const ExecEngine *e, const TransBlock *tb)
-{
-    if (tb->tier_state != TIER_COLD)
-        return e->tu->threshold;
-    return (int64_t)e->tu->threshold - __atomic_load_n(&tb->hot, __ATOMIC_RELAXED);
-}
-
 static bool in_list(TransBlock *const *l, uint32_t n, const TransBlock *tb)
 {
     for (uint32_t i = 0; i < n; i++)
@@ -423,6 +417,15 @@ void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
     }
     /* Whatever happens next, this block does not ask again for ~2^31 runs. */
     __atomic_store_n(&tb->hot, INT32_MAX, __ATOMIC_RELAXED);
+    /* A hot loop latch asks for a region at its loop header. */
+    if (tb->latch) {
+        TransBlock *h = tb_find(e, tb->loop_header, tb->flags);
+        if (!h || h->invalid || !h->host) {
+            pthread_mutex_unlock(&e->lock);
+            return;
+        }
+        tb = h;
+    }
     if (tb->tier_state != TIER_COLD || tb->llvm_entry) {
         pthread_mutex_unlock(&e->lock);
         return;
@@ -446,13 +449,12 @@ void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
     j->entry = tb;
     j->tbs[j->n++] = tb;
     uint32_t insns = tb->n_insns;
-    int64_t floor = runs_of(e, tb) / 16;
+    /* Breadth first through chained (so executed) direct jumps. */
     for (uint32_t i = 0; i < j->n && j->n < tu->max_blocks; i++) {
         for (unsigned s = 0; s < 2 && j->n < tu->max_blocks; s++) {
             TransBlock *n = __atomic_load_n(&j->tbs[i]->jmp_to[s], __ATOMIC_ACQUIRE);
             if (!n || n->invalid || n->flags != tb->flags || !n->host || n->llvm_entry ||
-                in_list(j->tbs, j->n, n) || insns + n->n_insns > tu->max_insns ||
-                runs_of(e, n) < floor || runs_of(e, n) <= 0)
+                in_list(j->tbs, j->n, n) || insns + n->n_insns > tu->max_insns)
                 continue;
             j->tbs[j->n++] = n;
             insns += n->n_insns;

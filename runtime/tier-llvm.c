@@ -52,14 +52,22 @@ static void print_stats(void)
             lat[n_lat * 9 / 10] / 1e6, lat[n_lat - 1] / 1e6);
 }
 
+/* The path of this executable into exe[PATH_MAX]. */
+static bool self_exe(char *exe)
+{
+    ssize_t len = readlink("/proc/self/exe", exe, PATH_MAX - 1);
+    if (len <= 0)
+        return false;
+    exe[len] = 0;
+    return true;
+}
+
 /* <dir of the executable>/../lib/libemu-llvm.so */
 static bool default_path(char *out, size_t n)
 {
     char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0)
+    if (!self_exe(exe))
         return false;
-    exe[len] = 0;
     char *slash = strrchr(exe, '/');
     if (!slash)
         return false;
@@ -259,10 +267,8 @@ bool tier_llvm_compile_object(const IrBlock *const *blocks, uint32_t n,
 static bool self_build_id(char *out, size_t n)
 {
     char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0)
+    if (!self_exe(exe))
         return false;
-    exe[len] = 0;
     FILE *f = fopen(exe, "rb");
     if (!f)
         return false;

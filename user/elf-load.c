@@ -52,7 +52,6 @@ static bool is_pow2(uint64_t x)
     return x && !(x & (x - 1));
 }
 
-static bool read_full(int fd, void *buf, uint64_t len, uint64_t off);
 
 /* PT_INTERP: a NUL-terminated absolute path inside the file. */
 static bool get_interp(int fd, const GElf_Phdr *ph, uint64_t file_size, char *out, size_t outlen,
@@ -63,7 +62,7 @@ static bool get_interp(int fd, const GElf_Phdr *ph, uint64_t file_size, char *ou
     if (ph->p_filesz < 2 || ph->p_filesz > outlen)
         return fail(err, errlen, "bad interpreter path (PT_INTERP) size %llu",
                     (unsigned long long)ph->p_filesz);
-    if (!read_full(fd, out, ph->p_filesz, ph->p_offset))
+    if (!elf_pread_full(fd, out, ph->p_filesz, ph->p_offset))
         return fail(err, errlen, "cannot read the interpreter path (PT_INTERP)");
     if (out[ph->p_filesz - 1] != 0 || strlen(out) != ph->p_filesz - 1)
         return fail(err, errlen, "bad interpreter path (PT_INTERP): not one NUL-terminated string");
@@ -221,7 +220,7 @@ bool elf_check(int fd, uint64_t guest_limit, ElfImage *img, char *err, size_t er
     return ok;
 }
 
-static bool read_full(int fd, void *buf, uint64_t len, uint64_t off)
+bool elf_pread_full(int fd, void *buf, uint64_t len, uint64_t off)
 {
     uint8_t *p = buf;
     while (len) {
@@ -250,7 +249,7 @@ static bool map_image(GuestMem *m, int fd, const char *path, const ElfInfo *info
                     (unsigned long long)lo, strerror((int)-r));
     for (unsigned i = 0; i < info->n_load; i++) {
         const GElf_Phdr *ph = &info->load[i];
-        if (!read_full(fd, guest_mem_g2h(m, ph->p_vaddr + bias), ph->p_filesz, ph->p_offset))
+        if (!elf_pread_full(fd, guest_mem_g2h(m, ph->p_vaddr + bias), ph->p_filesz, ph->p_offset))
             return fail(err, errlen, "cannot read segment %u", i);
     }
     /* Protections page by page run: each segment's pages, shared boundary

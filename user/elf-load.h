@@ -44,4 +44,8 @@ bool elf_load_interp(GuestMem *m, const char *path, ElfImage *img, char *err, si
  * success fills img as elf_load would (bias applied). */
 bool elf_check(int fd, uint64_t guest_limit, ElfImage *img, char *err, size_t errlen);
 
+/* pread exactly len bytes at off (retrying short reads and EINTR); false on
+ * an error or end of file. */
+bool elf_pread_full(int fd, void *buf, uint64_t len, uint64_t off);
+
 #endif /* EMU_USER_ELF_LOAD_H */

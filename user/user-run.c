@@ -61,22 +61,6 @@ static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
 static UserModule *modules;
 static size_t n_modules, cap_modules;
 
-static bool pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-    uint8_t *p = buf;
-    while (len) {
-        ssize_t r = pread(fd, p, len, (off_t)off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        p += r;
-        len -= (size_t)r;
-        off += (uint64_t)r;
-    }
-    return true;
-}
-
 /* Read the program headers and hash the executable segments. */
 static void module_scan(UserModule *mod)
 {
@@ -86,13 +70,13 @@ static void module_scan(UserModule *mod)
     Elf64_Ehdr eh;
     uint8_t *text = NULL;
     size_t n_text = 0;
-    if (!pread_full(fd, &eh, sizeof eh, 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+    if (!elf_pread_full(fd, &eh, sizeof eh, 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
         eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_AARCH64 ||
         eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
         goto out;
     for (unsigned i = 0; i < eh.e_phnum; i++) {
         Elf64_Phdr ph;
-        if (!pread_full(fd, &ph, sizeof ph, eh.e_phoff + i * sizeof ph))
+        if (!elf_pread_full(fd, &ph, sizeof ph, eh.e_phoff + i * sizeof ph))
             goto out;
         if (ph.p_type != PT_LOAD)
             continue;
@@ -110,7 +94,7 @@ static void module_scan(UserModule *mod)
         text = n;
         memcpy(text + n_text, &ph.p_vaddr, 8);
         memcpy(text + n_text + 8, &ph.p_filesz, 8);
-        if (!pread_full(fd, text + n_text + 16, ph.p_filesz, ph.p_offset))
+        if (!elf_pread_full(fd, text + n_text + 16, ph.p_filesz, ph.p_offset))
             goto out;
         n_text += 16 + ph.p_filesz;
     }

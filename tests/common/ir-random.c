@@ -56,6 +56,15 @@ void ir_rand_fill(void *p, size_t n, uint64_t seed)
     }
 }
 
+void ir_rand_start(uint64_t seed, void *guest, uint64_t limit, IrRandEnv *env, uint8_t *imem)
+{
+    ir_rand_fill(imem, IR_RAND_MEM_SIZE, seed ^ 0xabcdef);
+    memcpy(guest, imem, IR_RAND_MEM_SIZE);
+    ir_rand_env(env, seed);
+    env->common.guest_base = (uint64_t)(uintptr_t)guest;
+    env->common.guest_limit = limit;
+}
+
 void ir_rand_globals(IrGlobalSet *gs)
 {
     static const char *n64[8] = {"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"};

@@ -53,6 +53,11 @@ void ir_rand_env(IrRandEnv *env, uint64_t seed);
 /* Random bytes. */
 void ir_rand_fill(void *p, size_t n, uint64_t seed);
 
+/* The starting state of one differential run: a random env for seed with
+ * guest_base = guest and guest_limit = limit in *env, and the same random
+ * IR_RAND_MEM_SIZE bytes in the interpreter's memory imem and in guest. */
+void ir_rand_start(uint64_t seed, void *guest, uint64_t limit, IrRandEnv *env, uint8_t *imem);
+
 
 /* Guest memory for the interpreter side of a differential test: the first
  * IR_RAND_MEM_SIZE bytes of m.  An access at or past limit (or past the

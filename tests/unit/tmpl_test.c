@@ -328,17 +328,12 @@ static bool run_one(uint64_t seed, bool verbose)
     if (verbose)
         ir_print(b, stderr);
 
-    static uint8_t imem[IR_RAND_MEM_SIZE], init_mem[IR_RAND_MEM_SIZE];
-    ir_rand_fill(init_mem, sizeof init_mem, seed ^ 0xabcdef);
+    static uint8_t imem[IR_RAND_MEM_SIZE];
     IrRandEnv init, ei, et;
-    ir_rand_env(&init, seed);
-    init.common.guest_base = (uint64_t)(uintptr_t)guest;
-    init.common.guest_limit = GUEST_LIMIT;
+    ir_rand_start(seed, guest, GUEST_LIMIT, &init, imem);
     init.common.jmp_cache = jcache;
     ei = init;
     et = init;
-    memcpy(imem, init_mem, sizeof imem);
-    memcpy(guest, init_mem, sizeof imem);
 
     IrRandMem tm = {.m = imem, .limit = GUEST_LIMIT};
     IrMemIface mif = ir_rand_mem_iface(&tm);

@@ -18,6 +18,8 @@
 #include <llvm-c/Error.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
+#include <llvm-c/OrcEE.h>
+#include <sys/mman.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
@@ -30,7 +32,72 @@
 #include "llvm-backend/llvm-lower.h"
 #include "llvm-backend/llvm-object.h"
 
+/* One arena for all JIT code and data of a context.  ORC's default memory
+ * manager maps every module on its own, and --tier=llvm compiles one module
+ * per block (python3: ~40k), past vm.max_map_count.  A bump allocator over
+ * one RWX reservation, like the template code buffer; space comes back only
+ * with the context.  Compiles are refused once it is nearly full (the
+ * runtime keeps template code), as RuntimeDyld aborts on a failed
+ * allocation. */
+#define JIT_ARENA_SIZE ((size_t)4 << 30)
+#define JIT_ARENA_MARGIN ((size_t)64 << 20)
+typedef struct JitArena {
+    uint8_t *base;
+    size_t used;
+    pthread_mutex_t lock;
+} JitArena;
+
+static uint8_t *arena_alloc(void *opaque, uintptr_t size, unsigned align)
+{
+    JitArena *a = opaque;
+    if (align < 16)
+        align = 16;
+    pthread_mutex_lock(&a->lock);
+    size_t at = (a->used + align - 1) & ~((size_t)align - 1);
+    uint8_t *p = NULL;
+    if (at + size <= JIT_ARENA_SIZE) {
+        p = a->base + at;
+        a->used = at + size;
+    }
+    pthread_mutex_unlock(&a->lock);
+    return p;
+}
+
+static void *arena_ctx(void *ctx) { return ctx; }
+static void arena_terminating(void *ctx) { (void)ctx; }
+static uint8_t *arena_code(void *o, uintptr_t size, unsigned align, unsigned id, const char *name)
+{
+    (void)id;
+    (void)name;
+    return arena_alloc(o, size, align);
+}
+static uint8_t *arena_data(void *o, uintptr_t size, unsigned align, unsigned id, const char *name,
+                           LLVMBool ro)
+{
+    (void)id;
+    (void)name;
+    (void)ro;
+    return arena_alloc(o, size, align);
+}
+static LLVMBool arena_finalize(void *o, char **err)
+{
+    (void)o;
+    (void)err;
+    return 0; /* RWX already; x86 needs no cache flush */
+}
+static void arena_destroy(void *o) { (void)o; }
+
+static LLVMOrcObjectLayerRef arena_layer(void *ctx, LLVMOrcExecutionSessionRef es,
+                                         const char *triple)
+{
+    (void)triple;
+    return LLVMOrcCreateRTDyldObjectLinkingLayerWithMCJITMemoryManagerLikeCallbacks(
+        es, ctx, arena_ctx, arena_terminating, arena_code, arena_data, arena_finalize,
+        arena_destroy);
+}
+
 struct EmuLlvmCtx {
+    JitArena arena;
     EmuLlvmOptions opt;
     LLVMOrcLLJITRef jit;
     LLVMOrcJITDylibRef jd;
@@ -118,6 +185,8 @@ static void ctx_destroy(EmuLlvmCtx *c)
     llvm_obj_target_free(c->obj);
     LLVMDisposeMessage(c->triple);
     LLVMDisposeMessage(c->data_layout);
+    if (c->arena.base)
+        munmap(c->arena.base, JIT_ARENA_SIZE);
     free(c);
 }
 
@@ -150,6 +219,16 @@ static EmuLlvmCtx *ctx_create(const EmuLlvmOptions *opt, char *err, size_t errle
     LLVMOrcJITTargetMachineBuilderRef jtmb = LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(jit_tm);
     LLVMOrcLLJITBuilderRef jb = LLVMOrcCreateLLJITBuilder();
     LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(jb, jtmb);
+    c->arena.base = mmap(NULL, JIT_ARENA_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (c->arena.base == MAP_FAILED) {
+        c->arena.base = NULL;
+        snprintf(err, errlen, "cannot reserve the JIT arena");
+        LLVMOrcDisposeLLJITBuilder(jb);
+        goto fail;
+    }
+    pthread_mutex_init(&c->arena.lock, NULL);
+    LLVMOrcLLJITBuilderSetObjectLinkingLayerCreator(jb, arena_layer, &c->arena);
     LLVMErrorRef e = LLVMOrcCreateLLJIT(&c->jit, jb); /* consumes jb */
     if (e) {
         c->jit = NULL;
@@ -232,6 +311,13 @@ static bool compile(EmuLlvmCtx *c, const EmuLlvmRegion *r, EmuLlvmCode *out, cha
                     size_t errlen)
 {
     memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&c->arena.lock);
+    bool full = c->arena.used + JIT_ARENA_MARGIN > JIT_ARENA_SIZE;
+    pthread_mutex_unlock(&c->arena.lock);
+    if (full) {
+        snprintf(err, errlen, "the JIT arena is full");
+        return false;
+    }
     uint64_t t0 = thread_ns();
     char name[48];
     snprintf(name, sizeof name, "emu_region_%llu", (unsigned long long)++c->n_compiled);

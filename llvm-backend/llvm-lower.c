@@ -387,12 +387,6 @@ static void chain_out(Lower *L, LLVMValueRef rv)
     LLVMPositionBuilderAtEnd(B, miss);
 }
 
-/* Before an exit: nothing to do, exit_bb writes the globals back. */
-static void exit_sync(Lower *L)
-{
-    (void)L;
-}
-
 /* env->pc = insn's pc, once per insn (before its first faulting op). */
 static void store_insn_pc(Lower *L, uint32_t insn)
 {
@@ -547,7 +541,6 @@ static uint64_t mask_bits(unsigned len)
  * dirty globals back on this path only, env->pc = the insn. */
 static void leave_before_insn(Lower *L, uint32_t reason)
 {
-    exit_sync(L);
     if (L->cur_insn < L->b->n_insns)
         env_store(L, c64(L, L->b->insns[L->cur_insn].pc), offsetof(CpuCommon, pc));
     env_store(L, c32(L, reason), offsetof(CpuCommon, exit_reason));
@@ -837,7 +830,6 @@ static void internal_edge(Lower *L, uint32_t j, uint64_t pc)
     LLVMBasicBlockRef leave = LLVMAppendBasicBlockInContext(L->C, L->fn, "req");
     LLVMBuildCondBr(B, stop, leave, L->block_bb[j]);
     LLVMPositionBuilderAtEnd(B, leave);
-    exit_sync(L);
     env_store(L, c64(L, pc), offsetof(CpuCommon, pc));
     ret_tag(L, TMPL_RET_LOOKUP);
 }
@@ -996,7 +988,6 @@ static void lower_op(Lower *L, const IrInst *op)
             start_dead_block(L);
             return;
         }
-        exit_sync(L);
         env_store(L, c64(L, target), offsetof(CpuCommon, pc));
         ret_tag(L, L->r->goto_tb_lookup ? TMPL_RET_LOOKUP : (unsigned)(op->c[0] & 1));
         start_dead_block(L);
@@ -1026,14 +1017,12 @@ static void lower_op(Lower *L, const IrInst *op)
             LLVMBuildBr(B, out);
         }
         LLVMPositionBuilderAtEnd(B, out);
-        exit_sync(L);
         env_store(L, target, offsetof(CpuCommon, pc));
         ret_tag(L, TMPL_RET_LOOKUP);
         start_dead_block(L);
         break;
     }
     case IR_OP_exit:
-        exit_sync(L);
         env_store(L, c64(L, op->c[1]), offsetof(CpuCommon, pc));
         env_store(L, c32(L, (uint32_t)op->c[0]), offsetof(CpuCommon, exit_reason));
         ret_tag(L, TMPL_RET_EXIT);
@@ -1096,7 +1085,6 @@ static bool lower_block(Lower *L, uint32_t bi)
     /* Falling off the end is a malformed block: report an unknown exit
      * reason so the runtime stops with an error instead of running on. */
     if (!terminated(L)) {
-        exit_sync(L);
         env_store(L, c32(L, IR_EXIT_COUNT), offsetof(CpuCommon, exit_reason));
         ret_tag(L, TMPL_RET_EXIT);
     }

@@ -483,6 +483,7 @@ ObjImage *objload(const void *elf, size_t len, ObjResolver resolve, void *opaque
         err[0] = 0;
     ObjImage *img = calloc(1, sizeof *img);
     uint64_t *off = NULL;
+    bool ok = false;
     if (!img) {
         obj_fail(&o, "out of memory");
         goto fail;
@@ -549,15 +550,7 @@ ObjImage *objload(const void *elf, size_t len, ObjResolver resolve, void *opaque
     }
     if (!build_table(&o, img))
         goto fail;
-    free(off);
-    free(o.sh);
-    free(o.sec_addr);
-    free(o.syms);
-    free(o.val);
-    free(o.sym_state);
-    free(o.got_slot);
-    free(o.stub_slot);
-    return img;
+    ok = true;
 fail:
     free(off);
     free(o.sh);
@@ -567,6 +560,8 @@ fail:
     free(o.sym_state);
     free(o.got_slot);
     free(o.stub_slot);
+    if (ok)
+        return img;
     objload_free(img);
     return NULL;
 }

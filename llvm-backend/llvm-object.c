@@ -34,6 +34,8 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -127,10 +129,21 @@ size_t llvm_obj_host_features(const LlvmObjTarget *t, char *buf, size_t n)
     return len < 0 ? 0 : (size_t)len;
 }
 
-static void obj_dump(const LlvmObjJob *job, LLVMModuleRef M, const char *when)
+/* "emu_r0 = 0x524154 (5 blocks), ...": which guest code each function is */
+static void obj_dump_names(FILE *f, const EmuLlvmRegion *const *regions, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        fprintf(f, "%s" EMU_LLVM_OBJ_FN_PREFIX "%u = 0x%" PRIx64 " (%u blocks)", i ? ", " : "", i,
+                regions[i]->n_blocks ? regions[i]->blocks[0]->pc : 0, regions[i]->n_blocks);
+}
+
+static void obj_dump(const LlvmObjJob *job, LLVMModuleRef M, const char *when,
+                     const EmuLlvmRegion *const *regions, uint32_t n)
 {
     char *s = LLVMPrintModuleToString(M);
-    fprintf(job->dump, "LLVM IR %s (object batch):\n%s\n", when, s);
+    fprintf(job->dump, "LLVM IR %s (object batch: ", when);
+    obj_dump_names(job->dump, regions, n);
+    fprintf(job->dump, "):\n%s\n", s);
     LLVMDisposeMessage(s);
 }
 
@@ -180,7 +193,7 @@ bool llvm_obj_compile(LlvmObjTarget *t, const LlvmObjJob *job, const EmuLlvmRegi
         LLVMDisposeMessage(msg);
     }
     if (ok && job->dump && (job->dump_what & EMU_LLVM_DUMP_IR_BEFORE))
-        obj_dump(job, M, "before optimisation");
+        obj_dump(job, M, "before optimisation", regions, n);
     if (ok && job->pipeline) {
         LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
         LLVMErrorRef e = LLVMRunPasses(M, job->pipeline, t->tm, po);
@@ -194,14 +207,16 @@ bool llvm_obj_compile(LlvmObjTarget *t, const LlvmObjJob *job, const EmuLlvmRegi
     }
     uint64_t t2 = obj_thread_ns();
     if (ok && job->dump && (job->dump_what & EMU_LLVM_DUMP_IR_AFTER))
-        obj_dump(job, M, "after optimisation");
+        obj_dump(job, M, "after optimisation", regions, n);
     LLVMMemoryBufferRef buf = NULL;
     if (ok && job->dump && (job->dump_what & EMU_LLVM_DUMP_ASM)) {
         /* code generation changes the module: print from a clone */
         LLVMModuleRef clone = LLVMCloneModule(M);
         char *msg = NULL;
         if (!LLVMTargetMachineEmitToMemoryBuffer(t->tm, clone, LLVMAssemblyFile, &msg, &buf)) {
-            fprintf(job->dump, "LLVM asm (object batch):\n%.*s\n", (int)LLVMGetBufferSize(buf),
+            fprintf(job->dump, "LLVM asm (object batch: ");
+            obj_dump_names(job->dump, regions, n);
+            fprintf(job->dump, "):\n%.*s\n", (int)LLVMGetBufferSize(buf),
                     LLVMGetBufferStart(buf));
             LLVMDisposeMemoryBuffer(buf);
             buf = NULL;

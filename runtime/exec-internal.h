@@ -229,6 +229,8 @@ typedef struct TierUpStats {
     uint64_t loopless;            /* hot blocks whose region had no loop: not compiled */
 } TierUpStats;
 void tierup_stats(ExecEngine *e, TierUpStats *out);
+/* -d perfmap: name a region's code (img may be NULL: JIT code, unnamed) and its stub */
+void tierup_perfmap(const struct ObjImage *img, const void *stub, uint64_t pc, const char *kind);
 void exec_stats_collect(ExecEngine *e, ExecStats *out);
 
 #endif /* EMU_RUNTIME_EXEC_INTERNAL_H */

@@ -25,6 +25,7 @@
 #include "runtime/disas.h"
 #include "runtime/exec-internal.h"
 #include "runtime/log.h"
+#include "runtime/perfmap.h"
 #include "runtime/tier-llvm.h"
 
 #define EXEC_DEFAULT_CODE_BUF ((size_t)256 << 20)
@@ -157,6 +158,8 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
         if (e->cfg.tier == EXEC_TIER_AUTO || e->cfg.tier == EXEC_TIER_LLVM)
             e->chain_tramp = tmpl_emit_chain_tramp(&e->buf);
         e->prologue_end = e->buf.used;
+        perfmap_add(e->buf.base + e->buf.exec_delta, e->prologue_end,
+                    "emu entry/exit trampolines");
         /* Every block is at least a few bytes: one slot per 32 bytes. */
         e->cap_by_host = sz / 32;
         void *m = mmap(NULL, e->cap_by_host * sizeof *e->by_host, PROT_READ | PROT_WRITE,
@@ -541,6 +544,7 @@ static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
             e->by_host[e->n_by_host] = tb;
             __atomic_store_n(&e->n_by_host, e->n_by_host + 1, __ATOMIC_RELEASE);
             e->st.host_bytes += code.size;
+            perfmap_add(tb->host, code.size, "emu tb 0x%" PRIx64, b->pc);
             if (emu_log_enabled(EMU_LOG_OUT_ASM)) {
                 emu_log_lock();
                 fprintf(emu_log_file(), "OUT: [size=%u]\n", code.size);

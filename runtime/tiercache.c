@@ -453,6 +453,7 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
     tb->region_counts = counts;
     tb_add_ranges(e, tb, ranges, h.n_members);
     const void *stub = tmpl_emit_call_stub(&e->buf, (const void *)fn);
+    tierup_perfmap(img, stub, tb->pc, "cached");
     __atomic_store_n(&tb->hot, INT32_MAX, __ATOMIC_RELAXED);
     tb->tier_state = TIER_DONE;
     __atomic_store_n(&tb->llvm_entry, fn, __ATOMIC_RELEASE);

@@ -39,6 +39,7 @@
 #include "runtime/exec-internal.h"
 #include "runtime/log.h"
 #include "runtime/objload.h"
+#include "runtime/perfmap.h"
 #include "runtime/tier-llvm.h"
 
 #define TIERUP_DEFAULT_THRESHOLD 4000
@@ -250,6 +251,15 @@ void tierup_stats(ExecEngine *e, TierUpStats *out)
 
 /* ---- install (worker, under e->lock) ------------------------------------ */
 
+void tierup_perfmap(const ObjImage *img, const void *stub, uint64_t pc, const char *kind)
+{
+    const void *text = NULL;
+    size_t len = 0;
+    objload_text(img, &text, &len);
+    perfmap_add(text, len, "emu region 0x%" PRIx64 " (%s)", pc, kind);
+    perfmap_add(stub, 32, "emu region stub 0x%" PRIx64, pc);
+}
+
 static bool add_region_user(TransBlock *member, TransBlock *entry)
 {
     if (member->n_region_users == member->cap_region_users) {
@@ -286,6 +296,7 @@ static bool install_locked(ExecEngine *e, TierJob *j, TierLlvmCode *code, struct
     /* The stub may not fit (buffer full): then only the dispatcher enters
      * the region, chained jumps keep running the template code. */
     const void *stub = tb->host ? tmpl_emit_call_stub(&e->buf, code->entry) : NULL;
+    tierup_perfmap(img, stub, tb->pc, "compiled");
     __atomic_store_n(&tb->llvm_entry, code->entry, __ATOMIC_RELEASE);
     if (stub) {
         __atomic_store_n(&tb->llvm_stub, stub, __ATOMIC_RELEASE);

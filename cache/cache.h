@@ -51,6 +51,8 @@ typedef enum EmuCacheMode {
 enum {
     EMU_CACHE_KIND_OBJECT = 1, /* relocatable host object code */
     EMU_CACHE_KIND_IR = 2,     /* serialised IR */
+    EMU_CACHE_KIND_TEMPLATE = 16, /* ..19: template-tier code + relocations;
+                                     + variant (runtime/tmplcache.c) */
 };
 
 /* Log sink for `-d cache`: one line without the trailing newline. */

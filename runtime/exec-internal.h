@@ -125,6 +125,12 @@ struct ExecCpu {
     ExecCpu *next; /* e->cpus list */
 };
 
+/* Template-code cache counters (tmplcache.c), under e->lock. */
+typedef struct TmplCacheStats {
+    uint64_t lookups, loaded, loaded_insns, rejected, stored;
+    uint64_t lookup_ns, store_ns;
+} TmplCacheStats;
+
 struct ExecEngine {
     ExecConfig cfg;
     pthread_mutex_t lock;
@@ -159,7 +165,11 @@ struct ExecEngine {
     uint64_t retired_dispatch, retired_jc, retired_table;
     struct TierUp *tu; /* --tier=auto (tierup.c) */
     struct TierCache *tc; /* persistent code cache (tiercache.c), NULL: off */
+    TmplCacheStats tt;    /* its template blocks (tmplcache.c) */
 };
+
+/* exec.c: make tb's freshly placed template code findable (by_host, stats). */
+void exec_register_host(ExecEngine *e, TransBlock *tb, const TmplCode *code);
 
 /* tb.c */
 bool tb_table_init(ExecEngine *e);
@@ -206,6 +216,17 @@ bool tiercache_enabled(const ExecEngine *e);
 bool tiercache_storing(const ExecEngine *e); /* enabled and read-write */
 /* Stats accumulated from cached regions' member counters. */
 void tiercache_count_insns(const TransBlock *tb, uint64_t *blocks, uint64_t *insns);
+/* The pack and load bias of the module holding pc (NULL: none). Under e->lock. */
+struct EmuCachePack *tiercache_module_pack(ExecEngine *e, uint64_t pc, uint64_t *bias);
+
+/* tmplcache.c: template blocks in the code cache (template and auto tiers). */
+bool tmplcache_enabled(const ExecEngine *e);
+/* Before lifting: a stored translation of (pc, flags) placed for tb (pc,
+ * flags, sizes, pages, code filled in, registered): true.  false: translate. */
+bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags);
+/* After translating b relocatably into code: queue it for the pack. */
+void tmplcache_store(ExecEngine *e, const TransBlock *tb, const IrBlock *b, const TmplCode *code);
+void tmplcache_stats_print(const ExecEngine *e, const TmplCacheStats *s, FILE *f);
 
 /* exec.c */
 void exec_cpu_jc_drop(ExecCpu *cpu, TransBlock *tb);

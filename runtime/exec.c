@@ -177,8 +177,8 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
         tier_llvm_set_dump(emu_log_file(),
                            (emu_log_enabled(EMU_LOG_LLVM_IR) ? 3u : 0u) |
                                (emu_log_enabled(EMU_LOG_LLVM_ASM) ? 4u : 0u));
-    if (e->cfg.tier == EXEC_TIER_AUTO && (!tierup_init(e) || !tiercache_init(e))) {
-        snprintf(err, errlen, "out of memory (tier-up)");
+    if ((e->cfg.tier == EXEC_TIER_AUTO && !tierup_init(e)) || !tiercache_init(e)) {
+        snprintf(err, errlen, "out of memory (tier-up, code cache)");
         exec_engine_free(e);
         return NULL;
     }
@@ -517,6 +517,24 @@ static bool backward_target(const IrBlock *b, uint64_t *target)
     return false;
 }
 
+void exec_register_host(ExecEngine *e, TransBlock *tb, const TmplCode *code)
+{
+    tb->code = *code;
+    tb->host = e->buf.base + code->entry_offset + e->buf.exec_delta;
+    e->by_host[e->n_by_host] = tb;
+    __atomic_store_n(&e->n_by_host, e->n_by_host + 1, __ATOMIC_RELEASE);
+    e->st.host_bytes += code->size;
+    perfmap_add(tb->host, code->size, "emu tb 0x%" PRIx64, tb->pc);
+    if (emu_log_enabled(EMU_LOG_OUT_ASM)) {
+        emu_log_lock();
+        fprintf(emu_log_file(), "OUT: [size=%u]\n", code->size);
+        disas_print(emu_log_file(), "x86_64-linux-gnu", tb->host, code->size,
+                    (uint64_t)(uintptr_t)tb->host);
+        fprintf(emu_log_file(), "\n");
+        emu_log_unlock();
+    }
+}
+
 /* Template backend into the code buffer; false: interpret the block. */
 static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
 {
@@ -535,24 +553,17 @@ static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
             tb->hot = tierup_threshold(e);
             mm.hot_counter = &tb->hot;
         }
+        mm.relocatable = tmplcache_enabled(e) && tiercache_storing(e);
         if (tmpl_translate(b, &e->buf, (uintptr_t)tb, &mm, &code, &why)) {
-            tb->code = code;
-            tb->host = e->buf.base + code.entry_offset + e->buf.exec_delta;
             tb->insn_pc = malloc((b->n_insns ? b->n_insns : 1) * sizeof *tb->insn_pc);
             for (uint32_t i = 0; tb->insn_pc && i < b->n_insns; i++)
                 tb->insn_pc[i] = b->insns[i].pc;
-            e->by_host[e->n_by_host] = tb;
-            __atomic_store_n(&e->n_by_host, e->n_by_host + 1, __ATOMIC_RELEASE);
-            e->st.host_bytes += code.size;
-            perfmap_add(tb->host, code.size, "emu tb 0x%" PRIx64, b->pc);
-            if (emu_log_enabled(EMU_LOG_OUT_ASM)) {
-                emu_log_lock();
-                fprintf(emu_log_file(), "OUT: [size=%u]\n", code.size);
-                disas_print(emu_log_file(), "x86_64-linux-gnu", tb->host, code.size,
-                            (uint64_t)(uintptr_t)tb->host);
-                fprintf(emu_log_file(), "\n");
-                emu_log_unlock();
-            }
+            if (mm.relocatable)
+                tmplcache_store(e, tb, b, &code);
+            free(code.relocs);
+            code.relocs = NULL;
+            code.n_relocs = 0;
+            exec_register_host(e, tb, &code);
             return true;
         }
         if (attempt == 1 || e->buf.size - e->buf.used > EXEC_CODE_HEADROOM) {
@@ -588,6 +599,20 @@ static bool attach_interp(TransBlock *tb, const IrBlock *b, ExecEvent *ev)
     return true;
 }
 
+/* Put a block with its code into the table and the page map. */
+static TransBlock *insert_translated(ExecEngine *e, TransBlock *tb)
+{
+    tb->all_next = e->all;
+    e->all = tb;
+    tb_insert(e, tb);
+    for (uint64_t pg = tb->first_page; pg <= tb->last_page; pg++)
+        if (tb_mark_code_page(e, pg) && e->cfg.mem.protect_code_page)
+            e->cfg.mem.protect_code_page(e->cfg.mem.opaque, pg << EXEC_PAGE_BITS);
+    if (e->tc) /* code cache: a region entered here links in now (timed apart) */
+        tiercache_on_translate(e, tb);
+    return tb;
+}
+
 /* Translate and insert the block for (pc, flags).  Under e->lock, without
  * code_rw (may flush).  NULL with *ev set on failure. */
 static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, ExecEvent *ev)
@@ -599,13 +624,19 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
         return NULL;
     }
     if (e->n_dead > EXEC_MAX_DEAD) flush_locked(e);
-    uint64_t t0 = now_ns();
-    IrBlock *b = lift(e, pc, flags, e->cfg.max_insns, ev);
-    if (!b) return NULL;
     TransBlock *tb = calloc(1, sizeof *tb);
     if (!tb) {
-        ir_block_free(b);
         *ev = (ExecEvent){.kind = EXEC_EV_ERROR, .pc = pc, .msg = "out of memory"};
+        return NULL;
+    }
+    /* code cache: a stored translation skips frontend and backend (its
+     * time is counted apart, as cache load) */
+    if (e->tc && e->n_by_host < e->cap_by_host && tmplcache_load(e, tb, pc, flags))
+        return insert_translated(e, tb);
+    uint64_t t0 = now_ns();
+    IrBlock *b = lift(e, pc, flags, e->cfg.max_insns, ev);
+    if (!b) {
+        free(tb);
         return NULL;
     }
     tb->pc = pc;
@@ -632,18 +663,10 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
         free(tb);
         return NULL;
     }
-    tb->all_next = e->all;
-    e->all = tb;
-    tb_insert(e, tb);
-    for (uint64_t pg = tb->first_page; pg <= tb->last_page; pg++)
-        if (tb_mark_code_page(e, pg) && e->cfg.mem.protect_code_page)
-            e->cfg.mem.protect_code_page(e->cfg.mem.opaque, pg << EXEC_PAGE_BITS);
     e->st.blocks_translated++;
     e->st.insns_translated += tb->n_insns;
     e->st.translate_ns += now_ns() - t0;
-    if (e->tc) /* code cache: a region entered here links in now (timed apart) */
-        tiercache_on_translate(e, tb);
-    return tb;
+    return insert_translated(e, tb);
 }
 
 TransBlock *exec_lookup(ExecEngine *e, uint64_t pc, uint32_t flags)

@@ -113,6 +113,8 @@ struct TierCacheJob {
     TcMember m[];
 };
 
+static EmuCachePack *tc_module(ExecEngine *e, uint64_t pc, uint64_t *bias);
+
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -139,8 +141,8 @@ bool tiercache_storing(const ExecEngine *e)
 
 bool tiercache_init(ExecEngine *e)
 {
-    if (e->cfg.tier != EXEC_TIER_AUTO || e->cfg.cache_mode == EMU_CACHE_OFF ||
-        !e->cfg.module_of)
+    if ((e->cfg.tier != EXEC_TIER_AUTO && e->cfg.tier != EXEC_TIER_TEMPLATE) ||
+        e->cfg.cache_mode == EMU_CACHE_OFF || !e->cfg.module_of)
         return true;
     TierCache *tc = calloc(1, sizeof *tc);
     if (!tc)
@@ -232,6 +234,11 @@ void tiercache_forget(ExecEngine *e)
 {
     if (e->tc)
         memset(e->tc->memo, 0, sizeof e->tc->memo);
+}
+
+EmuCachePack *tiercache_module_pack(ExecEngine *e, uint64_t pc, uint64_t *bias)
+{
+    return tiercache_enabled(e) ? tc_module(e, pc, bias) : NULL;
 }
 
 /* The pack and load bias of the module holding pc.  Under e->lock. */
@@ -358,7 +365,7 @@ static void reject(TierCache *tc, const TransBlock *tb, uint64_t off, const char
 void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
 {
     TierCache *tc = e->tc;
-    if (!tc || tc->closed || !tb->host || tb->llvm_entry)
+    if (!tc || tc->closed || !tb->host || tb->llvm_entry || e->cfg.tier != EXEC_TIER_AUTO)
         return;
     uint64_t t0 = now_ns();
     uint64_t bias = 0;
@@ -598,8 +605,12 @@ void exec_cache_stats_print(ExecEngine *e, FILE *f)
         emu_cache_get_stats(tc->c, &s);
     uint64_t loaded = tc->loaded, blocks = tc->loaded_blocks, lns = tc->lookup_ns,
              kns = tc->link_ns, rej = tc->rejected, stored = tc->stored, lookups = tc->lookups;
+    TmplCacheStats tt = e->tt;
     pthread_mutex_unlock(&e->lock);
     emu_cache_print_stats(f, &s);
+    tmplcache_stats_print(e, &tt, f);
+    if (e->cfg.tier != EXEC_TIER_AUTO)
+        return;
     fprintf(f, "  cache regions          %" PRIu64 " lookups, %" PRIu64 " loaded (%" PRIu64
                " guest blocks), %" PRIu64 " rejected, %" PRIu64 " stored\n",
             lookups, loaded, blocks, rej, stored);

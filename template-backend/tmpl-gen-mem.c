@@ -389,8 +389,9 @@ static void gen_call(TmplGen *g, const IrInst *op)
     if (x86_is_s32(rel)) {
         size_t site = x86_call32(x);
         x86_patch_rel32(x, site, (size_t)((int64_t)site + 4 + rel));
+        gen_reloc(g, site, TMPL_RELOC_HELPER_REL32, op->c[0]);
     } else {
-        x86_mov_ri(x, X86_RAX, fn);
+        gen_reloc(g, x86_movabs(x, X86_RAX, fn), TMPL_RELOC_HELPER_ABS64, op->c[0]);
         x86_call_r(x, X86_RAX);
     }
     if (fl & IR_HF_WRITES_GLOBALS)

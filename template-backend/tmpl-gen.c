@@ -104,7 +104,7 @@ bool tmpl_init(CodeBuf *buf)
     return true;
 }
 
-static void jmp_abs(TmplGen *g, uintptr_t target);
+static size_t jmp_abs(TmplGen *g, uintptr_t target);
 
 const void *tmpl_emit_call_stub(CodeBuf *buf, uintptr_t (*fn)(void *env))
 {
@@ -165,19 +165,59 @@ void tmpl_chain_patch(CodeBuf *buf, uint32_t site, const void *target)
 }
 
 /* ---- small emit helpers ---- */
-static void jmp_abs(TmplGen *g, uintptr_t target)
+/* Room for one more element in a doubling array; false (and the
+ * translation fails) when memory runs out. */
+static bool tg_grow(TmplGen *g, void **arr, uint32_t *cap, uint32_t n, size_t elem)
+{
+    if (n < *cap)
+        return true;
+    uint32_t c = *cap ? *cap * 2 : 16;
+    void *a = realloc(*arr, c * elem);
+    if (!a) {
+        tg_fail(g, "out of memory");
+        return false;
+    }
+    *arr = a;
+    *cap = c;
+    return true;
+}
+
+void gen_reloc(TmplGen *g, size_t at, TmplRelocKind kind, uint64_t arg)
+{
+    if (!g->relocatable ||
+        !tg_grow(g, (void **)&g->relocs, &g->cap_relocs, g->n_relocs, sizeof *g->relocs))
+        return;
+    g->relocs[g->n_relocs++] = (TmplReloc){ .offset = (uint32_t)at, .kind = kind, .arg = arg };
+}
+
+static size_t jmp_abs(TmplGen *g, uintptr_t target)
 {
     size_t site = x86_jmp32(&g->x);
     int64_t rel = (int64_t)target - (int64_t)(g->exec_base + site + 4);
     if (!x86_is_s32(rel))
         tg_fail(g, "epilogue out of rel32 range");
     x86_patch_rel32(&g->x, site, (size_t)((int64_t)site + 4 + rel));
+    return site;
+}
+
+static void jmp_epilogue(TmplGen *g)
+{
+    gen_reloc(g, jmp_abs(g, g->epilogue_exec), TMPL_RELOC_EPILOGUE_REL32, 0);
+}
+
+/* rax = tag + addend: an imm64 relocated in relocatable code */
+static void mov_tag(TmplGen *g, uint64_t addend)
+{
+    if (g->relocatable)
+        gen_reloc(g, x86_movabs(&g->x, X86_RAX, g->tag + addend), TMPL_RELOC_TAG_ABS64, addend);
+    else
+        x86_mov_ri(&g->x, X86_RAX, g->tag + addend);
 }
 
 static void ret_to_loop(TmplGen *g, unsigned code)
 {
-    x86_mov_ri(&g->x, X86_RAX, (uint64_t)(g->tag | code));
-    jmp_abs(g, g->epilogue_exec);
+    mov_tag(g, code);
+    jmp_epilogue(g);
 }
 
 static void store_imm64(TmplGen *g, X86Mem m, uint64_t v)
@@ -197,16 +237,8 @@ static void store_pc(TmplGen *g, uint64_t pc)
 
 void gen_add_stub(TmplGen *g, TmplStub s)
 {
-    if (g->n_stubs == g->cap_stubs) {
-        uint32_t cap = g->cap_stubs ? g->cap_stubs * 2 : 16;
-        TmplStub *n = realloc(g->stubs, cap * sizeof *n);
-        if (!n) {
-            tg_fail(g, "out of memory");
-            return;
-        }
-        g->stubs = n;
-        g->cap_stubs = cap;
-    }
+    if (!tg_grow(g, (void **)&g->stubs, &g->cap_stubs, g->n_stubs, sizeof *g->stubs))
+        return;
     g->stubs[g->n_stubs++] = s;
 }
 
@@ -244,16 +276,8 @@ static void branch_to(TmplGen *g, uint32_t label, int cc /* -1: jmp */)
         x86_patch_rel32(&g->x, site, g->label_off[label]);
         return;
     }
-    if (g->n_fixups == g->cap_fixups) {
-        uint32_t cap = g->cap_fixups ? g->cap_fixups * 2 : 16;
-        TmplFixup *n = realloc(g->fixups, cap * sizeof *n);
-        if (!n) {
-            tg_fail(g, "out of memory");
-            return;
-        }
-        g->fixups = n;
-        g->cap_fixups = cap;
-    }
+    if (!tg_grow(g, (void **)&g->fixups, &g->cap_fixups, g->n_fixups, sizeof *g->fixups))
+        return;
     g->fixups[g->n_fixups++] = (TmplFixup){label, (uint32_t)site};
 }
 
@@ -595,6 +619,13 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     g.chain_site[0] = g.chain_site[1] = UINT32_MAX;
     g.chain_reset[0] = g.chain_reset[1] = UINT32_MAX;
     g.cur_insn = 0;
+    g.relocatable = mm && mm->relocatable;
+    if (g.relocatable &&
+        ((mm->hot_counter && (uintptr_t)mm->hot_counter - tag >= 4096) ||
+         (mm->exec_counter && (uintptr_t)mm->exec_counter - tag >= 4096))) {
+        *why = "relocatable code needs its counters within the tag's object";
+        return false;
+    }
     if (!ra_init(&g)) {
         *why = "out of memory";
         gen_free(&g);
@@ -611,7 +642,7 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     if (mm && mm->hot_counter) {
         /* tier-up: count down; at zero leave before anything has run (the
          * --stats counter below included, so an entry is counted once) */
-        x86_mov_ri(&g.x, X86_RAX, (uint64_t)(uintptr_t)mm->hot_counter);
+        mov_tag(&g, (uintptr_t)mm->hot_counter - tag);
         x86_alu_mi(&g.x, X86_SUB, 32, x86_mem(X86_RAX, 0), 1);
         size_t skip = x86_jcc32(&g.x, X86_CC_NE);
         store_pc(&g, b->pc);
@@ -622,7 +653,7 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     }
     if (mm && mm->exec_counter) {
         /* --stats: count every entry that runs the block; rax is free at a block entry */
-        x86_mov_ri(&g.x, X86_RAX, (uint64_t)(uintptr_t)mm->exec_counter);
+        mov_tag(&g, (uintptr_t)mm->exec_counter - tag);
         x86_alu_mi(&g.x, X86_ADD, 64, x86_mem(X86_RAX, 0), 1);
     }
 
@@ -649,6 +680,7 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     if (g.why) {
         *why = g.why;
         free(g.map);
+        free(g.relocs);
         gen_free(&g);
         return false;
     }
@@ -661,8 +693,127 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     }
     out->insn_map = g.map;
     out->n_insn_map = g.n_map;
+    out->relocs = g.relocs;
+    out->n_relocs = g.n_relocs;
     buf->used = start + out->size;
     __builtin___clear_cache((char *)g.exec_base, (char *)(g.exec_base + out->size));
     gen_free(&g);
+    return true;
+}
+
+/* ---- installing stored code ---- */
+
+static bool reloc_ok(const TmplImage *img, const TmplReloc *r)
+{
+    unsigned width = r->kind == TMPL_RELOC_TAG_ABS64 || r->kind == TMPL_RELOC_HELPER_ABS64 ? 8 : 4;
+    if (r->kind < TMPL_RELOC_TAG_ABS64 || r->kind > TMPL_RELOC_HELPER_ABS64)
+        return false;
+    if (r->offset > img->size || img->size - r->offset < width)
+        return false;
+    if (r->kind == TMPL_RELOC_HELPER_REL32 || r->kind == TMPL_RELOC_HELPER_ABS64)
+        return r->arg < IR_HELPER_COUNT && ir_helper_info[r->arg].fn;
+    return r->kind != TMPL_RELOC_TAG_ABS64 || r->arg < 4096;
+}
+
+static const char *image_check(const TmplImage *img, uintptr_t exec_start)
+{
+    if (!img->code || img->size == 0 || img->size > (1u << 24))
+        return "bad code size";
+    for (uint32_t i = 0; i < img->n_relocs; i++)
+        if (!reloc_ok(img, &img->relocs[i]))
+            return "bad relocation";
+    for (int s = 0; s < 2; s++) {
+        uint32_t site = img->chain_site[s], reset = img->chain_reset[s];
+        if ((site == UINT32_MAX) != (reset == UINT32_MAX))
+            return "bad chain slot";
+        if (site != UINT32_MAX &&
+            (site < 1 || site > img->size - 4 || ((exec_start + site) & 3) || reset >= img->size))
+            return "bad chain slot";
+    }
+    uint32_t prev = 0;
+    for (uint32_t i = 0; i < img->n_insn_map; i++) {
+        if (img->insn_map[i].host_end < prev || img->insn_map[i].host_end > img->size)
+            return "bad insn map";
+        prev = img->insn_map[i].host_end;
+    }
+    return NULL;
+}
+
+bool tmpl_install(CodeBuf *buf, uintptr_t tag, const TmplImage *img, TmplCode *out,
+                  const char **why)
+{
+    static const char *dummy;
+    if (!why)
+        why = &dummy;
+    memset(out, 0, sizeof *out);
+    const TmplBufEntry *be = buf_entry((uintptr_t)buf->base + (uintptr_t)buf->exec_delta);
+    if (!be) {
+        *why = "tmpl_init was not called for this code buffer";
+        return false;
+    }
+    if (tag & 3) {
+        *why = "tag must be 4-byte aligned";
+        return false;
+    }
+    size_t start = (buf->used + 15) & ~(size_t)15;
+    uintptr_t exec = (uintptr_t)(buf->base + start) + (uintptr_t)buf->exec_delta;
+    if ((*why = image_check(img, exec)))
+        return false;
+    if (start + img->size > buf->size) {
+        *why = "code buffer full";
+        return false;
+    }
+    TmplInsnMapEntry *map = NULL;
+    if (img->n_insn_map) {
+        map = malloc(img->n_insn_map * sizeof *map);
+        if (!map) {
+            *why = "out of memory";
+            return false;
+        }
+        memcpy(map, img->insn_map, img->n_insn_map * sizeof *map);
+    }
+    uint8_t *w = buf->base + start;
+    memcpy(w, img->code, img->size);
+    for (uint32_t i = 0; i < img->n_relocs; i++) {
+        const TmplReloc *r = &img->relocs[i];
+        uint64_t v = 0;
+        int64_t rel = 0;
+        switch ((TmplRelocKind)r->kind) {
+        case TMPL_RELOC_TAG_ABS64:
+            v = tag + r->arg;
+            memcpy(w + r->offset, &v, 8);
+            continue;
+        case TMPL_RELOC_HELPER_ABS64:
+            v = (uint64_t)(uintptr_t)ir_helper_info[r->arg].fn;
+            memcpy(w + r->offset, &v, 8);
+            continue;
+        case TMPL_RELOC_EPILOGUE_REL32:
+            rel = (int64_t)be->epilogue - (int64_t)(exec + r->offset + 4);
+            break;
+        case TMPL_RELOC_HELPER_REL32:
+            rel = (int64_t)(uintptr_t)ir_helper_info[r->arg].fn - (int64_t)(exec + r->offset + 4);
+            break;
+        }
+        if (!x86_is_s32(rel)) {
+            free(map);
+            *why = "call or jump target out of rel32 range here";
+            return false;
+        }
+        int32_t r32 = (int32_t)rel;
+        memcpy(w + r->offset, &r32, 4);
+    }
+    out->entry_offset = (uint32_t)start;
+    out->size = img->size;
+    for (int s = 0; s < 2; s++) {
+        out->chain_site[s] = img->chain_site[s] == UINT32_MAX ? UINT32_MAX
+                                                              : (uint32_t)start + img->chain_site[s];
+        out->chain_reset[s] = img->chain_reset[s] == UINT32_MAX
+                                  ? UINT32_MAX
+                                  : (uint32_t)start + img->chain_reset[s];
+    }
+    out->insn_map = map;
+    out->n_insn_map = img->n_insn_map;
+    buf->used = start + img->size;
+    __builtin___clear_cache((char *)exec, (char *)(exec + img->size));
     return true;
 }

@@ -100,7 +100,13 @@ typedef struct TmplGen {
     uint32_t n_map, cap_map;
     uint32_t chain_site[2], chain_reset[2];
     uint64_t chain_pc[2];       /* target of each slot's goto_tb */
+    bool relocatable;           /* record relocs (TmplMemModel.relocatable) */
+    TmplReloc *relocs;
+    uint32_t n_relocs, cap_relocs;
 } TmplGen;
+
+/* Record a relocation at x offset `at` (relocatable translations only). */
+void gen_reloc(TmplGen *g, size_t at, TmplRelocKind kind, uint64_t arg);
 
 /* Host CPU features (tmpl_init runs cpuid). */
 extern bool tmpl_have_lzcnt, tmpl_have_bmi1, tmpl_have_popcnt;

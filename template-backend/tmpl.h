@@ -73,6 +73,12 @@ typedef struct TmplMemModel {
      * (nothing of the block has run) with tag | TMPL_RET_EXIT,
      * env->exit_reason = TMPL_EXIT_HOT and env->pc = the block's pc. */
     int32_t *hot_counter;
+    /* Code cache: record in TmplCode.relocs everything in the code that
+     * depends on where it runs (tag, epilogue, helper addresses), so that
+     * tmpl_install can place the same bytes in another process.  The
+     * counters above must then lie within 4 KiB after the tag (they are
+     * relocated as tag + offset). */
+    bool relocatable;
 } TmplMemModel;
 
 /* exit_reason of a hot-counter exit: outside the IR's IrExitReason range. */
@@ -105,6 +111,20 @@ typedef struct TmplInsnMapEntry {
     uint32_t insn_idx;   /* IrBlock.insns index */
 } TmplInsnMapEntry;
 
+/* A position-dependent field of relocatable code (TmplMemModel.relocatable). */
+typedef enum TmplRelocKind {
+    TMPL_RELOC_TAG_ABS64 = 1,      /* imm64 = tag + arg */
+    TMPL_RELOC_EPILOGUE_REL32 = 2, /* rel32 to the code buffer's shared epilogue */
+    TMPL_RELOC_HELPER_REL32 = 3,   /* rel32 to ir_helper_info[arg].fn */
+    TMPL_RELOC_HELPER_ABS64 = 4,   /* imm64 = ir_helper_info[arg].fn */
+} TmplRelocKind;
+
+typedef struct TmplReloc {
+    uint32_t offset;   /* of the imm64/rel32, from the block entry */
+    uint32_t kind;     /* TmplRelocKind */
+    uint64_t arg;      /* addend or helper id */
+} TmplReloc;
+
 typedef struct TmplCode {
     uint32_t entry_offset;        /* within CodeBuf.base */
     uint32_t size;                /* bytes of host code */
@@ -113,12 +133,34 @@ typedef struct TmplCode {
     uint32_t chain_reset[2];      /* offset of each slot's unchained exit stub */
     TmplInsnMapEntry *insn_map;   /* malloc'ed; caller frees */
     uint32_t n_insn_map;
+    TmplReloc *relocs;            /* relocatable translations: malloc'ed; caller frees */
+    uint32_t n_relocs;
 } TmplCode;
+
+/* Relocatable code as stored by a code cache: the bytes of [entry, entry +
+ * size), its relocations, its chain sites and resets and its insn map, all
+ * relative to the entry (UINT32_MAX: slot unused). */
+typedef struct TmplImage {
+    const uint8_t *code;
+    uint32_t size;
+    const TmplReloc *relocs;
+    uint32_t n_relocs;
+    uint32_t chain_site[2], chain_reset[2];
+    const TmplInsnMapEntry *insn_map;
+    uint32_t n_insn_map;
+} TmplImage;
 
 /* Translate b into buf.  Returns false (buf unchanged apart from scratch) if
  * the buffer is too small or an op is unsupported; *why says which. */
 bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag,
                     const TmplMemModel *mm, TmplCode *out, const char **why);
+
+/* Place a relocatable translation (from this build of emu: the helper
+ * table must match) in buf for tag; out as from tmpl_translate.  Every
+ * field of img is checked (it comes from a file): false + *why if one is
+ * out of range or buf is full. */
+bool tmpl_install(CodeBuf *buf, uintptr_t tag, const TmplImage *img, TmplCode *out,
+                  const char **why);
 
 /* Point chain slot jump (rel32 at site) at target / back at its exit stub.
  * Atomic with respect to other threads executing the code. */

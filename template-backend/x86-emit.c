@@ -154,6 +154,15 @@ void x86_mov_ri(X86Buf *b, int dst, uint64_t imm)
     }
 }
 
+size_t x86_movabs(X86Buf *b, int dst, uint64_t imm)
+{
+    x86_byte(b, (uint8_t)(0x48 | ((dst & 8) ? 1 : 0)));
+    x86_byte(b, (uint8_t)(0xB8 + (dst & 7)));
+    size_t at = x86_off(b);
+    x86_u64(b, imm);
+    return at;
+}
+
 void x86_load(X86Buf *b, int sz, int dst, X86Mem m)
 {
     emit_op(b, size_flags(sz), sz == 8 ? 0x8A : 0x8B, dst, -1, &m);

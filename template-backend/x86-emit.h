@@ -94,6 +94,9 @@ void x86_u64(X86Buf *b, uint64_t v);
 void x86_mov_rr(X86Buf *b, int sz, int dst, int src);
 /* dst = imm (64-bit register result; shortest encoding; flags untouched). */
 void x86_mov_ri(X86Buf *b, int dst, uint64_t imm);
+/* Always the 10-byte movabs (an immediate relocated later); returns the
+ * offset of the imm64. */
+size_t x86_movabs(X86Buf *b, int dst, uint64_t imm);
 void x86_load(X86Buf *b, int sz, int dst, X86Mem m);     /* mov r, [m] */
 void x86_store(X86Buf *b, int sz, X86Mem m, int src);    /* mov [m], r */
 void x86_store_imm(X86Buf *b, int sz, X86Mem m, int32_t imm); /* mov [m], imm */

@@ -102,6 +102,10 @@ static void hex16(const uint8_t h[16], char out[33])
 
 static const char *kind_name(unsigned k)
 {
+    static const char *const tmpl[4] = { "template", "template/auto", "template/stats",
+                                         "template/auto/stats" };
+    if (k >= EMU_CACHE_KIND_TEMPLATE && k < EMU_CACHE_KIND_TEMPLATE + 4u)
+        return tmpl[k - EMU_CACHE_KIND_TEMPLATE];
     return k == EMU_CACHE_KIND_OBJECT ? "object" : k == EMU_CACHE_KIND_IR ? "ir" : "?";
 }
 

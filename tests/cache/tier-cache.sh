@@ -59,11 +59,16 @@ grep -q "EMU_LLVM_FORBID" "$D/warm.err" && fail "warm run tried to load LLVM: $(
   fail "warm run: only $(llvm_share "$D/warm.err")% of guest insns in LLVM code"
 "$EC" --cache-dir "$D/c1" verify >/dev/null 2>&1 || fail "emu-cache verify after two runs"
 
-# 3. corruption: flip bytes in the middle of every pack
+# 3. corruption: flip bytes all through the second half of every pack (the
+#    packs hold template blocks too: every chunk must be hit)
 cp -r "$D/c1" "$D/c3"
 for p in "$D"/c3/packs/*.pack; do
   sz=$(stat -c %s "$p")
-  printf '\377\377\377\377\377\377\377\377' | dd of="$p" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+  at=$((sz / 2))
+  while [ "$at" -lt "$sz" ]; do
+    printf '\377\377\377\377\377\377\377\377' | dd of="$p" bs=1 seek=$at conv=notrunc 2>/dev/null
+    at=$((at + 512))
+  done
 done
 run corrupt "$D/c3" -d cache
 grep -q "^cache: .*\(corrupt\|checksum\|mismatch\|dropped\)" "$D/corrupt.err" ||
@@ -106,6 +111,28 @@ for i in 1 2 3 4; do
   [ "$i" -gt 1 ] && grep -q "^cache: region .* loaded" "$D/smc$i.err" && { loaded=1; break; }
 done
 [ "$loaded" = 1 ] || fail "smc: no warm run loaded a region"
+
+# 7. template blocks: a warm template run translates nothing and prints the
+#    same; a pack whose entries are damaged is retranslated, never run
+field() { sed -n "s/^  $2 *//p" "$1" | awk '{print $1}'; }
+"$EMU" --tier=template --stats --cache-dir "$D/c7" "$G" >"$D/t1.out" 2>"$D/t1.err" || fail "template cold run"
+"$EMU" --tier=template --stats --cache-dir "$D/c7" "$G" >"$D/t2.out" 2>"$D/t2.err" || fail "template warm run"
+cmp -s "$D/want" "$D/t2.out" || fail "template warm run printed $(cat "$D/t2.out")"
+[ "$(field "$D/t1.err" 'blocks translated')" -gt 50 ] 2>/dev/null || fail "template cold run: $(grep translated "$D/t1.err")"
+[ "$(field "$D/t2.err" 'blocks translated')" = 0 ] ||
+  fail "template warm run translated $(field "$D/t2.err" 'blocks translated') blocks"
+grep -q "cache template blocks .* [1-9][0-9]* loaded" "$D/t2.err" || fail "template warm run loaded nothing"
+for p in "$D"/c7/packs/*.pack; do
+  sz=$(stat -c %s "$p"); at=$((sz / 3))
+  while [ "$at" -lt "$sz" ]; do
+    printf '\125\252' | dd of="$p" bs=1 seek=$at conv=notrunc 2>/dev/null
+    at=$((at + 700))
+  done
+done
+"$EMU" --tier=template --stats --cache-dir "$D/c7" -d cache "$G" >"$D/t3.out" 2>"$D/t3.err" ||
+  fail "template run on a damaged pack: $(tail -3 "$D/t3.err")"
+cmp -s "$D/want" "$D/t3.out" || fail "template run on a damaged pack printed $(cat "$D/t3.out")"
+[ "$(field "$D/t3.err" 'blocks translated')" -gt 0 ] 2>/dev/null || fail "damaged pack: nothing retranslated"
 
 [ "$fails" = 0 ] && echo "tier-cache: all passed" || echo "tier-cache: $fails failures"
 [ "$fails" = 0 ]

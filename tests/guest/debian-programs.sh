@@ -340,7 +340,7 @@ int main(int argc, char **argv)
 }
 C
     if aarch64-linux-gnu-gcc -O2 -static -o "$W/shared" "$W/shared.c" -lpthread 2>"$W/shared.err"; then
-        blocks() { timeout $((20 * T)) "$EMU" --tier="$TIER" --stats "$W/shared" "$1" 2>&1 >/dev/null | awk '/blocks translated/ { print $3 }'; }
+        blocks() { timeout $((20 * T)) "$EMU" --tier="$TIER" --stats --no-cache "$W/shared" "$1" 2>&1 >/dev/null | awk '/blocks translated/ { print $3 }'; }
         b0=$(blocks 0) b1=$(blocks 1) b8=$(blocks 8)
         if [[ $b0 =~ ^[0-9]+$ && $b1 =~ ^[0-9]+$ && $b8 =~ ^[0-9]+$ ]] && (( b1 - b0 > 200 && (b8 - b1) * 4 < b1 - b0 )) &&
             [[ $(timeout $((20 * T)) "$EMU" --tier="$TIER" "$W/shared" 8) == "$(qemu "$W/shared" 8)" ]]; then

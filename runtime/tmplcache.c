@@ -1,0 +1,301 @@
+/*
+ * tmplcache.c - template-tier translations that outlive the process.
+ *
+ * Every block the template backend translates (relocatable: TmplMemModel.
+ * relocatable) is queued into the pack of its guest module, next to the
+ * LLVM regions of tiercache.c, and written when the runtime stops.  The
+ * next run looks a block up before lifting it: on a verified hit the stored
+ * host code is copied into the code buffer and relocated (tmpl_install), so
+ * neither the frontend nor the backend runs.  This is what makes a second
+ * run of a startup-bound program (python3: 40k blocks, 60% of its time in
+ * translation) skip translation; emu-aot fills the same entries ahead of
+ * time.
+ *
+ * Entry key: (pc - module bias, mode flags, EMU_CACHE_KIND_TEMPLATE +
+ * variant), variant = what changes the code besides the guest bytes (tier-up
+ * countdown, --stats counters).  The key's content hash covers only (bias,
+ * variant, flags, max insns): the block's extent is unknown before a lookup,
+ * so the payload carries the guest size and an XXH3-128 of the guest bytes,
+ * recomputed from guest memory before the code is trusted.  Absolute guest
+ * pcs are baked into the code, so the bias is in the hash and the header
+ * (tiercache.c keeps one pack per module and bias).
+ *
+ * Payload: TtHeader, insn pc offsets (u32 per insn, padded to 8 bytes),
+ * relocations, insn map, host code.  Anything that does not add up is reported under -d cache and
+ * the block is translated as usual (and stored again).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache/cache.h"
+#include "runtime/exec-internal.h"
+#include "runtime/log.h"
+
+#define TT_MAGIC "EMUTPL1"
+#define TT_MAX_GUEST (1u << 16)
+#define TT_MAX_CODE (1u << 20)
+
+typedef struct TtHeader {
+    char magic[8];
+    uint64_t bias;
+    uint64_t loop_header;   /* latch blocks: the backward target */
+    uint32_t flags, variant;
+    uint32_t guest_size, n_insns;
+    uint32_t code_size, n_relocs, n_map;
+    uint32_t chain_site[2], chain_reset[2];
+    uint32_t latch;
+    uint8_t guest_hash[16]; /* XXH3-128 of [pc, pc + guest_size) */
+} TtHeader;
+_Static_assert(sizeof(TtHeader) == 88, "template payload header layout");
+_Static_assert(sizeof(TmplReloc) == 16 && sizeof(TmplInsnMapEntry) == 8,
+               "template payload record layout");
+
+/* bytes of the insn offset array: records after it stay 8-aligned */
+static size_t off_bytes(uint32_t n_insns)
+{
+    return ((size_t)n_insns * 4 + 7) & ~(size_t)7;
+}
+
+static uint64_t tt_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* What besides guest bytes and flags shapes a block's template code. */
+static uint32_t tt_variant(const ExecEngine *e)
+{
+    return (e->cfg.tier == EXEC_TIER_AUTO ? 1u : 0u) | (e->cfg.stats ? 2u : 0u);
+}
+
+bool tmplcache_enabled(const ExecEngine *e)
+{
+    return (e->cfg.tier == EXEC_TIER_TEMPLATE || e->cfg.tier == EXEC_TIER_AUTO) &&
+           tiercache_enabled(e) && e->cfg.max_insns > 0;
+}
+
+static void key_hash(const ExecEngine *e, uint64_t bias, uint32_t flags, uint8_t out[16])
+{
+    struct {
+        char salt[8];
+        uint64_t bias;
+        uint32_t variant, flags, max_insns, pad;
+    } k = { "tmpl", bias, tt_variant(e), flags, e->cfg.max_insns, 0 };
+    emu_cache_hash128(&k, sizeof k, out);
+}
+
+static bool guest_hash(ExecEngine *e, uint64_t pc, uint32_t size, uint8_t out[16])
+{
+    uint8_t stackbuf[1024];
+    uint8_t *b = size <= sizeof stackbuf ? stackbuf : malloc(size);
+    if (!b)
+        return false;
+    bool ok = e->cfg.mem.read_code(e->cfg.mem.opaque, pc, b, size);
+    if (ok)
+        emu_cache_hash128(b, size, out);
+    if (b != stackbuf)
+        free(b);
+    return ok;
+}
+
+static void tt_reject(ExecEngine *e, uint64_t pc, const char *why)
+{
+    e->tt.rejected++;
+    if (emu_log_enabled(EMU_LOG_CACHE))
+        emu_log("cache: template block at 0x%016" PRIx64 ": %s; retranslating\n", pc, why);
+}
+
+/* Parse and check a payload; on success the pieces point into data. */
+static const char *tt_parse(const void *data, size_t len, TtHeader *h, const uint32_t **insn_off,
+                            TmplImage *img)
+{
+    if (len < sizeof *h)
+        return "payload too short";
+    memcpy(h, data, sizeof *h);
+    if (memcmp(h->magic, TT_MAGIC, 8))
+        return "bad payload magic";
+    if (h->guest_size == 0 || h->guest_size > TT_MAX_GUEST || h->n_insns == 0 ||
+        h->n_insns > h->guest_size || h->code_size == 0 || h->code_size > TT_MAX_CODE ||
+        h->n_relocs > TT_MAX_CODE || h->n_map > TT_MAX_CODE)
+        return "malformed payload header";
+    uint64_t need = sizeof *h + off_bytes(h->n_insns) + (uint64_t)h->n_relocs * sizeof(TmplReloc) +
+                    (uint64_t)h->n_map * sizeof(TmplInsnMapEntry) + h->code_size;
+    if (need != len)
+        return "payload size does not add up";
+    /* read in place: the caller made data 8-aligned */
+    const uint8_t *p = (const uint8_t *)data + sizeof *h;
+    *insn_off = (const uint32_t *)(const void *)p;
+    p += off_bytes(h->n_insns);
+    img->relocs = (const TmplReloc *)(const void *)p;
+    img->n_relocs = h->n_relocs;
+    p += (size_t)h->n_relocs * sizeof(TmplReloc);
+    img->insn_map = (const TmplInsnMapEntry *)(const void *)p;
+    img->n_insn_map = h->n_map;
+    p += (size_t)h->n_map * sizeof(TmplInsnMapEntry);
+    img->code = p;
+    img->size = h->code_size;
+    for (int s = 0; s < 2; s++) {
+        img->chain_site[s] = h->chain_site[s];
+        img->chain_reset[s] = h->chain_reset[s];
+    }
+    for (uint32_t i = 0; i < h->n_insns; i++)
+        if ((*insn_off)[i] >= h->guest_size)
+            return "insn offset outside the block";
+    for (uint32_t i = 0; i < h->n_map; i++)
+        if (img->insn_map[i].insn_idx >= h->n_insns)
+            return "insn map names a missing insn";
+    return NULL;
+}
+
+bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
+{
+    if (!tmplcache_enabled(e) ||
+        emu_log_enabled(EMU_LOG_IN_ASM | EMU_LOG_OP | EMU_LOG_OP_OPT | EMU_LOG_OUT_ASM))
+        return false;
+    uint64_t t0 = tt_now();
+    uint64_t bias = 0;
+    uint8_t kind = (uint8_t)(EMU_CACHE_KIND_TEMPLATE + tt_variant(e));
+    EmuCachePack *pk = tiercache_module_pack(e, pc, &bias);
+    e->tt.lookups++;
+    if (!pk || pc < bias || !emu_cache_pack_has(pk, pc - bias, flags, kind)) {
+        e->tt.lookup_ns += tt_now() - t0;
+        return false;
+    }
+    uint8_t kh[16];
+    key_hash(e, bias, flags, kh);
+    const void *data;
+    size_t len;
+    bool hit = emu_cache_pack_get(pk, pc - bias, flags, kind, kh, &data, &len);
+    if (!hit) {
+        e->tt.lookup_ns += tt_now() - t0;
+        return false;
+    }
+    void *copy = NULL;
+    if ((uintptr_t)data & 7) { /* the records below are read in place */
+        if (!(copy = malloc(len)))
+            return false;
+        memcpy(copy, data, len);
+        data = copy;
+    }
+    TtHeader h;
+    const uint32_t *insn_off = NULL;
+    TmplImage img;
+    memset(&img, 0, sizeof img);
+    const char *why = tt_parse(data, len, &h, &insn_off, &img);
+    uint8_t gh[16];
+    if (!why && (h.bias != bias || h.flags != flags || h.variant != tt_variant(e)))
+        why = "load bias or mode differs";
+    if (!why && !guest_hash(e, pc, h.guest_size, gh))
+        why = "guest code not readable";
+    if (!why && memcmp(gh, h.guest_hash, 16))
+        why = "guest code changed";
+    uint64_t *ipc = NULL;
+    if (!why && !(ipc = malloc(h.n_insns * sizeof *ipc)))
+        why = "out of memory";
+    TmplCode code;
+    if (!why) {
+        tb->pc = pc;
+        tb->flags = flags;
+        tb->latch = h.latch != 0;
+        tb->loop_header = h.loop_header;
+        if (tb->latch)
+            tb->hot = tierup_threshold(e);
+        if (!tmpl_install(&e->buf, (uintptr_t)tb, &img, &code, &why))
+            tb->latch = false;
+    }
+    if (why) {
+        free(ipc);
+        free(copy);
+        tt_reject(e, pc, why);
+        e->tt.lookup_ns += tt_now() - t0;
+        return false;
+    }
+    for (uint32_t i = 0; i < h.n_insns; i++)
+        ipc[i] = pc + insn_off[i];
+    tb->guest_size = h.guest_size;
+    tb->n_insns = h.n_insns;
+    tb->first_page = pc >> EXEC_PAGE_BITS;
+    tb->last_page = (pc + h.guest_size - 1) >> EXEC_PAGE_BITS;
+    tb->insn_pc = ipc;
+    exec_register_host(e, tb, &code);
+    free(copy);
+    e->tt.loaded++;
+    e->tt.loaded_insns += h.n_insns;
+    e->tt.lookup_ns += tt_now() - t0;
+    return true;
+}
+
+void tmplcache_store(ExecEngine *e, const TransBlock *tb, const IrBlock *b, const TmplCode *code)
+{
+    if (!tmplcache_enabled(e) || !tiercache_storing(e))
+        return;
+    uint64_t t0 = tt_now();
+    uint64_t bias = 0;
+    EmuCachePack *pk = tiercache_module_pack(e, tb->pc, &bias);
+    if (!pk || tb->pc < bias || b->guest_size == 0 || b->guest_size > TT_MAX_GUEST ||
+        b->n_insns == 0 || code->size > TT_MAX_CODE)
+        return;
+    TtHeader h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, TT_MAGIC, 8);
+    h.bias = bias;
+    h.loop_header = tb->loop_header;
+    h.flags = tb->flags;
+    h.variant = tt_variant(e);
+    h.guest_size = b->guest_size;
+    h.n_insns = b->n_insns;
+    h.code_size = code->size;
+    h.n_relocs = code->n_relocs;
+    h.n_map = code->n_insn_map;
+    for (int s = 0; s < 2; s++) {
+        h.chain_site[s] = code->chain_site[s] == UINT32_MAX ? UINT32_MAX
+                                                             : code->chain_site[s] - code->entry_offset;
+        h.chain_reset[s] = code->chain_reset[s] == UINT32_MAX
+                               ? UINT32_MAX
+                               : code->chain_reset[s] - code->entry_offset;
+    }
+    h.latch = tb->latch;
+    if (!guest_hash(e, tb->pc, b->guest_size, h.guest_hash))
+        return;
+    size_t len = sizeof h + off_bytes(h.n_insns) + (size_t)h.n_relocs * sizeof(TmplReloc) +
+                 (size_t)h.n_map * sizeof(TmplInsnMapEntry) + h.code_size;
+    uint8_t *buf = calloc(1, len), *p = buf;
+    if (!buf)
+        return;
+    memcpy(p, &h, sizeof h);
+    p += sizeof h;
+    for (uint32_t i = 0; i < b->n_insns; i++) {
+        uint32_t off = (uint32_t)(b->insns[i].pc - tb->pc);
+        memcpy(p + 4 * i, &off, 4);
+    }
+    p += off_bytes(h.n_insns);
+    memcpy(p, code->relocs, (size_t)h.n_relocs * sizeof(TmplReloc));
+    p += (size_t)h.n_relocs * sizeof(TmplReloc);
+    memcpy(p, code->insn_map, (size_t)h.n_map * sizeof(TmplInsnMapEntry));
+    p += (size_t)h.n_map * sizeof(TmplInsnMapEntry);
+    const uint8_t *host = e->buf.base + code->entry_offset;
+    memcpy(p, host, h.code_size);
+    uint8_t kh[16];
+    key_hash(e, bias, tb->flags, kh);
+    if (emu_cache_pack_put_ex(pk, tb->pc - bias, tb->flags,
+                              (uint8_t)(EMU_CACHE_KIND_TEMPLATE + h.variant), kh, b->guest_size,
+                              buf, len))
+        e->tt.stored++;
+    free(buf);
+    e->tt.store_ns += tt_now() - t0;
+}
+
+void tmplcache_stats_print(const ExecEngine *e, const TmplCacheStats *s, FILE *f)
+{
+    if (e->cfg.tier != EXEC_TIER_TEMPLATE && e->cfg.tier != EXEC_TIER_AUTO)
+        return;
+    fprintf(f, "  cache template blocks  %" PRIu64 " lookups, %" PRIu64 " loaded (%" PRIu64
+               " guest insns), %" PRIu64 " rejected, %" PRIu64 " queued for storing\n",
+            s->lookups, s->loaded, s->loaded_insns, s->rejected, s->stored);
+    fprintf(f, "  cache template load    %.2f ms (%.2f us per loaded block); storing %.2f ms\n",
+            s->lookup_ns / 1e6, s->loaded ? s->lookup_ns / 1e3 / s->loaded : 0.0,
+            s->store_ns / 1e6);
+}

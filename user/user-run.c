@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <unistd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,7 +234,26 @@ _Noreturn void user_exit(UserProcess *p, int status)
     exit(status);
 }
 
-_Noreturn void user_cpu_loop(UserProcess *p, ExecCpu *cpu)
+/* ---- stopping at the entry point (UserConfig.at_entry, emu-aot) ------------
+ * While armed, code reads that cover the entry pc fail, so the dispatcher
+ * reports a fetch fault there before translating anything at the entry; a
+ * block that would run into it ends just before.  Only the main thread runs
+ * before the entry (ld.so starts no threads), so a plain flag suffices. */
+static struct {
+    _Atomic bool armed;
+    uint64_t pc;
+} entry_trap;
+
+static bool read_code_trapped(void *opaque, uint64_t pc, void *buf, size_t len)
+{
+    if (atomic_load_explicit(&entry_trap.armed, memory_order_relaxed) &&
+        entry_trap.pc >= pc && entry_trap.pc - pc < len)
+        return false;
+    return guest_mem_read_code(opaque, pc, buf, len);
+}
+
+/* Runs guest code; returns only when the armed entry trap fires. */
+static void cpu_loop(UserProcess *p, ExecCpu *cpu)
 {
     A64State *env = exec_cpu_env(cpu);
     user_thread_self()->cpu = cpu;
@@ -247,6 +267,11 @@ _Noreturn void user_cpu_loop(UserProcess *p, ExecCpu *cpu)
             user_signal_fault(p, env, SIGILL, ILL_ILLOPC, ev.pc);
             break;
         case EXEC_EV_FETCH_FAULT:
+            if (atomic_load(&entry_trap.armed) && ev.pc == entry_trap.pc) {
+                atomic_store(&entry_trap.armed, false);
+                return;
+            }
+            /* fall through */
         case EXEC_EV_SEGV: {
             /* mapped but not accessible that way, or not mapped at all */
             uint64_t bus;
@@ -289,6 +314,12 @@ _Noreturn void user_cpu_loop(UserProcess *p, ExecCpu *cpu)
         }
         user_signal_check(p, env);
     }
+}
+
+_Noreturn void user_cpu_loop(UserProcess *p, ExecCpu *cpu)
+{
+    for (;;)
+        cpu_loop(p, cpu);
 }
 
 int user_run(const UserConfig *cfg)
@@ -349,7 +380,8 @@ int user_run(const UserConfig *cfg)
     ExecConfig ec = exec_config_default(&guest_arch_aarch64);
     ec.tier = cfg->tier;
     ec.stats = cfg->stats;
-    ec.mem = (ExecMemOps){ .opaque = p->mem, .read_code = guest_mem_read_code,
+    ec.mem = (ExecMemOps){ .opaque = p->mem,
+                           .read_code = cfg->at_entry ? read_code_trapped : guest_mem_read_code,
                            .interp_mem = guest_mem_interp_iface(p->mem),
                            .protect_code_page = guest_mem_protect_code_page,
                            .unprotect_code_page = guest_mem_unprotect_code_page,
@@ -383,5 +415,23 @@ int user_run(const UserConfig *cfg)
     env->excl_addr = ~0ull;
     env->midr = model->midr;
     p->live_threads = 1;
-    user_cpu_loop(p, cpu);
+    if (!cfg->at_entry)
+        user_cpu_loop(p, cpu);
+    entry_trap.pc = img.entry;
+    atomic_store(&entry_trap.armed, true);
+    cpu_loop(p, cpu);
+    int status = cfg->at_entry(cfg->at_entry_opaque, p->engine, cpu, p->mem);
+    /* shut down as user_exit does at guest exit, but return */
+    fflush(stdout);
+    bool stopped = exec_engine_stop_background(p->engine);
+    if (p->stats) {
+        exec_stats_print(p->engine, stderr);
+        exec_cache_stats_print(p->engine, stderr);
+    }
+    if (!stopped) {   /* an LLVM compile is still running: see user_exit */
+        emu_log_close();
+        fflush(NULL);
+        _exit(status);
+    }
+    return status;
 }

@@ -1,0 +1,326 @@
+/*
+ * aot-run.c - emu-aot at the guest's entry point: modules from the guest's
+ * executable file mappings, discovery on worker threads (one module per
+ * worker at a time, largest first), then translation of every discovered
+ * block through exec_get_block on the guest thread (the engine translates
+ * under one lock, so this part is serial).
+ *
+ * The load bias of a module is the code cache's (ExecConfig.module_of, the
+ * same function the dispatcher's cache uses), so what is translated here is
+ * keyed as a later emu-user run of the same program will look it up.
+ */
+#define _GNU_SOURCE
+#include "aot/aot-run.h"
+
+#include <elf.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include "cache/cache.h"
+#include "runtime/cpu.h"
+#include "runtime/guest-arch.h"
+#include "user/guest-mem.h"
+
+typedef struct RunModule {
+    const char *name;      /* interned VMA name: the host path of the file */
+    uint64_t bias;
+    bool bias_ok;
+    uint64_t exec_bytes;   /* executable mapped bytes (for ordering) */
+    AotModule mod;
+    AotResult res;
+    bool ok;
+    char err[256];
+} RunModule;
+
+typedef struct Run {
+    AotRunConfig *cfg;
+    ExecEngine *engine;
+    GuestMem *mem;
+    uint32_t flags;
+    unsigned max_insns;
+    RunModule *mods;
+    size_t n_mods;
+    _Atomic size_t next, done, found;
+    bool progress;
+} Run;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static bool mem_read(void *opaque, uint64_t addr, void *buf, size_t len)
+{
+    return guest_mem_read(opaque, addr, buf, len);
+}
+
+/* Load bias from the file's program headers, as user-run.c's module_of
+ * computes it: for emu's own loader (anonymous mappings named after the
+ * file) the image starts at the first PT_LOAD's page; for a file mapping,
+ * from the PT_LOAD that holds the mapping's file offset. */
+static bool own_bias(const char *path, bool anon, uint64_t vstart, uint64_t voff,
+                     uint64_t lowest, uint64_t *bias)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    elf_version(EV_CURRENT);
+    Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+    size_t phnum = 0;
+    bool ok = false;
+    uint64_t first = UINT64_MAX;
+    if (elf && elf_kind(elf) == ELF_K_ELF && elf_getphdrnum(elf, &phnum) == 0) {
+        for (size_t i = 0; i < phnum && !ok; i++) {
+            GElf_Phdr ph;
+            if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+                continue;
+            if (anon) {
+                if (ph.p_vaddr < first)
+                    first = ph.p_vaddr;
+            } else if (voff >= ph.p_offset && voff < ph.p_offset + ph.p_filesz) {
+                *bias = vstart - (ph.p_vaddr + (voff - ph.p_offset));
+                ok = true;
+            }
+        }
+        if (anon && first != UINT64_MAX) {
+            *bias = lowest - (first & ~(uint64_t)(GUEST_PAGE_SIZE - 1));
+            ok = true;
+        }
+    }
+    if (elf)
+        elf_end(elf);
+    close(fd);
+    return ok;
+}
+
+/* The executable file-backed mappings, one RunModule per file. */
+static bool collect_modules(Run *r)
+{
+    GuestVma *v = NULL;
+    size_t n = guest_mem_vmas(r->mem, &v);
+    r->mods = calloc(n ? n : 1, sizeof *r->mods);
+    if (!r->mods) {
+        free(v);
+        return false;
+    }
+    const ExecConfig *ec = exec_engine_config(r->engine);
+    for (size_t i = 0; i < n; i++) {
+        if (!(v[i].prot & PROT_EXEC) || !v[i].name || v[i].name[0] != '/')
+            continue;
+        RunModule *m = NULL;
+        for (size_t k = 0; k < r->n_mods; k++)
+            if (!strcmp(r->mods[k].name, v[i].name))
+                m = &r->mods[k];
+        if (!m) {
+            m = &r->mods[r->n_mods++];
+            m->name = v[i].name;
+            bool anon = (v[i].flags & MAP_ANONYMOUS) != 0;
+            uint64_t lowest = UINT64_MAX;
+            for (size_t k = 0; k < n; k++)
+                if (v[k].name && !strcmp(v[k].name, v[i].name) && v[k].start < lowest)
+                    lowest = v[k].start;
+            /* the cache's own view first, the same computation otherwise */
+            EmuCacheModuleId id;
+            m->bias_ok = ec->module_of &&
+                         ec->module_of(ec->module_opaque, v[i].start, &id, &m->bias);
+            if (!m->bias_ok)
+                m->bias_ok = own_bias(v[i].name, anon, v[i].start, v[i].offset, lowest, &m->bias);
+        }
+        m->exec_bytes += v[i].end - v[i].start;
+    }
+    free(v);
+    return true;
+}
+
+static void *worker(void *opaque)
+{
+    Run *r = opaque;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);   /* guest signals go elsewhere */
+    GuestCodeReader code = { r->mem, guest_mem_read_code };
+    AotMemReader data = { r->mem, mem_read };
+    for (;;) {
+        size_t i = atomic_fetch_add(&r->next, 1);
+        if (i >= r->n_mods)
+            break;
+        RunModule *m = &r->mods[i];
+        if (!m->bias_ok) {
+            snprintf(m->err, sizeof m->err, "cannot find its load address");
+        } else if (aot_module_open(&m->mod, m->name, m->bias, &data, m->err, sizeof m->err)) {
+            m->ok = aot_discover(&m->mod, &code, &guest_arch_aarch64, r->flags, r->max_insns,
+                                 NULL, &m->res);
+            if (!m->ok)
+                snprintf(m->err, sizeof m->err, "out of memory");
+            else
+                atomic_fetch_add(&r->found, m->res.n_blocks);
+        }
+        atomic_fetch_add(&r->done, 1);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return NULL;
+}
+
+static int by_size_desc(const void *a, const void *b)
+{
+    const RunModule *x = a, *y = b;
+    return x->exec_bytes > y->exec_bytes ? -1 : x->exec_bytes < y->exec_bytes;
+}
+
+static void fmt_eta(char *buf, size_t len, double s)
+{
+    if (s < 0 || s > 360000)
+        snprintf(buf, len, "--");
+    else if (s >= 60)
+        snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else
+        snprintf(buf, len, "%.0fs", s);
+}
+
+static void bar(size_t done, size_t total, double rate)
+{
+    char eta[32];
+    fmt_eta(eta, sizeof eta, rate > 0 ? (total - done) / rate : -1);
+    int width = 30, fill = total ? (int)((double)done / total * width) : width;
+    char b[64];
+    for (int i = 0; i < width; i++)
+        b[i] = i < fill ? '#' : '.';
+    b[width] = 0;
+    fprintf(stderr, "\r\033[Kemu-aot: translating [%s] %zu/%zu blocks  %.0f blocks/s  ETA %s",
+            b, done, total, rate, eta);
+    fflush(stderr);
+}
+
+int aot_run_at_entry(void *opaque, ExecEngine *e, ExecCpu *cpu, struct GuestMem *mem)
+{
+    AotRunConfig *cfg = opaque;
+    cfg->reached = true;
+    double t0 = now_s();
+    Run r = { .cfg = cfg, .engine = e, .mem = mem,
+              .flags = ((CpuCommon *)exec_cpu_env(cpu))->mode_flags,
+              .progress = !cfg->quiet && isatty(2) };
+    r.max_insns = exec_engine_config(e)->max_insns;
+    if (!collect_modules(&r)) {
+        fprintf(stderr, "emu-aot: out of memory\n");
+        return 1;
+    }
+    qsort(r.mods, r.n_mods, sizeof *r.mods, by_size_desc);
+
+    /* discovery: `jobs` threads (this one included) over the modules */
+    unsigned jobs = cfg->jobs ? cfg->jobs : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    if (jobs < 1)
+        jobs = 1;
+    if (jobs > r.n_mods)
+        jobs = r.n_mods ? (unsigned)r.n_mods : 1;
+    /* with a progress line this thread only reports (and joins in at the end) */
+    unsigned want = r.progress ? jobs : jobs - 1, started = 0;
+    pthread_t th[jobs];
+    for (unsigned j = 0; j < want; j++)
+        if (pthread_create(&th[started], NULL, worker, &r) == 0)
+            started++;
+    while (r.progress && started && atomic_load(&r.done) < r.n_mods) {
+        fprintf(stderr, "\r\033[Kemu-aot: discovering: %zu/%zu modules, %zu blocks so far",
+                atomic_load(&r.done), r.n_mods, atomic_load(&r.found));
+        fflush(stderr);
+        nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+    }
+    worker(&r);   /* whatever is left (all of it if no thread started) */
+    for (unsigned j = 0; j < started; j++)
+        pthread_join(th[j], NULL);
+    double t1 = now_s();
+
+    int status = 0;
+    size_t total = 0;
+    for (size_t i = 0; i < r.n_mods; i++) {
+        RunModule *m = &r.mods[i];
+        if (!m->ok) {
+            if (r.progress)
+                fprintf(stderr, "\r\033[K");
+            fprintf(stderr, "emu-aot: %s: %s\n", m->name, m->err);
+            status = 1;
+            continue;
+        }
+        total += m->res.n_blocks;
+        cfg->rejected += m->res.rejected;
+        for (unsigned s = 0; s < AOT_SRC_COUNT; s++)
+            cfg->per_src[s] += m->res.per_src[s];
+        cfg->modules++;
+    }
+    cfg->blocks = total;
+
+    /* translation: serial, in address order per module */
+    size_t done = 0, last_count = exec_block_count(e);
+    double last_draw = 0;
+    for (size_t i = 0; i < r.n_mods; i++) {
+        RunModule *m = &r.mods[i];
+        if (!m->ok)
+            continue;
+        size_t mod_refused = 0;
+        for (size_t k = 0; k < m->res.n_blocks; k++) {
+            if (exec_get_block(e, m->res.blocks[k].pc, r.flags))
+                cfg->translated++;
+            else
+                cfg->refused++, mod_refused++;
+            size_t cnt = exec_block_count(e);
+            if (cnt < last_count)   /* the code buffer filled up and was flushed */
+                cfg->flushes++;
+            last_count = cnt;
+            done++;
+            if (r.progress && (done & 63) == 0) {
+                double t = now_s();
+                if (t - last_draw >= 0.1) {
+                    bar(done, total, done / (t - t1));
+                    last_draw = t;
+                }
+            }
+        }
+        if (cfg->verbose && !cfg->quiet) {
+            if (r.progress)
+                fprintf(stderr, "\r\033[K");
+            fprintf(stderr, "emu-aot: %s: bias 0x%llx, %llu text bytes, %zu blocks "
+                    "(entry %zu, symbols %zu, relocs %zu, descent %zu, sweep %zu), "
+                    "%zu rejected, %zu refused, %llu insns lifted\n",
+                    m->name, (unsigned long long)m->bias,
+                    (unsigned long long)aot_module_text_bytes(&m->mod), m->res.n_blocks,
+                    m->res.per_src[AOT_SRC_ENTRY], m->res.per_src[AOT_SRC_SYMBOL],
+                    m->res.per_src[AOT_SRC_RELOC], m->res.per_src[AOT_SRC_DESCENT],
+                    m->res.per_src[AOT_SRC_SWEEP], m->res.rejected, mod_refused,
+                    (unsigned long long)m->res.lifted_insns);
+        }
+    }
+    double t2 = now_s();
+    if (r.progress)
+        fprintf(stderr, "\r\033[K");
+    if (!cfg->quiet) {
+        fprintf(stderr,
+                "emu-aot: %s: %zu modules, %zu blocks (entry %zu, symbols %zu, relocs %zu, "
+                "descent %zu, sweep %zu; %zu candidates rejected), %zu translated, %zu refused; "
+                "discovery %.2f s (%u jobs), translation %.2f s (%.0f blocks/s)\n",
+                cfg->prog, cfg->modules, total, cfg->per_src[AOT_SRC_ENTRY],
+                cfg->per_src[AOT_SRC_SYMBOL], cfg->per_src[AOT_SRC_RELOC],
+                cfg->per_src[AOT_SRC_DESCENT], cfg->per_src[AOT_SRC_SWEEP], cfg->rejected,
+                cfg->translated, cfg->refused, t1 - t0, jobs, t2 - t1,
+                t2 > t1 ? cfg->translated / (t2 - t1) : 0.0);
+        if (cfg->flushes)
+            fprintf(stderr, "emu-aot: warning: the code buffer filled up and was flushed %zu "
+                    "time%s: blocks translated before a flush are gone\n",
+                    cfg->flushes, cfg->flushes == 1 ? "" : "s");
+    }
+    for (size_t i = 0; i < r.n_mods; i++) {
+        aot_module_free(&r.mods[i].mod);
+        aot_result_free(&r.mods[i].res);
+    }
+    free(r.mods);
+    return status;
+}

@@ -1,0 +1,38 @@
+/*
+ * aot-run.h - emu-aot's work once the guest stands at its entry point
+ * (UserConfig.at_entry): find the guest modules in the address space,
+ * discover their code (aot.h) on worker threads, and translate every block
+ * start through the engine (exec_get_block) exactly as the dispatcher
+ * would, with a progress line and a summary.
+ *
+ *   AotRunConfig rc = { .prog = "prog", .jobs = 2 };
+ *   UserConfig uc = { ..., .at_entry = aot_run_at_entry, .at_entry_opaque = &rc };
+ *   int st = user_run(&uc);   // aot_run_at_entry's status, engine stopped
+ */
+#ifndef EMU_AOT_AOT_RUN_H
+#define EMU_AOT_AOT_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "aot/aot.h"
+#include "runtime/exec.h"
+
+struct GuestMem;
+
+typedef struct AotRunConfig {
+    const char *prog;      /* for messages */
+    unsigned jobs;         /* discovery threads (0: online CPUs) */
+    bool quiet;            /* no progress, no summary */
+    bool verbose;          /* one line per module too */
+    /* results, filled by aot_run_at_entry */
+    bool reached;          /* the hook ran */
+    size_t modules, blocks, translated, refused, rejected, flushes;
+    size_t per_src[AOT_SRC_COUNT];
+} AotRunConfig;
+
+/* UserConfig.at_entry.  Returns 0, or 1 when a module could not be read
+ * (after one line "emu-aot: <file>: <reason>" each). */
+int aot_run_at_entry(void *opaque, ExecEngine *e, ExecCpu *cpu, struct GuestMem *mem);
+
+#endif /* EMU_AOT_AOT_RUN_H */

@@ -1,0 +1,244 @@
+/*
+ * emu-aot - translate an AArch64 Linux program's code before it runs.
+ *
+ *   emu-aot [--jobs N] [-L root] [--cache-dir D] [-q] prog.elf [args...]
+ *
+ * The program is set up exactly as emu-user would (same address space
+ * layout, same -L handling, its ld.so maps and relocates the libraries) and
+ * stopped when it first reaches its entry point; then aot/ discovers the
+ * code of every mapped module and translates it.  Only option parsing and
+ * the up-front checks of the ELF files live here.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "aot/aot-run.h"
+#include "aot/aot.h"
+#include "cache/cache.h"
+#include "runtime/exec.h"
+#include "user/elf-load.h"
+#include "user/guest-mem.h"
+#include "user/user-run.h"
+
+#define EMU_VERSION "0.1"
+
+extern char **environ;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: emu-aot [options] program [arguments...]\n"
+            "Translate an AArch64 Linux program and its libraries before it runs.\n"
+            "\n"
+            "The program is loaded as emu-user loads it and run only until it reaches\n"
+            "its entry point (a dynamic program's ld.so has then mapped and relocated\n"
+            "its libraries; it executes nothing of the program itself).  The code of\n"
+            "every mapped module is then found from its ELF file (entry, symbols,\n"
+            "relocations, init/fini arrays, recursive descent over direct branches, a\n"
+            "linear sweep of executable sections) and each block is translated as\n"
+            "emu-user's dispatcher would.  Translations go to the code cache when the\n"
+            "runtime stores template code there.\n"
+            "\n"
+            "  --jobs N          discovery threads (default: online CPUs).  Discovery\n"
+            "                    (ELF reading, lifting candidates) runs in parallel, one\n"
+            "                    module per thread; translation is serial (the engine\n"
+            "                    translates under one lock)\n"
+            "  -L PATH           guest root for the interpreter and absolute paths, as\n"
+            "                    emu-user (env EMU_LD_PREFIX)\n"
+            "  --cache-dir DIR   code cache directory (default $EMU_CACHE_DIR, else\n"
+            "                    $XDG_CACHE_HOME/emu, else ~/.cache/emu)\n"
+            "  --tier=template|auto  the tier emu-user will run with (default template;\n"
+            "                    env EMU_TIER)\n"
+            "  -q                no progress line, no summary\n"
+            "  -v                one line per module too\n"
+            "  --stats           the runtime's counters at the end, as emu-user --stats\n"
+            "  -h, --help        this help\n"
+            "  --version         version\n"
+            "\n"
+            "On a terminal a progress line (blocks done/total, blocks/s, ETA) is shown;\n"
+            "at the end one summary line.  Exit status 0, or 1 after one line\n"
+            "\"emu-aot: FILE: REASON\" when a file cannot be used.\n");
+}
+
+static _Noreturn void bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "emu-aot: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see emu-aot --help)\n");
+    exit(2);
+}
+
+/* emu-user's -L lookup for an absolute path: under the prefix if it exists
+ * there, else as is. */
+static const char *guest_path(const char *prefix, const char *path, char *buf)
+{
+    if (prefix && path[0] == '/') {
+        snprintf(buf, PATH_MAX, "%s%s", prefix, path);
+        if (access(buf, F_OK) == 0)
+            return buf;
+    }
+    return path;
+}
+
+/* The checks elf_load makes and those of the discovery's ELF reader, with
+ * emu-aot's message; img gets the program's interpreter. */
+static bool check_elf(const char *path, ElfImage *img)
+{
+    char err[512];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "emu-aot: %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "emu-aot: %s: not a regular file\n", path);
+        close(fd);
+        return false;
+    }
+    AotModule m;
+    bool ok = aot_module_open(&m, path, 0, NULL, err, sizeof err);
+    if (ok)
+        aot_module_free(&m);
+    else
+        fprintf(stderr, "emu-aot: %s: %s\n", path, err);
+    if (ok && !(ok = elf_check(fd, GUEST_MEM_DEFAULT_LIMIT, img, err, sizeof err)))
+        fprintf(stderr, "emu-aot: %s: %s\n", path, err);
+    close(fd);
+    return ok;
+}
+
+static AotRunConfig run_cfg;
+
+/* The guest left (ld.so failed, a signal) before its entry point. */
+static void at_exit_check(void)
+{
+    if (!run_cfg.reached)
+        fprintf(stderr, "emu-aot: %s: the program exited before reaching its entry point; "
+                "nothing was translated\n", run_cfg.prog);
+}
+
+int main(int argc, char **argv)
+{
+    UserConfig cfg = { .tier = EXEC_TIER_TEMPLATE, .cache_mode = EMU_CACHE_RW };
+    const char *ld_prefix = getenv("EMU_LD_PREFIX");
+    const char *tier_env = getenv("EMU_TIER");
+    if (tier_env && *tier_env) {
+        if (!strcmp(tier_env, "template"))
+            cfg.tier = EXEC_TIER_TEMPLATE;
+        else if (!strcmp(tier_env, "auto"))
+            cfg.tier = EXEC_TIER_AUTO;
+        else
+            bad_usage("EMU_TIER=%s: expected template or auto", tier_env);
+    }
+    int i = 1;
+    for (; i < argc; i++) {
+        char *a = argv[i];
+        if (a[0] != '-' || !strcmp(a, "-"))
+            break;
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        const char *val = NULL;
+        if (!strcmp(a, "--jobs") || !strcmp(a, "-j") || !strcmp(a, "-L") ||
+            !strcmp(a, "--cache-dir")) {
+            if (i + 1 >= argc)
+                bad_usage("option %s needs an argument", a);
+            val = argv[++i];
+        } else if (!strncmp(a, "--jobs=", 7)) {
+            val = a + 7;
+            a = "--jobs";
+        } else if (!strncmp(a, "--cache-dir=", 12)) {
+            val = a + 12;
+            a = "--cache-dir";
+        }
+        if (!strcmp(a, "--jobs") || !strcmp(a, "-j")) {
+            char *end;
+            long n = strtol(val, &end, 10);
+            if (*end || end == val || n < 1 || n > 1024)
+                bad_usage("--jobs %s: expected a number from 1 to 1024", val);
+            run_cfg.jobs = (unsigned)n;
+        } else if (!strcmp(a, "-L")) {
+            ld_prefix = val;
+        } else if (!strcmp(a, "--cache-dir")) {
+            static char dir_abs[PATH_MAX];
+            char cwd[PATH_MAX];
+            if (val[0] != '/' && getcwd(cwd, sizeof cwd) &&
+                snprintf(dir_abs, sizeof dir_abs, "%s/%s", cwd, val) < (int)sizeof dir_abs)
+                val = dir_abs;
+            cfg.cache_dir = val;
+        } else if (!strcmp(a, "--tier=template")) {
+            cfg.tier = EXEC_TIER_TEMPLATE;
+        } else if (!strcmp(a, "--tier=auto")) {
+            cfg.tier = EXEC_TIER_AUTO;
+        } else if (!strcmp(a, "-q")) {
+            run_cfg.quiet = true;
+        } else if (!strcmp(a, "-v")) {
+            run_cfg.verbose = true;
+        } else if (!strcmp(a, "--stats")) {
+            cfg.stats = true;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--version")) {
+            printf("emu-aot %s (AArch64 Linux user mode)\n", EMU_VERSION);
+            return 0;
+        } else {
+            bad_usage("unknown option %s", a);
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    char *prefix_abs = NULL;
+    if (ld_prefix && *ld_prefix) {
+        struct stat st;
+        prefix_abs = realpath(ld_prefix, NULL);
+        if (!prefix_abs || stat(prefix_abs, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "emu-aot: -L %s: %s\n", ld_prefix,
+                    prefix_abs ? "not a directory" : strerror(errno));
+            return 1;
+        }
+        cfg.ld_prefix = prefix_abs;
+    }
+    const char *prog = argv[i];
+    ElfImage img, interp;
+    if (!check_elf(prog, &img))
+        return 1;
+    if (img.interp[0]) {
+        char buf[PATH_MAX];
+        const char *ipath = guest_path(cfg.ld_prefix, img.interp, buf);
+        if (access(ipath, F_OK) != 0) {
+            fprintf(stderr, "emu-aot: %s: interpreter %s: %s%s\n", prog, ipath,
+                    strerror(errno), cfg.ld_prefix ? "" : " (a dynamic program needs -L GUEST_ROOT)");
+            return 1;
+        }
+        if (!check_elf(ipath, &interp))
+            return 1;
+    }
+
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = 0;
+    static char *no_opts[] = { NULL };
+    cfg.prog = prog;
+    cfg.argc = argc - i;
+    cfg.argv = &argv[i];
+    cfg.envp = environ;
+    cfg.emu_path = n > 0 ? self : argv[0];
+    cfg.emu_opts = no_opts;
+    cfg.at_entry = aot_run_at_entry;
+    cfg.at_entry_opaque = &run_cfg;
+    run_cfg.prog = prog;
+    atexit(at_exit_check);
+    return user_run(&cfg);
+}

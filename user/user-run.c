@@ -62,7 +62,37 @@ static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
 static UserModule *modules;
 static size_t n_modules, cap_modules;
 
-/* Read the program headers and hash the executable segments. */
+/* The GNU build id of the ELF (a hash of its contents made by the linker)
+ * from its PT_NOTE segments: length, 0 if it has none. */
+static size_t module_build_id(int fd, const Elf64_Phdr *ph, uint8_t *id, size_t max)
+{
+    if (ph->p_type != PT_NOTE || ph->p_filesz > 4096)
+        return 0;
+    uint8_t notes[4096];
+    if (!elf_pread_full(fd, notes, ph->p_filesz, ph->p_offset))
+        return 0;
+    for (size_t at = 0; at + 12 <= ph->p_filesz;) {
+        uint32_t namesz, descsz, type;
+        memcpy(&namesz, notes + at, 4);
+        memcpy(&descsz, notes + at + 4, 4);
+        memcpy(&type, notes + at + 8, 4);
+        size_t name = at + 12, desc = name + ((namesz + 3u) & ~3u);
+        if (namesz > 64 || descsz > 256 || desc + descsz > ph->p_filesz)
+            return 0;
+        if (type == NT_GNU_BUILD_ID && namesz == 4 && !memcmp(notes + name, "GNU", 4) &&
+            descsz && descsz <= max) {
+            memcpy(id, notes + desc, descsz);
+            return descsz;
+        }
+        at = desc + ((descsz + 3u) & ~3u);
+    }
+    return 0;
+}
+
+/* Read the program headers and hash the executable segments, or, when the
+ * file has a GNU build id, the id and the layout of those segments instead
+ * (reading a large binary's code at every start cost more than the cache
+ * saved on short runs; every cache entry still checks its own guest bytes). */
 static void module_scan(UserModule *mod)
 {
     int fd = open(mod->name, O_RDONLY | O_CLOEXEC);
@@ -71,14 +101,20 @@ static void module_scan(UserModule *mod)
     Elf64_Ehdr eh;
     uint8_t *text = NULL;
     size_t n_text = 0;
+    uint8_t id[16 + 256 + USER_MAX_LOADS * 24];
+    size_t n_id = 0;
     if (!elf_pread_full(fd, &eh, sizeof eh, 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
         eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_AARCH64 ||
         eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
         goto out;
+    Elf64_Phdr phs[64];
+    if (!elf_pread_full(fd, phs, eh.e_phnum * sizeof phs[0], eh.e_phoff))
+        goto out;
+    for (unsigned i = 0; i < eh.e_phnum && !n_id; i++)
+        if ((n_id = module_build_id(fd, &phs[i], id + 8, 256)))
+            memcpy(id, "buildid", 8), n_id += 8;
     for (unsigned i = 0; i < eh.e_phnum; i++) {
-        Elf64_Phdr ph;
-        if (!elf_pread_full(fd, &ph, sizeof ph, eh.e_phoff + i * sizeof ph))
-            goto out;
+        Elf64_Phdr ph = phs[i];
         if (ph.p_type != PT_LOAD)
             continue;
         if (mod->n_load == USER_MAX_LOADS || ph.p_filesz > (1ull << 31))
@@ -87,7 +123,7 @@ static void module_scan(UserModule *mod)
         mod->off[mod->n_load] = ph.p_offset;
         mod->filesz[mod->n_load] = ph.p_filesz;
         mod->n_load++;
-        if (!(ph.p_flags & PF_X))
+        if (!(ph.p_flags & PF_X) || n_id)
             continue;
         uint8_t *n = realloc(text, n_text + 16 + ph.p_filesz);
         if (!n)
@@ -99,7 +135,16 @@ static void module_scan(UserModule *mod)
             goto out;
         n_text += 16 + ph.p_filesz;
     }
-    if (n_text && mod->n_load) {
+    if (n_id && mod->n_load) {
+        for (unsigned i = 0; i < mod->n_load; i++) {
+            memcpy(id + n_id, &mod->vaddr[i], 8);
+            memcpy(id + n_id + 8, &mod->off[i], 8);
+            memcpy(id + n_id + 16, &mod->filesz[i], 8);
+            n_id += 24;
+        }
+        emu_cache_hash128(id, n_id, mod->hash);
+        mod->ok = true;
+    } else if (n_text && mod->n_load) {
         emu_cache_hash128(text, n_text, mod->hash);
         mod->ok = true;
     }

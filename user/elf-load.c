@@ -2,7 +2,8 @@
  * elf-load.c - ELF validation (libelf) and loading into guest memory.
  *
  * The whole address range of the image is mapped read-write anonymous
- * first, segments are read into it with pread, then every page gets the
+ * first, segments are mapped from the file (whole pages of their own) or
+ * read into it with pread (pages shared or partial), then every page gets the
  * union of the protections of the segments that touch it and the gaps
  * between segments are unmapped.  This handles segments that share a page
  * and a .bss that starts mid-page without special cases.
@@ -249,7 +250,25 @@ static bool map_image(GuestMem *m, int fd, const char *path, const ElfInfo *info
                     (unsigned long long)lo, strerror((int)-r));
     for (unsigned i = 0; i < info->n_load; i++) {
         const GElf_Phdr *ph = &info->load[i];
-        if (!elf_pread_full(fd, guest_mem_g2h(m, ph->p_vaddr + bias), ph->p_filesz, ph->p_offset))
+        uint64_t v = ph->p_vaddr + bias, vend = v + ph->p_filesz;
+        /* The whole pages of the segment that no other segment shares are
+         * mapped from the file (copy-on-write, loaded lazily by the host, as
+         * a native loader does: reading a 2 MB program was a quarter of a
+         * short run); the partial pages at either end are read. */
+        uint64_t a = guest_page_round_up(v), b = vend & GUEST_PAGE_MASK;
+        if (i > 0)
+            a = a > guest_page_round_up(info->load[i - 1].p_vaddr + bias + info->load[i - 1].p_memsz)
+                    ? a
+                    : guest_page_round_up(info->load[i - 1].p_vaddr + bias + info->load[i - 1].p_memsz);
+        if (i + 1 < info->n_load && b > ((info->load[i + 1].p_vaddr + bias) & GUEST_PAGE_MASK))
+            b = (info->load[i + 1].p_vaddr + bias) & GUEST_PAGE_MASK;
+        bool whole = a < b && ((ph->p_offset + (a - v)) & ~GUEST_PAGE_MASK) == 0 &&
+                     guest_mmap(m, a, b - a, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
+                                ph->p_offset + (a - v), path) == (int64_t)a;
+        if (!whole)
+            a = b = vend;
+        if (!elf_pread_full(fd, guest_mem_g2h(m, v), a - v, ph->p_offset) ||
+            !elf_pread_full(fd, guest_mem_g2h(m, b), vend - b, ph->p_offset + (b - v)))
             return fail(err, errlen, "cannot read segment %u", i);
     }
     /* Protections page by page run: each segment's pages, shared boundary

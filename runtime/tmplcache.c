@@ -12,8 +12,8 @@
  * time.
  *
  * Entry key: (pc - module bias, mode flags, EMU_CACHE_KIND_TEMPLATE +
- * variant), variant = what changes the code besides the guest bytes (tier-up
- * countdown, --stats counters).  The key's content hash covers only (bias,
+ * variant), variant = what changes the code besides the guest bytes (the
+ * tier-up countdown; see tt_variant for --stats).  The key's content hash covers only (bias,
  * variant, flags, max insns): the block's extent is unknown before a lookup,
  * so the payload carries the guest size and an XXH3-128 of the guest bytes,
  * recomputed from guest memory before the code is trusted.  Absolute guest
@@ -65,10 +65,14 @@ static uint64_t tt_now(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* What besides guest bytes and flags shapes a block's template code. */
+/* What besides guest bytes and flags shapes a block's template code: the
+ * tier-up countdown of --tier=auto.  --stats counters are not part of it:
+ * a --stats run reads the cache (its blocks then go uncounted in "blocks
+ * executed") but stores nothing, so no run ever pays for counters it did
+ * not ask for, and a warm run can still be measured with --stats. */
 static uint32_t tt_variant(const ExecEngine *e)
 {
-    return (e->cfg.tier == EXEC_TIER_AUTO ? 1u : 0u) | (e->cfg.stats ? 2u : 0u);
+    return e->cfg.tier == EXEC_TIER_AUTO ? 1u : 0u;
 }
 
 bool tmplcache_enabled(const ExecEngine *e)
@@ -230,7 +234,7 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
 
 void tmplcache_store(ExecEngine *e, const TransBlock *tb, const IrBlock *b, const TmplCode *code)
 {
-    if (!tmplcache_enabled(e) || !tiercache_storing(e))
+    if (!tmplcache_enabled(e) || !tiercache_storing(e) || e->cfg.stats)
         return;
     uint64_t t0 = tt_now();
     uint64_t bias = 0;
@@ -293,7 +297,8 @@ void tmplcache_stats_print(const ExecEngine *e, const TmplCacheStats *s, FILE *f
     if (e->cfg.tier != EXEC_TIER_TEMPLATE && e->cfg.tier != EXEC_TIER_AUTO)
         return;
     fprintf(f, "  cache template blocks  %" PRIu64 " lookups, %" PRIu64 " loaded (%" PRIu64
-               " guest insns), %" PRIu64 " rejected, %" PRIu64 " queued for storing\n",
+               " guest insns; not in \"blocks executed\"), %" PRIu64 " rejected, %" PRIu64
+               " queued for storing\n",
             s->lookups, s->loaded, s->loaded_insns, s->rejected, s->stored);
     fprintf(f, "  cache template load    %.2f ms (%.2f us per loaded block); storing %.2f ms\n",
             s->lookup_ns / 1e6, s->loaded ? s->lookup_ns / 1e3 / s->loaded : 0.0,

@@ -64,6 +64,16 @@ static bool add_text(AotModule *m, uint64_t start, uint64_t end)
     return true;
 }
 
+static bool add_data(AotModule *m, uint64_t start, uint64_t end)
+{
+    AotRange *n = realloc(m->data, (m->n_data + 1) * sizeof *n);
+    if (!n)
+        return false;
+    m->data = n;
+    m->data[m->n_data++] = (AotRange){ start, end };
+    return true;
+}
+
 static int range_cmp(const void *a, const void *b)
 {
     const AotRange *x = a, *y = b;
@@ -95,6 +105,7 @@ void aot_module_free(AotModule *m)
 {
     free(m->path);
     free(m->text);
+    free(m->data);
     free(m->seeds);
     memset(m, 0, sizeof *m);
 }
@@ -302,6 +313,10 @@ static bool scan_elf(ElfScan *s)
                 return fail(err, errlen, "out of memory");
             have_text_sections = true;
         }
+        if ((sh.sh_flags & SHF_ALLOC) && !(sh.sh_flags & SHF_EXECINSTR) &&
+            sh.sh_type == SHT_PROGBITS && sh.sh_size >= 8 &&
+            !add_data(m, sh.sh_addr + m->bias, sh.sh_addr + m->bias + sh.sh_size))
+            return fail(err, errlen, "out of memory");
         bool want = sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM ||
                     sh.sh_type == SHT_RELA || sh.sh_type == SHT_INIT_ARRAY ||
                     sh.sh_type == SHT_FINI_ARRAY || sh.sh_type == SHT_PREINIT_ARRAY ||
@@ -393,6 +408,28 @@ bool aot_module_open(AotModule *m, const char *path, uint64_t bias, const AotMem
         }
     }
     m->n_text = k;
+    /* function-pointer tables: aligned words of the data sections (as the
+     * guest sees them, relocated) that point into the text */
+    uint64_t buf[512];
+    for (size_t i = 0; mem && mem->read && i < m->n_data; i++) {
+        uint64_t a = (m->data[i].start + 7) & ~7ull;
+        while (a + 8 <= m->data[i].end) {
+            size_t n = (m->data[i].end - a) / 8;
+            if (n > 512)
+                n = 512;
+            if (!mem->read(mem->opaque, a, buf, n * 8)) {
+                a += 8 * n;
+                continue;
+            }
+            for (size_t w = 0; w < n; w++)
+                if (!(buf[w] & 3) && aot_module_in_text(m, buf[w]) &&
+                    !add_seed(m, buf[w], AOT_SRC_RELOC)) {
+                    aot_module_free(m);
+                    return fail(err, errlen, "out of memory");
+                }
+            a += 8 * n;
+        }
+    }
     k = 0;
     for (size_t i = 0; i < m->n_seeds; i++)
         if (!(m->seeds[i].pc & 3) && aot_module_in_text(m, m->seeds[i].pc))

@@ -9,9 +9,11 @@
  * block starts, in the order they are credited:
  *   entry    e_entry, DT_INIT, DT_FINI
  *   symbols  STT_FUNC / STT_GNU_IFUNC of .symtab and .dynsym
- *   relocs   targets of R_AARCH64_RELATIVE / ABS64 / GLOB_DAT / JUMP_SLOT /
- *            IRELATIVE and .preinit/.init/.fini_array entries that fall in
- *            an executable section
+ *   relocs   relocation and pointer tables: targets of R_AARCH64_RELATIVE /
+ *            ABS64 / GLOB_DAT / JUMP_SLOT / IRELATIVE, .preinit/.init/
+ *            .fini_array entries, and aligned 8-byte words of the data
+ *            sections (as relocated in guest memory) that point into an
+ *            executable section
  *   descent  successors of accepted blocks: direct branch targets, the
  *            fall-through of conditional branches, return sites after BL/BLR,
  *            the next pc after a syscall or a block cut at its length limit
@@ -66,6 +68,8 @@ typedef struct AotModule {
     uint64_t bias;         /* guest address - ELF virtual address */
     AotRange *text;        /* executable sections, sorted, merged */
     size_t n_text;
+    AotRange *data;        /* other allocated PROGBITS sections (pointer tables) */
+    size_t n_data;
     AotSeed *seeds;        /* unsorted, may repeat, all inside text */
     size_t n_seeds, cap_seeds;
 } AotModule;

@@ -23,6 +23,7 @@
 #include "aot/aot.h"
 #include "cache/cache.h"
 #include "runtime/exec.h"
+#include "runtime/log.h"
 #include "user/elf-load.h"
 #include "user/guest-mem.h"
 #include "user/user-run.h"
@@ -40,11 +41,13 @@ static void usage(FILE *out)
             "The program is loaded as emu-user loads it and run only until it reaches\n"
             "its entry point (a dynamic program's ld.so has then mapped and relocated\n"
             "its libraries; it executes nothing of the program itself).  The code of\n"
-            "every mapped module is then found from its ELF file (entry, symbols,\n"
-            "relocations, init/fini arrays, recursive descent over direct branches, a\n"
-            "linear sweep of executable sections) and each block is translated as\n"
-            "emu-user's dispatcher would.  Translations go to the code cache when the\n"
-            "runtime stores template code there.\n"
+            "every mapped module is then found from its ELF file and guest memory\n"
+            "(entry, symbols, relocations and pointer tables, recursive descent over\n"
+            "direct branches, a linear sweep of executable sections; candidates the\n"
+            "frontend finds undefined instructions in are dropped) and each block is\n"
+            "translated as emu-user's dispatcher would.  The code cache stores them at\n"
+            "the end, so a later emu-user run of the program with the same tier and\n"
+            "--stats setting loads them instead of translating.\n"
             "\n"
             "  --jobs N          discovery threads (default: online CPUs).  Discovery\n"
             "                    (ELF reading, lifting candidates) runs in parallel, one\n"
@@ -55,16 +58,20 @@ static void usage(FILE *out)
             "  --cache-dir DIR   code cache directory (default $EMU_CACHE_DIR, else\n"
             "                    $XDG_CACHE_HOME/emu, else ~/.cache/emu)\n"
             "  --tier=template|auto  the tier emu-user will run with (default template;\n"
-            "                    env EMU_TIER)\n"
+            "                    env EMU_TIER): auto blocks carry tier-up counters, so\n"
+            "                    they serve emu-user --tier=auto runs only\n"
             "  -q                no progress line, no summary\n"
             "  -v                one line per module too\n"
-            "  --stats           the runtime's counters at the end, as emu-user --stats\n"
+            "  --stats           the runtime's counters at the end, as emu-user --stats.\n"
+            "                    Counters change the generated code: translations made\n"
+            "                    with --stats serve emu-user --stats runs only\n"
+            "  -d LIST, -D FILE  log items (-d help lists them; e.g. -d cache), log file\n"
             "  -h, --help        this help\n"
             "  --version         version\n"
             "\n"
             "On a terminal a progress line (blocks done/total, blocks/s, ETA) is shown;\n"
-            "at the end one summary line.  Exit status 0, or 1 after one line\n"
-            "\"emu-aot: FILE: REASON\" when a file cannot be used.\n");
+            "at the end one summary line.  Exit status 0, 1 after one line\n"
+            "\"emu-aot: FILE: REASON\" when a file cannot be used, 2 on bad usage.\n");
 }
 
 static _Noreturn void bad_usage(const char *fmt, const char *arg)
@@ -138,6 +145,7 @@ int main(int argc, char **argv)
         else
             bad_usage("EMU_TIER=%s: expected template or auto", tier_env);
     }
+    const char *log_spec = NULL, *log_file = NULL;
     int i = 1;
     for (; i < argc; i++) {
         char *a = argv[i];
@@ -149,7 +157,7 @@ int main(int argc, char **argv)
         }
         const char *val = NULL;
         if (!strcmp(a, "--jobs") || !strcmp(a, "-j") || !strcmp(a, "-L") ||
-            !strcmp(a, "--cache-dir")) {
+            !strcmp(a, "--cache-dir") || !strcmp(a, "-d") || !strcmp(a, "-D")) {
             if (i + 1 >= argc)
                 bad_usage("option %s needs an argument", a);
             val = argv[++i];
@@ -168,6 +176,10 @@ int main(int argc, char **argv)
             run_cfg.jobs = (unsigned)n;
         } else if (!strcmp(a, "-L")) {
             ld_prefix = val;
+        } else if (!strcmp(a, "-d")) {
+            log_spec = val;
+        } else if (!strcmp(a, "-D")) {
+            log_file = val;
         } else if (!strcmp(a, "--cache-dir")) {
             static char dir_abs[PATH_MAX];
             char cwd[PATH_MAX];
@@ -194,6 +206,20 @@ int main(int argc, char **argv)
         } else {
             bad_usage("unknown option %s", a);
         }
+    }
+    if (log_spec) {
+        unsigned mask = 0;
+        char err[1024];
+        if (!emu_log_parse(log_spec, &mask, err, sizeof err)) {
+            bool help = strstr(log_spec, "help") != NULL;
+            fprintf(help ? stdout : stderr, help ? "%s\n" : "emu-aot: -d: %s\n", err);
+            return help ? 0 : 2;
+        }
+        emu_log_set_mask(mask);
+    }
+    if (log_file && !emu_log_open(log_file)) {
+        fprintf(stderr, "emu-aot: -D %s: %s\n", log_file, strerror(errno));
+        return 1;
     }
     if (i >= argc) {
         usage(stderr);

@@ -37,6 +37,23 @@ check_bad() {   # file what
     grep -qE "^emu-aot: $1: .+" "$W/err" || die "$2: bad message: $(cat "$W/err")"
 }
 
+# After emu-aot, emu-user must load (nearly) every block from the cache.
+# Skipped (not failed) when this runtime stores no template blocks.
+check_warm() {   # max_translated emu-user-args...
+    local max=$1; shift
+    local EMU_USER
+    EMU_USER=$(dirname "$AOT")/emu-user
+    [[ -x $EMU_USER ]] || { echo "note: no emu-user next to emu-aot: warm check skipped"; return; }
+    "$EMU_USER" --stats "$@" >/dev/null 2>"$W/warm"
+    if ! grep -q 'cache template blocks' "$W/warm"; then
+        echo "note: this runtime caches no template blocks: warm check skipped"; return
+    fi
+    local n
+    n=$(awk '/blocks translated/{print $3; exit}' "$W/warm")
+    echo "emu-user after emu-aot: $n blocks translated; $(grep 'cache template blocks' "$W/warm" | sed 's/^ *//')"
+    ((n <= max)) || die "emu-user after emu-aot translated $n blocks (at most $max expected)"
+}
+
 case $MODE in
 static)
     GUEST=$3
@@ -46,6 +63,9 @@ static)
     check_summary "$W/log" 1 5000
     "$AOT" -q --jobs 1 "$GUEST" >"$W/out" 2>"$W/log"; st=$?
     ((st == 0)) && [[ ! -s $W/log ]] || die "-q: status $st, output $(cat "$W/log")"
+    # translations made with --stats serve emu-user --stats
+    "$AOT" -q --stats "$GUEST" 2>/dev/null || die "--stats run failed"
+    check_warm 5 "$GUEST"
     # bad files
     check_bad "$W/missing" "missing file"
     printf 'not an elf at all\n' >"$W/text"; check_bad "$W/text" "text file"
@@ -82,6 +102,8 @@ dynamic)
     "$AOT" -v -L "$ROOT" "$PROG" -c pass >"$W/out" 2>"$W/log"; st=$?
     ((st == 0)) || { die "exit status $st"; cat "$W/log"; }
     check_summary "$W/log" 4 100000
+    "$AOT" -q --stats -L "$ROOT" "$PROG" -c pass 2>/dev/null || die "--stats run failed"
+    check_warm 100 -L "$ROOT" "$PROG" -c pass
     grep -q 'libc.so.6: bias' "$W/log" || die "libc.so.6 was not among the modules"
     # without -L the interpreter cannot be found: one line, exit 1
     EMU_LD_PREFIX= "$AOT" -q "$PROG" 2>"$W/err"; st=$?

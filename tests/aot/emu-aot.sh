@@ -63,8 +63,6 @@ static)
     check_summary "$W/log" 1 5000
     "$AOT" -q --jobs 1 "$GUEST" >"$W/out" 2>"$W/log"; st=$?
     ((st == 0)) && [[ ! -s $W/log ]] || die "-q: status $st, output $(cat "$W/log")"
-    # translations made with --stats serve emu-user --stats
-    "$AOT" -q --stats "$GUEST" 2>/dev/null || die "--stats run failed"
     check_warm 5 "$GUEST"
     # bad files
     check_bad "$W/missing" "missing file"
@@ -102,7 +100,6 @@ dynamic)
     "$AOT" -v -L "$ROOT" "$PROG" -c pass >"$W/out" 2>"$W/log"; st=$?
     ((st == 0)) || { die "exit status $st"; cat "$W/log"; }
     check_summary "$W/log" 4 100000
-    "$AOT" -q --stats -L "$ROOT" "$PROG" -c pass 2>/dev/null || die "--stats run failed"
     check_warm 100 -L "$ROOT" "$PROG" -c pass
     grep -q 'libc.so.6: bias' "$W/log" || die "libc.so.6 was not among the modules"
     # without -L the interpreter cannot be found: one line, exit 1

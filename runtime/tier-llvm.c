@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "runtime/tier-llvm.h"
+#include "translator-id.h"
 
 #include <dlfcn.h>
 #include <inttypes.h>
@@ -260,64 +261,14 @@ bool tier_llvm_compile_object(const IrBlock *const *blocks, uint32_t n,
     return true;
 }
 
-/* What cached objects depend on besides the guest bytes, known without
- * loading LLVM: this executable's GNU build id (any change to the
- * frontend, IR or runtime), the LLVM module file (size and mtime: a rebuilt
- * lowering) and the LLVM version it was built against. */
-static bool self_build_id(char *out, size_t n)
-{
-    char exe[PATH_MAX];
-    if (!self_exe(exe))
-        return false;
-    FILE *f = fopen(exe, "rb");
-    if (!f)
-        return false;
-    Elf64_Ehdr eh;
-    bool ok = false;
-    if (fread(&eh, sizeof eh, 1, f) == 1 && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
-        eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 64) {
-        for (unsigned i = 0; i < eh.e_phnum && !ok; i++) {
-            Elf64_Phdr ph;
-            if (fseek(f, (long)(eh.e_phoff + i * sizeof ph), SEEK_SET) || fread(&ph, sizeof ph, 1, f) != 1)
-                break;
-            if (ph.p_type != PT_NOTE || ph.p_filesz > 4096)
-                continue;
-            uint8_t buf[4096];
-            if (fseek(f, (long)ph.p_offset, SEEK_SET) || fread(buf, ph.p_filesz, 1, f) != 1)
-                break;
-            for (size_t o = 0; o + 12 <= ph.p_filesz;) {
-                uint32_t nsz, dsz, type;
-                memcpy(&nsz, buf + o, 4);
-                memcpy(&dsz, buf + o + 4, 4);
-                memcpy(&type, buf + o + 8, 4);
-                size_t name_o = o + 12, desc_o = name_o + ((nsz + 3u) & ~3u);
-                if (desc_o + dsz > ph.p_filesz)
-                    break;
-                if (type == NT_GNU_BUILD_ID && nsz == 4 && !memcmp(buf + name_o, "GNU", 4)) {
-                    size_t w = 0;
-                    for (uint32_t k = 0; k < dsz && w + 3 < n; k++)
-                        w += (size_t)snprintf(out + w, n - w, "%02x", buf[desc_o + k]);
-                    ok = dsz > 0;
-                    break;
-                }
-                o = desc_o + ((dsz + 3u) & ~3u);
-            }
-        }
-    }
-    fclose(f);
-    return ok;
-}
-
+/* What cached code depends on besides the guest bytes, known without
+ * loading LLVM: the translator's sources (EMU_TRANSLATOR_ID, a hash made at
+ * build time, so every tool built from them agrees), the LLVM module file
+ * (size and mtime: a rebuilt lowering) and the LLVM version. */
 size_t tier_llvm_build_id(char *buf, size_t n)
 {
-    char id[128] = "unknown", path[PATH_MAX + 32] = "";
-    if (!self_build_id(id, sizeof id)) {
-        /* no build id note: fall back to the executable's size and mtime */
-        struct stat st;
-        if (stat("/proc/self/exe", &st) == 0)
-            snprintf(id, sizeof id, "exe-%lld-%lld", (long long)st.st_size,
-                     (long long)st.st_mtime);
-    }
+    const char *id = EMU_TRANSLATOR_ID;
+    char path[PATH_MAX + 32] = "";
     const char *env = getenv(EMU_LLVM_MODULE_ENV);
     if (env && *env)
         snprintf(path, sizeof path, "%s", env);

@@ -10,6 +10,10 @@
  *   BR etc. | 1 1 0 1 0 1 1 | opc(4) | op2(5) | op3(6) | Rn | op4 |
  *            opc 0000 BR, 0001 BLR, 0010 RET, 0100 ERET, 0101 DRPS,
  *                1000 BRAA/BRAB, 1001 BLRAA/BLRAB (Z bit = bit 24)
+ *
+ * and the two that materialise a code address (pointers to functions):
+ *   ADRP    | 1 | immlo | 1 0 0 0 0 |          immhi          |   Rd   |
+ *   ADD imm | 1 | 0 | 0 | 1 0 0 0 1 0 | sh |   imm12   |  Rn  |   Rd   |
  */
 #include "aot/aot.h"
 
@@ -40,4 +44,25 @@ AotBranch aot_a64_branch(uint32_t insn, uint64_t pc)
         b.kind = (opc == 1 || opc == 9) ? AOT_BR_CALL_INDIRECT : AOT_BR_INDIRECT;
     }
     return b;
+}
+
+bool aot_a64_adrp(uint32_t insn, uint64_t pc, unsigned *rd, uint64_t *page)
+{
+    if ((insn & 0x9F000000u) != 0x90000000u)
+        return false;
+    uint64_t imm = ((uint64_t)((insn >> 5) & 0x7FFFFu) << 2) | ((insn >> 29) & 3);
+    int64_t off = (int64_t)(imm << 43) >> 31;   /* sign-extend 21 bits, times 4096 */
+    *rd = insn & 31;
+    *page = (pc & ~0xFFFull) + (uint64_t)off;
+    return true;
+}
+
+bool aot_a64_add_imm(uint32_t insn, unsigned *rd, unsigned *rn, uint64_t *imm)
+{
+    if ((insn & 0xFF800000u) != 0x91000000u)
+        return false;
+    *rd = insn & 31;
+    *rn = (insn >> 5) & 31;
+    *imm = (uint64_t)((insn >> 10) & 0xFFFu) << ((insn >> 22) & 1 ? 12 : 0);
+    return true;
 }

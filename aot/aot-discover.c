@@ -117,12 +117,41 @@ static void push(Ctx *c, uint64_t pc, AotSource src)
 }
 
 #define MAX_SUCC 8
+#define MAX_PTR 16
 typedef struct Lifted {
     bool ok;
     uint32_t size;
-    unsigned n_succ;
+    unsigned n_succ, n_ptr;
     uint64_t succ[MAX_SUCC];
+    uint64_t ptr[MAX_PTR];   /* ADRP+ADD results inside the text */
 } Lifted;
+
+/* ADRP Xd / ADD Xd, Xd, #lo12 pairs (the usual way to take a function's
+ * address) in the block's bytes. */
+static void scan_adrp(Ctx *c, const IrBlock *b, Lifted *l)
+{
+    uint32_t words[512];
+    uint32_t n = b->guest_size / 4;
+    if (n > 512)
+        n = 512;
+    if (n < 2 || !c->code->read(c->code->opaque, b->pc, words, n * 4))
+        return;
+    for (uint32_t i = 0; i + 1 < n && l->n_ptr < MAX_PTR; i++) {
+        unsigned rd, rd2, rn;
+        uint64_t page, imm;
+        if (!aot_a64_adrp(words[i], b->pc + 4 * i, &rd, &page))
+            continue;
+        /* the ADD usually follows at once, sometimes a few insns later */
+        for (uint32_t k = i + 1; k < n && k <= i + 4; k++) {
+            if (aot_a64_add_imm(words[k], &rd2, &rn, &imm) && rn == rd) {
+                uint64_t t = page + imm;
+                if (!(t & 3) && aot_module_in_text(c->m, t))
+                    l->ptr[l->n_ptr++] = t;
+                break;
+            }
+        }
+    }
+}
 
 static void add_succ(Lifted *l, uint64_t pc)
 {
@@ -179,6 +208,8 @@ static Lifted lift(Ctx *c, uint64_t pc, bool sweep)
     }
     l.ok = !bad;
     l.size = b->guest_size;
+    if (l.ok && (c->sources & (1u << AOT_SRC_POINTER)))
+        scan_adrp(c, b, &l);
     ir_block_free(b);
     return l;
 }
@@ -197,6 +228,9 @@ static void drain(Ctx *c, AotSource succ_src)
         if (l.ok && descent)
             for (unsigned i = 0; i < l.n_succ; i++)
                 push(c, l.succ[i], succ_src);
+        if (l.ok)
+            for (unsigned i = 0; i < l.n_ptr; i++)
+                push(c, l.ptr[i], AOT_SRC_POINTER);
     }
 }
 
@@ -224,11 +258,23 @@ static void sweep(Ctx *c)
                 continue;
             }
             e->size = l.size;
-            if (c->sources & (1u << AOT_SRC_DESCENT)) {
+            if (c->sources & (1u << AOT_SRC_DESCENT))
                 for (unsigned i = 0; i < l.n_succ; i++)
                     push(c, l.succ[i], AOT_SRC_SWEEP);
-                drain(c, AOT_SRC_SWEEP);
+            for (unsigned i = 0; i < l.n_ptr; i++)
+                push(c, l.ptr[i], AOT_SRC_POINTER);
+            /* alignment padding: the code after a run of NOPs is where a
+             * function starts, though the block began in the padding */
+            uint32_t w;
+            if (c->code->read(c->code->opaque, s, &w, 4) && w == AOT_A64_NOP) {
+                uint64_t t = s + 4;
+                while (t < s + l.size && c->code->read(c->code->opaque, t, &w, 4) &&
+                       w == AOT_A64_NOP)
+                    t += 4;
+                if (t < s + l.size)
+                    push(c, t, AOT_SRC_SWEEP);
             }
+            drain(c, AOT_SRC_SWEEP);
             s += l.size > 4 ? l.size : 4;
         }
     }
@@ -253,7 +299,7 @@ bool aot_discover(const AotModule *m, const GuestCodeReader *code, const GuestAr
         return false;
     /* seeds by source, so a start found several ways is credited to the
      * first in AotSource order */
-    for (unsigned src = AOT_SRC_ENTRY; src <= AOT_SRC_RELOC; src++) {
+    for (unsigned src = AOT_SRC_ENTRY; src <= AOT_SRC_POINTER; src++) {
         if (!(c.sources & (1u << src)))
             continue;
         for (size_t i = 0; i < m->n_seeds; i++)

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 const char *const aot_source_names[AOT_SRC_COUNT] = {
-    "entry", "symbols", "relocs", "descent", "sweep",
+    "entry", "symbols", "relocs", "pointers", "descent", "sweep",
 };
 
 static pthread_once_t elf_once = PTHREAD_ONCE_INIT;
@@ -423,7 +423,7 @@ bool aot_module_open(AotModule *m, const char *path, uint64_t bias, const AotMem
             }
             for (size_t w = 0; w < n; w++)
                 if (!(buf[w] & 3) && aot_module_in_text(m, buf[w]) &&
-                    !add_seed(m, buf[w], AOT_SRC_RELOC)) {
+                    !add_seed(m, buf[w], AOT_SRC_POINTER)) {
                     aot_module_free(m);
                     return fail(err, errlen, "out of memory");
                 }

@@ -178,6 +178,39 @@ static int by_size_desc(const void *a, const void *b)
     return x->exec_bytes > y->exec_bytes ? -1 : x->exec_bytes < y->exec_bytes;
 }
 
+static void format_sources(char *buf, size_t len, const size_t *per_src)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (unsigned i = 0; i < AOT_SRC_COUNT && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%s %zu", i ? ", " : "", aot_source_names[i],
+                              per_src[i]);
+}
+
+double aot_now(void)
+{
+    return now_s();
+}
+
+void aot_run_report(const AotRunConfig *cfg, double stop_s)
+{
+    if (cfg->quiet || !cfg->reached)
+        return;
+    char src[160];
+    format_sources(src, sizeof src, cfg->per_src);
+    fprintf(stderr,
+            "emu-aot: %s: %zu modules, %zu blocks (%s; %zu candidates rejected), "
+            "%zu translated, %zu refused; discovery %.2f s (%u jobs), translation %.2f s "
+            "(%.0f blocks/s), cache write %.2f s\n",
+            cfg->prog, cfg->modules, cfg->blocks, src, cfg->rejected, cfg->translated,
+            cfg->refused, cfg->discover_s, cfg->jobs_used, cfg->translate_s,
+            cfg->translate_s > 0 ? cfg->translated / cfg->translate_s : 0.0, stop_s);
+    if (cfg->flushes)
+        fprintf(stderr, "emu-aot: warning: the code buffer filled up and was flushed %zu "
+                "time%s: blocks translated before a flush were not kept\n",
+                cfg->flushes, cfg->flushes == 1 ? "" : "s");
+}
+
 static void fmt_eta(char *buf, size_t len, double s)
 {
     if (s < 0 || s > 360000)
@@ -288,35 +321,22 @@ int aot_run_at_entry(void *opaque, ExecEngine *e, ExecCpu *cpu, struct GuestMem 
         if (cfg->verbose && !cfg->quiet) {
             if (r.progress)
                 fprintf(stderr, "\r\033[K");
-            fprintf(stderr, "emu-aot: %s: bias 0x%llx, %llu text bytes, %zu blocks "
-                    "(entry %zu, symbols %zu, relocs %zu, descent %zu, sweep %zu), "
+            char src[160];
+            format_sources(src, sizeof src, m->res.per_src);
+            fprintf(stderr, "emu-aot: %s: bias 0x%llx, %llu text bytes, %zu blocks (%s), "
                     "%zu rejected, %zu refused, %llu insns lifted\n",
                     m->name, (unsigned long long)m->bias,
-                    (unsigned long long)aot_module_text_bytes(&m->mod), m->res.n_blocks,
-                    m->res.per_src[AOT_SRC_ENTRY], m->res.per_src[AOT_SRC_SYMBOL],
-                    m->res.per_src[AOT_SRC_RELOC], m->res.per_src[AOT_SRC_DESCENT],
-                    m->res.per_src[AOT_SRC_SWEEP], m->res.rejected, mod_refused,
-                    (unsigned long long)m->res.lifted_insns);
+                    (unsigned long long)aot_module_text_bytes(&m->mod), m->res.n_blocks, src,
+                    m->res.rejected, mod_refused, (unsigned long long)m->res.lifted_insns);
         }
     }
     double t2 = now_s();
     if (r.progress)
         fprintf(stderr, "\r\033[K");
-    if (!cfg->quiet) {
-        fprintf(stderr,
-                "emu-aot: %s: %zu modules, %zu blocks (entry %zu, symbols %zu, relocs %zu, "
-                "descent %zu, sweep %zu; %zu candidates rejected), %zu translated, %zu refused; "
-                "discovery %.2f s (%u jobs), translation %.2f s (%.0f blocks/s)\n",
-                cfg->prog, cfg->modules, total, cfg->per_src[AOT_SRC_ENTRY],
-                cfg->per_src[AOT_SRC_SYMBOL], cfg->per_src[AOT_SRC_RELOC],
-                cfg->per_src[AOT_SRC_DESCENT], cfg->per_src[AOT_SRC_SWEEP], cfg->rejected,
-                cfg->translated, cfg->refused, t1 - t0, jobs, t2 - t1,
-                t2 > t1 ? cfg->translated / (t2 - t1) : 0.0);
-        if (cfg->flushes)
-            fprintf(stderr, "emu-aot: warning: the code buffer filled up and was flushed %zu "
-                    "time%s: blocks translated before a flush are gone\n",
-                    cfg->flushes, cfg->flushes == 1 ? "" : "s");
-    }
+    cfg->discover_s = t1 - t0;
+    cfg->translate_s = t2 - t1;
+    cfg->jobs_used = jobs;
+    cfg->hook_end = t2;
     for (size_t i = 0; i < r.n_mods; i++) {
         aot_module_free(&r.mods[i].mod);
         aot_result_free(&r.mods[i].res);

@@ -8,6 +8,7 @@
  *   AotRunConfig rc = { .prog = "prog", .jobs = 2 };
  *   UserConfig uc = { ..., .at_entry = aot_run_at_entry, .at_entry_opaque = &rc };
  *   int st = user_run(&uc);   // aot_run_at_entry's status, engine stopped
+ *   aot_run_report(&rc, aot_now() - rc.hook_end);
  */
 #ifndef EMU_AOT_AOT_RUN_H
 #define EMU_AOT_AOT_RUN_H
@@ -29,10 +30,18 @@ typedef struct AotRunConfig {
     bool reached;          /* the hook ran */
     size_t modules, blocks, translated, refused, rejected, flushes;
     size_t per_src[AOT_SRC_COUNT];
+    double discover_s, translate_s, hook_end;   /* aot_now() clock */
+    unsigned jobs_used;
 } AotRunConfig;
 
 /* UserConfig.at_entry.  Returns 0, or 1 when a module could not be read
  * (after one line "emu-aot: <file>: <reason>" each). */
 int aot_run_at_entry(void *opaque, ExecEngine *e, ExecCpu *cpu, struct GuestMem *mem);
+
+/* The summary line (unless quiet), once user_run has returned; stop_s: the
+ * time the engine's shutdown (code cache write) took. */
+void aot_run_report(const AotRunConfig *cfg, double stop_s);
+/* Monotonic seconds (the clock of hook_end). */
+double aot_now(void);
 
 #endif /* EMU_AOT_AOT_RUN_H */

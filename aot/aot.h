@@ -9,15 +9,17 @@
  * block starts, in the order they are credited:
  *   entry    e_entry, DT_INIT, DT_FINI
  *   symbols  STT_FUNC / STT_GNU_IFUNC of .symtab and .dynsym
- *   relocs   relocation and pointer tables: targets of R_AARCH64_RELATIVE /
- *            ABS64 / GLOB_DAT / JUMP_SLOT / IRELATIVE, .preinit/.init/
- *            .fini_array entries, and aligned 8-byte words of the data
- *            sections (as relocated in guest memory) that point into an
- *            executable section
+ *   relocs   targets of R_AARCH64_RELATIVE / ABS64 / GLOB_DAT / JUMP_SLOT /
+ *            IRELATIVE and .preinit/.init/.fini_array entries
+ *   pointers other code addresses: aligned 8-byte words of the data sections
+ *            (as relocated in guest memory) and ADRP+ADD pairs in accepted
+ *            blocks whose result points into an executable section (address-
+ *            taken functions, computed-goto tables of a non-PIE program)
  *   descent  successors of accepted blocks: direct branch targets, the
  *            fall-through of conditional branches, return sites after BL/BLR,
  *            the next pc after a syscall or a block cut at its length limit
- *   sweep    a linear sweep of each executable section, block by block
+ *   sweep    a linear sweep of each executable section, block by block (a
+ *            run of NOP padding also starts a candidate after it)
  * Every candidate is lifted with the frontend (GuestArch.translate) exactly as
  * the dispatcher would; a candidate whose block holds an undefined
  * instruction or cannot be fetched is dropped ("rejected"); a sweep candidate
@@ -46,6 +48,7 @@ typedef enum AotSource {
     AOT_SRC_ENTRY,
     AOT_SRC_SYMBOL,
     AOT_SRC_RELOC,
+    AOT_SRC_POINTER,
     AOT_SRC_DESCENT,
     AOT_SRC_SWEEP,
     AOT_SRC_COUNT
@@ -120,7 +123,7 @@ bool aot_discover(const AotModule *m, const GuestCodeReader *code, const GuestAr
                   uint32_t flags, unsigned max_insns, const AotOptions *opt, AotResult *out);
 void aot_result_free(AotResult *r);
 
-/* ---- A64 branch decoding (aot-a64.c) ------------------------------------ */
+/* ---- A64 decoding (aot-a64.c) ------------------------------------------- */
 typedef enum AotBranchKind {
     AOT_BR_NONE,       /* not a branch */
     AOT_BR_B,          /* B imm26: target only */
@@ -136,5 +139,12 @@ typedef struct AotBranch {
 } AotBranch;
 
 AotBranch aot_a64_branch(uint32_t insn, uint64_t pc);
+
+#define AOT_A64_NOP 0xD503201Fu
+
+/* ADRP Xd, label at pc: true with the register and the page address. */
+bool aot_a64_adrp(uint32_t insn, uint64_t pc, unsigned *rd, uint64_t *page);
+/* ADD Xd, Xn, #imm (64-bit, shifted or not): true with rd, rn and imm. */
+bool aot_a64_add_imm(uint32_t insn, unsigned *rd, unsigned *rn, uint64_t *imm);
 
 #endif /* EMU_AOT_AOT_H */

@@ -266,5 +266,7 @@ int main(int argc, char **argv)
     cfg.at_entry_opaque = &run_cfg;
     run_cfg.prog = prog;
     atexit(at_exit_check);
-    return user_run(&cfg);
+    int status = user_run(&cfg);
+    aot_run_report(&run_cfg, aot_now() - run_cfg.hook_end);
+    return status;
 }

@@ -172,6 +172,28 @@ START_TEST(test_branch_decode)
 }
 END_TEST
 
+START_TEST(test_adrp_add_decode)
+{
+    unsigned rd, rn;
+    uint64_t page, imm;
+    /* adrp x4, #0x29000 (from python3.11's ld.so at 0xffbf7c6854) */
+    ck_assert(aot_a64_adrp(0xb0000144, 0xffbf7c6854ull, &rd, &page));
+    ck_assert_uint_eq(rd, 4);
+    ck_assert_uint_eq(page, 0xffbf7ef000ull);
+    /* adrp x3, -3 pages */
+    ck_assert(aot_a64_adrp(0xb0ffffe3, 0x10000, &rd, &page));
+    ck_assert_uint_eq(rd, 3);
+    ck_assert_uint_eq(page, 0xd000);
+    ck_assert(!aot_a64_adrp(0x10000001, 0x1000, &rd, &page));   /* adr x1, . */
+    /* add x1, x1, #0x123 and add x2, x3, #0x4, lsl #12 */
+    ck_assert(aot_a64_add_imm(0x91048c21, &rd, &rn, &imm));
+    ck_assert(rd == 1 && rn == 1 && imm == 0x123);
+    ck_assert(aot_a64_add_imm(0x91401062, &rd, &rn, &imm));
+    ck_assert(rd == 2 && rn == 3 && imm == 0x4000);
+    ck_assert(!aot_a64_add_imm(0x11000421, &rd, &rn, &imm));    /* add w1, w1, #1 */
+}
+END_TEST
+
 START_TEST(test_module_seeds)
 {
     char err[256];
@@ -229,6 +251,39 @@ START_TEST(test_descent_return_site)
     ck_assert_int_eq(find_block(&r, caller)->src, AOT_SRC_SYMBOL);
     ck_assert_uint_eq(r.per_src[AOT_SRC_SWEEP], 0);
     ck_assert_uint_eq(r.per_src[AOT_SRC_RELOC], 0);
+    aot_result_free(&r);
+    aot_module_free(&m);
+}
+END_TEST
+
+/* Without symbols: _start takes the address of main's caller with
+ * ADRP+ADD, and aot_indirect's address is stored in .data (aot_fp): both
+ * found as pointers, main after them by descent. */
+START_TEST(test_pointers)
+{
+    AotModule m;
+    AotResult r;
+    discover(1u << AOT_SRC_ENTRY | 1u << AOT_SRC_POINTER | 1u << AOT_SRC_DESCENT, &m, &r);
+    ck_assert_uint_eq(r.per_src[AOT_SRC_SYMBOL], 0);
+    ck_assert_msg(find_block(&r, sym("main")), "main not found");
+    const AotBlock *b = find_block(&r, sym("aot_indirect"));
+    ck_assert_msg(b && b->src == AOT_SRC_POINTER, "aot_indirect: %s",
+                  b ? aot_source_names[b->src] : "-");
+    /* the ADRP+ADD pair in _start */
+    uint64_t start = sym("_start"), target = 0;
+    for (uint64_t pc = start; pc < start + 64 && !target; pc += 4) {
+        uint32_t w[2];
+        unsigned rd, rd2, rn;
+        uint64_t page, imm;
+        ck_assert(read_code(NULL, pc, w, 8));
+        if (aot_a64_adrp(w[0], pc, &rd, &page) && aot_a64_add_imm(w[1], &rd2, &rn, &imm) &&
+            rn == rd)
+            target = page + imm;
+    }
+    ck_assert_msg(target, "no ADRP+ADD in _start");
+    b = find_block(&r, target);
+    ck_assert_msg(b && b->src == AOT_SRC_POINTER, "0x%llx: %s", (unsigned long long)target,
+                  b ? aot_source_names[b->src] : "not found");
     aot_result_free(&r);
     aot_module_free(&m);
 }
@@ -338,7 +393,9 @@ int main(int argc, char **argv)
     tcase_add_unchecked_fixture(tc, load_guest, NULL);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_branch_decode);
+    tcase_add_test(tc, test_adrp_add_decode);
     tcase_add_test(tc, test_module_seeds);
+    tcase_add_test(tc, test_pointers);
     tcase_add_test(tc, test_all_sources);
     tcase_add_test(tc, test_descent_return_site);
     tcase_add_test(tc, test_sweep_rejects_garbage);

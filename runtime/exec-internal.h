@@ -125,6 +125,9 @@ struct ExecCpu {
     ExecCpu *next; /* e->cpus list */
 };
 
+/* Guest insns per block unless ExecConfig.max_insns says otherwise. */
+#define EXEC_DEFAULT_MAX_INSNS 512
+
 /* Template-code cache counters (tmplcache.c), under e->lock. */
 typedef struct TmplCacheStats {
     uint64_t lookups, loaded, loaded_insns, rejected, stored;

@@ -29,7 +29,6 @@
 #include "runtime/tier-llvm.h"
 
 #define EXEC_DEFAULT_CODE_BUF ((size_t)256 << 20)
-#define EXEC_DEFAULT_MAX_INSNS 512
 /* A refused block with this much room left was refused for another reason
  * than space: interpret it instead of flushing. */
 #define EXEC_CODE_HEADROOM ((size_t)4 << 20)

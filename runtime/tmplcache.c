@@ -27,11 +27,13 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "cache/cache.h"
 #include "runtime/exec-internal.h"
 #include "runtime/log.h"
+#include "runtime/tmplcache.h"
 
 #define TT_MAGIC "EMUTPL1"
 #define TT_MAX_GUEST (1u << 16)
@@ -303,4 +305,126 @@ void tmplcache_stats_print(const ExecEngine *e, const TmplCacheStats *s, FILE *f
     fprintf(f, "  cache template load    %.2f ms (%.2f us per loaded block); storing %.2f ms\n",
             s->lookup_ns / 1e6, s->loaded ? s->lookup_ns / 1e3 / s->loaded : 0.0,
             s->store_ns / 1e6);
+}
+
+/* ---- emu-cache verify --deep ---------------------------------------------- */
+
+bool tmplcache_is_kind(unsigned kind)
+{
+    return kind >= EMU_CACHE_KIND_TEMPLATE && kind < EMU_CACHE_KIND_TEMPLATE + 4u;
+}
+
+typedef struct DeepReader {
+    uint64_t base;
+    const uint8_t *bytes;
+    size_t len;
+} DeepReader;
+
+static bool deep_read(void *opaque, uint64_t pc, void *buf, size_t len)
+{
+    const DeepReader *r = opaque;
+    if (pc < r->base || pc - r->base > r->len || len > r->len - (pc - r->base))
+        return false;
+    memcpy(buf, r->bytes + (pc - r->base), len);
+    return true;
+}
+
+/* Is byte i of the code inside a relocated field? */
+static bool in_reloc(const TmplReloc *r, uint32_t n, uint32_t i)
+{
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t w = r[k].kind == TMPL_RELOC_TAG_ABS64 || r[k].kind == TMPL_RELOC_HELPER_ABS64 ? 8 : 4;
+        if (i >= r[k].offset && i < r[k].offset + w)
+            return true;
+    }
+    return false;
+}
+
+static const char *deep_compare(const TtHeader *h, const TmplImage *img, const TmplCode *c,
+                                const uint8_t *code)
+{
+    if (c->size != img->size)
+        return "host code size differs";
+    if (c->n_relocs != img->n_relocs ||
+        (img->n_relocs && memcmp(c->relocs, img->relocs, img->n_relocs * sizeof *img->relocs)))
+        return "relocations differ";
+    if (c->n_insn_map != img->n_insn_map ||
+        (img->n_insn_map &&
+         memcmp(c->insn_map, img->insn_map, img->n_insn_map * sizeof *img->insn_map)))
+        return "insn map differs";
+    for (int s = 0; s < 2; s++) {
+        uint32_t site = c->chain_site[s] == UINT32_MAX ? UINT32_MAX : c->chain_site[s] - c->entry_offset;
+        uint32_t reset = c->chain_reset[s] == UINT32_MAX ? UINT32_MAX : c->chain_reset[s] - c->entry_offset;
+        if (site != h->chain_site[s] || reset != h->chain_reset[s])
+            return "chain slots differ";
+    }
+    for (uint32_t i = 0; i < img->size; i++)
+        if (code[i] != img->code[i] && !in_reloc(img->relocs, img->n_relocs, i))
+            return "host code differs";
+    return NULL;
+}
+
+const char *tmplcache_deep_check(const GuestArch *arch, const void *payload, size_t len,
+                                 uint64_t off, const uint8_t *guest, size_t guest_len,
+                                 uint32_t flags)
+{
+    void *copy = malloc(len ? len : 1);
+    if (!copy)
+        return "out of memory";
+    memcpy(copy, payload, len);   /* 8-aligned for the records */
+    TtHeader h;
+    const uint32_t *insn_off;
+    TmplImage img;
+    memset(&img, 0, sizeof img);
+    const char *why = tt_parse(copy, len, &h, &insn_off, &img);
+    uint8_t gh[16];
+    if (!why && h.flags != flags)
+        why = "mode flags differ from the key";
+    if (!why && h.guest_size > guest_len)
+        why = "the binary ends inside the block";
+    if (!why) {
+        emu_cache_hash128(guest, h.guest_size, gh);
+        if (memcmp(gh, h.guest_hash, 16))
+            why = "the binary's guest code differs from what the entry was built from";
+    }
+    uint64_t pc = h.bias + off;
+    DeepReader rd = { pc, guest, guest_len };
+    GuestCodeReader gr = { &rd, deep_read };
+    IrBlock *b = why ? NULL : arch->translate(pc, flags, &gr, EXEC_DEFAULT_MAX_INSNS);
+    if (!why && !b)
+        why = "the frontend cannot translate the block";
+    if (b) {
+        ir_optimize(b);
+        if (b->guest_size != h.guest_size || b->n_insns != h.n_insns)
+            why = "the block's extent differs";
+    }
+    /* a private code buffer; the tag only has to be 4-byte aligned */
+    size_t bufsz = 1u << 20;
+    uint8_t *mem = why ? MAP_FAILED : mmap(NULL, bufsz, PROT_READ | PROT_WRITE | PROT_EXEC,
+                                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!why && mem == MAP_FAILED)
+        why = "cannot map a code buffer";
+    if (!why) {
+        CodeBuf buf = { .base = mem, .size = bufsz };
+        TransBlock *tb = calloc(1, sizeof *tb);
+        TmplMemModel mm = { .kind = TMPL_MEM_USER, .relocatable = true,
+                            .hot_counter = h.latch && tb ? &tb->hot : NULL };
+        TmplCode c;
+        memset(&c, 0, sizeof c);
+        const char *tw = NULL;
+        if (!tb || !tmpl_init(&buf))
+            why = "cannot set up the template backend";
+        else if (!tmpl_translate(b, &buf, (uintptr_t)tb, &mm, &c, &tw))
+            why = "the template backend refuses the block now";
+        else
+            why = deep_compare(&h, &img, &c, buf.base + c.entry_offset);
+        free(c.insn_map);
+        free(c.relocs);
+        free(tb);
+        munmap(mem, bufsz);
+    }
+    if (b)
+        ir_block_free(b);
+    free(copy);
+    return why;
 }

@@ -27,6 +27,10 @@
 #ifdef EMU_CACHE_HAVE_DISAS
 #include "runtime/disas.h"
 #endif
+#ifdef EMU_CACHE_HAVE_DEEP
+#include "runtime/guest-arch.h"
+#include "runtime/tmplcache.h"
+#endif
 
 static bool json;
 static const char *dir_opt, *binary_opt, *max_size_opt;
@@ -40,7 +44,9 @@ static void usage(FILE *f)
           "  ls [--binary PATH]      packs; with --binary, the entries of that binary\n"
           "  show KEY                one entry (KEY = PACK:OFFSET:FLAGS:KIND as ls prints it;\n"
           "                          PACK may be a unique prefix, FLAGS and KIND may be left out)\n"
-          "  verify [--deep]         check every pack's and entry's checksums\n"
+          "  verify [--deep]         check every pack's and entry's checksums; --deep also\n"
+          "                          translates every template block again from its guest\n"
+          "                          binary and compares (LLVM regions are not deep-checked)\n"
           "  prune --max-size N      evict least recently used packs down to N bytes (K/M/G)\n"
           "  clear                   remove every pack\n"
           "DIR defaults to $EMU_CACHE_DIR, else $XDG_CACHE_HOME/emu, else ~/.cache/emu.\n"
@@ -443,58 +449,81 @@ static void show_object(const uint8_t *d, size_t n)
 
 /* The guest code of an entry, read from the guest binary: the offset is an
  * ELF virtual address (cache.h), found through the PT_LOAD headers. */
+/* The bytes of a guest ELF at module-relative offset off (= ELF virtual
+ * address): up to max of them from its PT_LOAD segment, *len how many (at
+ * least min).  NULL + message in err otherwise; *machine = e_machine. */
+static uint8_t *read_guest(const char *binary, uint64_t off, size_t min, size_t max, size_t *len,
+                           unsigned *machine, char *err, size_t errlen)
+{
+    int fd = open(binary, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", binary, strerror(errno));
+        return NULL;
+    }
+    Elf *e = NULL;
+    size_t n;
+    GElf_Ehdr eh;
+    uint8_t *buf = NULL;
+    snprintf(err, errlen, "offset 0x%llx+%zu is not in a loaded segment of %s",
+             (unsigned long long)off, min, binary);
+    if (elf_version(EV_CURRENT) == EV_NONE || !(e = elf_begin(fd, ELF_C_READ, NULL)) ||
+        elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) || elf_getphdrnum(e, &n) != 0) {
+        snprintf(err, errlen, "%s: not a readable ELF file (%s)", binary, elf_errmsg(-1));
+        goto out;
+    }
+    *machine = eh.e_machine;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD || off < ph.p_vaddr ||
+            off - ph.p_vaddr >= ph.p_filesz || min > ph.p_filesz - (off - ph.p_vaddr))
+            continue;
+        size_t want = ph.p_filesz - (off - ph.p_vaddr);
+        want = want < max ? want : max;
+        buf = malloc(want ? want : 1);
+        if (!buf || pread(fd, buf, want, (off_t)(ph.p_offset + (off - ph.p_vaddr))) != (ssize_t)want) {
+            snprintf(err, errlen, "cannot read %zu bytes of %s", want, binary);
+            free(buf);
+            buf = NULL;
+        } else {
+            *len = want;
+        }
+        break;
+    }
+out:
+    if (e)
+        elf_end(e);
+    close(fd);
+    return buf;
+}
+
 static void show_guest(const char *binary, uint64_t off, uint32_t glen, const uint8_t hash[16])
 {
     if (!glen) {
         printf("guest code:   length not recorded by the writer\n");
         return;
     }
-    int fd = open(binary, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        printf("guest code:   %s: %s\n", binary, strerror(errno));
+    char err[PATH_MAX + 128];
+    size_t len;
+    unsigned machine = 0;
+    uint8_t *buf = read_guest(binary, off, glen, glen, &len, &machine, err, sizeof err);
+    if (!buf) {
+        printf("guest code:   %s\n", err);
         return;
     }
-    Elf *e = NULL;
-    size_t n;
-    GElf_Ehdr eh;
-    if (elf_version(EV_CURRENT) == EV_NONE || !(e = elf_begin(fd, ELF_C_READ, NULL)) ||
-        elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) || elf_getphdrnum(e, &n) != 0) {
-        printf("guest code:   %s: not a readable ELF file (%s)\n", binary, elf_errmsg(-1));
-        goto out;
-    }
-    const char *triple = eh.e_machine == EM_AARCH64  ? "aarch64-linux-gnu"
-                         : eh.e_machine == EM_X86_64 ? "x86_64-linux-gnu"
-                                                      : NULL;
-    for (size_t i = 0; i < n; i++) {
-        GElf_Phdr ph;
-        if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD || off < ph.p_vaddr ||
-            off - ph.p_vaddr >= ph.p_filesz || glen > ph.p_filesz - (off - ph.p_vaddr))
-            continue;
-        uint8_t *buf = malloc(glen);
-        if (!buf || pread(fd, buf, glen, (off_t)(ph.p_offset + (off - ph.p_vaddr))) != glen) {
-            printf("guest code:   cannot read %u bytes of %s\n", glen, binary);
-            free(buf);
-            goto out;
-        }
-        uint8_t h[16];
-        emu_cache_hash128(buf, glen, h);
-        printf("guest code:   %u bytes of %s; %s\n", glen, binary,
-               memcmp(h, hash, 16) == 0 ? "guest hash matches"
-                                        : "guest hash differs (binary changed, or the entry "
-                                          "depends on more than these bytes)");
-        if (triple)
-            disas_for(triple, buf, glen, off);
-        else
-            hexdump(buf, glen, 512);
-        free(buf);
-        goto out;
-    }
-    printf("guest code:   offset 0x%llx+%u is not in a loaded segment of %s\n",
-           (unsigned long long)off, glen, binary);
-out:
-    if (e)
-        elf_end(e);
-    close(fd);
+    const char *triple = machine == EM_AARCH64  ? "aarch64-linux-gnu"
+                         : machine == EM_X86_64 ? "x86_64-linux-gnu"
+                                                : NULL;
+    uint8_t h[16];
+    emu_cache_hash128(buf, glen, h);
+    printf("guest code:   %u bytes of %s; %s\n", glen, binary,
+           memcmp(h, hash, 16) == 0 ? "guest hash matches"
+                                    : "guest hash differs (binary changed, or the entry "
+                                      "depends on more than these bytes)");
+    if (triple)
+        disas_for(triple, buf, glen, off);
+    else
+        hexdump(buf, glen, 512);
+    free(buf);
 }
 
 static int cmd_show(EmuCachePackInfo *v, size_t n, const char *key)
@@ -589,13 +618,68 @@ static int cmd_show(EmuCachePackInfo *v, size_t n, const char *key)
 
 /* ---- verify, prune, clear ---- */
 
+#ifdef EMU_CACHE_HAVE_DEEP
+/* verify --deep: every template block translated again from its guest
+ * binary and compared (runtime/tmplcache.h).  LLVM region objects are
+ * counted as not checked: recompiling them needs LLVM and every member. */
+static long verify_deep(const char *dir, FILE *report, uint64_t *checked, uint64_t *skipped)
+{
+    EmuCachePackInfo *v;
+    size_t n;
+    char err[PATH_MAX + 128];
+    if (!emu_cache_list(dir, &v, &n, err, sizeof err)) {
+        fprintf(report, "%s\n", err);
+        return -1;
+    }
+    long bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        EmuCacheFile *f = emu_cache_file_open(v[i].file, err, sizeof err);
+        if (!f)
+            continue; /* the checksum pass has reported it */
+        for (size_t k = 0; k < emu_cache_file_entries(f); k++) {
+            EmuCacheEntryInfo e;
+            emu_cache_file_entry(f, k, &e);
+            const void *d;
+            size_t len;
+            if (!tmplcache_is_kind(e.kind) || !*v[i].binary) {
+                ++*skipped;
+                continue;
+            }
+            if (!emu_cache_file_payload(f, k, &d, &len, err, sizeof err))
+                continue; /* reported by the checksum pass */
+            size_t glen = 0;
+            unsigned machine = 0;
+            uint8_t *g = read_guest(v[i].binary, e.guest_offset, e.guest_len ? e.guest_len : 1,
+                                    64 * 1024, &glen, &machine, err, sizeof err);
+            const char *why = !g ? err
+                              : machine != EM_AARCH64
+                                  ? "not an AArch64 binary"
+                                  : tmplcache_deep_check(&guest_arch_aarch64, d, len,
+                                                         e.guest_offset, g, glen, e.flags);
+            ++*checked;
+            if (why) {
+                fprintf(report, "%s: entry 0x%llx/%u/%u (%s): %s\n", v[i].name,
+                        (unsigned long long)e.guest_offset, e.flags, e.kind, v[i].binary, why);
+                bad++;
+            }
+            free(g);
+        }
+        emu_cache_file_close(f);
+    }
+    emu_cache_list_free(v, n);
+    return bad;
+}
+#endif
+
 static int cmd_verify(const char *dir)
 {
+#ifndef EMU_CACHE_HAVE_DEEP
     if (deep) {
-        fprintf(stderr, "emu-cache: verify --deep is not supported yet: it needs the runtime's "
-                        "hook to recompile an entry from the guest binary\n");
+        fprintf(stderr, "emu-cache: verify --deep needs the translator, and this emu-cache was "
+                        "built without it\n");
         return 2;
     }
+#endif
     char *out = NULL;
     size_t outlen = 0;
     FILE *f = open_memstream(&out, &outlen);
@@ -603,12 +687,22 @@ static int cmd_verify(const char *dir)
         perror("emu-cache");
         return 1;
     }
-    uint64_t packs, entries;
+    uint64_t packs, entries, deep_checked = 0, deep_skipped = 0;
     long bad = emu_cache_verify(dir, f, &packs, &entries);
+#ifdef EMU_CACHE_HAVE_DEEP
+    if (deep && bad >= 0) {
+        long d = verify_deep(dir, f, &deep_checked, &deep_skipped);
+        bad = d < 0 ? d : bad + d;
+    }
+#endif
     fclose(f);
     if (json) {
-        printf("{\"packs\": %llu, \"entries\": %llu, \"corrupt\": %ld, \"problems\": [",
+        printf("{\"packs\": %llu, \"entries\": %llu, \"corrupt\": %ld, ",
                (unsigned long long)packs, (unsigned long long)entries, bad < 0 ? 0 : bad);
+        if (deep)
+            printf("\"deep_checked\": %llu, \"deep_skipped\": %llu, ",
+                   (unsigned long long)deep_checked, (unsigned long long)deep_skipped);
+        printf("\"problems\": [");
         char *line = out, *nl;
         bool first = true;
         while (line && *line && (nl = strchr(line, '\n'))) {
@@ -624,6 +718,10 @@ static int cmd_verify(const char *dir)
         if (bad >= 0)
             printf("%llu packs, %llu entries checked: %s\n", (unsigned long long)packs,
                    (unsigned long long)entries, bad ? "CORRUPTION FOUND" : "all ok");
+        if (deep && bad >= 0)
+            printf("deep: %llu template blocks translated again and compared, %llu entries not "
+                   "deep-checked (LLVM regions, unknown binary)\n",
+                   (unsigned long long)deep_checked, (unsigned long long)deep_skipped);
     }
     free(out);
     return bad != 0;

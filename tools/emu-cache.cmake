@@ -7,6 +7,10 @@ if(TARGET emu-cache)
   if(TARGET emu_runtime)
     target_link_libraries(emu-cache PRIVATE emu_runtime)
     target_compile_definitions(emu-cache PRIVATE EMU_CACHE_HAVE_DISAS=1)
+    if(TARGET emu_a64)   # verify --deep translates again
+      target_link_libraries(emu-cache PRIVATE emu_a64)
+      target_compile_definitions(emu-cache PRIVATE EMU_CACHE_HAVE_DEEP=1)
+    endif()
   endif()
   add_test(NAME cache_tool
            COMMAND ${CMAKE_SOURCE_DIR}/tests/cache/tool.sh $<TARGET_FILE:emu-cache>

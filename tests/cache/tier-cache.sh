@@ -137,5 +137,28 @@ done
 cmp -s "$D/want" "$D/t3.out" || fail "template run on a damaged pack printed $(cat "$D/t3.out")"
 [ "$(field "$D/t3.err" 'blocks translated')" -gt 0 ] 2>/dev/null || fail "damaged pack: nothing retranslated"
 
+# 8. verify --deep: every template block translated again and equal; then
+#    the binary's code changes under the same build id: --deep names it
+cp "$G" "$D/deep-prog"
+"$EMU" --tier=template --cache-dir "$D/c8" "$D/deep-prog" >/dev/null 2>&1 || fail "deep: fill run"
+"$EC" --cache-dir "$D/c8" verify --deep >"$D/deep1" 2>&1 || fail "deep: verify --deep on a good cache: $(tail -3 "$D/deep1")"
+grep -q "deep: [1-9][0-9]* template blocks translated again" "$D/deep1" || fail "deep: nothing checked: $(cat "$D/deep1")"
+entry=$(readelf -h "$D/deep-prog" | awk '/Entry point/ {print $4}')
+off=
+readelf -lW "$D/deep-prog" >"$D/deep-phdrs"
+while read -r typ foff vaddr _ fsz _; do   # LOAD Offset VirtAddr PhysAddr FileSiz MemSiz ...
+  [ "$typ" = LOAD ] || continue
+  if [ $((entry)) -ge $((vaddr)) ] && [ $((entry)) -lt $((vaddr + fsz)) ]; then
+    off=$((entry - vaddr + foff)); break
+  fi
+done <"$D/deep-phdrs"
+if [ -n "$off" ]; then
+  printf '\037\040\003\325' | dd of="$D/deep-prog" bs=1 seek=$((off + 8)) conv=notrunc 2>/dev/null  # a nop
+  "$EC" --cache-dir "$D/c8" verify --deep >"$D/deep2" 2>&1 && fail "deep: a changed binary passed verify --deep"
+  grep -q "guest code differs" "$D/deep2" || fail "deep: no message for the changed binary: $(head -3 "$D/deep2")"
+else
+  fail "deep: cannot find the entry point in the file"
+fi
+
 [ "$fails" = 0 ] && echo "tier-cache: all passed" || echo "tier-cache: $fails failures"
 [ "$fails" = 0 ]

@@ -1,0 +1,31 @@
+/*
+ * tmplcache.h - what tools need of the template blocks in the code cache
+ * (runtime/tmplcache.c): `emu-cache verify --deep` translates a stored
+ * block again from the guest binary and compares.
+ *
+ *   const char *why = tmplcache_deep_check(&guest_arch_aarch64, data, len, off,
+ *                                          guest, guest_len, flags);
+ *   if (why) ... the entry is not what this emu would make: why says how
+ */
+#ifndef EMU_RUNTIME_TMPLCACHE_H
+#define EMU_RUNTIME_TMPLCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "runtime/guest-arch.h"
+
+/* Is this cache entry kind a template block (EMU_CACHE_KIND_TEMPLATE..+3)? */
+bool tmplcache_is_kind(unsigned kind);
+
+/* Translate the block of a stored template payload again (arch frontend,
+ * IR passes, template backend, relocatable, with the entry's mode flags and
+ * tier-up countdown) from `guest` = the module's bytes at module-relative
+ * offset `off` (guest_len of them, at least the block), and compare it with
+ * the payload: code bytes outside relocated fields, relocations, chain
+ * sites, insn map.  NULL if equal, else a static description. */
+const char *tmplcache_deep_check(const GuestArch *arch, const void *payload, size_t len,
+                                 uint64_t off, const uint8_t *guest, size_t guest_len,
+                                 uint32_t flags);
+
+#endif

@@ -28,6 +28,7 @@
 #include "cache/cache.h"
 #include "runtime/cpu.h"
 #include "runtime/guest-arch.h"
+#include "runtime/stats.h"
 #include "user/guest-mem.h"
 
 typedef struct RunModule {
@@ -196,18 +197,26 @@ void aot_run_report(const AotRunConfig *cfg, double stop_s)
 {
     if (cfg->quiet || !cfg->reached)
         return;
+    if (cfg->progress)
+        fprintf(stderr, "\r\033[K");
     char src[160];
     format_sources(src, sizeof src, cfg->per_src);
+    /* a block that exists without a translation now was loaded from the
+     * code cache, or ran (ld.so) before the entry */
+    size_t there = cfg->ready > cfg->translated ? cfg->ready - cfg->translated : 0;
     fprintf(stderr,
-            "emu-aot: %s: %zu modules, %zu blocks (%s; %zu candidates rejected), "
-            "%zu translated, %zu refused; discovery %.2f s (%u jobs), translation %.2f s "
-            "(%.0f blocks/s), cache write %.2f s\n",
-            cfg->prog, cfg->modules, cfg->blocks, src, cfg->rejected, cfg->translated,
+            "emu-aot: %s: %zu modules, %zu blocks (%s; %zu candidates rejected): "
+            "%zu translated, %zu already there, %zu refused; discovery %.2f s (%u jobs), "
+            "translation %.2f s (%.0f blocks/s), cache write %.2f s\n",
+            cfg->prog, cfg->modules, cfg->blocks, src, cfg->rejected, cfg->translated, there,
             cfg->refused, cfg->discover_s, cfg->jobs_used, cfg->translate_s,
-            cfg->translate_s > 0 ? cfg->translated / cfg->translate_s : 0.0, stop_s);
+            cfg->translate_s > 0 ? cfg->ready / cfg->translate_s : 0.0, stop_s);
+    if (cfg->interpreted)
+        fprintf(stderr, "emu-aot: note: the template backend refused %zu blocks (they run "
+                "in the interpreter; -d unimp says why)\n", cfg->interpreted);
     if (cfg->flushes)
-        fprintf(stderr, "emu-aot: warning: the code buffer filled up and was flushed %zu "
-                "time%s: blocks translated before a flush were not kept\n",
+        fprintf(stderr, "emu-aot: note: the code buffer filled up and was flushed %zu time%s "
+                "(each block goes to the code cache when it is translated, so none is lost)\n",
                 cfg->flushes, cfg->flushes == 1 ? "" : "s");
 }
 
@@ -293,7 +302,9 @@ int aot_run_at_entry(void *opaque, ExecEngine *e, ExecCpu *cpu, struct GuestMem 
     cfg->blocks = total;
 
     /* translation: serial, in address order per module */
-    size_t done = 0, last_count = exec_block_count(e);
+    size_t done = 0;
+    ExecStats st0, st1;
+    exec_stats_get(e, &st0);
     double last_draw = 0;
     for (size_t i = 0; i < r.n_mods; i++) {
         RunModule *m = &r.mods[i];
@@ -302,13 +313,9 @@ int aot_run_at_entry(void *opaque, ExecEngine *e, ExecCpu *cpu, struct GuestMem 
         size_t mod_refused = 0;
         for (size_t k = 0; k < m->res.n_blocks; k++) {
             if (exec_get_block(e, m->res.blocks[k].pc, r.flags))
-                cfg->translated++;
+                cfg->ready++;
             else
                 cfg->refused++, mod_refused++;
-            size_t cnt = exec_block_count(e);
-            if (cnt < last_count)   /* the code buffer filled up and was flushed */
-                cfg->flushes++;
-            last_count = cnt;
             done++;
             if (r.progress && (done & 63) == 0) {
                 double t = now_s();
@@ -331,8 +338,15 @@ int aot_run_at_entry(void *opaque, ExecEngine *e, ExecCpu *cpu, struct GuestMem 
         }
     }
     double t2 = now_s();
-    if (r.progress)
-        fprintf(stderr, "\r\033[K");
+    exec_stats_get(e, &st1);
+    cfg->translated = st1.blocks_translated - st0.blocks_translated;
+    cfg->interpreted = st1.interp_fallbacks - st0.interp_fallbacks;
+    cfg->flushes = st1.code_flushes - st0.code_flushes;
+    if (r.progress) {   /* until aot_run_report: the engine stops and writes */
+        fprintf(stderr, "\r\033[Kemu-aot: writing the code cache...");
+        fflush(stderr);
+    }
+    cfg->progress = r.progress;
     cfg->discover_s = t1 - t0;
     cfg->translate_s = t2 - t1;
     cfg->jobs_used = jobs;

@@ -28,10 +28,16 @@ typedef struct AotRunConfig {
     bool verbose;          /* one line per module too */
     /* results, filled by aot_run_at_entry */
     bool reached;          /* the hook ran */
-    size_t modules, blocks, translated, refused, rejected, flushes;
+    size_t modules, blocks;   /* modules read, block starts discovered */
+    size_t ready;             /* exec_get_block gave a block */
+    size_t translated;        /* ... by translating it now (the rest: cached) */
+    size_t refused;           /* exec_get_block failed */
+    size_t rejected;          /* candidates dropped by discovery */
+    size_t flushes, interpreted; /* code buffer flushes, template refusals */
     size_t per_src[AOT_SRC_COUNT];
     double discover_s, translate_s, hook_end;   /* aot_now() clock */
     unsigned jobs_used;
+    bool progress;         /* a progress line is on the terminal */
 } AotRunConfig;
 
 /* UserConfig.at_entry.  Returns 0, or 1 when a module could not be read

@@ -56,7 +56,8 @@ static void usage(FILE *out)
             "  -L PATH           guest root for the interpreter and absolute paths, as\n"
             "                    emu-user (env EMU_LD_PREFIX)\n"
             "  --cache-dir DIR   code cache directory (default $EMU_CACHE_DIR, else\n"
-            "                    $XDG_CACHE_HOME/emu, else ~/.cache/emu)\n"
+            "                    $XDG_CACHE_HOME/emu, else ~/.cache/emu); env EMU_CACHE=\n"
+            "                    rw|ro|off as for emu-user (only rw stores anything)\n"
             "  --tier=template|auto  the tier emu-user will run with (default template;\n"
             "                    env EMU_TIER): auto blocks carry tier-up counters, so\n"
             "                    they serve emu-user --tier=auto runs only\n"
@@ -136,7 +137,17 @@ int main(int argc, char **argv)
 {
     UserConfig cfg = { .tier = EXEC_TIER_TEMPLATE, .cache_mode = EMU_CACHE_RW };
     const char *ld_prefix = getenv("EMU_LD_PREFIX");
-    const char *tier_env = getenv("EMU_TIER");
+    const char *tier_env = getenv("EMU_TIER"), *cache_env = getenv("EMU_CACHE");
+    if (cache_env && *cache_env) {
+        if (!strcmp(cache_env, "rw") || !strcmp(cache_env, "on"))
+            cfg.cache_mode = EMU_CACHE_RW;
+        else if (!strcmp(cache_env, "ro"))
+            cfg.cache_mode = EMU_CACHE_RO;
+        else if (!strcmp(cache_env, "off"))
+            cfg.cache_mode = EMU_CACHE_OFF;
+        else
+            bad_usage("EMU_CACHE=%s: expected rw, ro or off", cache_env);
+    }
     if (tier_env && *tier_env) {
         if (!strcmp(tier_env, "template"))
             cfg.tier = EXEC_TIER_TEMPLATE;
@@ -236,6 +247,10 @@ int main(int argc, char **argv)
         }
         cfg.ld_prefix = prefix_abs;
     }
+    if (!run_cfg.quiet && (cfg.cache_mode != EMU_CACHE_RW || cfg.stats))
+        fprintf(stderr, "emu-aot: note: %s: translations are measured but not stored\n",
+                cfg.stats ? "a --stats run stores nothing in the code cache"
+                          : "the code cache is not writable (EMU_CACHE)");
     const char *prog = argv[i];
     ElfImage img, interp;
     if (!check_elf(prog, &img))

@@ -51,6 +51,7 @@
 #include "runtime/log.h"
 #include "runtime/objload.h"
 #include "runtime/tier-llvm.h"
+#include "runtime/tmplcache.h"
 
 #define TC_MAGIC "EMUREG1"
 #define TC_FN EMU_LLVM_OBJ_FN_PREFIX "0" /* the one region of our objects */
@@ -588,6 +589,22 @@ void tiercache_store_locked(ExecEngine *e, struct TierCacheJob *cj)
                     cj->m[0].offset + cj->bias, cj->n, len);
     }
     free(buf);
+}
+
+bool tiercache_payload_object(const void *payload, size_t len, const void **obj, size_t *obj_len,
+                              uint32_t *n_members)
+{
+    TcHeader h;
+    if (len < sizeof h)
+        return false;
+    memcpy(&h, payload, sizeof h);
+    if (memcmp(h.magic, TC_MAGIC, 8) || h.n_members == 0 || h.n_members > TC_MAX_MEMBERS ||
+        len != sizeof h + (size_t)h.n_members * sizeof(TcMember) + h.obj_size)
+        return false;
+    *obj = (const uint8_t *)payload + sizeof h + (size_t)h.n_members * sizeof(TcMember);
+    *obj_len = h.obj_size;
+    *n_members = h.n_members;
+    return true;
 }
 
 /* ---- --stats ------------------------------------------------------------ */

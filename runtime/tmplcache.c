@@ -307,7 +307,29 @@ void tmplcache_stats_print(const ExecEngine *e, const TmplCacheStats *s, FILE *f
             s->store_ns / 1e6);
 }
 
-/* ---- emu-cache verify --deep ---------------------------------------------- */
+/* ---- emu-cache show, verify --deep --------------------------------------- */
+
+bool tmplcache_payload_info(const void *payload, size_t len, TmplCacheInfo *out)
+{
+    void *copy = malloc(len ? len : 1);
+    if (!copy)
+        return false;
+    memcpy(copy, payload, len);
+    TtHeader h;
+    const uint32_t *insn_off;
+    TmplImage img;
+    bool ok = !tt_parse(copy, len, &h, &insn_off, &img);
+    if (ok)
+        *out = (TmplCacheInfo){ .bias = h.bias, .guest_size = h.guest_size, .n_insns = h.n_insns,
+                                .n_relocs = h.n_relocs, .latch = h.latch != 0,
+                                .code = (const uint8_t *)payload + (img.code - (const uint8_t *)copy),
+                                .code_size = h.code_size };
+    if (ok)
+        memcpy(out->guest_hash, h.guest_hash, 16);
+    free(copy);
+    return ok;
+}
+
 
 bool tmplcache_is_kind(unsigned kind)
 {

@@ -18,6 +18,25 @@
 /* Is this cache entry kind a template block (EMU_CACHE_KIND_TEMPLATE..+3)? */
 bool tmplcache_is_kind(unsigned kind);
 
+/* What a stored template payload holds (emu-cache show). */
+typedef struct TmplCacheInfo {
+    uint64_t bias;           /* load bias it was built for: guest pc = bias + offset */
+    uint32_t guest_size, n_insns, n_relocs;
+    bool latch;              /* carries the tier-up countdown */
+    uint8_t guest_hash[16];  /* XXH3-128 of the guest bytes it was built from */
+    const uint8_t *code;     /* host code, inside the payload */
+    uint32_t code_size;
+} TmplCacheInfo;
+
+/* false if the payload is malformed. */
+bool tmplcache_payload_info(const void *payload, size_t len, TmplCacheInfo *out);
+
+/* The relocatable object inside a stored LLVM region payload (kind
+ * EMU_CACHE_KIND_OBJECT, runtime/tiercache.c), after its member list; false
+ * if malformed.  *n_members = how many guest blocks the region covers. */
+bool tiercache_payload_object(const void *payload, size_t len, const void **obj, size_t *obj_len,
+                              uint32_t *n_members);
+
 /* Translate the block of a stored template payload again (arch frontend,
  * IR passes, template backend, relocatable, with the entry's mode flags and
  * tier-up countdown) from `guest` = the module's bytes at module-relative

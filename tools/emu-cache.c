@@ -24,12 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#ifdef EMU_CACHE_HAVE_DISAS
+#ifdef EMU_CACHE_HAVE_DISAS /* the runtime is linked */
 #include "runtime/disas.h"
-#endif
-#ifdef EMU_CACHE_HAVE_DEEP
-#include "runtime/guest-arch.h"
 #include "runtime/tmplcache.h"
+#endif
+#ifdef EMU_CACHE_HAVE_DEEP    /* and the AArch64 frontend */
+#include "runtime/guest-arch.h"
 #endif
 
 static bool json;
@@ -395,6 +395,26 @@ static size_t section_symbols(Elf *e, size_t ndx, Sym *out, size_t max)
 
 /* Host object payload: disassemble the executable sections of an ELF
  * relocatable object, or the bytes as they are if it is not ELF. */
+#ifdef EMU_CACHE_HAVE_DISAS
+/* A template block: its header and host code (relocated fields hold the
+ * values of the process that stored it). */
+static void show_template(const uint8_t *d, size_t n, uint64_t off)
+{
+    TmplCacheInfo ti;
+    if (!tmplcache_payload_info(d, n, &ti)) {
+        printf("template block: malformed payload\n");
+        hexdump(d, n, 256);
+        return;
+    }
+    printf("template block: guest pc 0x%llx (bias 0x%llx), %u guest bytes, %u insns, %u host "
+           "bytes, %u relocations%s\n",
+           (unsigned long long)(ti.bias + off), (unsigned long long)ti.bias, ti.guest_size,
+           ti.n_insns, ti.code_size, ti.n_relocs, ti.latch ? ", tier-up countdown" : "");
+    printf("host code:\n");
+    disas(ti.code, ti.code_size, 0);
+}
+#endif
+
 static void show_object(const uint8_t *d, size_t n)
 {
     if (n < 4 || memcmp(d, ELFMAG, 4) != 0) {
@@ -596,7 +616,25 @@ static int cmd_show(EmuCachePackInfo *v, size_t n, const char *key)
             printf("payload:      %u bytes, in chunk %u (%u bytes stored, %u raw)\n", e.size,
                    e.chunk, e.chunk_stored, e.chunk_raw);
             printf("checksum:     %s%s\n", ok ? "ok" : "BAD: ", ok ? "" : err);
-            show_guest(p->binary, e.guest_offset, e.guest_len, e.content_hash);
+            const uint8_t *guest_hash = e.content_hash;
+#ifdef EMU_CACHE_HAVE_DISAS
+            TmplCacheInfo ti; /* its key hash covers the mode only: the guest hash is inside */
+            if (ok && tmplcache_is_kind(e.kind) && tmplcache_payload_info(d, len, &ti))
+                guest_hash = ti.guest_hash;
+#endif
+            show_guest(p->binary, e.guest_offset, e.guest_len, guest_hash);
+#ifdef EMU_CACHE_HAVE_DISAS
+            const void *obj;
+            size_t obj_len;
+            uint32_t n_members;
+            if (ok && e.kind == EMU_CACHE_KIND_OBJECT &&
+                tiercache_payload_object(d, len, &obj, &obj_len, &n_members)) {
+                printf("LLVM region:  %u guest blocks\n", n_members);
+                show_object(obj, obj_len);
+            } else if (ok && tmplcache_is_kind(e.kind)) {
+                show_template(d, len, e.guest_offset);
+            } else
+#endif
             if (ok && e.kind == EMU_CACHE_KIND_OBJECT)
                 show_object(d, len);
             else if (ok) {

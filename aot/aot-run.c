@@ -31,6 +31,13 @@
 #include "runtime/stats.h"
 #include "user/guest-mem.h"
 
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 typedef struct RunModule {
     const char *name;      /* interned VMA name: the host path of the file */
     uint64_t bias;
@@ -52,6 +59,12 @@ typedef struct Run {
     size_t n_mods;
     _Atomic size_t next, done, found;
     bool progress;
+    /* discovered modules, in completion order, for the translating thread */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    size_t *ready;
+    size_t n_ready;
+    _Atomic uint64_t discover_cpu_ns;
 } Run;
 
 static double now_s(void)
@@ -144,19 +157,51 @@ static bool collect_modules(Run *r)
     return true;
 }
 
+/* A worker's code reader: one guest page window at a time, so the frontend's
+ * insn-by-insn reads do not each take the address space lock. */
+typedef struct CodeWindow {
+    GuestMem *mem;
+    uint64_t start;
+    uint32_t len;
+    uint8_t buf[GUEST_PAGE_SIZE];
+} CodeWindow;
+
+static bool window_read(void *opaque, uint64_t pc, void *buf, size_t len)
+{
+    CodeWindow *w = opaque;
+    if (w->len && pc >= w->start && pc - w->start <= w->len && len <= w->len - (pc - w->start)) {
+        memcpy(buf, w->buf + (pc - w->start), len);
+        return true;
+    }
+    uint64_t page = pc & GUEST_PAGE_MASK;
+    if (len <= GUEST_PAGE_SIZE - (pc - page) &&
+        guest_mem_read_code(w->mem, page, w->buf, GUEST_PAGE_SIZE)) {
+        w->start = page;
+        w->len = GUEST_PAGE_SIZE;
+        memcpy(buf, w->buf + (pc - page), len);
+        return true;
+    }
+    return guest_mem_read_code(w->mem, pc, buf, len);   /* across pages, or the edge */
+}
+
 static void *worker(void *opaque)
 {
     Run *r = opaque;
+    CodeWindow *win = calloc(1, sizeof *win);
+    if (!win)
+        return NULL;   /* another thread (or the caller) does the work */
+    win->mem = r->mem;
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);   /* guest signals go elsewhere */
-    GuestCodeReader code = { r->mem, guest_mem_read_code };
+    GuestCodeReader code = { win, window_read };
     AotMemReader data = { r->mem, mem_read };
     for (;;) {
         size_t i = atomic_fetch_add(&r->next, 1);
         if (i >= r->n_mods)
             break;
         RunModule *m = &r->mods[i];
+        uint64_t c0 = thread_cpu_ns();
         if (!m->bias_ok) {
             snprintf(m->err, sizeof m->err, "cannot find its load address");
         } else if (aot_module_open(&m->mod, m->name, m->bias, &data, m->err, sizeof m->err)) {
@@ -167,9 +212,15 @@ static void *worker(void *opaque)
             else
                 atomic_fetch_add(&r->found, m->res.n_blocks);
         }
+        atomic_fetch_add(&r->discover_cpu_ns, thread_cpu_ns() - c0);
+        pthread_mutex_lock(&r->lock);
+        r->ready[r->n_ready++] = i;
         atomic_fetch_add(&r->done, 1);
+        pthread_cond_signal(&r->cond);
+        pthread_mutex_unlock(&r->lock);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    free(win);
     return NULL;
 }
 
@@ -206,10 +257,12 @@ void aot_run_report(const AotRunConfig *cfg, double stop_s)
     size_t there = cfg->ready > cfg->translated ? cfg->ready - cfg->translated : 0;
     fprintf(stderr,
             "emu-aot: %s: %zu modules, %zu blocks (%s; %zu candidates rejected): "
-            "%zu translated, %zu already there, %zu refused; discovery %.2f s (%u jobs), "
-            "translation %.2f s (%.0f blocks/s), cache write %.2f s\n",
+            "%zu translated, %zu already there, %zu refused; %.2f s: discovery %.2f s CPU "
+            "on %u thread%s, translation %.2f s (%.0f blocks/s, overlapping discovery), "
+            "then cache write %.2f s\n",
             cfg->prog, cfg->modules, cfg->blocks, src, cfg->rejected, cfg->translated, there,
-            cfg->refused, cfg->discover_s, cfg->jobs_used, cfg->translate_s,
+            cfg->refused, cfg->total_s, cfg->discover_cpu_s, cfg->jobs_used,
+            cfg->jobs_used == 1 ? "" : "s", cfg->translate_s,
             cfg->translate_s > 0 ? cfg->ready / cfg->translate_s : 0.0, stop_s);
     if (cfg->interpreted)
         fprintf(stderr, "emu-aot: note: the template backend refused %zu blocks (they run "
@@ -230,7 +283,7 @@ static void fmt_eta(char *buf, size_t len, double s)
         snprintf(buf, len, "%.0fs", s);
 }
 
-static void bar(size_t done, size_t total, double rate)
+static void bar(size_t done, size_t total, double rate, size_t mods_done, size_t n_mods)
 {
     char eta[32];
     fmt_eta(eta, sizeof eta, rate > 0 ? (total - done) / rate : -1);
@@ -239,8 +292,12 @@ static void bar(size_t done, size_t total, double rate)
     for (int i = 0; i < width; i++)
         b[i] = i < fill ? '#' : '.';
     b[width] = 0;
-    fprintf(stderr, "\r\033[Kemu-aot: translating [%s] %zu/%zu blocks  %.0f blocks/s  ETA %s",
-            b, done, total, rate, eta);
+    if (mods_done < n_mods)   /* the total still grows */
+        fprintf(stderr, "\r\033[Kemu-aot: translating [%s] %zu/%zu+ blocks  %.0f blocks/s  "
+                "(%zu/%zu modules discovered)", b, done, total, rate, mods_done, n_mods);
+    else
+        fprintf(stderr, "\r\033[Kemu-aot: translating [%s] %zu/%zu blocks  %.0f blocks/s  ETA %s",
+                b, done, total, rate, eta);
     fflush(stderr);
 }
 
@@ -259,33 +316,54 @@ int aot_run_at_entry(void *opaque, ExecEngine *e, ExecCpu *cpu, struct GuestMem 
     }
     qsort(r.mods, r.n_mods, sizeof *r.mods, by_size_desc);
 
-    /* discovery: `jobs` threads (this one included) over the modules */
+    /* Discovery on `jobs` threads, one module each at a time, largest first
+     * (the longest job starts first); this thread translates each module as
+     * soon as it is discovered. */
     unsigned jobs = cfg->jobs ? cfg->jobs : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     if (jobs < 1)
         jobs = 1;
     if (jobs > r.n_mods)
         jobs = r.n_mods ? (unsigned)r.n_mods : 1;
-    /* with a progress line this thread only reports (and joins in at the end) */
-    unsigned want = r.progress ? jobs : jobs - 1, started = 0;
+    r.ready = calloc(r.n_mods ? r.n_mods : 1, sizeof *r.ready);
+    if (!r.ready) {
+        fprintf(stderr, "emu-aot: out of memory\n");
+        free(r.mods);
+        return 1;
+    }
+    pthread_mutex_init(&r.lock, NULL);
+    pthread_cond_init(&r.cond, NULL);
+    unsigned started = 0;
     pthread_t th[jobs];
-    for (unsigned j = 0; j < want; j++)
+    for (unsigned j = 0; j < jobs; j++)
         if (pthread_create(&th[started], NULL, worker, &r) == 0)
             started++;
-    while (r.progress && started && atomic_load(&r.done) < r.n_mods) {
-        fprintf(stderr, "\r\033[Kemu-aot: discovering: %zu/%zu modules, %zu blocks so far",
-                atomic_load(&r.done), r.n_mods, atomic_load(&r.found));
-        fflush(stderr);
-        nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
-    }
-    worker(&r);   /* whatever is left (all of it if no thread started) */
-    for (unsigned j = 0; j < started; j++)
-        pthread_join(th[j], NULL);
-    double t1 = now_s();
+    if (!started)
+        worker(&r);   /* no thread: discover everything here first */
 
     int status = 0;
-    size_t total = 0;
-    for (size_t i = 0; i < r.n_mods; i++) {
-        RunModule *m = &r.mods[i];
+    size_t done = 0, total = 0, taken = 0;
+    ExecStats st0, st1;
+    exec_stats_get(e, &st0);
+    double last_draw = 0, t_first = 0;
+    while (taken < r.n_mods) {
+        pthread_mutex_lock(&r.lock);
+        while (taken == r.n_ready) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 100000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&r.cond, &r.lock, &ts);
+            if (r.progress && taken == r.n_ready) {
+                fprintf(stderr, "\r\033[Kemu-aot: discovering: %zu/%zu modules, %zu blocks",
+                        atomic_load(&r.done), r.n_mods, atomic_load(&r.found));
+                fflush(stderr);
+            }
+        }
+        RunModule *m = &r.mods[r.ready[taken++]];
+        pthread_mutex_unlock(&r.lock);
         if (!m->ok) {
             if (r.progress)
                 fprintf(stderr, "\r\033[K");
@@ -293,23 +371,14 @@ int aot_run_at_entry(void *opaque, ExecEngine *e, ExecCpu *cpu, struct GuestMem 
             status = 1;
             continue;
         }
+        if (!t_first)
+            t_first = now_s();
         total += m->res.n_blocks;
         cfg->rejected += m->res.rejected;
         for (unsigned s = 0; s < AOT_SRC_COUNT; s++)
             cfg->per_src[s] += m->res.per_src[s];
         cfg->modules++;
-    }
-    cfg->blocks = total;
-
-    /* translation: serial, in address order per module */
-    size_t done = 0;
-    ExecStats st0, st1;
-    exec_stats_get(e, &st0);
-    double last_draw = 0;
-    for (size_t i = 0; i < r.n_mods; i++) {
-        RunModule *m = &r.mods[i];
-        if (!m->ok)
-            continue;
+        /* translation: serial (the engine's lock), in address order */
         size_t mod_refused = 0;
         for (size_t k = 0; k < m->res.n_blocks; k++) {
             if (exec_get_block(e, m->res.blocks[k].pc, r.flags))
@@ -320,7 +389,7 @@ int aot_run_at_entry(void *opaque, ExecEngine *e, ExecCpu *cpu, struct GuestMem 
             if (r.progress && (done & 63) == 0) {
                 double t = now_s();
                 if (t - last_draw >= 0.1) {
-                    bar(done, total, done / (t - t1));
+                    bar(done, total, done / (t - t_first), atomic_load(&r.done), r.n_mods);
                     last_draw = t;
                 }
             }
@@ -336,7 +405,15 @@ int aot_run_at_entry(void *opaque, ExecEngine *e, ExecCpu *cpu, struct GuestMem 
                     (unsigned long long)aot_module_text_bytes(&m->mod), m->res.n_blocks, src,
                     m->res.rejected, mod_refused, (unsigned long long)m->res.lifted_insns);
         }
+        aot_module_free(&m->mod);   /* done with it: keep the peak memory down */
+        aot_result_free(&m->res);
     }
+    for (unsigned j = 0; j < started; j++)
+        pthread_join(th[j], NULL);
+    pthread_mutex_destroy(&r.lock);
+    pthread_cond_destroy(&r.cond);
+    free(r.ready);
+    cfg->blocks = total;
     double t2 = now_s();
     exec_stats_get(e, &st1);
     cfg->translated = st1.blocks_translated - st0.blocks_translated;
@@ -347,11 +424,12 @@ int aot_run_at_entry(void *opaque, ExecEngine *e, ExecCpu *cpu, struct GuestMem 
         fflush(stderr);
     }
     cfg->progress = r.progress;
-    cfg->discover_s = t1 - t0;
-    cfg->translate_s = t2 - t1;
+    cfg->total_s = t2 - t0;
+    cfg->discover_cpu_s = atomic_load(&r.discover_cpu_ns) * 1e-9;
+    cfg->translate_s = t_first ? t2 - t_first : 0;
     cfg->jobs_used = jobs;
     cfg->hook_end = t2;
-    for (size_t i = 0; i < r.n_mods; i++) {
+    for (size_t i = 0; i < r.n_mods; i++) {   /* those not freed after translation */
         aot_module_free(&r.mods[i].mod);
         aot_result_free(&r.mods[i].res);
     }

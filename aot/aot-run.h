@@ -35,7 +35,10 @@ typedef struct AotRunConfig {
     size_t rejected;          /* candidates dropped by discovery */
     size_t flushes, interpreted; /* code buffer flushes, template refusals */
     size_t per_src[AOT_SRC_COUNT];
-    double discover_s, translate_s, hook_end;   /* aot_now() clock */
+    double total_s;        /* the hook: discovery and translation, overlapped */
+    double discover_cpu_s; /* CPU time of the discovery threads */
+    double translate_s;    /* from the first discovered module to the end */
+    double hook_end;       /* aot_now() clock */
     unsigned jobs_used;
     bool progress;         /* a progress line is on the terminal */
 } AotRunConfig;

@@ -130,9 +130,12 @@ static AotRunConfig run_cfg;
 /* The guest left (ld.so failed, a signal) before its entry point. */
 static void at_exit_check(void)
 {
-    if (!run_cfg.reached)
-        fprintf(stderr, "emu-aot: %s: the program exited before reaching its entry point; "
-                "nothing was translated\n", run_cfg.prog);
+    if (run_cfg.reached)
+        return;
+    fprintf(stderr, "emu-aot: %s: the program exited before reaching its entry point "
+            "(its ld.so said why above); nothing was translated\n", run_cfg.prog);
+    fflush(NULL);
+    _exit(1);   /* an error of emu-aot's, whatever the guest's status */
 }
 
 int main(int argc, char **argv)

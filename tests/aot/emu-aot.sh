@@ -45,6 +45,15 @@ check_warm() {   # max_translated emu-user-args...
     local EMU_USER
     EMU_USER=$(dirname "$AOT")/emu-user
     [[ -x $EMU_USER ]] || { echo "note: no emu-user next to emu-aot: warm check skipped"; return; }
+    # the translator id (cache key) must be the same: a partial rebuild
+    # (ninja emu-aot) leaves an older emu-user behind
+    local id_aot id_user
+    id_aot=$(EMU_CACHE=ro "$AOT" -q -d cache "$@" 2>&1 >/dev/null | grep -m1 'build "' | sed 's/.*build //')
+    id_user=$(EMU_CACHE=ro "$EMU_USER" -d cache "$@" 2>&1 >/dev/null | grep -m1 'build "' | sed 's/.*build //')
+    if [[ $id_aot != "$id_user" ]]; then
+        echo "note: emu-user and emu-aot come from different builds (rebuild both): warm check skipped"
+        return
+    fi
     "$EMU_USER" --stats "$@" >/dev/null 2>"$W/warm"
     if ! grep -q 'cache template blocks' "$W/warm"; then
         echo "note: this runtime caches no template blocks: warm check skipped"; return
@@ -104,6 +113,12 @@ dynamic)
     check_summary "$W/log" 4 100000
     check_warm 100 -L "$ROOT" "$PROG" -c pass
     grep -q 'libc.so.6: bias' "$W/log" || die "libc.so.6 was not among the modules"
+    # a library missing: ld.so says so, the guest exits before its entry: exit 1
+    mkdir -p "$W/root/lib" "$W/root/usr/bin"
+    cp "$ROOT/lib/ld-linux-aarch64.so.1" "$W/root/lib/" && cp "$PROG" "$W/root/usr/bin/"
+    "$AOT" -q -L "$W/root" "$W/root/usr/bin/python3.11" 2>"$W/err"; st=$?
+    ((st == 1)) && grep -q "^emu-aot: .*before reaching its entry point" "$W/err" ||
+        die "missing library: status $st: $(cat "$W/err")"
     # without -L the interpreter cannot be found: one line, exit 1
     EMU_LD_PREFIX= "$AOT" -q "$PROG" 2>"$W/err"; st=$?
     ((st == 1)) && [[ $(wc -l <"$W/err") -eq 1 ]] && grep -q "^emu-aot: $PROG: interpreter" "$W/err" ||

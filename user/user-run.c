@@ -282,7 +282,9 @@ _Noreturn void user_exit(UserProcess *p, int status)
 /* ---- stopping at the entry point (UserConfig.at_entry, emu-aot) ------------
  * While armed, code reads that cover the entry pc fail, so the dispatcher
  * reports a fetch fault there before translating anything at the entry; a
- * block that would run into it ends just before.  Only the main thread runs
+ * block that would run into it ends just before.  The runtime probes
+ * read_code before it looks a block up in the code cache, so a cached block
+ * at the entry does not get past this either.  Only the main thread runs
  * before the entry (ld.so starts no threads), so a plain flag suffices. */
 static struct {
     _Atomic bool armed;

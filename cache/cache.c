@@ -307,9 +307,12 @@ static void pack_drop_view(EmuCachePack *p)
     free(p->chunk_bad);
     free(p->entry_state);
     free(p->buf);
+    if (p->v.fd >= 0)
+        close(p->v.fd);
     p->chunk_data = NULL;
     p->chunk_bad = p->entry_state = p->buf = NULL;
     memset(&p->v, 0, sizeof p->v);
+    p->v.fd = -1;
 }
 
 /* Does the parsed pack belong to this module, build and host?  Reason in err. */
@@ -341,23 +344,79 @@ static bool identity_ok(const EmuCachePack *p, const PackView *v, char *err, siz
     return true;
 }
 
+/* Header and index of a pack (everything before its data) into a new
+ * buffer; the file stays open in *fd for the chunks.  false + errno. */
+static bool read_index(const char *file, uint8_t **buf, size_t *len, uint64_t *file_len, int *fd)
+{
+    /* O_NONBLOCK: a FIFO planted where a pack should be must not hang us */
+    *fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (*fd < 0)
+        return false;
+    struct stat st;
+    PackHeader h;
+    if (fstat(*fd, &st) != 0)
+        goto fail;
+    if (!S_ISREG(st.st_mode)) {
+        errno = EINVAL;
+        goto fail;
+    }
+    *file_len = (uint64_t)st.st_size;
+    /* a short or absurd header is left to pack_parse_prefix to name */
+    *len = *file_len < PACK_HEADER_SIZE ? (size_t)*file_len : PACK_HEADER_SIZE;
+    if (pread(*fd, &h, sizeof h, 0) == (ssize_t)sizeof h && h.data_offset >= PACK_HEADER_SIZE &&
+        h.data_offset <= *file_len && h.data_offset <= ((uint64_t)1 << 30))
+        *len = (size_t)h.data_offset;
+    if (!(*buf = malloc(*len ? *len : 1)))
+        goto fail;
+    for (size_t got = 0; got < *len;) {
+        ssize_t r = pread(*fd, *buf + got, *len - got, (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            *len = got;   /* truncated meanwhile: pack_parse_prefix says so */
+            break;
+        }
+        got += (size_t)r;
+    }
+    return true;
+fail:;
+    int e = errno;
+    close(*fd);
+    *fd = -1;
+    errno = e;
+    return false;
+}
+
 /* Read and verify the pack file; buf and view on success (NULL if missing).
- * *corrupt set when a file exists but is unusable. */
-static bool read_pack(EmuCachePack *p, uint8_t **buf, PackView *v, bool *corrupt)
+ * *corrupt set when a file exists but is unusable.  lazy: read only header
+ * and index, and chunks when they are needed (a pack filled by emu-aot can
+ * hold 100 MB of code of which a run needs a few); else the whole file. */
+static bool read_pack(EmuCachePack *p, uint8_t **buf, PackView *v, bool *corrupt, bool lazy)
 {
     size_t len;
+    uint64_t file_len;
+    int fd = -1;
     char err[256];
     *buf = NULL;
     *corrupt = false;
-    if (!cache_read_file(p->file, buf, &len)) {
+    bool got = lazy ? read_index(p->file, buf, &len, &file_len, &fd)
+                    : cache_read_file(p->file, buf, &len);
+    if (!got) {
         if (errno != ENOENT) {
             cache_log(p->c, "cache: %s: cannot read: %s; ignored", p->file, strerror(errno));
             *corrupt = true;
         }
         return false;
     }
-    if (pack_parse(*buf, len, v, err, sizeof err) && identity_ok(p, v, err, sizeof err))
+    if (!lazy)
+        file_len = len;
+    if (pack_parse_prefix(*buf, len, file_len, v, err, sizeof err) &&
+        identity_ok(p, v, err, sizeof err)) {
+        v->fd = fd;
         return true;
+    }
+    if (fd >= 0)
+        close(fd);
     cache_log(p->c, "cache: pack %s (%s): %s; dropped", p->name, p->path, err);
     free(*buf);
     *buf = NULL;
@@ -374,6 +433,7 @@ EmuCachePack *emu_cache_pack_open(EmuCache *c, const EmuCacheModuleId *id)
     if (!p)
         return NULL;
     p->c = c;
+    p->v.fd = -1;
     memcpy(p->module_hash, id->hash, 16);
     p->path = strdup(id->path ? id->path : "");
     p->dctx = ZSTD_createDCtx();
@@ -390,7 +450,7 @@ EmuCachePack *emu_cache_pack_open(EmuCache *c, const EmuCacheModuleId *id)
     snprintf(p->file, sizeof p->file, "%s/%s.pack", c->packs, p->name);
 
     bool corrupt;
-    if (read_pack(p, &p->buf, &p->v, &corrupt)) {
+    if (read_pack(p, &p->buf, &p->v, &corrupt, true)) {
         uint32_t nc = p->v.hdr.n_chunks, ne = p->v.hdr.n_entries;
         p->chunk_data = calloc(nc ? nc : 1, sizeof *p->chunk_data);
         p->chunk_bad = calloc(nc ? nc : 1, 1);
@@ -638,7 +698,7 @@ static bool pack_write_locked(EmuCachePack *p)
     /* Another process may have written the pack since we read it. */
     uint8_t *cur = NULL;
     PackView v;
-    bool corrupt, have = read_pack(p, &cur, &v, &corrupt);
+    bool corrupt, have = read_pack(p, &cur, &v, &corrupt, false);
     uint32_t n_old_e = have ? v.hdr.n_entries : 0, n_old_c = have ? v.hdr.n_chunks : 0;
     PackOut *outs = calloc(n_old_e + n_dirty + 1, sizeof *outs);
     bool *keep = calloc(n_old_c + 1, sizeof *keep);

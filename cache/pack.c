@@ -92,7 +92,14 @@ void pack_hex(const uint8_t key[16], char hex[33])
 
 bool pack_parse(const uint8_t *buf, size_t len, PackView *v, char *err, size_t errlen)
 {
+    return pack_parse_prefix(buf, len, len, v, err, errlen);
+}
+
+bool pack_parse_prefix(const uint8_t *buf, size_t len, uint64_t file_len, PackView *v, char *err,
+                       size_t errlen)
+{
     memset(v, 0, sizeof *v);
+    v->fd = -1;
     if (len < PACK_HEADER_SIZE)
         return fail(err, errlen, "truncated: %zu bytes, header needs %u", len, PACK_HEADER_SIZE);
     PackHeader *h = &v->hdr;
@@ -117,9 +124,12 @@ bool pack_parse(const uint8_t *buf, size_t len, PackView *v, char *err, size_t e
         return fail(err, errlen, "inconsistent index size");
     if (h->data_offset != h->meta_offset + h->meta_size)
         return fail(err, errlen, "inconsistent data offset");
-    if (h->data_offset > len || h->data_size != len - h->data_offset)
-        return fail(err, errlen, "file is %zu bytes, header says %llu (truncated or extended)",
-                    len, (unsigned long long)(h->data_offset + h->data_size));
+    if (h->data_offset > file_len || h->data_size != file_len - h->data_offset)
+        return fail(err, errlen, "file is %llu bytes, header says %llu (truncated or extended)",
+                    (unsigned long long)file_len,
+                    (unsigned long long)(h->data_offset + h->data_size));
+    if (h->data_offset > len)
+        return fail(err, errlen, "index not read");
     const uint8_t *m = buf + h->meta_offset;
     if (XXH3_64bits(m, h->meta_size) != h->meta_checksum)
         return fail(err, errlen, "index checksum mismatch");
@@ -127,6 +137,7 @@ bool pack_parse(const uint8_t *buf, size_t len, PackView *v, char *err, size_t e
         return fail(err, errlen, "misaligned buffer");
     v->buf = buf;
     v->len = len;
+    v->file_len = file_len;
     v->build_id = (const char *)m;
     v->host_cpu = v->build_id + h->build_id_len;
     v->path = v->host_cpu + h->host_cpu_len;
@@ -181,28 +192,58 @@ bool pack_chunk_data(const PackView *v, uint32_t i, void *dctx, uint8_t **out, c
     if (i >= v->hdr.n_chunks)
         return fail(err, errlen, "no chunk %u", i);
     const PackChunk *c = &v->chunks[i];
-    const uint8_t *src = v->buf + v->hdr.data_offset + c->offset;
-    if (XXH3_64bits(src, c->stored) != c->checksum)
+    uint64_t at = v->hdr.data_offset + c->offset;
+    const uint8_t *src = NULL;
+    uint8_t *tmp = NULL;
+    if (at + c->stored <= v->len) {
+        src = v->buf + at;
+    } else if (v->fd >= 0) {
+        /* the file cannot have changed: writers replace packs by rename */
+        if (!(tmp = malloc(c->stored ? c->stored : 1)))
+            return fail(err, errlen, "out of memory (%u bytes)", c->stored);
+        size_t got = 0;
+        while (got < c->stored) {
+            ssize_t r = pread(v->fd, tmp + got, c->stored - got, (off_t)(at + got));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0) {
+                free(tmp);
+                return fail(err, errlen, "chunk %u: %s", i, r ? strerror(errno) : "file truncated");
+            }
+            got += (size_t)r;
+        }
+        src = tmp;
+    } else {
+        return fail(err, errlen, "chunk %u not in the buffer", i);
+    }
+    if (XXH3_64bits(src, c->stored) != c->checksum) {
+        free(tmp);
         return fail(err, errlen, "chunk %u checksum mismatch", i);
+    }
     uint8_t *dst = malloc(c->raw ? c->raw : 1);
-    if (!dst)
+    if (!dst) {
+        free(tmp);
         return fail(err, errlen, "out of memory (%u bytes)", c->raw);
+    }
     if (c->codec == PACK_CODEC_RAW) {
         memcpy(dst, src, c->raw);
     } else {
         ZSTD_DCtx *own = NULL;
         if (!dctx && !(dctx = own = ZSTD_createDCtx())) {
             free(dst);
+            free(tmp);
             return fail(err, errlen, "out of memory (zstd)");
         }
         size_t r = ZSTD_decompressDCtx(dctx, dst, c->raw, src, c->stored);
         ZSTD_freeDCtx(own);
         if (ZSTD_isError(r) || r != c->raw) {
             free(dst);
+            free(tmp);
             return fail(err, errlen, "chunk %u: %s", i,
                         ZSTD_isError(r) ? ZSTD_getErrorName(r) : "wrong decompressed size");
         }
     }
+    free(tmp);
     *out = dst;
     return true;
 }

@@ -76,6 +76,9 @@ _Static_assert(sizeof(PackEntry) == 56, "pack entry layout");
 typedef struct PackView {
     const uint8_t *buf;
     size_t len;
+    int fd;                    /* >= 0: buf holds only header and index; chunk data
+                                  is read from this file when needed */
+    uint64_t file_len;
     PackHeader hdr;            /* copied (aligned) */
     const char *build_id, *host_cpu, *path; /* not NUL-terminated: use *_len */
     const PackChunk *chunks;   /* into buf; 8-byte aligned by construction */
@@ -85,6 +88,11 @@ typedef struct PackView {
 /* Verify magic, version, header and meta checksums, bounds and sort order.
  * false + reason on any problem. */
 bool pack_parse(const uint8_t *buf, size_t len, PackView *v, char *err, size_t errlen);
+/* The same for the first len bytes of a file_len-byte pack (at least up to
+ * its data: header, identity, chunk table, index); the caller sets v->fd so
+ * that pack_chunk_data reads chunks from the file. */
+bool pack_parse_prefix(const uint8_t *buf, size_t len, uint64_t file_len, PackView *v, char *err,
+                       size_t errlen);
 /* Verify and decompress chunk i into a new malloc'ed buffer (*out, raw size
  * in v->chunks[i].raw).  dctx: a ZSTD_DCtx* reused by the caller (or NULL). */
 bool pack_chunk_data(const PackView *v, uint32_t i, void *dctx, uint8_t **out, char *err,

@@ -25,6 +25,10 @@ count() { # name logfile status
     if [[ $3 -ne 0 ]]; then suites_failed+=("$1"); [[ -z $line ]] && total_fail=$((total_fail + 1)); fi
 }
 LOGS=$BUILD/test-logs; mkdir -p "$LOGS"
+# The code cache is on by default: every run below stores into (and later
+# runs load from) a cache of this test run only.
+export EMU_CACHE_DIR=$(cd "$BUILD" && pwd)/test-cache
+rm -rf "$EMU_CACHE_DIR"
 
 echo "== unit tests (ctest)"
 ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" 2>&1 | tee "$LOGS/ctest.log"; st=${PIPESTATUS[0]}
@@ -37,6 +41,10 @@ echo "== guest programs (tests/guest/aarch64)"
 EMU_HOT_THRESHOLD=20 python3 tests/guest/run-guest.py --emu "$BUILD/bin/emu-user" --out "$BUILD/guest" \
     --tier template --tier interp --tier auto --tier llvm 2>&1 | tee "$LOGS/guest.log"
 count guest "$LOGS/guest.log" "${PIPESTATUS[0]}"
+echo "== guest programs again, template tier, on the code cache the first pass left"
+python3 tests/guest/run-guest.py --emu "$BUILD/bin/emu-user" --out "$BUILD/guest-warm" \
+    --tier template 2>&1 | tee "$LOGS/guest-warm.log"
+count guest-warm "$LOGS/guest-warm.log" "${PIPESTATUS[0]}"
 
 echo "== qcow2 parser fuzzing (libFuzzer, 30 s on the seed corpus)"
 tests/fuzz/run.sh 30 2>&1 | tail -5 | tee "$LOGS/fuzz.log"; st=${PIPESTATUS[0]}

@@ -1,9 +1,9 @@
 /*
  * aot-run.c - emu-aot at the guest's entry point: modules from the guest's
  * executable file mappings, discovery on worker threads (one module per
- * worker at a time, largest first), then translation of every discovered
- * block through exec_get_block on the guest thread (the engine translates
- * under one lock, so this part is serial).
+ * worker at a time, largest first) while the guest thread translates every
+ * block of each module already discovered through exec_get_block (the
+ * engine translates under one lock, so that part is serial).
  *
  * The load bias of a module is the code cache's (ExecConfig.module_of, the
  * same function the dispatcher's cache uses), so what is translated here is
@@ -188,13 +188,14 @@ static void *worker(void *opaque)
 {
     Run *r = opaque;
     CodeWindow *win = calloc(1, sizeof *win);
-    if (!win)
-        return NULL;   /* another thread (or the caller) does the work */
-    win->mem = r->mem;
+    GuestCodeReader code = { r->mem, guest_mem_read_code };   /* without a window */
+    if (win) {
+        win->mem = r->mem;
+        code = (GuestCodeReader){ win, window_read };
+    }
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);   /* guest signals go elsewhere */
-    GuestCodeReader code = { win, window_read };
     AotMemReader data = { r->mem, mem_read };
     for (;;) {
         size_t i = atomic_fetch_add(&r->next, 1);

@@ -15,6 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 #include "aot/aot.h"
+#include "runtime/cpu.h"
+#include "runtime/exec.h"
+#include "user/guest-mem.h"
+#include "user/user-run.h"
 
 static const char *guest_path;
 
@@ -318,6 +322,42 @@ START_TEST(test_sweep_rejects_garbage)
 }
 END_TEST
 
+/* UserConfig.at_entry: called with the guest at AT_ENTRY, before anything
+ * there is translated; user_run returns the hook's value. */
+static uint64_t hook_pc;
+static size_t hook_vmas, hook_blocks_before;
+static bool hook_has_entry_block;
+
+static int entry_hook(void *opaque, ExecEngine *e, ExecCpu *cpu, struct GuestMem *mem)
+{
+    CpuCommon *c = exec_cpu_env(cpu);
+    hook_pc = c->pc;
+    GuestVma *v;
+    hook_vmas = guest_mem_vmas(mem, &v);
+    free(v);
+    hook_blocks_before = exec_block_count(e);
+    hook_has_entry_block = exec_lookup(e, c->pc, c->mode_flags) != NULL;
+    /* translating works from here as in the dispatcher */
+    if (!exec_get_block(e, c->pc, c->mode_flags))
+        return 3;
+    return 42;
+}
+
+START_TEST(test_user_run_at_entry)
+{
+    char *argv[] = { (char *)guest_path, NULL }, *envp[] = { "PATH=/bin", NULL };
+    UserConfig uc = { .prog = guest_path, .argc = 1, .argv = argv, .envp = envp,
+                      .tier = EXEC_TIER_TEMPLATE, .at_entry = entry_hook };
+    fflush(stdout);
+    int st = user_run(&uc);   /* the guest would print a line if it ran */
+    ck_assert_int_eq(st, 42);
+    ck_assert_uint_eq(hook_pc, sym("_start"));
+    ck_assert(!hook_has_entry_block);
+    ck_assert_uint_eq(hook_blocks_before, 0);   /* a static program: nothing ran */
+    ck_assert(hook_vmas >= 2);
+}
+END_TEST
+
 static char tmpdir[] = "/tmp/aot_test.XXXXXX";
 
 static const char *write_tmp(const char *name, const void *data, size_t len)
@@ -400,6 +440,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_descent_return_site);
     tcase_add_test(tc, test_sweep_rejects_garbage);
     tcase_add_test(tc, test_bad_files);
+    tcase_add_test(tc, test_user_run_at_entry);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -314,9 +314,14 @@ static bool scan_elf(ElfScan *s)
             have_text_sections = true;
         }
         if ((sh.sh_flags & SHF_ALLOC) && !(sh.sh_flags & SHF_EXECINSTR) &&
-            sh.sh_type == SHT_PROGBITS && sh.sh_size >= 8 &&
-            !add_data(m, sh.sh_addr + m->bias, sh.sh_addr + m->bias + sh.sh_size))
-            return fail(err, errlen, "out of memory");
+            sh.sh_type == SHT_PROGBITS && sh.sh_size >= 8) {
+            /* scanned for code pointers later: bounded by the file */
+            if (sh.sh_offset > s->fsize || sh.sh_size > s->fsize - sh.sh_offset)
+                return fail(err, errlen, "truncated or corrupt: section %zu ends past the end "
+                            "of the file (%llu bytes)", i, (unsigned long long)s->fsize);
+            if (!add_data(m, sh.sh_addr + m->bias, sh.sh_addr + m->bias + sh.sh_size))
+                return fail(err, errlen, "out of memory");
+        }
         bool want = sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM ||
                     sh.sh_type == SHT_RELA || sh.sh_type == SHT_INIT_ARRAY ||
                     sh.sh_type == SHT_FINI_ARRAY || sh.sh_type == SHT_PREINIT_ARRAY ||

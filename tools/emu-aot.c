@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "aot/aot-run.h"
 #include "aot/aot.h"
@@ -125,21 +127,62 @@ static bool check_elf(const char *path, ElfImage *img)
     return ok;
 }
 
-static AotRunConfig run_cfg;
+/* shared with the child (MAP_SHARED): the parent sees reached */
+static AotRunConfig *run_cfg;
 
-/* The guest left (ld.so failed, a signal) before its entry point. */
-static void at_exit_check(void)
+/* The work runs in a child process, so that a guest which never reaches its
+ * entry (ld.so cannot find a library, or crashes: emu then dies by the
+ * guest's signal) and any crash while translating become one line and exit
+ * status 1 here.  run_cfg lives in shared memory: its reached flag, set by
+ * the hook, says whether the entry was reached. */
+static int run_child(UserConfig *cfg)
 {
-    if (run_cfg.reached)
-        return;
-    fprintf(stderr, "emu-aot: %s: the program exited before reaching its entry point "
-            "(its ld.so said why above); nothing was translated\n", run_cfg.prog);
     fflush(NULL);
-    _exit(1);   /* an error of emu-aot's, whatever the guest's status */
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "emu-aot: fork: %s\n", strerror(errno));
+        return 1;
+    }
+    if (pid == 0) {
+        int status = user_run(cfg);
+        aot_run_report(run_cfg, aot_now() - run_cfg->hook_end);
+        fflush(NULL);
+        _exit(status);
+    }
+    int ws;
+    while (waitpid(pid, &ws, 0) < 0) {
+        if (errno != EINTR) {
+            fprintf(stderr, "emu-aot: waitpid: %s\n", strerror(errno));
+            return 1;
+        }
+    }
+    if (!__atomic_load_n(&run_cfg->reached, __ATOMIC_SEQ_CST)) {
+        char how[64];
+        if (WIFSIGNALED(ws))
+            snprintf(how, sizeof how, "died by signal %d (%s)", WTERMSIG(ws),
+                     strsignal(WTERMSIG(ws)));
+        else
+            snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(ws));
+        fprintf(stderr, "emu-aot: %s: the program %s before reaching its entry point; "
+                "nothing was translated\n", cfg->prog, how);
+        return 1;
+    }
+    if (WIFSIGNALED(ws)) {
+        fprintf(stderr, "emu-aot: %s: internal error: killed by signal %d (%s) while "
+                "translating\n", cfg->prog, WTERMSIG(ws), strsignal(WTERMSIG(ws)));
+        return 1;
+    }
+    return WEXITSTATUS(ws);
 }
 
 int main(int argc, char **argv)
 {
+    run_cfg = mmap(NULL, sizeof *run_cfg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                   -1, 0);
+    if (run_cfg == MAP_FAILED) {
+        fprintf(stderr, "emu-aot: mmap: %s\n", strerror(errno));
+        return 1;
+    }
     UserConfig cfg = { .tier = EXEC_TIER_TEMPLATE, .cache_mode = EMU_CACHE_RW };
     const char *ld_prefix = getenv("EMU_LD_PREFIX");
     const char *tier_env = getenv("EMU_TIER"), *cache_env = getenv("EMU_CACHE");
@@ -189,7 +232,7 @@ int main(int argc, char **argv)
             long n = strtol(val, &end, 10);
             if (*end || end == val || n < 1 || n > 1024)
                 bad_usage("--jobs %s: expected a number from 1 to 1024", val);
-            run_cfg.jobs = (unsigned)n;
+            run_cfg->jobs = (unsigned)n;
         } else if (!strcmp(a, "-L")) {
             ld_prefix = val;
         } else if (!strcmp(a, "-d")) {
@@ -208,9 +251,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--tier=auto")) {
             cfg.tier = EXEC_TIER_AUTO;
         } else if (!strcmp(a, "-q")) {
-            run_cfg.quiet = true;
+            run_cfg->quiet = true;
         } else if (!strcmp(a, "-v")) {
-            run_cfg.verbose = true;
+            run_cfg->verbose = true;
         } else if (!strcmp(a, "--stats")) {
             cfg.stats = true;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -252,7 +295,7 @@ int main(int argc, char **argv)
         }
         cfg.ld_prefix = prefix_abs;
     }
-    if (!run_cfg.quiet && (cfg.cache_mode != EMU_CACHE_RW || cfg.stats))
+    if (!run_cfg->quiet && (cfg.cache_mode != EMU_CACHE_RW || cfg.stats))
         fprintf(stderr, "emu-aot: note: %s: translations are measured but not stored\n",
                 cfg.stats ? "a --stats run stores nothing in the code cache"
                           : "the code cache is not writable (EMU_CACHE)");
@@ -283,10 +326,7 @@ int main(int argc, char **argv)
     cfg.emu_path = n > 0 ? self : argv[0];
     cfg.emu_opts = no_opts;
     cfg.at_entry = aot_run_at_entry;
-    cfg.at_entry_opaque = &run_cfg;
-    run_cfg.prog = prog;
-    atexit(at_exit_check);
-    int status = user_run(&cfg);
-    aot_run_report(&run_cfg, aot_now() - run_cfg.hook_end);
-    return status;
+    cfg.at_entry_opaque = run_cfg;
+    run_cfg->prog = prog;
+    return run_child(&cfg);
 }

@@ -86,6 +86,21 @@ static)
         head -c "$cut" "$GUEST" >"$W/cut$cut"; chmod +x "$W/cut$cut"
         check_bad "$W/cut$cut" "truncated at $cut"
     done
+    # a guest that never reaches its entry: its "ld.so" faults, or exits
+    if command -v aarch64-linux-gnu-gcc >/dev/null; then
+        mkdir -p "$W/ci/root"
+        printf '.globl _start\n_start:\n mov x0, #0\n ldr x1, [x0]\n' >"$W/ci/crash.S"
+        printf '.globl _start\n_start:\n mov x0, #3\n mov x8, #93\n svc #0\n' >"$W/ci/exit.S"
+        for k in crash exit; do
+            aarch64-linux-gnu-gcc -nostdlib -static -Wl,-Ttext=0x10000000 \
+                -o "$W/ci/root/$k-interp" "$W/ci/$k.S" &&
+            aarch64-linux-gnu-gcc -O2 -o "$W/ci/dyn-$k" "$(dirname "$0")/aot-guest.c" \
+                -Wl,--dynamic-linker=/$k-interp || { die "cannot build the $k interpreter"; continue; }
+            "$AOT" -q -L "$W/ci/root" "$W/ci/dyn-$k" >"$W/out" 2>"$W/err"; st=$?
+            ((st == 1)) && grep -q "^emu-aot: $W/ci/dyn-$k: the program .* before reaching its entry point" "$W/err" ||
+                die "$k before the entry: status $st: $(cat "$W/err")"
+        done
+    fi
     # corrupted copies: never a crash (status 0 or 1, or the guest's own
     # fault signal if a flipped byte in code is reached before the entry)
     for seed in 1 2 3 4 5 6 7 8; do

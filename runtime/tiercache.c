@@ -156,8 +156,13 @@ bool tiercache_init(ExecEngine *e)
                           .log = tc_log };
     tc->c = emu_cache_open(&cc, err, sizeof err);
     if (!tc->c) {
-        /* the run goes on without a cache */
-        fprintf(stderr, "emu: code cache: %s; running without it\n", err);
+        /* the run goes on without a cache; said on stderr when a cache
+         * directory was asked for, else only under -d cache (the default
+         * cache under an unwritable $HOME must not talk at every run) */
+        if (e->cfg.cache_dir || getenv("EMU_CACHE_DIR"))
+            fprintf(stderr, "emu: code cache: %s; running without it\n", err);
+        else if (emu_log_enabled(EMU_LOG_CACHE))
+            emu_log("cache: %s; running without it\n", err);
         free(tc);
         return true;
     }

@@ -20,8 +20,9 @@
  * pcs are baked into the code, so the bias is in the hash and the header
  * (tiercache.c keeps one pack per module and bias).
  *
- * Payload: TtHeader, insn pc offsets (u32 per insn, padded to 8 bytes),
- * relocations, insn map, host code.  Anything that does not add up is reported under -d cache and
+ * Payload: TtHeader, insn pc offsets (u32 per insn; none when every insn
+ * is 4 bytes), relocations (8 bytes each), insn map (4 bytes each), host
+ * code: about 380 bytes per block on python3.  Anything that does not add up is reported under -d cache and
  * the block is translated as usual (and stored again).
  */
 #include <inttypes.h>
@@ -35,9 +36,9 @@
 #include "runtime/log.h"
 #include "runtime/tmplcache.h"
 
-#define TT_MAGIC "EMUTPL1"
+#define TT_MAGIC "EMUTPL2"
 #define TT_MAX_GUEST (1u << 16)
-#define TT_MAX_CODE (1u << 20)
+#define TT_MAX_CODE 0xFFFFu     /* insn map offsets are u16 */
 
 typedef struct TtHeader {
     char magic[8];
@@ -47,18 +48,26 @@ typedef struct TtHeader {
     uint32_t guest_size, n_insns;
     uint32_t code_size, n_relocs, n_map;
     uint32_t chain_site[2], chain_reset[2];
-    uint32_t latch;
+    uint8_t latch;
+    uint8_t insn_stride;    /* insn i at pc + i * stride; 0: an offset table follows */
+    uint16_t pad;
     uint8_t guest_hash[16]; /* XXH3-128 of [pc, pc + guest_size) */
 } TtHeader;
 _Static_assert(sizeof(TtHeader) == 88, "template payload header layout");
-_Static_assert(sizeof(TmplReloc) == 16 && sizeof(TmplInsnMapEntry) == 8,
-               "template payload record layout");
 
-/* bytes of the insn offset array: records after it stay 8-aligned */
-static size_t off_bytes(uint32_t n_insns)
-{
-    return ((size_t)n_insns * 4 + 7) & ~(size_t)7;
-}
+/* On disk (little-endian host order, read with memcpy: no alignment):
+ * relocations as u32 (offset << 3 | kind) + u32 arg, insn map entries as
+ * u16 host_end + u16 insn_idx.  Half the size of the in-memory records. */
+#define TT_RELOC_BYTES 8u
+#define TT_MAP_BYTES 4u
+
+/* A payload taken apart (tt_decode); the arrays are one allocation. */
+typedef struct TtDecoded {
+    TtHeader h;
+    TmplImage img;           /* code points into the payload */
+    uint32_t *insn_off;      /* n_insns offsets from the block pc */
+    void *mem;
+} TtDecoded;
 
 static uint64_t tt_now(void)
 {
@@ -114,10 +123,12 @@ static void tt_reject(ExecEngine *e, uint64_t pc, const char *why)
         emu_log("cache: template block at 0x%016" PRIx64 ": %s; retranslating\n", pc, why);
 }
 
-/* Parse and check a payload; on success the pieces point into data. */
-static const char *tt_parse(const void *data, size_t len, TtHeader *h, const uint32_t **insn_off,
-                            TmplImage *img)
+/* Take a payload apart and check it; NULL on success (free d->mem), else
+ * why it is unusable. */
+static const char *tt_decode(const void *data, size_t len, TtDecoded *d)
 {
+    TtHeader *h = &d->h;
+    memset(d, 0, sizeof *d);
     if (len < sizeof *h)
         return "payload too short";
     memcpy(h, data, sizeof *h);
@@ -127,33 +138,51 @@ static const char *tt_parse(const void *data, size_t len, TtHeader *h, const uin
         h->n_insns > h->guest_size || h->code_size == 0 || h->code_size > TT_MAX_CODE ||
         h->n_relocs > TT_MAX_CODE || h->n_map > TT_MAX_CODE)
         return "malformed payload header";
-    uint64_t need = sizeof *h + off_bytes(h->n_insns) + (uint64_t)h->n_relocs * sizeof(TmplReloc) +
-                    (uint64_t)h->n_map * sizeof(TmplInsnMapEntry) + h->code_size;
+    uint64_t offs = h->insn_stride ? 0 : (uint64_t)h->n_insns * 4;
+    uint64_t need = sizeof *h + offs + (uint64_t)h->n_relocs * TT_RELOC_BYTES +
+                    (uint64_t)h->n_map * TT_MAP_BYTES + h->code_size;
     if (need != len)
         return "payload size does not add up";
-    /* read in place: the caller made data 8-aligned */
+    size_t n_r = h->n_relocs, n_m = h->n_map, n_i = h->n_insns;
+    uint8_t *mem = malloc(n_r * sizeof(TmplReloc) + n_m * sizeof(TmplInsnMapEntry) +
+                          n_i * sizeof(uint32_t) + 1);
+    if (!mem)
+        return "out of memory";
+    d->mem = mem;
+    TmplReloc *r = (TmplReloc *)(void *)mem;
+    TmplInsnMapEntry *m = (TmplInsnMapEntry *)(void *)(r + n_r);
+    d->insn_off = (uint32_t *)(void *)(m + n_m);
     const uint8_t *p = (const uint8_t *)data + sizeof *h;
-    *insn_off = (const uint32_t *)(const void *)p;
-    p += off_bytes(h->n_insns);
-    img->relocs = (const TmplReloc *)(const void *)p;
-    img->n_relocs = h->n_relocs;
-    p += (size_t)h->n_relocs * sizeof(TmplReloc);
-    img->insn_map = (const TmplInsnMapEntry *)(const void *)p;
-    img->n_insn_map = h->n_map;
-    p += (size_t)h->n_map * sizeof(TmplInsnMapEntry);
-    img->code = p;
-    img->size = h->code_size;
-    for (int s = 0; s < 2; s++) {
-        img->chain_site[s] = h->chain_site[s];
-        img->chain_reset[s] = h->chain_reset[s];
-    }
-    for (uint32_t i = 0; i < h->n_insns; i++)
-        if ((*insn_off)[i] >= h->guest_size)
+    for (size_t i = 0; i < n_i; i++) {
+        uint32_t o = (uint32_t)(i * h->insn_stride);
+        if (!h->insn_stride)
+            memcpy(&o, p + 4 * i, 4);
+        if (o >= h->guest_size)
             return "insn offset outside the block";
-    for (uint32_t i = 0; i < h->n_map; i++)
-        if (img->insn_map[i].insn_idx >= h->n_insns)
+        d->insn_off[i] = o;
+    }
+    p += offs;
+    for (size_t i = 0; i < n_r; i++, p += TT_RELOC_BYTES) {
+        uint32_t ok, arg;
+        memcpy(&ok, p, 4);
+        memcpy(&arg, p + 4, 4);
+        r[i] = (TmplReloc){ .offset = ok >> 3, .kind = ok & 7, .arg = arg };
+    }
+    for (size_t i = 0; i < n_m; i++, p += TT_MAP_BYTES) {
+        uint16_t end, idx;
+        memcpy(&end, p, 2);
+        memcpy(&idx, p + 2, 2);
+        if (idx >= n_i)
             return "insn map names a missing insn";
-    return NULL;
+        m[i] = (TmplInsnMapEntry){ .host_end = end, .insn_idx = idx };
+    }
+    d->img = (TmplImage){ .code = p, .size = h->code_size, .relocs = r, .n_relocs = (uint32_t)n_r,
+                          .insn_map = m, .n_insn_map = (uint32_t)n_m };
+    for (int s = 0; s < 2; s++) {
+        d->img.chain_site[s] = h->chain_site[s];
+        d->img.chain_reset[s] = h->chain_reset[s];
+    }
+    return NULL;   /* tmpl_install checks relocations, chain slots and the map against the code */
 }
 
 bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
@@ -179,46 +208,39 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
         e->tt.lookup_ns += tt_now() - t0;
         return false;
     }
-    void *copy = NULL;
-    if ((uintptr_t)data & 7) { /* the records below are read in place */
-        if (!(copy = malloc(len)))
-            return false;
-        memcpy(copy, data, len);
-        data = copy;
-    }
-    TtHeader h;
-    const uint32_t *insn_off = NULL;
-    TmplImage img;
-    memset(&img, 0, sizeof img);
-    const char *why = tt_parse(data, len, &h, &insn_off, &img);
+    TtDecoded d;
+    const char *why = tt_decode(data, len, &d);
+    const TtHeader *hp = &d.h;
     uint8_t gh[16];
-    if (!why && (h.bias != bias || h.flags != flags || h.variant != tt_variant(e)))
+    if (!why && (hp->bias != bias || hp->flags != flags || hp->variant != tt_variant(e)))
         why = "load bias or mode differs";
-    if (!why && !guest_hash(e, pc, h.guest_size, gh))
+    if (!why && !guest_hash(e, pc, hp->guest_size, gh))
         why = "guest code not readable";
-    if (!why && memcmp(gh, h.guest_hash, 16))
+    if (!why && memcmp(gh, hp->guest_hash, 16))
         why = "guest code changed";
     uint64_t *ipc = NULL;
-    if (!why && !(ipc = malloc(h.n_insns * sizeof *ipc)))
+    if (!why && !(ipc = malloc(hp->n_insns * sizeof *ipc)))
         why = "out of memory";
     TmplCode code;
     if (!why) {
         tb->pc = pc;
         tb->flags = flags;
-        tb->latch = h.latch != 0;
-        tb->loop_header = h.loop_header;
+        tb->latch = hp->latch != 0;
+        tb->loop_header = hp->loop_header;
         if (tb->latch)
             tb->hot = tierup_threshold(e);
-        if (!tmpl_install(&e->buf, (uintptr_t)tb, &img, &code, &why))
+        if (!tmpl_install(&e->buf, (uintptr_t)tb, &d.img, &code, &why))
             tb->latch = false;
     }
     if (why) {
         free(ipc);
-        free(copy);
+        free(d.mem);
         tt_reject(e, pc, why);
         e->tt.lookup_ns += tt_now() - t0;
         return false;
     }
+    TtHeader h = d.h;
+    const uint32_t *insn_off = d.insn_off;
     for (uint32_t i = 0; i < h.n_insns; i++)
         ipc[i] = pc + insn_off[i];
     tb->guest_size = h.guest_size;
@@ -227,7 +249,7 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
     tb->last_page = (pc + h.guest_size - 1) >> EXEC_PAGE_BITS;
     tb->insn_pc = ipc;
     exec_register_host(e, tb, &code);
-    free(copy);
+    free(d.mem);
     e->tt.loaded++;
     e->tt.loaded_insns += h.n_insns;
     e->tt.lookup_ns += tt_now() - t0;
@@ -264,24 +286,39 @@ void tmplcache_store(ExecEngine *e, const TransBlock *tb, const IrBlock *b, cons
                                : code->chain_reset[s] - code->entry_offset;
     }
     h.latch = tb->latch;
+    h.insn_stride = 4;   /* AArch64; anything else gets the offset table */
+    for (uint32_t i = 0; i < b->n_insns; i++)
+        if (b->insns[i].pc - tb->pc != (uint64_t)i * 4)
+            h.insn_stride = 0;
+    for (uint32_t i = 0; i < h.n_relocs; i++)
+        if (code->relocs[i].offset >= (1u << 29) || code->relocs[i].arg > UINT32_MAX)
+            return;
     if (!guest_hash(e, tb->pc, b->guest_size, h.guest_hash))
         return;
-    size_t len = sizeof h + off_bytes(h.n_insns) + (size_t)h.n_relocs * sizeof(TmplReloc) +
-                 (size_t)h.n_map * sizeof(TmplInsnMapEntry) + h.code_size;
+    size_t offs = h.insn_stride ? 0 : (size_t)h.n_insns * 4;
+    size_t len = sizeof h + offs + (size_t)h.n_relocs * TT_RELOC_BYTES +
+                 (size_t)h.n_map * TT_MAP_BYTES + h.code_size;
     uint8_t *buf = calloc(1, len), *p = buf;
     if (!buf)
         return;
     memcpy(p, &h, sizeof h);
     p += sizeof h;
-    for (uint32_t i = 0; i < b->n_insns; i++) {
+    for (uint32_t i = 0; i < b->n_insns && !h.insn_stride; i++) {
         uint32_t off = (uint32_t)(b->insns[i].pc - tb->pc);
         memcpy(p + 4 * i, &off, 4);
     }
-    p += off_bytes(h.n_insns);
-    memcpy(p, code->relocs, (size_t)h.n_relocs * sizeof(TmplReloc));
-    p += (size_t)h.n_relocs * sizeof(TmplReloc);
-    memcpy(p, code->insn_map, (size_t)h.n_map * sizeof(TmplInsnMapEntry));
-    p += (size_t)h.n_map * sizeof(TmplInsnMapEntry);
+    p += offs;
+    for (uint32_t i = 0; i < h.n_relocs; i++, p += TT_RELOC_BYTES) {
+        uint32_t ok = code->relocs[i].offset << 3 | (code->relocs[i].kind & 7);
+        uint32_t arg = (uint32_t)code->relocs[i].arg;
+        memcpy(p, &ok, 4);
+        memcpy(p + 4, &arg, 4);
+    }
+    for (uint32_t i = 0; i < h.n_map; i++, p += TT_MAP_BYTES) {
+        uint16_t end = (uint16_t)code->insn_map[i].host_end, idx = (uint16_t)code->insn_map[i].insn_idx;
+        memcpy(p, &end, 2);
+        memcpy(p + 2, &idx, 2);
+    }
     const uint8_t *host = e->buf.base + code->entry_offset;
     memcpy(p, host, h.code_size);
     uint8_t kh[16];
@@ -311,25 +348,18 @@ void tmplcache_stats_print(const ExecEngine *e, const TmplCacheStats *s, FILE *f
 
 bool tmplcache_payload_info(const void *payload, size_t len, TmplCacheInfo *out)
 {
-    void *copy = malloc(len ? len : 1);
-    if (!copy)
-        return false;
-    memcpy(copy, payload, len);
-    TtHeader h;
-    const uint32_t *insn_off;
-    TmplImage img;
-    bool ok = !tt_parse(copy, len, &h, &insn_off, &img);
-    if (ok)
-        *out = (TmplCacheInfo){ .bias = h.bias, .guest_size = h.guest_size, .n_insns = h.n_insns,
-                                .n_relocs = h.n_relocs, .latch = h.latch != 0,
-                                .code = (const uint8_t *)payload + (img.code - (const uint8_t *)copy),
-                                .code_size = h.code_size };
-    if (ok)
-        memcpy(out->guest_hash, h.guest_hash, 16);
-    free(copy);
+    TtDecoded d;
+    bool ok = !tt_decode(payload, len, &d);
+    if (ok) {
+        *out = (TmplCacheInfo){ .bias = d.h.bias, .guest_size = d.h.guest_size,
+                                .n_insns = d.h.n_insns, .n_relocs = d.h.n_relocs,
+                                .latch = d.h.latch != 0, .code = d.img.code,
+                                .code_size = d.h.code_size };
+        memcpy(out->guest_hash, d.h.guest_hash, 16);
+    }
+    free(d.mem);
     return ok;
 }
-
 
 bool tmplcache_is_kind(unsigned kind)
 {
@@ -390,15 +420,10 @@ const char *tmplcache_deep_check(const GuestArch *arch, const void *payload, siz
                                  uint64_t off, const uint8_t *guest, size_t guest_len,
                                  uint32_t flags)
 {
-    void *copy = malloc(len ? len : 1);
-    if (!copy)
-        return "out of memory";
-    memcpy(copy, payload, len);   /* 8-aligned for the records */
-    TtHeader h;
-    const uint32_t *insn_off;
-    TmplImage img;
-    memset(&img, 0, sizeof img);
-    const char *why = tt_parse(copy, len, &h, &insn_off, &img);
+    TtDecoded d;
+    const char *why = tt_decode(payload, len, &d);
+    const TtHeader h = d.h;
+    const TmplImage img = d.img;
     uint8_t gh[16];
     if (!why && h.flags != flags)
         why = "mode flags differ from the key";
@@ -447,6 +472,6 @@ const char *tmplcache_deep_check(const GuestArch *arch, const void *payload, siz
     }
     if (b)
         ir_block_free(b);
-    free(copy);
+    free(d.mem);
     return why;
 }

@@ -58,7 +58,7 @@
 #include "ir/ir.h"
 #include "ir/ir-helpers.h"
 
-#define EMU_LLVM_ABI_VERSION 1
+#define EMU_LLVM_ABI_VERSION 2
 #define EMU_LLVM_API_SYMBOL "emu_llvm_api"
 /* Environment variable naming the module file (overrides the default path
  * <dir of /proc/self/exe>/../lib/libemu-llvm.so). */
@@ -106,6 +106,16 @@ typedef struct EmuLlvmRegion {
      * insn, exit_reason EMU_LLVM_EXIT_SLOW_MEM, TMPL_RET_EXIT; the runtime
      * runs that insn in a slower tier, which faults precisely. */
     bool page_perm;
+    /* Profitability probe (--tier=auto; 0: none).  tag is the region's
+     * entry TransBlock and tag + probe_off three uint64_t the code keeps:
+     * [0] entries; while [0] < probe_period, [2] the host cycle counter at
+     * the last entry and [1] the cycles spent inside (added at the exits;
+     * the loops carry nothing for it).  The entry that makes [0] equal
+     * probe_period leaves before anything ran:
+     * env->pc = blocks[0]->pc, exit_reason TMPL_EXIT_HOT, TMPL_RET_EXIT, so
+     * the runtime can look at the counts once and keep or drop the region. */
+    uint32_t probe_period;
+    uint32_t probe_off;
 } EmuLlvmRegion;
 
 /* Chaining out of region code (always compiled in, enabled per CPU): when

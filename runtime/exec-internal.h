@@ -68,6 +68,10 @@ struct TransBlock {
                                        page map so writes there remove this block */
     uint32_t n_ranges;
     uint64_t *region_counts;        /* cached region, --stats: starts of member j */
+    /* Region entry, --tier=auto: what its code counts for tierup.c's
+     * keep-or-drop decision: [0] entries, [1] host cycles spent inside
+     * during the first period, [2] the cycle count at the last entry. */
+    uint64_t probe[3];
 };
 
 enum { TIER_COLD, TIER_QUEUED, TIER_DONE };
@@ -243,6 +247,9 @@ IrBlock *exec_lift_locked(ExecEngine *e, uint64_t pc, uint32_t flags, bool quiet
 bool tierup_init(ExecEngine *e);
 void tierup_free(ExecEngine *e);
 void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen);
+/* Entries after which a region's code asks tierup_hot whether to stay
+ * (EMU_REGION_PROBE; 0: regions always stay). */
+uint32_t tierup_probe_period(void);
 int32_t tierup_threshold(const ExecEngine *e);
 void tierup_fork_prepare(ExecEngine *e);
 void tierup_fork_parent(ExecEngine *e);
@@ -251,6 +258,7 @@ void tierup_fork_child(ExecEngine *e);
 typedef struct TierUpStats {
     uint64_t hot, queued, installed, stale, failed, dropped;
     uint64_t loopless;            /* hot blocks whose region had no loop: not compiled */
+    uint64_t probe_kept, probe_dropped; /* regions kept / sent back to template code */
 } TierUpStats;
 void tierup_stats(ExecEngine *e, TierUpStats *out);
 /* -d perfmap: name a region's code (img may be NULL: JIT code, unnamed) and its stub */

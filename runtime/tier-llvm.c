@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "ir/ir-helpers.h"
+#include "runtime/exec-internal.h"
 #include "llvm-backend/llvm-tier.h"
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -202,8 +203,17 @@ static void count_failure(uint64_t pc, const char *err)
 
 _Static_assert(TIER_LLVM_EXIT_SLOW_MEM == EMU_LLVM_EXIT_SLOW_MEM, "one exit code");
 
-bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_t tag,
-                              uint64_t *const *counters, bool page_perm, TierLlvmCode *out)
+/* Regions of --tier=auto carry the profitability probe (tierup.c decides);
+ * --tier=llvm compiles every block and keeps it. */
+static void set_probe(EmuLlvmRegion *r)
+{
+    r->probe_period = tierup_probe_period();
+    r->probe_off = (uint32_t)offsetof(TransBlock, probe);
+}
+
+static bool compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_t tag,
+                           uint64_t *const *counters, bool page_perm, bool probe,
+                           TierLlvmCode *out)
 {
     memset(out, 0, sizeof *out);
     if (!tier_llvm_load())
@@ -214,6 +224,8 @@ bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_
     EmuLlvmRegion r = { .blocks = blocks, .n_blocks = n, .tag = tag, .internal_edges = true,
                         .goto_tb_lookup = true, .counters = counters,
                         .page_perm = page_perm };
+    if (probe)
+        set_probe(&r);
     char err[256];
     pthread_mutex_lock(&compile_lock);
     bool ok = api->compile(ctx, &r, code, err, sizeof err);
@@ -230,6 +242,12 @@ bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_
     return true;
 }
 
+bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_t tag,
+                              uint64_t *const *counters, bool page_perm, TierLlvmCode *out)
+{
+    return compile_region(blocks, n, tag, counters, page_perm, true, out);
+}
+
 /* One region as a relocatable object for the code cache (same statistics
  * as a JIT compile). */
 bool tier_llvm_compile_object(const IrBlock *const *blocks, uint32_t n,
@@ -243,6 +261,7 @@ bool tier_llvm_compile_object(const IrBlock *const *blocks, uint32_t n,
     EmuLlvmRegion r = { .blocks = blocks, .n_blocks = n, .internal_edges = true,
                         .goto_tb_lookup = true, .counters = counters,
                         .page_perm = page_perm };
+    set_probe(&r);
     const EmuLlvmRegion *rs[1] = { &r };
     EmuLlvmObject o;
     memset(&o, 0, sizeof o);
@@ -291,7 +310,7 @@ bool tier_llvm_translate_block(const IrBlock *b, uintptr_t tag, uint64_t *counte
 {
     const IrBlock *blocks[1] = { b };
     uint64_t *const counters[1] = { counter };
-    return tier_llvm_compile_region(blocks, 1, tag, counter ? counters : NULL, page_perm, out);
+    return compile_region(blocks, 1, tag, counter ? counters : NULL, page_perm, false, out);
 }
 
 void tier_llvm_release(TierLlvmCode *code)

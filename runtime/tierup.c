@@ -24,6 +24,16 @@
  * 4. Invalidation: each member records the entry in region_users, so
  *    removing a member (SMC) removes the region's entry too.  Flushes free
  *    the code (tb_free_one -> tier_llvm_release) and stale jobs are dropped.
+ * 5. The probe (also for regions the code cache loads): region code counts
+ *    its entries and, for the first EMU_REGION_PROBE (2000) of them, the
+ *    host cycles spent inside (TransBlock.probe); the entry that completes
+ *    the period leaves with TMPL_EXIT_HOT and tierup_hot() keeps the region
+ *    if it ran at least EMU_REGION_MIN_CYCLES (400) cycles per entry, else
+ *    sends its entry back to the template code (demote_locked).  Region
+ *    entry and exit cost tens of cycles (globals loaded and written back,
+ *    six registers saved, the exit's jump-cache lookup), which a function
+ *    entered per call that loops two or three times never earns back: on
+ *    busybox awk such regions made --tier=auto 2x slower than template.
  *
  * Tuning (environment): EMU_HOT_THRESHOLD (default 4000 entries).
  */
@@ -46,6 +56,10 @@
 #define TIERUP_MAX_BLOCKS 16
 #define TIERUP_MAX_INSNS 512
 #define TIERUP_MAX_QUEUE 256
+/* The probe: after this many entries a region's code asks whether it
+ * stays; it does if it spent at least this many host cycles per entry. */
+#define TIERUP_PROBE_PERIOD 2000
+#define TIERUP_PROBE_MIN_CYCLES 400
 
 typedef struct TierJob {
     uint64_t gen;                 /* e->gen when formed */
@@ -62,6 +76,7 @@ typedef struct TierUp {
     int32_t threshold;
     uint32_t max_blocks, max_insns;
     bool loops_only;              /* compile only regions with a loop */
+    uint32_t probe_min_cycles;    /* host cycles per entry a region must run */
     pthread_mutex_t qlock;
     pthread_cond_t qcond;
     pthread_cond_t done;          /* a job finished (exit drain waits on it) */
@@ -96,6 +111,12 @@ bool tierup_init(ExecEngine *e)
     v = getenv("EMU_REGION_LOOPS");
     tu->loops_only = !(v && *v == '0');
     tu->max_insns = TIERUP_MAX_INSNS;
+    tu->probe_min_cycles = TIERUP_PROBE_MIN_CYCLES;
+    if ((v = getenv("EMU_REGION_MIN_CYCLES")) && *v) {
+        long t = strtol(v, NULL, 0);
+        if (t >= 0 && t <= 1000000000)
+            tu->probe_min_cycles = (uint32_t)t;
+    }
     if ((v = getenv("EMU_REGION_BLOCKS")) && *v) {
         long t = strtol(v, NULL, 0);
         if (t >= 1 && t <= TIERUP_MAX_BLOCKS)
@@ -406,6 +427,73 @@ static bool start_worker(ExecEngine *e)
     return true;
 }
 
+/* ---- the probe: keep or drop an installed region ------------------------ */
+
+uint32_t tierup_probe_period(void)
+{
+    static uint32_t period = UINT32_MAX;
+    uint32_t p = __atomic_load_n(&period, __ATOMIC_RELAXED);
+    if (p == UINT32_MAX) {
+        p = TIERUP_PROBE_PERIOD;
+        const char *v = getenv("EMU_REGION_PROBE");
+        if (v && *v) {
+            long t = strtol(v, NULL, 0);
+            if (t >= 0 && t <= 1000000000)
+                p = (uint32_t)t;
+        }
+        __atomic_store_n(&period, p, __ATOMIC_RELAXED);
+    }
+    return p;
+}
+
+/* Back to template code (under e->lock): what install_locked did, undone.
+ * The region code stays where it is (a CPU may be inside it, or about to
+ * call its stub) until the next flush frees it with the block. */
+static void demote_locked(ExecEngine *e, TransBlock *tb)
+{
+    __atomic_store_n(&tb->llvm_stub, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&tb->llvm_entry, NULL, __ATOMIC_RELEASE);
+    for (uintptr_t l = tb->jmp_in; l;) {
+        TransBlock *src = (TransBlock *)(l & ~(uintptr_t)3);
+        unsigned slot = l & 3;
+        if (src->host && src->code.chain_site[slot] != UINT32_MAX)
+            tmpl_chain_patch(&e->buf, src->code.chain_site[slot], tb->host);
+        l = src->jmp_next[slot];
+    }
+    for (ExecCpu *c = e->cpus; c; c = c->next)
+        exec_cpu_jc_drop(c, tb);
+}
+
+/* A region's code completed a probe period (under e->lock).  Region code
+ * pays for its entry and exit (globals loaded, written back, registers
+ * saved, the exit's jump-cache lookup): code entered per call that runs a
+ * few insns each time (a loop of two or three trips, a call inside the
+ * loop that leaves the region) is slower than the template code it
+ * replaced, so it goes back to it. */
+static void probe_decide_locked(ExecEngine *e, TransBlock *tb)
+{
+    TierUp *tu = e->tu;
+    uint64_t entries = __atomic_load_n(&tb->probe[0], __ATOMIC_RELAXED);
+    uint64_t cyc = __atomic_load_n(&tb->probe[1], __ATOMIC_RELAXED);
+    /* The period is the one the code was compiled with (a cached region's
+     * may differ from EMU_REGION_PROBE now); the entry that completed it
+     * left before running: entries - 1 ran. */
+    if (entries < 2 || !tb->host)
+        return;
+    bool keep = cyc >= (entries - 1) * tu->probe_min_cycles;
+    if (!keep)
+        demote_locked(e, tb);
+    if (emu_log_enabled(EMU_LOG_EXEC))
+        emu_log("Tier-up: region at 0x%016" PRIx64 ": %.0f cycles per entry: %s\n", tb->pc,
+                (double)cyc / (double)(entries - 1), keep ? "kept" : "dropped");
+    pthread_mutex_lock(&tu->qlock);
+    if (keep)
+        tu->st.probe_kept++;
+    else
+        tu->st.probe_dropped++;
+    pthread_mutex_unlock(&tu->qlock);
+}
+
 /* ---- region formation (guest thread) ----------------------------------- */
 
 static bool in_list(TransBlock *const *l, uint32_t n, const TransBlock *tb)
@@ -423,6 +511,13 @@ void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
         return;
     pthread_mutex_lock(&e->lock);
     if (e->gen != gen || tb->invalid) {
+        pthread_mutex_unlock(&e->lock);
+        return;
+    }
+    /* A region entry's probe (its template code, if it ever runs, counts
+     * nothing: it was hot already). */
+    if (tb->llvm_entry) {
+        probe_decide_locked(e, tb);
         pthread_mutex_unlock(&e->lock);
         return;
     }

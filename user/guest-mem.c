@@ -239,15 +239,18 @@ static void perm_clear(GuestMem *m, uint64_t addr, uint64_t len)
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
-/* NEXT_* bits of pages [first, last] from the page after each. */
+/* NEXT_* bits of pages [first, last] from each page and the one after it:
+ * NEXT_READ = both readable, NEXT_WRITE = both readable and writable. */
 static void perm_fix_next(GuestMem *m, uint64_t first, uint64_t last)
 {
     uint64_t n = m->limit / GUEST_PAGE_SIZE;
+    const uint8_t rw = GUEST_PERM_READ | GUEST_PERM_WRITE;
     for (uint64_t p = first; p <= last && p < n; p++) {
         uint8_t next = p + 1 < n ? __atomic_load_n(&m->perm[p + 1], __ATOMIC_RELAXED) : 0;
-        uint8_t b = __atomic_load_n(&m->perm[p], __ATOMIC_RELAXED);
-        b = (uint8_t)((b & (GUEST_PERM_READ | GUEST_PERM_WRITE)) |
-                      ((next & (GUEST_PERM_READ | GUEST_PERM_WRITE)) << 2));
+        uint8_t b = __atomic_load_n(&m->perm[p], __ATOMIC_RELAXED) & rw;
+        uint8_t both = b & next & rw;
+        b = (uint8_t)(b | ((both & GUEST_PERM_READ) ? GUEST_PERM_NEXT_READ : 0) |
+                      (both == rw ? GUEST_PERM_NEXT_WRITE : 0));
         __atomic_store_n(&m->perm[p], b, __ATOMIC_RELAXED);
     }
 }
@@ -770,8 +773,8 @@ void guest_mem_protect_code_page(void *opaque, uint64_t page)
     pthread_mutex_lock(&m->lock);
     GuestVma *v = page < m->limit ? vma_find(m, page) : NULL;
     if (v && (v->prot & PROT_WRITE)) {
-        __atomic_and_fetch(&m->perm[page / GUEST_PAGE_SIZE], (uint8_t)~GUEST_PERM_WRITE,
-                           __ATOMIC_SEQ_CST);
+        __atomic_and_fetch(&m->perm[page / GUEST_PAGE_SIZE],
+                           (uint8_t)~(GUEST_PERM_WRITE | GUEST_PERM_NEXT_WRITE), __ATOMIC_SEQ_CST);
         if (page)
             __atomic_and_fetch(&m->perm[page / GUEST_PAGE_SIZE - 1],
                                (uint8_t)~GUEST_PERM_NEXT_WRITE, __ATOMIC_SEQ_CST);
@@ -791,8 +794,7 @@ void guest_mem_unprotect_code_page(void *opaque, uint64_t page)
         if (host_prot(v->prot) & PROT_WRITE) {
             __atomic_or_fetch(&m->perm[page / GUEST_PAGE_SIZE], (uint8_t)GUEST_PERM_WRITE,
                               __ATOMIC_SEQ_CST);
-            if (page)
-                perm_fix_next(m, page / GUEST_PAGE_SIZE - 1, page / GUEST_PAGE_SIZE - 1);
+            perm_fix_next(m, page ? page / GUEST_PAGE_SIZE - 1 : 0, page / GUEST_PAGE_SIZE);
         }
     }
     pthread_mutex_unlock(&m->lock);

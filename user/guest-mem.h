@@ -84,8 +84,10 @@ typedef struct GuestMem {
     uint8_t *perm;
 } GuestMem;
 
-/* READ/WRITE: this page; NEXT_*: the page after it too (an access that
- * may cross into it needs one test). */
+/* READ/WRITE: this page; NEXT_READ: this page and the one after it are
+ * readable, NEXT_WRITE: both are readable and writable (so an access that
+ * may cross into the next page needs one bit, and a write bit promises
+ * reads too). */
 enum { GUEST_PERM_READ = 1, GUEST_PERM_WRITE = 2, GUEST_PERM_NEXT_READ = 4,
        GUEST_PERM_NEXT_WRITE = 8 };
 

@@ -103,6 +103,14 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* emu_cache_set_ahead_of_time: this process's puts go into raw chunks */
+static bool cache_ahead;
+
+void emu_cache_set_ahead_of_time(bool on)
+{
+    __atomic_store_n(&cache_ahead, on, __ATOMIC_RELAXED);
+}
+
 #define STAT_ADD(c, field, v) __atomic_fetch_add(&(c)->stats.field, (v), __ATOMIC_RELAXED)
 
 /* ---- helpers ---- */
@@ -755,6 +763,9 @@ static bool pack_write_locked(EmuCachePack *p)
         } else {
             o->from_chunk = -1;
             o->data = unpacked[e->chunk] + e->chunk_offset;
+            /* entries from an uncompressed chunk (ahead of time) stay so */
+            o->raw = v.chunks[e->chunk].codec == PACK_CODEC_RAW &&
+                     v.chunks[e->chunk].raw <= EMU_CACHE_AHEAD_CHUNK_BYTES;
         }
     }
     for (size_t i = 0; i < p->n_pend; i++) {
@@ -770,6 +781,7 @@ static bool pack_write_locked(EmuCachePack *p)
         o->size = (uint32_t)pe->len;
         o->guest_len = pe->guest_len;
         o->from_chunk = -1;
+        o->raw = __atomic_load_n(&cache_ahead, __ATOMIC_RELAXED);
     }
     snprintf(tmp, sizeof tmp, "%s/%s.pack.tmp.XXXXXX", c->packs, p->name);
     fd = mkstemp(tmp);

@@ -69,10 +69,13 @@ typedef struct EmuCacheConfig {
     void *log_opaque;
 } EmuCacheConfig;
 
-/* Default compression level and the raw size of one compressed chunk; see
- * ARCHITECTURE.md "Code cache" for the measurements behind them. */
+/* Default compression level, the raw size of one compressed chunk, and the
+ * size of one uncompressed chunk of entries translated ahead of time
+ * (emu_cache_set_ahead_of_time); see ARCHITECTURE.md "Code cache" for the
+ * measurements behind them. */
 #define EMU_CACHE_ZSTD_LEVEL 3
 #define EMU_CACHE_CHUNK_BYTES (32u * 1024)
+#define EMU_CACHE_AHEAD_CHUNK_BYTES (16u * 1024)
 
 /* Module-relative offsets: guest pc minus the module's load bias (runtime
  * address - ELF p_vaddr; 0 for ET_EXEC), i.e. the ELF virtual address of the
@@ -140,6 +143,15 @@ bool emu_cache_pack_flush(EmuCachePack *p);
 void emu_cache_pack_close(EmuCachePack *p);
 /* Hex name of the pack file (32 characters + NUL). */
 const char *emu_cache_pack_name(const EmuCachePack *p);
+
+/* Entries put by this process are translated ahead of time (emu-aot): a
+ * later run uses a scattered few of them, so they are stored uncompressed
+ * in chunks of EMU_CACHE_AHEAD_CHUNK_BYTES and a get reads 16 KiB and
+ * decompresses nothing, instead of decompressing 32 KiB of neighbours it
+ * does not need.  Otherwise entries are stored in put order (roughly
+ * execution order) in compressed chunks, cheapest for a run that uses
+ * them together.  Process-wide; call before packs are written. */
+void emu_cache_set_ahead_of_time(bool on);
 
 /* Helpers so that every caller hashes the same way. */
 void emu_cache_hash128(const void *data, size_t len, uint8_t out[16]);

@@ -220,6 +220,10 @@ bool pack_chunk_data(const PackView *v, uint32_t i, void *dctx, uint8_t **out, c
         free(tmp);
         return fail(err, errlen, "chunk %u checksum mismatch", i);
     }
+    if (c->codec == PACK_CODEC_RAW && tmp) { /* read from the file: that copy is the result */
+        *out = tmp;
+        return true;
+    }
     uint8_t *dst = malloc(c->raw ? c->raw : 1);
     if (!dst) {
         free(tmp);
@@ -314,51 +318,56 @@ uint64_t pack_write(int fd, const PackIdentity *id, const PackView *old, const b
         }
         outs[i].from_chunk = remap[outs[i].from_chunk];
     }
-    /* New entries, in the order given, fill chunks of up to CHUNK_BYTES; a
-     * larger payload gets a chunk of its own.  -2 - k marks "new chunk k". */
-    size_t i = 0;
-    while (i < n_outs) {
-        if (outs[i].from_chunk != -1) {
-            i++;
-            continue;
-        }
-        size_t total = 0;
-        const uint8_t *src = raw;
-        for (; i < n_outs; i++) {
-            PackOut *o = &outs[i];
-            if (o->from_chunk != -1)
-                continue;
-            if (total && total + o->size > EMU_CACHE_CHUNK_BYTES)
-                break;
-            o->chunk_offset = (uint32_t)total;
-            o->from_chunk = -2 - (long)n_nc;
-            o->checksum = XXH3_64bits(o->data, o->size);
-            if (o->size > EMU_CACHE_CHUNK_BYTES) { /* total == 0 here */
-                src = o->data;
-                total = o->size;
+    /* New entries, in the order given, fill chunks of up to CHUNK_BYTES
+     * (AHEAD_CHUNK_BYTES, uncompressed, for raw ones: two passes); a larger
+     * payload gets a chunk of its own.  -2 - k marks "new chunk k". */
+    for (int pass = 0; pass < 2; pass++) {
+        bool want_raw = pass == 1;
+        size_t limit = want_raw ? EMU_CACHE_AHEAD_CHUNK_BYTES : EMU_CACHE_CHUNK_BYTES;
+        size_t i = 0;
+        while (i < n_outs) {
+            if (outs[i].from_chunk != -1 || outs[i].raw != want_raw) {
                 i++;
-                break;
+                continue;
             }
-            memcpy(raw + total, o->data, o->size);
-            total += o->size;
-        }
-        size_t bound = ZSTD_compressBound(total);
-        uint8_t *dst = malloc(bound ? bound : 1);
-        if (!dst) {
-            fail(err, errlen, "out of memory");
-            goto out;
-        }
-        size_t c = ZSTD_compressCCtx(cctx, dst, bound, src, total, level);
-        NewChunk *k = &nc[n_nc++];
-        k->stored = dst;
-        k->raw_len = (uint32_t)total;
-        if (ZSTD_isError(c) || c >= total) { /* incompressible: store as is */
-            memcpy(dst, src, total);
-            k->stored_len = (uint32_t)total;
-            k->codec = PACK_CODEC_RAW;
-        } else {
-            k->stored_len = (uint32_t)c;
-            k->codec = PACK_CODEC_ZSTD;
+            size_t total = 0;
+            const uint8_t *src = raw;
+            for (; i < n_outs; i++) {
+                PackOut *o = &outs[i];
+                if (o->from_chunk != -1 || o->raw != want_raw)
+                    continue;
+                if (total && total + o->size > limit)
+                    break;
+                o->chunk_offset = (uint32_t)total;
+                o->from_chunk = -2 - (long)n_nc;
+                o->checksum = XXH3_64bits(o->data, o->size);
+                if (o->size > limit) { /* total == 0 here */
+                    src = o->data;
+                    total = o->size;
+                    i++;
+                    break;
+                }
+                memcpy(raw + total, o->data, o->size);
+                total += o->size;
+            }
+            size_t bound = ZSTD_compressBound(total);
+            uint8_t *dst = malloc(bound ? bound : 1);
+            if (!dst) {
+                fail(err, errlen, "out of memory");
+                goto out;
+            }
+            size_t c = want_raw ? total : ZSTD_compressCCtx(cctx, dst, bound, src, total, level);
+            NewChunk *k = &nc[n_nc++];
+            k->stored = dst;
+            k->raw_len = (uint32_t)total;
+            if (ZSTD_isError(c) || c >= total) { /* incompressible or raw: store as is */
+                memcpy(dst, src, total);
+                k->stored_len = (uint32_t)total;
+                k->codec = PACK_CODEC_RAW;
+            } else {
+                k->stored_len = (uint32_t)c;
+                k->codec = PACK_CODEC_ZSTD;
+            }
         }
     }
     for (size_t i = 0; i < n_outs; i++)

@@ -7,7 +7,8 @@
  *   PackHeader (128)          magic "EMUPACK\0", version, identity, sizes, checksums
  *   meta:  build id, host cpu, display path (strings, no NULs)
  *          PackChunk[n_chunks] then PackEntry[n_entries] (sorted by key)
- *   data:  the chunks, each a zstd frame (or raw bytes) of whole payloads
+ *   data:  the chunks, each a zstd frame (or raw bytes) of whole payloads;
+ *          entries translated ahead of time go into raw chunks of their own
  * meta_checksum = XXH3-64(meta); header_checksum = XXH3-64(header[0..120)).
  * A chunk carries XXH3-64 of its stored bytes, an entry XXH3-64 of its payload.
  *
@@ -119,6 +120,8 @@ typedef struct PackOut {
     uint8_t content_hash[16];
     uint32_t guest_len;
     const uint8_t *data; /* payload (new entries) */
+    bool raw;            /* new entry for an uncompressed chunk of
+                            EMU_CACHE_AHEAD_CHUNK_BYTES (ahead of time) */
     uint32_t size;
     uint64_t checksum;   /* of the payload; computed for new entries */
     long from_chunk;     /* -1: new; else index of an old chunk kept verbatim */
@@ -132,8 +135,9 @@ typedef struct PackIdentity {
 
 /* Write a complete pack to fd: old chunks listed in keep[] (from view old,
  * may be NULL) are copied verbatim, new entries compressed in chunks of
- * EMU_CACHE_CHUNK_BYTES at `level`.  outs[] is sorted here.  Returns bytes
- * written, or 0 + err. */
+ * EMU_CACHE_CHUNK_BYTES at `level`, or with `raw` stored as they are in
+ * chunks of EMU_CACHE_AHEAD_CHUNK_BYTES.  outs[] is sorted here.  Returns
+ * bytes written, or 0 + err. */
 uint64_t pack_write(int fd, const PackIdentity *id, const PackView *old, const bool *keep,
                     PackOut *outs, size_t n_outs, int level, char *err, size_t errlen);
 

@@ -144,6 +144,9 @@ static int run_child(UserConfig *cfg)
         return 1;
     }
     if (pid == 0) {
+        /* a run uses a scattered few of the blocks translated here: the
+         * cache stores them uncompressed, so a get decompresses nothing */
+        emu_cache_set_ahead_of_time(true);
         int status = user_run(cfg);
         aot_run_report(run_cfg, aot_now() - run_cfg->hook_end);
         fflush(NULL);

@@ -684,6 +684,124 @@ START_TEST(test_runlog)
 }
 END_TEST
 
+/* Chunks of a pack: every entry's chunk is RAW and at most AHEAD_CHUNK_BYTES
+ * unless it holds a single larger entry; returns the number of such chunks. */
+static unsigned check_raw_chunks(const uint8_t *buf, size_t len, uint32_t s_key)
+{
+    PackView v;
+    char err[200];
+    ck_assert_msg(pack_parse(buf, len, &v, err, sizeof err), "%s", err);
+    uint32_t *per = calloc(v.hdr.n_chunks + 1, sizeof *per);
+    for (uint32_t i = 0; i < v.hdr.n_entries; i++)
+        per[v.entries[i].chunk]++;
+    unsigned raw = 0;
+    for (uint32_t i = 0; i < v.hdr.n_entries; i++) {
+        const PackEntry *e = &v.entries[i];
+        if (e->flags != s_key)
+            continue;
+        const PackChunk *ch = &v.chunks[e->chunk];
+        ck_assert_msg(ch->codec == PACK_CODEC_RAW, "entry %u: chunk codec %u", i, ch->codec);
+        ck_assert_msg(ch->raw <= EMU_CACHE_AHEAD_CHUNK_BYTES || per[e->chunk] == 1,
+                      "chunk %u: %u bytes, %u entries", e->chunk, ch->raw, per[e->chunk]);
+    }
+    for (uint32_t i = 0; i < v.hdr.n_chunks; i++)
+        raw += v.chunks[i].codec == PACK_CODEC_RAW;
+    free(per);
+    return raw;
+}
+
+START_TEST(test_ahead_of_time)
+{
+    /* emu-aot's entries go into uncompressed chunks of AHEAD_CHUNK_BYTES (a
+     * get then decompresses nothing); a normal run's entries merged into
+     * the same pack are compressed; compaction keeps the ahead ones raw. */
+    const unsigned n = 300;
+    char path[600];
+    emu_cache_set_ahead_of_time(true);
+    EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+    EmuCachePack *p = open_p(c, "aot");
+    put_range(p, 5, 0, n);
+    pack_path(p, path, sizeof path);
+    emu_cache_close(c);
+    emu_cache_set_ahead_of_time(false);
+    uint8_t *buf;
+    size_t len;
+    ck_assert(cache_read_file(path, &buf, &len));
+    ck_assert_uint_gt(check_raw_chunks(buf, len, 5), 8);
+    free(buf);
+
+    c = open_c(EMU_CACHE_RW, NULL, 0);
+    p = open_p(c, "aot");
+    ck_assert_uint_eq(check_range(p, 5, 0, n), n);
+    put_range(p, 6, 0, n);
+    emu_cache_close(c);
+    ck_assert(cache_read_file(path, &buf, &len));
+    PackView v;
+    char err[200];
+    ck_assert(pack_parse(buf, len, &v, err, sizeof err));
+    bool zstd = false;
+    for (uint32_t i = 0; i < v.hdr.n_entries; i++)
+        if (v.entries[i].flags == 6)
+            zstd |= v.chunks[v.entries[i].chunk].codec == PACK_CODEC_ZSTD;
+    ck_assert(zstd);
+    check_raw_chunks(buf, len, 5);
+    free(buf);
+
+    /* Replace three quarters of the ahead entries: their chunks are less
+     * than half live and get rewritten; the survivors stay uncompressed. */
+    c = open_c(EMU_CACHE_RW, NULL, 0);
+    p = open_p(c, "aot");
+    static uint8_t pl[EMU_CACHE_CHUNK_BYTES + 1000];
+    for (unsigned i = 0; i < n * 3 / 4; i++) {
+        uint8_t h[16];
+        ghash(5, i, h);
+        h[0] ^= 1; /* new guest bytes */
+        size_t k = payload(7, i, pl);
+        ck_assert(emu_cache_pack_put(p, key_off(5, i), 5, EMU_CACHE_KIND_OBJECT, h, pl, k));
+    }
+    emu_cache_close(c);
+    ck_assert(cache_read_file(path, &buf, &len));
+    ck_assert(pack_parse(buf, len, &v, err, sizeof err));
+    for (uint32_t i = 0; i < v.hdr.n_entries; i++) {
+        const PackEntry *e = &v.entries[i];
+        unsigned idx = (unsigned)(e->guest_offset & 0xffffffffu) / 64;
+        if (e->flags == 5 && idx >= n * 3 / 4)
+            ck_assert_uint_eq(v.chunks[e->chunk].codec, PACK_CODEC_RAW);
+    }
+    c = open_c(EMU_CACHE_RO, NULL, 0);
+    p = open_p(c, "aot");
+    ck_assert_uint_eq(check_range(p, 5, n * 3 / 4, n), n - n * 3 / 4);
+    ck_assert_uint_eq(check_range(p, 6, 0, n), n);
+    emu_cache_close(c);
+
+    /* A flipped bit in an uncompressed chunk costs that chunk's entries. */
+    uint32_t victim = UINT32_MAX;
+    for (uint32_t i = 0; i < v.hdr.n_entries && victim == UINT32_MAX; i++) {
+        const PackEntry *e = &v.entries[i];
+        if (e->flags == 5 && e->size && v.chunks[e->chunk].codec == PACK_CODEC_RAW)
+            victim = i;
+    }
+    ck_assert(victim != UINT32_MAX);
+    const PackEntry *e = &v.entries[victim];
+    buf[v.hdr.data_offset + v.chunks[e->chunk].offset + e->chunk_offset] ^= 0x40;
+    write_file(path, buf, len);
+    n_logs = 0;
+    c = open_c(EMU_CACHE_RO, NULL, 0);
+    p = open_p(c, "aot");
+    unsigned hits = check_range(p, 5, n * 3 / 4, n) + check_range(p, 6, 0, n);
+    EmuCacheStats st;
+    emu_cache_get_stats(c, &st);
+    emu_cache_close(c);
+    ck_assert_uint_lt(hits, n + n - n * 3 / 4);
+    ck_assert_uint_gt(hits, n);
+    ck_assert_uint_gt(st.corrupt, 0);
+    ck_assert_ptr_nonnull(strstr(last_log, "checksum mismatch"));
+    uint64_t np, ne;
+    ck_assert_int_gt(emu_cache_verify(tmpdir, NULL, &np, &ne), 0);
+    free(buf);
+}
+END_TEST
+
 START_TEST(test_verify_and_clear)
 {
     char path[600];
@@ -774,6 +892,7 @@ int main(void)
     tcase_add_test(tc, test_eviction);
     tcase_add_test(tc, test_runlog);
     tcase_add_test(tc, test_verify_and_clear);
+    tcase_add_test(tc, test_ahead_of_time);
     tcase_add_test(tc, test_parse_size);
     tcase_add_test(tc, test_env_defaults);
     suite_add_tcase(s, tc);

@@ -73,6 +73,8 @@ struct EmuCachePack {
     uint8_t **chunk_data; /* decompressed chunks, NULL until needed */
     uint8_t *chunk_bad;   /* chunk failed its checks */
     uint8_t *entry_state; /* 0 unchecked, 1 ok, 2 bad */
+    PackEntry *ents;      /* lazily read index (v.entries points here) */
+    uint8_t *page_state;  /* 0 not read, 1 ok, 2 bad */
     ZSTD_DCtx *dctx;
     Pending *pend;
     size_t n_pend, cap_pend;
@@ -314,11 +316,14 @@ static void pack_drop_view(EmuCachePack *p)
     free(p->chunk_data);
     free(p->chunk_bad);
     free(p->entry_state);
+    free(p->ents);
+    free(p->page_state);
     free(p->buf);
     if (p->v.fd >= 0)
         close(p->v.fd);
     p->chunk_data = NULL;
-    p->chunk_bad = p->entry_state = p->buf = NULL;
+    p->chunk_bad = p->entry_state = p->buf = p->page_state = NULL;
+    p->ents = NULL;
     memset(&p->v, 0, sizeof p->v);
     p->v.fd = -1;
 }
@@ -352,8 +357,9 @@ static bool identity_ok(const EmuCachePack *p, const PackView *v, char *err, siz
     return true;
 }
 
-/* Header and index of a pack (everything before its data) into a new
- * buffer; the file stays open in *fd for the chunks.  false + errno. */
+/* Header and meta of a pack (strings, chunk and page tables) into a new
+ * buffer; the file stays open in *fd for index pages and chunks.  false +
+ * errno. */
 static bool read_index(const char *file, uint8_t **buf, size_t *len, uint64_t *file_len, int *fd)
 {
     /* O_NONBLOCK: a FIFO planted where a pack should be must not hang us */
@@ -371,9 +377,11 @@ static bool read_index(const char *file, uint8_t **buf, size_t *len, uint64_t *f
     *file_len = (uint64_t)st.st_size;
     /* a short or absurd header is left to pack_parse_prefix to name */
     *len = *file_len < PACK_HEADER_SIZE ? (size_t)*file_len : PACK_HEADER_SIZE;
-    if (pread(*fd, &h, sizeof h, 0) == (ssize_t)sizeof h && h.data_offset >= PACK_HEADER_SIZE &&
-        h.data_offset <= *file_len && h.data_offset <= ((uint64_t)1 << 30))
-        *len = (size_t)h.data_offset;
+    uint64_t meta_end;
+    if (pread(*fd, &h, sizeof h, 0) == (ssize_t)sizeof h &&
+        (meta_end = h.meta_offset + h.meta_size) >= PACK_HEADER_SIZE &&
+        h.meta_size <= ((uint64_t)1 << 30) && meta_end <= *file_len)
+        *len = (size_t)meta_end;
     if (!(*buf = malloc(*len ? *len : 1)))
         goto fail;
     for (size_t got = 0; got < *len;) {
@@ -463,7 +471,11 @@ EmuCachePack *emu_cache_pack_open(EmuCache *c, const EmuCacheModuleId *id)
         p->chunk_data = calloc(nc ? nc : 1, sizeof *p->chunk_data);
         p->chunk_bad = calloc(nc ? nc : 1, 1);
         p->entry_state = calloc(ne ? ne : 1, 1);
-        if (!p->chunk_data || !p->chunk_bad || !p->entry_state) {
+        /* calloc of a large index maps zero pages: only pages read cost */
+        p->ents = calloc(ne ? ne : 1, sizeof *p->ents);
+        p->page_state = calloc(p->v.n_pages ? p->v.n_pages : 1, 1);
+        p->v.entries = p->ents;
+        if (!p->chunk_data || !p->chunk_bad || !p->entry_state || !p->ents || !p->page_state) {
             cache_log(c, "cache: out of memory opening pack %s", p->name);
             pack_drop_view(p);
         } else {
@@ -522,12 +534,53 @@ static bool ht_grow(EmuCachePack *p)
     return true;
 }
 
+/* Find a key in the pack file, reading and checking its index page first
+ * if needed; -1 if absent, -2 if its page is bad.  p->mu held. */
+static long pack_lookup(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind)
+{
+    if (!p->buf)
+        return -1;
+    uint32_t pg = pack_page_of(&p->v, offset, flags, kind);
+    if (pg == UINT32_MAX)
+        return -1;
+    uint32_t first, count;
+    pack_page_range(&p->v, pg, &first, &count);
+    if (p->page_state[pg] == 0) {
+        char err[256];
+        size_t want = (size_t)count * sizeof(PackEntry), got = 0;
+        uint8_t *dst = (uint8_t *)(p->ents + first);
+        uint64_t at = p->v.index_offset + (uint64_t)first * sizeof(PackEntry);
+        errno = 0;
+        while (got < want) {
+            ssize_t r = pread(p->v.fd, dst + got, want - got, (off_t)(at + got));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        if (got < want)
+            snprintf(err, sizeof err, "index page %u: %s", pg,
+                     errno ? strerror(errno) : "file truncated");
+        p->page_state[pg] = got == want && pack_check_page(&p->v, pg, p->ents + first, err,
+                                                           sizeof err) ? 1 : 2;
+        if (p->page_state[pg] == 2) {
+            memset(dst, 0, want); /* nothing of it is used */
+            cache_log(p->c, "cache: pack %s (%s): %s; its entries dropped", p->name, p->path,
+                      err);
+        }
+    }
+    if (p->page_state[pg] == 2)
+        return -2;
+    return pack_find_in(p->ents, first, (long)first + count, offset, flags, kind);
+}
+
 bool emu_cache_pack_has(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind)
 {
     if (!p)
         return false;
     pthread_mutex_lock(&p->mu);
-    bool has = (p->buf && pack_find(&p->v, offset, flags, kind) >= 0) ||
+    bool has = pack_lookup(p, offset, flags, kind) >= 0 ||
                pending_find(p, offset, flags, kind) != NULL;
     pthread_mutex_unlock(&p->mu);
     return has;
@@ -542,7 +595,8 @@ bool emu_cache_pack_get(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_
     uint64_t t0 = now_ns();
     bool hit = false, mismatch = false, corrupt = false;
     pthread_mutex_lock(&p->mu);
-    long i = p->buf ? pack_find(&p->v, offset, flags, kind) : -1;
+    long i = pack_lookup(p, offset, flags, kind);
+    corrupt = i == -2;
     if (i >= 0) {
         const PackEntry *e = &p->v.entries[i];
         if (memcmp(e->content_hash, content_hash, 16) != 0) {
@@ -631,7 +685,7 @@ bool emu_cache_pack_put_ex(EmuCachePack *p, uint64_t offset, uint32_t flags, uin
     Pending *e = pending_find(p, offset, flags, kind);
     if (!e) {
         /* Already in the file with these bytes?  Then there is nothing to do. */
-        long i = p->buf ? pack_find(&p->v, offset, flags, kind) : -1;
+        long i = pack_lookup(p, offset, flags, kind);
         if (i >= 0 && memcmp(p->v.entries[i].content_hash, content_hash, 16) == 0 &&
             p->v.entries[i].size == len && p->v.entries[i].checksum == XXH3_64bits(data, len) &&
             p->v.entries[i].guest_len == guest_len &&

@@ -40,7 +40,7 @@
 
 /* On-disk format version; part of every pack name, so a new version simply
  * misses and old packs age out by LRU eviction. */
-#define EMU_CACHE_FORMAT_VERSION 1u
+#define EMU_CACHE_FORMAT_VERSION 2u /* 2: paged index */
 
 typedef enum EmuCacheMode {
     EMU_CACHE_OFF = 0, /* no cache: pack_open returns NULL */

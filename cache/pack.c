@@ -117,23 +117,27 @@ bool pack_parse_prefix(const uint8_t *buf, size_t len, uint64_t file_len, PackVi
     if (h->build_id_len > PACK_MAX_STRING || h->host_cpu_len > PACK_MAX_STRING ||
         h->path_len > PACK_MAX_STRING)
         return fail(err, errlen, "identity string too long");
+    if (h->page_entries == 0 || h->page_entries > PACK_MAX_PAGE_ENTRIES)
+        return fail(err, errlen, "bad index page size %u", h->page_entries);
+    uint64_t n_pages = ((uint64_t)h->n_entries + h->page_entries - 1) / h->page_entries;
     uint64_t strs = pad8((uint64_t)h->build_id_len + h->host_cpu_len + h->path_len);
     uint64_t meta = strs + (uint64_t)h->n_chunks * sizeof(PackChunk) +
-                    (uint64_t)h->n_entries * sizeof(PackEntry);
+                    n_pages * sizeof(PackPage);
+    uint64_t index = (uint64_t)h->n_entries * sizeof(PackEntry);
     if (h->meta_offset != PACK_HEADER_SIZE || h->meta_size != meta)
         return fail(err, errlen, "inconsistent index size");
-    if (h->data_offset != h->meta_offset + h->meta_size)
+    if (h->data_offset != h->meta_offset + h->meta_size + index)
         return fail(err, errlen, "inconsistent data offset");
     if (h->data_offset > file_len || h->data_size != file_len - h->data_offset)
         return fail(err, errlen, "file is %llu bytes, header says %llu (truncated or extended)",
                     (unsigned long long)file_len,
                     (unsigned long long)(h->data_offset + h->data_size));
-    if (h->data_offset > len)
+    if (h->meta_offset + h->meta_size > len)
         return fail(err, errlen, "index not read");
     const uint8_t *m = buf + h->meta_offset;
     if (XXH3_64bits(m, h->meta_size) != h->meta_checksum)
         return fail(err, errlen, "index checksum mismatch");
-    if (((uintptr_t)(m + strs)) % 8)
+    if (((uintptr_t)(m + strs)) % 8 || (h->meta_offset + h->meta_size) % 8)
         return fail(err, errlen, "misaligned buffer");
     v->buf = buf;
     v->len = len;
@@ -142,7 +146,9 @@ bool pack_parse_prefix(const uint8_t *buf, size_t len, uint64_t file_len, PackVi
     v->host_cpu = v->build_id + h->build_id_len;
     v->path = v->host_cpu + h->host_cpu_len;
     v->chunks = (const PackChunk *)(m + strs);
-    v->entries = (const PackEntry *)(m + strs + (uint64_t)h->n_chunks * sizeof(PackChunk));
+    v->pages = (const PackPage *)(m + strs + (uint64_t)h->n_chunks * sizeof(PackChunk));
+    v->n_pages = (uint32_t)n_pages;
+    v->index_offset = h->meta_offset + h->meta_size;
     for (uint32_t i = 0; i < h->n_chunks; i++) {
         const PackChunk *c = &v->chunks[i];
         if (c->offset > h->data_size || c->stored > h->data_size - c->offset)
@@ -154,26 +160,91 @@ bool pack_parse_prefix(const uint8_t *buf, size_t len, uint64_t file_len, PackVi
         if (c->codec == PACK_CODEC_RAW && c->stored != c->raw)
             return fail(err, errlen, "chunk %u: raw size mismatch", i);
     }
-    for (uint32_t i = 0; i < h->n_entries; i++) {
-        const PackEntry *e = &v->entries[i];
-        if (e->chunk >= h->n_chunks)
+    for (uint32_t i = 1; i < v->n_pages; i++) {
+        const PackPage *a = &v->pages[i - 1], *b = &v->pages[i];
+        if (pack_key_cmp(a->first_offset, a->first_flags, a->first_kind, b->first_offset,
+                         b->first_flags, b->first_kind) >= 0)
+            return fail(err, errlen, "index pages not sorted at page %u", i);
+    }
+    if (v->index_offset + index > len)
+        return true; /* pages are checked as they are read */
+    const PackEntry *ents = (const PackEntry *)(buf + v->index_offset);
+    for (uint32_t i = 0; i < v->n_pages; i++) {
+        uint32_t first, count;
+        pack_page_range(v, i, &first, &count);
+        if (!pack_check_page(v, i, ents + first, err, errlen))
+            return false;
+    }
+    v->entries = ents;
+    return true;
+}
+
+void pack_page_range(const PackView *v, uint32_t p, uint32_t *first, uint32_t *count)
+{
+    uint64_t f = (uint64_t)p * v->hdr.page_entries;
+    *first = (uint32_t)f;
+    *count = (uint32_t)(v->hdr.n_entries - f < v->hdr.page_entries ? v->hdr.n_entries - f
+                                                                    : v->hdr.page_entries);
+}
+
+bool pack_check_page(const PackView *v, uint32_t p, const PackEntry *ents, char *err,
+                     size_t errlen)
+{
+    uint32_t first, count;
+    pack_page_range(v, p, &first, &count);
+    const PackPage *pg = &v->pages[p];
+    if (XXH3_64bits(ents, (size_t)count * sizeof *ents) != pg->checksum)
+        return fail(err, errlen, "index page %u checksum mismatch", p);
+    if (pack_key_cmp(ents[0].guest_offset, ents[0].flags, ents[0].kind, pg->first_offset,
+                     pg->first_flags, pg->first_kind) != 0)
+        return fail(err, errlen, "index page %u: first key differs from the page table", p);
+    for (uint32_t k = 0; k < count; k++) {
+        const PackEntry *e = &ents[k];
+        uint32_t i = first + k;
+        if (e->chunk >= v->hdr.n_chunks)
             return fail(err, errlen, "entry %u: bad chunk %u", i, e->chunk);
         const PackChunk *c = &v->chunks[e->chunk];
         if (e->chunk_offset > c->raw || e->size > c->raw - e->chunk_offset)
             return fail(err, errlen, "entry %u out of its chunk", i);
-        if (i && pack_key_cmp(v->entries[i - 1].guest_offset, v->entries[i - 1].flags,
-                              v->entries[i - 1].kind, e->guest_offset, e->flags, e->kind) >= 0)
+        if (k && pack_key_cmp(ents[k - 1].guest_offset, ents[k - 1].flags, ents[k - 1].kind,
+                              e->guest_offset, e->flags, e->kind) >= 0)
             return fail(err, errlen, "index not sorted at entry %u", i);
+    }
+    if (p + 1 < v->n_pages) { /* below the next page's first key */
+        const PackEntry *e = &ents[count - 1];
+        const PackPage *nx = &v->pages[p + 1];
+        if (pack_key_cmp(e->guest_offset, e->flags, e->kind, nx->first_offset, nx->first_flags,
+                         nx->first_kind) >= 0)
+            return fail(err, errlen, "index not sorted at entry %u", first + count - 1);
     }
     return true;
 }
 
-long pack_find(const PackView *v, uint64_t offset, uint32_t flags, uint8_t kind)
+uint32_t pack_page_of(const PackView *v, uint64_t offset, uint32_t flags, uint8_t kind)
 {
-    long lo = 0, hi = (long)v->hdr.n_entries - 1;
+    /* the last page whose first key is <= the key */
+    uint32_t lo = 0, hi = v->n_pages, found = UINT32_MAX;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const PackPage *pg = &v->pages[mid];
+        if (pack_key_cmp(pg->first_offset, pg->first_flags, pg->first_kind, offset, flags, kind) <=
+            0) {
+            found = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return found;
+}
+
+long pack_find_in(const PackEntry *ents, long lo, long hi, uint64_t offset, uint32_t flags,
+                  uint8_t kind)
+{
+    hi--;
     while (lo <= hi) {
         long mid = lo + (hi - lo) / 2;
-        const PackEntry *e = &v->entries[mid];
+        const PackEntry *e = &ents[mid];
         int c = pack_key_cmp(e->guest_offset, e->flags, e->kind, offset, flags, kind);
         if (c == 0)
             return mid;
@@ -183,6 +254,11 @@ long pack_find(const PackView *v, uint64_t offset, uint32_t flags, uint8_t kind)
             hi = mid - 1;
     }
     return -1;
+}
+
+long pack_find(const PackView *v, uint64_t offset, uint32_t flags, uint8_t kind)
+{
+    return v->entries ? pack_find_in(v->entries, 0, v->hdr.n_entries, offset, flags, kind) : -1;
 }
 
 bool pack_chunk_data(const PackView *v, uint32_t i, void *dctx, uint8_t **out, char *err,
@@ -288,7 +364,7 @@ uint64_t pack_write(int fd, const PackIdentity *id, const PackView *old, const b
     uint32_t *remap = calloc(n_old ? n_old : 1, sizeof *remap);
     NewChunk *nc = NULL;
     size_t n_nc = 0;
-    uint8_t *meta = NULL, *raw = NULL;
+    uint8_t *meta = NULL, *index = NULL, *raw = NULL;
     ZSTD_CCtx *cctx = ZSTD_createCCtx();
     if (!remap || !cctx) {
         fail(err, errlen, "out of memory");
@@ -385,17 +461,20 @@ uint64_t pack_write(int fd, const PackIdentity *id, const PackView *old, const b
         goto out;
     }
 
-    /* Meta: strings, chunk table, entry index. */
+    /* Meta: strings, chunk table, page table; then the entry index. */
     size_t lb = strlen(id->build_id), lc = strlen(id->host_cpu), lp = strlen(id->path);
     if (lb > PACK_MAX_STRING || lc > PACK_MAX_STRING)
         goto toolong;
     if (lp > PACK_MAX_STRING) /* keep the tail of an absurdly long path */
         lp = PACK_MAX_STRING;
     uint64_t strs = pad8(lb + lc + lp);
+    uint32_t n_pages = (uint32_t)((n_outs + PACK_PAGE_ENTRIES - 1) / PACK_PAGE_ENTRIES);
     uint64_t meta_size = strs + (uint64_t)n_chunks * sizeof(PackChunk) +
-                         (uint64_t)n_outs * sizeof(PackEntry);
+                         (uint64_t)n_pages * sizeof(PackPage);
+    uint64_t index_size = (uint64_t)n_outs * sizeof(PackEntry);
     meta = calloc(1, meta_size ? meta_size : 1);
-    if (!meta) {
+    index = calloc(1, index_size ? index_size : 1);
+    if (!meta || !index) {
         fail(err, errlen, "out of memory");
         goto out;
     }
@@ -421,7 +500,7 @@ uint64_t pack_write(int fd, const PackIdentity *id, const PackView *old, const b
         c->checksum = XXH3_64bits(nc[i].stored, nc[i].stored_len);
         data_off += nc[i].stored_len;
     }
-    PackEntry *et = (PackEntry *)(meta + strs + (uint64_t)n_chunks * sizeof(PackChunk));
+    PackEntry *et = (PackEntry *)index;
     for (size_t i = 0; i < n_outs; i++) {
         PackEntry *e = &et[i];
         e->guest_offset = outs[i].guest_offset;
@@ -433,6 +512,15 @@ uint64_t pack_write(int fd, const PackIdentity *id, const PackView *old, const b
         e->size = outs[i].size;
         e->guest_len = outs[i].guest_len;
         e->checksum = outs[i].checksum;
+    }
+    PackPage *pt = (PackPage *)(meta + strs + (uint64_t)n_chunks * sizeof(PackChunk));
+    for (uint32_t i = 0; i < n_pages; i++) {
+        size_t first = (size_t)i * PACK_PAGE_ENTRIES;
+        size_t count = n_outs - first < PACK_PAGE_ENTRIES ? n_outs - first : PACK_PAGE_ENTRIES;
+        pt[i].first_offset = et[first].guest_offset;
+        pt[i].first_flags = et[first].flags;
+        pt[i].first_kind = et[first].kind;
+        pt[i].checksum = XXH3_64bits(et + first, count * sizeof *et);
     }
 
     PackHeader h;
@@ -447,17 +535,19 @@ uint64_t pack_write(int fd, const PackIdentity *id, const PackView *old, const b
     h.path_len = (uint32_t)lp;
     h.n_entries = (uint32_t)n_outs;
     h.n_chunks = n_chunks;
+    h.page_entries = PACK_PAGE_ENTRIES;
     h.meta_offset = PACK_HEADER_SIZE;
     h.meta_size = meta_size;
     h.meta_checksum = XXH3_64bits(meta, meta_size);
-    h.data_offset = PACK_HEADER_SIZE + meta_size;
+    h.data_offset = PACK_HEADER_SIZE + meta_size + index_size;
     h.data_size = data_off;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     h.write_time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     h.header_checksum = XXH3_64bits(&h, offsetof(PackHeader, header_checksum));
 
-    if (!write_all(fd, &h, sizeof h, err, errlen) || !write_all(fd, meta, meta_size, err, errlen))
+    if (!write_all(fd, &h, sizeof h, err, errlen) || !write_all(fd, meta, meta_size, err, errlen) ||
+        !write_all(fd, index, index_size, err, errlen))
         goto out;
     for (uint32_t i = 0; i < n_old; i++)
         if (keep[i] && !write_all(fd, old->buf + old->hdr.data_offset + old->chunks[i].offset,
@@ -476,6 +566,7 @@ out:
     free(nc);
     free(raw);
     free(meta);
+    free(index);
     free(remap);
     ZSTD_freeCCtx(cctx);
     return result;

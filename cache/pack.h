@@ -6,11 +6,16 @@
  * Layout (little-endian, offsets in bytes):
  *   PackHeader (128)          magic "EMUPACK\0", version, identity, sizes, checksums
  *   meta:  build id, host cpu, display path (strings, no NULs)
- *          PackChunk[n_chunks] then PackEntry[n_entries] (sorted by key)
+ *          PackChunk[n_chunks] then PackPage[n_pages]
+ *   index: PackEntry[n_entries] (sorted by key), in pages of page_entries
+ *          entries; a page's first key and XXH3-64 are in its PackPage
  *   data:  the chunks, each a zstd frame (or raw bytes) of whole payloads;
  *          entries translated ahead of time go into raw chunks of their own
  * meta_checksum = XXH3-64(meta); header_checksum = XXH3-64(header[0..120)).
  * A chunk carries XXH3-64 of its stored bytes, an entry XXH3-64 of its payload.
+ * Opening a pack reads header and meta only; an index page is read and
+ * checked when a lookup needs it (an emu-aot pack indexes 100k-300k entries,
+ * 5-18 MB, of which a short run needs a few pages).
  *
  *   PackView v;
  *   if (!pack_parse(buf, len, &v, err, sizeof err)) drop the file;
@@ -27,6 +32,8 @@
 #define PACK_HEADER_SIZE 128u
 #define PACK_MAX_CHUNK_RAW (64u << 20)   /* refuse absurd chunk sizes */
 #define PACK_MAX_STRING 4096u
+#define PACK_PAGE_ENTRIES 64u            /* entries per index page (3.5 KiB) */
+#define PACK_MAX_PAGE_ENTRIES 65536u
 
 enum { PACK_CODEC_RAW = 0, PACK_CODEC_ZSTD = 1 };
 
@@ -41,9 +48,9 @@ typedef struct PackHeader {
     uint32_t path_len;       /* display path of the guest binary */
     uint32_t n_entries;
     uint32_t n_chunks;
-    uint32_t reserved;
+    uint32_t page_entries;   /* entries per index page */
     uint64_t meta_offset, meta_size, meta_checksum;
-    uint64_t data_offset, data_size;
+    uint64_t data_offset, data_size; /* the index lies between meta and data */
     uint64_t write_time_ns;  /* CLOCK_REALTIME of the last write */
     uint64_t header_checksum;
 } PackHeader;
@@ -73,6 +80,16 @@ typedef struct PackEntry {
 } PackEntry;
 _Static_assert(sizeof(PackEntry) == 56, "pack entry layout");
 
+/* One page of the index: its first key and the checksum of its entries. */
+typedef struct PackPage {
+    uint64_t first_offset;
+    uint32_t first_flags;
+    uint8_t first_kind;
+    uint8_t pad[3];
+    uint64_t checksum;        /* XXH3-64 of the page's PackEntry bytes */
+} PackPage;
+_Static_assert(sizeof(PackPage) == 24, "pack page layout");
+
 /* A parsed, verified (header + meta) pack; points into the caller's buffer. */
 typedef struct PackView {
     const uint8_t *buf;
@@ -83,24 +100,39 @@ typedef struct PackView {
     PackHeader hdr;            /* copied (aligned) */
     const char *build_id, *host_cpu, *path; /* not NUL-terminated: use *_len */
     const PackChunk *chunks;   /* into buf; 8-byte aligned by construction */
-    const PackEntry *entries;
+    const PackPage *pages;
+    uint32_t n_pages;
+    uint64_t index_offset;     /* file offset of the entries */
+    const PackEntry *entries;  /* NULL when only header and meta were parsed */
 } PackView;
 
-/* Verify magic, version, header and meta checksums, bounds and sort order.
- * false + reason on any problem. */
+/* Verify magic, version, header and meta checksums, bounds, every index
+ * page and the sort order.  false + reason on any problem. */
 bool pack_parse(const uint8_t *buf, size_t len, PackView *v, char *err, size_t errlen);
-/* The same for the first len bytes of a file_len-byte pack (at least up to
- * its data: header, identity, chunk table, index); the caller sets v->fd so
- * that pack_chunk_data reads chunks from the file. */
+/* The same for the first len bytes of a file_len-byte pack (at least its
+ * header and meta); the index is verified too if it lies within len, else
+ * v->entries is NULL and pages are checked by pack_check_page as they are
+ * read.  The caller sets v->fd so that pack_chunk_data reads chunks from
+ * the file. */
 bool pack_parse_prefix(const uint8_t *buf, size_t len, uint64_t file_len, PackView *v, char *err,
                        size_t errlen);
+/* Index page p: its first entry and entry count. */
+void pack_page_range(const PackView *v, uint32_t p, uint32_t *first, uint32_t *count);
+/* Check page p's entries (checksum, first key, bounds, order). */
+bool pack_check_page(const PackView *v, uint32_t p, const PackEntry *ents, char *err,
+                     size_t errlen);
+/* The page that would hold a key, or UINT32_MAX if the key is below all. */
+uint32_t pack_page_of(const PackView *v, uint64_t offset, uint32_t flags, uint8_t kind);
+/* Binary search among entries [lo, hi) of ents; index or -1. */
+long pack_find_in(const PackEntry *ents, long lo, long hi, uint64_t offset, uint32_t flags,
+                  uint8_t kind);
 /* Verify and decompress chunk i into a new malloc'ed buffer (*out, raw size
  * in v->chunks[i].raw).  dctx: a ZSTD_DCtx* reused by the caller (or NULL). */
 bool pack_chunk_data(const PackView *v, uint32_t i, void *dctx, uint8_t **out, char *err,
                      size_t errlen);
 /* Compare entry keys: <0, 0, >0. */
 int pack_key_cmp(uint64_t o1, uint32_t f1, uint8_t k1, uint64_t o2, uint32_t f2, uint8_t k2);
-/* Binary search; index of the entry or -1. */
+/* Binary search over the whole (parsed) index; index of the entry or -1. */
 long pack_find(const PackView *v, uint64_t offset, uint32_t flags, uint8_t kind);
 
 /* Pack identity -> name (XXH3-128 over module hash, format version, build id,

@@ -56,6 +56,7 @@ typedef struct Lower {
     bool gwritten[IR_MAX_GLOBALS];       /* written anywhere in the region */
     bool dirty[IR_MAX_GLOBALS];          /* written since the last write-back */
     bool through[IR_MAX_GLOBALS];        /* every write also goes to env at once */
+    bool in_env[IR_MAX_GLOBALS];         /* never written here: read from env at each use */
     LLVMValueRef *lslot;           /* per temp of the current block: locals */
     LLVMBasicBlockRef *label_bb;   /* per label of the current block */
     LLVMBasicBlockRef *block_bb;   /* per region block: its first basic block */
@@ -80,6 +81,7 @@ typedef struct Lower {
     uint32_t n_cov, cov_next;
     int64_t pc_insn;               /* insn whose pc is in env->pc (-1: unknown) */
     uint32_t cur_insn;             /* insn of the op being lowered */
+    uint32_t cur_op;               /* its index in the block */
     char *err;
     size_t errlen;
     bool failed;
@@ -233,7 +235,7 @@ static LLVMValueRef rd(Lower *L, IrTemp t)
         return LLVMConstInt(lt, 0, 0);
     }
     LLVMValueRef v = LLVMBuildLoad2(L->B, lt, slot, "");
-    if (L->gmem && t < L->n_glob) {
+    if (t < L->n_glob && (L->gmem || L->in_env[t])) {
         LLVMSetAlignment(v, 1);
         tbaa(L, v, false);
     }
@@ -296,7 +298,7 @@ static void reload_globals(Lower *L)
         return;
     const IrTempInfo *g = L->b->temps;
     for (uint32_t t = 1; t < L->n_glob; t++) {
-        if (!L->gslot[t])
+        if (!L->gslot[t] || L->in_env[t])
             continue;
         LLVMTypeRef lt = ty(L, (IrType)g[t].type);
         LLVMBuildStore(L->B, env_load(L, lt, g[t].env_offset), L->gslot[t]);
@@ -648,7 +650,7 @@ static void leave_before_insn(Lower *L, uint32_t reason)
  * this and the next one allowed.  Only when that fails is the access looked
  * at closely (it may not cross into the next page after all). */
 static LLVMValueRef mem_addr_perm(Lower *L, LLVMValueRef addr, IrMemOp mo, bool write,
-                                  LLVMValueRef *fast_out)
+                                  bool need_write, LLVMValueRef *fast_out)
 {
     LLVMBuilderRef B = L->B;
     unsigned size = IR_MO_BYTES(mo), al = IR_MO_ALIGN_LOG2(mo);
@@ -672,7 +674,7 @@ static LLVMValueRef mem_addr_perm(Lower *L, LLVMValueRef addr, IrMemOp mo, bool 
     LLVMValueRef bits = LLVMBuildLoad2(B, L->i8, bp, "");
     /* one bit each (user/guest-mem.h): this page (1 read, 2 write), this
      * and the next page (4 read, 8 write): test byte [map + page], bit */
-    unsigned need = write ? 2 : 1, full = need << 2;
+    unsigned need = need_write ? 2 : 1, full = need << 2;
     LLVMValueRef fast = LLVMBuildICmp(B, LLVMIntNE,
                                       LLVMBuildAnd(B, bits, LLVMConstInt(L->i8, full, 0), ""),
                                       LLVMConstInt(L->i8, 0, 0), "");
@@ -720,35 +722,73 @@ static LLVMValueRef mem_addr_perm(Lower *L, LLVMValueRef addr, IrMemOp mo, bool 
  * full check, remembered for the accesses after it. */
 static LLVMValueRef mem_addr(Lower *L, LLVMValueRef addr, IrMemOp mo, bool write);
 
+/* A plain store through temp at (not written meanwhile) follows the
+ * current op in the same straight line: a read-modify-write.  Not past a
+ * conditional branch, lest a read of a read-only page leave the region
+ * each time for a store that rarely happens. */
+static bool stored_later(Lower *L, IrTemp at)
+{
+    const IrBlock *b = L->b;
+    const IrInst *cur = &b->ops[L->cur_op];
+    for (unsigned k = 0; k < op_arity[cur->opc].n_out; k++)
+        if (cur->args[k] == at)
+            return false; /* ldr x1, [x1]: a later [x1] is another address */
+    for (uint32_t i = L->cur_op + 1; i < b->n_ops && i < L->cur_op + 64; i++) {
+        const IrInst *op = &b->ops[i];
+        if (op->dead || op->opc >= IR_OP_COUNT)
+            continue;
+        if (op_flags[op->opc] & IR_OPF_CAN_FAULT && op->opc != IR_OP_ld && op->opc != IR_OP_st)
+            return false;
+        switch (op->opc) {
+        case IR_OP_st:
+            if (op->args[0] == at)
+                return true;
+            break;
+        case IR_OP_label: case IR_OP_call: case IR_OP_br: case IR_OP_brcond:
+        case IR_OP_goto_tb: case IR_OP_goto_ptr: case IR_OP_exit:
+            return false;
+        default:
+            break;
+        }
+        for (unsigned k = 0; k < op_arity[op->opc].n_out; k++)
+            if (op->args[k] == at)
+                return false;
+    }
+    return false;
+}
+
 static LLVMValueRef mem_addr_shared(Lower *L, IrTemp at, IrMemOp mo, bool write)
 {
     LLVMBuilderRef B = L->B;
     LLVMValueRef addr = rdw(L, at, 64);
     if (!L->r->page_perm || IR_MO_ALIGN_LOG2(mo) || !L->vroot)
         return mem_addr(L, addr, mo, write);
+    /* a load whose address a store of the same size uses next: check for
+     * the store, which then tests this flag only */
+    bool need_write = write || stored_later(L, at);
     int64_t off;
     uint32_t root = vroot_of(L, at, &off);
     unsigned size = IR_MO_BYTES(mo);
     for (uint32_t i = 0; i < L->n_cov; i++) {
         uint64_t d = (uint64_t)off - (uint64_t)L->cov[i].off;
-        if (L->cov[i].root != root || (write && !L->cov[i].write) || d > 4096 - size)
+        if (L->cov[i].root != root || (need_write && !L->cov[i].write) || d > 4096 - size)
             continue;
         LLVMBasicBlockRef full = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.again");
         LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.shared");
         LLVMBuildCondBr(B, L->cov[i].fast, join, full);
         LLVMPositionBuilderAtEnd(B, full);
-        mem_addr_perm(L, addr, mo, write, NULL);
+        mem_addr_perm(L, addr, mo, write, need_write, NULL);
         LLVMBuildBr(B, join);
         LLVMPositionBuilderAtEnd(B, join);
         LLVMValueRef host = LLVMBuildAdd(B, L->guest_base, addr, "");
         return LLVMBuildIntToPtr(B, host, L->ptr, "");
     }
     LLVMValueRef fast = NULL;
-    LLVMValueRef p = mem_addr_perm(L, addr, mo, write, &fast);
+    LLVMValueRef p = mem_addr_perm(L, addr, mo, write, need_write, &fast);
     uint32_t k = L->n_cov < 8 ? L->n_cov++ : (L->cov_next++ & 7);
     L->cov[k].root = root;
     L->cov[k].off = off;
-    L->cov[k].write = write;
+    L->cov[k].write = need_write;
     L->cov[k].fast = fast;
     return p;
 }
@@ -756,7 +796,7 @@ static LLVMValueRef mem_addr_shared(Lower *L, IrTemp at, IrMemOp mo, bool write)
 static LLVMValueRef mem_addr(Lower *L, LLVMValueRef addr, IrMemOp mo, bool write)
 {
     if (L->r->page_perm)
-        return mem_addr_perm(L, addr, mo, write, NULL);
+        return mem_addr_perm(L, addr, mo, write, write, NULL);
     LLVMBuilderRef B = L->B;
     LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.ok");
     LLVMBasicBlockRef bad = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.fault");
@@ -1235,6 +1275,7 @@ static bool lower_block(Lower *L, uint32_t bi)
             lfail(L, "bad opcode %u", op->opc);
             break;
         }
+        L->cur_op = i;
         lower_op(L, op);
     }
     /* Falling off the end is a malformed block: report an unknown exit
@@ -1357,6 +1398,8 @@ bool llvm_lower(LLVMContextRef C, LLVMModuleRef mod, const char *name, const Llv
     if (L.r->page_perm)
         L.page_perm = env_load(&L, L.ptr, offsetof(CpuCommon, page_perm));
     L.b = b0;
+    const char *ie = getenv("EMU_LLVM_READONLY");
+    bool in_env_ok = !(ie && !strcmp(ie, "entry"));
     for (uint32_t t = 1; t < L.n_glob; t++) {
         if (!used[t])
             continue;
@@ -1365,8 +1408,13 @@ bool llvm_lower(LLVMContextRef C, LLVMModuleRef mod, const char *name, const Llv
             lfail(&L, "temp %u is not a global", t);
             break;
         }
-        L.gslot[t] = L.gmem ? env_ptr(&L, g->env_offset)
-                            : LLVMBuildAlloca(L.B, ty(&L, (IrType)g->type), g->name ? g->name : "");
+        /* A global the region only reads is read from env where it is
+         * used (an L1 hit, as in template code): loading it at entry kept
+         * it live, in a register or spilled, from entry to its last use. */
+        L.in_env[t] = !L.gmem && !L.gwritten[t] && !L.through[t] && in_env_ok;
+        L.gslot[t] = L.gmem || L.in_env[t]
+                         ? env_ptr(&L, g->env_offset)
+                         : LLVMBuildAlloca(L.B, ty(&L, (IrType)g->type), g->name ? g->name : "");
     }
     L.ret_slot = LLVMBuildAlloca(L.B, L.i64, "ret");
     if (L.gmem) {
@@ -1402,7 +1450,7 @@ bool llvm_lower(LLVMContextRef C, LLVMModuleRef mod, const char *name, const Llv
         LLVMPositionBuilderAtEnd(L.B, load);
     }
     for (uint32_t t = 1; t < L.n_glob && !L.gmem; t++) {
-        if (!L.gslot[t])
+        if (!L.gslot[t] || L.in_env[t])
             continue;
         LLVMTypeRef lt = ty(&L, (IrType)b0->temps[t].type);
         LLVMBuildStore(L.B, env_load(&L, lt, b0->temps[t].env_offset), L.gslot[t]);

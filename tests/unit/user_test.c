@@ -588,6 +588,36 @@ START_TEST(mem_code_page_protection)
 }
 END_TEST
 
+/* The page map LLVM regions test (GuestMem.perm): NEXT_READ = this and the
+ * next page readable, NEXT_WRITE = both readable and writable. */
+START_TEST(mem_page_map_bits)
+{
+    GuestMem *m = new_mem();
+    const uint64_t a = 0x40000000, p = a / GUEST_PAGE_SIZE;
+    const uint8_t R = GUEST_PERM_READ, W = GUEST_PERM_WRITE, NR = GUEST_PERM_NEXT_READ,
+                  NW = GUEST_PERM_NEXT_WRITE;
+    ck_assert_int_eq(guest_mmap(m, a, 3 * 4096, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, NULL), (int64_t)a);
+    ck_assert_int_eq(guest_mprotect(m, a + 2 * 4096, 4096, PROT_READ), 0);
+    ck_assert_uint_eq(m->perm[p - 1], 0);
+    ck_assert_uint_eq(m->perm[p], R | W | NR | NW);
+    ck_assert_uint_eq(m->perm[p + 1], R | W | NR);  /* the next page is read-only */
+    ck_assert_uint_eq(m->perm[p + 2], R);           /* the next page is unmapped */
+    guest_mem_protect_code_page(m, a + 4096);       /* SMC: no writes there */
+    ck_assert_uint_eq(m->perm[p], R | W | NR);
+    ck_assert_uint_eq(m->perm[p + 1], R | NR);
+    guest_mem_unprotect_code_page(m, a + 4096);
+    ck_assert_uint_eq(m->perm[p], R | W | NR | NW);
+    ck_assert_uint_eq(m->perm[p + 1], R | W | NR);
+    ck_assert_int_eq(guest_mprotect(m, a, 4096, PROT_READ), 0);
+    ck_assert_uint_eq(m->perm[p], R | NR);          /* no write here: no NEXT_WRITE */
+    ck_assert_int_eq(guest_munmap(m, a + 4096, 4096), 0);
+    ck_assert_uint_eq(m->perm[p], R);
+    ck_assert_uint_eq(m->perm[p + 1], 0);
+    guest_mem_free(m);
+}
+END_TEST
+
 static uint64_t invalidated_start, invalidated_len;
 static void record_invalidate(void *o, uint64_t s, uint64_t l)
 {
@@ -1011,6 +1041,7 @@ static Suite *user_suite(void)
     tcase_add_test(mem, mem_mremap_keeps_contents);
     tcase_add_test(mem, mem_brk);
     tcase_add_test(mem, mem_code_page_protection);
+    tcase_add_test(mem, mem_page_map_bits);
     tcase_add_test(mem, mem_writes_invalidate_code);
     tcase_add_test(mem, mem_strlen_stops_at_unmapped);
     tcase_add_test(mem, mem_past_eof_is_efault_not_crash);

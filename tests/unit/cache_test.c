@@ -802,6 +802,48 @@ START_TEST(test_ahead_of_time)
 }
 END_TEST
 
+START_TEST(test_index_page_damage)
+{
+    /* The index is read page by page: a damaged page costs exactly its own
+     * entries (a miss, reported), the other pages still hit. */
+    char path[600];
+    size_t len;
+    const unsigned n = 300;
+    uint8_t *buf = make_pack("pg", n, &len, path, sizeof path);
+    PackView v;
+    char err[200];
+    ck_assert(pack_parse(buf, len, &v, err, sizeof err));
+    ck_assert_uint_eq(v.n_pages, (n + PACK_PAGE_ENTRIES - 1) / PACK_PAGE_ENTRIES);
+    uint32_t first, count;
+    pack_page_range(&v, 2, &first, &count);
+    ck_assert_uint_eq(count, PACK_PAGE_ENTRIES);
+    /* a bit of an entry's size, then of its key: both only fail that page */
+    size_t at[2] = {v.index_offset + (first + 5) * sizeof(PackEntry) + offsetof(PackEntry, size),
+                    v.index_offset + (first + 9) * sizeof(PackEntry)};
+    for (int k = 0; k < 2; k++) {
+        buf[at[k]] ^= 0x04;
+        write_file(path, buf, len);
+        n_logs = 0;
+        bool det;
+        ck_assert_uint_eq(probe("pg", n, &det), n - count);
+        ck_assert(det);
+        ck_assert_ptr_nonnull(strstr(last_log, "index page 2 checksum mismatch"));
+        uint64_t np, ne;
+        ck_assert_int_gt(emu_cache_verify(tmpdir, NULL, &np, &ne), 0);
+        buf[at[k]] ^= 0x04;
+    }
+    /* a page table entry is meta: the whole pack is rejected */
+    const PackPage *pg = &v.pages[1];
+    buf[(const uint8_t *)&pg->checksum - buf] ^= 0x01;
+    write_file(path, buf, len);
+    bool det;
+    ck_assert_uint_eq(probe("pg", n, &det), 0);
+    ck_assert(det);
+    ck_assert_ptr_nonnull(strstr(last_log, "index checksum mismatch"));
+    free(buf);
+}
+END_TEST
+
 START_TEST(test_verify_and_clear)
 {
     char path[600];
@@ -893,6 +935,7 @@ int main(void)
     tcase_add_test(tc, test_runlog);
     tcase_add_test(tc, test_verify_and_clear);
     tcase_add_test(tc, test_ahead_of_time);
+    tcase_add_test(tc, test_index_page_damage);
     tcase_add_test(tc, test_parse_size);
     tcase_add_test(tc, test_env_defaults);
     suite_add_tcase(s, tc);

@@ -56,8 +56,9 @@ _Static_assert(offsetof(A64UContext, mc) == 176, "ucontext layout");
 _Static_assert(sizeof(A64FpsimdContext) == 528, "fpsimd_context");
 _Static_assert(sizeof(A64RtSigframe) == 4688, "rt_sigframe");
 
-static uint64_t get_pstate(const A64State *s)
+static uint64_t get_pstate(A64State *s)
 {
+    a64_flags_sync_state(s); /* lazy flags (a64-cpu.h) */
     return (uint64_t)(s->nf >> 31) << 31 | (uint64_t)(s->zf == 0) << 30 |
            (uint64_t)(s->cf & 1) << 29 | (uint64_t)(s->vf >> 31) << 28;
 }
@@ -68,6 +69,7 @@ static void set_pstate(A64State *s, uint64_t ps)
     s->zf = (ps >> 30) & 1 ? 0 : 1;
     s->cf = (ps >> 29) & 1;
     s->vf = (ps >> 28) & 1 ? 0x80000000u : 0;
+    s->cc_op = A64_CC_EAGER;
 }
 
 /* A guest page holding "mov x8, #139; svc #0" for handlers installed

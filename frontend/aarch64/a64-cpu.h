@@ -16,6 +16,15 @@ typedef struct A64State {
      *   N = nf >> 31 (bit 31 of a 32-bit value), Z = (zf == 0),
      *   C = cf (0 or 1),                         V = vf >> 31. */
     uint32_t nf, zf, cf, vf;
+    /* Lazy flags: when cc_op is not A64_CC_EAGER, NZCV are those of the
+     * 64-bit subtraction (A64_CC_SUB) or addition (A64_CC_ADD) of cc_a and
+     * cc_b, and nf..vf are stale.  32-bit operations store their operands
+     * shifted left by 32 (same NZCV); ANDS/TST store (result, 0) as an
+     * addition (C = V = 0).  A CMP at the end of a block then costs three
+     * stores instead of computing four flags nobody may read; readers
+     * materialise them (a64_flags_sync in IR, a64_flags_sync_state in C). */
+    uint32_t cc_op, cc_pad;
+    uint64_t cc_a, cc_b;
     uint64_t tpidr_el0;
     uint64_t tpidrro_el0;
     /* Exclusive monitor (LDXR/STXR emulated with cmpxchg, as QEMU does). */
@@ -30,6 +39,30 @@ typedef struct A64State {
 } A64State;
 
 #define A64_SP 31
+
+enum { A64_CC_EAGER = 0, A64_CC_SUB = 1, A64_CC_ADD = 2 };
+
+/* Materialise lazy flags into nf..vf (cc_op becomes A64_CC_EAGER): C code
+ * reading or writing NZCV (signal frames, tests) calls this first. */
+static inline void a64_flags_sync_state(A64State *s)
+{
+    uint64_t a = s->cc_a, b = s->cc_b, r, v;
+    if (s->cc_op == A64_CC_SUB) {
+        r = a - b;
+        s->cf = a >= b;
+        v = (r ^ a) & (a ^ b);
+    } else if (s->cc_op == A64_CC_ADD) {
+        r = a + b;
+        s->cf = r < a;
+        v = (r ^ a) & ~(a ^ b);
+    } else {
+        return;
+    }
+    s->nf = (uint32_t)(r >> 32);
+    s->zf = r != 0;
+    s->vf = (uint32_t)(v >> 32);
+    s->cc_op = A64_CC_EAGER;
+}
 
 /* Optional architecture features of the CPU being modelled.  The frontend
  * decodes an instruction of an absent feature as unallocated (SIGILL) and

@@ -86,6 +86,7 @@ static void set_nzcv_from(DisasContext *s, IrTemp nzcv)
     ir_mov(b, IR_I32, a64_cpu_zf, ir_andc(b, IR_I32, cst32(s, 4), nzcv));
     ir_mov(b, IR_I32, a64_cpu_cf, ir_extract(b, IR_I32, nzcv, 1, 1));
     ir_mov(b, IR_I32, a64_cpu_vf, ir_shl(b, IR_I32, nzcv, cst32(s, 31)));
+    a64_flags_written(s);
 }
 
 static IrTemp sign_flip(DisasContext *s, int size, IrTemp v)

@@ -42,6 +42,7 @@ void a64_write_flags(DisasContext *s, const A64Flags *f)
     ir_mov(b, IR_I32, a64_cpu_zf, f->z);
     ir_mov(b, IR_I32, a64_cpu_cf, f->c);
     ir_mov(b, IR_I32, a64_cpu_vf, f->v);
+    a64_flags_written(s);
 }
 
 IrTemp a64_add_flags(DisasContext *s, int sf, IrTemp n, IrTemp m, A64Flags *f)
@@ -74,6 +75,7 @@ static IrTemp a64_adc(DisasContext *s, int sf, IrTemp n, IrTemp m, A64Flags *f)
 {
     IrBlock *b = a64_ir(s);
     IrType t = a64_sf_type(sf);
+    a64_flags_sync(s); /* reads C */
     IrTemp cin = sf ? ir_zext(b, IR_I64, IR_I32, a64_cpu_cf) : a64_cpu_cf;
     if (!f)
         return ir_add(b, t, ir_add(b, t, n, m), cin);
@@ -105,9 +107,9 @@ static IrTemp a64_addsub(DisasContext *s, int sf, int op, int setflags, IrTemp n
     IrBlock *b = a64_ir(s);
     IrType t = a64_sf_type(sf);
     if (setflags) {
-        A64Flags f;
-        IrTemp r = op ? a64_sub_flags(s, sf, n, m, &f) : a64_add_flags(s, sf, n, m, &f);
-        a64_write_flags(s, &f);
+        /* NZCV left to whoever reads them (A64State cc_op) */
+        IrTemp r = op ? ir_sub(b, t, n, m) : ir_add(b, t, n, m);
+        a64_flags_lazy(s, op ? A64_CC_SUB : A64_CC_ADD, sf, n, m);
         if (op)
             a64_record_cmp(s, A64_CMP_SUB, sf, n, m, IR_TEMP_NONE);
         return r;
@@ -245,10 +247,8 @@ static IrTemp a64_logic(DisasContext *s, int sf, int opc, IrTemp n, IrTemp m)
     }
     IrTemp r = ir_and(b, t, n, m);
     if (opc == 3) {
-        A64Flags f;
-        a64_nz_flags(b, sf, r, &f);
-        f.c = f.v = ir_const(b, IR_I32, 0);
-        a64_write_flags(s, &f);
+        /* N, Z of r and C = V = 0: the flags of r + 0, left lazy */
+        a64_flags_lazy(s, A64_CC_ADD, sf, r, ir_const(b, t, 0));
         a64_record_cmp(s, A64_CMP_LOGIC, sf, IR_TEMP_NONE, IR_TEMP_NONE, r);
     }
     return r;
@@ -290,10 +290,7 @@ bool trans_LOGIC_r(DisasContext *s, arg_LOGIC_r *a)
         default:
             r = ir_andc(b, t, n, m);
             if (a->opc == 3) {
-                A64Flags f;
-                a64_nz_flags(b, a->sf, r, &f);
-                f.c = f.v = ir_const(b, IR_I32, 0);
-                a64_write_flags(s, &f);
+                a64_flags_lazy(s, A64_CC_ADD, a->sf, r, ir_const(b, t, 0));
                 a64_record_cmp(s, A64_CMP_LOGIC, a->sf, IR_TEMP_NONE, IR_TEMP_NONE, r);
             }
             break;

@@ -133,6 +133,7 @@ bool trans_SB(DisasContext *s, arg_SB *a)
 bool trans_CFINV(DisasContext *s, arg_CFINV *a)
 {
     IrBlock *b = a64_ir(s);
+    a64_flags_sync(s); /* writes C only */
     ir_mov(b, IR_I32, a64_cpu_cf, ir_xor(b, IR_I32, a64_cpu_cf, ir_const(b, IR_I32, 1)));
     return true;
 }
@@ -175,6 +176,7 @@ bool trans_SYS(DisasContext *s, arg_SYS *a)
 static IrTemp a64_read_nzcv(DisasContext *s)
 {
     IrBlock *b = a64_ir(s);
+    a64_flags_sync(s);
     IrTemp n = ir_and(b, IR_I32, a64_cpu_nf, ir_const(b, IR_I32, 0x80000000u));
     IrTemp z = ir_setcond(b, IR_I32, IR_COND_EQ, a64_cpu_zf, ir_const(b, IR_I32, 0));
     IrTemp c = ir_and(b, IR_I32, a64_cpu_cf, ir_const(b, IR_I32, 1));
@@ -194,6 +196,7 @@ static void a64_write_nzcv(DisasContext *s, IrTemp v64)
     ir_mov(b, IR_I32, a64_cpu_zf, ir_andc(b, IR_I32, ir_const(b, IR_I32, 1u << 30), v));
     ir_mov(b, IR_I32, a64_cpu_cf, ir_extract(b, IR_I32, v, 29, 1));
     ir_mov(b, IR_I32, a64_cpu_vf, ir_shl(b, IR_I32, v, ir_const(b, IR_I32, 3)));
+    a64_flags_written(s);
 }
 
 bool trans_MRS(DisasContext *s, arg_MRS *a)

@@ -17,6 +17,7 @@
 IrGlobalSet a64_globals;
 IrTemp a64_cpu_x[32];
 IrTemp a64_cpu_nf, a64_cpu_zf, a64_cpu_cf, a64_cpu_vf;
+IrTemp a64_cpu_cc_op, a64_cpu_cc_a, a64_cpu_cc_b;
 
 /* The modelled CPU's features (a64-cpu.h).  Set once at process start,
  * before any translation (which may then run on any thread): constant per
@@ -49,6 +50,10 @@ static void a64_init_globals_once(void)
     a64_cpu_zf = ir_global_register(g, IR_I32, offsetof(A64State, zf), "zf", IR_TEMPF_FLAG);
     a64_cpu_cf = ir_global_register(g, IR_I32, offsetof(A64State, cf), "cf", IR_TEMPF_FLAG);
     a64_cpu_vf = ir_global_register(g, IR_I32, offsetof(A64State, vf), "vf", IR_TEMPF_FLAG);
+    a64_cpu_cc_op = ir_global_register(g, IR_I32, offsetof(A64State, cc_op), "cc_op",
+                                       IR_TEMPF_FLAG);
+    a64_cpu_cc_a = ir_global_register(g, IR_I64, offsetof(A64State, cc_a), "cc_a", IR_TEMPF_FLAG);
+    a64_cpu_cc_b = ir_global_register(g, IR_I64, offsetof(A64State, cc_b), "cc_b", IR_TEMPF_FLAG);
 }
 
 void a64_init_globals(void)
@@ -104,9 +109,78 @@ void a64_set_rsp(DisasContext *s, int r, int sf, IrTemp v)
 }
 
 /* ---- flags ----------------------------------------------------------------- */
+/* nf..vf from the 64-bit a - b (A64_CC_SUB) or a + b (A64_CC_ADD). */
+static void flags_from(IrBlock *b, int op, IrTemp a, IrTemp m)
+{
+    IrTemp c32 = ir_const(b, IR_I64, 32);
+    IrTemp r = op == A64_CC_SUB ? ir_sub(b, IR_I64, a, m) : ir_add(b, IR_I64, a, m);
+    IrTemp c = op == A64_CC_SUB ? ir_setcond(b, IR_I64, IR_COND_GEU, a, m)
+                                : ir_setcond(b, IR_I64, IR_COND_LTU, r, a);
+    IrTemp x = ir_xor(b, IR_I64, r, a), y = ir_xor(b, IR_I64, a, m);
+    IrTemp v = op == A64_CC_SUB ? ir_and(b, IR_I64, x, y) : ir_andc(b, IR_I64, x, y);
+    ir_mov(b, IR_I32, a64_cpu_nf, ir_trunc(b, IR_I32, IR_I64, ir_shr(b, IR_I64, r, c32)));
+    ir_mov(b, IR_I32, a64_cpu_zf,
+           ir_trunc(b, IR_I32, IR_I64, ir_setcond(b, IR_I64, IR_COND_NE, r, ir_const(b, IR_I64, 0))));
+    ir_mov(b, IR_I32, a64_cpu_cf, ir_trunc(b, IR_I32, IR_I64, c));
+    ir_mov(b, IR_I32, a64_cpu_vf, ir_trunc(b, IR_I32, IR_I64, ir_shr(b, IR_I64, v, c32)));
+}
+
+void a64_flags_sync(DisasContext *s)
+{
+    IrBlock *b = a64_ir(s);
+    if (s->flags.eager)
+        return;
+    if (s->flags.lazy_op) {
+        /* set earlier in this block: computed from its operands */
+        flags_from(b, s->flags.lazy_op, s->flags.lazy_a, s->flags.lazy_b);
+    } else {
+        /* unknown at block start: test cc_op at run time */
+        uint32_t l_add = ir_new_label(b), l_set = ir_new_label(b), l_done = ir_new_label(b);
+        IrTemp op = ir_new_temp(b, IR_I32);
+        ir_mov(b, IR_I32, op, a64_cpu_cc_op);
+        ir_brcond(b, IR_I32, IR_COND_EQ, op, ir_const(b, IR_I32, A64_CC_EAGER), l_done);
+        ir_brcond(b, IR_I32, IR_COND_EQ, op, ir_const(b, IR_I32, A64_CC_ADD), l_add);
+        flags_from(b, A64_CC_SUB, a64_cpu_cc_a, a64_cpu_cc_b);
+        ir_br(b, l_set);
+        ir_label(b, l_add);
+        flags_from(b, A64_CC_ADD, a64_cpu_cc_a, a64_cpu_cc_b);
+        ir_label(b, l_set);
+        ir_label(b, l_done);
+    }
+    ir_mov(b, IR_I32, a64_cpu_cc_op, ir_const(b, IR_I32, A64_CC_EAGER));
+    s->flags = (struct A64FlagState){ .eager = true };
+}
+
+void a64_flags_written(DisasContext *s)
+{
+    if (!s->flags.eager)
+        ir_mov(a64_ir(s), IR_I32, a64_cpu_cc_op, ir_const(a64_ir(s), IR_I32, A64_CC_EAGER));
+    s->flags = (struct A64FlagState){ .eager = true };
+}
+
+void a64_flags_lazy(DisasContext *s, int op, int sf, IrTemp n, IrTemp m)
+{
+    IrBlock *b = a64_ir(s);
+    IrTemp a = ir_new_temp(b, IR_I64), c = ir_new_temp(b, IR_I64);
+    if (sf) {
+        /* snapshots: the insn may overwrite its source registers */
+        ir_mov(b, IR_I64, a, n);
+        ir_mov(b, IR_I64, c, m);
+    } else {
+        IrTemp c32 = ir_const(b, IR_I64, 32);
+        ir_mov(b, IR_I64, a, ir_shl(b, IR_I64, ir_zext(b, IR_I64, IR_I32, n), c32));
+        ir_mov(b, IR_I64, c, ir_shl(b, IR_I64, ir_zext(b, IR_I64, IR_I32, m), c32));
+    }
+    ir_mov(b, IR_I64, a64_cpu_cc_a, a);
+    ir_mov(b, IR_I64, a64_cpu_cc_b, c);
+    ir_mov(b, IR_I32, a64_cpu_cc_op, ir_const(b, IR_I32, (uint64_t)op));
+    s->flags = (struct A64FlagState){ .lazy_op = (uint8_t)op, .lazy_a = a, .lazy_b = c };
+}
+
 void a64_set_nz(DisasContext *s, int sf, IrTemp r)
 {
     IrBlock *b = a64_ir(s);
+    a64_flags_sync(s); /* C and V stay */
     if (sf) {
         /* N is bit 63: the high word's bit 31 */
         IrTemp hi = ir_shr(b, IR_I64, r, ir_const(b, IR_I64, 32));
@@ -126,11 +200,40 @@ void a64_set_nzcv_imm(DisasContext *s, int nzcv)
     ir_mov(b, IR_I32, a64_cpu_zf, ir_const(b, IR_I32, (nzcv & 4) ? 0 : 1));
     ir_mov(b, IR_I32, a64_cpu_cf, ir_const(b, IR_I32, (nzcv & 2) ? 1 : 0));
     ir_mov(b, IR_I32, a64_cpu_vf, ir_const(b, IR_I32, (nzcv & 1) ? 0x80000000u : 0));
+    a64_flags_written(s);
+}
+
+/* cc as one comparison of n - m's operands (type t); false for VS/VC,
+ * which need V alone. */
+static bool sub_cond(IrBlock *b, int cc, IrTemp n, IrTemp m, IrType t, A64Cond *out)
+{
+    /* cc -> IrCond for n - m; -1: V alone; -2: MI, the sign of n - m */
+    static const int conds[8] = {
+        IR_COND_EQ, IR_COND_GEU, -2, -1, IR_COND_GTU, IR_COND_GE, IR_COND_GT, IR_COND_ALWAYS,
+    };
+    int k = conds[cc >> 1];
+    if (k == -1)
+        return false;
+    A64Cond c = {IR_COND_ALWAYS, n, m, t};
+    if (k == -2) {
+        c.a = ir_sub(b, t, n, m);
+        c.b = ir_const(b, t, 0);
+        k = IR_COND_LT;
+    }
+    c.cond = (IrCond)k;
+    if (cc >= 14) /* AL, NV */
+        c.cond = IR_COND_ALWAYS;
+    else if (cc & 1)
+        c.cond = ir_cond_invert(c.cond);
+    *out = c;
+    return true;
 }
 
 A64Cond a64_cond(DisasContext *s, int cc)
 {
     IrBlock *b = a64_ir(s);
+    if (cc < 14)
+        a64_flags_sync(s);
     IrTemp zero = ir_const(b, IR_I32, 0);
     A64Cond c = {IR_COND_ALWAYS, zero, zero, IR_I32};
     IrTemp t;
@@ -196,40 +299,24 @@ void a64_record_cmp(DisasContext *s, int kind, int sf, IrTemp n, IrTemp m, IrTem
 
 A64Cond a64_cond_fused(DisasContext *s, int cc)
 {
-    /* cc -> IrCond for n - m (SUBS); -1: needs V alone, use the flags */
-    static const int sub_cond[8] = {
-        IR_COND_EQ, IR_COND_GEU, -2 /* MI */, -1 /* VS */,
-        IR_COND_GTU, IR_COND_GE, IR_COND_GT, IR_COND_ALWAYS,
-    };
     /* cc -> IrCond for r vs 0 (ANDS: C = V = 0) */
     static const int logic_cond[8] = {
         IR_COND_EQ, IR_COND_NEVER /* CS */, IR_COND_LT /* MI */, IR_COND_NEVER /* VS */,
         IR_COND_NEVER /* HI */, IR_COND_GE, IR_COND_GT, IR_COND_ALWAYS,
     };
-    if (s->cmp.kind == A64_CMP_NONE || s->cmp.insn_no + 1 != s->base.num_insns)
-        return a64_cond(s, cc);
     IrBlock *b = a64_ir(s);
-    IrType t = a64_sf_type(s->cmp.sf);
-    A64Cond c = {IR_COND_ALWAYS, IR_TEMP_NONE, IR_TEMP_NONE, t};
-    int k;
-    if (s->cmp.kind == A64_CMP_SUB) {
-        k = sub_cond[cc >> 1];
-        if (k == -1)
-            return a64_cond(s, cc);
-        if (k == -2) { /* MI: the sign of n - m */
-            c.a = ir_sub(b, t, s->cmp.n, s->cmp.m);
-            c.b = ir_const(b, t, 0);
-            k = IR_COND_LT;
-        } else {
-            c.a = s->cmp.n;
-            c.b = s->cmp.m;
-        }
-    } else {
-        k = logic_cond[cc >> 1];
-        c.a = s->cmp.r;
-        c.b = ir_const(b, t, 0);
+    A64Cond c;
+    if (s->cmp.kind == A64_CMP_NONE || s->cmp.insn_no + 1 != s->base.num_insns) {
+        /* a lazy SUB earlier in the block: its operands, as i64 */
+        if (s->flags.lazy_op == A64_CC_SUB &&
+            sub_cond(b, cc, s->flags.lazy_a, s->flags.lazy_b, IR_I64, &c))
+            return c;
+        return a64_cond(s, cc);
     }
-    c.cond = (IrCond)k;
+    IrType t = a64_sf_type(s->cmp.sf);
+    if (s->cmp.kind == A64_CMP_SUB)
+        return sub_cond(b, cc, s->cmp.n, s->cmp.m, t, &c) ? c : a64_cond(s, cc);
+    c = (A64Cond){(IrCond)logic_cond[cc >> 1], s->cmp.r, ir_const(b, t, 0), t};
     if (cc >= 14) /* AL, NV */
         c.cond = IR_COND_ALWAYS;
     else if (cc & 1)
@@ -298,10 +385,12 @@ static void a64_translate_insn(DisasContextBase *db)
     s->insn = insn;
     db->pc_next = s->pc_curr + 4;
     uint32_t n_ops = db->ir->n_ops;
+    s->flags_at_insn = s->flags;
     if (!a64_decode(s, insn)) {
         /* trans_ functions should reject before emitting anything; drop
          * whatever a rejecting one left behind anyway. */
         db->ir->n_ops = n_ops;
+        s->flags = s->flags_at_insn;
         a64_undef(s);
     }
 }

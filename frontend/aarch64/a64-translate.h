@@ -53,6 +53,16 @@ typedef struct DisasContext {
         IrTemp n, m, r;     /* locals holding its operands / result */
     } cmp;
     uint64_t features;      /* A64_FEAT_* of the modelled CPU (a64-cpu.h) */
+    /* What this block knows of the flags at the current point (A64State
+     * cc_op): eager = cc_op is A64_CC_EAGER and nf..vf are current; lazy =
+     * an earlier insn of this block set cc_op = lazy_op with the operands
+     * in temps lazy_a, lazy_b (64-bit, 32-bit ones shifted up).  Neither:
+     * unknown (block start), readers test cc_op at run time. */
+    struct A64FlagState {
+        bool eager;
+        uint8_t lazy_op;     /* A64_CC_SUB / A64_CC_ADD, or 0 */
+        IrTemp lazy_a, lazy_b;
+    } flags, flags_at_insn;  /* ..._at_insn: restored when a decode rolls back */
 } DisasContext;
 
 /* Whether the modelled CPU has feature f (A64_FEAT_*): a trans_ function of
@@ -74,12 +84,14 @@ static inline void a64_decode_rollback(DisasContext *s, uint32_t mark)
     s->base.ir->n_ops = mark;
     if (s->cmp.insn_no == s->base.num_insns)
         s->cmp.kind = A64_CMP_NONE;
+    s->flags = s->flags_at_insn;
 }
 
 /* The AArch64 IR globals (valid after guest_arch_aarch64.init()). */
 extern IrGlobalSet a64_globals;
 extern IrTemp a64_cpu_x[32];   /* x0..x30, [31] = sp */
 extern IrTemp a64_cpu_nf, a64_cpu_zf, a64_cpu_cf, a64_cpu_vf; /* i32 flag globals */
+extern IrTemp a64_cpu_cc_op, a64_cpu_cc_a, a64_cpu_cc_b;    /* lazy flags (a64-cpu.h) */
 void a64_init_globals(void);
 
 static inline IrBlock *a64_ir(DisasContext *s) { return s->base.ir; }
@@ -129,6 +141,14 @@ typedef struct A64Flags {
     IrTemp n, z, c, v;
 } A64Flags;
 void a64_write_flags(DisasContext *s, const A64Flags *f);
+/* Lazy flags (A64State cc_op).  Every IR read of nf..vf, and every write of
+ * only some of them, comes after a64_flags_sync; every write of all four
+ * is followed by a64_flags_written. */
+void a64_flags_sync(DisasContext *s);
+void a64_flags_written(DisasContext *s);
+/* NZCV of n - m (op A64_CC_SUB) or n + m (A64_CC_ADD), values of type sf,
+ * left for readers to compute. */
+void a64_flags_lazy(DisasContext *s, int op, int sf, IrTemp n, IrTemp m);
 /* n + m and n - m of type sf, with their NZCV. */
 IrTemp a64_add_flags(DisasContext *s, int sf, IrTemp n, IrTemp m, A64Flags *f);
 IrTemp a64_sub_flags(DisasContext *s, int sf, IrTemp n, IrTemp m, A64Flags *f);

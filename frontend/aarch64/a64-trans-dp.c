@@ -110,8 +110,6 @@ static IrTemp a64_addsub(DisasContext *s, int sf, int op, int setflags, IrTemp n
         /* NZCV left to whoever reads them (A64State cc_op) */
         IrTemp r = op ? ir_sub(b, t, n, m) : ir_add(b, t, n, m);
         a64_flags_lazy(s, op ? A64_CC_SUB : A64_CC_ADD, sf, n, m);
-        if (op)
-            a64_record_cmp(s, A64_CMP_SUB, sf, n, m, IR_TEMP_NONE);
         return r;
     }
     return op ? ir_sub(b, t, n, m) : ir_add(b, t, n, m);
@@ -247,9 +245,7 @@ static IrTemp a64_logic(DisasContext *s, int sf, int opc, IrTemp n, IrTemp m)
     }
     IrTemp r = ir_and(b, t, n, m);
     if (opc == 3) {
-        /* N, Z of r and C = V = 0: the flags of r + 0, left lazy */
-        a64_flags_lazy(s, A64_CC_ADD, sf, r, ir_const(b, t, 0));
-        a64_record_cmp(s, A64_CMP_LOGIC, sf, IR_TEMP_NONE, IR_TEMP_NONE, r);
+        a64_flags_lazy_logic(s, sf, r);
     }
     return r;
 }
@@ -290,8 +286,7 @@ bool trans_LOGIC_r(DisasContext *s, arg_LOGIC_r *a)
         default:
             r = ir_andc(b, t, n, m);
             if (a->opc == 3) {
-                a64_flags_lazy(s, A64_CC_ADD, a->sf, r, ir_const(b, t, 0));
-                a64_record_cmp(s, A64_CMP_LOGIC, a->sf, IR_TEMP_NONE, IR_TEMP_NONE, r);
+                a64_flags_lazy_logic(s, a->sf, r);
             }
             break;
         }

@@ -177,6 +177,12 @@ void a64_flags_lazy(DisasContext *s, int op, int sf, IrTemp n, IrTemp m)
     s->flags = (struct A64FlagState){ .lazy_op = (uint8_t)op, .lazy_a = a, .lazy_b = c };
 }
 
+void a64_flags_lazy_logic(DisasContext *s, int sf, IrTemp r)
+{
+    a64_flags_lazy(s, A64_CC_ADD, sf, r, ir_const(a64_ir(s), a64_sf_type(sf), 0));
+    s->flags.logic = true;
+}
+
 void a64_set_nz(DisasContext *s, int sf, IrTemp r)
 {
     IrBlock *b = a64_ir(s);
@@ -274,29 +280,6 @@ A64Cond a64_cond(DisasContext *s, int cc)
     return c;
 }
 
-void a64_record_cmp(DisasContext *s, int kind, int sf, IrTemp n, IrTemp m, IrTemp r)
-{
-    IrBlock *b = a64_ir(s);
-    IrType t = a64_sf_type(sf);
-    /* snapshot: the instruction may overwrite the source registers */
-    IrTemp cn = IR_TEMP_NONE, cm = IR_TEMP_NONE, cr = IR_TEMP_NONE;
-    if (kind == A64_CMP_SUB) {
-        cn = ir_new_temp(b, t);
-        cm = ir_new_temp(b, t);
-        ir_mov(b, t, cn, n);
-        ir_mov(b, t, cm, m);
-    } else {
-        cr = ir_new_temp(b, t);
-        ir_mov(b, t, cr, r);
-    }
-    s->cmp.kind = (uint8_t)kind;
-    s->cmp.sf = (uint8_t)sf;
-    s->cmp.insn_no = s->base.num_insns;
-    s->cmp.n = cn;
-    s->cmp.m = cm;
-    s->cmp.r = cr;
-}
-
 A64Cond a64_cond_fused(DisasContext *s, int cc)
 {
     /* cc -> IrCond for r vs 0 (ANDS: C = V = 0) */
@@ -306,17 +289,12 @@ A64Cond a64_cond_fused(DisasContext *s, int cc)
     };
     IrBlock *b = a64_ir(s);
     A64Cond c;
-    if (s->cmp.kind == A64_CMP_NONE || s->cmp.insn_no + 1 != s->base.num_insns) {
-        /* a lazy SUB earlier in the block: its operands, as i64 */
-        if (s->flags.lazy_op == A64_CC_SUB &&
-            sub_cond(b, cc, s->flags.lazy_a, s->flags.lazy_b, IR_I64, &c))
-            return c;
+    if (s->flags.lazy_op == A64_CC_SUB &&
+        sub_cond(b, cc, s->flags.lazy_a, s->flags.lazy_b, IR_I64, &c))
+        return c;
+    if (!s->flags.logic)
         return a64_cond(s, cc);
-    }
-    IrType t = a64_sf_type(s->cmp.sf);
-    if (s->cmp.kind == A64_CMP_SUB)
-        return sub_cond(b, cc, s->cmp.n, s->cmp.m, t, &c) ? c : a64_cond(s, cc);
-    c = (A64Cond){(IrCond)logic_cond[cc >> 1], s->cmp.r, ir_const(b, t, 0), t};
+    c = (A64Cond){(IrCond)logic_cond[cc >> 1], s->flags.lazy_a, ir_const(b, IR_I64, 0), IR_I64};
     if (cc >= 14) /* AL, NV */
         c.cond = IR_COND_ALWAYS;
     else if (cc & 1)

@@ -35,31 +35,21 @@ enum {
     A64_DISAS_JUMP = DISAS_TARGET_0, /* a branch emitted its own exits */
 };
 
-/* Kinds of DisasContext.cmp (the last flag-setting integer instruction). */
-enum { A64_CMP_NONE, A64_CMP_SUB, A64_CMP_LOGIC };
-
 typedef struct DisasContext {
     DisasContextBase base;  /* ISA-neutral part: pcs, counts, block, reader */
     uint64_t pc_curr;       /* guest pc of the instruction being translated */
     uint32_t insn;          /* its encoding */
-    /* Operands of a SUBS/CMP (n - m) or ANDS/TST (result r) when it is the
-     * instruction just before the current one: a64_cond_fused then tests
-     * them directly instead of recombining NZCV ("cmp; b.gt" -> one
-     * compare).  Only valid for the instruction numbered insn_no + 1. */
-    struct {
-        uint8_t kind;       /* A64_CMP_* */
-        uint8_t sf;         /* operation width: 1 = 64-bit */
-        unsigned insn_no;   /* base.num_insns of the flag setter */
-        IrTemp n, m, r;     /* locals holding its operands / result */
-    } cmp;
     uint64_t features;      /* A64_FEAT_* of the modelled CPU (a64-cpu.h) */
     /* What this block knows of the flags at the current point (A64State
      * cc_op): eager = cc_op is A64_CC_EAGER and nf..vf are current; lazy =
      * an earlier insn of this block set cc_op = lazy_op with the operands
-     * in temps lazy_a, lazy_b (64-bit, 32-bit ones shifted up).  Neither:
-     * unknown (block start), readers test cc_op at run time. */
+     * in temps lazy_a, lazy_b (64-bit, 32-bit ones shifted up; logic: an
+     * ANDS/TST result + 0, so C = V = 0).  Neither: unknown (block start),
+     * readers test cc_op at run time.  Conditions read the operands
+     * directly (a64_cond_fused). */
     struct A64FlagState {
         bool eager;
+        bool logic;
         uint8_t lazy_op;     /* A64_CC_SUB / A64_CC_ADD, or 0 */
         IrTemp lazy_a, lazy_b;
     } flags, flags_at_insn;  /* ..._at_insn: restored when a decode rolls back */
@@ -82,8 +72,6 @@ static inline bool a64_have(const DisasContext *s, uint64_t f)
 static inline void a64_decode_rollback(DisasContext *s, uint32_t mark)
 {
     s->base.ir->n_ops = mark;
-    if (s->cmp.insn_no == s->base.num_insns)
-        s->cmp.kind = A64_CMP_NONE;
     s->flags = s->flags_at_insn;
 }
 
@@ -121,15 +109,12 @@ typedef struct A64Cond {
  * an i32 comparison using only EQ/NE/LT/GE/ALWAYS (so sign-extending the
  * operands keeps its meaning). */
 A64Cond a64_cond(DisasContext *s, int cc);
-/* The same condition, but straight from the operands of the previous
- * instruction when that was a SUBS/CMP or ANDS/TST (any IrCond, type i32
- * or i64); otherwise a64_cond. */
+/* The same condition, but straight from the operands of the SUBS/CMP or
+ * ANDS/TST that set the flags when it is earlier in this block (any IrCond,
+ * type i64); otherwise a64_cond. */
 A64Cond a64_cond_fused(DisasContext *s, int cc);
 /* cond as 0/1 of integer type t. */
 IrTemp a64_cond_value(DisasContext *s, const A64Cond *c, IrType t);
-/* Records the operands of a flag-setting SUBS (kind A64_CMP_SUB: n, m) or
- * ANDS (A64_CMP_LOGIC: r) for a64_cond_fused. */
-void a64_record_cmp(DisasContext *s, int kind, int sf, IrTemp n, IrTemp m, IrTemp r);
 /* Sets N and Z from a result of type sf (64/32-bit); leaves C and V. */
 void a64_set_nz(DisasContext *s, int sf, IrTemp result);
 /* Sets NZCV from a 4-bit immediate (bit 3 = N). */
@@ -149,6 +134,8 @@ void a64_flags_written(DisasContext *s);
 /* NZCV of n - m (op A64_CC_SUB) or n + m (A64_CC_ADD), values of type sf,
  * left for readers to compute. */
 void a64_flags_lazy(DisasContext *s, int op, int sf, IrTemp n, IrTemp m);
+/* NZCV of ANDS/TST/BICS: N, Z of the result r (type sf), C = V = 0. */
+void a64_flags_lazy_logic(DisasContext *s, int sf, IrTemp r);
 /* n + m and n - m of type sf, with their NZCV. */
 IrTemp a64_add_flags(DisasContext *s, int sf, IrTemp n, IrTemp m, A64Flags *f);
 IrTemp a64_sub_flags(DisasContext *s, int sf, IrTemp n, IrTemp m, A64Flags *f);

@@ -259,6 +259,7 @@ typedef struct TierUpStats {
     uint64_t hot, queued, installed, stale, failed, dropped;
     uint64_t loopless;            /* hot blocks whose region had no loop: not compiled */
     uint64_t probe_kept, probe_dropped; /* regions kept / sent back to template code */
+    uint64_t probe_dropped_inside;  /* hot loops inside dropped regions: not compiled */
 } TierUpStats;
 void tierup_stats(ExecEngine *e, TierUpStats *out);
 /* -d perfmap: name a region's code (img may be NULL: JIT code, unnamed) and its stub */

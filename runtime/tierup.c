@@ -86,6 +86,15 @@ typedef struct TierUp {
     bool started, stop, busy;
     pthread_t thread;
     TierUpStats st;
+    /* Under the engine lock: guest code of the regions installed here
+     * (entry -> members) and of those the probe dropped.  A latch inside
+     * dropped code that gets hot (its region no longer runs, its template
+     * code counts) would only form a smaller region of the same short
+     * loop, compiled to be dropped again. */
+    struct TierMembers { const TransBlock *entry; uint32_t n; TbRange r[TIERUP_MAX_BLOCKS]; } *members;
+    uint32_t n_members, cap_members;
+    TbRange *dropped;
+    uint32_t n_dropped, cap_dropped;
 } TierUp;
 
 static ExecEngine *atexit_engine;
@@ -194,6 +203,8 @@ void tierup_free(ExecEngine *e)
     if (atexit_engine == e)
         atexit_engine = NULL;
     e->tu = NULL;
+    free(tu->members);
+    free(tu->dropped);
     free(tu);
 }
 
@@ -332,6 +343,22 @@ static bool install_locked(ExecEngine *e, TierJob *j, TierLlvmCode *code, struct
     for (ExecCpu *c = e->cpus; c; c = c->next)
         exec_cpu_jc_drop(c, tb);
     tb->tier_state = TIER_DONE;
+    TierUp *tu = e->tu;
+    if (tu->n_members == tu->cap_members) {
+        uint32_t cap = tu->cap_members ? tu->cap_members * 2 : 64;
+        void *n = realloc(tu->members, cap * sizeof *tu->members);
+        if (n) {
+            tu->members = n;
+            tu->cap_members = cap;
+        }
+    }
+    if (tu->n_members < tu->cap_members) {
+        struct TierMembers *m = &tu->members[tu->n_members++];
+        m->entry = tb;
+        m->n = j->n;
+        for (uint32_t i = 0; i < j->n; i++)
+            m->r[i] = (TbRange){ .pc = j->tbs[i]->pc, .size = j->tbs[i]->guest_size };
+    }
     return true;
 }
 
@@ -462,6 +489,36 @@ static void demote_locked(ExecEngine *e, TransBlock *tb)
     }
     for (ExecCpu *c = e->cpus; c; c = c->next)
         exec_cpu_jc_drop(c, tb);
+    /* its guest code: the members recorded at install, or a cached
+     * region's ranges */
+    TierUp *tu = e->tu;
+    const TbRange *r = tb->ranges;
+    uint32_t n = tb->n_ranges;
+    for (uint32_t i = tu->n_members; i-- > 0 && !r;) /* newest first: a freed */
+        if (tu->members[i].entry == tb) {               /* block's address comes back */
+            r = tu->members[i].r;
+            n = tu->members[i].n;
+        }
+    if (!r || tu->n_dropped + n > 1u << 20)
+        return;
+    if (tu->n_dropped + n > tu->cap_dropped) {
+        uint32_t cap = (tu->n_dropped + n) * 2;
+        TbRange *d = realloc(tu->dropped, cap * sizeof *d);
+        if (!d)
+            return;
+        tu->dropped = d;
+        tu->cap_dropped = cap;
+    }
+    memcpy(tu->dropped + tu->n_dropped, r, n * sizeof *r);
+    tu->n_dropped += n;
+}
+
+static bool in_dropped(const TierUp *tu, uint64_t pc)
+{
+    for (uint32_t i = 0; i < tu->n_dropped; i++)
+        if (pc - tu->dropped[i].pc < tu->dropped[i].size)
+            return true;
+    return false;
 }
 
 /* A region's code completed a probe period (under e->lock).  Region code
@@ -534,6 +591,15 @@ void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
     }
     if (tb->tier_state != TIER_COLD || tb->llvm_entry) {
         pthread_mutex_unlock(&e->lock);
+        return;
+    }
+    if (in_dropped(tu, tb->pc)) {
+        tb->tier_state = TIER_DONE;
+        pthread_mutex_unlock(&e->lock);
+        pthread_mutex_lock(&tu->qlock);
+        tu->st.hot++;
+        tu->st.probe_dropped_inside++;
+        pthread_mutex_unlock(&tu->qlock);
         return;
     }
     /* A full queue would drop the job: do not lift its blocks for nothing. */

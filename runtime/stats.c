@@ -51,6 +51,10 @@ void exec_stats_print(struct ExecEngine *e, FILE *out)
                          " stale, %" PRIu64 " refused, %" PRIu64 " dropped\n",
                     ts.hot, tierup_threshold(e), ts.installed, ts.loopless, ts.stale, ts.failed,
                     ts.dropped);
+            fprintf(out, "  region probe           %" PRIu64 " kept, %" PRIu64
+                         " sent back to template code (too few cycles per entry), %" PRIu64
+                         " hot loops inside those left alone\n",
+                    ts.probe_kept, ts.probe_dropped, ts.probe_dropped_inside);
         }
         fprintf(out, "  llvm regions compiled  %" PRIu64 " (%" PRIu64 " guest blocks, %" PRIu64
                      " refused)\n",

@@ -228,6 +228,8 @@ struct EmuCachePack *tiercache_module_pack(ExecEngine *e, uint64_t pc, uint64_t 
 
 /* tmplcache.c: template blocks in the code cache (template and auto tiers). */
 bool tmplcache_enabled(const ExecEngine *e);
+/* Translations are made relocatable and stored (read-write, no --stats). */
+bool tmplcache_storing(const ExecEngine *e);
 /* Before lifting: a stored translation of (pc, flags) placed for tb (pc,
  * flags, sizes, pages, code filled in, registered): true.  false: translate. */
 bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags);

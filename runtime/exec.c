@@ -552,7 +552,7 @@ static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
             tb->hot = tierup_threshold(e);
             mm.hot_counter = &tb->hot;
         }
-        mm.relocatable = tmplcache_enabled(e) && tiercache_storing(e) && !e->cfg.stats;
+        mm.relocatable = tmplcache_storing(e);
         if (tmpl_translate(b, &e->buf, (uintptr_t)tb, &mm, &code, &why)) {
             tb->insn_pc = malloc((b->n_insns ? b->n_insns : 1) * sizeof *tb->insn_pc);
             for (uint32_t i = 0; tb->insn_pc && i < b->n_insns; i++)

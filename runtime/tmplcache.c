@@ -92,6 +92,11 @@ bool tmplcache_enabled(const ExecEngine *e)
            tiercache_enabled(e) && e->cfg.max_insns > 0;
 }
 
+bool tmplcache_storing(const ExecEngine *e)
+{
+    return tmplcache_enabled(e) && tiercache_storing(e) && !e->cfg.stats;
+}
+
 static void key_hash(const ExecEngine *e, uint64_t bias, uint32_t flags, uint8_t out[16])
 {
     struct {
@@ -258,7 +263,7 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
 
 void tmplcache_store(ExecEngine *e, const TransBlock *tb, const IrBlock *b, const TmplCode *code)
 {
-    if (!tmplcache_enabled(e) || !tiercache_storing(e) || e->cfg.stats)
+    if (!tmplcache_storing(e))
         return;
     uint64_t t0 = tt_now();
     uint64_t bias = 0;

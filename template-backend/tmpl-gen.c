@@ -583,25 +583,32 @@ static void gen_free(TmplGen *g)
     free(g->stubs);
 }
 
+/* What tmpl_translate and tmpl_install check first: the buffer's entry
+ * (NULL + *why if there is none or the tag is misaligned). */
+static const TmplBufEntry *start_code(CodeBuf *buf, uintptr_t tag, TmplCode *out,
+                                      const char **why)
+{
+    *why = NULL;
+    memset(out, 0, sizeof *out);
+    const TmplBufEntry *be = buf_entry((uintptr_t)buf->base + (uintptr_t)buf->exec_delta);
+    if (!be)
+        *why = "tmpl_init was not called for this code buffer";
+    else if (tag & 3)
+        *why = "tag must be 4-byte aligned";
+    return *why ? NULL : be;
+}
+
 bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMemModel *mm,
                     TmplCode *out, const char **why)
 {
     static const char *dummy;
     if (!why)
         why = &dummy;
-    *why = NULL;
-    memset(out, 0, sizeof *out);
-    const TmplBufEntry *be = buf_entry((uintptr_t)buf->base + (uintptr_t)buf->exec_delta);
-    if (!be) {
-        *why = "tmpl_init was not called for this code buffer";
+    const TmplBufEntry *be = start_code(buf, tag, out, why);
+    if (!be)
         return false;
-    }
     if (mm && mm->kind != TMPL_MEM_USER) {
         *why = "unsupported memory model";
-        return false;
-    }
-    if (tag & 3) {
-        *why = "tag must be 4-byte aligned";
         return false;
     }
     size_t start = (buf->used + 15) & ~(size_t)15;
@@ -745,16 +752,9 @@ bool tmpl_install(CodeBuf *buf, uintptr_t tag, const TmplImage *img, TmplCode *o
     static const char *dummy;
     if (!why)
         why = &dummy;
-    memset(out, 0, sizeof *out);
-    const TmplBufEntry *be = buf_entry((uintptr_t)buf->base + (uintptr_t)buf->exec_delta);
-    if (!be) {
-        *why = "tmpl_init was not called for this code buffer";
+    const TmplBufEntry *be = start_code(buf, tag, out, why);
+    if (!be)
         return false;
-    }
-    if (tag & 3) {
-        *why = "tag must be 4-byte aligned";
-        return false;
-    }
     size_t start = (buf->used + 15) & ~(size_t)15;
     uintptr_t exec = (uintptr_t)(buf->base + start) + (uintptr_t)buf->exec_delta;
     if ((*why = image_check(img, exec)))

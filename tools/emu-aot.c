@@ -28,6 +28,7 @@
 #include "runtime/log.h"
 #include "user/elf-load.h"
 #include "user/guest-mem.h"
+#include "user/user-cli.h"
 #include "user/user-run.h"
 
 #define EMU_VERSION "0.1"
@@ -85,18 +86,6 @@ static _Noreturn void bad_usage(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, " (see emu-aot --help)\n");
     exit(2);
-}
-
-/* emu-user's -L lookup for an absolute path: under the prefix if it exists
- * there, else as is. */
-static const char *guest_path(const char *prefix, const char *path, char *buf)
-{
-    if (prefix && path[0] == '/') {
-        snprintf(buf, PATH_MAX, "%s%s", prefix, path);
-        if (access(buf, F_OK) == 0)
-            return buf;
-    }
-    return path;
 }
 
 /* The checks elf_load makes and those of the discovery's ELF reader, with
@@ -189,16 +178,8 @@ int main(int argc, char **argv)
     UserConfig cfg = { .tier = EXEC_TIER_TEMPLATE, .cache_mode = EMU_CACHE_RW };
     const char *ld_prefix = getenv("EMU_LD_PREFIX");
     const char *tier_env = getenv("EMU_TIER"), *cache_env = getenv("EMU_CACHE");
-    if (cache_env && *cache_env) {
-        if (!strcmp(cache_env, "rw") || !strcmp(cache_env, "on"))
-            cfg.cache_mode = EMU_CACHE_RW;
-        else if (!strcmp(cache_env, "ro"))
-            cfg.cache_mode = EMU_CACHE_RO;
-        else if (!strcmp(cache_env, "off"))
-            cfg.cache_mode = EMU_CACHE_OFF;
-        else
-            bad_usage("EMU_CACHE=%s: expected rw, ro or off", cache_env);
-    }
+    if (cache_env && *cache_env && !user_cli_cache_mode(cache_env, &cfg.cache_mode))
+        bad_usage("EMU_CACHE=%s: expected rw, ro or off", cache_env);
     if (tier_env && *tier_env) {
         if (!strcmp(tier_env, "template"))
             cfg.tier = EXEC_TIER_TEMPLATE;
@@ -243,12 +224,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "-D")) {
             log_file = val;
         } else if (!strcmp(a, "--cache-dir")) {
-            static char dir_abs[PATH_MAX];
-            char cwd[PATH_MAX];
-            if (val[0] != '/' && getcwd(cwd, sizeof cwd) &&
-                snprintf(dir_abs, sizeof dir_abs, "%s/%s", cwd, val) < (int)sizeof dir_abs)
-                val = dir_abs;
-            cfg.cache_dir = val;
+            cfg.cache_dir = user_cli_abs_path(val);
         } else if (!strcmp(a, "--tier=template")) {
             cfg.tier = EXEC_TIER_TEMPLATE;
         } else if (!strcmp(a, "--tier=auto")) {
@@ -269,35 +245,18 @@ int main(int argc, char **argv)
             bad_usage("unknown option %s", a);
         }
     }
-    if (log_spec) {
-        unsigned mask = 0;
-        char err[1024];
-        if (!emu_log_parse(log_spec, &mask, err, sizeof err)) {
-            bool help = strstr(log_spec, "help") != NULL;
-            fprintf(help ? stdout : stderr, help ? "%s\n" : "emu-aot: -d: %s\n", err);
-            return help ? 0 : 2;
-        }
-        emu_log_set_mask(mask);
-    }
-    if (log_file && !emu_log_open(log_file)) {
-        fprintf(stderr, "emu-aot: -D %s: %s\n", log_file, strerror(errno));
-        return 1;
-    }
+    /* a bad -d is a usage error (2), a -D that cannot be written a failure (1) */
+    int st = user_cli_log("emu-aot", log_spec, NULL, 2);
+    if (st < 0)
+        st = user_cli_log("emu-aot", NULL, log_file, 1);
+    if (st >= 0)
+        return st;
     if (i >= argc) {
         usage(stderr);
         return 2;
     }
-    char *prefix_abs = NULL;
-    if (ld_prefix && *ld_prefix) {
-        struct stat st;
-        prefix_abs = realpath(ld_prefix, NULL);
-        if (!prefix_abs || stat(prefix_abs, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            fprintf(stderr, "emu-aot: -L %s: %s\n", ld_prefix,
-                    prefix_abs ? "not a directory" : strerror(errno));
-            return 1;
-        }
-        cfg.ld_prefix = prefix_abs;
-    }
+    if (ld_prefix && *ld_prefix && !(cfg.ld_prefix = user_cli_root("emu-aot", ld_prefix)))
+        return 1;
     if (!run_cfg->quiet && (cfg.cache_mode != EMU_CACHE_RW || cfg.stats))
         fprintf(stderr, "emu-aot: note: %s: translations are measured but not stored\n",
                 cfg.stats ? "a --stats run stores nothing in the code cache"
@@ -308,7 +267,7 @@ int main(int argc, char **argv)
         return 1;
     if (img.interp[0]) {
         char buf[PATH_MAX];
-        const char *ipath = guest_path(cfg.ld_prefix, img.interp, buf);
+        const char *ipath = user_prefixed_path(cfg.ld_prefix, img.interp, buf);
         if (access(ipath, F_OK) != 0) {
             fprintf(stderr, "emu-aot: %s: interpreter %s: %s%s\n", prog, ipath,
                     strerror(errno), cfg.ld_prefix ? "" : " (a dynamic program needs -L GUEST_ROOT)");
@@ -318,15 +277,12 @@ int main(int argc, char **argv)
             return 1;
     }
 
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[n > 0 ? n : 0] = 0;
     static char *no_opts[] = { NULL };
     cfg.prog = prog;
     cfg.argc = argc - i;
     cfg.argv = &argv[i];
     cfg.envp = environ;
-    cfg.emu_path = n > 0 ? self : argv[0];
+    cfg.emu_path = (char *)user_cli_self(argv[0]);
     cfg.emu_opts = no_opts;
     cfg.at_entry = aot_run_at_entry;
     cfg.at_entry_opaque = run_cfg;

@@ -19,6 +19,7 @@
 #include "runtime/exec.h"
 #include "runtime/log.h"
 #include "user/hwcap.h"
+#include "user/user-cli.h"
 #include "user/user-run.h"
 
 #define EMU_VERSION "0.1"
@@ -112,24 +113,11 @@ static void env_set(EnvList *e, char *assignment)
     e->v[e->n] = NULL;
 }
 
-static bool parse_cache_mode(const char *s, int *mode)
-{
-    if (!strcmp(s, "rw") || !strcmp(s, "on"))
-        *mode = EMU_CACHE_RW;
-    else if (!strcmp(s, "ro"))
-        *mode = EMU_CACHE_RO;
-    else if (!strcmp(s, "off"))
-        *mode = EMU_CACHE_OFF;
-    else
-        return false;
-    return true;
-}
-
 int main(int argc, char **argv)
 {
     UserConfig cfg = { .tier = EXEC_TIER_TEMPLATE, .cache_mode = EMU_CACHE_RW };
     const char *cache_env = getenv("EMU_CACHE");
-    if (cache_env && *cache_env && !parse_cache_mode(cache_env, &cfg.cache_mode))
+    if (cache_env && *cache_env && !user_cli_cache_mode(cache_env, &cfg.cache_mode))
         bad_usage("EMU_CACHE=%s: expected rw, ro or off", cache_env);
     const char *tier_env = getenv("EMU_TIER");
     if (tier_env && *tier_env && !parse_tier(tier_env, &cfg.tier))
@@ -170,20 +158,14 @@ int main(int argc, char **argv)
             if (!parse_tier(t, &cfg.tier))
                 bad_usage("unknown tier '%s' (auto, template, llvm or interp)", t);
         } else if (!strncmp(a, "--cache=", 8)) {
-            if (!parse_cache_mode(a + 8, &cfg.cache_mode))
+            if (!user_cli_cache_mode(a + 8, &cfg.cache_mode))
                 bad_usage("--cache=%s: expected rw, ro or off", a + 8);
             opts[n_opts++] = a;
         } else if (!strcmp(a, "--no-cache")) {
             cfg.cache_mode = EMU_CACHE_OFF;
             opts[n_opts++] = a;
         } else if (!strcmp(a, "--cache-dir")) {
-            /* absolute, so a guest chdir (and execve) keeps its meaning */
-            static char dir_abs[PATH_MAX];
-            char cwd[PATH_MAX];
-            if (val[0] != '/' && getcwd(cwd, sizeof cwd) &&
-                snprintf(dir_abs, sizeof dir_abs, "%s/%s", cwd, val) < (int)sizeof dir_abs)
-                val = dir_abs;
-            cfg.cache_dir = val;
+            val = cfg.cache_dir = user_cli_abs_path(val);
             opts[n_opts++] = a;
             opts[n_opts++] = (char *)val;
         } else if (!strcmp(a, "-d")) {
@@ -230,37 +212,21 @@ int main(int argc, char **argv)
         opts[n_opts++] = "-cpu";
         opts[n_opts++] = (char *)cfg.cpu->name;
     }
-    char *prefix_abs = NULL;
     if (ld_prefix && *ld_prefix) {
         /* Absolute, so a guest chdir does not change what it means. */
-        struct stat st;
-        prefix_abs = realpath(ld_prefix, NULL);
-        if (!prefix_abs || stat(prefix_abs, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            fprintf(stderr, "emu-user: -L %s: %s\n", ld_prefix,
-                    prefix_abs ? "not a directory" : strerror(errno));
+        char *prefix_abs = user_cli_root("emu-user", ld_prefix);
+        if (!prefix_abs)
             return 1;
-        }
         cfg.ld_prefix = prefix_abs;
         opts[n_opts++] = "-L";
         opts[n_opts++] = prefix_abs;
     }
-    if (log_spec) {
-        unsigned mask = 0;
-        char err[1024];
-        if (!emu_log_parse(log_spec, &mask, err, sizeof err)) {
-            bool help = strstr(log_spec, "help") != NULL;
-            fprintf(help ? stdout : stderr, help ? "%s\n" : "emu-user: -d: %s\n", err);
-            return help ? 0 : 1;
-        }
-        emu_log_set_mask(mask);
-        if (!log_file) {   /* a -D log would be truncated by the new image */
-            opts[n_opts++] = "-d";
-            opts[n_opts++] = (char *)log_spec;
-        }
-    }
-    if (log_file && !emu_log_open(log_file)) {
-        fprintf(stderr, "emu-user: -D %s: %s\n", log_file, strerror(errno));
-        return 1;
+    int st = user_cli_log("emu-user", log_spec, log_file, 1);
+    if (st >= 0)
+        return st;
+    if (log_spec && !log_file) {   /* a -D log would be truncated by the new image */
+        opts[n_opts++] = "-d";
+        opts[n_opts++] = (char *)log_spec;
     }
     if (i >= argc) {
         usage(stderr);
@@ -275,17 +241,13 @@ int main(int argc, char **argv)
     opts[n_opts++] = tier_opt;
     opts[n_opts] = NULL;
 
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[n > 0 ? n : 0] = 0;
-
     cfg.prog = argv[i];
     cfg.argc = argc - i;
     cfg.argv = &argv[i];
     if (argv0)
         cfg.argv[0] = (char *)argv0;
     cfg.envp = env.v;
-    cfg.emu_path = n > 0 ? self : argv[0];
+    cfg.emu_path = (char *)user_cli_self(argv[0]);
     cfg.emu_opts = opts;
     return user_run(&cfg);
 }

@@ -43,6 +43,7 @@
 #include "runtime/log.h"
 #include "user/stack.h"
 #include "user/syscall-internal.h"
+#include "user/user-cli.h"
 
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1u << 31)
@@ -61,12 +62,7 @@ int64_t user_sys_get_path(UserProcess *p, uint64_t addr, const char **out)
 
 const char *user_path(const UserProcess *p, const char *path, char *buf)
 {
-    if (!p->ld_prefix || path[0] != '/')
-        return path;
-    int n = snprintf(buf, PATH_MAX, "%s%s", p->ld_prefix, path);
-    if (n <= 0 || n >= PATH_MAX || access(buf, F_OK) != 0)
-        return path;
-    return buf;
+    return user_prefixed_path(p->ld_prefix, path, buf);
 }
 
 /* GPATH, then the -L prefix applied (needs a PATH_MAX buffer). */

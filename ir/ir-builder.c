@@ -151,6 +151,11 @@ void ir_fence(IrBlock *b, IrFence kind)
     ir_emit_simplified(b, IR_OP_fence, IR_VOID, NULL, (const uint64_t[]){kind, 0});
 }
 
+void ir_prefetch(IrBlock *b, IrTemp addr, IrPrefetch hint)
+{
+    ir_emit_simplified(b, IR_OP_prefetch, IR_VOID, (IrTemp[]){addr}, (const uint64_t[]){hint, 0});
+}
+
 IrTemp ir_ldenv(IrBlock *b, IrType t, uint32_t offset)
 {
     IrTemp r = ir_new_temp(b, t);

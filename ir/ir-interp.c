@@ -469,6 +469,8 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
         CASE(fence)
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
             NEXT;
+        CASE(prefetch)
+            NEXT; /* only a hint: nothing to do for the meaning */
 
         CASE(ldenv) {
             const uint8_t *src = envb + p->c[0];

@@ -74,6 +74,12 @@ static const char *fence_name(uint64_t f)
     return f == IR_FENCE_FULL ? "full" : f == IR_FENCE_LOAD ? "load" : f == IR_FENCE_STORE ? "store" : "?";
 }
 
+static const char *prefetch_name(uint64_t h)
+{
+    static const char *const names[IR_PREFETCH_COUNT] = {"l1", "l2", "l3", "stream", "write"};
+    return h < IR_PREFETCH_COUNT ? names[h] : "?";
+}
+
 void ir_print_inst(const IrBlock *b, const IrInst *op, FILE *out)
 {
     if (op->opc >= IR_OP_COUNT) {
@@ -116,6 +122,11 @@ void ir_print_inst(const IrBlock *b, const IrInst *op, FILE *out)
         return;
     case IR_OP_fence:
         fprintf(out, "  fence %s\n", fence_name(op->c[0]));
+        return;
+    case IR_OP_prefetch:
+        fprintf(out, "  prefetch %s [", prefetch_name(op->c[0]));
+        print_temp(b, in[0], out);
+        fputs("]\n", out);
         return;
     case IR_OP_st:
         fprintf(out, "  st.%s ", type);

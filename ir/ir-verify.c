@@ -224,6 +224,10 @@ static bool check_op(VCtx *v, const IrInst *op)
         if (op->c[0] > IR_FENCE_STORE)
             return fail(v, "bad fence kind %llu", (unsigned long long)op->c[0]);
         return true;
+    case IR_OP_prefetch:
+        if (op->c[0] >= IR_PREFETCH_COUNT)
+            return fail(v, "bad prefetch hint %llu", (unsigned long long)op->c[0]);
+        return want(v, op, 0, IR_I64);
     case IR_OP_ldenv:
         return check_env_range(v, op->c[0], t) && want(v, op, 0, t);
     case IR_OP_stenv:

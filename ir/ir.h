@@ -146,6 +146,16 @@ typedef enum IrFence {
     IR_FENCE_STORE,  /* dmb ishst / sfence */
 } IrFence;
 
+/* prefetch hint: what the data is for and how close to keep it. */
+typedef enum IrPrefetch {
+    IR_PREFETCH_READ_L1,     /* PLDL1KEEP: prefetcht0 */
+    IR_PREFETCH_READ_L2,     /* PLDL2KEEP: prefetcht1 */
+    IR_PREFETCH_READ_L3,     /* PLDL3KEEP: prefetcht2 */
+    IR_PREFETCH_READ_STREAM, /* PLD*STRM: prefetchnta */
+    IR_PREFETCH_WRITE,       /* PST*: x86 without PREFETCHW uses prefetcht0 */
+    IR_PREFETCH_COUNT
+} IrPrefetch;
+
 /* ---- block exits ---------------------------------------------------------- */
 /* Why a block returned to the dispatcher (IR_OP_exit c0, env->exit_reason). */
 typedef enum IrExitReason {
@@ -297,6 +307,7 @@ void ir_st(IrBlock *b, IrType t, IrTemp addr, IrTemp val, IrMemOp mo);
 IrTemp ir_cmpxchg(IrBlock *b, IrType t, IrTemp addr, IrTemp expect, IrTemp newv, IrMemOp mo);
 IrTemp ir_atomic_rmw(IrBlock *b, IrType t, IrRmwOp op, IrTemp addr, IrTemp val, IrMemOp mo);
 void ir_fence(IrBlock *b, IrFence kind);
+void ir_prefetch(IrBlock *b, IrTemp addr, IrPrefetch hint);
 IrTemp ir_ldenv(IrBlock *b, IrType t, uint32_t offset);
 void ir_stenv(IrBlock *b, IrType t, uint32_t offset, IrTemp val);
 /* Helper call: up to 5 arguments (the env argument, if the helper takes one,

@@ -1127,6 +1127,16 @@ static void lower_op(Lower *L, const IrInst *op)
     case IR_OP_fence:
         LLVMBuildFence(B, LLVMAtomicOrderingSequentiallyConsistent, 0, "");
         break;
+    case IR_OP_prefetch: {
+        /* unchecked like the template tier's: a prefetch cannot fault */
+        static const unsigned locality[IR_PREFETCH_COUNT] = {3, 2, 1, 0, 3};
+        LLVMValueRef host = LLVMBuildAdd(B, L->guest_base, rdw(L, a[0], 64), "");
+        LLVMValueRef args[4] = {LLVMBuildIntToPtr(B, host, L->ptr, ""),
+                                c32(L, op->c[0] == IR_PREFETCH_WRITE),
+                                c32(L, locality[op->c[0]]), c32(L, 1)};
+        intrinsic(L, "llvm.prefetch", L->ptr, args, 4);
+        break;
+    }
     case IR_OP_ldenv:
         wr(L, a[0], env_load(L, ty(L, t), op->c[0]));
         break;

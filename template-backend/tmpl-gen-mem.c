@@ -1,5 +1,5 @@
 /*
- * tmpl-gen-mem.c - guest memory (ld st cmpxchg atomic_rmw fence), CPU state
+ * tmpl-gen-mem.c - guest memory (ld st cmpxchg atomic_rmw fence prefetch), CPU state
  * outside the globals (ldenv stenv) and helper calls.
  *
  * User mode: host address = r15 (guest_base) + addr.  Before the access the
@@ -8,6 +8,8 @@
  *     cmp  addr, [env+guest_limit] ; jae -> stub: guest SIGSEGV (TMPL_EXC_SEGV)
  * and the access itself is one instruction on [r15 + addr] (a host fault in
  * it is mapped back through TmplCode.insn_map).
+ * prefetch: one prefetcht0-t2 or prefetchnta on [r15 + addr], unchecked (it
+ * cannot fault).
  * Atomics: lock cmpxchg / lock xadd / xchg / cmpxchg loops / lock cmpxchg16b.
  */
 #include "template-backend/tmpl-internal.h"
@@ -419,6 +421,13 @@ bool gen_mem_op(TmplGen *g, const IrInst *op)
         if (op->c[0] == IR_FENCE_FULL)
             x86_mfence(&g->x);
         return true;
+    case IR_OP_prefetch: {
+        /* no write-back, no check: a prefetch never faults, and outside
+         * guest memory it only warms a host cache line */
+        static const int x86_hint[IR_PREFETCH_COUNT] = {1, 2, 3, 0, 1};
+        x86_prefetch(&g->x, x86_hint[op->c[0]], host_mem(ra_in(g, op->args[0]), 0));
+        return true;
+    }
     case IR_OP_ldenv: gen_ldenv(g, op); return true;
     case IR_OP_stenv: gen_stenv(g, op); return true;
     case IR_OP_call: gen_call(g, op); return true;

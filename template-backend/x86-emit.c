@@ -484,6 +484,12 @@ void x86_cmpxchg16b(X86Buf *b, X86Mem m)
     emit_op(b, F_W, 0x0FC7, 1, -1, &m);
 }
 
+/* 0F 18 /hint: prefetchnta (0), prefetcht0 (1), t1 (2), t2 (3); never faults. */
+void x86_prefetch(X86Buf *b, int hint, X86Mem m)
+{
+    emit_op(b, 0, 0x0F18, hint & 3, -1, &m);
+}
+
 void x86_mfence(X86Buf *b)
 {
     x86_byte(b, 0x0F); x86_byte(b, 0xAE); x86_byte(b, 0xF0);

@@ -154,6 +154,7 @@ void x86_cmpxchg(X86Buf *b, int sz, X86Mem m, int src); /* cmpxchg [m], r (no lo
 void x86_xadd(X86Buf *b, int sz, X86Mem m, int src);
 void x86_xchg(X86Buf *b, int sz, X86Mem m, int src);    /* implicitly locked */
 void x86_cmpxchg16b(X86Buf *b, X86Mem m);               /* no lock */
+void x86_prefetch(X86Buf *b, int hint, X86Mem m);
 void x86_mfence(X86Buf *b);
 void x86_lfence(X86Buf *b);
 void x86_sfence(X86Buf *b);

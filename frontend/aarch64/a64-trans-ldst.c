@@ -68,8 +68,19 @@ static void a64_ldst_access(DisasContext *s, A64LdKind kind, int size, int rt, c
         ir_st(b, IR_I64, ad->addr, a64_get_x(s, rt), a64_memop(size, false));
         a64_addr_writeback(s, ad);
         return;
-    case A64_LDK_PRFM:
+    case A64_LDK_PRFM: {
+        /* Rt = type:target:policy.  PLD and PST become host prefetches
+         * (zstd and others lean on them to hide cache misses); PLI and the
+         * reserved types stay no-ops. */
+        static const IrPrefetch level[4] = {IR_PREFETCH_READ_L1, IR_PREFETCH_READ_L2,
+                                            IR_PREFETCH_READ_L3, IR_PREFETCH_READ_L3};
+        int type = rt >> 3, target = (rt >> 1) & 3;
+        if (type == 0)
+            ir_prefetch(b, ad->addr, rt & 1 ? IR_PREFETCH_READ_STREAM : level[target]);
+        else if (type == 2)
+            ir_prefetch(b, ad->addr, IR_PREFETCH_WRITE);
         return;
+    }
     case A64_LDK_BAD:
         return;
     default:
@@ -91,8 +102,6 @@ bool trans_LDST_uimm(DisasContext *s, arg_LDST_uimm *a)
     A64LdKind k = a64_ld_kind(a->size, a->opc);
     if (k == A64_LDK_BAD)
         return false;
-    if (k == A64_LDK_PRFM)
-        return true;
     A64Addr ad = a64_addr_imm(s, a->rn, (int64_t)a->imm << a->size, A64_IDX_OFFSET);
     a64_ldst_access(s, k, a->size, a->rt, &ad);
     return true;
@@ -105,8 +114,8 @@ bool trans_LDST_imm9(DisasContext *s, arg_LDST_imm9 *a)
     A64LdKind k = a64_ld_kind(a->size, a->opc);
     if (k == A64_LDK_BAD)
         return false;
-    if (k == A64_LDK_PRFM)
-        return a->idx == 0; /* PRFUM; no prefetch with writeback or LDTR form */
+    if (k == A64_LDK_PRFM && a->idx != 0)
+        return false; /* PRFUM only: no prefetch with writeback or LDTR form */
     A64Addr ad = a64_addr_imm(s, a->rn, a->imm, modes[a->idx]);
     a64_ldst_access(s, k, a->size, a->rt, &ad);
     return true;
@@ -117,8 +126,6 @@ bool trans_LDST_reg(DisasContext *s, arg_LDST_reg *a)
     A64LdKind k = a64_ld_kind(a->size, a->opc);
     if (k == A64_LDK_BAD || !(a->option & 2))
         return false;
-    if (k == A64_LDK_PRFM)
-        return true;
     A64Addr ad;
     if (!a64_addr_regoff(s, &ad, a->rn, a->rm, a->option, a->s ? a->size : 0))
         return false;
@@ -131,8 +138,6 @@ bool trans_LDR_lit(DisasContext *s, arg_LDR_lit *a)
     static const struct { int size; A64LdKind kind; } forms[4] = {
         {2, A64_LDK_LOAD}, {3, A64_LDK_LOAD}, {2, A64_LDK_LOADS64}, {3, A64_LDK_PRFM},
     };
-    if (forms[a->opc].kind == A64_LDK_PRFM)
-        return true;
     A64Addr ad = a64_addr_literal(s, (int64_t)a->imm * 4);
     a64_ldst_access(s, forms[a->opc].kind, forms[a->opc].size, a->rt, &ad);
     return true;

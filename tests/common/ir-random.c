@@ -248,7 +248,7 @@ static const IrOpcode body_ops[] = {
     IR_OP_andc, IR_OP_not, IR_OP_shl, IR_OP_shr, IR_OP_sar, IR_OP_rotl, IR_OP_rotr,
     IR_OP_clz, IR_OP_ctz, IR_OP_popcnt, IR_OP_bswap, IR_OP_bitrev, IR_OP_extract,
     IR_OP_sextract, IR_OP_deposit, IR_OP_setcond, IR_OP_movcond, IR_OP_ld, IR_OP_st,
-    IR_OP_cmpxchg, IR_OP_atomic_rmw, IR_OP_fence, IR_OP_ldenv, IR_OP_stenv, IR_OP_call,
+    IR_OP_cmpxchg, IR_OP_atomic_rmw, IR_OP_fence, IR_OP_prefetch, IR_OP_ldenv, IR_OP_stenv, IR_OP_call,
 };
 
 static IrType same_width(RGen *g, IrType t)
@@ -406,6 +406,9 @@ static void gen_op(RGen *g)
     }
     case IR_OP_fence:
         emit(g, opc, IR_VOID, NULL, rn(g, 3), 0);
+        return;
+    case IR_OP_prefetch: /* any address, in guest memory or wild: never faults */
+        emit(g, opc, IR_VOID, (IrTemp[]){pick(g, IR_I64)}, rn(g, IR_PREFETCH_COUNT), 0);
         return;
     case IR_OP_ldenv:
     case IR_OP_stenv: {

@@ -11,7 +11,7 @@
  */
 #include "template-backend/tmpl-internal.h"
 
-#include <cpuid.h>
+#include <sys/platform/x86.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,15 +47,14 @@ void tg_fail(TmplGen *g, const char *why)
         g->why = why;
 }
 
+/* From glibc's copy of the cpuid bits (ld.so reads them once per process):
+ * a cpuid instruction traps to the hypervisor in a VM (~7 us each here),
+ * which a short-lived emu-user process would pay at every start. */
 static void detect_cpu(void)
 {
-    unsigned a, b, c, d;
-    if (__get_cpuid(1, &a, &b, &c, &d))
-        tmpl_have_popcnt = (c >> 23) & 1;
-    if (__get_cpuid_count(7, 0, &a, &b, &c, &d))
-        tmpl_have_bmi1 = (b >> 3) & 1;
-    if (__get_cpuid(0x80000001, &a, &b, &c, &d))
-        tmpl_have_lzcnt = (c >> 5) & 1;
+    tmpl_have_popcnt = CPU_FEATURE_ACTIVE(POPCNT);
+    tmpl_have_bmi1 = CPU_FEATURE_ACTIVE(BMI1);
+    tmpl_have_lzcnt = CPU_FEATURE_ACTIVE(LZCNT);
     if (getenv("EMU_TMPL_NO_BITOPS"))   /* tests: force the fallback sequences */
         tmpl_have_lzcnt = tmpl_have_bmi1 = tmpl_have_popcnt = false;
 }

@@ -9,6 +9,7 @@
 #include "ir/ir-helpers.h"
 
 #include <string.h>
+#include <sys/platform/x86.h>
 
 static inline int desc_rmode(A64Fp *f, uint32_t rm)
 {
@@ -103,15 +104,12 @@ uint64_t helper_a64_fp_bin_d(void *env, uint64_t a, uint64_t b, uint32_t op)
     return r;
 }
 
-/* Fused multiply-add on the host FMA unit, when there is one. */
+/* Fused multiply-add on the host FMA unit, when there is one.  glibc's copy
+ * of the cpuid bits: __builtin_cpu_supports links libgcc's constructor,
+ * which runs ~13 cpuid instructions (VM traps) at every emu start. */
 static bool host_fma_ok(void)
 {
-    static int ok = -1;
-    if (ok < 0) {
-        __builtin_cpu_init();
-        ok = __builtin_cpu_supports("fma") ? 1 : 0;
-    }
-    return ok;
+    return CPU_FEATURE_ACTIVE(FMA);
 }
 
 __attribute__((target("fma"))) static double fma_d(double a, double n, double m)

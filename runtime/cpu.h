@@ -19,7 +19,8 @@
 #define JMP_CACHE_BITS 14
 #define JMP_CACHE_SIZE (1u << JMP_CACHE_BITS)
 typedef struct JmpCacheEntry {
-    uint64_t pc;          /* guest pc; ~0 when empty */
+    uint64_t pc;          /* guest pc; when empty ~0, or 0 in any slot but
+                             jmp_cache_hash(0) (pc 0 cannot match there) */
     const void *host;     /* host entry point of the block for pc */
 } JmpCacheEntry;
 static inline unsigned jmp_cache_hash(uint64_t pc)

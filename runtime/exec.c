@@ -206,12 +206,48 @@ const ExecConfig *exec_engine_config(const ExecEngine *e)
 
 /* ---- CPUs and jump caches ---------------------------------------------- */
 
+/* The jump caches are fresh anonymous memory, read as all zero, and only
+ * the 4 KiB pages a CPU writes get committed (filling 256 KiB per CPU up
+ * front cost 64 page faults at every start).  An empty entry holds pc 0,
+ * which only the lookup of pc 0 can match, and that lookup uses slot
+ * jmp_cache_hash(0): that one slot holds ~0 when empty.  jc_pages records the
+ * pages ever written, so clearing touches only those. */
+#define JC_PAGE_SLOTS (4096 / sizeof(JmpCacheEntry))
+_Static_assert(JMP_CACHE_SIZE / JC_PAGE_SLOTS <= 64, "jc_pages has one bit per page");
+
+static inline uint64_t jc_empty_pc(unsigned i)
+{
+    return i == jmp_cache_hash(0) ? ~(uint64_t)0 : 0;
+}
+
+/* Before writing slot h (owning CPU). */
+static inline void jc_mark(ExecCpu *cpu, unsigned h)
+{
+    uint64_t bit = 1ull << (h / JC_PAGE_SLOTS);
+    if (!(__atomic_load_n(&cpu->jc_pages, __ATOMIC_RELAXED) & bit))
+        __atomic_or_fetch(&cpu->jc_pages, bit, __ATOMIC_RELAXED);
+}
+
+/* Empty the written pages: generated code's pcs only (goto_ptr misses), or
+ * the dispatcher's tb_cache too.  Plain stores: exec_cpu_request_exit calls
+ * this from a signal handler. */
+static void jc_clear(ExecCpu *cpu, bool tbs)
+{
+    uint64_t pages = __atomic_load_n(&cpu->jc_pages, __ATOMIC_RELAXED);
+    while (pages) {
+        unsigned p = (unsigned)__builtin_ctzll(pages);
+        pages &= pages - 1;
+        for (unsigned i = p * JC_PAGE_SLOTS; i < (p + 1) * JC_PAGE_SLOTS; i++) {
+            __atomic_store_n(&cpu->jmp_cache[i].pc, jc_empty_pc(i), __ATOMIC_RELAXED);
+            if (tbs)
+                __atomic_store_n(&cpu->tb_cache[i], NULL, __ATOMIC_RELAXED);
+        }
+    }
+}
+
 static void jc_flush(ExecCpu *cpu)
 {
-    for (unsigned i = 0; i < JMP_CACHE_SIZE; i++) {
-        __atomic_store_n(&cpu->jmp_cache[i].pc, ~(uint64_t)0, __ATOMIC_RELAXED);
-        __atomic_store_n(&cpu->tb_cache[i], NULL, __ATOMIC_RELAXED);
-    }
+    jc_clear(cpu, true);
 }
 
 /* Called under e->lock when tb is invalidated (any thread). */
@@ -219,7 +255,7 @@ void exec_cpu_jc_drop(ExecCpu *cpu, TransBlock *tb)
 {
     unsigned h = jmp_cache_hash(tb->pc);
     if (__atomic_load_n(&cpu->tb_cache[h], __ATOMIC_RELAXED) == tb) {
-        __atomic_store_n(&cpu->jmp_cache[h].pc, ~(uint64_t)0, __ATOMIC_RELEASE);
+        __atomic_store_n(&cpu->jmp_cache[h].pc, jc_empty_pc(h), __ATOMIC_RELEASE);
         __atomic_store_n(&cpu->tb_cache[h], NULL, __ATOMIC_RELAXED);
     }
 }
@@ -229,7 +265,8 @@ static void jc_fill(ExecCpu *cpu, TransBlock *tb)
 {
     unsigned h = jmp_cache_hash(tb->pc);
     JmpCacheEntry *je = &cpu->jmp_cache[h];
-    __atomic_store_n(&je->pc, ~(uint64_t)0, __ATOMIC_RELEASE);
+    jc_mark(cpu, h);
+    __atomic_store_n(&je->pc, jc_empty_pc(h), __ATOMIC_RELEASE);
     /* Generated code may only jump to template blocks, and not at all
      * while every block must pass the dispatcher (exec tracing). */
     const void *host = tb_entry_host(tb);
@@ -238,6 +275,19 @@ static void jc_fill(ExecCpu *cpu, TransBlock *tb)
         __atomic_store_n(&je->pc, tb->pc, __ATOMIC_RELEASE);
     }
     __atomic_store_n(&cpu->tb_cache[h], tb, __ATOMIC_RELEASE);
+}
+
+/* Zero-filled memory for a jump cache (not touched here). */
+static void *jc_alloc(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void jc_free(ExecCpu *cpu)
+{
+    if (cpu->jmp_cache) munmap(cpu->jmp_cache, JMP_CACHE_SIZE * sizeof *cpu->jmp_cache);
+    if (cpu->tb_cache) munmap(cpu->tb_cache, JMP_CACHE_SIZE * sizeof *cpu->tb_cache);
 }
 
 void exec_cpu_flush_jmp_cache(ExecCpu *cpu)
@@ -260,12 +310,11 @@ ExecCpu *exec_cpu_new(ExecEngine *e)
     if (align < sizeof(void *)) align = sizeof(void *);
     size_t size = (e->cfg.arch->state_size + align - 1) / align * align;
     cpu->env = aligned_alloc(align, size);
-    cpu->jmp_cache = malloc(JMP_CACHE_SIZE * sizeof *cpu->jmp_cache);
-    cpu->tb_cache = calloc(JMP_CACHE_SIZE, sizeof *cpu->tb_cache);
+    cpu->jmp_cache = jc_alloc(JMP_CACHE_SIZE * sizeof *cpu->jmp_cache);
+    cpu->tb_cache = jc_alloc(JMP_CACHE_SIZE * sizeof *cpu->tb_cache);
     if (!cpu->env || !cpu->jmp_cache || !cpu->tb_cache) {
         free(cpu->env);
-        free(cpu->jmp_cache);
-        free(cpu->tb_cache);
+        jc_free(cpu);
         free(cpu);
         return NULL;
     }
@@ -277,10 +326,8 @@ ExecCpu *exec_cpu_new(ExecEngine *e)
     /* region code chains out through the jump cache unless exec tracing
      * wants every block to pass the dispatcher */
     cpu->env->chain_tramp = emu_log_enabled(EMU_LOG_EXEC) ? NULL : e->chain_tramp;
-    for (unsigned i = 0; i < JMP_CACHE_SIZE; i++) {
-        cpu->jmp_cache[i].pc = ~(uint64_t)0;
-        cpu->jmp_cache[i].host = NULL;
-    }
+    jc_mark(cpu, jmp_cache_hash(0));
+    cpu->jmp_cache[jmp_cache_hash(0)].pc = jc_empty_pc(jmp_cache_hash(0));
     cpu->imem = (IrMemIface){cpu, w_load, w_store, w_cmpxchg, w_rmw};
     pthread_mutex_lock(&e->lock);
     cpu->index = e->next_cpu_index++;
@@ -304,8 +351,7 @@ void exec_cpu_free(ExecCpu *cpu)
     e->retired_table += cpu->n_table_hits;
     pthread_mutex_unlock(&e->lock);
     free(cpu->env);
-    free(cpu->jmp_cache);
-    free(cpu->tb_cache);
+    jc_free(cpu);
     free(cpu);
 }
 
@@ -338,8 +384,7 @@ void exec_cpu_request_exit(ExecCpu *cpu)
     __atomic_store_n(&cpu->env->exit_request, 1, __ATOMIC_RELAXED); /* LLVM region loops */
     /* Make indirect jumps in generated code miss, so that loops through
      * goto_ptr come back to the dispatcher (plain stores: signal-safe). */
-    for (unsigned i = 0; i < JMP_CACHE_SIZE; i++)
-        __atomic_store_n(&cpu->jmp_cache[i].pc, ~(uint64_t)0, __ATOMIC_RELAXED);
+    jc_clear(cpu, false);
     /* Called on the CPU's own thread from a signal handler that interrupted
      * generated code: point every chained jump back at its exit stub so a
      * loop of direct jumps leaves too.  No lock is needed: this thread holds
@@ -748,8 +793,7 @@ void exec_fork_child(ExecEngine *e, ExecCpu *survivor)
         if (c != survivor) {
             e->retired_dispatch += c->n_dispatch;
             free(c->env);
-            free(c->jmp_cache);
-            free(c->tb_cache);
+            jc_free(c);
             free(c);
         }
         c = next;
@@ -1081,6 +1125,7 @@ static ExecEvent dispatch(ExecCpu *cpu)
                 JmpCacheEntry *je = &cpu->jmp_cache[jmp_cache_hash(pc)];
                 const void *host = tb_entry_host(tb);
                 if (host && je->pc != pc && !emu_log_enabled(EMU_LOG_EXEC)) {
+                    jc_mark(cpu, jmp_cache_hash(pc));
                     __atomic_store_n(&je->host, host, __ATOMIC_RELEASE);
                     __atomic_store_n(&je->pc, pc, __ATOMIC_RELEASE);
                 }

@@ -420,6 +420,43 @@ START_TEST(test_invalidation_unchains)
 }
 END_TEST
 
+/* What an empty jump cache slot holds: 0, except in the slot of pc 0. */
+static uint64_t jc_empty(unsigned i)
+{
+    return i == jmp_cache_hash(0) ? ~(uint64_t)0 : 0;
+}
+
+/* A fresh jump cache is zero memory (committed only where written): an
+ * indirect jump to pc 0 must still miss in generated code and reach the
+ * block at 0, and every slot reads as empty. */
+START_TEST(test_jump_cache_starts_empty_and_pc0_misses)
+{
+    put(0x0, OP_MOVI, 3, 0, 42);
+    put(0x8, OP_SVC, 0, 0, 0);
+    put(0x3000, OP_MOVI, 6, 0, 0);
+    put(0x3008, OP_JR, 6, 0, 0);
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ExecCpu *cpu;
+    ToyState *s = toy_cpu(e, &cpu, 0x3000);
+    for (unsigned i = 0; i < JMP_CACHE_SIZE; i++) {
+        ck_assert_uint_eq(cpu->jmp_cache[i].pc, jc_empty(i));
+        ck_assert_ptr_null(cpu->tb_cache[i]);
+    }
+    ck_assert_int_eq(exec_run(cpu).kind, EXEC_EV_SYSCALL);
+    ck_assert_uint_eq(s->r[3], 42);
+    /* twice: the second time the JR block is chained-in and 0 is cached */
+    s->r[3] = 0;
+    s->common.pc = 0x3000;
+    ck_assert_int_eq(exec_run(cpu).kind, EXEC_EV_SYSCALL);
+    ck_assert_uint_eq(s->r[3], 42);
+    /* a request to exit empties every slot generated code could hit */
+    exec_cpu_request_exit(cpu);
+    for (unsigned i = 0; i < JMP_CACHE_SIZE; i++)
+        ck_assert_uint_eq(cpu->jmp_cache[i].pc, jc_empty(i));
+    exec_engine_free(e);
+}
+END_TEST
+
 /* Subroutine at 0x4000 called through JR twice; patched in between from
  * another page: the jump cache and chains must not run the stale block. */
 START_TEST(test_smc_other_page_and_jump_cache)
@@ -461,7 +498,7 @@ START_TEST(test_smc_other_page_and_jump_cache)
     }
     exec_invalidate_range(e, 0x4000, 16);
     ck_assert_ptr_null(cpu->tb_cache[h]);
-    ck_assert_uint_eq(cpu->jmp_cache[h].pc, ~(uint64_t)0);
+    ck_assert_uint_eq(cpu->jmp_cache[h].pc, jc_empty(h));
     exec_engine_free(e);
 }
 END_TEST
@@ -573,7 +610,7 @@ START_TEST(test_code_buffer_flush)
     exec_flush_all(e);
     ck_assert_uint_eq(exec_block_count(e), 0);
     for (unsigned i = 0; i < JMP_CACHE_SIZE; i++)
-        ck_assert_uint_eq(cpu->jmp_cache[i].pc, ~(uint64_t)0);
+        ck_assert_uint_eq(cpu->jmp_cache[i].pc, jc_empty(i));
     exec_engine_free(e);
 }
 END_TEST
@@ -955,6 +992,7 @@ int main(void)
     tcase_add_test(tc, test_loop_both_tiers_agree_and_chain);
     tcase_add_loop_test(tc, test_table_insert_lookup_remove, 0, 2);
     tcase_add_loop_test(tc, test_invalidation_unchains, 0, 2);
+    tcase_add_loop_test(tc, test_jump_cache_starts_empty_and_pc0_misses, 0, 2);
     tcase_add_loop_test(tc, test_smc_other_page_and_jump_cache, 0, 2);
     tcase_add_loop_test(tc, test_smc_same_block, 0, 2);
     tcase_add_loop_test(tc, test_guest_faults, 0, 2);

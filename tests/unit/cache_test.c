@@ -91,19 +91,25 @@ static void ghash(unsigned s, unsigned i, uint8_t h[16])
 
 static uint64_t key_off(unsigned s, unsigned i) { return (uint64_t)s << 32 | (uint64_t)i * 64; }
 
-static void put_range(EmuCachePack *p, unsigned s, unsigned from, unsigned to)
+static void put_range_kind(EmuCachePack *p, unsigned s, unsigned from, unsigned to, uint8_t kind)
 {
     static _Thread_local uint8_t buf[EMU_CACHE_CHUNK_BYTES + 1000];
     for (unsigned i = from; i < to; i++) {
         uint8_t h[16];
         ghash(s, i, h);
         size_t n = payload(s, i, buf);
-        ck_assert(emu_cache_pack_put(p, key_off(s, i), s, EMU_CACHE_KIND_OBJECT, h, buf, n));
+        ck_assert(emu_cache_pack_put(p, key_off(s, i), s, kind, h, buf, n));
     }
 }
 
+static void put_range(EmuCachePack *p, unsigned s, unsigned from, unsigned to)
+{
+    put_range_kind(p, s, from, to, EMU_CACHE_KIND_OBJECT);
+}
+
 /* Count entries that hit with the right bytes; fail on a hit with wrong bytes. */
-static unsigned check_range(EmuCachePack *p, unsigned s, unsigned from, unsigned to)
+static unsigned check_range_kind(EmuCachePack *p, unsigned s, unsigned from, unsigned to,
+                                 uint8_t kind)
 {
     static _Thread_local uint8_t buf[EMU_CACHE_CHUNK_BYTES + 1000];
     unsigned ok = 0;
@@ -113,12 +119,17 @@ static unsigned check_range(EmuCachePack *p, unsigned s, unsigned from, unsigned
         size_t len;
         ghash(s, i, h);
         size_t n = payload(s, i, buf);
-        if (emu_cache_pack_get(p, key_off(s, i), s, EMU_CACHE_KIND_OBJECT, h, &d, &len)) {
+        if (emu_cache_pack_get(p, key_off(s, i), s, kind, h, &d, &len)) {
             ck_assert_msg(len == n && memcmp(d, buf, n) == 0, "entry %u: hit with wrong data", i);
             ok++;
         }
     }
     return ok;
+}
+
+static unsigned check_range(EmuCachePack *p, unsigned s, unsigned from, unsigned to)
+{
+    return check_range_kind(p, s, from, to, EMU_CACHE_KIND_OBJECT);
 }
 
 static void pack_path(EmuCachePack *p, char *out, size_t n)
@@ -710,6 +721,44 @@ static unsigned check_raw_chunks(const uint8_t *buf, size_t len, uint32_t s_key)
     return raw;
 }
 
+/* Does an entry of stream s sit in a zstd chunk? */
+static bool some_zstd_entry(const PackView *v, uint32_t s_key)
+{
+    for (uint32_t i = 0; i < v->hdr.n_entries; i++)
+        if (v->entries[i].flags == s_key && v->chunks[v->entries[i].chunk].codec == PACK_CODEC_ZSTD)
+            return true;
+    return false;
+}
+
+START_TEST(test_template_entries_uncompressed)
+{
+    /* Template blocks (kinds TEMPLATE..+3) go into uncompressed chunks in
+     * any run, so a warm start decompresses nothing; objects stay zstd. */
+    const unsigned n = 300;
+    char path[600];
+    EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+    EmuCachePack *p = open_p(c, "tmpl");
+    put_range_kind(p, 5, 0, n, EMU_CACHE_KIND_TEMPLATE + 1);
+    put_range(p, 6, 0, n);
+    pack_path(p, path, sizeof path);
+    emu_cache_close(c);
+    uint8_t *buf;
+    size_t len;
+    ck_assert(cache_read_file(path, &buf, &len));
+    ck_assert_uint_gt(check_raw_chunks(buf, len, 5), 8);
+    PackView v;
+    char err[200];
+    ck_assert(pack_parse(buf, len, &v, err, sizeof err));
+    ck_assert(some_zstd_entry(&v, 6));
+    free(buf);
+    c = open_c(EMU_CACHE_RO, NULL, 0);
+    p = open_p(c, "tmpl");
+    ck_assert_uint_eq(check_range_kind(p, 5, 0, n, EMU_CACHE_KIND_TEMPLATE + 1), n);
+    ck_assert_uint_eq(check_range(p, 6, 0, n), n);
+    emu_cache_close(c);
+}
+END_TEST
+
 START_TEST(test_ahead_of_time)
 {
     /* emu-aot's entries go into uncompressed chunks of AHEAD_CHUNK_BYTES (a
@@ -739,11 +788,7 @@ START_TEST(test_ahead_of_time)
     PackView v;
     char err[200];
     ck_assert(pack_parse(buf, len, &v, err, sizeof err));
-    bool zstd = false;
-    for (uint32_t i = 0; i < v.hdr.n_entries; i++)
-        if (v.entries[i].flags == 6)
-            zstd |= v.chunks[v.entries[i].chunk].codec == PACK_CODEC_ZSTD;
-    ck_assert(zstd);
+    ck_assert(some_zstd_entry(&v, 6));
     check_raw_chunks(buf, len, 5);
     free(buf);
 
@@ -935,6 +980,7 @@ int main(void)
     tcase_add_test(tc, test_runlog);
     tcase_add_test(tc, test_verify_and_clear);
     tcase_add_test(tc, test_ahead_of_time);
+    tcase_add_test(tc, test_template_entries_uncompressed);
     tcase_add_test(tc, test_index_page_damage);
     tcase_add_test(tc, test_parse_size);
     tcase_add_test(tc, test_env_defaults);

@@ -4,7 +4,7 @@
  * (Constant folding lives in ir-fold.c.)  Every pass keeps the block valid
  * for ir_verify and never changes what the interpreter computes.
  *
- *   ir_optimize(b);   // fold, copy_prop, dead_flags, dce
+ *   ir_optimize(b);   // fold, copy_prop, dead_globals, dce
  */
 #include "ir/ir.h"
 
@@ -205,33 +205,18 @@ void ir_pass_dce(IrBlock *b)
         ir_compact(b);
 }
 
-/* ---- dead flag elimination -------------------------------------------- */
-/* Walks the block backwards keeping the set of flag globals that are
- * written again later, before anything could observe them.  Labels,
- * branches, exits, ops that can fault and helpers that read globals or can
- * fault observe every global, so they empty the set. */
-/* Whether any of b's globals is a flag.  Scanning the globals of every
- * block shows up in profiles, so a set known to have flags is remembered
- * per thread.  Only "yes" is cached: a wrong "yes" (a different set at the
- * same address) just runs the pass, which checks every temp anyway. */
-static bool has_flag_globals(const IrBlock *b, uint32_t ng)
-{
-    static __thread const IrGlobalSet *flag_set;
-    if (b->globals && b->globals == flag_set)
-        return true;
-    for (uint32_t g = 1; g < ng && g < b->n_temps; g++)
-        if (b->temps[g].flags & IR_TEMPF_FLAG) {
-            flag_set = b->globals;
-            return true;
-        }
-    return false;
-}
-
-void ir_pass_dead_flags(IrBlock *b)
+/* ---- dead global writes ------------------------------------------------ */
+/* Walks the block backwards keeping the set of globals that are written
+ * again later, before anything could observe them.  Labels, branches,
+ * exits, ops that can fault and helpers that read globals or can fault
+ * observe every global, so they empty the set.  Mostly flags (a flag
+ * setter whose flags the next insn overwrites), but also "mov w3, #lo;
+ * movk w3, #hi" and a register an idiom no longer needs (rbit; clz). */
+void ir_pass_dead_globals(IrBlock *b)
 {
     uint32_t ng = n_globals(b);
     bool changed = false;
-    if (!has_flag_globals(b, ng))
+    if (ng <= 1)
         return;
     bool *overwritten = ir_block_scratch(b, ng * sizeof(bool));
     for (uint32_t i = b->n_ops; i-- > 0;) {
@@ -246,10 +231,10 @@ void ir_pass_dead_flags(IrBlock *b)
             memset(overwritten, 0, ng * sizeof(bool));
             continue;
         }
-        /* a removable single-output write of a flag that is overwritten later */
+        /* a removable single-output write of a global that is overwritten later */
         if (oi->n_out == 1 && ir_inst_is_removable(op)) {
             IrTemp x = op->args[0];
-            if (x && x < ng && (b->temps[x].flags & IR_TEMPF_FLAG) && overwritten[x]) {
+            if (x && x < ng && overwritten[x]) {
                 op->dead = 1;
                 changed = true;
                 continue;
@@ -257,7 +242,7 @@ void ir_pass_dead_flags(IrBlock *b)
         }
         for (unsigned k = 0; k < oi->n_out; k++) {
             IrTemp x = op->args[k];
-            if (x && x < ng && (b->temps[x].flags & IR_TEMPF_FLAG))
+            if (x && x < ng)
                 overwritten[x] = true;
         }
         for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++) {
@@ -274,6 +259,6 @@ void ir_optimize(IrBlock *b)
 {
     ir_pass_fold(b);
     ir_pass_copy_prop(b);
-    ir_pass_dead_flags(b);
+    ir_pass_dead_globals(b);
     ir_pass_dce(b);
 }

@@ -405,8 +405,12 @@ bool trans_SHIFTV(DisasContext *s, arg_SHIFTV *a)
 
 bool trans_RBIT(DisasContext *s, arg_RBIT *a)
 {
+    IrBlock *b = a64_ir(s);
     IrType t = a64_sf_type(a->sf);
-    a64_set_r(s, a->rd, a->sf, ir_unop(a64_ir(s), IR_OP_bitrev, t, a64_get_r(s, a->rn, a->sf)));
+    IrTemp src = ir_new_temp(b, t); /* copy-propagated away when no CLZ uses it */
+    ir_mov(b, t, src, a64_get_r(s, a->rn, a->sf));
+    a64_set_r(s, a->rd, a->sf, ir_unop(b, IR_OP_bitrev, t, src));
+    s->rbit = (struct A64RbitState){s->pc_curr + 4, a->rd, a->sf, src};
     return true;
 }
 
@@ -452,6 +456,9 @@ bool trans_CLZ(DisasContext *s, arg_CLZ *a)
         /* CLS: leading bits equal to the sign bit, the sign bit excluded */
         IrTemp y = ir_xor(b, t, x, ir_sar(b, t, x, ir_const(b, t, 1)));
         r = ir_sub(b, t, ir_unop(b, IR_OP_clz, t, y), ir_const(b, t, 1));
+    } else if (s->rbit.next_pc == s->pc_curr && s->rbit.rd == a->rn && s->rbit.sf == a->sf &&
+               a->rn != 31) {
+        r = ir_unop(b, IR_OP_ctz, t, s->rbit.src); /* clz(rbit(x)) = ctz(x), 0 included */
     } else {
         r = ir_unop(b, IR_OP_clz, t, x);
     }

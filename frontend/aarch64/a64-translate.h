@@ -53,6 +53,15 @@ typedef struct DisasContext {
         uint8_t lazy_op;     /* A64_CC_SUB / A64_CC_ADD, or 0 */
         IrTemp lazy_a, lazy_b;
     } flags, flags_at_insn;  /* ..._at_insn: restored when a decode rolls back */
+    /* The RBIT just translated, for the ctz idiom "rbit d, n; clz d2, d":
+     * the CLZ becomes ctz of the RBIT's source (src, a local copy, as d
+     * may be n).  A bit reversal costs ~24 host insns in the template tier. */
+    struct A64RbitState {
+        uint64_t next_pc;    /* pc of the insn after it; 0: none */
+        int rd;
+        bool sf;
+        IrTemp src;
+    } rbit;
 } DisasContext;
 
 /* Whether the modelled CPU has feature f (A64_FEAT_*): a trans_ function of

@@ -619,6 +619,46 @@ START_TEST(test_shift_bitops)
 }
 END_TEST
 
+/* "rbit; clz" is lifted as ctz of the rbit's source (a64-trans-dp.c): in
+ * place, into another register, of zero, in 32 bits; a clz that does not
+ * read the rbit's result, or reads it a later insn, stays a clz. */
+START_TEST(test_rbit_clz_idiom)
+{
+    static const uint32_t code[] = {
+        0xdac00020, /* rbit x0, x1 */
+        0xdac01002, /* clz  x2, x0 */
+        0xdac00063, /* rbit x3, x3 (in place) */
+        0xdac01063, /* clz  x3, x3 */
+        0xdac00084, /* rbit x4, x4 */
+        0xdac01084, /* clz  x4, x4 (x4 = 0: 64) */
+        0x5ac000a5, /* rbit w5, w5 */
+        0x5ac010a5, /* clz  w5, w5 */
+        0xdac000c6, /* rbit x6, x6 */
+        0xdac01027, /* clz  x7, x1 (not the rbit's result) */
+        0xdac00108, /* rbit x8, x8 */
+        0xd503201f, /* nop */
+        0xdac01108, /* clz  x8, x8 (not right after) */
+        SVC0,
+    };
+    A64State st = a64t_state();
+    st.x[1] = 0x0000100000000000ull;
+    st.x[3] = 0x8000000000000000ull;
+    st.x[4] = 0;
+    st.x[5] = 0xffffffff00000100ull;
+    st.x[6] = 1;
+    st.x[8] = 0x10;
+    a64t_run(code, sizeof(code) / 4, &st);
+    ck_assert_uint_eq(st.x[0], 0x0000000000080000ull);
+    ck_assert_uint_eq(st.x[2], 44);
+    ck_assert_uint_eq(st.x[3], 63);
+    ck_assert_uint_eq(st.x[4], 64);
+    ck_assert_uint_eq(st.x[5], 8);
+    ck_assert_uint_eq(st.x[6], 0x8000000000000000ull);
+    ck_assert_uint_eq(st.x[7], 19);
+    ck_assert_uint_eq(st.x[8], 4);
+}
+END_TEST
+
 START_TEST(test_crc32)
 {
     static const uint32_t code[] = {
@@ -756,6 +796,7 @@ static Suite *a64_decode_suite(void)
     tcase_add_test(tc, test_fused_conditions);
     tcase_add_test(tc, test_mul_div);
     tcase_add_test(tc, test_shift_bitops);
+    tcase_add_test(tc, test_rbit_clz_idiom);
     tcase_add_test(tc, test_crc32);
     tcase_add_test(tc, test_unallocated);
     tcase_add_test(tc, test_random_words);

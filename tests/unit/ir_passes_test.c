@@ -283,36 +283,40 @@ START_TEST(test_dce_removes_unused_values_but_keeps_effects_and_faults)
 }
 END_TEST
 
-START_TEST(test_dead_flags_removes_flag_overwritten_before_any_read)
+START_TEST(test_dead_globals_removes_a_write_overwritten_before_any_read)
 {
     IrBlock *b = tblock(false);
     ir_mov(b, IR_I32, tg.nf, tg.w[0]);             /* dead: rewritten below */
     ir_mov(b, IR_I32, tg.zf, tg.w[0]);             /* live: read by the add */
+    ir_mov(b, IR_I64, tg.x[3], ir_const(b, IR_I64, 0xb9d9)); /* dead: mov; movk */
     ir_mov(b, IR_I32, tg.w[2], ir_add(b, IR_I32, tg.zf, tg.w[1]));
     ir_insn_start(b, 0x1004, 4);
     ir_mov(b, IR_I32, tg.nf, tg.w[1]);
     ir_mov(b, IR_I32, tg.zf, tg.w[1]);
+    ir_mov(b, IR_I64, tg.x[3], ir_const(b, IR_I64, 0xfff0b9d9));
     ir_exit(b, IR_EXIT_NONE, 0);
-    ir_pass_dead_flags(b);
+    ir_pass_dead_globals(b);
     assert_valid(b);
-    unsigned nf_writes = 0, zf_writes = 0;
+    unsigned nf_writes = 0, zf_writes = 0, x3_writes = 0;
     for (uint32_t i = 0; i < b->n_ops; i++) {
         nf_writes += b->ops[i].opc == IR_OP_mov && b->ops[i].args[0] == tg.nf;
         zf_writes += b->ops[i].opc == IR_OP_mov && b->ops[i].args[0] == tg.zf;
+        x3_writes += b->ops[i].opc == IR_OP_mov && b->ops[i].args[0] == tg.x[3];
     }
     ck_assert_uint_eq(nf_writes, 1);
     ck_assert_uint_eq(zf_writes, 2);
+    ck_assert_uint_eq(x3_writes, 1);
     ir_block_free(b);
 }
 END_TEST
 
-START_TEST(test_dead_flags_keeps_a_flag_write_read_by_an_exit)
+START_TEST(test_dead_globals_keeps_a_flag_write_read_by_an_exit)
 {
     /* the last write before the exit is observable by the next block */
     IrBlock *b = tblock(false);
     ir_mov(b, IR_I32, tg.nf, tg.w[0]);
     ir_exit(b, IR_EXIT_NONE, 0);
-    ir_pass_dead_flags(b);
+    ir_pass_dead_globals(b);
     ck_assert_uint_eq(count_ops(b, IR_OP_mov), 1);
     ir_block_free(b);
     /* an exit between two writes (on a branch) keeps the first */
@@ -324,7 +328,7 @@ START_TEST(test_dead_flags_keeps_a_flag_write_read_by_an_exit)
     ir_label(b, l);
     ir_mov(b, IR_I32, tg.nf, tg.w[1]);
     ir_exit(b, IR_EXIT_NONE, 0);
-    ir_pass_dead_flags(b);
+    ir_pass_dead_globals(b);
     ck_assert_uint_eq(count_ops(b, IR_OP_mov), 2);
     ir_block_free(b);
     /* code after an exit does not make the write before it dead */
@@ -333,13 +337,13 @@ START_TEST(test_dead_flags_keeps_a_flag_write_read_by_an_exit)
     ir_exit(b, IR_EXIT_NONE, 0);
     ir_mov(b, IR_I32, tg.nf, tg.w[1]);
     ir_exit(b, IR_EXIT_NONE, 0);
-    ir_pass_dead_flags(b);
+    ir_pass_dead_globals(b);
     ck_assert_uint_eq(count_ops(b, IR_OP_mov), 2);
     ir_block_free(b);
 }
 END_TEST
 
-START_TEST(test_dead_flags_keeps_writes_before_faults_and_global_readers)
+START_TEST(test_dead_globals_keeps_writes_before_faults_and_global_readers)
 {
     /* [0] a load that can fault, [1] a helper that reads globals */
     for (int kind = 0; kind < 2; kind++) {
@@ -352,7 +356,7 @@ START_TEST(test_dead_flags_keeps_writes_before_faults_and_global_readers)
             ir_mov(b, IR_I64, tg.x[0], ir_call(b, IR_HELPER_ir_test_get_pc, NULL, 0));
         ir_mov(b, IR_I32, tg.nf, tg.w[1]);
         ir_exit(b, IR_EXIT_NONE, 0);
-        ir_pass_dead_flags(b);
+        ir_pass_dead_globals(b);
         unsigned nf_writes = 0;
         for (uint32_t i = 0; i < b->n_ops; i++)
             nf_writes += b->ops[i].opc == IR_OP_mov && b->ops[i].args[0] == tg.nf;
@@ -912,9 +916,9 @@ int main(void)
     tcase_add_test(tc, test_copy_prop_stops_at_labels_and_global_writing_helpers);
     tcase_add_test(tc, test_copy_prop_writes_single_use_value_straight_to_its_mov_target);
     tcase_add_test(tc, test_dce_removes_unused_values_but_keeps_effects_and_faults);
-    tcase_add_test(tc, test_dead_flags_removes_flag_overwritten_before_any_read);
-    tcase_add_test(tc, test_dead_flags_keeps_a_flag_write_read_by_an_exit);
-    tcase_add_test(tc, test_dead_flags_keeps_writes_before_faults_and_global_readers);
+    tcase_add_test(tc, test_dead_globals_removes_a_write_overwritten_before_any_read);
+    tcase_add_test(tc, test_dead_globals_keeps_a_flag_write_read_by_an_exit);
+    tcase_add_test(tc, test_dead_globals_keeps_writes_before_faults_and_global_readers);
     tcase_add_test(tc, test_optimize_shrinks_a_typical_flag_setting_sequence);
     tcase_add_test(tc, test_random_blocks_agree_with_and_without_simplify_and_optimize);
     tcase_add_test(tc, test_verifier_accepts_a_valid_block_and_rejects_each_malformation);

@@ -39,6 +39,7 @@ struct EmuCache {
     int level;
     EmuCacheLogFunc *log;
     void *log_opaque;
+    bool time_gets;             /* EmuCacheConfig.time_gets */
     pthread_mutex_t lock; /* the list of open packs */
     EmuCachePack *open_packs;
     EmuCacheStats stats;  /* updated with __atomic adds */
@@ -221,6 +222,7 @@ EmuCache *emu_cache_open(const EmuCacheConfig *cfg, char *err, size_t errlen)
     c->mode = cfg->mode;
     c->log = cfg->log;
     c->log_opaque = cfg->log_opaque;
+    c->time_gets = cfg->time_gets;
     c->level = cfg->zstd_level ? cfg->zstd_level : EMU_CACHE_ZSTD_LEVEL;
     pthread_mutex_init(&c->lock, NULL);
     c->build_id = strdup(cfg->build_id ? cfg->build_id : "");
@@ -603,7 +605,7 @@ bool emu_cache_pack_get(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_
     if (!p)
         return false;
     EmuCache *c = p->c;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = c->time_gets ? now_ns() : 0;
     bool hit = false, mismatch = false, corrupt = false;
     pthread_mutex_lock(&p->mu);
     long i = pack_lookup(p, offset, flags, kind);
@@ -668,7 +670,8 @@ bool emu_cache_pack_get(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_
         }
     }
     pthread_mutex_unlock(&p->mu);
-    STAT_ADD(c, load_ns, now_ns() - t0);
+    if (c->time_gets)
+        STAT_ADD(c, load_ns, now_ns() - t0);
     return hit;
 }
 

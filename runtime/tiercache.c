@@ -153,7 +153,8 @@ bool tiercache_init(ExecEngine *e)
     EmuCacheConfig cc = { .dir = e->cfg.cache_dir,
                           .mode = (EmuCacheMode)e->cfg.cache_mode,
                           .build_id = build,
-                          .log = tc_log };
+                          .log = tc_log,
+                          .time_gets = e->cfg.stats };
     tc->c = emu_cache_open(&cc, err, sizeof err);
     if (!tc->c) {
         /* the run goes on without a cache; said on stderr when a cache
@@ -373,7 +374,8 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
     TierCache *tc = e->tc;
     if (!tc || tc->closed || !tb->host || tb->llvm_entry || e->cfg.tier != EXEC_TIER_AUTO)
         return;
-    uint64_t t0 = now_ns();
+    const bool timed = e->cfg.stats;   /* clock reads per block: --stats only */
+    uint64_t t0 = timed ? now_ns() : 0;
     uint64_t bias = 0;
     EmuCachePack *pk = tc_module(e, tb->pc, &bias);
     uint64_t off = tb->pc - bias;
@@ -382,13 +384,14 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
     /* most blocks are no region entry: no hashing for them */
     if (!pk || tb->pc < bias || !emu_cache_pack_has(pk, off, tb->flags, EMU_CACHE_KIND_OBJECT) ||
         !key_hash(e, tb->pc, tb->guest_size, bias, tc->variant, tb->flags, kh)) {
-        tc->lookup_ns += now_ns() - t0;
+        if (timed)
+            tc->lookup_ns += now_ns() - t0;
         return;
     }
     const void *data;
     size_t len;
     bool hit = emu_cache_pack_get(pk, off, tb->flags, EMU_CACHE_KIND_OBJECT, kh, &data, &len);
-    uint64_t t1 = now_ns();
+    uint64_t t1 = timed ? now_ns() : 0;
     tc->lookup_ns += t1 - t0;
     if (!hit)
         return;
@@ -453,7 +456,7 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
             objload_free(img);
         free(m), free(ranges), free(counts);
         reject(tc, tb, off, why);
-        tc->link_ns += now_ns() - t1;
+        tc->link_ns += timed ? now_ns() - t1 : 0;
         return;
     }
     for (uint32_t i = 0; i < h.n_members; i++)
@@ -474,7 +477,7 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
         __atomic_store_n(&tb->llvm_stub, stub, __ATOMIC_RELEASE);
     tc->loaded++;
     tc->loaded_blocks += h.n_members;
-    tc->link_ns += now_ns() - t1;
+    tc->link_ns += timed ? now_ns() - t1 : 0;
     if (emu_log_enabled(EMU_LOG_CACHE))
         emu_log("cache: region at 0x%016" PRIx64 " (%u blocks, %u bytes of object) loaded\n",
                 tb->pc, h.n_members, h.obj_size);

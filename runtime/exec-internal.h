@@ -72,6 +72,12 @@ struct TransBlock {
      * keep-or-drop decision: [0] entries, [1] host cycles spent inside
      * during the first period, [2] the cycle count at the last entry. */
     uint64_t probe[3];
+    /* --tier=auto: targets of this block's goto_ptr that missed the jump
+     * cache (the dispatcher saw tag | TMPL_RET_LOOKUP with env->pc), up to
+     * TIERUP_PTR_TARGETS, under TierUp.ptr_lock; region formation follows
+     * them like chained goto_tb slots (tierup.c). */
+    uint64_t *ptr_targets;
+    uint32_t n_ptr_targets;
 };
 
 enum { TIER_COLD, TIER_QUEUED, TIER_DONE };
@@ -251,6 +257,9 @@ IrBlock *exec_lift_locked(ExecEngine *e, uint64_t pc, uint32_t flags, bool quiet
 bool tierup_init(ExecEngine *e);
 void tierup_free(ExecEngine *e);
 void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen);
+/* tierup.c: the dispatcher saw tb's goto_ptr miss the jump cache towards
+ * pc (tb: a template block, code_rw held for reading). */
+void tierup_note_ptr(ExecEngine *e, TransBlock *tb, uint64_t pc);
 /* Entries after which a region's code asks tierup_hot whether to stay
  * (EMU_REGION_PROBE; 0: regions always stay). */
 uint32_t tierup_probe_period(void);
@@ -264,6 +273,8 @@ typedef struct TierUpStats {
     uint64_t loopless;            /* hot blocks whose region had no loop: not compiled */
     uint64_t probe_kept, probe_dropped; /* regions kept / sent back to template code */
     uint64_t probe_dropped_inside;  /* hot loops inside dropped regions: not compiled */
+    uint64_t ptr_regions, ptr_members; /* regions that took in recorded goto_ptr targets,
+                                          and how many members joined that way */
 } TierUpStats;
 void tierup_stats(ExecEngine *e, TierUpStats *out);
 /* -d perfmap: name a region's code (img may be NULL: JIT code, unnamed) and its stub */

@@ -1186,6 +1186,11 @@ static ExecEvent dispatch(ExecCpu *cpu)
             }
             continue;
         case TMPL_RET_LOOKUP:
+            /* a template goto_ptr's miss: remember its target for region
+             * formation (misses are rare, so this costs nothing measurable) */
+            if (last && e->tu && last->host && !tb_is_invalid(last) &&
+                !__atomic_load_n(&last->llvm_entry, __ATOMIC_RELAXED))
+                tierup_note_ptr(e, last, env->pc);
             continue;
         case RUN_FAULT:
             if (cpu->fault_kind == CPU_FAULT_SMC) {

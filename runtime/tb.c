@@ -47,6 +47,7 @@ void tb_free_one(TransBlock *tb)
     free(tb->ranges);
     free(tb->region_counts);
     free(tb->region_users);
+    free(tb->ptr_targets);
     free(tb->code.insn_map);
     free(tb->insn_pc);
     free(tb);

@@ -14,6 +14,10 @@
  *    to it).  Loops close because edges back to a member become branches.
  *    The members are lifted again (the frontend is deterministic: same
  *    bytes, same block) and the IR goes to the worker's queue.
+ *    EMU_REGION_PTR=1 (experimental): the dispatcher records the targets
+ *    of goto_ptrs that missed the jump cache (tierup_note_ptr); a region
+ *    with a dispatch-like member (>= 8 targets) is formed again following
+ *    them, handler by handler (form_region), up to 48 blocks.
  * 3. The worker (one thread, all signals blocked) compiles the region with
  *    tier_llvm_compile_region() - the LLVM module is dlopen'ed on its first
  *    job, so a run that never gets hot never loads LLVM - and installs it
@@ -55,6 +59,16 @@
 #define TIERUP_DEFAULT_THRESHOLD 4000
 #define TIERUP_MAX_BLOCKS 16
 #define TIERUP_MAX_INSNS 512
+/* Regions that follow indirect jumps (an interpreter's dispatch and its
+ * handlers) may be larger; TIERUP_MAX_MEMBERS bounds every region. */
+#define TIERUP_PTR_BLOCKS 48
+#define TIERUP_PTR_INSNS 1024
+#define TIERUP_MAX_MEMBERS 64
+/* goto_ptr targets remembered per block (TransBlock.ptr_targets) */
+#define TIERUP_PTR_TARGETS 64
+/* A goto_ptr that went to at least this many places is an interpreter's
+ * dispatch (EMU_REGION_PTR_MIN), not a return */
+#define TIERUP_PTR_DISPATCH 8
 #define TIERUP_MAX_QUEUE 256
 /* The probe: after this many entries a region's code asks whether it
  * stays; it does if it spent at least this many host cycles per entry. */
@@ -65,9 +79,9 @@ typedef struct TierJob {
     uint64_t gen;                 /* e->gen when formed */
     TransBlock *entry;
     uint32_t n;
-    TransBlock *tbs[TIERUP_MAX_BLOCKS];
-    IrBlock *ir[TIERUP_MAX_BLOCKS];
-    uint64_t *counters[TIERUP_MAX_BLOCKS];
+    TransBlock *tbs[TIERUP_MAX_MEMBERS];
+    IrBlock *ir[TIERUP_MAX_MEMBERS];
+    uint64_t *counters[TIERUP_MAX_MEMBERS];
     struct TierCacheJob *cj;      /* code cache: compile to an object, store it */
     struct TierJob *next;
 } TierJob;
@@ -75,6 +89,10 @@ typedef struct TierJob {
 typedef struct TierUp {
     int32_t threshold;
     uint32_t max_blocks, max_insns;
+    bool follow_ptr;              /* follow recorded goto_ptr targets */
+    uint32_t ptr_blocks, ptr_insns; /* limits of regions that do */
+    uint32_t ptr_dispatch;        /* targets that make a goto_ptr a dispatch */
+    pthread_mutex_t ptr_lock;     /* TransBlock.ptr_targets (a leaf lock) */
     bool loops_only;              /* compile only regions with a loop */
     uint32_t probe_min_cycles;    /* host cycles per entry a region must run */
     pthread_mutex_t qlock;
@@ -91,7 +109,7 @@ typedef struct TierUp {
      * dropped code that gets hot (its region no longer runs, its template
      * code counts) would only form a smaller region of the same short
      * loop, compiled to be dropped again. */
-    struct TierMembers { const TransBlock *entry; uint32_t n; TbRange r[TIERUP_MAX_BLOCKS]; } *members;
+    struct TierMembers { const TransBlock *entry; uint32_t n; TbRange r[TIERUP_MAX_MEMBERS]; } *members;
     uint32_t n_members, cap_members;
     TbRange *dropped;
     uint32_t n_dropped, cap_dropped;
@@ -104,39 +122,38 @@ int32_t tierup_threshold(const ExecEngine *e)
     return e->tu ? e->tu->threshold : 0;
 }
 
+/* An integer from the environment in [lo, hi], else def. */
+static long env_long(const char *name, long lo, long hi, long def)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return def;
+    long t = strtol(v, NULL, 0);
+    return t >= lo && t <= hi ? t : def;
+}
+
 bool tierup_init(ExecEngine *e)
 {
     TierUp *tu = calloc(1, sizeof *tu);
     if (!tu)
         return false;
-    tu->threshold = TIERUP_DEFAULT_THRESHOLD;
-    const char *v = getenv("EMU_HOT_THRESHOLD");
-    if (v && *v) {
-        long t = strtol(v, NULL, 0);
-        if (t >= 1 && t <= 1000000000)
-            tu->threshold = (int32_t)t;
-    }
-    tu->max_blocks = TIERUP_MAX_BLOCKS;
-    v = getenv("EMU_REGION_LOOPS");
+    tu->threshold = (int32_t)env_long("EMU_HOT_THRESHOLD", 1, 1000000000, TIERUP_DEFAULT_THRESHOLD);
+    const char *v = getenv("EMU_REGION_LOOPS");
     tu->loops_only = !(v && *v == '0');
-    tu->max_insns = TIERUP_MAX_INSNS;
-    tu->probe_min_cycles = TIERUP_PROBE_MIN_CYCLES;
-    if ((v = getenv("EMU_REGION_MIN_CYCLES")) && *v) {
-        long t = strtol(v, NULL, 0);
-        if (t >= 0 && t <= 1000000000)
-            tu->probe_min_cycles = (uint32_t)t;
-    }
-    if ((v = getenv("EMU_REGION_BLOCKS")) && *v) {
-        long t = strtol(v, NULL, 0);
-        if (t >= 1 && t <= TIERUP_MAX_BLOCKS)
-            tu->max_blocks = (uint32_t)t;
-    }
-    if ((v = getenv("EMU_REGION_INSNS")) && *v) {
-        long t = strtol(v, NULL, 0);
-        if (t >= 1 && t <= 100000)
-            tu->max_insns = (uint32_t)t;
-    }
+    tu->probe_min_cycles =
+        (uint32_t)env_long("EMU_REGION_MIN_CYCLES", 0, 1000000000, TIERUP_PROBE_MIN_CYCLES);
+    tu->max_blocks = (uint32_t)env_long("EMU_REGION_BLOCKS", 1, TIERUP_MAX_BLOCKS, TIERUP_MAX_BLOCKS);
+    tu->max_insns = (uint32_t)env_long("EMU_REGION_INSNS", 1, 100000, TIERUP_MAX_INSNS);
+    /* off by default: measured, it did not pay yet (ARCHITECTURE.md) */
+    v = getenv("EMU_REGION_PTR");
+    tu->follow_ptr = v && *v == '1';
+    tu->ptr_dispatch =
+        (uint32_t)env_long("EMU_REGION_PTR_MIN", 1, TIERUP_PTR_TARGETS, TIERUP_PTR_DISPATCH);
+    tu->ptr_blocks =
+        (uint32_t)env_long("EMU_REGION_PTR_BLOCKS", 1, TIERUP_MAX_MEMBERS, TIERUP_PTR_BLOCKS);
+    tu->ptr_insns = (uint32_t)env_long("EMU_REGION_PTR_INSNS", 1, 100000, TIERUP_PTR_INSNS);
     pthread_mutex_init(&tu->qlock, NULL);
+    pthread_mutex_init(&tu->ptr_lock, NULL);
     pthread_cond_init(&tu->qcond, NULL);
     pthread_cond_init(&tu->done, NULL);
     e->tu = tu;
@@ -561,6 +578,150 @@ static bool in_list(TransBlock *const *l, uint32_t n, const TransBlock *tb)
     return false;
 }
 
+/* ---- indirect jumps: recorded targets ------------------------------------ */
+
+void tierup_note_ptr(ExecEngine *e, TransBlock *tb, uint64_t pc)
+{
+    TierUp *tu = e->tu;
+    if (!tu->follow_ptr ||
+        __atomic_load_n(&tb->n_ptr_targets, __ATOMIC_RELAXED) >= TIERUP_PTR_TARGETS)
+        return;
+    pthread_mutex_lock(&tu->ptr_lock);
+    uint32_t n = tb->n_ptr_targets;
+    bool seen = false;
+    for (uint32_t i = 0; i < n && !seen; i++)
+        seen = tb->ptr_targets[i] == pc;
+    if (!seen && n < TIERUP_PTR_TARGETS) {
+        /* capacity: 4, then doubling (n a power of two >= 4: full) */
+        if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
+            uint64_t *a = realloc(tb->ptr_targets, (n ? 2 * n : 4) * sizeof *a);
+            if (a)
+                tb->ptr_targets = a;
+            else
+                n = UINT32_MAX;
+        }
+        if (n != UINT32_MAX) {
+            tb->ptr_targets[n] = pc;
+            __atomic_store_n(&tb->n_ptr_targets, n + 1, __ATOMIC_RELAXED);
+        }
+    }
+    pthread_mutex_unlock(&tu->ptr_lock);
+}
+
+/* A copy of tb's recorded goto_ptr targets (out: TIERUP_PTR_TARGETS). */
+static uint32_t ptr_targets(TierUp *tu, const TransBlock *tb, uint64_t *out)
+{
+    if (!tu->follow_ptr || !__atomic_load_n(&tb->n_ptr_targets, __ATOMIC_RELAXED))
+        return 0;
+    pthread_mutex_lock(&tu->ptr_lock);
+    uint32_t n = tb->n_ptr_targets;
+    memcpy(out, tb->ptr_targets, n * sizeof *out);
+    pthread_mutex_unlock(&tu->ptr_lock);
+    return n;
+}
+
+static bool member_at(const TierJob *j, uint64_t pc, uint32_t flags)
+{
+    for (uint32_t i = 0; i < j->n; i++)
+        if (j->tbs[i]->pc == pc && j->tbs[i]->flags == flags)
+            return true;
+    return false;
+}
+
+/* Straight-line regions gain little over template code and LLVM compiles
+ * cost milliseconds: only regions with a loop inside (a chained edge or a
+ * recorded indirect jump back to a member) are compiled
+ * (EMU_REGION_LOOPS=0: all). */
+static bool region_has_loop(TierUp *tu, const TierJob *j, uint32_t flags)
+{
+    for (uint32_t i = 0; i < j->n; i++) {
+        for (unsigned s = 0; s < 2; s++)
+            if (in_list(j->tbs, j->n, __atomic_load_n(&j->tbs[i]->jmp_to[s], __ATOMIC_ACQUIRE)))
+                return true;
+        uint64_t pcs[TIERUP_PTR_TARGETS];
+        uint32_t np = ptr_targets(tu, j->tbs[i], pcs);
+        for (uint32_t k = 0; k < np; k++)
+            if (member_at(j, pcs[k], flags))
+                return true;
+    }
+    return false;
+}
+
+/* A member whose goto_ptr went to at least TIERUP_PTR_DISPATCH places (an
+ * interpreter's dispatch, not a return from a function called once or
+ * twice): only then may a region grow through recorded targets. */
+static bool dispatch_like(TierUp *tu, const TierJob *j)
+{
+    uint32_t min = tu->ptr_dispatch;
+    for (uint32_t i = 0; i < j->n; i++)
+        if (__atomic_load_n(&j->tbs[i]->n_ptr_targets, __ATOMIC_RELAXED) >= min)
+            return true;
+    return false;
+}
+
+/* Can n join the region of entry tb (insns so far, limit max_insns)? */
+static bool joinable(const TierJob *j, const TransBlock *tb, const TransBlock *n, uint32_t insns,
+                     uint32_t max_insns)
+{
+    return n && !n->invalid && n->flags == tb->flags && n->host && !n->llvm_entry &&
+           !in_list(j->tbs, j->n, n) && insns + n->n_insns <= max_insns;
+}
+
+/* The members of the region entered at tb (under e->lock), into j.
+ * First breadth first through chained (so executed) direct jumps; when
+ * those are exhausted, the next recorded goto_ptr target of a member joins
+ * and the direct jumps from it are followed again, so an interpreter's
+ * handlers come in whole, one after the other, behind its dispatch block.
+ * A region that takes in an indirect target may grow to ptr_blocks /
+ * ptr_insns.  Returns the number of members that joined through goto_ptr. */
+static uint32_t form_region(ExecEngine *e, TierJob *j, TransBlock *tb, bool via_ptr)
+{
+    TierUp *tu = e->tu;
+    uint32_t max_blocks = tu->max_blocks, max_insns = tu->max_insns;
+    uint32_t insns = tb->n_insns, n_ptr = 0;
+    /* indirect targets not taken in yet, oldest member's first */
+    enum { PENDING = 2 * TIERUP_PTR_TARGETS };
+    uint64_t pending[PENDING];
+    uint32_t p_head = 0, p_tail = 0;
+    uint32_t i = 0;
+    for (;;) {
+        for (; i < j->n && j->n < max_blocks; i++) {
+            for (unsigned s = 0; s < 2 && j->n < max_blocks; s++) {
+                TransBlock *n = __atomic_load_n(&j->tbs[i]->jmp_to[s], __ATOMIC_ACQUIRE);
+                if (!joinable(j, tb, n, insns, max_insns))
+                    continue;
+                j->tbs[j->n++] = n;
+                insns += n->n_insns;
+            }
+            uint64_t pcs[TIERUP_PTR_TARGETS];
+            uint32_t np = via_ptr ? ptr_targets(tu, j->tbs[i], pcs) : 0;
+            for (uint32_t k = 0; k < np && p_tail < PENDING; k++)
+                pending[p_tail++] = pcs[k];
+        }
+        if (!via_ptr || (j->n >= max_blocks && max_blocks >= tu->ptr_blocks))
+            break;
+        /* the next indirect target that can join */
+        TransBlock *n = NULL;
+        while (p_head < p_tail && !n) {
+            n = tb_find(e, pending[p_head++], tb->flags);
+            if (!joinable(j, tb, n, insns, tu->ptr_insns > max_insns ? tu->ptr_insns : max_insns))
+                n = NULL;
+        }
+        if (!n)
+            break;
+        if (max_blocks < tu->ptr_blocks)
+            max_blocks = tu->ptr_blocks > TIERUP_MAX_MEMBERS ? TIERUP_MAX_MEMBERS : tu->ptr_blocks;
+        if (max_insns < tu->ptr_insns)
+            max_insns = tu->ptr_insns;
+        if (j->n >= max_blocks)
+            break;
+        j->tbs[j->n++] = n;
+        insns += n->n_insns;
+        n_ptr++;
+    }
+    return n_ptr;
+}
+
 void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
 {
     TierUp *tu = e->tu;
@@ -620,25 +781,18 @@ void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
     j->gen = gen;
     j->entry = tb;
     j->tbs[j->n++] = tb;
-    uint32_t insns = tb->n_insns;
-    /* Breadth first through chained (so executed) direct jumps. */
-    for (uint32_t i = 0; i < j->n && j->n < tu->max_blocks; i++) {
-        for (unsigned s = 0; s < 2 && j->n < tu->max_blocks; s++) {
-            TransBlock *n = __atomic_load_n(&j->tbs[i]->jmp_to[s], __ATOMIC_ACQUIRE);
-            if (!n || n->invalid || n->flags != tb->flags || !n->host || n->llvm_entry ||
-                in_list(j->tbs, j->n, n) || insns + n->n_insns > tu->max_insns)
-                continue;
-            j->tbs[j->n++] = n;
-            insns += n->n_insns;
-        }
+    uint32_t n_ptr = form_region(e, j, tb, false);
+    bool loop = region_has_loop(tu, j, tb->flags);
+    /* A region with an interpreter's dispatch block (a goto_ptr that went
+     * to many places) is formed again following the recorded goto_ptr
+     * targets, so that the handlers come in.  Others stay as they were:
+     * following every return made each loop with a call a 48-block region
+     * (100-600 ms of LLVM codegen each, most then dropped by the probe). */
+    if (tu->follow_ptr && dispatch_like(tu, j)) {
+        j->n = 1;
+        n_ptr = form_region(e, j, tb, true);
+        loop = region_has_loop(tu, j, tb->flags);
     }
-    /* Straight-line regions gain little over template code and LLVM
-     * compiles cost milliseconds: only regions with a loop inside (a
-     * chained edge back to a member) are compiled (EMU_REGION_LOOPS=0: all). */
-    bool loop = false;
-    for (uint32_t i = 0; i < j->n && !loop; i++)
-        for (unsigned s = 0; s < 2 && !loop; s++)
-            loop = in_list(j->tbs, j->n, __atomic_load_n(&j->tbs[i]->jmp_to[s], __ATOMIC_ACQUIRE));
     if (!loop && tu->loops_only) {
         tb->tier_state = TIER_DONE;
         pthread_mutex_unlock(&e->lock);
@@ -674,6 +828,10 @@ void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
 
     pthread_mutex_lock(&tu->qlock);
     tu->st.hot++;
+    if (n_ptr && j->n) {
+        tu->st.ptr_regions++;
+        tu->st.ptr_members += n_ptr;
+    }
     if (!j->n || tu->stop || tu->queued >= TIERUP_MAX_QUEUE || !start_worker(e)) {
         tu->st.dropped++;
         pthread_mutex_unlock(&tu->qlock);
@@ -717,6 +875,7 @@ void tierup_fork_child(ExecEngine *e)
     if (!tu)
         return;
     pthread_mutex_init(&tu->qlock, NULL);
+    pthread_mutex_init(&tu->ptr_lock, NULL);
     pthread_cond_init(&tu->qcond, NULL);
     tu->started = false;
     tu->busy = false;

@@ -85,6 +85,17 @@ struct EmuCachePack {
     uint8_t **retired;    /* payloads replaced by a later put: get may have returned them */
     size_t n_retired, cap_retired;
     PackCounts n;
+    /* emu_cache_pack_get_copy: chunks not kept in chunk_data go through a few
+     * reused buffers (a run reads its chunks nearly in order: python3 -c pass
+     * reads 986 chunks through 8 buffers, 929 distinct), so a warm start does
+     * not commit a page for every byte of code it loads. */
+    struct {
+        uint8_t *buf;
+        size_t cap;
+        uint32_t chunk;   /* UINT32_MAX: empty */
+        uint64_t used;    /* LRU stamp */
+    } pool[EMU_CACHE_POOL_CHUNKS];
+    uint64_t pool_clock;
 };
 
 static void cache_log(const EmuCache *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -338,6 +349,8 @@ static void pack_drop_view(EmuCachePack *p)
     if (p->v.fd >= 0)
         close(p->v.fd);
     p->chunk_data = NULL;
+    for (unsigned k = 0; k < EMU_CACHE_POOL_CHUNKS; k++)
+        p->pool[k].chunk = UINT32_MAX;   /* chunk numbers of another view */
     p->chunk_bad = p->entry_state = p->buf = p->page_state = NULL;
     p->ents = NULL;
     memset(&p->v, 0, sizeof p->v);
@@ -466,6 +479,8 @@ EmuCachePack *emu_cache_pack_open(EmuCache *c, const EmuCacheModuleId *id)
         return NULL;
     p->c = c;
     p->v.fd = -1;
+    for (unsigned k = 0; k < EMU_CACHE_POOL_CHUNKS; k++)
+        p->pool[k].chunk = UINT32_MAX;
     memcpy(p->module_hash, id->hash, 16);
     p->path = strdup(id->path ? id->path : "");
     if (!p->path) {   /* dctx: made by the first get of a compressed chunk */
@@ -599,15 +614,45 @@ bool emu_cache_pack_has(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_
     return has;
 }
 
-bool emu_cache_pack_get(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
-                        const uint8_t content_hash[16], const void **data, size_t *len)
+/* Under p->mu: the bytes of chunk ch, read and checked on first use.  Kept
+ * until the pack closes, or (transient) in the least recently used pool
+ * buffer, valid until the next transient read.  NULL + err if unusable. */
+static const uint8_t *chunk_bytes(EmuCachePack *p, uint32_t ch, bool transient, char *err,
+                                  size_t errlen)
 {
-    if (!p)
-        return false;
+    if (p->chunk_data[ch])
+        return p->chunk_data[ch];
+    if (!p->dctx && p->v.chunks[ch].codec != PACK_CODEC_RAW)
+        p->dctx = ZSTD_createDCtx();   /* NULL: pack_chunk_data makes its own */
+    if (!transient)
+        return pack_chunk_data(&p->v, ch, p->dctx, &p->chunk_data[ch], err, errlen)
+                   ? p->chunk_data[ch]
+                   : NULL;
+    unsigned victim = 0;
+    for (unsigned k = 0; k < EMU_CACHE_POOL_CHUNKS; k++) {
+        if (p->pool[k].chunk == ch) {
+            p->pool[k].used = ++p->pool_clock;
+            return p->pool[k].buf;
+        }
+        if (p->pool[k].used < p->pool[victim].used)
+            victim = k;
+    }
+    p->pool[victim].chunk = UINT32_MAX;
+    if (!pack_chunk_into(&p->v, ch, p->dctx, &p->pool[victim].buf, &p->pool[victim].cap, err,
+                         errlen))
+        return NULL;
+    p->pool[victim].chunk = ch;
+    p->pool[victim].used = ++p->pool_clock;
+    return p->pool[victim].buf;
+}
+
+/* Under p->mu: emu_cache_pack_get (transient: chunk_bytes) and its counters. */
+static bool pack_get_locked(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
+                            const uint8_t content_hash[16], bool transient, const void **data,
+                            size_t *len)
+{
     EmuCache *c = p->c;
-    uint64_t t0 = c->time_gets ? now_ns() : 0;
     bool hit = false, mismatch = false, corrupt = false;
-    pthread_mutex_lock(&p->mu);
     long i = pack_lookup(p, offset, flags, kind);
     corrupt = i == -2;
     if (i >= 0) {
@@ -618,17 +663,14 @@ bool emu_cache_pack_get(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_
             corrupt = true;
         } else {
             char err[256];
-            if (!p->dctx && p->v.chunks[e->chunk].codec != PACK_CODEC_RAW)
-                p->dctx = ZSTD_createDCtx();   /* NULL: pack_chunk_data makes its own */
-            if (!p->chunk_data[e->chunk] &&
-                !pack_chunk_data(&p->v, e->chunk, p->dctx, &p->chunk_data[e->chunk], err,
-                                 sizeof err)) {
+            const uint8_t *cd = chunk_bytes(p, e->chunk, transient, err, sizeof err);
+            if (!cd) {
                 cache_log(c, "cache: pack %s (%s): %s; its entries dropped", p->name, p->path,
                           err);
                 p->chunk_bad[e->chunk] = 1;
                 corrupt = true;
             } else {
-                const uint8_t *d = p->chunk_data[e->chunk] + e->chunk_offset;
+                const uint8_t *d = cd + e->chunk_offset;
                 if (p->entry_state[i] == 0)
                     p->entry_state[i] = XXH3_64bits(d, e->size) == e->checksum ? 1 : 2;
                 if (p->entry_state[i] == 2) {
@@ -669,6 +711,46 @@ bool emu_cache_pack_get(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_
             STAT_ADD(c, corrupt, 1);
         }
     }
+    return hit;
+}
+
+bool emu_cache_pack_get(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
+                        const uint8_t content_hash[16], const void **data, size_t *len)
+{
+    if (!p)
+        return false;
+    EmuCache *c = p->c;
+    uint64_t t0 = c->time_gets ? now_ns() : 0;
+    pthread_mutex_lock(&p->mu);
+    bool hit = pack_get_locked(p, offset, flags, kind, content_hash, false, data, len);
+    pthread_mutex_unlock(&p->mu);
+    if (c->time_gets)
+        STAT_ADD(c, load_ns, now_ns() - t0);
+    return hit;
+}
+
+bool emu_cache_pack_get_copy(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
+                             const uint8_t content_hash[16], void **buf, size_t *cap,
+                             size_t *len)
+{
+    if (!p)
+        return false;
+    EmuCache *c = p->c;
+    uint64_t t0 = c->time_gets ? now_ns() : 0;
+    const void *d;
+    pthread_mutex_lock(&p->mu);
+    bool hit = pack_get_locked(p, offset, flags, kind, content_hash, true, &d, len);
+    if (hit && *cap < *len) {
+        void *nb = realloc(*buf, *len);
+        if (nb) {
+            *buf = nb;
+            *cap = *len;
+        } else {
+            hit = false;
+        }
+    }
+    if (hit)
+        memcpy(*buf, d, *len);
     pthread_mutex_unlock(&p->mu);
     if (c->time_gets)
         STAT_ADD(c, load_ns, now_ns() - t0);
@@ -968,6 +1050,8 @@ void emu_cache_pack_close(EmuCachePack *p)
     for (size_t i = 0; i < p->n_retired; i++)
         free(p->retired[i]);
     free(p->retired);
+    for (unsigned k = 0; k < EMU_CACHE_POOL_CHUNKS; k++)
+        free(p->pool[k].buf);
     free(p->ht);
     free(p->path);
     ZSTD_freeDCtx(p->dctx);

@@ -78,6 +78,7 @@ typedef struct EmuCacheConfig {
 #define EMU_CACHE_ZSTD_LEVEL 3
 #define EMU_CACHE_CHUNK_BYTES (32u * 1024)
 #define EMU_CACHE_AHEAD_CHUNK_BYTES (16u * 1024)
+#define EMU_CACHE_POOL_CHUNKS 8
 
 /* Module-relative offsets: guest pc minus the module's load bias (runtime
  * address - ELF p_vaddr; 0 for ET_EXEC), i.e. the ELF virtual address of the
@@ -125,6 +126,13 @@ EmuCachePack *emu_cache_pack_open(EmuCache *c, const EmuCacheModuleId *id);
  * stays valid until the pack is closed. */
 bool emu_cache_pack_get(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
                         const uint8_t content_hash[16], const void **data, size_t *len);
+/* The same, copying the payload into *buf (malloc'ed, *cap bytes; grown with
+ * realloc as needed), for a caller done with it before its next lookup: the
+ * chunk it came from is not kept, so loading many entries once does not keep
+ * their chunks in memory (EMU_CACHE_POOL_CHUNKS buffers are reused). */
+bool emu_cache_pack_get_copy(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
+                             const uint8_t content_hash[16], void **buf, size_t *cap,
+                             size_t *len);
 /* Is there an entry (or a buffered put) for the key, whatever its content
  * hash?  A cheap pre-check (no hashing, no decompression, not counted in
  * the stats) for callers whose content hash costs something to compute. */

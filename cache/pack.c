@@ -261,10 +261,23 @@ long pack_find(const PackView *v, uint64_t offset, uint32_t flags, uint8_t kind)
     return v->entries ? pack_find_in(v->entries, 0, v->hdr.n_entries, offset, flags, kind) : -1;
 }
 
-bool pack_chunk_data(const PackView *v, uint32_t i, void *dctx, uint8_t **out, char *err,
-                     size_t errlen)
+/* Make *buf hold at least n bytes (contents dropped). */
+static bool buf_reserve(uint8_t **buf, size_t *cap, size_t n)
 {
-    *out = NULL;
+    if (*buf && *cap >= n)
+        return true;
+    uint8_t *nb = malloc(n ? n : 1);
+    if (!nb)
+        return false;
+    free(*buf);
+    *buf = nb;
+    *cap = n ? n : 1;
+    return true;
+}
+
+bool pack_chunk_into(const PackView *v, uint32_t i, void *dctx, uint8_t **buf, size_t *cap,
+                     char *err, size_t errlen)
+{
     if (i >= v->hdr.n_chunks)
         return fail(err, errlen, "no chunk %u", i);
     const PackChunk *c = &v->chunks[i];
@@ -274,12 +287,19 @@ bool pack_chunk_data(const PackView *v, uint32_t i, void *dctx, uint8_t **out, c
     if (at + c->stored <= v->len) {
         src = v->buf + at;
     } else if (v->fd >= 0) {
-        /* the file cannot have changed: writers replace packs by rename */
-        if (!(tmp = malloc(c->stored ? c->stored : 1)))
+        /* the file cannot have changed: writers replace packs by rename.
+         * A raw chunk is read straight into the result. */
+        uint8_t *dst;
+        if (c->codec == PACK_CODEC_RAW) {
+            if (!buf_reserve(buf, cap, c->stored))
+                return fail(err, errlen, "out of memory (%u bytes)", c->stored);
+            dst = *buf;
+        } else if (!(dst = tmp = malloc(c->stored ? c->stored : 1))) {
             return fail(err, errlen, "out of memory (%u bytes)", c->stored);
+        }
         size_t got = 0;
         while (got < c->stored) {
-            ssize_t r = pread(v->fd, tmp + got, c->stored - got, (off_t)(at + got));
+            ssize_t r = pread(v->fd, dst + got, c->stored - got, (off_t)(at + got));
             if (r < 0 && errno == EINTR)
                 continue;
             if (r <= 0) {
@@ -288,7 +308,7 @@ bool pack_chunk_data(const PackView *v, uint32_t i, void *dctx, uint8_t **out, c
             }
             got += (size_t)r;
         }
-        src = tmp;
+        src = dst;
     } else {
         return fail(err, errlen, "chunk %u not in the buffer", i);
     }
@@ -296,35 +316,43 @@ bool pack_chunk_data(const PackView *v, uint32_t i, void *dctx, uint8_t **out, c
         free(tmp);
         return fail(err, errlen, "chunk %u checksum mismatch", i);
     }
-    if (c->codec == PACK_CODEC_RAW && tmp) { /* read from the file: that copy is the result */
-        *out = tmp;
+    if (c->codec == PACK_CODEC_RAW && src == *buf) /* read from the file into *buf */
         return true;
-    }
-    uint8_t *dst = malloc(c->raw ? c->raw : 1);
-    if (!dst) {
+    if (!buf_reserve(buf, cap, c->raw)) {
         free(tmp);
         return fail(err, errlen, "out of memory (%u bytes)", c->raw);
     }
     if (c->codec == PACK_CODEC_RAW) {
-        memcpy(dst, src, c->raw);
+        memcpy(*buf, src, c->raw);
     } else {
         ZSTD_DCtx *own = NULL;
         if (!dctx && !(dctx = own = ZSTD_createDCtx())) {
-            free(dst);
             free(tmp);
             return fail(err, errlen, "out of memory (zstd)");
         }
-        size_t r = ZSTD_decompressDCtx(dctx, dst, c->raw, src, c->stored);
+        size_t r = ZSTD_decompressDCtx(dctx, *buf, c->raw, src, c->stored);
         ZSTD_freeDCtx(own);
         if (ZSTD_isError(r) || r != c->raw) {
-            free(dst);
             free(tmp);
             return fail(err, errlen, "chunk %u: %s", i,
                         ZSTD_isError(r) ? ZSTD_getErrorName(r) : "wrong decompressed size");
         }
     }
     free(tmp);
-    *out = dst;
+    return true;
+}
+
+bool pack_chunk_data(const PackView *v, uint32_t i, void *dctx, uint8_t **out, char *err,
+                     size_t errlen)
+{
+    uint8_t *b = NULL;
+    size_t cap = 0;
+    *out = NULL;
+    if (!pack_chunk_into(v, i, dctx, &b, &cap, err, errlen)) {
+        free(b);
+        return false;
+    }
+    *out = b;
     return true;
 }
 

@@ -130,6 +130,10 @@ long pack_find_in(const PackEntry *ents, long lo, long hi, uint64_t offset, uint
  * in v->chunks[i].raw).  dctx: a ZSTD_DCtx* reused by the caller (or NULL). */
 bool pack_chunk_data(const PackView *v, uint32_t i, void *dctx, uint8_t **out, char *err,
                      size_t errlen);
+/* The same into a reusable buffer: *buf (malloc'ed, *cap bytes) is replaced
+ * by a larger one when needed; its contents are undefined after a failure. */
+bool pack_chunk_into(const PackView *v, uint32_t i, void *dctx, uint8_t **buf, size_t *cap,
+                     char *err, size_t errlen);
 /* Compare entry keys: <0, 0, >0. */
 int pack_key_cmp(uint64_t o1, uint32_t f1, uint8_t k1, uint64_t o2, uint32_t f2, uint8_t k2);
 /* Binary search over the whole (parsed) index; index of the entry or -1. */

@@ -181,6 +181,8 @@ struct ExecEngine {
     struct TierUp *tu; /* --tier=auto (tierup.c) */
     struct TierCache *tc; /* persistent code cache (tiercache.c), NULL: off */
     TmplCacheStats tt;    /* its template blocks (tmplcache.c) */
+    void *tt_buf;         /* tmplcache_load's copy of a payload (grown; under lock) */
+    size_t tt_cap;
 };
 
 /* exec.c: make tb's freshly placed template code findable (by_host, stats). */

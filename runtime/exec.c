@@ -194,6 +194,7 @@ void exec_engine_free(ExecEngine *e)
     tb_table_free(e);
     if (e->buf.base) munmap(e->buf.base, e->buf.size);
     if (e->by_host) munmap(e->by_host, e->cap_by_host * sizeof *e->by_host);
+    free(e->tt_buf);
     pthread_rwlock_destroy(&e->code_rw);
     pthread_mutex_destroy(&e->lock);
     free(e);

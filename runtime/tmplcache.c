@@ -219,9 +219,11 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
     }
     uint8_t kh[16];
     key_hash(e, bias, flags, kh);
-    const void *data;
+    /* a copy: the pack keeps no chunk for code that is installed at once */
     size_t len;
-    bool hit = emu_cache_pack_get(pk, pc - bias, flags, kind, kh, &data, &len);
+    bool hit = emu_cache_pack_get_copy(pk, pc - bias, flags, kind, kh, &e->tt_buf, &e->tt_cap,
+                                       &len);
+    const void *data = e->tt_buf;
     if (!hit) {
         tt_lookup_done(e, t0);
         return false;

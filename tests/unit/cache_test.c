@@ -759,6 +759,77 @@ START_TEST(test_template_entries_uncompressed)
 }
 END_TEST
 
+/* get_copy of every entry of stream s in [from, to) (step +1 or -1):
+ * returns the hits, fails on a hit with wrong bytes. */
+static unsigned copy_range(EmuCachePack *p, unsigned s, int from, int to, int step)
+{
+    static uint8_t want[EMU_CACHE_CHUNK_BYTES + 1000];
+    void *buf = NULL;
+    size_t cap = 0, len;
+    unsigned ok = 0;
+    for (int i = from; i != to; i += step) {
+        uint8_t h[16];
+        ghash(s, (unsigned)i, h);
+        size_t n = payload(s, (unsigned)i, want);
+        if (emu_cache_pack_get_copy(p, key_off(s, (unsigned)i), s, EMU_CACHE_KIND_TEMPLATE, h,
+                                    &buf, &cap, &len)) {
+            ck_assert_msg(len == n && memcmp(buf, want, n) == 0, "entry %d: wrong copy", i);
+            ok++;
+        }
+    }
+    free(buf);
+    return ok;
+}
+
+/* A pack of n template entries of stream s, and its file (*buf: malloc'ed). */
+static void write_and_read_pack(const char *module, unsigned s, unsigned n, char *path,
+                                size_t path_len, uint8_t **buf, size_t *len)
+{
+    EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+    EmuCachePack *p = open_p(c, module);
+    put_range_kind(p, s, 0, n, EMU_CACHE_KIND_TEMPLATE);
+    pack_path(p, path, path_len);
+    emu_cache_close(c);
+    ck_assert(cache_read_file(path, buf, len));
+}
+
+START_TEST(test_get_copy_through_reused_buffers)
+{
+    /* Far more chunks than pool buffers, read forwards, backwards (each
+     * chunk read again) and mixed with plain gets; a damaged chunk is a
+     * miss for its entries only. */
+    const int n = 600;
+    char path[600];
+    uint8_t *buf;
+    size_t len;
+    write_and_read_pack("copy", 3, (unsigned)n, path, sizeof path, &buf, &len);
+    PackView v;
+    char err[200];
+    ck_assert(pack_parse(buf, len, &v, err, sizeof err));
+    ck_assert_uint_gt(v.hdr.n_chunks, 3 * EMU_CACHE_POOL_CHUNKS);
+    EmuCache *c = open_c(EMU_CACHE_RO, NULL, 0);
+    EmuCachePack *p = open_p(c, "copy");
+    ck_assert_uint_eq(copy_range(p, 3, 0, n, 1), (unsigned)n);
+    ck_assert_uint_eq(copy_range(p, 3, n - 1, -1, -1), (unsigned)n);
+    ck_assert_uint_eq(check_range_kind(p, 3, 0, (unsigned)n / 2, EMU_CACHE_KIND_TEMPLATE),
+                      (unsigned)n / 2);
+    ck_assert_uint_eq(copy_range(p, 3, 0, n, 1), (unsigned)n);
+    emu_cache_close(c);
+
+    uint32_t victim = v.entries[v.hdr.n_entries / 2].chunk, in_victim = 0;
+    for (uint32_t i = 0; i < v.hdr.n_entries; i++)
+        in_victim += v.entries[i].chunk == victim;
+    buf[v.hdr.data_offset + v.chunks[victim].offset + v.chunks[victim].stored / 2] ^= 0x10;
+    write_file(path, buf, len);
+    free(buf);
+    c = open_c(EMU_CACHE_RO, NULL, 0);
+    p = open_p(c, "copy");
+    ck_assert_uint_eq(copy_range(p, 3, 0, n, 1), (unsigned)n - in_victim);
+    ck_assert_uint_eq(copy_range(p, 3, n - 1, -1, -1), (unsigned)n - in_victim);
+    emu_cache_close(c);
+}
+END_TEST
+
 START_TEST(test_ahead_of_time)
 {
     /* emu-aot's entries go into uncompressed chunks of AHEAD_CHUNK_BYTES (a
@@ -981,6 +1052,7 @@ int main(void)
     tcase_add_test(tc, test_verify_and_clear);
     tcase_add_test(tc, test_ahead_of_time);
     tcase_add_test(tc, test_template_entries_uncompressed);
+    tcase_add_test(tc, test_get_copy_through_reused_buffers);
     tcase_add_test(tc, test_index_page_damage);
     tcase_add_test(tc, test_parse_size);
     tcase_add_test(tc, test_env_defaults);

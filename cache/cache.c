@@ -96,6 +96,13 @@ struct EmuCachePack {
         uint64_t used;    /* LRU stamp */
     } pool[EMU_CACHE_POOL_CHUNKS];
     uint64_t pool_clock;
+    struct {              /* pack_lookup's last answer (for this view) */
+        bool valid;
+        uint8_t kind;
+        uint32_t flags;
+        uint64_t offset;
+        long index;
+    } memo;
 };
 
 static void cache_log(const EmuCache *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -351,6 +358,7 @@ static void pack_drop_view(EmuCachePack *p)
     p->chunk_data = NULL;
     for (unsigned k = 0; k < EMU_CACHE_POOL_CHUNKS; k++)
         p->pool[k].chunk = UINT32_MAX;   /* chunk numbers of another view */
+    p->memo.valid = false;
     p->chunk_bad = p->entry_state = p->buf = p->page_state = NULL;
     p->ents = NULL;
     memset(&p->v, 0, sizeof p->v);
@@ -564,7 +572,27 @@ static bool ht_grow(EmuCachePack *p)
 
 /* Find a key in the pack file, reading and checking its index page first
  * if needed; -1 if absent, -2 if its page is bad.  p->mu held. */
+static long pack_lookup_uncached(EmuCachePack *p, uint64_t offset, uint32_t flags,
+                                 uint8_t kind);
+
+/* The index of (offset, flags, kind) in the pack: -1 absent, -2 its index
+ * page is bad.  The last answer is kept: callers ask has, then get. */
 static long pack_lookup(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind)
+{
+    if (p->memo.valid && p->memo.offset == offset && p->memo.flags == flags &&
+        p->memo.kind == kind)
+        return p->memo.index;
+    long i = pack_lookup_uncached(p, offset, flags, kind);
+    p->memo.valid = true;
+    p->memo.offset = offset;
+    p->memo.flags = flags;
+    p->memo.kind = kind;
+    p->memo.index = i;
+    return i;
+}
+
+static long pack_lookup_uncached(EmuCachePack *p, uint64_t offset, uint32_t flags,
+                                 uint8_t kind)
 {
     if (!p->buf)
         return -1;

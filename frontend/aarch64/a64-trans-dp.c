@@ -535,18 +535,25 @@ bool trans_CCMP(DisasContext *s, arg_CCMP *a)
     IrType t = a64_sf_type(a->sf);
     IrTemp n = a64_get_r(s, a->rn, a->sf);
     IrTemp m = a->imm ? ir_const(b, t, (uint64_t)a->rm) : a64_get_r(s, a->rm, a->sf);
-    A64Flags f;
-    if (a->op)
-        a64_sub_flags(s, a->sf, n, m, &f);
-    else
-        a64_add_flags(s, a->sf, n, m, &f);
-
+    int op = a->op ? A64_CC_SUB : A64_CC_ADD;
     A64Cond c = a64_cond_fused(s, a->cond);
     if (c.cond == IR_COND_NEVER) {
         a64_set_nzcv_imm(s, a->nzcv);
         return true;
     }
-    if (c.cond != IR_COND_ALWAYS) {
+    if (c.cond == IR_COND_ALWAYS) {
+        a64_flags_lazy(s, op, a->sf, n, m); /* a plain CMP/CMN */
+        return true;
+    }
+    if (a64_flags_lazy_ccmp(s, op, a->sf, n, m, &c, a->nzcv))
+        return true;
+    A64Flags f;
+    if (a->op)
+        a64_sub_flags(s, a->sf, n, m, &f);
+    else
+        a64_add_flags(s, a->sf, n, m, &f);
+    {
+        /* NZCV #1, #5, #11..#15: no lazy form, all four flags selected */
         if (c.type != IR_I32) {
             c = (A64Cond){IR_COND_NE, a64_cond_value(s, &c, IR_I32), ir_const(b, IR_I32, 0),
                           IR_I32};

@@ -125,6 +125,14 @@ static void flags_from(IrBlock *b, int op, IrTemp a, IrTemp m)
     ir_mov(b, IR_I32, a64_cpu_vf, ir_trunc(b, IR_I32, IR_I64, ir_shr(b, IR_I64, v, c32)));
 }
 
+/* Flag i (0 = N .. 3 = V) of a 4-bit NZCV immediate, in the nf..vf encoding. */
+static IrTemp nzcv_flag(IrBlock *b, int nzcv, int i)
+{
+    bool set = (nzcv >> (3 - i)) & 1;
+    static const uint32_t enc[4][2] = {{0, 0x80000000u}, {1, 0}, {0, 1}, {0, 0x80000000u}};
+    return ir_const(b, IR_I32, enc[i][set]);
+}
+
 void a64_flags_sync(DisasContext *s)
 {
     IrBlock *b = a64_ir(s);
@@ -133,6 +141,13 @@ void a64_flags_sync(DisasContext *s)
     if (s->flags.lazy_op) {
         /* set earlier in this block: computed from its operands */
         flags_from(b, s->flags.lazy_op, s->flags.lazy_a, s->flags.lazy_b);
+        if (s->flags.ccmp) {
+            IrTemp cv = ir_trunc(b, IR_I32, IR_I64, s->flags.ccmp_cv), zero = ir_const(b, IR_I32, 0);
+            const IrTemp g[4] = {a64_cpu_nf, a64_cpu_zf, a64_cpu_cf, a64_cpu_vf};
+            for (int i = 0; i < 4; i++)
+                ir_mov(b, IR_I32, g[i], ir_movcond(b, IR_I32, IR_COND_NE, cv, zero, g[i],
+                                                   nzcv_flag(b, s->flags.ccmp_nzcv, i)));
+        }
     } else {
         /* unknown at block start: test cc_op at run time */
         uint32_t l_add = ir_new_label(b), l_set = ir_new_label(b), l_done = ir_new_label(b);
@@ -202,11 +217,78 @@ void a64_set_nz(DisasContext *s, int sf, IrTemp r)
 void a64_set_nzcv_imm(DisasContext *s, int nzcv)
 {
     IrBlock *b = a64_ir(s);
-    ir_mov(b, IR_I32, a64_cpu_nf, ir_const(b, IR_I32, (nzcv & 8) ? 0x80000000u : 0));
-    ir_mov(b, IR_I32, a64_cpu_zf, ir_const(b, IR_I32, (nzcv & 4) ? 0 : 1));
-    ir_mov(b, IR_I32, a64_cpu_cf, ir_const(b, IR_I32, (nzcv & 2) ? 1 : 0));
-    ir_mov(b, IR_I32, a64_cpu_vf, ir_const(b, IR_I32, (nzcv & 1) ? 0x80000000u : 0));
+    ir_mov(b, IR_I32, a64_cpu_nf, nzcv_flag(b, nzcv, 0));
+    ir_mov(b, IR_I32, a64_cpu_zf, nzcv_flag(b, nzcv, 1));
+    ir_mov(b, IR_I32, a64_cpu_cf, nzcv_flag(b, nzcv, 2));
+    ir_mov(b, IR_I32, a64_cpu_vf, nzcv_flag(b, nzcv, 3));
     a64_flags_written(s);
+}
+
+/* Operands (a, b) whose a - b (A64_CC_SUB) or a + b (A64_CC_ADD) has the
+ * flags nzcv, for a CCMP whose condition fails (ok: such a pair exists).
+ * Z alone (#4, the most common: "x == a || y == b") exists only as an ADD,
+ * a subtraction with Z set always has C set. */
+typedef struct { bool ok; uint64_t a, b; } A64NzcvPair;
+static A64NzcvPair nzcv_pair(int op, int nzcv)
+{
+    static const A64NzcvPair sub[16] = {
+        [0] = {1, 0, 0x8000000000000001ull}, [2] = {1, 1, 0},
+        [3] = {1, 0x8000000000000000ull, 1}, [6] = {1, 0, 0}, [8] = {1, 0, 1},
+        [9] = {1, 0, 0x8000000000000000ull}, [10] = {1, 0x8000000000000000ull, 0},
+    };
+    static const A64NzcvPair add[16] = {
+        [0] = {1, 0, 1}, [2] = {1, 2, ~0ull},
+        [3] = {1, 0x8000000000000000ull, 0x8000000000000001ull}, [4] = {1, 0, 0},
+        [6] = {1, 1, ~0ull}, [7] = {1, 0x8000000000000000ull, 0x8000000000000000ull},
+        [8] = {1, 0, 0x8000000000000000ull}, [9] = {1, 1, 0x7fffffffffffffffull},
+        [10] = {1, 0x8000000000000001ull, ~0ull},
+    };
+    return (op == A64_CC_SUB ? sub : add)[nzcv & 15];
+}
+
+bool a64_flags_lazy_ccmp(DisasContext *s, int op, int sf, IrTemp n, IrTemp m,
+                         const A64Cond *cond, int nzcv)
+{
+    /* the state for later blocks: cc_op/cc_a/cc_b selected by the condition */
+    int op_f = nzcv_pair(op, nzcv).ok ? op : op ^ (A64_CC_SUB ^ A64_CC_ADD);
+    A64NzcvPair f = nzcv_pair(op_f, nzcv);
+    if (!f.ok)
+        return false;
+    IrBlock *b = a64_ir(s);
+    IrTemp cv = a64_cond_value(s, cond, IR_I64), zero = ir_const(b, IR_I64, 0);
+    a64_flags_lazy(s, op, sf, n, m); /* the compare's operands, as for CMP */
+    IrTemp a = s->flags.lazy_a, c = s->flags.lazy_b;
+    ir_mov(b, IR_I64, a64_cpu_cc_a,
+           ir_movcond(b, IR_I64, IR_COND_NE, cv, zero, a, ir_const(b, IR_I64, f.a)));
+    ir_mov(b, IR_I64, a64_cpu_cc_b,
+           ir_movcond(b, IR_I64, IR_COND_NE, cv, zero, c, ir_const(b, IR_I64, f.b)));
+    if (op_f != op) {
+        IrTemp cv32 = ir_trunc(b, IR_I32, IR_I64, cv);
+        ir_mov(b, IR_I32, a64_cpu_cc_op,
+               ir_movcond(b, IR_I32, IR_COND_NE, cv32, ir_const(b, IR_I32, 0),
+                          ir_const(b, IR_I32, (uint64_t)op), ir_const(b, IR_I32, (uint64_t)op_f)));
+    }
+    s->flags.ccmp = true;
+    s->flags.ccmp_nzcv = (uint8_t)nzcv;
+    s->flags.ccmp_cv = cv;
+    return true;
+}
+
+/* ConditionHolds(cc) for a constant NZCV. */
+static bool cond_holds(int cc, int nzcv)
+{
+    bool n = nzcv & 8, z = nzcv & 4, c = nzcv & 2, v = nzcv & 1, r;
+    switch (cc >> 1) {
+    case 0: r = z; break;
+    case 1: r = c; break;
+    case 2: r = n; break;
+    case 3: r = v; break;
+    case 4: r = c && !z; break;
+    case 5: r = n == v; break;
+    case 6: r = n == v && !z; break;
+    default: return true; /* AL, NV */
+    }
+    return (cc & 1) ? !r : r;
 }
 
 /* cc as one comparison of n - m's operands (type t); false for VS/VC,
@@ -289,6 +371,17 @@ A64Cond a64_cond_fused(DisasContext *s, int cc)
     };
     IrBlock *b = a64_ir(s);
     A64Cond c;
+    if (s->flags.ccmp) {
+        /* cv ? cc(compare) : cc(nzcv immediate), a constant */
+        if (cc >= 14 || s->flags.lazy_op != A64_CC_SUB ||
+            !sub_cond(b, cc, s->flags.lazy_a, s->flags.lazy_b, IR_I64, &c))
+            return a64_cond(s, cc);
+        IrTemp r = ir_setcond(b, IR_I64, c.cond, c.a, c.b), cv = s->flags.ccmp_cv;
+        IrTemp v = cond_holds(cc, s->flags.ccmp_nzcv)
+                       ? ir_or(b, IR_I64, ir_xor(b, IR_I64, cv, ir_const(b, IR_I64, 1)), r)
+                       : ir_and(b, IR_I64, cv, r);
+        return (A64Cond){IR_COND_NE, v, ir_const(b, IR_I64, 0), IR_I64};
+    }
     if (s->flags.lazy_op == A64_CC_SUB &&
         sub_cond(b, cc, s->flags.lazy_a, s->flags.lazy_b, IR_I64, &c))
         return c;

@@ -52,6 +52,11 @@ typedef struct DisasContext {
         bool logic;
         uint8_t lazy_op;     /* A64_CC_SUB / A64_CC_ADD, or 0 */
         IrTemp lazy_a, lazy_b;
+        /* A CCMP/CCMN: lazy_* is its compare, which decides NZCV when the
+         * i64 0/1 ccmp_cv is 1; otherwise NZCV = ccmp_nzcv. */
+        bool ccmp;
+        uint8_t ccmp_nzcv;
+        IrTemp ccmp_cv;
     } flags, flags_at_insn;  /* ..._at_insn: restored when a decode rolls back */
     /* The RBIT just translated, for the ctz idiom "rbit d, n; clz d2, d":
      * the CLZ becomes ctz of the RBIT's source (src, a local copy, as d
@@ -145,6 +150,10 @@ void a64_flags_written(DisasContext *s);
 void a64_flags_lazy(DisasContext *s, int op, int sf, IrTemp n, IrTemp m);
 /* NZCV of ANDS/TST/BICS: N, Z of the result r (type sf), C = V = 0. */
 void a64_flags_lazy_logic(DisasContext *s, int sf, IrTemp r);
+/* NZCV of CCMP (op A64_CC_SUB) / CCMN (A64_CC_ADD): cond ? flags of n op m
+ * : nzcv.  False when nzcv has no lazy form (then nothing is emitted). */
+bool a64_flags_lazy_ccmp(DisasContext *s, int op, int sf, IrTemp n, IrTemp m,
+                         const A64Cond *cond, int nzcv);
 /* n + m and n - m of type sf, with their NZCV. */
 IrTemp a64_add_flags(DisasContext *s, int sf, IrTemp n, IrTemp m, A64Flags *f);
 IrTemp a64_sub_flags(DisasContext *s, int sf, IrTemp n, IrTemp m, A64Flags *f);

@@ -619,6 +619,62 @@ START_TEST(test_shift_bitops)
 }
 END_TEST
 
+/* NZCV of n - m (sub) or n + m, 64- or 32-bit: the reference for CCMP. */
+static unsigned ref_nzcv(bool sub, bool sf, uint64_t n, uint64_t m)
+{
+    unsigned w = sf ? 64 : 32;
+    uint64_t mask = sf ? ~0ull : 0xffffffffull, sign = 1ull << (w - 1);
+    n &= mask;
+    m &= mask;
+    uint64_t r = (sub ? n - m : n + m) & mask;
+    bool c = sub ? n >= m : r < n;
+    bool v = sub ? ((n ^ m) & (n ^ r) & sign) != 0 : (~(n ^ m) & (n ^ r) & sign) != 0;
+    return ((r & sign) ? 8u : 0) | (r == 0 ? 4u : 0) | (c ? 2u : 0) | (v ? 1u : 0);
+}
+
+/* CCMP/CCMN for every condition and NZCV immediate (lazy where a compare
+ * pair can stand for the immediate, selected flags where none can), read by
+ * all 16 conditions in the same block and, after a "b .+4", in the next,
+ * and as NZCV at the end. */
+START_TEST(test_ccmp_every_cond_and_nzcv)
+{
+    static const uint64_t vals[][4] = {
+        {5, 5, 7, 9},                                   /* first cmp EQ */
+        {1, 2, 0x8000000000000000ull, 1},               /* first cmp LT/LO */
+        {0xffffffff00000003ull, 3, 0x7fffffff, 0xffffffff80000000ull},
+    };
+    for (int sf = 0; sf < 2; sf++)
+    for (int sub = 0; sub < 2; sub++)
+    for (int split = 0; split < 2; split++)
+    for (int cond = 0; cond < 16; cond++)
+    for (int nzcv = 0; nzcv < 16; nzcv++)
+    for (size_t vi = 0; vi < sizeof(vals) / sizeof(vals[0]); vi++) {
+        uint32_t code[24];
+        unsigned k = 0;
+        code[k++] = (sf ? 0xeb02003fu : 0x6b02003fu); /* cmp x1, x2 */
+        code[k++] = (uint32_t)sf << 31 | (uint32_t)sub << 30 | 0x3a400000u | 4u << 16 |
+                    (uint32_t)cond << 12 | 3u << 5 | (uint32_t)nzcv; /* ccmp x3, x4, #nzcv, cond */
+        if (split)
+            code[k++] = 0x14000001; /* b .+4 */
+        for (int cc = 0; cc < 16; cc++) /* csinc x(5+cc), xzr, xzr, cc */
+            code[k++] = 0x9a9f07e0u | (uint32_t)cc << 12 | (uint32_t)(5 + cc);
+        code[k++] = SVC0;
+        A64State st = a64t_state();
+        for (int i = 0; i < 4; i++)
+            st.x[1 + i] = vals[vi][i];
+        a64t_run(code, k, &st);
+        unsigned f1 = ref_nzcv(true, sf, vals[vi][0], vals[vi][1]);
+        unsigned f2 = a64t_ref_cond((unsigned)cond, f1) ? ref_nzcv(sub, sf, vals[vi][2], vals[vi][3])
+                                          : (unsigned)nzcv;
+        for (int cc = 0; cc < 16; cc++)
+            ck_assert_msg(st.x[5 + cc] == (a64t_ref_cond((unsigned)cc, f2) ? 0u : 1u),
+                          "sf %d %s cond %d nzcv %d vals %zu split %d: cc %d wrong", sf,
+                          sub ? "ccmp" : "ccmn", cond, nzcv, vi, split, cc);
+        ck_assert_uint_eq(a64t_nzcv(&st), f2);
+    }
+}
+END_TEST
+
 /* "rbit; clz" is lifted as ctz of the rbit's source (a64-trans-dp.c): in
  * place, into another register, of zero, in 32 bits; a clz that does not
  * read the rbit's result, or reads it a later insn, stays a clz. */
@@ -797,6 +853,7 @@ static Suite *a64_decode_suite(void)
     tcase_add_test(tc, test_mul_div);
     tcase_add_test(tc, test_shift_bitops);
     tcase_add_test(tc, test_rbit_clz_idiom);
+    tcase_add_test(tc, test_ccmp_every_cond_and_nzcv);
     tcase_add_test(tc, test_crc32);
     tcase_add_test(tc, test_unallocated);
     tcase_add_test(tc, test_random_words);

@@ -379,10 +379,15 @@ void exec_cpu_copy_state(ExecCpu *dst, const ExecCpu *src)
     dst->env->runtime = rt;
 }
 
-void exec_cpu_request_exit(ExecCpu *cpu)
+void exec_cpu_request_exit_idle(ExecCpu *cpu)
 {
     __atomic_store_n(&cpu->exit_request, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&cpu->env->exit_request, 1, __ATOMIC_RELAXED); /* LLVM region loops */
+}
+
+void exec_cpu_request_exit(ExecCpu *cpu)
+{
+    exec_cpu_request_exit_idle(cpu);
     /* Make indirect jumps in generated code miss, so that loops through
      * goto_ptr come back to the dispatcher (plain stores: signal-safe). */
     jc_clear(cpu, false);

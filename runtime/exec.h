@@ -196,6 +196,12 @@ ExecEvent exec_run(ExecCpu *cpu);
  * call this from its handler; from another thread alone only the dispatcher
  * and indirect-jump paths notice. */
 void exec_cpu_request_exit(ExecCpu *cpu);
+/* The same for a CPU whose thread is outside exec_run (in a syscall, say):
+ * its next exec_run returns EXEC_EV_INTERRUPT before it runs any code, so
+ * its jump cache and chains are left alone (a shell's SIGCHLD emptied the
+ * jump cache, a copy-on-write fault per page after each fork).
+ * Async-signal-safe. */
+void exec_cpu_request_exit_idle(ExecCpu *cpu);
 
 /* Remove every block on the pages (EXEC_PAGE_SIZE) overlapping
  * [start, start+len): unchain jumps into them, drop them from jump caches,

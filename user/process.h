@@ -10,6 +10,7 @@
 #ifndef EMU_USER_PROCESS_H
 #define EMU_USER_PROCESS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "frontend/aarch64/a64-cpu.h"
@@ -74,6 +75,7 @@ typedef struct UserThreadState {
     uint64_t sigmask;           /* this thread's blocked guest signals (bit sig-1) */
     uint64_t saved_sigmask;     /* rt_sigsuspend: the mask to restore */
     bool saved_sigmask_valid;
+    volatile sig_atomic_t in_syscall; /* in user_syscall: outside generated code */
 } UserThreadState;
 UserThreadState *user_thread_self(void);
 /* clone(CLONE_VM | CLONE_THREAD ...): the new thread's tid or -errno. */

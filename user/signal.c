@@ -199,9 +199,11 @@ static void host_async_handler(int sig, siginfo_t *info, void *uc)
         return;
     memcpy(p->siginfo[sig], info, 128);
     __atomic_or_fetch(&p->sigpending, SIGBIT(sig), __ATOMIC_RELEASE);
-    ExecCpu *cpu = user_thread_self()->cpu;
-    if (cpu)
-        exec_cpu_request_exit(cpu);
+    UserThreadState *t = user_thread_self();
+    if (t->cpu && t->in_syscall)   /* exec_run checks before it runs code */
+        exec_cpu_request_exit_idle(t->cpu);
+    else if (t->cpu)
+        exec_cpu_request_exit(t->cpu);
 }
 
 void user_signal_mirror(UserProcess *p, int sig)

@@ -308,7 +308,9 @@ static void cpu_loop(UserProcess *p, ExecCpu *cpu)
         ExecEvent ev = exec_run(cpu);
         switch (ev.kind) {
         case EXEC_EV_SYSCALL:
+            user_thread_self()->in_syscall = 1;
             user_syscall(p, env);
+            user_thread_self()->in_syscall = 0;
             break;
         case EXEC_EV_UNDEF:
             user_signal_fault(p, env, SIGILL, ILL_ILLOPC, ev.pc);

@@ -457,6 +457,38 @@ START_TEST(test_jump_cache_starts_empty_and_pc0_misses)
 }
 END_TEST
 
+/* exec_cpu_request_exit_idle (a signal while the CPU's thread is in a
+ * syscall): the next exec_run stops before running code, and the jump cache
+ * is left as it was. */
+START_TEST(test_request_exit_idle_keeps_jump_cache)
+{
+    put(0x5000, OP_MOVI, 3, 0, 1);
+    put(0x5008, OP_SVC, 0, 0, 0);
+    put(0x3000, OP_MOVI, 6, 0, 0x5000);
+    put(0x3008, OP_JR, 6, 0, 0);
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ExecCpu *cpu;
+    ToyState *s = toy_cpu(e, &cpu, 0x3000);
+    ck_assert_int_eq(exec_run(cpu).kind, EXEC_EV_SYSCALL);
+    unsigned h = jmp_cache_hash(0x5000);
+    JmpCacheEntry before = cpu->jmp_cache[h];
+    ck_assert_ptr_nonnull(cpu->tb_cache[h]);
+    s->common.pc = 0x3000;
+    s->r[3] = 0;
+    exec_cpu_request_exit_idle(cpu);
+    ExecEvent ev = exec_run(cpu);
+    ck_assert_int_eq(ev.kind, EXEC_EV_INTERRUPT);
+    ck_assert_uint_eq(ev.pc, 0x3000);
+    ck_assert_uint_eq(s->r[3], 0);   /* nothing ran */
+    ck_assert_uint_eq(cpu->jmp_cache[h].pc, before.pc);
+    ck_assert_ptr_eq(cpu->jmp_cache[h].host, before.host);
+    ck_assert_ptr_nonnull(cpu->tb_cache[h]);
+    ck_assert_int_eq(exec_run(cpu).kind, EXEC_EV_SYSCALL);
+    ck_assert_uint_eq(s->r[3], 1);
+    exec_engine_free(e);
+}
+END_TEST
+
 /* Subroutine at 0x4000 called through JR twice; patched in between from
  * another page: the jump cache and chains must not run the stale block. */
 START_TEST(test_smc_other_page_and_jump_cache)
@@ -993,6 +1025,7 @@ int main(void)
     tcase_add_loop_test(tc, test_table_insert_lookup_remove, 0, 2);
     tcase_add_loop_test(tc, test_invalidation_unchains, 0, 2);
     tcase_add_loop_test(tc, test_jump_cache_starts_empty_and_pc0_misses, 0, 2);
+    tcase_add_loop_test(tc, test_request_exit_idle_keeps_jump_cache, 0, 2);
     tcase_add_loop_test(tc, test_smc_other_page_and_jump_cache, 0, 2);
     tcase_add_loop_test(tc, test_smc_same_block, 0, 2);
     tcase_add_loop_test(tc, test_guest_faults, 0, 2);

@@ -51,6 +51,7 @@ typedef struct Pending {
     uint32_t flags;
     uint8_t kind;
     bool dirty;           /* not yet written to the file */
+    unsigned fork_gen;    /* cache_fork_gen when put: whose entry it is */
     uint32_t guest_len;
     uint8_t hash[16];
     uint8_t *data;
@@ -127,6 +128,15 @@ static uint64_t now_ns(void)
 
 /* emu_cache_set_ahead_of_time: this process's puts go into raw chunks */
 static bool cache_ahead;
+
+/* emu_cache_note_fork_child: bumped in a forked child, so that entries put
+ * before the fork are left for the parent to write. */
+static unsigned cache_fork_gen;
+
+void emu_cache_note_fork_child(void)
+{
+    __atomic_add_fetch(&cache_fork_gen, 1, __ATOMIC_RELAXED);
+}
 
 void emu_cache_set_ahead_of_time(bool on)
 {
@@ -856,6 +866,7 @@ bool emu_cache_pack_put_ex(EmuCachePack *p, uint64_t offset, uint32_t flags, uin
     e->guest_len = guest_len;
     memcpy(e->hash, content_hash, 16);
     e->dirty = true;
+    e->fork_gen = __atomic_load_n(&cache_fork_gen, __ATOMIC_RELAXED);
     copy = NULL;
     ok = true;
 out:
@@ -869,8 +880,14 @@ static bool pack_write_locked(EmuCachePack *p)
 {
     EmuCache *c = p->c;
     size_t n_dirty = 0;
-    for (size_t i = 0; i < p->n_pend; i++)
+    unsigned gen = __atomic_load_n(&cache_fork_gen, __ATOMIC_RELAXED);
+    for (size_t i = 0; i < p->n_pend; i++) {
+        /* put by the parent before a fork: the parent writes it (each child
+         * of a shell rewrote the pack with all of them at its exit) */
+        if (p->pend[i].fork_gen != gen)
+            p->pend[i].dirty = false;
         n_dirty += p->pend[i].dirty;
+    }
     if (!n_dirty || c->mode != EMU_CACHE_RW)
         return true;
     uint64_t t0 = now_ns();

@@ -161,6 +161,10 @@ const char *emu_cache_pack_name(const EmuCachePack *p);
  * does not need.  Otherwise entries are stored in put order (roughly
  * execution order) in compressed chunks, cheapest for a run that uses
  * them together.  Process-wide; call before packs are written. */
+/* In the child of a fork (call it before the child puts anything): entries
+ * put before the fork stay visible to get but are not written by this
+ * process, the parent writes them. */
+void emu_cache_note_fork_child(void);
 void emu_cache_set_ahead_of_time(bool on);
 
 /* Helpers so that every caller hashes the same way. */

@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include "user/process.h"
+#include "cache/cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1120,6 +1121,7 @@ int64_t user_sys_clone(UserProcess *p, A64State *env, const uint64_t a[6])
         return -saved_errno;
     if (pid == 0) {
         pid_t me = gettid();
+        emu_cache_note_fork_child();   /* the parent stores what it translated */
         p->live_threads = 1;   /* only the forking thread goes on in the child */
         if (flags & CLONE_CHILD_SETTID)
             guest_mem_write(p->mem, ctid, &me, 4);

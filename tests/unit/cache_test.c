@@ -830,6 +830,53 @@ START_TEST(test_get_copy_through_reused_buffers)
 }
 END_TEST
 
+/* Entries of stream s in the pack file at path (0 if there is none). */
+static unsigned entries_in_file(const char *path, uint32_t s_key)
+{
+    uint8_t *buf;
+    size_t len;
+    if (!cache_read_file(path, &buf, &len))
+        return 0;
+    PackView v;
+    char err[200];
+    ck_assert(pack_parse(buf, len, &v, err, sizeof err));
+    unsigned n = 0;
+    for (uint32_t i = 0; i < v.hdr.n_entries; i++)
+        n += v.entries[i].flags == s_key;
+    free(buf);
+    return n;
+}
+
+START_TEST(test_fork_child_leaves_parent_entries)
+{
+    /* A forked child (emu_cache_note_fork_child) sees what its parent put
+     * before the fork but writes only its own entries; the parent writes
+     * its own at its close. */
+    char path[600];
+    EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+    EmuCachePack *p = open_p(c, "fork");
+    pack_path(p, path, sizeof path);
+    put_range(p, 1, 0, 40);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        emu_cache_note_fork_child();
+        put_range(p, 2, 0, 30);
+        bool ok = check_range(p, 1, 0, 40) == 40 && check_range(p, 2, 0, 30) == 30;
+        emu_cache_close(c);
+        _exit(ok ? 0 : 1);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ck_assert_uint_eq(entries_in_file(path, 2), 30);
+    ck_assert_uint_eq(entries_in_file(path, 1), 0);
+    emu_cache_close(c);
+    ck_assert_uint_eq(entries_in_file(path, 1), 40);
+    ck_assert_uint_eq(entries_in_file(path, 2), 30);
+}
+END_TEST
+
 START_TEST(test_ahead_of_time)
 {
     /* emu-aot's entries go into uncompressed chunks of AHEAD_CHUNK_BYTES (a
@@ -1053,6 +1100,7 @@ int main(void)
     tcase_add_test(tc, test_ahead_of_time);
     tcase_add_test(tc, test_template_entries_uncompressed);
     tcase_add_test(tc, test_get_copy_through_reused_buffers);
+    tcase_add_test(tc, test_fork_child_leaves_parent_entries);
     tcase_add_test(tc, test_index_page_damage);
     tcase_add_test(tc, test_parse_size);
     tcase_add_test(tc, test_env_defaults);

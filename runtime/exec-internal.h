@@ -30,6 +30,12 @@ typedef struct TbRange {
     uint32_t n_insns;               /* guest instructions (stats) */
 } TbRange;
 
+/* A goto_ptr target seen by the dispatcher, and how many times. */
+typedef struct TbPtrTarget {
+    uint64_t pc;
+    uint64_t count;
+} TbPtrTarget;
+
 struct TransBlock {
     uint64_t pc;                    /* guest pc of the first insn */
     uint32_t flags;                 /* mode flags it was translated under */
@@ -73,14 +79,14 @@ struct TransBlock {
      * during the first period, [2] the cycle count at the last entry. */
     uint64_t probe[3];
     /* --tier=auto: targets of this block's goto_ptr that missed the jump
-     * cache (the dispatcher saw tag | TMPL_RET_LOOKUP with env->pc), up to
-     * TIERUP_PTR_TARGETS, under TierUp.ptr_lock; region formation follows
-     * them like chained goto_tb slots (tierup.c). */
-    uint64_t *ptr_targets;
+     * cache (the dispatcher saw tag | TMPL_RET_LOOKUP with env->pc) and how
+     * often, up to TIERUP_PTR_TARGETS, under TierUp.ptr_lock; region
+     * formation follows them like chained goto_tb slots (tierup.c). */
+    TbPtrTarget *ptr_targets;
     uint32_t n_ptr_targets;
 };
 
-enum { TIER_COLD, TIER_QUEUED, TIER_DONE };
+enum { TIER_COLD, TIER_QUEUED, TIER_DONE, TIER_SAMPLING };
 
 /* Where a jump into tb should go: its LLVM stub once it has one. */
 static inline const void *tb_entry_host(const TransBlock *tb)
@@ -125,6 +131,8 @@ struct ExecCpu {
     volatile sig_atomic_t exit_request; /* exec_cpu_request_exit */
     volatile sig_atomic_t jb_valid;
     bool oneshot;           /* next: run env->pc alone (after SMC) */
+    uint32_t ptr_window;    /* tier-up: goto_ptr misses still to sample with the
+                               in-code jump cache kept empty (tierup.c) */
     TransBlock *oneshot_tb; /* the transient block being run */
     sigjmp_buf jb;          /* exec_run's landing for faults */
     /* Filled before siglongjmp / by the interp memory wrappers. */
@@ -229,6 +237,16 @@ bool tiercache_compile(ExecEngine *e, struct TierCacheJob *cj, const IrBlock *co
                        struct ObjImage **img, uintptr_t (**entry_fn)(void *));
 /* After a successful install (under e->lock): store the object. */
 void tiercache_store_locked(ExecEngine *e, struct TierCacheJob *cj);
+/* The probe dropped the region entered at tb (its members r[0..n), r[0]
+ * the entry): a marker replaces the cached object, so later runs neither
+ * load it nor form regions over its code. */
+void tiercache_store_dropped_locked(ExecEngine *e, const TransBlock *tb, const TbRange *r,
+                                   uint32_t n);
+/* tierup.c: guest code of a region dropped in an earlier run (cache marker,
+ * under e->lock): no region is formed with its loop header in it. */
+void tierup_note_dropped_locked(ExecEngine *e, const TbRange *r, uint32_t n);
+/* Is pc in such code?  Then a latch looping to it carries no countdown. */
+bool tierup_in_dropped_locked(ExecEngine *e, uint64_t pc);
 bool tiercache_enabled(const ExecEngine *e);
 bool tiercache_storing(const ExecEngine *e); /* enabled and read-write */
 /* Stats accumulated from cached regions' member counters. */
@@ -258,7 +276,10 @@ IrBlock *exec_lift_locked(ExecEngine *e, uint64_t pc, uint32_t flags, bool quiet
  * e->lock nor code_rw; gen is e->gen when tb was last known valid. */
 bool tierup_init(ExecEngine *e);
 void tierup_free(ExecEngine *e);
-void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen);
+/* Returns a number of goto_ptrs to sample on this CPU (0: none): the
+ * dispatcher then keeps the in-code jump cache empty for that many misses,
+ * so that tierup_note_ptr sees where each indirect jump goes how often. */
+uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen);
 /* tierup.c: the dispatcher saw tb's goto_ptr miss the jump cache towards
  * pc (tb: a template block, code_rw held for reading). */
 void tierup_note_ptr(ExecEngine *e, TransBlock *tb, uint64_t pc);
@@ -277,6 +298,7 @@ typedef struct TierUpStats {
     uint64_t probe_dropped_inside;  /* hot loops inside dropped regions: not compiled */
     uint64_t ptr_regions, ptr_members; /* regions that took in recorded goto_ptr targets,
                                           and how many members joined that way */
+    uint64_t ptr_sampled;         /* goto_ptr sampling windows started */
 } TierUpStats;
 void tierup_stats(ExecEngine *e, TierUpStats *out);
 /* -d perfmap: name a region's code (img may be NULL: JIT code, unnamed) and its stub */

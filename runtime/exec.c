@@ -271,7 +271,7 @@ static void jc_fill(ExecCpu *cpu, TransBlock *tb)
     /* Generated code may only jump to template blocks, and not at all
      * while every block must pass the dispatcher (exec tracing). */
     const void *host = tb_entry_host(tb);
-    if (host && !emu_log_enabled(EMU_LOG_EXEC)) {
+    if (host && !cpu->ptr_window && !emu_log_enabled(EMU_LOG_EXEC)) {
         __atomic_store_n(&je->host, host, __ATOMIC_RELEASE);
         __atomic_store_n(&je->pc, tb->pc, __ATOMIC_RELEASE);
     }
@@ -597,8 +597,10 @@ static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
         mm.exec_counter = e->cfg.stats ? &tb->exec_count : NULL;
         /* Tier-up counts loop trips, not every block entry: the countdown
          * sits only in blocks that jump backwards (a memory decrement at every
-         * entry cost ~25% on block-dense code such as sqlite3). */
-        if (e->tu && backward_target(b, &tb->loop_header)) {
+         * entry cost ~25% on block-dense code such as sqlite3), and not in
+         * loops of a region an earlier run dropped (a cache marker). */
+        if (e->tu && backward_target(b, &tb->loop_header) &&
+            !tierup_in_dropped_locked(e, tb->loop_header)) {
             tb->latch = true;
             tb->hot = tierup_threshold(e);
             mm.hot_counter = &tb->hot;
@@ -1130,7 +1132,7 @@ static ExecEvent dispatch(ExecCpu *cpu)
                  * put it back so goto_ptr stops missing. */
                 JmpCacheEntry *je = &cpu->jmp_cache[jmp_cache_hash(pc)];
                 const void *host = tb_entry_host(tb);
-                if (host && je->pc != pc && !emu_log_enabled(EMU_LOG_EXEC)) {
+                if (host && je->pc != pc && !cpu->ptr_window && !emu_log_enabled(EMU_LOG_EXEC)) {
                     jc_mark(cpu, jmp_cache_hash(pc));
                     __atomic_store_n(&je->host, host, __ATOMIC_RELEASE);
                     __atomic_store_n(&je->pc, pc, __ATOMIC_RELEASE);
@@ -1197,6 +1199,8 @@ static ExecEvent dispatch(ExecCpu *cpu)
             if (last && e->tu && last->host && !tb_is_invalid(last) &&
                 !__atomic_load_n(&last->llvm_entry, __ATOMIC_RELAXED))
                 tierup_note_ptr(e, last, env->pc);
+            if (cpu->ptr_window)
+                cpu->ptr_window--;
             continue;
         case RUN_FAULT:
             if (cpu->fault_kind == CPU_FAULT_SMC) {
@@ -1231,8 +1235,13 @@ static ExecEvent dispatch(ExecCpu *cpu)
             if (last) {
                 uint64_t gen = cpu->run_gen;
                 rd_unlock(cpu);
-                tierup_hot(e, last, gen);
+                uint32_t window = tierup_hot(e, last, gen);
                 rd_lock(cpu);
+                if (window && !cpu->ptr_window) {
+                    /* every goto_ptr comes back here for a while */
+                    cpu->ptr_window = window;
+                    jc_clear(cpu, false);
+                }
             }
             continue;
         case IR_EXIT_SMC:

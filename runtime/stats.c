@@ -55,10 +55,11 @@ void exec_stats_print(struct ExecEngine *e, FILE *out)
                          " sent back to template code (too few cycles per entry), %" PRIu64
                          " hot loops inside those left alone\n",
                     ts.probe_kept, ts.probe_dropped, ts.probe_dropped_inside);
-            if (ts.ptr_regions) /* EMU_REGION_PTR=1 */
+            if (ts.ptr_regions || ts.ptr_sampled) /* EMU_REGION_PTR=1 */
                 fprintf(out, "  region indirect jumps  %" PRIu64 " regions took in %" PRIu64
-                             " blocks through recorded goto_ptr targets\n",
-                        ts.ptr_regions, ts.ptr_members);
+                             " blocks through recorded goto_ptr targets (%" PRIu64
+                             " sampling windows)\n",
+                        ts.ptr_regions, ts.ptr_members, ts.ptr_sampled);
         }
         fprintf(out, "  llvm regions compiled  %" PRIu64 " (%" PRIu64 " guest blocks, %" PRIu64
                      " refused)\n",

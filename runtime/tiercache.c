@@ -34,6 +34,13 @@
  * reported under -d cache and the block simply stays in the template tier
  * (it may get hot and be compiled, and stored, again).
  *
+ * Dropped regions: when the probe sends a region back to template code
+ * (runtime/tierup.c), the entry's object is replaced by a marker with the
+ * same key and header (magic EMUDRP1, members, no object).  A later run
+ * that meets the marker neither loads the region nor forms regions over
+ * its members (tierup_note_dropped_locked): without it every run compiled
+ * the same loops again only to drop them (lua: 0.5 s of LLVM per run).
+ *
  * Invalidation: the loaded region's members need not exist as blocks, so
  * the entry block registers every member range in the page map
  * (tb_add_ranges); a write to any of them removes it.
@@ -54,6 +61,7 @@
 #include "runtime/tmplcache.h"
 
 #define TC_MAGIC "EMUREG1"
+#define TC_DROP_MAGIC "EMUDRP1" /* a region the probe dropped: members, no object */
 #define TC_FN EMU_LLVM_OBJ_FN_PREFIX "0" /* the one region of our objects */
 #define TC_MAX_MEMBERS 4096u
 #define TC_MEMO 512u
@@ -89,6 +97,7 @@ typedef struct TierCache {
     uint32_t n_packs, cap_packs;
     /* --stats */
     uint64_t loaded, loaded_blocks, rejected, stored, lookups;
+    uint64_t drops_seen, drops_stored; /* dropped-region markers */
     uint64_t lookup_ns; /* every lookup: module, hash, pack get */
     uint64_t link_ns;   /* hits: verify, objload, install */
     /* page -> (pack, bias) of module_of answers, forgotten whenever guest
@@ -402,7 +411,9 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
         return;
     }
     memcpy(&h, data, sizeof h);
-    if (memcmp(h.magic, TC_MAGIC, 8) || h.n_members == 0 || h.n_members > TC_MAX_MEMBERS ||
+    bool dropped = !memcmp(h.magic, TC_DROP_MAGIC, 8);
+    if ((memcmp(h.magic, TC_MAGIC, 8) && !dropped) || dropped != (h.obj_size == 0) ||
+        h.n_members == 0 || h.n_members > TC_MAX_MEMBERS ||
         len != sizeof h + (size_t)h.n_members * sizeof(TcMember) + h.obj_size) {
         reject(tc, tb, off, "malformed payload header");
         return;
@@ -432,6 +443,19 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
         why = "member code not readable";
     if (!why && memcmp(mh, h.members_hash, 16))
         why = "guest code of a member changed";
+    if (!why && dropped) {
+        for (uint32_t i = 0; i < h.n_members; i++)
+            ranges[i] = (TbRange){ .pc = m[i].offset + bias, .size = m[i].size,
+                                   .n_insns = m[i].n_insns };
+        tierup_note_dropped_locked(e, ranges, h.n_members);
+        free(m), free(ranges), free(counts), free(cptr);
+        tc->drops_seen++;
+        tc->link_ns += timed ? now_ns() - t1 : 0;
+        if (emu_log_enabled(EMU_LOG_CACHE))
+            emu_log("cache: region at 0x%016" PRIx64 " (%u blocks) was dropped by the probe "
+                    "before: left to template code\n", tb->pc, h.n_members);
+        return;
+    }
     ObjImage *img = NULL;
     uintptr_t (*fn)(void *) = NULL;
     char err[256] = "";
@@ -599,6 +623,56 @@ void tiercache_store_locked(ExecEngine *e, struct TierCacheJob *cj)
     free(buf);
 }
 
+void tiercache_store_dropped_locked(ExecEngine *e, const TransBlock *tb, const TbRange *r,
+                                   uint32_t n)
+{
+    TierCache *tc = e->tc;
+    uint64_t bias = 0;
+    if (!tiercache_storing(e) || n == 0 || n > TC_MAX_MEMBERS || r[0].pc != tb->pc)
+        return;
+    EmuCachePack *pk = tc_module(e, tb->pc, &bias);
+    TcMember *m = pk ? malloc(n * sizeof *m) : NULL;
+    if (!m)
+        return;
+    bool ok = true;
+    for (uint32_t i = 0; i < n && ok; i++) {
+        m[i] = (TcMember){ .offset = r[i].pc - bias, .size = r[i].size, .n_insns = r[i].n_insns };
+        ok = r[i].pc >= bias && r[i].size;
+    }
+    TcHeader h = { .bias = bias, .n_members = n, .variant = tc->variant, .flags = tb->flags };
+    memcpy(h.magic, TC_DROP_MAGIC, 8);
+    uint8_t kh[16];
+    size_t len = sizeof h + n * sizeof *m;
+    uint8_t *buf = ok ? malloc(len) : NULL;
+    if (buf && key_hash(e, tb->pc, tb->guest_size, bias, tc->variant, tb->flags, kh) &&
+        members_hash(e, m, n, bias, tc->variant, tb->flags, h.members_hash)) {
+        memcpy(buf, &h, sizeof h);
+        memcpy(buf + sizeof h, m, n * sizeof *m);
+        if (emu_cache_pack_put_ex(pk, m[0].offset, tb->flags, EMU_CACHE_KIND_OBJECT, kh,
+                                  tb->guest_size, buf, len)) {
+            tc->drops_stored++;
+            if (emu_log_enabled(EMU_LOG_CACHE))
+                emu_log("cache: region at 0x%016" PRIx64 " (%u blocks) dropped: marker stored\n",
+                        tb->pc, n);
+        }
+    }
+    free(buf);
+    free(m);
+}
+
+bool tiercache_payload_dropped(const void *payload, size_t len, uint32_t *n_members)
+{
+    TcHeader h;
+    if (len < sizeof h)
+        return false;
+    memcpy(&h, payload, sizeof h);
+    if (memcmp(h.magic, TC_DROP_MAGIC, 8) || h.obj_size || h.n_members == 0 ||
+        h.n_members > TC_MAX_MEMBERS || len != sizeof h + (size_t)h.n_members * sizeof(TcMember))
+        return false;
+    *n_members = h.n_members;
+    return true;
+}
+
 bool tiercache_payload_object(const void *payload, size_t len, const void **obj, size_t *obj_len,
                               uint32_t *n_members)
 {
@@ -629,7 +703,8 @@ void exec_cache_stats_print(ExecEngine *e, FILE *f)
     else
         emu_cache_get_stats(tc->c, &s);
     uint64_t loaded = tc->loaded, blocks = tc->loaded_blocks, lns = tc->lookup_ns,
-             kns = tc->link_ns, rej = tc->rejected, stored = tc->stored, lookups = tc->lookups;
+             kns = tc->link_ns, rej = tc->rejected, stored = tc->stored, lookups = tc->lookups,
+             drops_seen = tc->drops_seen, drops_stored = tc->drops_stored;
     TmplCacheStats tt = e->tt;
     pthread_mutex_unlock(&e->lock);
     emu_cache_print_stats(f, &s);
@@ -639,6 +714,8 @@ void exec_cache_stats_print(ExecEngine *e, FILE *f)
     fprintf(f, "  cache regions          %" PRIu64 " lookups, %" PRIu64 " loaded (%" PRIu64
                " guest blocks), %" PRIu64 " rejected, %" PRIu64 " stored\n",
             lookups, loaded, blocks, rej, stored);
+    fprintf(f, "  cache dropped regions  %" PRIu64 " met (not loaded, no region formed over "
+               "them), %" PRIu64 " stored\n", drops_seen, drops_stored);
     /* per loaded block: its share of every lookup (hits and misses) plus
      * the verify/link/install of the regions that hit */
     fprintf(f, "  cache load cost        %.2f ms (lookups %.2f ms, %.2f us each; verify+link "

@@ -69,6 +69,13 @@
 /* A goto_ptr that went to at least this many places is an interpreter's
  * dispatch (EMU_REGION_PTR_MIN), not a return */
 #define TIERUP_PTR_DISPATCH 8
+/* Sampling: a region with a goto_ptr that went to at least this many
+ * places on first misses samples first (EMU_REGION_PTR_SAMPLE misses with
+ * the jump cache kept empty) and forms when a latch is hot again; targets
+ * seen fewer than TIERUP_PTR_MIN_COUNT times stay out. */
+#define TIERUP_PTR_PRESAMPLE 3
+#define TIERUP_PTR_SAMPLE 4096
+#define TIERUP_PTR_MIN_COUNT 2
 #define TIERUP_MAX_QUEUE 256
 /* The probe: after this many entries a region's code asks whether it
  * stays; it does if it spent at least this many host cycles per entry. */
@@ -92,6 +99,7 @@ typedef struct TierUp {
     bool follow_ptr;              /* follow recorded goto_ptr targets */
     uint32_t ptr_blocks, ptr_insns; /* limits of regions that do */
     uint32_t ptr_dispatch;        /* targets that make a goto_ptr a dispatch */
+    uint32_t ptr_sample;          /* goto_ptr misses a sampling window lasts */
     pthread_mutex_t ptr_lock;     /* TransBlock.ptr_targets (a leaf lock) */
     bool loops_only;              /* compile only regions with a loop */
     uint32_t probe_min_cycles;    /* host cycles per entry a region must run */
@@ -152,6 +160,7 @@ bool tierup_init(ExecEngine *e)
     tu->ptr_blocks =
         (uint32_t)env_long("EMU_REGION_PTR_BLOCKS", 1, TIERUP_MAX_MEMBERS, TIERUP_PTR_BLOCKS);
     tu->ptr_insns = (uint32_t)env_long("EMU_REGION_PTR_INSNS", 1, 100000, TIERUP_PTR_INSNS);
+    tu->ptr_sample = (uint32_t)env_long("EMU_REGION_PTR_SAMPLE", 0, 1000000, TIERUP_PTR_SAMPLE);
     pthread_mutex_init(&tu->qlock, NULL);
     pthread_mutex_init(&tu->ptr_lock, NULL);
     pthread_cond_init(&tu->qcond, NULL);
@@ -516,7 +525,23 @@ static void demote_locked(ExecEngine *e, TransBlock *tb)
             r = tu->members[i].r;
             n = tu->members[i].n;
         }
-    if (!r || tu->n_dropped + n > 1u << 20)
+    if (!r)
+        return;
+    tierup_note_dropped_locked(e, r, n);
+    tiercache_store_dropped_locked(e, tb, r, n);
+}
+
+static bool in_dropped(const TierUp *tu, uint64_t pc);
+
+bool tierup_in_dropped_locked(ExecEngine *e, uint64_t pc)
+{
+    return e->tu && in_dropped(e->tu, pc);
+}
+
+void tierup_note_dropped_locked(ExecEngine *e, const TbRange *r, uint32_t n)
+{
+    TierUp *tu = e->tu;
+    if (!tu || tu->n_dropped + n > 1u << 20)
         return;
     if (tu->n_dropped + n > tu->cap_dropped) {
         uint32_t cap = (tu->n_dropped + n) * 2;
@@ -528,6 +553,25 @@ static void demote_locked(ExecEngine *e, TransBlock *tb)
     }
     memcpy(tu->dropped + tu->n_dropped, r, n * sizeof *r);
     tu->n_dropped += n;
+}
+
+/* EMU_REGION_PTR=1 (under e->lock): is pc a member of an installed or
+ * queued region?  An interpreter's handlers hold many hot latches; each
+ * formed its own 48-block region over the same code, and the compile
+ * queue held the one that mattered back until the program had ended. */
+static bool in_region(TierUp *tu, uint64_t pc, uint32_t flags)
+{
+    for (uint32_t i = 0; i < tu->n_members; i++)
+        for (uint32_t k = 0; k < tu->members[i].n; k++)
+            if (tu->members[i].r[k].pc == pc && tu->members[i].entry->flags == flags)
+                return true;
+    bool found = false;
+    pthread_mutex_lock(&tu->qlock);
+    for (const TierJob *j = tu->head; j && !found; j = j->next)
+        for (uint32_t k = 0; k < j->n && !found; k++)
+            found = j->tbs[k]->pc == pc && j->tbs[k]->flags == flags;
+    pthread_mutex_unlock(&tu->qlock);
+    return found;
 }
 
 static bool in_dropped(const TierUp *tu, uint64_t pc)
@@ -583,25 +627,22 @@ static bool in_list(TransBlock *const *l, uint32_t n, const TransBlock *tb)
 void tierup_note_ptr(ExecEngine *e, TransBlock *tb, uint64_t pc)
 {
     TierUp *tu = e->tu;
-    if (!tu->follow_ptr ||
-        __atomic_load_n(&tb->n_ptr_targets, __ATOMIC_RELAXED) >= TIERUP_PTR_TARGETS)
+    if (!tu->follow_ptr)
         return;
     pthread_mutex_lock(&tu->ptr_lock);
-    uint32_t n = tb->n_ptr_targets;
-    bool seen = false;
-    for (uint32_t i = 0; i < n && !seen; i++)
-        seen = tb->ptr_targets[i] == pc;
-    if (!seen && n < TIERUP_PTR_TARGETS) {
+    uint32_t n = tb->n_ptr_targets, i = 0;
+    while (i < n && tb->ptr_targets[i].pc != pc)
+        i++;
+    if (i < n) {
+        tb->ptr_targets[i].count++;
+    } else if (n < TIERUP_PTR_TARGETS) {
         /* capacity: 4, then doubling (n a power of two >= 4: full) */
-        if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
-            uint64_t *a = realloc(tb->ptr_targets, (n ? 2 * n : 4) * sizeof *a);
-            if (a)
-                tb->ptr_targets = a;
-            else
-                n = UINT32_MAX;
-        }
-        if (n != UINT32_MAX) {
-            tb->ptr_targets[n] = pc;
+        TbPtrTarget *a = tb->ptr_targets;
+        if (n == 0 || (n >= 4 && (n & (n - 1)) == 0))
+            a = realloc(a, (n ? 2 * n : 4) * sizeof *a);
+        if (a) {
+            tb->ptr_targets = a;
+            a[n] = (TbPtrTarget){ .pc = pc, .count = 1 };
             __atomic_store_n(&tb->n_ptr_targets, n + 1, __ATOMIC_RELAXED);
         }
     }
@@ -609,7 +650,7 @@ void tierup_note_ptr(ExecEngine *e, TransBlock *tb, uint64_t pc)
 }
 
 /* A copy of tb's recorded goto_ptr targets (out: TIERUP_PTR_TARGETS). */
-static uint32_t ptr_targets(TierUp *tu, const TransBlock *tb, uint64_t *out)
+static uint32_t ptr_targets(TierUp *tu, const TransBlock *tb, TbPtrTarget *out)
 {
     if (!tu->follow_ptr || !__atomic_load_n(&tb->n_ptr_targets, __ATOMIC_RELAXED))
         return 0;
@@ -638,10 +679,10 @@ static bool region_has_loop(TierUp *tu, const TierJob *j, uint32_t flags)
         for (unsigned s = 0; s < 2; s++)
             if (in_list(j->tbs, j->n, __atomic_load_n(&j->tbs[i]->jmp_to[s], __ATOMIC_ACQUIRE)))
                 return true;
-        uint64_t pcs[TIERUP_PTR_TARGETS];
-        uint32_t np = ptr_targets(tu, j->tbs[i], pcs);
+        TbPtrTarget pt[TIERUP_PTR_TARGETS];
+        uint32_t np = ptr_targets(tu, j->tbs[i], pt);
         for (uint32_t k = 0; k < np; k++)
-            if (member_at(j, pcs[k], flags))
+            if (member_at(j, pt[k].pc, flags))
                 return true;
     }
     return false;
@@ -650,13 +691,21 @@ static bool region_has_loop(TierUp *tu, const TierJob *j, uint32_t flags)
 /* A member whose goto_ptr went to at least TIERUP_PTR_DISPATCH places (an
  * interpreter's dispatch, not a return from a function called once or
  * twice): only then may a region grow through recorded targets. */
-static bool dispatch_like(TierUp *tu, const TierJob *j)
+static TransBlock *dispatch_like(TierUp *tu, const TierJob *j, uint32_t min, uint64_t min_count)
 {
-    uint32_t min = tu->ptr_dispatch;
-    for (uint32_t i = 0; i < j->n; i++)
-        if (__atomic_load_n(&j->tbs[i]->n_ptr_targets, __ATOMIC_RELAXED) >= min)
-            return true;
-    return false;
+    TransBlock *best = NULL;
+    uint32_t best_hot = 0;
+    for (uint32_t i = 0; i < j->n; i++) {
+        TbPtrTarget pt[TIERUP_PTR_TARGETS];
+        uint32_t np = ptr_targets(tu, j->tbs[i], pt), hot = 0;
+        for (uint32_t k = 0; k < np; k++)
+            hot += pt[k].count >= min_count;
+        if (hot >= min && hot > best_hot) {
+            best = j->tbs[i];
+            best_hot = hot;
+        }
+    }
+    return best;
 }
 
 /* Can n join the region of entry tb (insns so far, limit max_insns)? */
@@ -679,10 +728,10 @@ static uint32_t form_region(ExecEngine *e, TierJob *j, TransBlock *tb, bool via_
     TierUp *tu = e->tu;
     uint32_t max_blocks = tu->max_blocks, max_insns = tu->max_insns;
     uint32_t insns = tb->n_insns, n_ptr = 0;
-    /* indirect targets not taken in yet, oldest member's first */
-    enum { PENDING = 2 * TIERUP_PTR_TARGETS };
-    uint64_t pending[PENDING];
-    uint32_t p_head = 0, p_tail = 0;
+    /* indirect targets not taken in yet: the most frequent joins next */
+    enum { PENDING = 4 * TIERUP_PTR_TARGETS };
+    TbPtrTarget pending[PENDING];
+    uint32_t n_pending = 0;
     uint32_t i = 0;
     for (;;) {
         for (; i < j->n && j->n < max_blocks; i++) {
@@ -693,17 +742,23 @@ static uint32_t form_region(ExecEngine *e, TierJob *j, TransBlock *tb, bool via_
                 j->tbs[j->n++] = n;
                 insns += n->n_insns;
             }
-            uint64_t pcs[TIERUP_PTR_TARGETS];
-            uint32_t np = via_ptr ? ptr_targets(tu, j->tbs[i], pcs) : 0;
-            for (uint32_t k = 0; k < np && p_tail < PENDING; k++)
-                pending[p_tail++] = pcs[k];
+            TbPtrTarget pt[TIERUP_PTR_TARGETS];
+            uint32_t np = via_ptr ? ptr_targets(tu, j->tbs[i], pt) : 0;
+            for (uint32_t k = 0; k < np && n_pending < PENDING; k++)
+                if (pt[k].count >= TIERUP_PTR_MIN_COUNT) /* not a one-off */
+                    pending[n_pending++] = pt[k];
         }
         if (!via_ptr || (j->n >= max_blocks && max_blocks >= tu->ptr_blocks))
             break;
         /* the next indirect target that can join */
         TransBlock *n = NULL;
-        while (p_head < p_tail && !n) {
-            n = tb_find(e, pending[p_head++], tb->flags);
+        while (n_pending && !n) {
+            uint32_t best = 0;
+            for (uint32_t k = 1; k < n_pending; k++)
+                if (pending[k].count > pending[best].count)
+                    best = k;
+            n = tb_find(e, pending[best].pc, tb->flags);
+            pending[best] = pending[--n_pending];
             if (!joinable(j, tb, n, insns, tu->ptr_insns > max_insns ? tu->ptr_insns : max_insns))
                 n = NULL;
         }
@@ -722,37 +777,44 @@ static uint32_t form_region(ExecEngine *e, TierJob *j, TransBlock *tb, bool via_
     return n_ptr;
 }
 
-void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
+uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
 {
     TierUp *tu = e->tu;
     if (!tu)
-        return;
+        return 0;
     pthread_mutex_lock(&e->lock);
     if (e->gen != gen || tb->invalid) {
         pthread_mutex_unlock(&e->lock);
-        return;
+        return 0;
     }
     /* A region entry's probe (its template code, if it ever runs, counts
      * nothing: it was hot already). */
     if (tb->llvm_entry) {
         probe_decide_locked(e, tb);
         pthread_mutex_unlock(&e->lock);
-        return;
+        return 0;
     }
     /* Whatever happens next, this block does not ask again for ~2^31 runs. */
     __atomic_store_n(&tb->hot, INT32_MAX, __ATOMIC_RELAXED);
+    TransBlock *latch = tb;
     /* A hot loop latch asks for a region at its loop header. */
     if (tb->latch) {
         TransBlock *h = tb_find(e, tb->loop_header, tb->flags);
         if (!h || h->invalid || !h->host) {
             pthread_mutex_unlock(&e->lock);
-            return;
+            return 0;
         }
         tb = h;
     }
-    if (tb->tier_state != TIER_COLD || tb->llvm_entry) {
+    bool sampled = tb->tier_state == TIER_SAMPLING;
+    if ((tb->tier_state != TIER_COLD && !sampled) || tb->llvm_entry) {
         pthread_mutex_unlock(&e->lock);
-        return;
+        return 0;
+    }
+    if (tu->follow_ptr && in_region(tu, tb->pc, tb->flags)) {
+        tb->tier_state = TIER_DONE;
+        pthread_mutex_unlock(&e->lock);
+        return 0;
     }
     if (in_dropped(tu, tb->pc)) {
         tb->tier_state = TIER_DONE;
@@ -761,7 +823,7 @@ void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
         tu->st.hot++;
         tu->st.probe_dropped_inside++;
         pthread_mutex_unlock(&tu->qlock);
-        return;
+        return 0;
     }
     /* A full queue would drop the job: do not lift its blocks for nothing. */
     if (__atomic_load_n(&tu->queued, __ATOMIC_RELAXED) >= TIERUP_MAX_QUEUE) {
@@ -770,13 +832,13 @@ void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
         tu->st.hot++;
         tu->st.dropped++;
         pthread_mutex_unlock(&tu->qlock);
-        return;
+        return 0;
     }
     tb->tier_state = TIER_QUEUED;
     TierJob *j = calloc(1, sizeof *j);
     if (!j) {
         pthread_mutex_unlock(&e->lock);
-        return;
+        return 0;
     }
     j->gen = gen;
     j->entry = tb;
@@ -788,7 +850,38 @@ void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
      * targets, so that the handlers come in.  Others stay as they were:
      * following every return made each loop with a call a 48-block region
      * (100-600 ms of LLVM codegen each, most then dropped by the probe). */
-    if (tu->follow_ptr && dispatch_like(tu, j)) {
+    if (tu->follow_ptr && !sampled && tu->ptr_sample && latch->latch &&
+        dispatch_like(tu, j, TIERUP_PTR_PRESAMPLE, 1)) {
+        /* Where do its indirect jumps go, how often?  First misses saw
+         * each target once per jump-cache fill: sample, and form the
+         * region when the latch is hot again. */
+        tb->tier_state = TIER_SAMPLING;
+        __atomic_store_n(&latch->hot, (int32_t)(2 * tu->ptr_sample + tu->threshold),
+                         __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&e->lock);
+        free(j);
+        pthread_mutex_lock(&tu->qlock);
+        tu->st.ptr_sampled++;
+        pthread_mutex_unlock(&tu->qlock);
+        return tu->ptr_sample;
+    }
+    TransBlock *d = tu->follow_ptr ? dispatch_like(tu, j, tu->ptr_dispatch, TIERUP_PTR_MIN_COUNT)
+                                   : NULL;
+    /* The region is entered at the dispatch block itself: the handlers'
+     * latches all lead there, and one region per interpreter (not one
+     * per hot latch over the same code) keeps the compile queue short. */
+    if (d && d != tb &&
+        ((d->tier_state != TIER_COLD && d->tier_state != TIER_SAMPLING) || d->llvm_entry ||
+         in_region(tu, d->pc, d->flags)))
+        d = NULL; /* it has (or will have) its own region: this one stays as it was */
+    if (d) {
+        if (d != tb) {
+            tb->tier_state = TIER_DONE;
+            tb = d;
+            tb->tier_state = TIER_QUEUED;
+            j->entry = tb;
+        }
+        j->tbs[0] = tb;
         j->n = 1;
         n_ptr = form_region(e, j, tb, true);
         loop = region_has_loop(tu, j, tb->flags);
@@ -801,7 +894,7 @@ void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
         tu->st.hot++;
         tu->st.loopless++;
         pthread_mutex_unlock(&tu->qlock);
-        return;
+        return 0;
     }
     /* Lift the members again; a member whose block came out different
      * (cannot happen with unchanged bytes) ends the region there. */
@@ -836,7 +929,7 @@ void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
         tu->st.dropped++;
         pthread_mutex_unlock(&tu->qlock);
         job_free(j);
-        return;
+        return 0;
     }
     if (tu->tail)
         tu->tail->next = j;
@@ -847,6 +940,7 @@ void tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
     tu->st.queued++;
     pthread_cond_signal(&tu->qcond);
     pthread_mutex_unlock(&tu->qlock);
+    return 0;
 }
 
 /* ---- fork ---------------------------------------------------------------- */

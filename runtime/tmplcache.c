@@ -234,6 +234,13 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
     uint8_t gh[16];
     if (!why && (hp->bias != bias || hp->flags != flags || hp->variant != tt_variant(e)))
         why = "load bias or mode differs";
+    if (!why && hp->latch && tierup_in_dropped_locked(e, hp->loop_header)) {
+        /* its loop's region was dropped (cache marker): translated again
+         * without the countdown, which replaces this entry */
+        free(d.mem);
+        tt_lookup_done(e, t0);
+        return false;
+    }
     if (!why && !guest_hash(e, pc, hp->guest_size, gh))
         why = "guest code not readable";
     if (!why && memcmp(gh, hp->guest_hash, 16))

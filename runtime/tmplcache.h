@@ -31,6 +31,8 @@ typedef struct TmplCacheInfo {
 /* false if the payload is malformed. */
 bool tmplcache_payload_info(const void *payload, size_t len, TmplCacheInfo *out);
 
+/* A dropped-region marker's member count (emu-cache show); false: not one. */
+bool tiercache_payload_dropped(const void *payload, size_t len, uint32_t *n_members);
 /* The relocatable object inside a stored LLVM region payload (kind
  * EMU_CACHE_KIND_OBJECT, runtime/tiercache.c), after its member list; false
  * if malformed.  *n_members = how many guest blocks the region covers. */

@@ -628,6 +628,9 @@ static int cmd_show(EmuCachePackInfo *v, size_t n, const char *key)
             size_t obj_len;
             uint32_t n_members;
             if (ok && e.kind == EMU_CACHE_KIND_OBJECT &&
+                tiercache_payload_dropped(d, len, &n_members)) {
+                printf("LLVM region dropped by the probe: %u guest blocks, no code\n", n_members);
+            } else if (ok && e.kind == EMU_CACHE_KIND_OBJECT &&
                 tiercache_payload_object(d, len, &obj, &obj_len, &n_members)) {
                 printf("LLVM region:  %u guest blocks\n", n_members);
                 show_object(obj, obj_len);

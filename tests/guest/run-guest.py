@@ -8,6 +8,7 @@ signal it died by) equal the reference's and, if NAME.expected exists, the
 stdout equals that file too.  A source may say, in a comment:
     // guest-args: a b c      arguments to pass
     // guest-stdin: text      what to feed on stdin
+    // guest-env: K=V ...     environment for the emu-user runs (tuning knobs)
 Prints "FAIL: name [tier] (why)" per failure and, last, "N passed, N failed".
 
   run-guest.py --emu build/bin/emu-user [--tier template --tier interp] [--out DIR]
@@ -28,12 +29,15 @@ def directives(src):
     text = open(src, errors="replace").read()
     args = re.search(r"//\s*guest-args:\s*(.*)", text)
     stdin = re.search(r"//\s*guest-stdin:\s*(.*)", text)
+    env = re.search(r"//\s*guest-env:\s*(.*)", text)
     return (shlex.split(args.group(1)) if args else [],
-            (stdin.group(1) + "\n").encode() if stdin else b"")
+            (stdin.group(1) + "\n").encode() if stdin else b"",
+            dict(kv.split("=", 1) for kv in shlex.split(env.group(1))) if env else {})
 
-def run(cmd, stdin, cwd, timeout):
+def run(cmd, stdin, cwd, timeout, env=None):
     try:
-        r = subprocess.run(cmd, input=stdin, capture_output=True, cwd=cwd, timeout=timeout)
+        r = subprocess.run(cmd, input=stdin, capture_output=True, cwd=cwd, timeout=timeout,
+                           env=dict(os.environ, **env) if env else None)
         return r.returncode, r.stdout
     except subprocess.TimeoutExpired:
         return "timeout", b""
@@ -70,13 +74,14 @@ def main():
             name = os.path.basename(src)[:-2]
             if exe is None:
                 print(f"FAIL: {name} (does not compile: {err})"); failed += 1; continue
-            args, stdin = directives(src)
+            args, stdin, env = directives(src)
             work = os.path.join(out_dir, name + ".d")
             os.makedirs(work, exist_ok=True)
             ref = pool.submit(run, [a.qemu, exe] + args, stdin, work, a.timeout)
             for t in tiers:
                 jobs.append((name, t, src, ref,
-                             pool.submit(run, [emu, f"--tier={t}", exe] + args, stdin, work, a.timeout)))
+                             pool.submit(run, [emu, f"--tier={t}", exe] + args, stdin, work, a.timeout,
+                                         env)))
         for name, tier, src, ref, fut in jobs:
             (rrc, rout), (erc, eout) = ref.result(), fut.result()
             exp_file = src[:-2] + ".expected"

@@ -122,6 +122,13 @@ static void key_hash(const ExecEngine *e, uint64_t bias, uint32_t flags, uint8_t
 
 static bool guest_hash(ExecEngine *e, uint64_t pc, uint32_t size, uint8_t out[16])
 {
+    /* Most blocks lie in the window of code translate_locked's probe (or the
+     * frontend) has just read (read_code_cb): hash it there, no second read. */
+    if (e->code_cache_valid && pc >= e->code_cache_start &&
+        pc - e->code_cache_start + size <= e->code_cache_len) {
+        emu_cache_hash128(e->code_cache + (pc - e->code_cache_start), size, out);
+        return true;
+    }
     uint8_t stackbuf[1024];
     uint8_t *b = size <= sizeof stackbuf ? stackbuf : malloc(size);
     if (!b)

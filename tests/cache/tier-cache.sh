@@ -9,6 +9,7 @@
 #  3. a corrupted pack: a -d cache message, clean retranslation;
 #  4. two processes filling one fresh cache at once, then a warm run;
 #  5. a patch to a loaded region's member (not a block itself) drops it;
+#  6. a region the probe dropped is remembered (a marker), not compiled again;
 # and every run prints what --tier=template (and qemu-aarch64, if present)
 # print.  Exit 77 (skipped) without the AArch64 cross compiler.
 set -u
@@ -111,6 +112,24 @@ for i in 1 2 3 4; do
   [ "$i" -gt 1 ] && grep -q "^cache: region .* loaded" "$D/smc$i.err" && { loaded=1; break; }
 done
 [ "$loaded" = 1 ] || fail "smc: no warm run loaded a region"
+
+# 6. dropped regions: with a probe that drops every region it decides on
+#    (short_loop's, entered per call), a run stores a marker instead of the
+#    object; later runs meet it (which run first does depends on the
+#    worker's timing: up to four), then a run with no LLVM to be had loads
+#    nothing dropped, compiles nothing and forms no region over them
+drops() { sed -n 's/^  cache dropped regions *\([0-9]*\) met.*, \([0-9]*\) stored$/\1 \2/p' "$1"; }
+met=0
+for i in 1 2 3 4; do
+  EMU_REGION_MIN_CYCLES=1000000000 run drop$i "$D/c9"
+  [ "$(drops "$D/drop$i.err" | cut -d' ' -f1)" -gt 0 ] 2>/dev/null && { met=1; break; }
+done
+[ "$met" = 1 ] || fail "drop: no run met a dropped-region marker: $(grep -E 'dropped|probe' "$D/drop4.err")"
+EMU_REGION_MIN_CYCLES=1000000000 EMU_LLVM_FORBID=1 run drop5 "$D/c9"
+[ "$(drops "$D/drop5.err" | cut -d' ' -f1)" -gt 0 ] 2>/dev/null || fail "drop: the last run met no marker"
+[ "$(compiled "$D/drop5.err")" = 0 ] || fail "drop: the last run compiled $(compiled "$D/drop5.err") regions"
+grep -q "EMU_LLVM_FORBID" "$D/drop5.err" && fail "drop: the last run tried to load LLVM"
+"$EC" --cache-dir "$D/c9" verify >/dev/null 2>&1 || fail "drop: emu-cache verify with markers"
 
 # 7. template blocks: a warm template run translates nothing and prints the
 #    same; a pack whose entries are damaged is retranslated, never run

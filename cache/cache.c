@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/platform/x86.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -77,6 +78,7 @@ struct EmuCachePack {
     uint8_t *chunk_bad;   /* chunk failed its checks */
     uint8_t *entry_state; /* 0 unchecked, 1 ok, 2 bad */
     PackEntry *ents;      /* lazily read index (v.entries points here) */
+    size_t ents_bytes, state_bytes; /* their sizes (zero_alloc) */
     uint8_t *page_state;  /* 0 not read, 1 ok, 2 bad */
     ZSTD_DCtx *dctx;
     Pending *pend;
@@ -88,8 +90,8 @@ struct EmuCachePack {
     PackCounts n;
     /* emu_cache_pack_get_copy: chunks not kept in chunk_data go through a few
      * reused buffers (a run reads its chunks nearly in order: python3 -c pass
-     * reads 986 chunks through 8 buffers, 929 distinct), so a warm start does
-     * not commit a page for every byte of code it loads. */
+     * reads 1018 chunks through 4 buffers, 986 through 8, 929 distinct), so a
+     * warm start does not commit a page for every byte of code it loads. */
     struct {
         uint8_t *buf;
         size_t cap;
@@ -352,6 +354,26 @@ void emu_cache_print_stats(FILE *f, const EmuCacheStats *s)
 
 const char *emu_cache_pack_name(const EmuCachePack *p) { return p ? p->name : ""; }
 
+/* Zeroed memory of which only the pages used get committed: a pack's index
+ * and entry states are read a page at a time.  calloc gives no such promise
+ * (with glibc's mmap threshold raised by an earlier free it clears the
+ * whole block: 29 of busybox true's ~400 page faults). */
+static void *zero_alloc(size_t bytes)
+{
+    if (bytes < 16384)
+        return calloc(1, bytes ? bytes : 1);
+    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
+
+static void zero_free(void *m, size_t bytes)
+{
+    if (bytes < 16384)
+        free(m);
+    else if (m)
+        munmap(m, bytes);
+}
+
 static void pack_drop_view(EmuCachePack *p)
 {
     if (p->chunk_data)
@@ -359,8 +381,9 @@ static void pack_drop_view(EmuCachePack *p)
             free(p->chunk_data[i]);
     free(p->chunk_data);
     free(p->chunk_bad);
-    free(p->entry_state);
-    free(p->ents);
+    zero_free(p->entry_state, p->state_bytes);
+    zero_free(p->ents, p->ents_bytes);
+    p->ents_bytes = p->state_bytes = 0;
     free(p->page_state);
     free(p->buf);
     if (p->v.fd >= 0)
@@ -516,9 +539,10 @@ EmuCachePack *emu_cache_pack_open(EmuCache *c, const EmuCacheModuleId *id)
         uint32_t nc = p->v.hdr.n_chunks, ne = p->v.hdr.n_entries;
         p->chunk_data = calloc(nc ? nc : 1, sizeof *p->chunk_data);
         p->chunk_bad = calloc(nc ? nc : 1, 1);
-        p->entry_state = calloc(ne ? ne : 1, 1);
-        /* calloc of a large index maps zero pages: only pages read cost */
-        p->ents = calloc(ne ? ne : 1, sizeof *p->ents);
+        p->state_bytes = ne;
+        p->entry_state = zero_alloc(p->state_bytes);
+        p->ents_bytes = (size_t)ne * sizeof *p->ents;
+        p->ents = zero_alloc(p->ents_bytes);
         p->page_state = calloc(p->v.n_pages ? p->v.n_pages : 1, 1);
         p->v.entries = p->ents;
         if (!p->chunk_data || !p->chunk_bad || !p->entry_state || !p->ents || !p->page_state) {

@@ -78,7 +78,7 @@ typedef struct EmuCacheConfig {
 #define EMU_CACHE_ZSTD_LEVEL 3
 #define EMU_CACHE_CHUNK_BYTES (32u * 1024)
 #define EMU_CACHE_AHEAD_CHUNK_BYTES (16u * 1024)
-#define EMU_CACHE_POOL_CHUNKS 8
+#define EMU_CACHE_POOL_CHUNKS 4   /* 8: python3 -c pass within noise, 16 more faults */
 
 /* Module-relative offsets: guest pc minus the module's load bias (runtime
  * address - ELF p_vaddr; 0 for ET_EXEC), i.e. the ELF virtual address of the

@@ -105,20 +105,56 @@ bool tmpl_init(CodeBuf *buf)
 
 static size_t jmp_abs(TmplGen *g, uintptr_t target);
 
+/* Jump to the block of guest pc r through the CPU's jump cache (clobbers
+ * rax, rcx); returns the site of the jcc32 taken on a miss. */
+static size_t emit_jc_jump(X86Buf *x, int r)
+{
+    /* entry = jmp_cache[((pc >> 2) ^ (pc >> (2 + BITS))) & (SIZE - 1)] */
+    x86_mov_rr(x, 64, X86_RAX, r);
+    x86_shift_ri(x, X86_SHR, 64, X86_RAX, 2);
+    x86_mov_rr(x, 64, X86_RCX, r);
+    x86_shift_ri(x, X86_SHR, 64, X86_RCX, 2 + JMP_CACHE_BITS);
+    x86_alu_rr(x, X86_XOR, 32, X86_RAX, X86_RCX);
+    x86_alu_ri(x, X86_AND, 32, X86_RAX, JMP_CACHE_SIZE - 1);
+    _Static_assert(sizeof(JmpCacheEntry) == 16, "jmp cache entry is 16 bytes");
+    x86_shift_ri(x, X86_SHL, 32, X86_RAX, 4);
+    x86_alu_rm(x, X86_ADD, 64, X86_RAX,
+               x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, jmp_cache)));
+    x86_alu_rm(x, X86_CMP, 64, r, x86_mem(X86_RAX, offsetof(JmpCacheEntry, pc)));
+    size_t miss = x86_jcc32(x, X86_CC_NE);
+    x86_jmp_m(x, x86_mem(X86_RAX, offsetof(JmpCacheEntry, host)));
+    return miss;
+}
+
 const void *tmpl_emit_call_stub(CodeBuf *buf, uintptr_t (*fn)(void *env))
 {
     const TmplBufEntry *be = buf_entry((uintptr_t)buf->base + (uintptr_t)buf->exec_delta);
     size_t start = (buf->used + 15) & ~(size_t)15;
-    if (!be || start + 64 > buf->size)
+    if (!be || start + 160 > buf->size)
         return NULL;
     TmplGen g;
     memset(&g, 0, sizeof g);
     g.x = x86_buf(buf->base + start, buf->size - start);
     g.exec_base = (uintptr_t)(buf->base + start) + (uintptr_t)buf->exec_delta;
+    X86Buf *x = &g.x;
     /* rsp is tmpl_enter's 16-byte aligned frame, as a call expects */
-    x86_mov_rr(&g.x, 64, X86_RDI, TMPL_REG_ENV);
-    x86_mov_ri(&g.x, X86_RAX, (uint64_t)(uintptr_t)fn);
-    x86_call_r(&g.x, X86_RAX);
+    x86_mov_rr(x, 64, X86_RDI, TMPL_REG_ENV);
+    x86_mov_ri(x, X86_RAX, (uint64_t)(uintptr_t)fn);
+    x86_call_r(x, X86_RAX);
+    /* A lookup exit (env->pc set) goes on through the jump cache like a
+     * goto_ptr, not through the dispatcher: that round trip was most of
+     * what a region entered per call cost.  Anything else, or a miss,
+     * returns the region's value to the loop. */
+    x86_mov_rr(x, 64, X86_R11, X86_RAX);
+    x86_mov_rr(x, 32, X86_RCX, X86_RAX);
+    x86_alu_ri(x, X86_AND, 32, X86_RCX, 3);
+    x86_alu_ri(x, X86_CMP, 32, X86_RCX, TMPL_RET_LOOKUP);
+    size_t other = x86_jcc32(x, X86_CC_NE);
+    x86_load(x, 64, X86_RDX, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, pc)));
+    size_t miss = emit_jc_jump(x, X86_RDX);
+    x86_patch_rel32(x, other, x86_off(x));
+    x86_patch_rel32(x, miss, x86_off(x));
+    x86_mov_rr(x, 64, X86_RAX, X86_R11);
     jmp_abs(&g, be->epilogue);
     if (g.x.overflow || g.why)
         return NULL;
@@ -364,20 +400,7 @@ static void gen_goto_ptr(TmplGen *g, const IrInst *op)
     ra_writeback_globals(g, false);
     X86Buf *x = &g->x;
     x86_store(x, 64, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, pc)), r);
-    /* entry = jmp_cache[((pc >> 2) ^ (pc >> (2 + BITS))) & (SIZE - 1)] */
-    x86_mov_rr(x, 64, X86_RAX, r);
-    x86_shift_ri(x, X86_SHR, 64, X86_RAX, 2);
-    x86_mov_rr(x, 64, X86_RCX, r);
-    x86_shift_ri(x, X86_SHR, 64, X86_RCX, 2 + JMP_CACHE_BITS);
-    x86_alu_rr(x, X86_XOR, 32, X86_RAX, X86_RCX);
-    x86_alu_ri(x, X86_AND, 32, X86_RAX, JMP_CACHE_SIZE - 1);
-    _Static_assert(sizeof(JmpCacheEntry) == 16, "jmp cache entry is 16 bytes");
-    x86_shift_ri(x, X86_SHL, 32, X86_RAX, 4);
-    x86_alu_rm(x, X86_ADD, 64, X86_RAX,
-               x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, jmp_cache)));
-    x86_alu_rm(x, X86_CMP, 64, r, x86_mem(X86_RAX, offsetof(JmpCacheEntry, pc)));
-    size_t miss = x86_jcc32(x, X86_CC_NE);
-    x86_jmp_m(x, x86_mem(X86_RAX, offsetof(JmpCacheEntry, host)));
+    size_t miss = emit_jc_jump(x, r);
     gen_add_stub(g, (TmplStub){.kind = STUB_LOOKUP, .site = (uint32_t)miss});
 }
 

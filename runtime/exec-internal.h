@@ -204,6 +204,11 @@ void tb_insert(ExecEngine *e, TransBlock *tb);
 void tb_remove(ExecEngine *e, TransBlock *tb);
 void tb_free_all(ExecEngine *e);
 void tb_chain(ExecEngine *e, TransBlock *src, unsigned slot, TransBlock *dst);
+/* Before a fork (under e->lock): grow the block table while it is more than
+ * half full, so that a child adding blocks does not rehash it: that rewrites
+ * every block's hash link, a copy-on-write fault on each page of blocks the
+ * parent shares with it (a third of a shell's faults per forked command). */
+void tb_table_prepare_fork(ExecEngine *e);
 void tb_unchain_all(ExecEngine *e);
 void tb_invalidate_locked(ExecEngine *e, uint64_t start, uint64_t len);
 bool tb_mark_code_page(ExecEngine *e, uint64_t page); /* true: newly marked */

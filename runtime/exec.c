@@ -771,6 +771,7 @@ bool exec_is_code_page(ExecEngine *e, uint64_t addr)
 void exec_fork_prepare(ExecEngine *e)
 {
     pthread_mutex_lock(&e->lock);
+    tb_table_prepare_fork(e);
     tierup_fork_prepare(e);
 }
 

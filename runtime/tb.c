@@ -143,6 +143,16 @@ static void table_grow(ExecEngine *e)
     e->n_buckets = n;
 }
 
+void tb_table_prepare_fork(ExecEngine *e)
+{
+    while (e->n_blocks * 2 > e->n_buckets) {
+        size_t before = e->n_buckets;
+        table_grow(e);
+        if (e->n_buckets == before) /* out of memory: the child may rehash */
+            return;
+    }
+}
+
 static PageDesc *page_get(ExecEngine *e, uint64_t page, bool create)
 {
     size_t h = page_hash(page, e->n_pbuckets);

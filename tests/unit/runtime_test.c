@@ -489,6 +489,27 @@ START_TEST(test_request_exit_idle_keeps_jump_cache)
 }
 END_TEST
 
+/* exec_fork_prepare leaves the block table at most half full, so that a
+ * forked child adding blocks does not rehash (and so copy) the parent's. */
+START_TEST(test_fork_prepare_grows_block_table)
+{
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    const unsigned n = 600;
+    for (unsigned i = 0; i < n; i++) /* all first: translating protects the page */
+        put(0x20000 + 8 * i, OP_SVC, 0, 0, 0);
+    for (unsigned i = 0; i < n; i++)
+        ck_assert_ptr_nonnull(exec_get_block(e, 0x20000 + 8 * i, 0));
+    ck_assert_uint_eq(exec_block_count(e), n);
+    ck_assert_uint_lt(e->n_buckets, 2 * n);
+    exec_fork_prepare(e);
+    exec_fork_parent(e);
+    ck_assert_uint_ge(e->n_buckets, 2 * n);
+    for (unsigned i = 0; i < n; i++)
+        ck_assert_ptr_nonnull(exec_lookup(e, 0x20000 + 8 * i, 0));
+    exec_engine_free(e);
+}
+END_TEST
+
 /* Subroutine at 0x4000 called through JR twice; patched in between from
  * another page: the jump cache and chains must not run the stale block. */
 START_TEST(test_smc_other_page_and_jump_cache)
@@ -1026,6 +1047,7 @@ int main(void)
     tcase_add_loop_test(tc, test_invalidation_unchains, 0, 2);
     tcase_add_loop_test(tc, test_jump_cache_starts_empty_and_pc0_misses, 0, 2);
     tcase_add_loop_test(tc, test_request_exit_idle_keeps_jump_cache, 0, 2);
+    tcase_add_loop_test(tc, test_fork_prepare_grows_block_table, 0, 2);
     tcase_add_loop_test(tc, test_smc_other_page_and_jump_cache, 0, 2);
     tcase_add_loop_test(tc, test_smc_same_block, 0, 2);
     tcase_add_loop_test(tc, test_guest_faults, 0, 2);

@@ -483,6 +483,10 @@ static void gen_mov(TmplGen *g, const IrInst *op)
     }
     if (out == in)
         return;
+    /* a global copied from env stays in a register too (clean): "mov x2,
+     * x0; ldr x0, [x0, #0x20]" then loads x0 once, not twice */
+    if (tg_is_global(g, in) && g->t[in].reg < 0)
+        ra_in(g, in);
     int r = ra_out_reg(g, out, in);
     gen_load_to(g, r, in);
     unsigned kb = ra_kbits(g, in);

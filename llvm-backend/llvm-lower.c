@@ -1001,11 +1001,18 @@ static int region_block_at(Lower *L, uint64_t pc)
 }
 
 /* Branch to region block j (at pc), unless the runtime wants the CPU back:
- * the exit request stops loops in the region.  Terminates the block. */
+ * the exit request stops loops in the region.  Terminates the block.  Only
+ * edges to a block at or before this one test it: any cycle through the
+ * members has one (indices cannot grow all the way round), and a forward
+ * edge inside a loop body paid a load, compare and branch for nothing. */
 static void internal_edge(Lower *L, uint32_t j, uint64_t pc)
 {
     LLVMBuilderRef B = L->B;
     LLVMValueRef stop;
+    if (j > L->bi) {
+        LLVMBuildBr(B, L->block_bb[j]);
+        return;
+    }
     if (L->gmem) {
         /* no memory access here (it would pin every env field in memory):
          * leave every 2^16 trips round, which also bounds how long a loop

@@ -1080,7 +1080,13 @@ static LLVMBasicBlockRef ptr_dispatch(Lower *L, unsigned n_in)
     L->ptr_flags = L->b->flags;
     LLVMPositionBuilderAtEnd(B, L->ptr_bb);
     L->ptr_phi = LLVMBuildPhi(B, L->i64, "ptr.pc");
+    /* every goto_ptr of the region comes here, so every case may close a
+     * cycle: all test the exit request (internal_edge tests edges to
+     * blocks at or before L->bi) */
+    uint32_t bi = L->bi;
+    L->bi = UINT32_MAX;
     ptr_switch(L, L->ptr_phi, n_in);
+    L->bi = bi;
     LLVMPositionBuilderAtEnd(B, here);
     return L->ptr_bb;
 }

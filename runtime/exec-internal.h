@@ -247,6 +247,9 @@ void tiercache_store_locked(ExecEngine *e, struct TierCacheJob *cj);
  * load it nor form regions over its code. */
 void tiercache_store_dropped_locked(ExecEngine *e, const TransBlock *tb, const TbRange *r,
                                    uint32_t n);
+/* A latch is being translated: meet the dropped-region marker at its loop
+ * header now (loops are often entered at the latch, before the header). */
+void tiercache_meet_header(ExecEngine *e, TransBlock *latch, uint64_t header);
 /* tierup.c: guest code of a region dropped in an earlier run (cache marker,
  * under e->lock): no region is formed with its loop header in it. */
 void tierup_note_dropped_locked(ExecEngine *e, const TbRange *r, uint32_t n);
@@ -260,6 +263,8 @@ void tiercache_count_insns(const TransBlock *tb, uint64_t *blocks, uint64_t *ins
 struct EmuCachePack *tiercache_module_pack(ExecEngine *e, uint64_t pc, uint64_t *bias);
 
 /* tmplcache.c: template blocks in the code cache (template and auto tiers). */
+/* The guest size of the cached block at (pc, flags), without loading it. */
+bool tmplcache_peek_size(ExecEngine *e, uint64_t pc, uint32_t flags, uint32_t *size);
 bool tmplcache_enabled(const ExecEngine *e);
 /* Translations are made relocatable and stored (read-write, no --stats). */
 bool tmplcache_storing(const ExecEngine *e);

@@ -599,8 +599,10 @@ static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
          * sits only in blocks that jump backwards (a memory decrement at every
          * entry cost ~25% on block-dense code such as sqlite3), and not in
          * loops of a region an earlier run dropped (a cache marker). */
-        if (e->tu && backward_target(b, &tb->loop_header) &&
-            !tierup_in_dropped_locked(e, tb->loop_header)) {
+        bool latch = e->tu && backward_target(b, &tb->loop_header);
+        if (latch && e->tc)
+            tiercache_meet_header(e, tb, tb->loop_header);
+        if (latch && !tierup_in_dropped_locked(e, tb->loop_header)) {
             tb->latch = true;
             tb->hot = tierup_threshold(e);
             mm.hot_counter = &tb->hot;

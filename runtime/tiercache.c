@@ -381,15 +381,18 @@ static void reject(TierCache *tc, const TransBlock *tb, uint64_t off, const char
 void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
 {
     TierCache *tc = e->tc;
-    if (!tc || tc->closed || !tb->host || tb->llvm_entry || e->cfg.tier != EXEC_TIER_AUTO)
+    if (!tc || tc->closed || tb->llvm_entry || e->cfg.tier != EXEC_TIER_AUTO)
         return;
+    /* no host code yet: a latch looping to itself asks before its code is
+     * made, for a dropped-region marker only (no countdown then) */
+    const bool early = !tb->host;
     const bool timed = e->cfg.stats;   /* clock reads per block: --stats only */
     uint64_t t0 = timed ? now_ns() : 0;
     uint64_t bias = 0;
     EmuCachePack *pk = tc_module(e, tb->pc, &bias);
     uint64_t off = tb->pc - bias;
     uint8_t kh[16];
-    tc->lookups++;
+    tc->lookups += !early;
     /* most blocks are no region entry: no hashing for them */
     if (!pk || tb->pc < bias || !emu_cache_pack_has(pk, off, tb->flags, EMU_CACHE_KIND_OBJECT) ||
         !key_hash(e, tb->pc, tb->guest_size, bias, tc->variant, tb->flags, kh)) {
@@ -418,6 +421,10 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
         reject(tc, tb, off, "malformed payload header");
         return;
     }
+    if (early && (!dropped || tierup_in_dropped_locked(e, tb->pc)))
+        return; /* an object waits for the block's code; a marker is met once */
+    if (!early && dropped && tierup_in_dropped_locked(e, tb->pc))
+        return;
     if (h.bias != bias || h.variant != tc->variant || h.flags != tb->flags) {
         reject(tc, tb, off, "load bias or mode differs");
         return;
@@ -505,6 +512,22 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
     if (emu_log_enabled(EMU_LOG_CACHE))
         emu_log("cache: region at 0x%016" PRIx64 " (%u blocks, %u bytes of object) loaded\n",
                 tb->pc, h.n_members, h.obj_size);
+}
+
+void tiercache_meet_header(ExecEngine *e, TransBlock *latch, uint64_t header)
+{
+    if (!e->tc || e->cfg.tier != EXEC_TIER_AUTO || tierup_in_dropped_locked(e, header))
+        return;
+    if (header == latch->pc) {
+        tiercache_on_translate(e, latch); /* no host code yet: markers only */
+        return;
+    }
+    /* translated already: it met its marker then; else its size, for the
+     * marker's key, comes from its cached template block */
+    TransBlock h = { .pc = header, .flags = latch->flags };
+    if (!tb_find(e, header, latch->flags) &&
+        tmplcache_peek_size(e, header, latch->flags, &h.guest_size))
+        tiercache_on_translate(e, &h);
 }
 
 void tiercache_count_insns(const TransBlock *tb, uint64_t *blocks, uint64_t *insns)

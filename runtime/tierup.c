@@ -898,6 +898,11 @@ uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
     }
     if (!loop && tu->loops_only) {
         tb->tier_state = TIER_DONE;
+        /* remembered like a dropped region (its entry only: a loop inside
+         * may still form one): later runs give its latches no countdown */
+        TbRange r = { .pc = tb->pc, .size = tb->guest_size, .n_insns = tb->n_insns };
+        tierup_note_dropped_locked(e, &r, 1);
+        tiercache_store_dropped_locked(e, tb, &r, 1);
         pthread_mutex_unlock(&e->lock);
         free(j);
         pthread_mutex_lock(&tu->qlock);

@@ -210,6 +210,30 @@ static const char *tt_decode(const void *data, size_t len, TtDecoded *d)
     return NULL;   /* tmpl_install checks relocations, chain slots and the map against the code */
 }
 
+bool tmplcache_peek_size(ExecEngine *e, uint64_t pc, uint32_t flags, uint32_t *size)
+{
+    uint64_t bias = 0;
+    uint8_t kind = (uint8_t)(EMU_CACHE_KIND_TEMPLATE + tt_variant(e));
+    EmuCachePack *pk = tmplcache_enabled(e) ? tiercache_module_pack(e, pc, &bias) : NULL;
+    if (!pk || pc < bias || !emu_cache_pack_has(pk, pc - bias, flags, kind))
+        return false;
+    uint8_t kh[16];
+    key_hash(e, bias, flags, kh);
+    void *buf = NULL; /* not e->tt_buf: a load in progress may be using it */
+    size_t cap = 0, len = 0;
+    TtHeader h;
+    bool ok = emu_cache_pack_get_copy(pk, pc - bias, flags, kind, kh, &buf, &cap, &len) &&
+              len >= sizeof h;
+    if (ok) {
+        memcpy(&h, buf, sizeof h);
+        ok = !memcmp(h.magic, TT_MAGIC, 8) && h.bias == bias && h.flags == flags &&
+             h.guest_size && h.guest_size <= TT_MAX_GUEST;
+        *size = h.guest_size;
+    }
+    free(buf);
+    return ok;
+}
+
 bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
 {
     if (!tmplcache_enabled(e) ||
@@ -241,6 +265,12 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
     uint8_t gh[16];
     if (!why && (hp->bias != bias || hp->flags != flags || hp->variant != tt_variant(e)))
         why = "load bias or mode differs";
+    if (!why && hp->latch) {
+        tb->pc = pc;
+        tb->flags = flags;
+        tb->guest_size = hp->guest_size;
+        tiercache_meet_header(e, tb, hp->loop_header);
+    }
     if (!why && hp->latch && tierup_in_dropped_locked(e, hp->loop_header)) {
         /* its loop's region was dropped (cache marker): translated again
          * without the countdown, which replaces this entry */

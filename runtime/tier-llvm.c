@@ -146,12 +146,39 @@ static void load(void)
         atexit(print_stats);
 }
 
+/* Guest syscalls that allocate descriptors take this for reading; loading
+ * LLVM (dlopen of the module and its libraries, which open and close host
+ * files, on the worker thread) takes it for writing.  Otherwise a guest
+ * open or dup racing the load got a higher descriptor than Linux gives
+ * (the lowest free one), or a lower one than an earlier open once the
+ * loader closed its files.  Readers do not exclude each other (glibc's
+ * default rwlock prefers readers), so a guest open that blocks (a FIFO)
+ * only delays the load. */
+static pthread_rwlock_t fd_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+void tier_llvm_fd_enter(void)
+{
+    pthread_rwlock_rdlock(&fd_lock);
+}
+
+void tier_llvm_fd_leave(void)
+{
+    pthread_rwlock_unlock(&fd_lock);
+}
+
+static void load_fds_held(void)
+{
+    pthread_rwlock_wrlock(&fd_lock);
+    load();
+    pthread_rwlock_unlock(&fd_lock);
+}
+
 bool tier_llvm_load(void)
 {
     /* Under compile_lock, which fork() preparation takes too: a child
      * forked during dlopen would inherit the loader's lock held. */
     pthread_mutex_lock(&compile_lock);
-    pthread_once(&load_once, load);
+    pthread_once(&load_once, load_fds_held);
     pthread_mutex_unlock(&compile_lock);
     return ctx != NULL;
 }
@@ -332,6 +359,13 @@ void tier_llvm_fork_prepare(void)
 
 void tier_llvm_fork_done(void)
 {
+    pthread_mutex_unlock(&compile_lock);
+}
+
+void tier_llvm_fork_child(void)
+{
+    /* another guest thread may have held fd_lock for reading: gone here */
+    pthread_rwlock_init(&fd_lock, NULL);
     pthread_mutex_unlock(&compile_lock);
 }
 

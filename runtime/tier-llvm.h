@@ -87,7 +87,13 @@ void tier_llvm_set_dump(FILE *f, unsigned what);
 
 /* fork(): hold the compiler across it so a child never inherits it busy. */
 void tier_llvm_fork_prepare(void);
-void tier_llvm_fork_done(void);
+void tier_llvm_fork_done(void);   /* parent */
+void tier_llvm_fork_child(void);  /* child (also forgets fd_enter holders) */
+/* Around a guest syscall that allocates file descriptors: loading LLVM
+ * (which opens host files on the worker thread) waits, so the guest gets
+ * the descriptor numbers Linux would give it. */
+void tier_llvm_fd_enter(void);
+void tier_llvm_fd_leave(void);
 
 /* Counters for --stats. */
 typedef struct TierLlvmStats {

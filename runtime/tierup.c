@@ -988,7 +988,7 @@ void tierup_fork_child(ExecEngine *e)
     pthread_cond_init(&tu->qcond, NULL);
     tu->started = false;
     tu->busy = false;
-    tier_llvm_fork_done();
+    tier_llvm_fork_child();
     if (tu->head) {
         pthread_mutex_lock(&tu->qlock);
         start_worker(e);

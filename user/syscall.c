@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include "user/process.h"
 #include "cache/cache.h"
+#include "runtime/tier-llvm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1463,7 +1464,19 @@ int64_t user_syscall_args(UserProcess *p, A64State *env, uint64_t nr, const uint
         }
         return -ENOSYS;
     }
-    return e->fn(p, env, a);
+    /* calls that allocate descriptors (not accept/recvmsg: they block) */
+    bool fds = nr == 56 /* openat */ || nr == 23 /* dup */ || nr == 24 /* dup3 */ ||
+               (nr == 25 /* fcntl */ && (a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC)) ||
+               nr == 59 /* pipe2 */ || nr == 198 /* socket */ || nr == 199 /* socketpair */ ||
+               nr == 19 /* eventfd2 */ || nr == 20 /* epoll_create1 */ ||
+               nr == 26 /* inotify_init1 */ || nr == 85 /* timerfd_create */ ||
+               nr == 279 /* memfd_create */;
+    if (!fds)
+        return e->fn(p, env, a);
+    tier_llvm_fd_enter();
+    int64_t r = e->fn(p, env, a);
+    tier_llvm_fd_leave();
+    return r;
 }
 
 /* Calls Linux never restarts after a handler ran, whatever SA_RESTART

@@ -16,8 +16,12 @@
  * alignment check) then only adds exception_* and returns.  "Dirty" is
  * tracked while walking the ops in order: at a label every global written
  * anywhere in the region counts as dirty (a conservative merge).
+ *
+ * Control flow between region members, the exit tag and the chained exit
+ * are in llvm-lower-ctl.c; the Lower state and the small builders both
+ * files use in llvm-lower-internal.h.
  */
-#include "llvm-backend/llvm-lower.h"
+#include "llvm-backend/llvm-lower-internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,55 +44,6 @@ static const uint32_t op_flags[IR_OP_COUNT] = {
 #include "ir/ir-ops.def"
 #undef DEF
 };
-
-typedef struct Lower {
-    LLVMContextRef C;
-    LLVMModuleRef M;
-    LLVMBuilderRef B;
-    LLVMValueRef fn, env;
-    LLVMTypeRef i1, i8, i16, i32, i64, i128, ptr, fn_ty;
-    const LlvmLowerIn *in;
-    const EmuLlvmRegion *r;
-    const IrBlock *b;              /* block being lowered */
-    uint32_t bi;                   /* its index in the region */
-    uint32_t n_glob;               /* globals count (temps 1..n_glob-1) */
-    LLVMValueRef gslot[IR_MAX_GLOBALS];  /* allocas of used globals */
-    bool gwritten[IR_MAX_GLOBALS];       /* written anywhere in the region */
-    bool dirty[IR_MAX_GLOBALS];          /* written since the last write-back */
-    bool through[IR_MAX_GLOBALS];        /* every write also goes to env at once */
-    bool in_env[IR_MAX_GLOBALS];         /* never written here: read from env at each use */
-    LLVMValueRef *lslot;           /* per temp of the current block: locals */
-    LLVMBasicBlockRef *label_bb;   /* per label of the current block */
-    LLVMBasicBlockRef *block_bb;   /* per region block: its first basic block */
-    LLVMValueRef guest_base, guest_limit;
-    LLVMValueRef page_perm;        /* region->page_perm: env->page_perm */
-    LLVMBasicBlockRef exit_bb;     /* the one exit: writes globals back, returns */
-    LLVMBasicBlockRef ptr_bb;      /* shared goto_ptr dispatch (see ptr_dispatch) */
-    LLVMValueRef ptr_phi;          /* ... its target pc */
-    uint32_t ptr_flags;            /* ... the mode flags of its members */
-    bool gmem;                     /* globals live in env (TBAA keeps them apart
-                                      from guest memory), not in allocas */
-    unsigned tbaa_kind;
-    LLVMValueRef tbaa_env, tbaa_guest;
-    LLVMValueRef trips;            /* gmem: back edges taken (an alloca) */
-    LLVMValueRef ret_slot;         /* what exit_bb returns (an alloca) */
-    LLVMValueRef tag_sym;          /* object mode: the symbol whose address is the tag */
-    bool probe;                    /* the profitability probe is compiled in */
-    /* Page-map checks shared by accesses off one base (see covered()):
-     * per temp of the current block the value it holds as root + offset
-     * (root 0: not known yet), valid in straight-line code only. */
-    uint32_t *vroot;
-    int64_t *voff;
-    uint32_t next_root;
-    struct { uint32_t root; int64_t off; bool write; LLVMValueRef fast; } cov[8];
-    uint32_t n_cov, cov_next;
-    int64_t pc_insn;               /* insn whose pc is in env->pc (-1: unknown) */
-    uint32_t cur_insn;             /* insn of the op being lowered */
-    uint32_t cur_op;               /* its index in the block */
-    char *err;
-    size_t errlen;
-    bool failed;
-} Lower;
 
 static void lfail(Lower *L, const char *fmt, ...)
 {
@@ -132,8 +87,6 @@ static LLVMTypeRef ty_bits(Lower *L, unsigned bits)
     return LLVMIntTypeInContext(L->C, bits);
 }
 
-static LLVMValueRef c64(Lower *L, uint64_t v) { return LLVMConstInt(L->i64, v, 0); }
-static LLVMValueRef c32(Lower *L, uint32_t v) { return LLVMConstInt(L->i32, v, 0); }
 static LLVMValueRef cty(LLVMTypeRef t, uint64_t v) { return LLVMConstInt(t, v, 0); }
 
 static unsigned llvm_bits(LLVMValueRef v)
@@ -162,23 +115,6 @@ static LLVMValueRef sresize(Lower *L, LLVMValueRef v, unsigned bits)
     return LLVMBuildTrunc(L->B, v, ty_bits(L, bits), "");
 }
 
-/* Pointer env + off. */
-static LLVMValueRef env_ptr(Lower *L, uint64_t off)
-{
-    if (off == 0)
-        return L->env;
-    LLVMValueRef idx = c64(L, off);
-    return LLVMBuildGEP2(L->B, L->i8, L->env, &idx, 1, "");
-}
-
-/* TBAA: env and guest memory are different types, so LLVM may keep env
- * fields in registers across guest accesses (gmem mode). */
-static void tbaa(Lower *L, LLVMValueRef inst, bool guest)
-{
-    if (L->tbaa_env)
-        LLVMSetMetadata(inst, L->tbaa_kind, guest ? L->tbaa_guest : L->tbaa_env);
-}
-
 static void tbaa_init(Lower *L)
 {
     LLVMContextRef C = L->C;
@@ -193,21 +129,6 @@ static void tbaa_init(Lower *L)
     L->tbaa_env = LLVMMetadataAsValue(C, LLVMMDNodeInContext2(C, et, 3));
     L->tbaa_guest = LLVMMetadataAsValue(C, LLVMMDNodeInContext2(C, gt, 3));
     L->tbaa_kind = LLVMGetMDKindIDInContext(C, "tbaa", 4);
-}
-
-static LLVMValueRef env_load(Lower *L, LLVMTypeRef t, uint64_t off)
-{
-    LLVMValueRef v = LLVMBuildLoad2(L->B, t, env_ptr(L, off), "");
-    LLVMSetAlignment(v, 1);
-    tbaa(L, v, false);
-    return v;
-}
-
-static void env_store(Lower *L, LLVMValueRef v, uint64_t off)
-{
-    LLVMValueRef s = LLVMBuildStore(L->B, v, env_ptr(L, off));
-    LLVMSetAlignment(s, 1);
-    tbaa(L, s, false);
 }
 
 /* ---- temps --------------------------------------------------------------- */
@@ -387,15 +308,6 @@ static void values_update(Lower *L, const IrInst *op)
  * The three process-specific constants of the JIT code become references to
  * external symbols the cache loader (runtime/objload.c) resolves. */
 
-/* tag | kind as the constant &tag_sym + kind (tags are 4-byte aligned):
- * movabs (R_X86_64_64) + add: the large code model does not fold the kind
- * into the relocation; one add on exit paths only. */
-static LLVMValueRef obj_tag(Lower *L, unsigned kind)
-{
-    LLVMValueRef idx = c64(L, kind);
-    return LLVMConstPtrToInt(LLVMConstGEP2(L->i8, L->tag_sym, &idx, 1), L->i64);
-}
-
 /* Pointer to the tag + off (the probe's counters in the entry TransBlock). */
 static LLVMValueRef tag_field(Lower *L, uint64_t off)
 {
@@ -436,56 +348,6 @@ static LLVMValueRef obj_counter(Lower *L, uint32_t bi)
     snprintf(nm, sizeof nm, EMU_LLVM_OBJ_COUNT_PREFIX "%u_%u", L->in->obj_index, bi);
     LLVMValueRef g = LLVMGetNamedGlobal(L->M, nm);
     return g ? g : LLVMAddGlobal(L->M, L->i64, nm);
-}
-
-/* Every exit branches to one block that writes back every global the region
- * writes and returns ret_slot: exit paths stay a store and a jump, where a
- * write-back per exit made regions mostly stores (and codegen slow). */
-static void ret_tag(Lower *L, unsigned kind)
-{
-    LLVMValueRef v = L->in->object ? obj_tag(L, kind) : c64(L, (uint64_t)L->r->tag | kind);
-    LLVMBuildStore(L->B, v, L->ret_slot);
-    LLVMBuildBr(L->B, L->exit_bb);
-}
-
-/* In exit_bb, globals written back, rv the return value: a TMPL_RET_LOOKUP
- * exit looks env->pc up in the jump cache and on a hit tail-calls the
- * trampoline with the host entry (see EmuLlvmRegion.chain_tramp).  Leaves
- * the builder in the miss block. */
-static void chain_out(Lower *L, LLVMValueRef rv)
-{
-    LLVMBuilderRef B = L->B;
-    LLVMBasicBlockRef on = LLVMAppendBasicBlockInContext(L->C, L->fn, "chain.on");
-    LLVMBasicBlockRef look = LLVMAppendBasicBlockInContext(L->C, L->fn, "chain.look");
-    LLVMBasicBlockRef hit = LLVMAppendBasicBlockInContext(L->C, L->fn, "chain.hit");
-    LLVMBasicBlockRef miss = LLVMAppendBasicBlockInContext(L->C, L->fn, "chain.miss");
-    LLVMValueRef kind = LLVMBuildAnd(B, rv, c64(L, 3), "");
-    LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, kind, c64(L, TMPL_RET_LOOKUP), ""), on,
-                    miss);
-    LLVMPositionBuilderAtEnd(B, on);
-    LLVMValueRef tramp = env_load(L, L->ptr, offsetof(CpuCommon, chain_tramp));
-    LLVMBuildCondBr(B, LLVMBuildIsNull(B, tramp, ""), miss, look);
-    LLVMPositionBuilderAtEnd(B, look);
-    LLVMValueRef pc = env_load(L, L->i64, offsetof(CpuCommon, pc));
-    LLVMValueRef jc = env_load(L, L->ptr, offsetof(CpuCommon, jmp_cache));
-    /* jmp_cache_hash(pc) (runtime/cpu.h) */
-    LLVMValueRef h = LLVMBuildXor(B, LLVMBuildLShr(B, pc, c64(L, 2), ""),
-                                  LLVMBuildLShr(B, pc, c64(L, 2 + JMP_CACHE_BITS), ""), "");
-    h = LLVMBuildAnd(B, h, c64(L, JMP_CACHE_SIZE - 1), "");
-    LLVMValueRef off = LLVMBuildMul(B, h, c64(L, sizeof(JmpCacheEntry)), "");
-    LLVMValueRef ep = LLVMBuildGEP2(B, L->i8, jc, &off, 1, "");
-    LLVMValueRef epc = LLVMBuildLoad2(B, L->i64, ep, "");
-    LLVMSetVolatile(epc, 1); /* pc before host, as writers store host first */
-    LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, epc, pc, ""), hit, miss);
-    LLVMPositionBuilderAtEnd(B, hit);
-    LLVMValueRef hoff = c64(L, offsetof(JmpCacheEntry, host));
-    LLVMValueRef host = LLVMBuildLoad2(B, L->ptr, LLVMBuildGEP2(B, L->i8, ep, &hoff, 1, ""), "");
-    LLVMSetVolatile(host, 1);
-    LLVMValueRef args[2] = { L->env, host };
-    LLVMValueRef call = LLVMBuildCall2(B, L->fn_ty, tramp, args, 2, "");
-    LLVMSetTailCallKind(call, LLVMTailCallKindMustTail);
-    LLVMBuildRet(B, call);
-    LLVMPositionBuilderAtEnd(B, miss);
 }
 
 /* env->pc = insn's pc, once per insn (before its first faulting op). */
@@ -645,7 +507,7 @@ static void leave_before_insn(Lower *L, uint32_t reason)
     if (L->cur_insn < L->b->n_insns)
         env_store(L, c64(L, L->b->insns[L->cur_insn].pc), offsetof(CpuCommon, pc));
     env_store(L, c32(L, reason), offsetof(CpuCommon, exit_reason));
-    ret_tag(L, TMPL_RET_EXIT);
+    lower_ret_tag(L, TMPL_RET_EXIT);
 }
 
 /* page_perm mode: bounds and alignment as without the map, then one bit
@@ -820,7 +682,7 @@ static LLVMValueRef mem_addr(Lower *L, LLVMValueRef addr, IrMemOp mo, bool write
     env_store(L, addr, offsetof(CpuCommon, exception_addr));
     env_store(L, c32(L, write ? 1 : 0), offsetof(CpuCommon, exception_code));
     env_store(L, c32(L, IR_EXIT_EXCEPTION), offsetof(CpuCommon, exit_reason));
-    ret_tag(L, TMPL_RET_EXIT);
+    lower_ret_tag(L, TMPL_RET_EXIT);
     LLVMPositionBuilderAtEnd(B, ok);
     LLVMValueRef host = LLVMBuildAdd(B, L->guest_base, addr, "");
     return LLVMBuildIntToPtr(B, host, L->ptr, "");
@@ -989,108 +851,6 @@ static void gen_call(Lower *L, const IrInst *op)
     /* a helper may change env->pc (it is CpuCommon) only when it faults */
 }
 
-/* Index of the region block at pc (same mode flags), or -1. */
-static int region_block_at(Lower *L, uint64_t pc)
-{
-    if (!L->r->internal_edges)
-        return -1;
-    for (uint32_t j = 0; j < L->r->n_blocks; j++)
-        if (L->r->blocks[j]->pc == pc && L->r->blocks[j]->flags == L->b->flags)
-            return (int)j;
-    return -1;
-}
-
-/* Branch to region block j (at pc), unless the runtime wants the CPU back:
- * the exit request stops loops in the region.  Terminates the block.  Only
- * edges to a block at or before this one test it: any cycle through the
- * members has one (indices cannot grow all the way round), and a forward
- * edge inside a loop body paid a load, compare and branch for nothing. */
-static void internal_edge(Lower *L, uint32_t j, uint64_t pc)
-{
-    LLVMBuilderRef B = L->B;
-    LLVMValueRef stop;
-    if (j > L->bi) {
-        LLVMBuildBr(B, L->block_bb[j]);
-        return;
-    }
-    if (L->gmem) {
-        /* no memory access here (it would pin every env field in memory):
-         * leave every 2^16 trips round, which also bounds how long a loop
-         * may keep a guest load hoisted */
-        LLVMValueRef n = LLVMBuildAdd(B, LLVMBuildLoad2(B, L->i32, L->trips, ""), c32(L, 1), "");
-        LLVMBuildStore(B, n, L->trips);
-        stop = LLVMBuildICmp(B, LLVMIntEQ, LLVMBuildAnd(B, n, c32(L, 0xffff), ""), c32(L, 0), "");
-    } else {
-        LLVMValueRef req = env_load(L, L->i32, offsetof(CpuCommon, exit_request));
-        LLVMSetVolatile(req, 1);
-        stop = LLVMBuildICmp(B, LLVMIntNE, req, c32(L, 0), "");
-    }
-    LLVMBasicBlockRef leave = LLVMAppendBasicBlockInContext(L->C, L->fn, "req");
-    LLVMBuildCondBr(B, stop, leave, L->block_bb[j]);
-    LLVMPositionBuilderAtEnd(B, leave);
-    env_store(L, c64(L, pc), offsetof(CpuCommon, pc));
-    ret_tag(L, TMPL_RET_LOOKUP);
-}
-
-/* Members an indirect jump of the current block may branch to. */
-static unsigned ptr_members(Lower *L)
-{
-    unsigned n = 0;
-    if (L->r->internal_edges)
-        for (uint32_t j = 0; j < L->r->n_blocks; j++)
-            n += L->r->blocks[j]->flags == L->b->flags &&
-                 region_block_at(L, L->r->blocks[j]->pc) == (int)j;
-    return n;
-}
-
-/* Switch on target over the members, each case an internal edge; the
- * default leaves with env->pc = target. */
-static void ptr_switch(Lower *L, LLVMValueRef target, unsigned n_in)
-{
-    LLVMBuilderRef B = L->B;
-    LLVMBasicBlockRef out = LLVMAppendBasicBlockInContext(L->C, L->fn, "ptr.out");
-    LLVMValueRef sw = LLVMBuildSwitch(B, target, out, n_in);
-    for (uint32_t j = 0; j < L->r->n_blocks; j++) {
-        const IrBlock *m = L->r->blocks[j];
-        if (m->flags != L->b->flags || region_block_at(L, m->pc) != (int)j)
-            continue;
-        LLVMBasicBlockRef e = LLVMAppendBasicBlockInContext(L->C, L->fn, "ptr.in");
-        LLVMAddCase(sw, c64(L, m->pc), e);
-        LLVMPositionBuilderAtEnd(B, e);
-        internal_edge(L, j, m->pc);
-    }
-    LLVMPositionBuilderAtEnd(B, out);
-    env_store(L, target, offsetof(CpuCommon, pc));
-    ret_tag(L, TMPL_RET_LOOKUP);
-}
-
-/* Regions with more members than direct jumps alone bring in (an
- * interpreter's dispatch and handlers, formed through recorded goto_ptr
- * targets) share one switch: one per goto_ptr made the CFG quadratic
- * (48 members: 0.5-2 s of codegen per region instead of 0.1-0.6 s). */
-#define PTR_SHARED_MIN 17
-
-static LLVMBasicBlockRef ptr_dispatch(Lower *L, unsigned n_in)
-{
-    if (L->ptr_bb)
-        return L->ptr_flags == L->b->flags ? L->ptr_bb : NULL;
-    LLVMBuilderRef B = L->B;
-    LLVMBasicBlockRef here = LLVMGetInsertBlock(B);
-    L->ptr_bb = LLVMAppendBasicBlockInContext(L->C, L->fn, "ptr.disp");
-    L->ptr_flags = L->b->flags;
-    LLVMPositionBuilderAtEnd(B, L->ptr_bb);
-    L->ptr_phi = LLVMBuildPhi(B, L->i64, "ptr.pc");
-    /* every goto_ptr of the region comes here, so every case may close a
-     * cycle: all test the exit request (internal_edge tests edges to
-     * blocks at or before L->bi) */
-    uint32_t bi = L->bi;
-    L->bi = UINT32_MAX;
-    ptr_switch(L, L->ptr_phi, n_in);
-    L->bi = bi;
-    LLVMPositionBuilderAtEnd(B, here);
-    return L->ptr_bb;
-}
-
 /* ---- one op -------------------------------------------------------------- */
 
 static void lower_op(Lower *L, const IrInst *op)
@@ -1249,44 +1009,18 @@ static void lower_op(Lower *L, const IrInst *op)
         LLVMPositionBuilderAtEnd(B, next);
         break;
     }
-    case IR_OP_goto_tb: {
-        uint64_t target = op->c[1];
-        int j = region_block_at(L, target);
-        if (j >= 0) {
-            internal_edge(L, (uint32_t)j, target);
-            start_dead_block(L);
-            return;
-        }
-        env_store(L, c64(L, target), offsetof(CpuCommon, pc));
-        ret_tag(L, L->r->goto_tb_lookup ? TMPL_RET_LOOKUP : (unsigned)(op->c[0] & 1));
+    case IR_OP_goto_tb:
+        lower_goto_tb(L, op);
         start_dead_block(L);
         break;
-    }
-    case IR_OP_goto_ptr: {
-        LLVMValueRef target = rdw(L, a[0], 64);
-        /* An indirect jump to a block of the region (a return to the block
-         * after a call, an interpreter's next handler) stays inside: a
-         * switch over the members, shared by the region's goto_ptrs when
-         * there are many. */
-        unsigned n_in = ptr_members(L);
-        LLVMBasicBlockRef disp = n_in >= PTR_SHARED_MIN ? ptr_dispatch(L, n_in) : NULL;
-        if (disp) {
-            LLVMBasicBlockRef from = LLVMGetInsertBlock(B);
-            LLVMAddIncoming(L->ptr_phi, &target, &from, 1);
-            LLVMBuildBr(B, disp);
-        } else if (n_in) {
-            ptr_switch(L, target, n_in);
-        } else {
-            env_store(L, target, offsetof(CpuCommon, pc));
-            ret_tag(L, TMPL_RET_LOOKUP);
-        }
+    case IR_OP_goto_ptr:
+        lower_goto_ptr(L, rdw(L, a[0], 64));
         start_dead_block(L);
         break;
-    }
     case IR_OP_exit:
         env_store(L, c64(L, op->c[1]), offsetof(CpuCommon, pc));
         env_store(L, c32(L, (uint32_t)op->c[0]), offsetof(CpuCommon, exit_reason));
-        ret_tag(L, TMPL_RET_EXIT);
+        lower_ret_tag(L, TMPL_RET_EXIT);
         start_dead_block(L);
         break;
     default:
@@ -1353,7 +1087,7 @@ static bool lower_block(Lower *L, uint32_t bi)
      * reason so the runtime stops with an error instead of running on. */
     if (!terminated(L)) {
         env_store(L, c32(L, IR_EXIT_COUNT), offsetof(CpuCommon, exit_reason));
-        ret_tag(L, TMPL_RET_EXIT);
+        lower_ret_tag(L, TMPL_RET_EXIT);
     }
     free(L->lslot);
     free(L->label_bb);
@@ -1506,7 +1240,7 @@ bool llvm_lower(LLVMContextRef C, LLVMModuleRef mod, const char *name, const Llv
         LLVMPositionBuilderAtEnd(L.B, hot);
         env_store(&L, c64(&L, b0->pc), offsetof(CpuCommon, pc));
         env_store(&L, c32(&L, TMPL_EXIT_HOT), offsetof(CpuCommon, exit_reason));
-        LLVMBuildRet(L.B, L.in->object ? obj_tag(&L, TMPL_RET_EXIT)
+        LLVMBuildRet(L.B, L.in->object ? lower_obj_tag(&L, TMPL_RET_EXIT)
                                        : c64(&L, (uint64_t)L.r->tag | TMPL_RET_EXIT));
         LLVMPositionBuilderAtEnd(L.B, go);
         /* while the period runs: when this entry started (a cycle count in
@@ -1558,7 +1292,7 @@ bool llvm_lower(LLVMContextRef C, LLVMModuleRef mod, const char *name, const Llv
         LLVMPositionBuilderAtEnd(L.B, done);
     }
     LLVMValueRef rv = LLVMBuildLoad2(L.B, L.i64, L.ret_slot, "");
-    chain_out(&L, rv);
+    lower_chain_out(&L, rv);
     LLVMBuildRet(L.B, rv);
     free(L.block_bb);
     LLVMDisposeBuilder(L.B);

@@ -1,6 +1,8 @@
 /*
  * syscall-internal.h - shared by the syscall files of user/ (syscall.c:
- * table, files, memory, time, signals, processes; syscall-net.c: sockets).
+ * table, files, memory, time, signals, processes; syscall-fd.c: descriptor
+ * bookkeeping and O_* flags; syscall-net.c: sockets; syscall-events.c:
+ * event fds).
  * Not for other modules.
  *
  * A handler takes the raw argument registers and returns the value for x0
@@ -66,5 +68,8 @@ int64_t user_sys_get_path(UserProcess *p, uint64_t addr, const char **out);
  * accessible with prot.  0, -EINVAL or -EFAULT. */
 int64_t user_sys_get_iov(UserProcess *p, uint64_t addr, uint64_t cnt, int prot,
                          struct iovec *out);
+/* O_* flags: arm64 and x86-64 differ in four bits (syscall-fd.c). */
+int user_open_flags_g2h(uint64_t g);
+uint64_t user_open_flags_h2g(int h);
 
 #endif /* EMU_USER_SYSCALL_INTERNAL_H */

@@ -8,8 +8,9 @@
  * guest memory with the right protection: a guest can never make emu read
  * or write host memory outside the reservation.  Where the AArch64 ABI
  * differs from x86-64 (struct stat, O_* flag bits, uname machine) the value
- * is translated.  Sockets are in syscall-net.c, event fds in
- * syscall-events.c, threads in thread.c.
+ * is translated.  Descriptor bookkeeping (dup, fcntl, pipe2, close...) and
+ * the O_* flag translation are in syscall-fd.c, sockets in syscall-net.c,
+ * event fds in syscall-events.c, threads in thread.c.
  *
  * Example: guest write(1, buf, n) ->
  *   host = guest_mem_ptr(mem, buf, n, PROT_READ);  // NULL -> -EFAULT
@@ -84,34 +85,6 @@ static bool is_proc_self_exe(const char *path)
 static int dirfd_arg(uint64_t v)
 {
     return (int)(int32_t)v;   /* AT_FDCWD is -100 in the low 32 bits */
-}
-
-/* ---- O_* flags: arm64 and x86-64 differ in four bits ------------------- */
-#define A64_O_DIRECTORY 0040000
-#define A64_O_NOFOLLOW  0100000
-#define A64_O_DIRECT    0200000
-#define A64_O_LARGEFILE 0400000
-#define A64_O_DIFF (A64_O_DIRECTORY | A64_O_NOFOLLOW | A64_O_DIRECT | A64_O_LARGEFILE)
-#define HOST_O_DIFF (O_DIRECTORY | O_NOFOLLOW | O_DIRECT | 0100000 /* O_LARGEFILE */)
-
-static int open_flags_g2h(uint64_t g)
-{
-    int h = (int)(g & ~(uint64_t)A64_O_DIFF);
-    if (g & A64_O_DIRECTORY) h |= O_DIRECTORY;
-    if (g & A64_O_NOFOLLOW)  h |= O_NOFOLLOW;
-    if (g & A64_O_DIRECT)    h |= O_DIRECT;
-    if (g & A64_O_LARGEFILE) h |= 0100000;
-    return h;
-}
-
-static uint64_t open_flags_h2g(int h)
-{
-    uint64_t g = (uint64_t)(h & ~HOST_O_DIFF);
-    if (h & O_DIRECTORY) g |= A64_O_DIRECTORY;
-    if (h & O_NOFOLLOW)  g |= A64_O_NOFOLLOW;
-    if (h & O_DIRECT)    g |= A64_O_DIRECT;
-    if (h & 0100000)     g |= A64_O_LARGEFILE;
-    return g;
 }
 
 /* ---- struct stat (asm-generic layout used by arm64) -------------------- */
@@ -292,12 +265,12 @@ int64_t user_sys_openat(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH_L(path, a[1]);
     if (is_proc_self(path, "maps"))
-        return open_guest_maps(p, open_flags_g2h(a[2]));
+        return open_guest_maps(p, user_open_flags_g2h(a[2]));
     if (is_proc_self(path, "auxv"))
-        return open_guest_auxv(p, open_flags_g2h(a[2]));
+        return open_guest_auxv(p, user_open_flags_g2h(a[2]));
     if (is_proc_self_exe(path))
         path = p->exe_path;
-    return host_ret(openat(dirfd_arg(a[0]), path, open_flags_g2h(a[2]), (mode_t)a[3]));
+    return host_ret(openat(dirfd_arg(a[0]), path, user_open_flags_g2h(a[2]), (mode_t)a[3]));
 }
 
 int64_t user_sys_sendfile(UserProcess *p, A64State *env, const uint64_t a[6])
@@ -312,11 +285,6 @@ int64_t user_sys_copy_file_range(UserProcess *p, A64State *env, const uint64_t a
     GPTR_OPT(off_out, a[3], 8, RW);
     return host_ret(syscall(SYS_copy_file_range, (int)a[0], off_in, (int)a[2], off_out,
                             (size_t)a[4], (unsigned)a[5]));
-}
-
-int64_t user_sys_close(UserProcess *p, A64State *env, const uint64_t a[6])
-{
-    return host_ret(close((int)a[0]));
 }
 
 int64_t user_sys_lseek(UserProcess *p, A64State *env, const uint64_t a[6])
@@ -395,7 +363,7 @@ int64_t user_sys_ioctl(UserProcess *p, A64State *env, const uint64_t a[6])
     case TIOCNXCL: case TCFLSH: case TCXONC: case TCSBRK: case TCSBRKP:
         return host_ret(ioctl(fd, req, (unsigned long)a[2]));
     case TIOCGPTPEER:   /* open the pty's other side: the argument is open flags */
-        return host_ret(ioctl(fd, req, open_flags_g2h(a[2])));
+        return host_ret(ioctl(fd, req, user_open_flags_g2h(a[2])));
     default:
         if (emu_log_enabled(EMU_LOG_UNIMP))
             emu_log("Unsupported ioctl: fd %d request 0x%lx\n", fd, req);
@@ -403,53 +371,6 @@ int64_t user_sys_ioctl(UserProcess *p, A64State *env, const uint64_t a[6])
     }
     GPTR(arg, a[2], size, prot);
     return host_ret(ioctl(fd, req, arg));
-}
-
-int64_t user_sys_fcntl(UserProcess *p, A64State *env, const uint64_t a[6])
-{
-    int fd = (int)a[0], cmd = (int)a[1];
-    switch (cmd) {
-    case F_DUPFD: case F_DUPFD_CLOEXEC: case F_GETFD: case F_SETFD:
-    case F_SETOWN: case F_GETOWN: case F_SETPIPE_SZ: case F_GETPIPE_SZ:
-    case F_ADD_SEALS: case F_GET_SEALS: case F_SETLEASE: case F_GETLEASE:
-        return host_ret(fcntl(fd, cmd, (long)a[2]));
-    case F_GETFL: {
-        int r = fcntl(fd, F_GETFL);
-        return r < 0 ? -errno : (int64_t)open_flags_h2g(r);
-    }
-    case F_SETFL:
-        return host_ret(fcntl(fd, F_SETFL, open_flags_g2h(a[2])));
-    case F_GETLK: case F_SETLK: case F_SETLKW:
-    case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW: {
-        /* struct flock: same 32-byte layout on both 64-bit ABIs */
-        GPTR(fl, a[2], 32, (cmd == F_GETLK || cmd == F_OFD_GETLK) ? RW : R);
-        return host_ret(fcntl(fd, cmd, fl));
-    }
-    default:
-        if (emu_log_enabled(EMU_LOG_UNIMP))
-            emu_log("Unsupported fcntl: cmd %d\n", cmd);
-        return -EINVAL;
-    }
-}
-
-int64_t user_sys_dup(UserProcess *p, A64State *env, const uint64_t a[6])
-{
-    return host_ret(dup((int)a[0]));
-}
-
-int64_t user_sys_dup3(UserProcess *p, A64State *env, const uint64_t a[6])
-{
-    return host_ret(dup3((int)a[0], (int)a[1], open_flags_g2h(a[2])));
-}
-
-int64_t user_sys_pipe2(UserProcess *p, A64State *env, const uint64_t a[6])
-{
-    GPTR(fds, a[0], 8, W);
-    int h[2];
-    if (pipe2(h, open_flags_g2h(a[1])) != 0)
-        return -errno;
-    memcpy(fds, h, sizeof h);
-    return 0;
 }
 
 int64_t user_sys_faccessat(UserProcess *p, A64State *env, const uint64_t a[6])
@@ -1304,12 +1225,6 @@ int64_t user_sys_pselect6(UserProcess *p, A64State *env, const uint64_t a[6])
     return host_ret(syscall(SYS_pselect6, nfds, rd, wr, ex, tmo, NULL));
 }
 
-int64_t user_sys_memfd_create(UserProcess *p, A64State *env, const uint64_t a[6])
-{
-    GPATH(name, a[0]);
-    return host_ret(syscall(SYS_memfd_create, name, (unsigned)a[1]));
-}
-
 int64_t user_sys_fallocate(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(fallocate((int)a[0], (int)a[1], (off_t)a[2], (off_t)a[3]));
@@ -1334,11 +1249,6 @@ int64_t user_sys_sync(UserProcess *p, A64State *env, const uint64_t a[6])
 int64_t user_sys_syncfs(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     return host_ret(syncfs((int)a[0]));
-}
-
-int64_t user_sys_close_range(UserProcess *p, A64State *env, const uint64_t a[6])
-{
-    return host_ret(syscall(SYS_close_range, (unsigned)a[0], (unsigned)a[1], (unsigned)a[2]));
 }
 
 int64_t user_sys_getpriority(UserProcess *p, A64State *env, const uint64_t a[6])

@@ -4,7 +4,8 @@
  * memfd_create, close, close_range) and the O_* flag translation they share
  * with openat.  Guest fds are host fds: no table, only the flags differ.
  *
- * The calls that allocate a descriptor run under the fd read lock (see
+ * The calls that allocate a descriptor (flagged USER_SYS_FD in
+ * syscalls-aarch64.def) run under the fd read lock (see
  * user_syscall_args in syscall.c), so the LLVM loader's transient host fds
  * never take a number the guest expects next.
  *

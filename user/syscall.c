@@ -1348,10 +1348,11 @@ int64_t user_sys_unimp(UserProcess *p, A64State *env, const uint64_t a[6])
 typedef struct SyscallEntry {
     const char *name;
     SyscallFn *fn;
+    unsigned flags;  /* USER_SYS_* */
 } SyscallEntry;
 
 static const SyscallEntry syscall_table[] = {
-#define SYSCALL(nr, name, handler) [nr] = { #name, user_sys_##handler },
+#define SYSCALL(nr, name, handler, flags) [nr] = { #name, user_sys_##handler, flags },
 #include "user/syscalls-aarch64.def"
 #undef SYSCALL
 };
@@ -1374,13 +1375,9 @@ int64_t user_syscall_args(UserProcess *p, A64State *env, uint64_t nr, const uint
         }
         return -ENOSYS;
     }
-    /* calls that allocate descriptors (not accept/recvmsg: they block) */
-    bool fds = nr == 56 /* openat */ || nr == 23 /* dup */ || nr == 24 /* dup3 */ ||
-               (nr == 25 /* fcntl */ && (a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC)) ||
-               nr == 59 /* pipe2 */ || nr == 198 /* socket */ || nr == 199 /* socketpair */ ||
-               nr == 19 /* eventfd2 */ || nr == 20 /* epoll_create1 */ ||
-               nr == 26 /* inotify_init1 */ || nr == 85 /* timerfd_create */ ||
-               nr == 279 /* memfd_create */;
+    /* calls that allocate descriptors (the table's flags column) */
+    bool fds = (e->flags & USER_SYS_FD) ||
+               ((e->flags & USER_SYS_FD_DUPCMD) && (a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC));
     if (!fds)
         return e->fn(p, env, a);
     tier_llvm_fd_enter();

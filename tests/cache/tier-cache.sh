@@ -11,14 +11,15 @@
 #  5. a patch to a loaded region's member (not a block itself) drops it;
 #  6. a region the probe dropped is remembered (a marker), not compiled again;
 # and every run prints what --tier=template (and qemu-aarch64, if present)
-# print.  Exit 77 (skipped) without the AArch64 cross compiler.
+# print.  Exit 77 (skipped) without the AArch64 cross compiler.  KEEP=1 keeps
+# the work directory (the guest, every run's output and --stats) for a look.
 set -u
 EMU=$1
 EC=$2
 SRC=$(dirname "$0")/guest/hotloop.c
 command -v aarch64-linux-gnu-gcc >/dev/null || { echo "no aarch64-linux-gnu-gcc: skipped"; exit 77; }
 D=$(mktemp -d /tmp/emu-tier-cache.XXXXXX)
-trap 'rm -rf "$D"' EXIT
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$D"' EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 aarch64-linux-gnu-gcc -O2 -static -o "$D/hotloop" "$SRC" || { echo "FAIL: cannot build the guest"; exit 1; }

@@ -791,9 +791,12 @@ bool emu_cache_pack_get(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_
     return hit;
 }
 
-bool emu_cache_pack_get_copy(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
-                             const uint8_t content_hash[16], void **buf, size_t *cap,
-                             size_t *len)
+/* get_copy and get_head: a transient get that copies, under the lock, the
+ * whole payload into *buf (grown to fit) when want is SIZE_MAX, else its
+ * first `want` bytes (*cap >= want); a shorter payload is then a miss. */
+static bool pack_get_transient(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
+                               const uint8_t content_hash[16], size_t want, void **buf,
+                               size_t *cap, size_t *len)
 {
     if (!p)
         return false;
@@ -802,20 +805,40 @@ bool emu_cache_pack_get_copy(EmuCachePack *p, uint64_t offset, uint32_t flags, u
     const void *d;
     pthread_mutex_lock(&p->mu);
     bool hit = pack_get_locked(p, offset, flags, kind, content_hash, true, &d, len);
-    if (hit && *cap < *len) {
-        void *nb = realloc(*buf, *len);
+    size_t n = hit && want == SIZE_MAX ? *len : want;
+    if (hit && *len < n) {
+        hit = false;
+    } else if (hit && *cap < n) {
+        void *nb = realloc(*buf, n);
         if (nb) {
             *buf = nb;
-            *cap = *len;
+            *cap = n;
         } else {
             hit = false;
         }
     }
     if (hit)
-        memcpy(*buf, d, *len);
+        memcpy(*buf, d, n);
     pthread_mutex_unlock(&p->mu);
     if (c->time_gets)
         STAT_ADD(c, load_ns, now_ns() - t0);
+    return hit;
+}
+
+bool emu_cache_pack_get_copy(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
+                             const uint8_t content_hash[16], void **buf, size_t *cap,
+                             size_t *len)
+{
+    return pack_get_transient(p, offset, flags, kind, content_hash, SIZE_MAX, buf, cap, len);
+}
+
+bool emu_cache_pack_get_head(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
+                             const uint8_t content_hash[16], void *out, size_t n, size_t *len)
+{
+    size_t cap = n, whole;
+    bool hit = pack_get_transient(p, offset, flags, kind, content_hash, n, &out, &cap, &whole);
+    if (hit && len)
+        *len = whole;
     return hit;
 }
 

@@ -133,6 +133,12 @@ bool emu_cache_pack_get(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_
 bool emu_cache_pack_get_copy(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
                              const uint8_t content_hash[16], void **buf, size_t *cap,
                              size_t *len);
+/* The same checks (content hash, entry checksum), copying only the first n
+ * bytes of the payload into out: for a caller that reads a header.  A
+ * payload shorter than n bytes is a miss; *len (may be NULL) gets the whole
+ * payload's size. */
+bool emu_cache_pack_get_head(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind,
+                             const uint8_t content_hash[16], void *out, size_t n, size_t *len);
 /* Is there an entry (or a buffered put) for the key, whatever its content
  * hash?  A cheap pre-check (no hashing, no decompression, not counted in
  * the stats) for callers whose content hash costs something to compute. */

@@ -219,18 +219,13 @@ bool tmplcache_peek_size(ExecEngine *e, uint64_t pc, uint32_t flags, uint32_t *s
         return false;
     uint8_t kh[16];
     key_hash(e, bias, flags, kh);
-    void *buf = NULL; /* not e->tt_buf: a load in progress may be using it */
-    size_t cap = 0, len = 0;
-    TtHeader h;
-    bool ok = emu_cache_pack_get_copy(pk, pc - bias, flags, kind, kh, &buf, &cap, &len) &&
-              len >= sizeof h;
+    TtHeader h; /* only the header: the payload is not copied */
+    bool ok = emu_cache_pack_get_head(pk, pc - bias, flags, kind, kh, &h, sizeof h, NULL);
     if (ok) {
-        memcpy(&h, buf, sizeof h);
         ok = !memcmp(h.magic, TT_MAGIC, 8) && h.bias == bias && h.flags == flags &&
              h.guest_size && h.guest_size <= TT_MAX_GUEST;
         *size = h.guest_size;
     }
-    free(buf);
     return ok;
 }
 

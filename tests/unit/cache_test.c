@@ -830,6 +830,109 @@ START_TEST(test_get_copy_through_reused_buffers)
 }
 END_TEST
 
+/* get_head of n bytes for every entry of stream s in [0, count): a payload
+ * of at least n bytes must hit with exactly its first n bytes (nothing
+ * written past them, *len the whole size), a shorter one must miss.
+ * Returns the hits. */
+static unsigned head_range(EmuCachePack *p, unsigned s, unsigned count, uint8_t kind, size_t n)
+{
+    static uint8_t want[EMU_CACHE_CHUNK_BYTES + 1000];
+    unsigned hits = 0;
+    for (unsigned i = 0; i < count; i++) {
+        uint8_t h[16], out[96 + 8];
+        ghash(s, i, h);
+        size_t plen = payload(s, i, want), len = 12345;
+        memset(out, 0xee, sizeof out);
+        bool hit = emu_cache_pack_get_head(p, key_off(s, i), s, kind, h, out, n, &len);
+        if (plen < n) {
+            ck_assert_msg(!hit, "entry %u: %zu-byte payload gave a %zu-byte head", i, plen, n);
+            continue;
+        }
+        if (!hit)
+            continue;
+        ck_assert_msg(memcmp(out, want, n) == 0, "entry %u: wrong head bytes", i);
+        ck_assert_msg(len == plen, "entry %u: len %zu, payload %zu", i, len, plen);
+        for (size_t k = n; k < sizeof out; k++)
+            ck_assert_msg(out[k] == 0xee, "entry %u: byte %zu written past the head", i, k);
+        hits++;
+    }
+    return hits;
+}
+
+START_TEST(test_get_head)
+{
+    /* Template (raw chunks) and object (zstd) entries, buffered and from
+     * the file: the head is the payload's first bytes, a truncated payload
+     * and a wrong content hash miss, a damaged chunk misses for its
+     * entries as get does. */
+    const unsigned n = 400, head = 88;
+    char path[600];
+    EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+    EmuCachePack *p = open_p(c, "head");
+    put_range_kind(p, 4, 0, n, EMU_CACHE_KIND_TEMPLATE);
+    put_range(p, 5, 0, n);
+    unsigned longer = 0, nonempty = 0, obj_longer = 0;
+    for (unsigned i = 0; i < n; i++) {
+        static uint8_t tmp[EMU_CACHE_CHUNK_BYTES + 1000];
+        longer += payload(4, i, tmp) >= head;
+        nonempty += payload(4, i, tmp) > 0;
+        obj_longer += payload(5, i, tmp) >= 40;
+    }
+    ck_assert_uint_gt(longer, n / 2);
+    ck_assert_uint_lt(longer, n);  /* some payloads are shorter than the head */
+    ck_assert_uint_eq(head_range(p, 4, n, EMU_CACHE_KIND_TEMPLATE, head), longer); /* buffered */
+    pack_path(p, path, sizeof path);
+    emu_cache_close(c);
+
+    c = open_c(EMU_CACHE_RO, NULL, 0);
+    p = open_p(c, "head");
+    ck_assert_uint_eq(head_range(p, 4, n, EMU_CACHE_KIND_TEMPLATE, head), longer);
+    ck_assert_uint_lt(nonempty, n);
+    ck_assert_uint_eq(head_range(p, 4, n, EMU_CACHE_KIND_TEMPLATE, 1), nonempty);
+    ck_assert_uint_eq(head_range(p, 5, n, EMU_CACHE_KIND_OBJECT, 40), obj_longer);
+    /* a payload exactly as long as the head is whole */
+    unsigned i_exact = 0;
+    uint8_t want[EMU_CACHE_CHUNK_BYTES + 1000], out[1000], h[16];
+    size_t plen = 0, len = 0;
+    for (; i_exact < n; i_exact++)
+        if ((plen = payload(4, i_exact, want)) > 0 && plen <= sizeof out)
+            break;
+    ghash(4, i_exact, h);
+    ck_assert(emu_cache_pack_get_head(p, key_off(4, i_exact), 4, EMU_CACHE_KIND_TEMPLATE, h,
+                                      out, plen, &len));
+    ck_assert(len == plen && memcmp(out, want, plen) == 0);
+    ck_assert(!emu_cache_pack_get_head(p, key_off(4, i_exact), 4, EMU_CACHE_KIND_TEMPLATE, h,
+                                       out, plen + 1, NULL));
+    h[3] ^= 1;
+    ck_assert(!emu_cache_pack_get_head(p, key_off(4, i_exact), 4, EMU_CACHE_KIND_TEMPLATE, h,
+                                       out, 1, NULL));
+    emu_cache_close(c);
+
+    /* damage one chunk of the template entries: its entries miss */
+    uint8_t *buf;
+    size_t flen;
+    ck_assert(cache_read_file(path, &buf, &flen));
+    PackView v;
+    char err[200];
+    ck_assert(pack_parse(buf, flen, &v, err, sizeof err));
+    uint32_t victim = UINT32_MAX, in_victim = 0;
+    for (uint32_t k = 0; k < v.hdr.n_entries; k++) {
+        const PackEntry *e = &v.entries[k];
+        if (e->flags == 4 && e->size >= head && victim == UINT32_MAX)
+            victim = e->chunk;
+        in_victim += e->chunk == victim && e->flags == 4 && e->size >= head;
+    }
+    ck_assert(victim != UINT32_MAX && in_victim > 0);
+    buf[v.hdr.data_offset + v.chunks[victim].offset + v.chunks[victim].stored / 2] ^= 0x10;
+    write_file(path, buf, flen);
+    free(buf);
+    c = open_c(EMU_CACHE_RO, NULL, 0);
+    p = open_p(c, "head");
+    ck_assert_uint_eq(head_range(p, 4, n, EMU_CACHE_KIND_TEMPLATE, head), longer - in_victim);
+    emu_cache_close(c);
+}
+END_TEST
+
 /* Entries of stream s in the pack file at path (0 if there is none). */
 static unsigned entries_in_file(const char *path, uint32_t s_key)
 {
@@ -1100,6 +1203,7 @@ int main(void)
     tcase_add_test(tc, test_ahead_of_time);
     tcase_add_test(tc, test_template_entries_uncompressed);
     tcase_add_test(tc, test_get_copy_through_reused_buffers);
+    tcase_add_test(tc, test_get_head);
     tcase_add_test(tc, test_fork_child_leaves_parent_entries);
     tcase_add_test(tc, test_index_page_damage);
     tcase_add_test(tc, test_parse_size);

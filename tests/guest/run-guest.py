@@ -9,7 +9,8 @@ stdout equals that file too.  A source may say, in a comment:
     // guest-args: a b c      arguments to pass
     // guest-stdin: text      what to feed on stdin
     // guest-env: K=V ...     environment for the emu-user runs (tuning knobs)
-Prints "FAIL: name [tier] (why)" per failure and, last, "N passed, N failed".
+Prints "FAIL: name [tier] (why)" per failure, followed by the last 40 lines of
+that emu-user run's stdout and stderr, and, last, "N passed, N failed".
 
   run-guest.py --emu build/bin/emu-user [--tier template --tier interp] [--out DIR]
 """
@@ -35,12 +36,26 @@ def directives(src):
             dict(kv.split("=", 1) for kv in shlex.split(env.group(1))) if env else {})
 
 def run(cmd, stdin, cwd, timeout, env=None):
+    """(exit status or "timeout", stdout, stderr); a timeout keeps what was written."""
     try:
         r = subprocess.run(cmd, input=stdin, capture_output=True, cwd=cwd, timeout=timeout,
                            env=dict(os.environ, **env) if env else None)
-        return r.returncode, r.stdout
-    except subprocess.TimeoutExpired:
-        return "timeout", b""
+        return r.returncode, r.stdout, r.stderr
+    except subprocess.TimeoutExpired as e:
+        return "timeout", e.stdout or b"", e.stderr or b""
+
+TAIL_LINES = 40
+
+def print_tail(what, data):
+    """The last TAIL_LINES lines of a captured stream, indented, for the CI log."""
+    lines = data.decode(errors="replace").splitlines()
+    if not lines:
+        print(f"    --- {what}: empty"); return
+    cut = len(lines) - TAIL_LINES
+    print(f"    --- {what} (last {min(len(lines), TAIL_LINES)} of {len(lines)} lines)"
+          if cut > 0 else f"    --- {what}")
+    for line in lines[max(cut, 0):]:
+        print("    " + line)
 
 def describe(rc):
     if rc == "timeout": return "timeout"
@@ -83,7 +98,7 @@ def main():
                              pool.submit(run, [emu, f"--tier={t}", exe] + args, stdin, work, a.timeout,
                                          env)))
         for name, tier, src, ref, fut in jobs:
-            (rrc, rout), (erc, eout) = ref.result(), fut.result()
+            (rrc, rout, _), (erc, eout, eerr) = ref.result(), fut.result()
             exp_file = src[:-2] + ".expected"
             why = None
             if os.path.exists(exp_file) and rout != open(exp_file, "rb").read():
@@ -94,6 +109,8 @@ def main():
                 why = "stdout differs from reference"
             if why:
                 print(f"FAIL: {name} [{tier}] ({why})"); failed += 1
+                print_tail("emu stdout", eout)
+                print_tail("emu stderr", eerr)
             else:
                 passed += 1
     print(f"{passed} passed, {failed} failed")

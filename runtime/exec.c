@@ -134,6 +134,9 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
     }
     if (e->cfg.arch->init) e->cfg.arch->init();
     e->mm.kind = TMPL_MEM_USER;
+    /* a power of two (the code cache records it as one) */
+    for (uint64_t g = e->cfg.mem.limit_guard; g; g &= g - 1)
+        e->mm.limit_guard = g;
     if (e->cfg.tier != EXEC_TIER_INTERP) { /* llvm: template code when LLVM refuses */
         size_t sz = e->cfg.code_buf_size;
         /* Reserved at once, committed page by page as code is written. */

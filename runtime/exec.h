@@ -132,6 +132,11 @@ typedef struct ExecMemOps {
      * Given, LLVM regions test it instead of writing guest registers back
      * before every access (CpuCommon.page_perm). */
     const uint8_t *page_perm;
+    /* Bytes past guest_limit that are reserved and never accessible (a host
+     * fault there is a guest SIGSEGV): template code skips the limit check
+     * of an access less than this above an access already checked off the
+     * same base.  0: check every access. */
+    uint64_t limit_guard;
 } ExecMemOps;
 
 typedef struct ExecConfig {

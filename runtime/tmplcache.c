@@ -50,7 +50,8 @@ typedef struct TtHeader {
     uint32_t chain_site[2], chain_reset[2];
     uint8_t latch;
     uint8_t insn_stride;    /* insn i at pc + i * stride; 0: an offset table follows */
-    uint16_t pad;
+    uint8_t guard_log2;     /* TmplMemModel.limit_guard it was made for: 1 << this, 0: none */
+    uint8_t pad;
     uint8_t guest_hash[16]; /* XXH3-128 of [pc, pc + guest_size) */
 } TtHeader;
 _Static_assert(sizeof(TtHeader) == 88, "template payload header layout");
@@ -97,6 +98,22 @@ static void tt_lookup_done(ExecEngine *e, uint64_t t0)
 static uint32_t tt_variant(const ExecEngine *e)
 {
     return e->cfg.tier == EXEC_TIER_AUTO ? 1u : 0u;
+}
+
+/* TtHeader.guard_log2 for the engine's memory model (a guard that is not a
+ * power of two is stored as the next smaller one: never more than there is). */
+static uint8_t tt_guard_log2(const ExecEngine *e)
+{
+    uint64_t g = e->mm.limit_guard;
+    uint8_t l = 0;
+    while (g >> (l + 1))
+        l++;
+    return g ? l : 0;
+}
+
+static uint64_t tt_guard(uint8_t log2)
+{
+    return log2 && log2 < 64 ? (uint64_t)1 << log2 : 0;
 }
 
 bool tmplcache_enabled(const ExecEngine *e)
@@ -260,6 +277,9 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
     uint8_t gh[16];
     if (!why && (hp->bias != bias || hp->flags != flags || hp->variant != tt_variant(e)))
         why = "load bias or mode differs";
+    /* its limit checks assume this much guard past the guest's range */
+    if (!why && tt_guard(hp->guard_log2) != tt_guard(tt_guard_log2(e)))
+        why = "made for another guard past the guest's memory";
     if (!why && hp->latch) {
         tb->pc = pc;
         tb->flags = flags;
@@ -345,6 +365,7 @@ void tmplcache_store(ExecEngine *e, const TransBlock *tb, const IrBlock *b, cons
                                : code->chain_reset[s] - code->entry_offset;
     }
     h.latch = tb->latch;
+    h.guard_log2 = tt_guard_log2(e);
     h.insn_stride = 4;   /* AArch64; anything else gets the offset table */
     for (uint32_t i = 0; i < b->n_insns; i++)
         if (b->insns[i].pc - tb->pc != (uint64_t)i * 4)
@@ -514,7 +535,8 @@ const char *tmplcache_deep_check(const GuestArch *arch, const void *payload, siz
         CodeBuf buf = { .base = mem, .size = bufsz };
         TransBlock *tb = calloc(1, sizeof *tb);
         TmplMemModel mm = { .kind = TMPL_MEM_USER, .relocatable = true,
-                            .hot_counter = h.latch && tb ? &tb->hot : NULL };
+                            .hot_counter = h.latch && tb ? &tb->hot : NULL,
+                            .limit_guard = tt_guard(h.guard_log2) };
         TmplCode c;
         memset(&c, 0, sizeof c);
         const char *tw = NULL;

@@ -8,6 +8,14 @@
  *     cmp  addr, [env+guest_limit] ; jae -> stub: guest SIGSEGV (TMPL_EXC_SEGV)
  * and the access itself is one instruction on [r15 + addr] (a host fault in
  * it is mapped back through TmplCode.insn_map).
+ * Limit-check elimination: with TmplMemModel.limit_guard bytes reserved
+ * and inaccessible past guest_limit, an access at base + o, where base + m
+ * (m <= o, o - m + size <= guard) passed the check earlier in the same
+ * straight-line code, lies below limit + guard: in the guest's range, or
+ * in the guard, where it faults like any unmapped guest page.  So only the
+ * first access off a base (or one below it) is checked: a frame's stp/ldp
+ * runs test once.  Bases are tracked through i64 mov/add/sub of constants
+ * (addr_note_op) and forgotten at labels, where paths merge.
  * prefetch: one prefetcht0-t2 or prefetchnta on [r15 + addr], unchecked (it
  * cannot fault).
  * Atomics: lock cmpxchg / lock xadd / xchg / cmpxchg loops / lock cmpxchg16b.
@@ -15,9 +23,111 @@
 #include "template-backend/tmpl-internal.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 
-/* Write back globals and check addr (in ar) for op's memop. */
-static void mem_check(TmplGen *g, const IrInst *op, int ar, bool write)
+/* ---- where addresses come from ---- */
+#define ADDR_NONE UINT32_MAX
+#define ADDR_MAX_OFF ((int64_t)1 << 31)
+
+bool addr_init(TmplGen *g)
+{
+    uint32_t n = g->b->n_temps ? g->b->n_temps : 1;
+    g->ver = calloc(n, sizeof *g->ver);
+    g->addr = malloc(n * sizeof *g->addr);
+    if (!g->ver || !g->addr)
+        return false;
+    for (uint32_t t = 0; t < n; t++)
+        g->addr[t].rver = ADDR_NONE;
+    return true;
+}
+
+/* t's value as root + off (itself at its current version if nothing else
+ * is known). */
+static TmplAddr addr_of(const TmplGen *g, IrTemp t)
+{
+    if (g->addr[t].rver != ADDR_NONE)
+        return g->addr[t];
+    return (TmplAddr){ .root = t, .rver = g->ver[t], .off = 0 };
+}
+
+void addr_forget_all(TmplGen *g)
+{
+    for (uint32_t t = 0; t < g->b->n_temps; t++) {
+        g->ver[t]++;
+        g->addr[t].rver = ADDR_NONE;
+    }
+    g->n_checked = g->next_checked = 0;
+}
+
+void addr_note_op(TmplGen *g, const IrInst *op)
+{
+    if (!g->limit_guard)
+        return;
+    const IrOpInfo *oi = &ir_op_info[op->opc];
+    if (op->opc == IR_OP_call || op->opc == IR_OP_stenv) {
+        /* may write any global behind the IR's back */
+        for (uint32_t t = 0; t < g->b->n_temps; t++) {
+            g->ver[t]++;
+            g->addr[t].rver = ADDR_NONE;
+        }
+        return;
+    }
+    for (unsigned k = 0; k < oi->n_out && k < IR_MAX_ARGS; k++) {
+        IrTemp out = op->args[k];
+        if (out == IR_TEMP_NONE || out >= g->b->n_temps)
+            continue;
+        TmplAddr a = { .rver = ADDR_NONE };
+        if (k == 0 && op->type == IR_I64 && !tg_is_const(g, out)) {
+            IrTemp in = op->args[1];
+            int64_t c = 0;
+            bool follow = false;
+            if (op->opc == IR_OP_mov) {
+                follow = !tg_is_const(g, in);
+            } else if ((op->opc == IR_OP_add || op->opc == IR_OP_sub) &&
+                       tg_is_const(g, op->args[2]) && !tg_is_const(g, in)) {
+                c = (int64_t)tg_const(g, op->args[2]);
+                follow = c > -ADDR_MAX_OFF && c < ADDR_MAX_OFF;
+                if (op->opc == IR_OP_sub)
+                    c = -c;
+            }
+            if (follow) {
+                a = addr_of(g, in);
+                a.off += c;
+                if (a.off <= -ADDR_MAX_OFF || a.off >= ADDR_MAX_OFF)
+                    a.rver = ADDR_NONE;
+            }
+        }
+        g->ver[out]++;
+        g->addr[out] = a;
+    }
+}
+
+/* True if the access of size bytes at temp at needs no limit check (see
+ * the top); else records it as checked. */
+static bool addr_covered(TmplGen *g, IrTemp at, unsigned size)
+{
+    if (!g->limit_guard || at == IR_TEMP_NONE || at >= g->b->n_temps || tg_is_const(g, at))
+        return false;
+    TmplAddr a = addr_of(g, at);
+    for (uint32_t i = 0; i < g->n_checked; i++) {
+        TmplChecked *c = &g->checked[i];
+        if (c->root != a.root || c->rver != a.rver)
+            continue;
+        if (a.off >= c->min_off && (uint64_t)(a.off - c->min_off) + size <= g->limit_guard)
+            return true;
+        if (a.off < c->min_off)
+            c->min_off = a.off;
+        return false;
+    }
+    uint32_t i = g->n_checked < TMPL_MAX_CHECKED ? g->n_checked++
+                                                 : g->next_checked++ % TMPL_MAX_CHECKED;
+    g->checked[i] = (TmplChecked){ .root = a.root, .rver = a.rver, .min_off = a.off };
+    return false;
+}
+
+/* Write back globals and check addr (in ar) for op's memop; at is the
+ * address temp. */
+static void mem_check(TmplGen *g, const IrInst *op, int ar, bool write, IrTemp at)
 {
     X86Buf *x = &g->x;
     IrMemOp mo = (IrMemOp)op->c[0];
@@ -30,6 +140,8 @@ static void mem_check(TmplGen *g, const IrInst *op, int ar, bool write)
                                    .slot = (uint8_t)(TMPL_EXC_ALIGN | (write ? 0x80 : 0)),
                                    .site = (uint32_t)site, .insn = op->insn_idx});
     }
+    if (addr_covered(g, at, IR_MO_BYTES(mo)))
+        return;
     x86_alu_rm(x, X86_CMP, 64, ar, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, guest_limit)));
     size_t site = x86_jcc32(x, X86_CC_AE);
     gen_add_stub(g, (TmplStub){.kind = STUB_FAULT, .reg = (int8_t)ar,
@@ -68,7 +180,7 @@ static void gen_ld(TmplGen *g, const IrInst *op)
     IrMemOp mo = (IrMemOp)op->c[0];
     int sbits = (int)IR_MO_BYTES(mo) * 8;
     int ar = ra_in(g, op->args[1]);
-    mem_check(g, op, ar, false);
+    mem_check(g, op, ar, false, op->args[1]);
     X86Mem m = host_mem(ar, 0);
     if (ir_type_is_wide(t)) {
         if (sbits == 128) {
@@ -124,7 +236,7 @@ static void gen_st(TmplGen *g, const IrInst *op)
     IrTemp addr = op->args[0], val = op->args[1];
     if (ir_type_is_wide(t)) {
         int ar = ra_in(g, addr);
-        mem_check(g, op, ar, true);
+        mem_check(g, op, ar, true, addr);
         uint64_t lo, hi;
         if (tg_is_const(g, val)) {
             lo = tg_info(g, val)->val[0];
@@ -150,7 +262,7 @@ static void gen_st(TmplGen *g, const IrInst *op)
     if (!imm)
         vr = ra_in(g, val);
     int ar = ra_in(g, addr);
-    mem_check(g, op, ar, true);
+    mem_check(g, op, ar, true, addr);
     if (sbits > 64)
         sbits = 64;
     if (imm)
@@ -165,7 +277,7 @@ static void gen_cmpxchg128(TmplGen *g, const IrInst *op)
     /* rdx:rax = expected, rcx:rbx = new; rbx is allocatable: take it */
     ra_reserve(g, X86_RBX);
     int ar = ra_in(g, op->args[1]);
-    mem_check(g, op, ar, true);
+    mem_check(g, op, ar, true, IR_TEMP_NONE);
     for (int k = 0; k < 2; k++) {
         IrTemp v = op->args[2 + k];
         int lo = k ? X86_RBX : X86_RAX, hi = k ? X86_RCX : X86_RDX;
@@ -228,7 +340,7 @@ static void gen_cmpxchg(TmplGen *g, const IrInst *op)
     int ar = ra_in(g, op->args[1]);
     int nr = ra_in(g, op->args[3]);
     gen_load_to(g, X86_RAX, op->args[2]);
-    mem_check(g, op, ar, true);
+    mem_check(g, op, ar, true, IR_TEMP_NONE);
     x86_lock(x);
     x86_cmpxchg(x, sbits, host_mem(ar, 0), nr);
     int d = ra_alloc(g);
@@ -253,7 +365,7 @@ static void gen_rmw(TmplGen *g, const IrInst *op)
     if (rmw == IR_RMW_XCHG || rmw == IR_RMW_ADD) {
         int d = ra_alloc(g);
         gen_load_to(g, d, op->args[2]);
-        mem_check(g, op, ar, true);
+        mem_check(g, op, ar, true, IR_TEMP_NONE);
         if (rmw == IR_RMW_XCHG) {
             x86_xchg(x, sbits, m, d);
         } else {
@@ -265,7 +377,7 @@ static void gen_rmw(TmplGen *g, const IrInst *op)
         return;
     }
     int vr = ra_in(g, op->args[2]);
-    mem_check(g, op, ar, true);
+    mem_check(g, op, ar, true, IR_TEMP_NONE);
     int osz = sbits < 32 ? 32 : sbits;
     x86_movzx_load(x, X86_RAX, m, sbits);
     size_t loop = x86_off(x);

@@ -320,6 +320,7 @@ static void gen_label(TmplGen *g, uint32_t label)
 {
     ra_sync(g);
     ra_forget(g);
+    addr_forget_all(g);
     if (label >= g->b->n_labels) {
         tg_fail(g, "bad label id");
         return;
@@ -604,6 +605,8 @@ static bool gen_op(TmplGen *g, const IrInst *op)
 static void gen_free(TmplGen *g)
 {
     ra_free(g);
+    free(g->ver);
+    free(g->addr);
     free(g->label_off);
     free(g->fixups);
     free(g->stubs);
@@ -653,13 +656,14 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     g.chain_reset[0] = g.chain_reset[1] = UINT32_MAX;
     g.cur_insn = 0;
     g.relocatable = mm && mm->relocatable;
+    g.limit_guard = mm ? mm->limit_guard : 0;
     if (g.relocatable &&
         ((mm->hot_counter && (uintptr_t)mm->hot_counter - tag >= 4096) ||
          (mm->exec_counter && (uintptr_t)mm->exec_counter - tag >= 4096))) {
         *why = "relocatable code needs its counters within the tag's object";
         return false;
     }
-    if (!ra_init(&g)) {
+    if (!ra_init(&g) || !addr_init(&g)) {
         *why = "out of memory";
         gen_free(&g);
         return false;
@@ -700,6 +704,7 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
             g.cur_insn = op->insn_idx;
         }
         gen_op(&g, op);
+        addr_note_op(&g, op);
         ra_end_op(&g, op);
         if (g.x.overflow)
             tg_fail(&g, "code buffer full");

@@ -67,6 +67,23 @@ typedef struct TmplStub {
     uint64_t pc;        /* goto_tb: target */
 } TmplStub;
 
+/* Where an i64 temp's value came from, for limit-check elimination
+ * (tmpl-gen-mem.c): (root temp at version rver) + off. */
+typedef struct TmplAddr {
+    IrTemp root;
+    uint32_t rver;
+    int64_t off;
+} TmplAddr;
+
+/* An access checked against guest_limit in the current straight-line
+ * code: base (root, rver) + min_off, the lowest offset checked off it. */
+typedef struct TmplChecked {
+    IrTemp root;
+    uint32_t rver;
+    int64_t min_off;
+} TmplChecked;
+#define TMPL_MAX_CHECKED 8
+
 typedef struct TmplFixup {
     uint32_t label;
     uint32_t site;
@@ -101,6 +118,11 @@ typedef struct TmplGen {
     uint32_t chain_site[2], chain_reset[2];
     uint64_t chain_pc[2];       /* target of each slot's goto_tb */
     bool relocatable;           /* record relocs (TmplMemModel.relocatable) */
+    uint64_t limit_guard;       /* TmplMemModel.limit_guard */
+    uint32_t *ver;              /* per temp: writes so far (labels count as one) */
+    TmplAddr *addr;             /* per temp: valid when addr[t].rver != UINT32_MAX */
+    TmplChecked checked[TMPL_MAX_CHECKED];
+    uint32_t n_checked, next_checked;
     TmplReloc *relocs;
     uint32_t n_relocs, cap_relocs;
 } TmplGen;
@@ -172,6 +194,11 @@ X86Cond gen_compare(TmplGen *g, IrType t, IrCond c, IrTemp a, IrTemp b);
 bool gen_int_op(TmplGen *g, const IrInst *op);     /* tmpl-gen-int.c */
 bool gen_bits_op(TmplGen *g, const IrInst *op);    /* tmpl-gen-bits.c */
 bool gen_mem_op(TmplGen *g, const IrInst *op);     /* tmpl-gen-mem.c */
+/* Limit-check elimination (tmpl-gen-mem.c): set up / follow op's outputs /
+ * forget everything at a label or after an op that may write any global. */
+bool addr_init(TmplGen *g);
+void addr_note_op(TmplGen *g, const IrInst *op);
+void addr_forget_all(TmplGen *g);
 void gen_add_stub(TmplGen *g, TmplStub s);
 void gen_jmp_to(TmplGen *g, uint32_t target_off);  /* jmp rel32 in buffer */
 

@@ -79,6 +79,12 @@ typedef struct TmplMemModel {
      * counters above must then lie within 4 KiB after the tag (they are
      * relocated as tag + offset). */
     bool relocatable;
+    /* Bytes past guest_limit that are reserved and fault (user mode: the
+     * guest reservation's guard).  An access off the same base as one
+     * already checked in the same straight-line code, at most this far
+     * above it, is in the guest's range or faults there: it gets no limit
+     * check of its own (tmpl-gen-mem.c).  0: every access is checked. */
+    uint64_t limit_guard;
 } TmplMemModel;
 
 /* exit_reason of a hot-counter exit: outside the IR's IrExitReason range. */

@@ -434,7 +434,8 @@ int user_run(const UserConfig *cfg)
                            .interp_mem = guest_mem_interp_iface(p->mem),
                            .protect_code_page = guest_mem_protect_code_page,
                            .unprotect_code_page = guest_mem_unprotect_code_page,
-                           .page_perm = p->mem->perm };
+                           .page_perm = p->mem->perm,
+                           .limit_guard = GUEST_MEM_GUARD };
     ec.cache_mode = cfg->cache_mode;
     ec.cache_dir = cfg->cache_dir;
     ec.module_of = user_module_of;

@@ -650,6 +650,97 @@ START_TEST(test_host_fault_insn_map)
 }
 END_TEST
 
+/* Limit-check elimination (TmplMemModel.limit_guard).  Guest page 1 is
+ * made accessible here, so r0 = 0x1ff8 passes the first access: an access
+ * 8 bytes above it (0x2000, at the limit) is checked without a guard (a
+ * guest SIGSEGV from the stub) and unchecked with one (a host fault in the
+ * guard page, mapped back to its insn); an access below a checked one, one
+ * past the guard, and one after a label are always checked. */
+/* tmpl_enter; true if it ended in a host SIGSEGV instead (fault_rip). */
+static bool enter_catching(void *env, const void *host, uintptr_t *ret)
+{
+    struct sigaction sa = {0}, old;
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigaction(SIGSEGV, &sa, &old);
+    volatile bool faulted = false;
+    if (sigsetjmp(fault_jb, 1) == 0)
+        *ret = tmpl_enter(env, host);
+    else
+        faulted = true;
+    sigaction(SIGSEGV, &old, NULL);
+    return faulted;
+}
+
+typedef struct GuardCase {
+    int64_t first, second;    /* offsets off r0 */
+    bool label;               /* a label between the two accesses */
+    uint64_t guard;
+    uint64_t r0;
+    bool host_fault;          /* else a guest SIGSEGV at r0 + second */
+} GuardCase;
+
+START_TEST(test_limit_guard)
+{
+    setup();
+    static const GuardCase cases[] = {
+        { 0, 8, false, 0, 0x1ff8, false },
+        { 0, 8, false, 4096, 0x1ff8, true },
+        { 8, -16, false, 4096, 0, false },        /* wraps below 0 */
+        { 0, 8 + 4096, false, 4096, 0x1ff8, false },   /* past the guard */
+        { 0, 8, true, 4096, 0x1ff8, false },
+    };
+    ck_assert_int_eq(mprotect(guest + 4096, 4096, PROT_READ | PROT_WRITE), 0);
+    for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const GuardCase *gc = &cases[k];
+        cbuf.used = cbuf_base_used;
+        IrBlock *b = small_block(0x7000);
+        int64_t second = gc->second;   /* off r0, temp 1 */
+        IrTemp a1 = ir_new_temp(b, IR_I64), a2 = ir_new_temp(b, IR_I64);
+        ir_emit(b, IR_OP_add, IR_I64, (IrTemp[]){a1, 1, ir_const(b, IR_I64, (uint64_t)gc->first)},
+                NULL);
+        ir_emit(b, IR_OP_ld, IR_I64, (IrTemp[]){2, a1}, (uint64_t[]){IR_MO_64});
+        if (gc->label) {
+            uint32_t l = ir_new_label(b);
+            ir_emit(b, IR_OP_br, IR_VOID, NULL, (uint64_t[]){l});
+            ir_emit(b, IR_OP_label, IR_VOID, NULL, (uint64_t[]){l});
+        }
+        ir_insn_start(b, 0x7004, 4);
+        ir_emit(b, IR_OP_add, IR_I64, (IrTemp[]){a2, 1, ir_const(b, IR_I64, (uint64_t)second)},
+                NULL);
+        ir_emit(b, IR_OP_ld, IR_I64, (IrTemp[]){3, a2}, (uint64_t[]){IR_MO_64});
+        ir_insn_start(b, 0x7008, 4);
+        ir_emit(b, IR_OP_exit, IR_VOID, NULL, (uint64_t[]){IR_EXIT_NONE, 0x700c});
+        TmplMemModel mm = { .kind = TMPL_MEM_USER, .limit_guard = gc->guard };
+        TmplCode c;
+        const char *why;
+        ck_assert(tmpl_translate(b, &cbuf, 0x500, &mm, &c, &why));
+        IrRandEnv e;
+        memset(&e, 0, sizeof e);
+        e.common.jmp_cache = jcache;
+        e.common.guest_base = (uint64_t)(uintptr_t)guest;
+        e.common.guest_limit = GUEST_LIMIT;
+        e.r64[0] = gc->r0;
+        memcpy(guest + gc->r0 + gc->first, &(uint64_t){0x1234}, 8);
+        uintptr_t r = 0;
+        bool faulted = enter_catching(&e, cbuf.base + c.entry_offset, &r);
+        ck_assert_msg(faulted == gc->host_fault, "case %u: host fault %d", k, faulted);
+        /* the first load's result went back to env before the second access */
+        ck_assert_uint_eq(e.r64[1], 0x1234);
+        if (!faulted) {
+            ck_assert_uint_eq(r, 0x500 | TMPL_RET_EXIT);
+            ck_assert_uint_eq(e.common.exit_reason, IR_EXIT_EXCEPTION);
+            ck_assert_uint_eq(e.common.exception_kind, TMPL_EXC_SEGV);
+            ck_assert_uint_eq(e.common.exception_addr, gc->r0 + (uint64_t)second);
+            ck_assert_uint_eq(e.common.pc, 0x7004);
+        }
+        free(c.insn_map);
+        ir_block_free(b);
+    }
+    ck_assert_int_eq(mprotect(guest + 4096, 4096, PROT_NONE), 0);
+}
+END_TEST
+
 START_TEST(test_guest_fault_kinds)
 {
     setup();
@@ -694,6 +785,7 @@ static Suite *tmpl_suite(void)
     tcase_add_test(ex, test_host_fault_insn_map);
     tcase_add_test(ex, test_chain_patch_race);
     tcase_add_test(ex, test_guest_fault_kinds);
+    tcase_add_test(ex, test_limit_guard);
     suite_add_tcase(s, ex);
     TCase *diff = tcase_create("differential");
     tcase_set_timeout(diff, 240);

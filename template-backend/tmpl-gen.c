@@ -484,6 +484,17 @@ static void gen_mov(TmplGen *g, const IrInst *op)
     }
     if (out == in)
         return;
+    /* a constant into a global goes straight to env (its readers in this
+     * block use the constant: ir_pass_fold), not through a register that
+     * the block's end would store anyway: cc_op and cc_b at every compare,
+     * mov x2, #imm */
+    IrType ot = (IrType)tg_info(g, out)->type;
+    if (tg_is_global(g, out) && tg_is_const(g, in) && (ot == IR_I32 || ot == IR_I64) &&
+        (ot == IR_I32 || x86_is_s32((int64_t)tg_const(g, in)))) {
+        x86_store_imm(&g->x, ot == IR_I32 ? 32 : 64, ra_home(g, out), (int32_t)tg_const(g, in));
+        ra_set_home(g, out);
+        return;
+    }
     /* a global copied from env stays in a register too (clean): "mov x2,
      * x0; ldr x0, [x0, #0x20]" then loads x0 once, not twice */
     if (tg_is_global(g, in) && g->t[in].reg < 0)

@@ -161,6 +161,8 @@ int ra_alloc(TmplGen *g);
 int ra_out_reg(TmplGen *g, IrTemp out, IrTemp src);
 /* t now lives (dirty) in r. */
 void ra_bind(TmplGen *g, IrTemp t, int r);
+/* t's new value was just written to its home: no register holds it. */
+void ra_set_home(TmplGen *g, IrTemp t);
 /* Store dirty globals to env; drop them from registers too if drop. */
 void ra_writeback_globals(TmplGen *g, bool drop);
 /* Before a branch/label: globals and live locals to memory (regs stay valid). */

@@ -207,6 +207,14 @@ static void unbind(TmplGen *g, int r)
     g->reg_temp[r] = 0;
 }
 
+void ra_set_home(TmplGen *g, IrTemp t)
+{
+    if (g->t[t].reg >= 0)
+        unbind(g, g->t[t].reg);
+    g->t[t].mem_ok = 1;
+    g->t[t].kbits = (uint8_t)type_width(tg_info(g, t)->type);
+}
+
 /* Evict r: a dirty value that is still needed goes home first. */
 static void evict(TmplGen *g, int r)
 {

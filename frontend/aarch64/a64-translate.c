@@ -177,19 +177,25 @@ void a64_flags_lazy(DisasContext *s, int op, int sf, IrTemp n, IrTemp m)
 {
     IrBlock *b = a64_ir(s);
     IrTemp a = ir_new_temp(b, IR_I64), c = ir_new_temp(b, IR_I64);
+    IrTemp na = 0, nb = 0;
     if (sf) {
         /* snapshots: the insn may overwrite its source registers */
         ir_mov(b, IR_I64, a, n);
         ir_mov(b, IR_I64, c, m);
     } else {
         IrTemp c32 = ir_const(b, IR_I64, 32);
-        ir_mov(b, IR_I64, a, ir_shl(b, IR_I64, ir_zext(b, IR_I64, IR_I32, n), c32));
-        ir_mov(b, IR_I64, c, ir_shl(b, IR_I64, ir_zext(b, IR_I64, IR_I32, m), c32));
+        na = ir_new_temp(b, IR_I32);
+        nb = ir_new_temp(b, IR_I32);
+        ir_mov(b, IR_I32, na, n);
+        ir_mov(b, IR_I32, nb, m);
+        ir_mov(b, IR_I64, a, ir_shl(b, IR_I64, ir_zext(b, IR_I64, IR_I32, na), c32));
+        ir_mov(b, IR_I64, c, ir_shl(b, IR_I64, ir_zext(b, IR_I64, IR_I32, nb), c32));
     }
     ir_mov(b, IR_I64, a64_cpu_cc_a, a);
     ir_mov(b, IR_I64, a64_cpu_cc_b, c);
     ir_mov(b, IR_I32, a64_cpu_cc_op, ir_const(b, IR_I32, (uint64_t)op));
-    s->flags = (struct A64FlagState){ .lazy_op = (uint8_t)op, .lazy_a = a, .lazy_b = c };
+    s->flags = (struct A64FlagState){ .lazy_op = (uint8_t)op, .lazy_a = a, .lazy_b = c,
+                                      .narrow_a = na, .narrow_b = nb };
 }
 
 void a64_flags_lazy_logic(DisasContext *s, int sf, IrTemp r)
@@ -269,6 +275,7 @@ bool a64_flags_lazy_ccmp(DisasContext *s, int op, int sf, IrTemp n, IrTemp m,
                           ir_const(b, IR_I32, (uint64_t)op), ir_const(b, IR_I32, (uint64_t)op_f)));
     }
     s->flags.ccmp = true;
+    s->flags.narrow_a = s->flags.narrow_b = 0;
     s->flags.ccmp_nzcv = (uint8_t)nzcv;
     s->flags.ccmp_cv = cv;
     return true;
@@ -382,12 +389,16 @@ A64Cond a64_cond_fused(DisasContext *s, int cc)
                        : ir_and(b, IR_I64, cv, r);
         return (A64Cond){IR_COND_NE, v, ir_const(b, IR_I64, 0), IR_I64};
     }
-    if (s->flags.lazy_op == A64_CC_SUB &&
-        sub_cond(b, cc, s->flags.lazy_a, s->flags.lazy_b, IR_I64, &c))
+    /* a 32-bit compare at 32 bits: the same N, Z, C, V as the shifted one */
+    bool narrow = s->flags.narrow_a != 0;
+    IrType t = narrow ? IR_I32 : IR_I64;
+    IrTemp fa = narrow ? s->flags.narrow_a : s->flags.lazy_a;
+    IrTemp fb = narrow ? s->flags.narrow_b : s->flags.lazy_b;
+    if (s->flags.lazy_op == A64_CC_SUB && sub_cond(b, cc, fa, fb, t, &c))
         return c;
     if (!s->flags.logic)
         return a64_cond(s, cc);
-    c = (A64Cond){(IrCond)logic_cond[cc >> 1], s->flags.lazy_a, ir_const(b, IR_I64, 0), IR_I64};
+    c = (A64Cond){(IrCond)logic_cond[cc >> 1], fa, ir_const(b, t, 0), t};
     if (cc >= 14) /* AL, NV */
         c.cond = IR_COND_ALWAYS;
     else if (cc & 1)

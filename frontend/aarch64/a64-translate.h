@@ -52,6 +52,10 @@ typedef struct DisasContext {
         bool logic;
         uint8_t lazy_op;     /* A64_CC_SUB / A64_CC_ADD, or 0 */
         IrTemp lazy_a, lazy_b;
+        /* A 32-bit compare's own i32 operands (0 after a 64-bit one):
+         * conditions compare these, not the shifted i64 copies (a 32-bit
+         * compare and no 64-bit constants in host code or LLVM IR). */
+        IrTemp narrow_a, narrow_b;
         /* A CCMP/CCMN: lazy_* is its compare, which decides NZCV when the
          * i64 0/1 ccmp_cv is 1; otherwise NZCV = ccmp_nzcv. */
         bool ccmp;

@@ -510,19 +510,15 @@ static void leave_before_insn(Lower *L, uint32_t reason)
     lower_ret_tag(L, TMPL_RET_EXIT);
 }
 
-/* page_perm mode: bounds and alignment as without the map, then one bit
- * of the page's byte: this page and, for accesses of more than one byte,
- * this and the next one allowed.  Only when that fails is the access looked
- * at closely (it may not cross into the next page after all). */
-static LLVMValueRef mem_addr_perm(Lower *L, LLVMValueRef addr, IrMemOp mo, bool write,
-                                  bool need_write, LLVMValueRef *fast_out)
+/* The bound and alignment of an access at addr: on failure the guest
+ * exception (leaving before the insn), else on to next.  The builder is
+ * left in next. */
+static void check_bound(Lower *L, LLVMValueRef addr, IrMemOp mo, bool write,
+                        LLVMBasicBlockRef next)
 {
     LLVMBuilderRef B = L->B;
-    unsigned size = IR_MO_BYTES(mo), al = IR_MO_ALIGN_LOG2(mo);
-    LLVMBasicBlockRef chk = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.map");
-    LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.ok");
+    unsigned al = IR_MO_ALIGN_LOG2(mo);
     LLVMBasicBlockRef exc = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.fault");
-    LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.slow");
     LLVMValueRef bad = LLVMBuildICmp(B, LLVMIntUGE, addr, L->guest_limit, "");
     LLVMValueRef mis = NULL;
     if (al) {
@@ -531,9 +527,40 @@ static LLVMValueRef mem_addr_perm(Lower *L, LLVMValueRef addr, IrMemOp mo, bool 
                             c64(L, 0), "");
         bad = LLVMBuildOr(B, bad, mis, "");
     }
-    LLVMBuildCondBr(B, bad, exc, chk);
+    LLVMBuildCondBr(B, bad, exc, next);
+    LLVMPositionBuilderAtEnd(B, exc);
+    LLVMValueRef kind = mis ? LLVMBuildSelect(B, mis, c32(L, TMPL_EXC_ALIGN), c32(L, TMPL_EXC_SEGV), "")
+                            : c32(L, TMPL_EXC_SEGV);
+    env_store(L, kind, offsetof(CpuCommon, exception_kind));
+    env_store(L, addr, offsetof(CpuCommon, exception_addr));
+    env_store(L, c32(L, write ? 1 : 0), offsetof(CpuCommon, exception_code));
+    leave_before_insn(L, IR_EXIT_EXCEPTION);
+    LLVMPositionBuilderAtEnd(B, next);
+}
+
+/* unchecked_loads: a load tests its bound and alignment only; a page it
+ * may not read faults in the host (llvm-tier.h). */
+static LLVMValueRef mem_addr_bound(Lower *L, LLVMValueRef addr, IrMemOp mo)
+{
+    check_bound(L, addr, mo, false, LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.ok"));
+    LLVMValueRef host = LLVMBuildAdd(L->B, L->guest_base, addr, "");
+    return LLVMBuildIntToPtr(L->B, host, L->ptr, "");
+}
+
+/* page_perm mode: bounds and alignment as without the map, then one bit
+ * of the page's byte: this page and, for accesses of more than one byte,
+ * this and the next one allowed.  Only when that fails is the access looked
+ * at closely (it may not cross into the next page after all). */
+static LLVMValueRef mem_addr_perm(Lower *L, LLVMValueRef addr, IrMemOp mo, bool write,
+                                  bool need_write, LLVMValueRef *fast_out)
+{
+    LLVMBuilderRef B = L->B;
+    unsigned size = IR_MO_BYTES(mo);
+    LLVMBasicBlockRef chk = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.map");
+    LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.ok");
+    LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(L->C, L->fn, "mem.slow");
+    check_bound(L, addr, mo, write, chk);
     /* the map */
-    LLVMPositionBuilderAtEnd(B, chk);
     LLVMValueRef pg = LLVMBuildLShr(B, addr, c64(L, 12), "");
     LLVMValueRef bp = LLVMBuildGEP2(B, L->i8, L->page_perm, &pg, 1, "");
     LLVMValueRef bits = LLVMBuildLoad2(B, L->i8, bp, "");
@@ -557,14 +584,6 @@ static LLVMValueRef mem_addr_perm(Lower *L, LLVMValueRef addr, IrMemOp mo, bool 
         here = LLVMBuildAnd(B, one, here, "");
     }
     LLVMBuildCondBr(B, here, ok, slow);
-    /* out of bounds or misaligned: the guest exception */
-    LLVMPositionBuilderAtEnd(B, exc);
-    LLVMValueRef kind = mis ? LLVMBuildSelect(B, mis, c32(L, TMPL_EXC_ALIGN), c32(L, TMPL_EXC_SEGV), "")
-                            : c32(L, TMPL_EXC_SEGV);
-    env_store(L, kind, offsetof(CpuCommon, exception_kind));
-    env_store(L, addr, offsetof(CpuCommon, exception_addr));
-    env_store(L, c32(L, write ? 1 : 0), offsetof(CpuCommon, exception_code));
-    leave_before_insn(L, IR_EXIT_EXCEPTION);
     LLVMPositionBuilderAtEnd(B, slow);
     leave_before_insn(L, EMU_LLVM_EXIT_SLOW_MEM);
     LLVMPositionBuilderAtEnd(B, ok);
@@ -626,6 +645,8 @@ static LLVMValueRef mem_addr_shared(Lower *L, IrTemp at, IrMemOp mo, bool write)
 {
     LLVMBuilderRef B = L->B;
     LLVMValueRef addr = rdw(L, at, 64);
+    if (L->r->page_perm && L->r->unchecked_loads && !write)
+        return mem_addr_bound(L, addr, mo);
     if (!L->r->page_perm || IR_MO_ALIGN_LOG2(mo) || !L->vroot)
         return mem_addr(L, addr, mo, write);
     /* a load whose address a store of the same size uses next: check for

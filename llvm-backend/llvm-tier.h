@@ -106,6 +106,14 @@ typedef struct EmuLlvmRegion {
      * insn, exit_reason EMU_LLVM_EXIT_SLOW_MEM, TMPL_RET_EXIT; the runtime
      * runs that insn in a slower tier, which faults precisely. */
     bool page_perm;
+    /* With page_perm: loads test only the bound (and alignment), not the
+     * map: a load the guest may not make faults in the host, and the guest
+     * gets its SIGSEGV/SIGBUS with the registers of the region's entry or
+     * last exit, not of the insn.  The runtime asks for it only while the
+     * guest has no handler for those signals (so the process dies and
+     * nothing can look at the registers); stores keep the map test, which
+     * also catches writes to code pages (self-modifying code). */
+    bool unchecked_loads;
     /* Profitability probe (--tier=auto; 0: none).  tag is the region's
      * entry TransBlock and tag + probe_off three uint64_t the code keeps:
      * [0] entries; while [0] < probe_period, [2] the host cycle counter at

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include "runtime/exec.h"
 #include "runtime/stats.h"
+#include "runtime/tier-llvm.h"
 #include "template-backend/tmpl.h"
 
 /* Guest code a block depends on beyond its own [pc, pc + guest_size). */
@@ -156,6 +157,10 @@ typedef struct TmplCacheStats {
 
 struct ExecEngine {
     ExecConfig cfg;
+    /* LLVM code checks loads against the page map (precise faults): the
+     * guest has had a SIGSEGV/SIGBUS handler (exec_guest_fault_handler),
+     * or EMU_LLVM_PRECISE_LOADS=1.  Set once, never cleared. */
+    bool precise_loads;
     pthread_mutex_t lock;
     pthread_rwlock_t code_rw;
     uint64_t gen;
@@ -314,5 +319,14 @@ void tierup_stats(ExecEngine *e, TierUpStats *out);
 /* -d perfmap: name a region's code (img may be NULL: JIT code, unnamed) and its stub */
 void tierup_perfmap(const struct ObjImage *img, const void *stub, uint64_t pc, const char *kind);
 void exec_stats_collect(ExecEngine *e, ExecStats *out);
+
+/* How LLVM code of this engine checks guest accesses now (tier-llvm.h). */
+static inline TierLlvmMem exec_llvm_mem(const ExecEngine *e)
+{
+    if (!e->cfg.mem.page_perm)
+        return TIER_LLVM_MEM_SYNC;
+    return __atomic_load_n(&e->precise_loads, __ATOMIC_ACQUIRE) ? TIER_LLVM_MEM_MAP
+                                                                 : TIER_LLVM_MEM_MAP_STORES;
+}
 
 #endif /* EMU_RUNTIME_EXEC_INTERNAL_H */

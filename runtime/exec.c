@@ -134,6 +134,8 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
     }
     if (e->cfg.arch->init) e->cfg.arch->init();
     e->mm.kind = TMPL_MEM_USER;
+    const char *pl = getenv("EMU_LLVM_PRECISE_LOADS");
+    e->precise_loads = pl && *pl && *pl != '0';
     /* a power of two (the code cache records it as one) */
     for (uint64_t g = e->cfg.mem.limit_guard; g; g &= g - 1)
         e->mm.limit_guard = g;
@@ -442,6 +444,19 @@ void exec_flush_all(ExecEngine *e)
     pthread_mutex_unlock(&e->lock);
 }
 
+void exec_guest_fault_handler(ExecEngine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    bool was = e->precise_loads;
+    __atomic_store_n(&e->precise_loads, true, __ATOMIC_RELEASE);
+    /* code made without the load checks goes (a queued compile sees the
+     * new generation and is not installed) */
+    if (!was && e->cfg.mem.page_perm &&
+        (e->cfg.tier == EXEC_TIER_AUTO || e->cfg.tier == EXEC_TIER_LLVM))
+        flush_locked(e);
+    pthread_mutex_unlock(&e->lock);
+}
+
 /* Guest code for the frontend, through a buffer so that the embedder is
  * asked once per window rather than once per instruction.  A window is at
  * most EXEC_CODE_WINDOW bytes from the first pc asked for and never crosses
@@ -709,7 +724,7 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
     bool ok = (e->cfg.tier == EXEC_TIER_LLVM &&
                tier_llvm_translate_block(b, (uintptr_t)tb,
                                          e->cfg.stats ? &tb->llvm_exec_count : NULL,
-                                         e->cfg.mem.page_perm != NULL, &lc) &&
+                                         exec_llvm_mem(e), &lc) &&
                (tb->llvm_entry = lc.entry, tb->llvm_handle = lc.handle,
                 tb->llvm_stub = tmpl_emit_call_stub(&e->buf, lc.entry), true) &&
                attach_interp(tb, b, ev)) ||

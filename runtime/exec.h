@@ -219,6 +219,12 @@ bool exec_is_code_page(ExecEngine *e, uint64_t addr);
 /* Drop every translation (e.g. execve); waits for other CPUs to leave
  * generated code. */
 void exec_flush_all(ExecEngine *e);
+/* The guest installed a handler for SIGSEGV or SIGBUS: from now on a fault
+ * must reach it with the registers of the faulting insn, also in LLVM
+ * code, whose loads otherwise test only the bound (a fault there kills the
+ * process, which then cannot see its registers).  The first call drops
+ * every translation (waits for other CPUs to leave generated code). */
+void exec_guest_fault_handler(ExecEngine *e);
 
 /* fork() of a process that may run several CPUs: call exec_fork_prepare
  * just before fork() (waits for any translation in progress and holds the

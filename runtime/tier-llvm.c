@@ -239,7 +239,7 @@ static void set_probe(EmuLlvmRegion *r)
 }
 
 static bool compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_t tag,
-                           uint64_t *const *counters, bool page_perm, bool probe,
+                           uint64_t *const *counters, TierLlvmMem mem, bool probe,
                            TierLlvmCode *out)
 {
     memset(out, 0, sizeof *out);
@@ -250,7 +250,8 @@ static bool compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_t t
         return false;
     EmuLlvmRegion r = { .blocks = blocks, .n_blocks = n, .tag = tag, .internal_edges = true,
                         .goto_tb_lookup = true, .counters = counters,
-                        .page_perm = page_perm };
+                        .page_perm = mem != TIER_LLVM_MEM_SYNC,
+                        .unchecked_loads = mem == TIER_LLVM_MEM_MAP_STORES };
     if (probe)
         set_probe(&r);
     char err[256];
@@ -270,15 +271,15 @@ static bool compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_t t
 }
 
 bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_t tag,
-                              uint64_t *const *counters, bool page_perm, TierLlvmCode *out)
+                              uint64_t *const *counters, TierLlvmMem mem, TierLlvmCode *out)
 {
-    return compile_region(blocks, n, tag, counters, page_perm, true, out);
+    return compile_region(blocks, n, tag, counters, mem, true, out);
 }
 
 /* One region as a relocatable object for the code cache (same statistics
  * as a JIT compile). */
 bool tier_llvm_compile_object(const IrBlock *const *blocks, uint32_t n,
-                              uint64_t *const *counters, bool page_perm, void **obj,
+                              uint64_t *const *counters, TierLlvmMem mem, void **obj,
                               size_t *size)
 {
     *obj = NULL;
@@ -287,7 +288,8 @@ bool tier_llvm_compile_object(const IrBlock *const *blocks, uint32_t n,
         return false;
     EmuLlvmRegion r = { .blocks = blocks, .n_blocks = n, .internal_edges = true,
                         .goto_tb_lookup = true, .counters = counters,
-                        .page_perm = page_perm };
+                        .page_perm = mem != TIER_LLVM_MEM_SYNC,
+                        .unchecked_loads = mem == TIER_LLVM_MEM_MAP_STORES };
     set_probe(&r);
     const EmuLlvmRegion *rs[1] = { &r };
     EmuLlvmObject o;
@@ -333,11 +335,11 @@ size_t tier_llvm_build_id(char *buf, size_t n)
 }
 
 bool tier_llvm_translate_block(const IrBlock *b, uintptr_t tag, uint64_t *counter,
-                               bool page_perm, TierLlvmCode *out)
+                               TierLlvmMem mem, TierLlvmCode *out)
 {
     const IrBlock *blocks[1] = { b };
     uint64_t *const counters[1] = { counter };
-    return compile_region(blocks, 1, tag, counter ? counters : NULL, page_perm, false, out);
+    return compile_region(blocks, 1, tag, counter ? counters : NULL, mem, false, out);
 }
 
 void tier_llvm_release(TierLlvmCode *code)

@@ -41,6 +41,12 @@ typedef uintptr_t (*TierLlvmEntry)(void *env);
  * reason went to stderr).  Idempotent; thread-safe. */
 bool tier_llvm_load(void);
 
+/* How region code checks guest accesses (llvm-tier.h EmuLlvmRegion):
+ * SYNC writes registers back before each (no page map); MAP tests the page
+ * map; MAP_STORES tests it for stores only (loads: the bound, imprecise
+ * host faults: only while the guest has no SIGSEGV/SIGBUS handler). */
+typedef enum TierLlvmMem { TIER_LLVM_MEM_SYNC, TIER_LLVM_MEM_MAP, TIER_LLVM_MEM_MAP_STORES } TierLlvmMem;
+
 /* Compiled code and what release needs. */
 typedef struct TierLlvmCode {
     TierLlvmEntry entry;
@@ -54,14 +60,14 @@ typedef struct TierLlvmCode {
  * the code increments at each start of that block (--stats).
  * Thread-safe (one compile at a time); any thread may call it. */
 bool tier_llvm_compile_region(const IrBlock *const *blocks, uint32_t n, uintptr_t tag,
-                              uint64_t *const *counters, bool page_perm, TierLlvmCode *out);
+                              uint64_t *const *counters, TierLlvmMem mem, TierLlvmCode *out);
 
 /* Code-cache mode: compile a region to a relocatable object (llvm-tier.h
  * compile_object, one region: function emu_r0, tag symbol emu_tag_0,
  * counters emu_count_0_<j> when counters is non-NULL).  *obj is malloc()ed
  * (free it); false when LLVM is unavailable or refused the region. */
 bool tier_llvm_compile_object(const IrBlock *const *blocks, uint32_t n,
-                              uint64_t *const *counters, bool page_perm, void **obj,
+                              uint64_t *const *counters, TierLlvmMem mem, void **obj,
                               size_t *size);
 
 /* The translator identity cached objects depend on (this executable's build
@@ -75,7 +81,7 @@ size_t tier_llvm_build_id(char *buf, size_t n);
 
 /* --tier=llvm: one block as a region of one. */
 bool tier_llvm_translate_block(const IrBlock *b, uintptr_t tag, uint64_t *counter,
-                               bool page_perm, TierLlvmCode *out);
+                               TierLlvmMem mem, TierLlvmCode *out);
 
 /* Free compiled code (no CPU may be running it).  Thread-safe. */
 void tier_llvm_release(TierLlvmCode *code);

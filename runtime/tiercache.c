@@ -66,6 +66,27 @@
 #define TC_MAX_MEMBERS 4096u
 #define TC_MEMO 512u
 
+/* The code's memory-check mode (exec_llvm_mem: bit 0 the page map, bit 1
+ * loads unchecked), part of every key: it changes when the guest installs
+ * a SIGSEGV/SIGBUS handler.  --stats is not part of it: an object built
+ * with counters links them to a sink in a run without --stats, and one
+ * built without them just goes uncounted (guest insns executed) in a
+ * --stats run. */
+static uint32_t tc_variant(const ExecEngine *e)
+{
+    switch (exec_llvm_mem(e)) {
+    case TIER_LLVM_MEM_MAP: return 1u;
+    case TIER_LLVM_MEM_MAP_STORES: return 3u;
+    default: return 0u;
+    }
+}
+
+static TierLlvmMem variant_mem(uint32_t variant)
+{
+    return !(variant & 1u) ? TIER_LLVM_MEM_SYNC
+           : (variant & 2u) ? TIER_LLVM_MEM_MAP_STORES : TIER_LLVM_MEM_MAP;
+}
+
 typedef struct TcHeader {
     char magic[8];
     uint64_t bias;
@@ -92,7 +113,6 @@ typedef struct TcPack {
 typedef struct TierCache {
     EmuCache *c;
     bool closed;
-    uint32_t variant;
     TcPack *packs;
     uint32_t n_packs, cap_packs;
     /* --stats */
@@ -176,10 +196,6 @@ bool tiercache_init(ExecEngine *e)
         free(tc);
         return true;
     }
-    /* --stats is not part of it: an object built with counters links them
-     * to a sink in a run without --stats, and one built without them just
-     * goes uncounted (guest insns executed) in a --stats run. */
-    tc->variant = e->cfg.mem.page_perm ? 1u : 0u;
     if (emu_log_enabled(EMU_LOG_CACHE))
         emu_log("cache: %s (%s), build \"%s\"\n", emu_cache_dir(tc->c),
                 e->cfg.cache_mode == EMU_CACHE_RO ? "read-only" : "read-write", build);
@@ -395,7 +411,7 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
     tc->lookups += !early;
     /* most blocks are no region entry: no hashing for them */
     if (!pk || tb->pc < bias || !emu_cache_pack_has(pk, off, tb->flags, EMU_CACHE_KIND_OBJECT) ||
-        !key_hash(e, tb->pc, tb->guest_size, bias, tc->variant, tb->flags, kh)) {
+        !key_hash(e, tb->pc, tb->guest_size, bias, tc_variant(e), tb->flags, kh)) {
         if (timed)
             tc->lookup_ns += now_ns() - t0;
         return;
@@ -425,7 +441,7 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
         return; /* an object waits for the block's code; a marker is met once */
     if (!early && dropped && tierup_in_dropped_locked(e, tb->pc))
         return;
-    if (h.bias != bias || h.variant != tc->variant || h.flags != tb->flags) {
+    if (h.bias != bias || h.variant != tc_variant(e) || h.flags != tb->flags) {
         reject(tc, tb, off, "load bias or mode differs");
         return;
     }
@@ -446,7 +462,7 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
     for (uint32_t i = 0; !why && i < h.n_members; i++)
         if (m[i].size == 0 || m[i].size > (1u << 20) || m[i].offset + bias < bias)
             why = "bad member range";
-    if (!why && !members_hash(e, m, h.n_members, bias, tc->variant, tb->flags, mh))
+    if (!why && !members_hash(e, m, h.n_members, bias, tc_variant(e), tb->flags, mh))
         why = "member code not readable";
     if (!why && memcmp(mh, h.members_hash, 16))
         why = "guest code of a member changed";
@@ -559,7 +575,7 @@ struct TierCacheJob *tiercache_job_new(ExecEngine *e, TransBlock *const *tbs, ui
     j->pack = pk;
     j->bias = bias;
     j->flags = en->flags;
-    j->variant = tc->variant;
+    j->variant = tc_variant(e);
     j->n = n;
     j->entry_len = en->guest_size;
     bool ok = j->pack != NULL;
@@ -595,7 +611,7 @@ bool tiercache_compile(ExecEngine *e, struct TierCacheJob *cj, const IrBlock *co
     (void)e;
     void *obj;
     size_t size;
-    if (n != cj->n || !tier_llvm_compile_object(ir, n, counters, e->cfg.mem.page_perm != NULL,
+    if (n != cj->n || !tier_llvm_compile_object(ir, n, counters, variant_mem(cj->variant),
                                                 &obj, &size))
         return false;
     uintptr_t tag = (uintptr_t)entry;
@@ -662,13 +678,13 @@ void tiercache_store_dropped_locked(ExecEngine *e, const TransBlock *tb, const T
         m[i] = (TcMember){ .offset = r[i].pc - bias, .size = r[i].size, .n_insns = r[i].n_insns };
         ok = r[i].pc >= bias && r[i].size;
     }
-    TcHeader h = { .bias = bias, .n_members = n, .variant = tc->variant, .flags = tb->flags };
+    TcHeader h = { .bias = bias, .n_members = n, .variant = tc_variant(e), .flags = tb->flags };
     memcpy(h.magic, TC_DROP_MAGIC, 8);
     uint8_t kh[16];
     size_t len = sizeof h + n * sizeof *m;
     uint8_t *buf = ok ? malloc(len) : NULL;
-    if (buf && key_hash(e, tb->pc, tb->guest_size, bias, tc->variant, tb->flags, kh) &&
-        members_hash(e, m, n, bias, tc->variant, tb->flags, h.members_hash)) {
+    if (buf && key_hash(e, tb->pc, tb->guest_size, bias, tc_variant(e), tb->flags, kh) &&
+        members_hash(e, m, n, bias, tc_variant(e), tb->flags, h.members_hash)) {
         memcpy(buf, &h, sizeof h);
         memcpy(buf + sizeof h, m, n * sizeof *m);
         if (emu_cache_pack_put_ex(pk, m[0].offset, tb->flags, EMU_CACHE_KIND_OBJECT, kh,

@@ -436,7 +436,7 @@ static void *worker_main(void *arg)
         else if (!stale)
             ok = tier_llvm_compile_region((const IrBlock *const *)j->ir, j->n,
                                           (uintptr_t)j->entry, e->cfg.stats ? j->counters : NULL,
-                                          e->cfg.mem.page_perm != NULL, &code);
+                                          exec_llvm_mem(e), &code);
         bool installed = false;
         if (ok) {
             pthread_mutex_lock(&e->lock);

@@ -882,6 +882,10 @@ int64_t user_sys_rt_sigaction(UserProcess *p, A64State *env, const uint64_t a[6]
     if (a[1]) {
         p->sigact[sig] = act;
         user_signal_mirror(p, sig);
+        /* a handler will look at the registers of a faulting insn: LLVM
+         * code must check its loads from now on */
+        if ((sig == SIGSEGV || sig == SIGBUS) && act.handler > 1 && p->engine)
+            exec_guest_fault_handler(p->engine);
     }
     return 0;
 }

@@ -8,7 +8,7 @@ mkdir -p "$BUILD/examples"
 aarch64-linux-gnu-gcc -static -O2 -o "$BUILD/examples/primes" examples/primes.c
 echo "== $BUILD/bin/emu-user --stats $BUILD/examples/primes"
 "$BUILD/bin/emu-user" --stats "$BUILD/examples/primes"
-echo "== same under --tier=auto (hot loops recompiled by LLVM on a worker thread; no code cache)"
+echo "== longer, without the code cache (--tier=auto, the default: hot loops recompiled by LLVM on a worker thread)"
 "$BUILD/bin/emu-user" --tier=auto --no-cache --stats "$BUILD/examples/primes" 10000000 2>&1 |
     grep -E "primes|tier-up|llvm regions|llvm compile|guest insns executed"
 echo "== same under --tier=interp"

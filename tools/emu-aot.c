@@ -63,7 +63,7 @@ static void usage(FILE *out)
             "  --cache-dir DIR   code cache directory (default $EMU_CACHE_DIR, else\n"
             "                    $XDG_CACHE_HOME/emu, else ~/.cache/emu); env EMU_CACHE=\n"
             "                    rw|ro|off as for emu-user (only rw stores anything)\n"
-            "  --tier=template|auto  the tier emu-user will run with (default template;\n"
+            "  --tier=template|auto  the tier emu-user will run with (default auto;\n"
             "                    env EMU_TIER): auto blocks carry tier-up counters, so\n"
             "                    they serve emu-user --tier=auto runs only\n"
             "  -q                no progress line, no summary\n"
@@ -175,7 +175,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "emu-aot: mmap: %s\n", strerror(errno));
         return 1;
     }
-    UserConfig cfg = { .tier = EXEC_TIER_TEMPLATE, .cache_mode = EMU_CACHE_RW };
+    UserConfig cfg = { .tier = USER_DEFAULT_TIER, .cache_mode = EMU_CACHE_RW };
     const char *ld_prefix = getenv("EMU_LD_PREFIX");
     const char *tier_env = getenv("EMU_TIER"), *cache_env = getenv("EMU_CACHE");
     if (cache_env && *cache_env && !user_cli_cache_mode(cache_env, &cfg.cache_mode))

@@ -32,7 +32,7 @@ static void usage(FILE *out)
             "usage: emu-user [options] program [arguments...]\n"
             "Run an AArch64 Linux program (static, or dynamic with -L).\n"
             "\n"
-            "  --tier=auto|template|llvm|interp  execution tier (default template; env EMU_TIER)\n"
+            "  --tier=auto|template|llvm|interp  execution tier (default auto; env EMU_TIER)\n"
             "  -L PATH                 guest root: the ELF interpreter and absolute paths\n"
             "                          are looked up there first (env EMU_LD_PREFIX)\n"
             "  -cpu NAME               CPU shown to the guest (-cpu help lists them;\n"
@@ -115,7 +115,7 @@ static void env_set(EnvList *e, char *assignment)
 
 int main(int argc, char **argv)
 {
-    UserConfig cfg = { .tier = EXEC_TIER_TEMPLATE, .cache_mode = EMU_CACHE_RW };
+    UserConfig cfg = { .tier = USER_DEFAULT_TIER, .cache_mode = EMU_CACHE_RW };
     const char *cache_env = getenv("EMU_CACHE");
     if (cache_env && *cache_env && !user_cli_cache_mode(cache_env, &cfg.cache_mode))
         bad_usage("EMU_CACHE=%s: expected rw, ro or off", cache_env);

@@ -22,6 +22,11 @@
 
 struct GuestMem; /* user/guest-mem.h */
 
+/* The tier emu-user and emu-aot use unless told otherwise (--tier, EMU_TIER):
+ * the same in both, as cached template blocks of auto (with tier-up
+ * counters) serve auto runs only. */
+#define USER_DEFAULT_TIER EXEC_TIER_AUTO
+
 typedef struct UserConfig {
     const char *prog;      /* path of the guest program */
     int argc;

@@ -52,7 +52,6 @@ struct TransBlock {
     TransBlock *jmp_to[2];          /* block chained from slot s, or NULL */
     uintptr_t jmp_next[2];          /* next link (src | slot) in jmp_to[s]'s list */
     uintptr_t jmp_in;               /* first incoming link (src | slot), 0: none */
-    TransBlock *hash_next;          /* block table bucket chain */
     TransBlock *all_next;           /* every allocated block (freed at flush) */
     uint64_t first_page, last_page; /* guest page numbers covered */
     uint64_t exec_count;            /* template/interpreter runs (stats only) */
@@ -164,9 +163,12 @@ struct ExecEngine {
     pthread_mutex_t lock;
     pthread_rwlock_t code_rw;
     uint64_t gen;
-    /* block table */
-    TransBlock **buckets;
-    size_t n_buckets, n_blocks;
+    /* block table: open addressing, linear probing on the pc alone, at
+     * most half full; a slot keeps the pc so that a probe or a rehash
+     * touches no TransBlock but the one it returns (with 40k blocks, python
+     * startup's lookups and rehashes missed the cache in bucket chains) */
+    struct TbSlot *slots;           /* n_slots (a power of two); tb NULL: free */
+    size_t n_slots, n_blocks;
     TransBlock *all; /* every allocated block */
     size_t n_dead;   /* invalid blocks awaiting a flush */
     /* page map */

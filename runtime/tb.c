@@ -15,10 +15,15 @@
 #include "runtime/objload.h"
 #include "runtime/tier-llvm.h"
 
-static size_t tb_hash(uint64_t pc, uint32_t flags, size_t n)
+struct TbSlot {
+    uint64_t pc;
+    TransBlock *tb;
+};
+
+/* Home slot of pc; blocks of one pc under other mode flags share it. */
+static size_t tb_hash(uint64_t pc, size_t n)
 {
-    uint64_t h = (pc >> 2) * 0x9e3779b97f4a7c15ull ^ ((uint64_t)flags * 0xc2b2ae3d27d4eb4full);
-    return (size_t)(h >> 20) & (n - 1);
+    return (size_t)(((pc >> 2) * 0x9e3779b97f4a7c15ull) >> 20) & (n - 1);
 }
 
 static size_t page_hash(uint64_t page, size_t n)
@@ -28,12 +33,12 @@ static size_t page_hash(uint64_t page, size_t n)
 
 bool tb_table_init(ExecEngine *e)
 {
-    e->n_buckets = 1024;
-    e->buckets = calloc(e->n_buckets, sizeof *e->buckets);
+    e->n_slots = 4096;
+    e->slots = calloc(e->n_slots, sizeof *e->slots);
     e->n_pbuckets = 256;
     e->pbuckets = calloc(e->n_pbuckets, sizeof *e->pbuckets);
     e->cp_top = calloc((size_t)1 << EXEC_CP_TOP_BITS, sizeof *e->cp_top);
-    return e->buckets && e->pbuckets && e->cp_top;
+    return e->slots && e->pbuckets && e->cp_top;
 }
 
 void tb_free_one(TransBlock *tb)
@@ -83,7 +88,7 @@ void tb_free_all(ExecEngine *e)
         tb = n;
     }
     e->all = NULL;
-    memset(e->buckets, 0, e->n_buckets * sizeof *e->buckets);
+    memset(e->slots, 0, e->n_slots * sizeof *e->slots);
     e->n_blocks = 0;
     e->n_dead = 0;
     pages_clear(e);
@@ -91,7 +96,7 @@ void tb_free_all(ExecEngine *e)
 
 void tb_table_free(ExecEngine *e)
 {
-    if (e->buckets) tb_free_all(e);
+    if (e->slots) tb_free_all(e);
     /* Hand every still-protected code page back to the embedder. */
     if (e->cp_top && e->cfg.mem.unprotect_code_page) {
         for (size_t i = 0; i < ((size_t)1 << EXEC_CP_TOP_BITS); i++) {
@@ -107,7 +112,7 @@ void tb_table_free(ExecEngine *e)
             }
         }
     }
-    free(e->buckets);
+    free(e->slots);
     free(e->pbuckets);
     if (e->cp_top) {
         for (size_t i = 0; i < ((size_t)1 << EXEC_CP_TOP_BITS); i++)
@@ -118,37 +123,60 @@ void tb_table_free(ExecEngine *e)
 
 TransBlock *tb_find(ExecEngine *e, uint64_t pc, uint32_t flags)
 {
-    for (TransBlock *tb = e->buckets[tb_hash(pc, flags, e->n_buckets)]; tb; tb = tb->hash_next)
-        if (tb->pc == pc && tb->flags == flags) return tb;
+    size_t mask = e->n_slots - 1;
+    for (size_t i = tb_hash(pc, e->n_slots); e->slots[i].tb; i = (i + 1) & mask)
+        if (e->slots[i].pc == pc && e->slots[i].tb->flags == flags) return e->slots[i].tb;
     return NULL;
 }
 
-static void table_grow(ExecEngine *e)
+static void slot_put(struct TbSlot *slots, size_t n, uint64_t pc, TransBlock *tb)
 {
-    size_t n = e->n_buckets * 2;
-    TransBlock **nb = calloc(n, sizeof *nb);
-    if (!nb) return; /* keep the longer chains; still correct */
-    for (size_t i = 0; i < e->n_buckets; i++) {
-        TransBlock *tb = e->buckets[i];
-        while (tb) {
-            TransBlock *next = tb->hash_next;
-            size_t h = tb_hash(tb->pc, tb->flags, n);
-            tb->hash_next = nb[h];
-            nb[h] = tb;
-            tb = next;
-        }
+    size_t i = tb_hash(pc, n);
+    while (slots[i].tb)
+        i = (i + 1) & (n - 1);
+    slots[i] = (struct TbSlot){ pc, tb };
+}
+
+/* Twice the slots (false: out of memory, the table stays as it is). */
+static bool table_grow(ExecEngine *e)
+{
+    size_t n = e->n_slots * 2;
+    struct TbSlot *ns = calloc(n, sizeof *ns);
+    if (!ns) return false;
+    for (size_t i = 0; i < e->n_slots; i++)
+        if (e->slots[i].tb) slot_put(ns, n, e->slots[i].pc, e->slots[i].tb);
+    free(e->slots);
+    e->slots = ns;
+    e->n_slots = n;
+    return true;
+}
+
+/* Take tb's slot out; later slots of its run move back where their probe
+ * would find them (no tombstones). */
+static void table_remove(ExecEngine *e, TransBlock *tb)
+{
+    size_t mask = e->n_slots - 1, i = tb_hash(tb->pc, e->n_slots);
+    while (e->slots[i].tb && e->slots[i].tb != tb)
+        i = (i + 1) & mask;
+    if (!e->slots[i].tb) return;
+    e->slots[i].tb = NULL;
+    for (size_t j = (i + 1) & mask; e->slots[j].tb; j = (j + 1) & mask) {
+        size_t k = tb_hash(e->slots[j].pc, e->n_slots);
+        /* stays if its home k lies cyclically in (i, j] */
+        if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+            continue;
+        e->slots[i] = e->slots[j];
+        e->slots[j].tb = NULL;
+        i = j;
     }
-    free(e->buckets);
-    e->buckets = nb;
-    e->n_buckets = n;
 }
 
 void tb_table_prepare_fork(ExecEngine *e)
 {
-    while (e->n_blocks * 2 > e->n_buckets) {
-        size_t before = e->n_buckets;
+    while (e->n_blocks * 4 > e->n_slots) {
+        size_t before = e->n_slots;
         table_grow(e);
-        if (e->n_buckets == before) /* out of memory: the child may rehash */
+        if (e->n_slots == before) /* out of memory: the child may rehash */
             return;
     }
 }
@@ -218,10 +246,12 @@ static bool page_add(ExecEngine *e, uint64_t pg, TransBlock *tb, bool check_dup)
 
 void tb_insert(ExecEngine *e, TransBlock *tb)
 {
-    size_t h = tb_hash(tb->pc, tb->flags, e->n_buckets);
-    tb->hash_next = e->buckets[h];
-    e->buckets[h] = tb;
-    if (++e->n_blocks > e->n_buckets) table_grow(e);
+    /* at most half full; out of memory, fuller (never full: one free slot
+     * ends every probe) */
+    if ((e->n_blocks + 1) * 2 > e->n_slots && !table_grow(e) && e->n_blocks + 1 >= e->n_slots)
+        abort();
+    slot_put(e->slots, e->n_slots, tb->pc, tb);
+    e->n_blocks++;
     /* out of memory: the block is just not invalidatable by page */
     for (uint64_t pg = tb->first_page; pg <= tb->last_page; pg++)
         page_add(e, pg, tb, false);
@@ -345,10 +375,7 @@ void tb_unchain_all(ExecEngine *e)
 void tb_remove(ExecEngine *e, TransBlock *tb)
 {
     if (tb->invalid) return;
-    TransBlock **pp = &e->buckets[tb_hash(tb->pc, tb->flags, e->n_buckets)];
-    while (*pp && *pp != tb)
-        pp = &(*pp)->hash_next;
-    if (*pp) *pp = tb->hash_next;
+    table_remove(e, tb);
     e->n_blocks--;
     for (uint64_t pg = tb->first_page; pg <= tb->last_page; pg++)
         page_drop(e, pg, tb);

@@ -489,23 +489,35 @@ START_TEST(test_request_exit_idle_keeps_jump_cache)
 }
 END_TEST
 
-/* exec_fork_prepare leaves the block table at most half full, so that a
- * forked child adding blocks does not rehash (and so copy) the parent's. */
+/* exec_fork_prepare leaves the block table at most a quarter full, so that
+ * a forked child adding blocks does not rehash (and so copy) the parent's.
+ * Then blocks leave the table (invalidation) from the middle of probe runs:
+ * the others must still be found, the removed ones not. */
 START_TEST(test_fork_prepare_grows_block_table)
 {
     ExecEngine *e = engine(tiers[_i], 0, 0);
-    const unsigned n = 600;
+    const unsigned n = 1500;
     for (unsigned i = 0; i < n; i++) /* all first: translating protects the page */
         put(0x20000 + 8 * i, OP_SVC, 0, 0, 0);
     for (unsigned i = 0; i < n; i++)
         ck_assert_ptr_nonnull(exec_get_block(e, 0x20000 + 8 * i, 0));
     ck_assert_uint_eq(exec_block_count(e), n);
-    ck_assert_uint_lt(e->n_buckets, 2 * n);
+    ck_assert_uint_lt(e->n_slots, 4 * n);
     exec_fork_prepare(e);
     exec_fork_parent(e);
-    ck_assert_uint_ge(e->n_buckets, 2 * n);
+    ck_assert_uint_ge(e->n_slots, 4 * n);
     for (unsigned i = 0; i < n; i++)
         ck_assert_ptr_nonnull(exec_lookup(e, 0x20000 + 8 * i, 0));
+    /* the second of three pages of blocks goes */
+    exec_invalidate_range(e, 0x21000, 0x1000);
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t pc = 0x20000 + 8 * i;
+        if (pc >= 0x21000 && pc < 0x22000)
+            ck_assert_ptr_null(exec_lookup(e, pc, 0));
+        else
+            ck_assert_ptr_nonnull(exec_lookup(e, pc, 0));
+    }
+    ck_assert_uint_eq(exec_block_count(e), n - 0x1000 / 8);
     exec_engine_free(e);
 }
 END_TEST

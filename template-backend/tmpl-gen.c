@@ -109,15 +109,17 @@ static size_t jmp_abs(TmplGen *g, uintptr_t target);
  * rax, rcx); returns the site of the jcc32 taken on a miss. */
 static size_t emit_jc_jump(X86Buf *x, int r)
 {
-    /* entry = jmp_cache[((pc >> 2) ^ (pc >> (2 + BITS))) & (SIZE - 1)] */
-    x86_mov_rr(x, 64, X86_RAX, r);
-    x86_shift_ri(x, X86_SHR, 64, X86_RAX, 2);
-    x86_mov_rr(x, 64, X86_RCX, r);
-    x86_shift_ri(x, X86_SHR, 64, X86_RCX, 2 + JMP_CACHE_BITS);
-    x86_alu_rr(x, X86_XOR, 32, X86_RAX, X86_RCX);
-    x86_alu_ri(x, X86_AND, 32, X86_RAX, JMP_CACHE_SIZE - 1);
+    /* entry = jmp_cache[((pc >> 2) ^ (pc >> (2 + BITS))) & (SIZE - 1)]; its
+     * byte offset, 16 * that, is ((pc << 2) ^ (pc >> (BITS - 2))) masked to
+     * bits 4..BITS+3: only bits below 32 matter, so 32-bit ops do */
     _Static_assert(sizeof(JmpCacheEntry) == 16, "jmp cache entry is 16 bytes");
-    x86_shift_ri(x, X86_SHL, 32, X86_RAX, 4);
+    _Static_assert(JMP_CACHE_BITS + 2 + 2 <= 32, "the hash's bits fit 32-bit ops");
+    X86Mem times4 = { -1, (int8_t)r, 2, 0 };
+    x86_lea(x, 32, X86_RAX, times4);
+    x86_mov_rr(x, 32, X86_RCX, r);
+    x86_shift_ri(x, X86_SHR, 32, X86_RCX, JMP_CACHE_BITS - 2);
+    x86_alu_rr(x, X86_XOR, 32, X86_RAX, X86_RCX);
+    x86_alu_ri(x, X86_AND, 32, X86_RAX, (JMP_CACHE_SIZE - 1) << 4);
     x86_alu_rm(x, X86_ADD, 64, X86_RAX,
                x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, jmp_cache)));
     x86_alu_rm(x, X86_CMP, 64, r, x86_mem(X86_RAX, offsetof(JmpCacheEntry, pc)));

@@ -180,7 +180,7 @@ X86Mem ra_wide_home(TmplGen *g, IrTemp t);
 void ra_lock(TmplGen *g, int r);
 /* Known significant bits of t's current value (constants: exact). */
 unsigned ra_kbits(const TmplGen *g, IrTemp t);
-/* Record that local t's new value fits in bits (ignored for globals). */
+/* Record that t's new value (a local's or a global's) fits in bits. */
 void ra_set_kbits(TmplGen *g, IrTemp t, unsigned bits);
 /* Empty register r (value home if live) and keep it for this op's scratch. */
 void ra_reserve(TmplGen *g, int r);

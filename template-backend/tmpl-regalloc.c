@@ -359,14 +359,9 @@ void ra_forget(TmplGen *g)
 {
     for (int r = 0; r < 16; r++)
         unbind(g, r);
-    /* values meeting at a label may come from any path.  Only locals'
-     * kbits ever narrow (ra_set_kbits), so the globals (temps 1..count-1)
-     * are skipped. */
+    /* values meeting at a label may come from any path */
     const IrBlock *b = g->b;
-    uint32_t first = b->globals && b->globals->count ? b->globals->count : 0;
-    if (first > b->n_temps)
-        first = 0;
-    for (uint32_t i = first; i < b->n_temps; i++)
+    for (uint32_t i = 0; i < b->n_temps; i++)
         g->t[i].kbits = (uint8_t)type_width(b->temps[i].type);
 }
 
@@ -380,7 +375,9 @@ unsigned ra_kbits(const TmplGen *g, IrTemp t)
 
 void ra_set_kbits(TmplGen *g, IrTemp t, unsigned bits)
 {
-    if (tg_info(g, t)->kind != IR_TEMP_LOCAL)
+    /* globals too: the value stays what it was until the global is written
+     * (ra_bind, ra_set_home, a helper: ra_drop_globals), wherever it is */
+    if (tg_info(g, t)->kind == IR_TEMP_CONST)
         return;
     unsigned w = type_width(tg_info(g, t)->type);
     g->t[t].kbits = (uint8_t)(bits < w ? bits : w);
@@ -406,6 +403,11 @@ void ra_drop_globals(TmplGen *g)
         if (t && tg_is_global(g, (IrTemp)t))
             unbind(g, r);
     }
+    /* the helper may have written any of them */
+    const IrBlock *b = g->b;
+    uint32_t n = b->globals && b->globals->count ? b->globals->count : 1;
+    for (uint32_t i = 1; i < n && i < b->n_temps; i++)
+        g->t[i].kbits = (uint8_t)type_width(b->temps[i].type);
 }
 
 void ra_end_op(TmplGen *g, const IrInst *op)

@@ -519,6 +519,17 @@ START_TEST(test_chain_and_jmp_cache)
     ck_assert_uint_eq(r, 0x100 | TMPL_RET_EXIT);
     ck_assert_uint_eq(e.r64[0], 13);
     jcache[h] = (JmpCacheEntry){~0ull, NULL};
+    /* generated code hashes as jmp_cache_hash does, high pc bits too */
+    static const uint64_t pcs[] = { 0xffbf7246acull, 0x5500008460ull, 0xfffcull,
+                                    0x123456789abcdef0ull, 0x40000ull };
+    for (unsigned k = 0; k < sizeof pcs / sizeof pcs[0]; k++) {
+        unsigned hk = jmp_cache_hash(pcs[k]);
+        jcache[hk] = (JmpCacheEntry){pcs[k], cbuf.base + cb.entry_offset};
+        e.r64[1] = pcs[k];
+        r = tmpl_enter(&e, cbuf.base + cc.entry_offset);
+        ck_assert_msg(r == (0x100 | TMPL_RET_EXIT), "pc %#llx missed", (unsigned long long)pcs[k]);
+        jcache[hk] = (JmpCacheEntry){~0ull, NULL};
+    }
     free(ca.insn_map);
     free(cb.insn_map);
     free(cc.insn_map);

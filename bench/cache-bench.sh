@@ -7,8 +7,8 @@
 # load cost per block, which the issue asks for: second-run translation at
 # most 5% of the first.
 # Cases: python3 -c pass and a busybox sh script running 50 commands
-# (startup-bound), lua5.4 and sqlite3 (compute).  TIER (default template,
-# the default tier), EMU (default build/bin/emu-user), EMU_AOT (default
+# (startup-bound), lua5.4 and sqlite3 (compute).  TIER (default auto, the
+# default tier), EMU (default build/bin/emu-user), EMU_AOT (default
 # build/bin/emu-aot), CORPUS (default /var/tmp/emu-corpus).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ RUNS=${1:-3}
 EMU=${EMU:-build/bin/emu-user}
 EMU_AOT=${EMU_AOT:-build/bin/emu-aot}
 CORPUS=${CORPUS:-/var/tmp/emu-corpus}
-TIER=${TIER:-template}
+TIER=${TIER:-auto}
 export EMU EMU_AOT CORPUS RUNS TIER
 exec python3 - <<'PY'
 import os, re, statistics, subprocess, tempfile, time, shutil

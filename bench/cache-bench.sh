@@ -73,7 +73,7 @@ try:
         # the warm cache: what one first run leaves
         run(emu + ["--cache-dir", warm_dir] + guest)
         # the aot cache: emu-aot only (timed once)
-        aot_cmd = [AOT, "-q", "--cache-dir", aot_dir] + (["-L", ARM] if dyn else []) + guest
+        aot_cmd = [AOT, "-q", f"--tier={TIER}", "--cache-dir", aot_dir] + (["-L", ARM] if dyn else []) + guest
         aot_s, _, _ = run(aot_cmd)
         cmds = {"native": (NATIVE if dyn else []) + [f"{AMD}/{prog}"] + (native_args or args),
                 "qemu": ["qemu-aarch64", "-L", ARM] + guest,

@@ -31,6 +31,8 @@
 
 bool addr_init(TmplGen *g)
 {
+    if (!g->limit_guard)
+        return true; /* every access is checked: nothing to track */
     uint32_t n = g->b->n_temps ? g->b->n_temps : 1;
     g->ver = calloc(n, sizeof *g->ver);
     g->addr = malloc(n * sizeof *g->addr);
@@ -50,12 +52,20 @@ static TmplAddr addr_of(const TmplGen *g, IrTemp t)
     return (TmplAddr){ .root = t, .rver = g->ver[t], .off = 0 };
 }
 
-void addr_forget_all(TmplGen *g)
+/* Every temp may hold a new value: no base is known to equal an older one. */
+static void addr_forget_values(TmplGen *g)
 {
     for (uint32_t t = 0; t < g->b->n_temps; t++) {
         g->ver[t]++;
         g->addr[t].rver = ADDR_NONE;
     }
+}
+
+void addr_forget_all(TmplGen *g)
+{
+    if (!g->limit_guard)
+        return;
+    addr_forget_values(g);
     g->n_checked = g->next_checked = 0;
 }
 
@@ -65,11 +75,7 @@ void addr_note_op(TmplGen *g, const IrInst *op)
         return;
     const IrOpInfo *oi = &ir_op_info[op->opc];
     if (op->opc == IR_OP_call || op->opc == IR_OP_stenv) {
-        /* may write any global behind the IR's back */
-        for (uint32_t t = 0; t < g->b->n_temps; t++) {
-            g->ver[t]++;
-            g->addr[t].rver = ADDR_NONE;
-        }
+        addr_forget_values(g); /* may write any global behind the IR's back */
         return;
     }
     for (unsigned k = 0; k < oi->n_out && k < IR_MAX_ARGS; k++) {

@@ -1,10 +1,11 @@
 /*
  * ir-passes.c - block-local optimisation passes: copy propagation, dead
- * code elimination, dead-flag elimination, and the standard pipeline.
+ * code elimination, dead-flag elimination, env store-to-load forwarding,
+ * and the standard pipeline.
  * (Constant folding lives in ir-fold.c.)  Every pass keeps the block valid
  * for ir_verify and never changes what the interpreter computes.
  *
- *   ir_optimize(b);   // fold, copy_prop, dead_globals, dce
+ *   ir_optimize(b);   // fold, env_forward, copy_prop, dead_globals, dce
  */
 #include "ir/ir.h"
 
@@ -255,9 +256,88 @@ void ir_pass_dead_globals(IrBlock *b)
         ir_compact(b);
 }
 
+/* ---- env store-to-load forwarding ------------------------------------ */
+/* CPU state outside the globals (vector and FP registers) is read with
+ * ldenv and written with stenv, so "str q0" then "ldr q0" in the next insn
+ * went through env: "ldenv t = [o]" after "stenv [o], s" (or an earlier
+ * "ldenv s = [o]") of the same type becomes "mov t, s" while nothing in
+ * between may have written env there: another stenv overlapping it, a
+ * helper with env access, a label (control merges), or a write to s. */
+#define ENV_FWD_SLOTS 16
+typedef struct EnvFwd {
+    uint32_t off, bytes;
+    uint8_t type;
+    IrTemp src;
+    uint32_t src_ver;
+} EnvFwd;
+
+static void env_fwd_drop_overlap(EnvFwd *f, unsigned *n, uint32_t off, uint32_t bytes)
+{
+    for (unsigned k = 0; k < *n;)
+        if (f[k].off < off + bytes && off < f[k].off + f[k].bytes)
+            f[k] = f[--*n];
+        else
+            k++;
+}
+
+static void env_fwd_note(EnvFwd *f, unsigned *n, const IrInst *op, IrTemp src,
+                         const uint32_t *ver)
+{
+    uint32_t bytes = ir_type_bits((IrType)op->type) / 8;
+    env_fwd_drop_overlap(f, n, (uint32_t)op->c[0], bytes);
+    if (*n == ENV_FWD_SLOTS)
+        f[0] = f[--*n]; /* forget the oldest-ish: a missed forward only */
+    f[(*n)++] = (EnvFwd){(uint32_t)op->c[0], bytes, op->type, src, ver[src]};
+}
+
+void ir_pass_env_forward(IrBlock *b)
+{
+    uint32_t nt = b->n_temps;
+    uint32_t *ver = ir_block_scratch(b, (size_t)nt * sizeof(uint32_t));
+    EnvFwd f[ENV_FWD_SLOTS];
+    unsigned n = 0;
+    for (uint32_t i = 0; i < b->n_ops; i++) {
+        IrInst *op = &b->ops[i];
+        if (op->dead || op->opc >= IR_OP_COUNT)
+            continue;
+        const IrOpInfo *oi = &ir_op_info[op->opc];
+        if (op->opc == IR_OP_label) {
+            n = 0;
+            continue;
+        }
+        if (op->opc == IR_OP_call) {
+            const IrHelperInfo *h = ir_call_helper(op);
+            if (!h || !(h->flags & IR_HF_PURE))
+                n = 0;
+        }
+        if (op->opc == IR_OP_ldenv && op->args[0] < nt) {
+            uint32_t off = (uint32_t)op->c[0];
+            for (unsigned k = 0; k < n; k++) {
+                if (f[k].off == off && f[k].type == op->type && ver[f[k].src] == f[k].src_ver &&
+                    f[k].src != op->args[0]) {
+                    op->opc = IR_OP_mov;
+                    op->args[1] = f[k].src;
+                    op->c[0] = 0;
+                    ir_block_mark_unsimplified(b);
+                    break;
+                }
+            }
+        }
+        if (op->opc == IR_OP_stenv && op->args[0] < nt)
+            env_fwd_note(f, &n, op, op->args[0], ver);
+        for (unsigned k = 0; k < oi->n_out; k++)
+            if (op->args[k] && op->args[k] < nt)
+                ver[op->args[k]]++;
+        /* after the write: the loaded temp holds [o] until it changes */
+        if (op->opc == IR_OP_ldenv && op->args[0] && op->args[0] < nt)
+            env_fwd_note(f, &n, op, op->args[0], ver);
+    }
+}
+
 void ir_optimize(IrBlock *b)
 {
     ir_pass_fold(b);
+    ir_pass_env_forward(b);
     ir_pass_copy_prop(b);
     ir_pass_dead_globals(b);
     ir_pass_dce(b);

@@ -336,6 +336,7 @@ void ir_pass_fold(IrBlock *b);
 void ir_pass_copy_prop(IrBlock *b);
 void ir_pass_dce(IrBlock *b);
 void ir_pass_dead_globals(IrBlock *b);
+void ir_pass_env_forward(IrBlock *b);
 
 /* ---- reference interpreter (ir/ir-interp.c): the one meaning of every op ---- */
 struct IrMemIface;

@@ -189,14 +189,19 @@ static void gen_ld(TmplGen *g, const IrInst *op)
     mem_check(g, op, ar, false, op->args[1]);
     X86Mem m = host_mem(ar, 0);
     if (ir_type_is_wide(t)) {
-        if (sbits == 128) {
-            x86_load(x, 64, X86_RAX, m);
-            x86_load(x, 64, X86_RDX, host_mem(ar, 8));
-        } else {
-            x86_movzx_load(x, X86_RAX, m, sbits);
-            x86_alu_rr(x, X86_XOR, 32, X86_RDX, X86_RDX);
-        }
         X86Mem h = ra_home(g, op->args[0]);
+        if (sbits >= 32) {
+            if (sbits == 128)
+                x86_movdqu_load(x, TMPL_XMM_SCRATCH, m);
+            else if (sbits == 64)
+                x86_movq_xmm_load(x, TMPL_XMM_SCRATCH, m);
+            else
+                x86_movd_xmm_load(x, TMPL_XMM_SCRATCH, m);
+            gen_xmm_to_home(g, op->args[0]);
+            return;
+        }
+        x86_movzx_load(x, X86_RAX, m, sbits);
+        x86_alu_rr(x, X86_XOR, 32, X86_RDX, X86_RDX);
         x86_store(x, 64, h, X86_RAX);
         h.disp += 8;
         x86_store(x, 64, h, X86_RDX);
@@ -244,6 +249,11 @@ static void gen_st(TmplGen *g, const IrInst *op)
         int ar = ra_in(g, addr);
         mem_check(g, op, ar, true, addr);
         uint64_t lo, hi;
+        if (sbits == 128 && !tg_is_const(g, val)) {
+            gen_xmm_from_temp(g, val);
+            x86_movdqu_store(x, host_mem(ar, 0), TMPL_XMM_SCRATCH);
+            return;
+        }
         if (tg_is_const(g, val)) {
             lo = tg_info(g, val)->val[0];
             hi = tg_info(g, val)->val[1];
@@ -423,13 +433,8 @@ static void gen_ldenv(TmplGen *g, const IrInst *op)
     IrType t = (IrType)op->type;
     X86Mem src = x86_mem(TMPL_REG_ENV, (int32_t)op->c[0]);
     if (ir_type_is_wide(t)) {
-        X86Mem h = ra_home(g, op->args[0]);
-        x86_load(x, 64, X86_RAX, src);
-        src.disp += 8;
-        x86_load(x, 64, X86_RDX, src);
-        x86_store(x, 64, h, X86_RAX);
-        h.disp += 8;
-        x86_store(x, 64, h, X86_RDX);
+        x86_movdqu_load(x, TMPL_XMM_SCRATCH, src);
+        gen_xmm_to_home(g, op->args[0]);
         return;
     }
     int d = ra_alloc(g);
@@ -448,6 +453,11 @@ static void gen_stenv(TmplGen *g, const IrInst *op)
     IrTemp v = op->args[0];
     X86Mem dst = x86_mem(TMPL_REG_ENV, (int32_t)op->c[0]);
     if (ir_type_is_wide(t)) {
+        if (!tg_is_const(g, v)) {
+            gen_xmm_from_temp(g, v);
+            x86_movdqu_store(x, dst, TMPL_XMM_SCRATCH);
+            return;
+        }
         for (int k = 0; k < 2; k++, dst.disp += 8) {
             if (tg_is_const(g, v)) {
                 store_wide_imm(g, dst, tg_info(g, v)->val[k], 64);

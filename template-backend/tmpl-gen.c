@@ -459,29 +459,40 @@ void gen_normalize(TmplGen *g, int r, IrType t)
         x86_mov_rr(&g->x, 32, r, r);
 }
 
-static void copy_wide(TmplGen *g, X86Mem dst, IrTemp src)
+static void store_wide_const(TmplGen *g, X86Mem dst, IrTemp c)
 {
-    if (tg_is_const(g, src)) {
-        store_imm64(g, dst, tg_info(g, src)->val[0]);
-        dst.disp += 8;
-        store_imm64(g, dst, tg_info(g, src)->val[1]);
-        return;
-    }
-    X86Mem s = ra_home(g, src);
-    x86_load(&g->x, 64, X86_RAX, s);
-    s.disp += 8;
-    x86_load(&g->x, 64, X86_RDX, s);
-    x86_store(&g->x, 64, dst, X86_RAX);
+    store_imm64(g, dst, tg_info(g, c)->val[0]);
     dst.disp += 8;
-    x86_store(&g->x, 64, dst, X86_RDX);
+    store_imm64(g, dst, tg_info(g, c)->val[1]);
+}
+
+void gen_xmm_from_temp(TmplGen *g, IrTemp t)
+{
+    if (g->xmm_temp != t)
+        x86_movdqu_load(&g->x, TMPL_XMM_SCRATCH, ra_home(g, t));
+    g->xmm_temp = t;
+    g->xmm_kept = true;
+}
+
+void gen_xmm_to_home(TmplGen *g, IrTemp t)
+{
+    x86_movdqu_store(&g->x, ra_home(g, t), TMPL_XMM_SCRATCH);
+    g->xmm_temp = t;
+    g->xmm_kept = true;
 }
 
 static void gen_mov(TmplGen *g, const IrInst *op)
 {
     IrTemp out = op->args[0], in = op->args[1];
     if (ir_type_is_wide((IrType)tg_info(g, out)->type)) {
-        if (out != in)
-            copy_wide(g, ra_home(g, out), in);
+        if (out == in)
+            return;
+        if (tg_is_const(g, in)) {
+            store_wide_const(g, ra_home(g, out), in);
+        } else {
+            gen_xmm_from_temp(g, in);
+            gen_xmm_to_home(g, out);
+        }
         return;
     }
     if (out == in)
@@ -716,7 +727,10 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
             map_close(&g);
             g.cur_insn = op->insn_idx;
         }
+        g.xmm_kept = false;
         gen_op(&g, op);
+        if (!g.xmm_kept)
+            g.xmm_temp = 0;
         addr_note_op(&g, op);
         ra_end_op(&g, op);
         if (g.x.overflow)

@@ -6,6 +6,7 @@
  *   r14 = env, r15 = guest_base (user mode), rsp = the shared frame made by
  *   tmpl_enter: TMPL_FRAME_SIZE bytes of spill slots at [rsp, rsp+size).
  *   rax, rcx, rdx, r11 = scratch, never hold a temp across an op.
+ *   xmm0 = scratch for 16-byte moves (no other xmm register is used).
  *   rbx rbp r12 r13 (callee-saved) and rsi rdi r8 r9 r10 (caller-saved) are
  *   allocated to temps.
  *
@@ -25,6 +26,7 @@
 #define TMPL_REG_ENV  X86_R14
 #define TMPL_REG_BASE X86_R15
 #define TMPL_SCRATCH  X86_R11
+#define TMPL_XMM_SCRATCH 0
 
 /* Frame: narrow slots (8 bytes) then wide slots (16 bytes). */
 #define TMPL_NARROW_SLOTS 384
@@ -125,6 +127,8 @@ typedef struct TmplGen {
     uint32_t n_checked, next_checked;
     TmplReloc *relocs;
     uint32_t n_relocs, cap_relocs;
+    IrTemp xmm_temp;            /* wide temp whose value xmm0 holds (0: none) */
+    bool xmm_kept;              /* this op left xmm_temp right */
 } TmplGen;
 
 /* Record a relocation at x offset `at` (relocatable translations only). */
@@ -201,6 +205,11 @@ bool gen_mem_op(TmplGen *g, const IrInst *op);     /* tmpl-gen-mem.c */
 bool addr_init(TmplGen *g);
 void addr_note_op(TmplGen *g, const IrInst *op);
 void addr_forget_all(TmplGen *g);
+/* 16-byte moves through xmm0: load t's value (skipped when xmm0 holds it
+ * already), or store xmm0 to t's home (xmm0 then holds t).  Only ops that
+ * use these keep xmm0's contents known; any other op forgets them. */
+void gen_xmm_from_temp(TmplGen *g, IrTemp t);
+void gen_xmm_to_home(TmplGen *g, IrTemp t);
 void gen_add_stub(TmplGen *g, TmplStub s);
 void gen_jmp_to(TmplGen *g, uint32_t target_off);  /* jmp rel32 in buffer */
 

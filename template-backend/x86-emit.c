@@ -173,6 +173,25 @@ void x86_store(X86Buf *b, int sz, X86Mem m, int src)
     emit_op(b, size_flags(sz), sz == 8 ? 0x88 : 0x89, src, -1, &m);
 }
 
+/* SSE moves (xmm = 0..15): 16 bytes in one access instead of two GPR
+ * halves; movq/movd zero the rest of the xmm register. */
+void x86_movdqu_load(X86Buf *b, int xmm, X86Mem m)
+{
+    emit_op(b, F_F3, 0x0F6F, xmm, -1, &m);
+}
+void x86_movdqu_store(X86Buf *b, X86Mem m, int xmm)
+{
+    emit_op(b, F_F3, 0x0F7F, xmm, -1, &m);
+}
+void x86_movq_xmm_load(X86Buf *b, int xmm, X86Mem m)
+{
+    emit_op(b, F_F3, 0x0F7E, xmm, -1, &m);
+}
+void x86_movd_xmm_load(X86Buf *b, int xmm, X86Mem m)
+{
+    emit_op(b, F_66, 0x0F6E, xmm, -1, &m);
+}
+
 void x86_store_imm(X86Buf *b, int sz, X86Mem m, int32_t imm)
 {
     emit_op(b, size_flags(sz), sz == 8 ? 0xC6 : 0xC7, 0, -1, &m);

@@ -100,6 +100,11 @@ size_t x86_movabs(X86Buf *b, int dst, uint64_t imm);
 void x86_load(X86Buf *b, int sz, int dst, X86Mem m);     /* mov r, [m] */
 void x86_store(X86Buf *b, int sz, X86Mem m, int src);    /* mov [m], r */
 void x86_store_imm(X86Buf *b, int sz, X86Mem m, int32_t imm); /* mov [m], imm */
+/* SSE: movdqu xmm, [m] / movdqu [m], xmm; movq/movd xmm, [m] (zero-extend). */
+void x86_movdqu_load(X86Buf *b, int xmm, X86Mem m);
+void x86_movdqu_store(X86Buf *b, X86Mem m, int xmm);
+void x86_movq_xmm_load(X86Buf *b, int xmm, X86Mem m);
+void x86_movd_xmm_load(X86Buf *b, int xmm, X86Mem m);
 /* movzx/movsx: dst (dsz 32 or 64) from a src_sz (8/16/32) register. */
 void x86_movzx_rr(X86Buf *b, int dst, int src, int src_sz);
 void x86_movsx_rr(X86Buf *b, int dsz, int dst, int src, int src_sz);

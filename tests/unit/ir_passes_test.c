@@ -366,6 +366,54 @@ START_TEST(test_dead_globals_keeps_writes_before_faults_and_global_readers)
 }
 END_TEST
 
+/* stenv then ldenv of the same field and type: the load becomes a copy of
+ * the stored value, unless something in between may have changed the field
+ * (an overlapping stenv, a helper with env access, a label) or the stored
+ * temp itself was written again. */
+START_TEST(test_env_forward_replaces_a_reload_only_while_the_field_is_known)
+{
+    const uint32_t p0 = offsetof(TEnv, priv[0]), p1 = offsetof(TEnv, priv[1]);
+    for (int kind = 0; kind < 6; kind++) {
+        IrBlock *b = tblock(false);
+        IrTemp t = ir_new_temp(b, IR_I64);
+        ir_mov(b, IR_I64, t, tg.x[0]);
+        ir_stenv(b, IR_I64, p0, t);
+        if (kind == 1) /* overlapping narrower store */
+            ir_stenv(b, IR_I32, p0 + 4, tg.w[0]);
+        if (kind == 2) /* a helper that may write env */
+            ir_call(b, IR_HELPER_ir_test_store_env64,
+                    (IrTemp[]){ir_const(b, IR_I64, p0), ir_const(b, IR_I64, 77)}, 2);
+        if (kind == 3) {
+            uint32_t l = ir_new_label(b);
+            ir_label(b, l);
+        }
+        if (kind == 4) /* the stored temp changes */
+            ir_mov(b, IR_I64, t, tg.x[1]);
+        if (kind == 5) /* a store elsewhere and a pure helper change nothing */
+            ir_stenv(b, IR_I64, p1, tg.x[1]);
+        IrTemp r = ir_ldenv(b, IR_I64, p0);
+        IrTemp r2 = ir_ldenv(b, IR_I64, p0); /* load after load */
+        ir_mov(b, IR_I64, tg.x[2], r);
+        ir_mov(b, IR_I64, tg.x[3], r2);
+        ir_exit(b, IR_EXIT_NONE, 0);
+        ir_pass_env_forward(b);
+        assert_valid(b);
+        unsigned want_ld = (kind == 0 || kind == 5) ? 0 : 1;
+        ck_assert_msg(count_ops(b, IR_OP_ldenv) == want_ld, "kind %d: %u ldenv left", kind,
+                      count_ops(b, IR_OP_ldenv));
+        TEnv e = {0};
+        e.x[0] = 0x1111222233334444ull;
+        e.x[1] = 5;
+        e.w[0] = 0xabcdef01u;
+        ck_assert_int_eq(trun(b, &e, NULL, NULL), IR_INTERP_EXITED);
+        uint64_t want = kind == 1 ? 0xabcdef0133334444ull : kind == 2 ? 77 : e.x[0];
+        ck_assert_uint_eq(e.x[2], want);
+        ck_assert_uint_eq(e.x[3], want);
+        ir_block_free(b);
+    }
+}
+END_TEST
+
 START_TEST(test_optimize_shrinks_a_typical_flag_setting_sequence)
 {
     IrBlock *b = tblock(true);
@@ -919,6 +967,7 @@ int main(void)
     tcase_add_test(tc, test_dead_globals_removes_a_write_overwritten_before_any_read);
     tcase_add_test(tc, test_dead_globals_keeps_a_flag_write_read_by_an_exit);
     tcase_add_test(tc, test_dead_globals_keeps_writes_before_faults_and_global_readers);
+    tcase_add_test(tc, test_env_forward_replaces_a_reload_only_while_the_field_is_known);
     tcase_add_test(tc, test_optimize_shrinks_a_typical_flag_setting_sequence);
     tcase_add_test(tc, test_random_blocks_agree_with_and_without_simplify_and_optimize);
     tcase_add_test(tc, test_verifier_accepts_a_valid_block_and_rejects_each_malformation);

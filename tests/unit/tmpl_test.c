@@ -102,6 +102,10 @@ static void enc_one(X86Buf *x, int i)
     case 22: x86_movzx_rr(x, X86_RAX, X86_RDI, 8); break;
     case 23: x86_store_imm(x, 16, x86_mem(X86_RBP, 0), 0x1234); break;
     case 24: x86_mfence(x); break;
+    case 25: x86_movdqu_load(x, 0, x86_mem_idx(X86_R15, X86_R12, 0)); break;
+    case 26: x86_movdqu_store(x, x86_mem(X86_RSP, 0xc00), 0); break;
+    case 27: x86_movq_xmm_load(x, 0, x86_mem(X86_R14, 0x1c0)); break;
+    case 28: x86_movd_xmm_load(x, 0, x86_mem_idx(X86_R15, X86_RBX, 0)); break;
     }
 }
 
@@ -131,6 +135,10 @@ static const EncCase enc_cases[] = {
     {"movzx eax,dil", B(0x40, 0x0F, 0xB6, 0xC7)},
     {"mov word [rbp+0],0x1234", B(0x66, 0xC7, 0x45, 0x00, 0x34, 0x12)},
     {"mfence", B(0x0F, 0xAE, 0xF0)},
+    {"movdqu xmm0,[r15+r12]", B(0xF3, 0x43, 0x0F, 0x6F, 0x04, 0x27)},
+    {"movdqu [rsp+0xc00],xmm0", B(0xF3, 0x0F, 0x7F, 0x84, 0x24, 0x00, 0x0C, 0x00, 0x00)},
+    {"movq xmm0,[r14+0x1c0]", B(0xF3, 0x41, 0x0F, 0x7E, 0x86, 0xC0, 0x01, 0x00, 0x00)},
+    {"movd xmm0,[r15+rbx]", B(0x66, 0x41, 0x0F, 0x6E, 0x04, 0x1F)},
 };
 
 START_TEST(test_encoder_bytes)
@@ -187,6 +195,9 @@ START_TEST(test_encoder_objdump)
                 REC(x86_test_rr(&x, sz, r, q));
                 REC(x86_cmpxchg(&x, sz, x86_mem_idx(X86_R15, q, 0), r));
                 REC(x86_xadd(&x, sz, x86_mem(q, 8), r));
+                REC(x86_movdqu_load(&x, r, x86_mem_idx(q, X86_R13, 0x40)));
+                REC(x86_movdqu_store(&x, x86_mem(q, -300), r));
+                REC(x86_movq_xmm_load(&x, r, x86_mem(q, 0)));
             }
             if (r == X86_RSP)
                 continue;

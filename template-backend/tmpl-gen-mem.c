@@ -189,7 +189,6 @@ static void gen_ld(TmplGen *g, const IrInst *op)
     mem_check(g, op, ar, false, op->args[1]);
     X86Mem m = host_mem(ar, 0);
     if (ir_type_is_wide(t)) {
-        X86Mem h = ra_home(g, op->args[0]);
         if (sbits >= 32) {
             if (sbits == 128)
                 x86_movdqu_load(x, TMPL_XMM_SCRATCH, m);
@@ -201,10 +200,8 @@ static void gen_ld(TmplGen *g, const IrInst *op)
             return;
         }
         x86_movzx_load(x, X86_RAX, m, sbits);
-        x86_alu_rr(x, X86_XOR, 32, X86_RDX, X86_RDX);
-        x86_store(x, 64, h, X86_RAX);
-        h.disp += 8;
-        x86_store(x, 64, h, X86_RDX);
+        x86_movq_xmm_r(x, 32, TMPL_XMM_SCRATCH, X86_RAX);
+        gen_xmm_to_home(g, op->args[0]);
         return;
     }
     int tb = tg_bits(t);

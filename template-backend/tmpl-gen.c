@@ -337,6 +337,65 @@ static void gen_label(TmplGen *g, uint32_t label)
         }
 }
 
+/* The next live op after index i, or NULL. */
+static const IrInst *next_live(const TmplGen *g, uint32_t *i)
+{
+    while (++*i < g->b->n_ops)
+        if (!g->b->ops[*i].dead)
+            return &g->b->ops[*i];
+    return NULL;
+}
+
+/* "brcond c, L; goto_tb s1, X; L: goto_tb s0, Y" with nothing else
+ * branching to L and no other exit through s0: the jcc itself can be slot s0's patchable jump, so a
+ * taken branch reaches its chained successor in one jump instead of jcc,
+ * jmp.  Returns s0 and the index of the goto_tb it replaces, or -1. */
+static int fusable_exit(const TmplGen *g, const IrInst *op, uint32_t *goto_idx)
+{
+    uint32_t i = g->op_idx, label = (uint32_t)op->c[1];
+    const IrInst *a = next_live(g, &i), *l = a ? next_live(g, &i) : NULL;
+    const IrInst *b = l ? next_live(g, &i) : NULL;
+    if (!b || a->opc != IR_OP_goto_tb || l->opc != IR_OP_label || l->c[0] != label ||
+        b->opc != IR_OP_goto_tb || a->c[0] == b->c[0] || b->c[0] > 1 ||
+        g->chain_site[b->c[0]] != UINT32_MAX)
+        return -1;
+    for (uint32_t k = 0; k < g->b->n_ops; k++) {
+        const IrInst *o = &g->b->ops[k];
+        if (o->dead || o == op)
+            continue;
+        if ((o->opc == IR_OP_br && o->c[0] == label) || (o->opc == IR_OP_brcond && o->c[1] == label))
+            return -1;
+        /* a second exit through the slot jumps to its (unconditional) jmp */
+        if (o->opc == IR_OP_goto_tb && o->c[0] == b->c[0] && o != b)
+            return -1;
+    }
+    *goto_idx = i;
+    return (int)b->c[0];
+}
+
+/* Emit slot's patchable jump as "jcc rel32" with the rel32 4-byte aligned:
+ * the compare just emitted at [cmp_start, now) moves up past the padding
+ * (it holds no relocation), so nops never sit between cmp and jcc. */
+static void gen_chain_jcc(TmplGen *g, size_t cmp_start, X86Cond cc, unsigned slot, uint64_t pc)
+{
+    X86Buf *x = &g->x;
+    size_t cmp_end = x86_off(x);
+    unsigned pad = (unsigned)((4 - ((g->exec_base + cmp_end + 2) & 3)) & 3);
+    if (pad) {
+        x86_nops(x, pad);
+        if (x->overflow)
+            return;
+        memmove(x->start + cmp_start + pad, x->start + cmp_start, cmp_end - cmp_start);
+        X86Buf n = x86_buf(x->start + cmp_start, pad);
+        x86_nops(&n, pad);
+    }
+    size_t site = x86_jcc32(x, cc);
+    g->chain_pc[slot] = pc;
+    g->chain_site[slot] = (uint32_t)site;
+    gen_add_stub(g, (TmplStub){.kind = STUB_GOTO_TB, .slot = (uint8_t)slot,
+                               .site = (uint32_t)site, .pc = pc});
+}
+
 static void gen_brcond(TmplGen *g, const IrInst *op)
 {
     IrCond c = (IrCond)op->c[0];
@@ -357,7 +416,15 @@ static void gen_brcond(TmplGen *g, const IrInst *op)
     if (!tg_is_const(g, bb))
         ra_in(g, bb);
     ra_sync(g);
+    uint32_t goto_idx;
+    int slot = fusable_exit(g, op, &goto_idx);
+    size_t cmp_start = x86_off(&g->x);
     X86Cond cc = gen_compare(g, (IrType)op->type, c, a, bb);
+    if (slot >= 0) {
+        gen_chain_jcc(g, cmp_start, cc, (unsigned)slot, g->b->ops[goto_idx].c[1]);
+        g->fused_goto = goto_idx;
+        return;
+    }
     branch_to(g, (uint32_t)op->c[1], cc);
 }
 
@@ -368,6 +435,8 @@ static void gen_goto_tb(TmplGen *g, const IrInst *op)
         tg_fail(g, "goto_tb slot must be 0 or 1");
         return;
     }
+    if (g->op_idx == g->fused_goto)
+        return; /* its brcond's jcc is the slot's jump (gen_chain_jcc) */
     ra_writeback_globals(g, false);
     if (g->chain_site[slot] != UINT32_MAX) {
         /* a second exit through the same slot: fine if it goes to the same
@@ -542,6 +611,19 @@ static void gen_conv(TmplGen *g, const IrInst *op)
         ra_bind(g, out, r);
         return;
     }
+    if (op->opc == IR_OP_trunc && tg_is_global(g, in) && g->t[in].reg < 0 && out != in &&
+        tg_bits(t) < tg_bits(from)) {
+        /* "w1" of a global x1 in env: load the low bits only (little-endian)
+         * rather than 64 bits and a zero-extension */
+        int r = ra_alloc(g), bits = tg_bits(t);
+        if (bits < 32)
+            x86_movzx_load(x, r, ra_home(g, in), bits);
+        else
+            x86_load(x, 32, r, ra_home(g, in));
+        ra_bind(g, out, r);
+        ra_set_kbits(g, out, (unsigned)bits);
+        return;
+    }
     int r = ra_out_reg(g, out, in);
     gen_load_to(g, r, in);
     unsigned kb = ra_kbits(g, in);
@@ -564,18 +646,32 @@ static void gen_conv(TmplGen *g, const IrInst *op)
         ra_set_kbits(g, out, kb);
 }
 
+/* Built in xmm0 and stored whole: a 16-byte load of two 8-byte stores
+ * cannot be store-forwarded (a stall of ~10 cycles at the next move). */
 static void gen_concat(TmplGen *g, const IrInst *op)
 {
-    X86Mem m = ra_home(g, op->args[0]);
-    for (int k = 0; k < 2; k++, m.disp += 8) {
-        IrTemp in = op->args[1 + k];
-        if (tg_is_const(g, in)) {
-            store_imm64(g, m, tg_const(g, in));
-        } else {
-            int r = ra_in(g, in);
-            x86_store(&g->x, 64, m, r);
-        }
+    IrTemp lo = op->args[1], hi = op->args[2];
+    if (tg_is_const(g, lo) && tg_is_const(g, hi)) {
+        X86Mem m = ra_home(g, op->args[0]);
+        store_imm64(g, m, tg_const(g, lo));
+        m.disp += 8;
+        store_imm64(g, m, tg_const(g, hi));
+        return;
     }
+    for (int k = 0; k < 2; k++) {
+        IrTemp in = op->args[1 + k];
+        if (k == 1 && tg_is_const(g, in) && tg_const(g, in) == 0)
+            break; /* movq zeroed the high half */
+        int r = X86_RAX;
+        if (tg_is_const(g, in))
+            x86_mov_ri(&g->x, r, tg_const(g, in));
+        else
+            r = ra_in(g, in);
+        x86_movq_xmm_r(&g->x, 64, k ? TMPL_XMM_SCRATCH + 1 : TMPL_XMM_SCRATCH, r);
+        if (k)
+            x86_punpcklqdq(&g->x, TMPL_XMM_SCRATCH, TMPL_XMM_SCRATCH + 1);
+    }
+    gen_xmm_to_home(g, op->args[0]);
 }
 
 /* ---- the driver ---- */
@@ -677,6 +773,7 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     g.x = x86_buf(buf->base + start, buf->size - start);
     g.exec_base = (uintptr_t)(buf->base + start) + (uintptr_t)buf->exec_delta;
     g.chain_site[0] = g.chain_site[1] = UINT32_MAX;
+    g.fused_goto = UINT32_MAX;
     g.chain_reset[0] = g.chain_reset[1] = UINT32_MAX;
     g.cur_insn = 0;
     g.relocatable = mm && mm->relocatable;

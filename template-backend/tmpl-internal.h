@@ -6,7 +6,7 @@
  *   r14 = env, r15 = guest_base (user mode), rsp = the shared frame made by
  *   tmpl_enter: TMPL_FRAME_SIZE bytes of spill slots at [rsp, rsp+size).
  *   rax, rcx, rdx, r11 = scratch, never hold a temp across an op.
- *   xmm0 = scratch for 16-byte moves (no other xmm register is used).
+ *   xmm0, xmm1 = scratch for 16-byte values (no other xmm register is used).
  *   rbx rbp r12 r13 (callee-saved) and rsi rdi r8 r9 r10 (caller-saved) are
  *   allocated to temps.
  *
@@ -119,6 +119,7 @@ typedef struct TmplGen {
     uint32_t n_map, cap_map;
     uint32_t chain_site[2], chain_reset[2];
     uint64_t chain_pc[2];       /* target of each slot's goto_tb */
+    uint32_t fused_goto;        /* goto_tb op whose jump a brcond's jcc is */
     bool relocatable;           /* record relocs (TmplMemModel.relocatable) */
     uint64_t limit_guard;       /* TmplMemModel.limit_guard */
     uint32_t *ver;              /* per temp: writes so far (labels count as one) */

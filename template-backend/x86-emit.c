@@ -192,6 +192,17 @@ void x86_movd_xmm_load(X86Buf *b, int xmm, X86Mem m)
     emit_op(b, F_66, 0x0F6E, xmm, -1, &m);
 }
 
+/* movd/movq xmm, r32/r64 (66 [REX.W] 0F 6E /r): zeroes the rest. */
+void x86_movq_xmm_r(X86Buf *b, int sz, int xmm, int r)
+{
+    emit_op(b, F_66 | (sz == 64 ? F_W : 0), 0x0F6E, xmm, r, NULL);
+}
+/* punpcklqdq dst, src: dst[127:64] = src[63:0]. */
+void x86_punpcklqdq(X86Buf *b, int dst, int src)
+{
+    emit_op(b, F_66, 0x0F6C, dst, src, NULL);
+}
+
 void x86_store_imm(X86Buf *b, int sz, X86Mem m, int32_t imm)
 {
     emit_op(b, size_flags(sz), sz == 8 ? 0xC6 : 0xC7, 0, -1, &m);

@@ -105,6 +105,8 @@ void x86_movdqu_load(X86Buf *b, int xmm, X86Mem m);
 void x86_movdqu_store(X86Buf *b, X86Mem m, int xmm);
 void x86_movq_xmm_load(X86Buf *b, int xmm, X86Mem m);
 void x86_movd_xmm_load(X86Buf *b, int xmm, X86Mem m);
+void x86_movq_xmm_r(X86Buf *b, int sz, int xmm, int r);   /* movd/movq xmm, r */
+void x86_punpcklqdq(X86Buf *b, int dst, int src);
 /* movzx/movsx: dst (dsz 32 or 64) from a src_sz (8/16/32) register. */
 void x86_movzx_rr(X86Buf *b, int dst, int src, int src_sz);
 void x86_movsx_rr(X86Buf *b, int dsz, int dst, int src, int src_sz);

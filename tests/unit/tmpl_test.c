@@ -106,6 +106,9 @@ static void enc_one(X86Buf *x, int i)
     case 26: x86_movdqu_store(x, x86_mem(X86_RSP, 0xc00), 0); break;
     case 27: x86_movq_xmm_load(x, 0, x86_mem(X86_R14, 0x1c0)); break;
     case 28: x86_movd_xmm_load(x, 0, x86_mem_idx(X86_R15, X86_RBX, 0)); break;
+    case 29: x86_movq_xmm_r(x, 64, 0, X86_R12); break;
+    case 30: x86_movq_xmm_r(x, 32, 1, X86_RAX); break;
+    case 31: x86_punpcklqdq(x, 0, 1); break;
     }
 }
 
@@ -139,6 +142,9 @@ static const EncCase enc_cases[] = {
     {"movdqu [rsp+0xc00],xmm0", B(0xF3, 0x0F, 0x7F, 0x84, 0x24, 0x00, 0x0C, 0x00, 0x00)},
     {"movq xmm0,[r14+0x1c0]", B(0xF3, 0x41, 0x0F, 0x7E, 0x86, 0xC0, 0x01, 0x00, 0x00)},
     {"movd xmm0,[r15+rbx]", B(0x66, 0x41, 0x0F, 0x6E, 0x04, 0x1F)},
+    {"movq xmm0,r12", B(0x66, 0x49, 0x0F, 0x6E, 0xC4)},
+    {"movd xmm1,eax", B(0x66, 0x0F, 0x6E, 0xC8)},
+    {"punpcklqdq xmm0,xmm1", B(0x66, 0x0F, 0x6C, 0xC1)},
 };
 
 START_TEST(test_encoder_bytes)

@@ -101,6 +101,22 @@ static IrTemp a64_adc(DisasContext *s, int sf, IrTemp n, IrTemp m, A64Flags *f)
     return r;
 }
 
+/* NZCV of n + c, for a constant c other than 0 and the type's minimum, are
+ * those of n - (-c): the same N, Z and V (one exact sum), and C = n >= -c
+ * unsigned either way.  As a SUB, conditions on them fuse into one compare
+ * (CMN w1, #5; B.GE was ~25 host insns of eager flags).  Returns -c, or 0. */
+static IrTemp add_const_as_sub(IrBlock *b, int sf, IrTemp m)
+{
+    if (b->temps[m].kind != IR_TEMP_CONST)
+        return 0;
+    uint64_t v = b->temps[m].val[0], min = sf ? 1ull << 63 : 1ull << 31;
+    if (!sf)
+        v = (uint32_t)v;
+    if (v == 0 || v == min)
+        return 0;
+    return ir_const(b, a64_sf_type(sf), sf ? -v : (uint32_t)-v);
+}
+
 /* Common tail of the add/sub forms: op 0 add, 1 sub; s: set flags. */
 static IrTemp a64_addsub(DisasContext *s, int sf, int op, int setflags, IrTemp n, IrTemp m)
 {
@@ -109,7 +125,11 @@ static IrTemp a64_addsub(DisasContext *s, int sf, int op, int setflags, IrTemp n
     if (setflags) {
         /* NZCV left to whoever reads them (A64State cc_op) */
         IrTemp r = op ? ir_sub(b, t, n, m) : ir_add(b, t, n, m);
-        a64_flags_lazy(s, op ? A64_CC_SUB : A64_CC_ADD, sf, n, m);
+        IrTemp neg = op ? 0 : add_const_as_sub(b, sf, m);
+        if (neg)
+            a64_flags_lazy(s, A64_CC_SUB, sf, n, neg);
+        else
+            a64_flags_lazy(s, op ? A64_CC_SUB : A64_CC_ADD, sf, n, m);
         return r;
     }
     return op ? ir_sub(b, t, n, m) : ir_add(b, t, n, m);
@@ -536,6 +556,11 @@ bool trans_CCMP(DisasContext *s, arg_CCMP *a)
     IrTemp n = a64_get_r(s, a->rn, a->sf);
     IrTemp m = a->imm ? ir_const(b, t, (uint64_t)a->rm) : a64_get_r(s, a->rm, a->sf);
     int op = a->op ? A64_CC_SUB : A64_CC_ADD;
+    IrTemp neg = a->op ? 0 : add_const_as_sub(b, a->sf, m); /* CCMN #imm as CCMP #-imm */
+    if (neg) {
+        op = A64_CC_SUB;
+        m = neg;
+    }
     A64Cond c = a64_cond_fused(s, a->cond);
     if (c.cond == IR_COND_NEVER) {
         a64_set_nzcv_imm(s, a->nzcv);
@@ -548,7 +573,7 @@ bool trans_CCMP(DisasContext *s, arg_CCMP *a)
     if (a64_flags_lazy_ccmp(s, op, a->sf, n, m, &c, a->nzcv))
         return true;
     A64Flags f;
-    if (a->op)
+    if (op == A64_CC_SUB)
         a64_sub_flags(s, a->sf, n, m, &f);
     else
         a64_add_flags(s, a->sf, n, m, &f);

@@ -108,6 +108,84 @@ void addr_note_op(TmplGen *g, const IrInst *op)
     }
 }
 
+/* ---- address folding ---- */
+/* "t = add/sub base, c; ...; ld [t]; st [t]" with t written once and read
+ * only as the address of plain ld/st (no alignment check), base not
+ * written and no label, branch or call before t's last use: the accesses
+ * become [r15 + base + c] and the add disappears; a limit check that is
+ * not elided computes base + c in rax.  A frame's ldp/stp runs and struct
+ * field accesses were one lea each. */
+#define FOLD_WINDOW 48
+
+static bool fold_use_ok(const IrInst *op, IrTemp t)
+{
+    bool addr_use = (op->opc == IR_OP_ld && op->args[1] == t) ||
+                    (op->opc == IR_OP_st && op->args[0] == t && op->args[1] != t);
+    return addr_use && IR_MO_ALIGN_LOG2((IrMemOp)op->c[0]) == 0;
+}
+
+static bool fold_candidate(TmplGen *g, uint32_t i)
+{
+    const IrBlock *b = g->b;
+    const IrInst *op = &b->ops[i];
+    if ((op->opc != IR_OP_add && op->opc != IR_OP_sub) || op->type != IR_I64)
+        return false;
+    IrTemp t = op->args[0], base = op->args[1];
+    if (t == IR_TEMP_NONE || tg_info(g, t)->kind != IR_TEMP_LOCAL || !tg_is_const(g, op->args[2]) ||
+        base == IR_TEMP_NONE || tg_is_const(g, base) || base == t ||
+        ir_type_is_wide((IrType)tg_info(g, base)->type))
+        return false;
+    int64_t c = (int64_t)tg_const(g, op->args[2]);
+    if (op->opc == IR_OP_sub)
+        c = -c;
+    uint32_t last = g->t[t].last;
+    if (c <= INT32_MIN + 16 || c >= INT32_MAX - 16 || g->t[t].first != i || last == UINT32_MAX ||
+        last <= i || last - i > FOLD_WINDOW)
+        return false;
+    for (uint32_t k = i + 1; k <= last; k++) {
+        const IrInst *o = &b->ops[k];
+        if (o->dead)
+            continue;
+        if (o->opc >= IR_OP_COUNT || o->opc == IR_OP_label || o->opc == IR_OP_call)
+            return false;
+        const IrOpInfo *oi = &ir_op_info[o->opc];
+        if (oi->flags & (IR_OPF_BRANCH | IR_OPF_EXIT))
+            return false;
+        for (unsigned a = 0; a < (unsigned)(oi->n_out + oi->n_in); a++) {
+            if (o->args[a] == base && a < oi->n_out)
+                return false; /* base changes before t's last use */
+            if (o->args[a] == t && (a < oi->n_out || !fold_use_ok(o, t)))
+                return false;
+        }
+    }
+    g->fold[t] = (TmplFold){base, (int32_t)c};
+    /* base stays live (in a register or its home) until t's last use */
+    if (!tg_is_global(g, base) && g->t[base].last < last)
+        g->t[base].last = last;
+    return true;
+}
+
+bool addr_fold_init(TmplGen *g)
+{
+    g->fold = NULL;
+    if (!g->limit_guard)
+        return true; /* checked accesses keep their address in a register */
+    bool any = false;
+    for (uint32_t i = 0; i < g->b->n_ops; i++) {
+        const IrInst *op = &g->b->ops[i];
+        if (op->dead || (op->opc != IR_OP_add && op->opc != IR_OP_sub))
+            continue;
+        if (!g->fold && !(g->fold = calloc(g->b->n_temps ? g->b->n_temps : 1, sizeof *g->fold)))
+            return false;
+        any |= fold_candidate(g, i);
+    }
+    if (!any) {
+        free(g->fold);
+        g->fold = NULL;
+    }
+    return true;
+}
+
 /* True if the access of size bytes at temp at needs no limit check (see
  * the top); else records it as checked. */
 static bool addr_covered(TmplGen *g, IrTemp at, unsigned size)
@@ -160,6 +238,30 @@ static X86Mem host_mem(int ar, int32_t disp)
     return x86_mem_idx(TMPL_REG_BASE, ar, disp);
 }
 
+/* The host operand of op's access at temp at, after the write-back and
+ * the checks (mem_check); a folded address is [r15 + base + off]. */
+static X86Mem mem_operand(TmplGen *g, const IrInst *op, IrTemp at, bool write)
+{
+    if (!g->fold || g->fold[at].base == IR_TEMP_NONE) {
+        int ar = ra_in(g, at);
+        mem_check(g, op, ar, write, at);
+        return host_mem(ar, 0);
+    }
+    TmplFold f = g->fold[at];
+    int br = ra_in(g, f.base);
+    ra_writeback_globals(g, false);
+    if (!addr_covered(g, at, IR_MO_BYTES((IrMemOp)op->c[0]))) {
+        X86Buf *x = &g->x;
+        x86_lea(x, 64, X86_RAX, x86_mem(br, f.off));
+        x86_alu_rm(x, X86_CMP, 64, X86_RAX, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, guest_limit)));
+        size_t site = x86_jcc32(x, X86_CC_AE);
+        gen_add_stub(g, (TmplStub){.kind = STUB_FAULT, .reg = X86_RAX,
+                                   .slot = (uint8_t)(TMPL_EXC_SEGV | (write ? 0x80 : 0)),
+                                   .site = (uint32_t)site, .insn = op->insn_idx});
+    }
+    return host_mem(br, f.off);
+}
+
 /* d = src's low sbits extended (per sign) to type t, canonical. */
 static void extend_to(TmplGen *g, int d, int src, int sbits, bool sgn, IrType t)
 {
@@ -185,9 +287,7 @@ static void gen_ld(TmplGen *g, const IrInst *op)
     IrType t = (IrType)op->type;
     IrMemOp mo = (IrMemOp)op->c[0];
     int sbits = (int)IR_MO_BYTES(mo) * 8;
-    int ar = ra_in(g, op->args[1]);
-    mem_check(g, op, ar, false, op->args[1]);
-    X86Mem m = host_mem(ar, 0);
+    X86Mem m = mem_operand(g, op, op->args[1], false);
     if (ir_type_is_wide(t)) {
         if (sbits >= 32) {
             if (sbits == 128)
@@ -243,12 +343,12 @@ static void gen_st(TmplGen *g, const IrInst *op)
     int sbits = (int)IR_MO_BYTES(mo) * 8;
     IrTemp addr = op->args[0], val = op->args[1];
     if (ir_type_is_wide(t)) {
-        int ar = ra_in(g, addr);
-        mem_check(g, op, ar, true, addr);
+        X86Mem m = mem_operand(g, op, addr, true), m8 = m;
+        m8.disp += 8;
         uint64_t lo, hi;
         if (sbits == 128 && !tg_is_const(g, val)) {
             gen_xmm_from_temp(g, val);
-            x86_movdqu_store(x, host_mem(ar, 0), TMPL_XMM_SCRATCH);
+            x86_movdqu_store(x, m, TMPL_XMM_SCRATCH);
             return;
         }
         if (tg_is_const(g, val)) {
@@ -263,10 +363,10 @@ static void gen_st(TmplGen *g, const IrInst *op)
             x86_load(x, 64, X86_RDX, h);
         }
         if (sbits == 128) {
-            x86_store(x, 64, host_mem(ar, 0), X86_RAX);
-            x86_store(x, 64, host_mem(ar, 8), X86_RDX);
+            x86_store(x, 64, m, X86_RAX);
+            x86_store(x, 64, m8, X86_RDX);
         } else {
-            x86_store(x, sbits, host_mem(ar, 0), X86_RAX);
+            x86_store(x, sbits, m, X86_RAX);
         }
         return;
     }
@@ -274,14 +374,13 @@ static void gen_st(TmplGen *g, const IrInst *op)
     bool imm = tg_is_const(g, val) && x86_is_s32((int64_t)tg_const(g, val));
     if (!imm)
         vr = ra_in(g, val);
-    int ar = ra_in(g, addr);
-    mem_check(g, op, ar, true, addr);
+    X86Mem m = mem_operand(g, op, addr, true);
     if (sbits > 64)
         sbits = 64;
     if (imm)
-        store_wide_imm(g, host_mem(ar, 0), tg_const(g, val), sbits);
+        store_wide_imm(g, m, tg_const(g, val), sbits);
     else
-        x86_store(x, sbits, host_mem(ar, 0), vr);
+        x86_store(x, sbits, m, vr);
 }
 
 static void gen_cmpxchg128(TmplGen *g, const IrInst *op)

@@ -727,6 +727,7 @@ static void gen_free(TmplGen *g)
     ra_free(g);
     free(g->ver);
     free(g->addr);
+    free(g->fold);
     free(g->label_off);
     free(g->fixups);
     free(g->stubs);
@@ -784,7 +785,7 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
         *why = "relocatable code needs its counters within the tag's object";
         return false;
     }
-    if (!ra_init(&g) || !addr_init(&g)) {
+    if (!ra_init(&g) || !addr_init(&g) || !addr_fold_init(&g)) {
         *why = "out of memory";
         gen_free(&g);
         return false;
@@ -825,7 +826,8 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
             g.cur_insn = op->insn_idx;
         }
         g.xmm_kept = false;
-        gen_op(&g, op);
+        if (!addr_folded_def(&g, op))
+            gen_op(&g, op);
         if (!g.xmm_kept)
             g.xmm_temp = 0;
         addr_note_op(&g, op);

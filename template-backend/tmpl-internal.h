@@ -86,6 +86,13 @@ typedef struct TmplChecked {
 } TmplChecked;
 #define TMPL_MAX_CHECKED 8
 
+/* An address temp folded into the accesses that use it (tmpl-gen-mem.c):
+ * "t = add base, off" is not emitted; each access reads [r15 + base + off]. */
+typedef struct TmplFold {
+    IrTemp base;        /* 0: t is not folded */
+    int32_t off;
+} TmplFold;
+
 typedef struct TmplFixup {
     uint32_t label;
     uint32_t site;
@@ -128,6 +135,7 @@ typedef struct TmplGen {
     uint32_t n_checked, next_checked;
     TmplReloc *relocs;
     uint32_t n_relocs, cap_relocs;
+    TmplFold *fold;             /* per temp, NULL when nothing is folded */
     IrTemp xmm_temp;            /* wide temp whose value xmm0 holds (0: none) */
     bool xmm_kept;              /* this op left xmm_temp right */
 } TmplGen;
@@ -206,6 +214,14 @@ bool gen_mem_op(TmplGen *g, const IrInst *op);     /* tmpl-gen-mem.c */
 bool addr_init(TmplGen *g);
 void addr_note_op(TmplGen *g, const IrInst *op);
 void addr_forget_all(TmplGen *g);
+/* Find address temps to fold (after ra_init); true if op defines one
+ * (then it emits nothing). */
+bool addr_fold_init(TmplGen *g);
+static inline bool addr_folded_def(const TmplGen *g, const IrInst *op)
+{
+    return g->fold && (op->opc == IR_OP_add || op->opc == IR_OP_sub) &&
+           g->fold[op->args[0]].base != IR_TEMP_NONE;
+}
 /* 16-byte moves through xmm0: load t's value (skipped when xmm0 holds it
  * already), or store xmm0 to t's home (xmm0 then holds t).  Only ops that
  * use these keep xmm0's contents known; any other op forgets them. */

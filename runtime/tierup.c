@@ -115,6 +115,7 @@ typedef struct TierUp {
     pthread_mutex_t ptr_lock;     /* TransBlock.ptr_targets (a leaf lock) */
     bool loops_only;              /* compile only regions with a loop */
     uint32_t probe_min_cycles;    /* host cycles per entry a region must run */
+    uint64_t start_ns;            /* CLOCK_MONOTONIC at tierup_init (exit drain) */
     pthread_mutex_t qlock;
     pthread_cond_t qcond;
     pthread_cond_t done;          /* a job finished (exit drain waits on it) */
@@ -158,6 +159,9 @@ bool tierup_init(ExecEngine *e)
     if (!tu)
         return false;
     tu->threshold = (int32_t)env_long("EMU_HOT_THRESHOLD", 1, 1000000000, TIERUP_DEFAULT_THRESHOLD);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    tu->start_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
     const char *v = getenv("EMU_REGION_LOOPS");
     tu->loops_only = !(v && *v == '0');
     tu->probe_min_cycles =
@@ -248,20 +252,27 @@ void tierup_free(ExecEngine *e)
     free(tu);
 }
 
-/* Code cache, read-write: give the worker up to EMU_CACHE_EXIT_MS
- * (default 0: regions are stored as the worker compiles them, and exit
- * costs nothing more than without a cache) to compile and store the
- * regions still queued, so that the next run finds them (they are
- * installed too, which is harmless).  Measured on python3 -c pass: LLVM
- * compiles ~5-15 regions a second here, so 1000 ms adds ~1 s to a run
- * for a handful of regions.  The compile in progress when the time is up
- * still finishes (stop_worker waits for it). */
+/* Code cache, read-write: give the worker up to EMU_CACHE_EXIT_MS to
+ * compile and store the regions still queued, so that the next run finds
+ * them (they are installed too, which is harmless).  Default: a quarter
+ * of the run so far, at most TIERUP_EXIT_DRAIN_MS, and nothing when no
+ * region is queued.  Without it (the default was 0) a loop that gets hot
+ * late in a run was queued, compiled in part and dropped at exit in every
+ * run, never stored: lua's table.sort loop cost each steady-state run
+ * ~250 ms of CPU (LLVM loaded and compiling) against 0 once stored.  LLVM
+ * compiles ~5-15 regions a second here.  A compile in progress when the
+ * time is up is abandoned. */
+#define TIERUP_EXIT_DRAIN_MS 500
 static void drain_for_cache(ExecEngine *e)
 {
     TierUp *tu = e->tu;
     if (!tiercache_storing(e))
         return;
-    long ms = 0;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    uint64_t ran_ms =
+        ((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec - tu->start_ns) / 1000000u;
+    long ms = (long)(ran_ms / 4 < TIERUP_EXIT_DRAIN_MS ? ran_ms / 4 : TIERUP_EXIT_DRAIN_MS);
     const char *v = getenv("EMU_CACHE_EXIT_MS");
     if (v && *v) {
         char *end;

@@ -1035,7 +1035,14 @@ int64_t user_sys_clone(UserProcess *p, A64State *env, const uint64_t a[6])
      * inherits one taken by a thread it does not have. */
     if (p->engine)
         exec_fork_prepare(p->engine);
-    pid_t pid = (pid_t)syscall(SYS_clone, (flags & CSIGNAL), NULL, NULL, NULL, NULL);
+    /* glibc's fork() also takes malloc's locks across the clone: with the
+     * raw syscall a child forked while the tier-up worker was inside malloc
+     * (storing a region, freeing a job) inherited a locked arena and hung
+     * in its first malloc.  Only a non-default exit signal needs the raw
+     * clone (which has that risk). */
+    pid_t pid = (flags & CSIGNAL) == SIGCHLD
+                    ? fork()
+                    : (pid_t)syscall(SYS_clone, (flags & CSIGNAL), NULL, NULL, NULL, NULL);
     int saved_errno = errno;
     if (p->engine) {
         if (pid == 0)

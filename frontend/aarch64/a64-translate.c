@@ -369,6 +369,29 @@ A64Cond a64_cond(DisasContext *s, int cc)
     return c;
 }
 
+/* A condition on flags set before the block (a b.cond that is a branch
+ * target of its own): when cc_op says SUB (a CMP, the usual case) compare
+ * cc_a and cc_b directly; otherwise materialise NZCV and test them.  The
+ * SUB path leaves the flags lazy, so the state stays unknown after it.
+ * Materialising on every path cost ~45 host insns per such block. */
+static A64Cond cond_unknown(DisasContext *s, int cc)
+{
+    IrBlock *b = a64_ir(s);
+    IrTemp v = ir_new_temp(b, IR_I32);
+    uint32_t l_other = ir_new_label(b), l_done = ir_new_label(b);
+    ir_brcond(b, IR_I32, IR_COND_NE, a64_cpu_cc_op, ir_const(b, IR_I32, A64_CC_SUB), l_other);
+    A64Cond c;
+    sub_cond(b, cc, a64_cpu_cc_a, a64_cpu_cc_b, IR_I64, &c);
+    ir_mov(b, IR_I32, v, a64_cond_value(s, &c, IR_I32));
+    ir_br(b, l_done);
+    ir_label(b, l_other);
+    c = a64_cond(s, cc);
+    ir_mov(b, IR_I32, v, a64_cond_value(s, &c, IR_I32));
+    ir_label(b, l_done);
+    s->flags = (struct A64FlagState){ .eager = false };
+    return (A64Cond){IR_COND_NE, v, ir_const(b, IR_I32, 0), IR_I32};
+}
+
 A64Cond a64_cond_fused(DisasContext *s, int cc)
 {
     /* cc -> IrCond for r vs 0 (ANDS: C = V = 0) */
@@ -389,6 +412,8 @@ A64Cond a64_cond_fused(DisasContext *s, int cc)
                        : ir_and(b, IR_I64, cv, r);
         return (A64Cond){IR_COND_NE, v, ir_const(b, IR_I64, 0), IR_I64};
     }
+    if (!s->flags.eager && !s->flags.lazy_op && cc < 14 && (cc >> 1) != 3)
+        return cond_unknown(s, cc);
     /* a 32-bit compare at 32 bits: the same N, Z, C, V as the shifted one */
     bool narrow = s->flags.narrow_a != 0;
     IrType t = narrow ? IR_I32 : IR_I64;

@@ -84,6 +84,35 @@ START_TEST(test_bcond_all)
 }
 END_TEST
 
+/* A b.cond whose flags come from before the block (cc_op SUB or ADD, as a
+ * CMP/CMN in an earlier block leaves them): every condition against the
+ * NZCV C code computes from the same lazy state (a64_flags_sync_state). */
+START_TEST(test_bcond_on_lazy_flags_from_an_earlier_block)
+{
+    static const uint64_t vals[] = {0, 1, 2, 0x7fffffffffffffffull, 0x8000000000000000ull,
+                                    0xffffffffffffffffull, 0x100000000ull, 0xffffffff00000000ull,
+                                    0x8000000100000000ull, 0x1234567800000000ull};
+    const unsigned nv = sizeof vals / sizeof vals[0];
+    for (unsigned op = A64_CC_SUB; op <= A64_CC_ADD; op++)
+        for (unsigned i = 0; i < nv; i++)
+            for (unsigned j = 0; j < nv; j++)
+                for (unsigned cc = 0; cc < 16; cc++) {
+                    uint32_t code[3] = {0x54000040u | cc /* b.<cc> .+8 */, MOVZ_X0_1, SVC0};
+                    A64State st = a64t_state();
+                    st.cc_op = op;
+                    st.cc_a = vals[i];
+                    st.cc_b = vals[j];
+                    A64State ref = st;
+                    unsigned nzcv = a64t_nzcv(&ref);
+                    run(code, 3, &st);
+                    ck_assert_msg(st.x[0] == (a64t_ref_cond(cc, nzcv) ? 0u : 1u),
+                                  "op %u a %llx b %llx cc %u", op, (unsigned long long)vals[i],
+                                  (unsigned long long)vals[j], cc);
+                    ck_assert_uint_eq(a64t_nzcv(&st), nzcv);
+                }
+}
+END_TEST
+
 START_TEST(test_cbz_tbz)
 {
     static const struct {
@@ -329,6 +358,7 @@ static Suite *a64_branch_suite(void)
     TCase *tc = tcase_create("branch_sys");
     tcase_add_test(tc, test_b_bl);
     tcase_add_test(tc, test_bcond_all);
+    tcase_add_test(tc, test_bcond_on_lazy_flags_from_an_earlier_block);
     tcase_add_test(tc, test_cbz_tbz);
     tcase_add_test(tc, test_indirect);
     tcase_add_test(tc, test_exceptions);

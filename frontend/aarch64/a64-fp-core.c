@@ -187,18 +187,24 @@ static uint64_t round_pack128(A64Fp *f, A64FpFmt fmt, uint64_t sign, int exp2,
 
 /* ---- host arithmetic ------------------------------------------------------ */
 /* MXCSR: all exceptions masked, DAZ/FTZ off, RC from the ARM mode. */
+#define MXCSR_DEFAULT 0x1f80u
 static inline uint32_t mxcsr_for(int rmode)
 {
     static const uint32_t rc[4] = { 0, 2, 1, 3 };  /* RN RP RM RZ -> x86 RC */
     return 0x1f80u | (rc[rmode & 3] << 13);
 }
 
-/* One host operation in rmode; returns the result bits and MXCSR flags. */
+/* One host operation in rmode; returns the result bits and MXCSR flags.
+ * The emulator's own code runs with the default MXCSR (0x1f80: round to
+ * nearest, all exceptions masked), whose sticky flags it never reads: so
+ * the op loads mx (clearing the flags), and only a directed rounding mode
+ * is put back to the default after it.  Saving and restoring MXCSR around
+ * every op was two more of these slow instructions per guest FP op. */
 static uint64_t host_calc(A64FpOp op, A64FpFmt fmt, uint64_t a, uint64_t b, uint64_t c,
                           int rmode, uint32_t *mx_flags)
 {
-    uint32_t saved, mx = mxcsr_for(rmode), out = 0;
-    __asm__ volatile("stmxcsr %0" : "=m"(saved));
+    uint32_t mx = mxcsr_for(rmode), out = 0;
+    const uint32_t saved = MXCSR_DEFAULT;
     if (fmt == A64_F64) {
         double x, y, z;
         memcpy(&x, &a, 8), memcpy(&y, &b, 8), memcpy(&z, &c, 8);
@@ -226,7 +232,8 @@ static uint64_t host_calc(A64FpOp op, A64FpFmt fmt, uint64_t a, uint64_t b, uint
         default:
             break;
         }
-        __asm__ volatile("ldmxcsr %0" : : "m"(saved));
+        if (mx != MXCSR_DEFAULT)
+            __asm__ volatile("ldmxcsr %0" : : "m"(saved));
         uint64_t r;
         memcpy(&r, &x, 8);
         *mx_flags = out & 0x3f;
@@ -259,7 +266,8 @@ static uint64_t host_calc(A64FpOp op, A64FpFmt fmt, uint64_t a, uint64_t b, uint
         default:
             break;
         }
-        __asm__ volatile("ldmxcsr %0" : : "m"(saved));
+        if (mx != MXCSR_DEFAULT)
+            __asm__ volatile("ldmxcsr %0" : : "m"(saved));
         memcpy(&r32, &x, 4);
         *mx_flags = out & 0x3f;
         return r32;

@@ -19,8 +19,10 @@ typedef struct A64State {
     /* Lazy flags: when cc_op is not A64_CC_EAGER, NZCV are those of the
      * 64-bit subtraction (A64_CC_SUB) or addition (A64_CC_ADD) of cc_a and
      * cc_b, and nf..vf are stale.  32-bit operations store their operands
-     * shifted left by 32 (same NZCV); ANDS/TST store (result, 0) as an
-     * addition (C = V = 0).  A CMP at the end of a block then costs three
+     * zero-extended with A64_CC_SUB32/ADD32, meaning the 64-bit operation
+     * on them shifted left by 32 (the same NZCV as the 32-bit one; storing
+     * them unshifted saves two shifts per compare); ANDS/TST store
+     * (result, 0) as an addition (C = V = 0).  A CMP at the end of a block then costs three
      * stores instead of computing four flags nobody may read; readers
      * materialise them (a64_flags_sync in IR, a64_flags_sync_state in C). */
     uint32_t cc_op, cc_pad;
@@ -40,13 +42,18 @@ typedef struct A64State {
 
 #define A64_SP 31
 
-enum { A64_CC_EAGER = 0, A64_CC_SUB = 1, A64_CC_ADD = 2 };
+enum { A64_CC_EAGER = 0, A64_CC_SUB = 1, A64_CC_ADD = 2, A64_CC_SUB32 = 3, A64_CC_ADD32 = 4 };
 
 /* Materialise lazy flags into nf..vf (cc_op becomes A64_CC_EAGER): C code
  * reading or writing NZCV (signal frames, tests) calls this first. */
 static inline void a64_flags_sync_state(A64State *s)
 {
     uint64_t a = s->cc_a, b = s->cc_b, r, v;
+    if (s->cc_op == A64_CC_SUB32 || s->cc_op == A64_CC_ADD32) {
+        a <<= 32;
+        b <<= 32;
+        s->cc_op -= 2;
+    }
     if (s->cc_op == A64_CC_SUB) {
         r = a - b;
         s->cf = a >= b;

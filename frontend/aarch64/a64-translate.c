@@ -149,16 +149,26 @@ void a64_flags_sync(DisasContext *s)
                                                    nzcv_flag(b, s->flags.ccmp_nzcv, i)));
         }
     } else {
-        /* unknown at block start: test cc_op at run time */
+        /* unknown at block start: test cc_op at run time (the 32-bit
+         * kinds shift their operands up first) */
         uint32_t l_add = ir_new_label(b), l_set = ir_new_label(b), l_done = ir_new_label(b);
-        IrTemp op = ir_new_temp(b, IR_I32);
+        uint32_t l_64 = ir_new_label(b);
+        IrTemp op = ir_new_temp(b, IR_I32), a = ir_new_temp(b, IR_I64), m = ir_new_temp(b, IR_I64);
+        IrTemp c32 = ir_const(b, IR_I64, 32);
         ir_mov(b, IR_I32, op, a64_cpu_cc_op);
         ir_brcond(b, IR_I32, IR_COND_EQ, op, ir_const(b, IR_I32, A64_CC_EAGER), l_done);
+        ir_mov(b, IR_I64, a, a64_cpu_cc_a);
+        ir_mov(b, IR_I64, m, a64_cpu_cc_b);
+        ir_brcond(b, IR_I32, IR_COND_LEU, op, ir_const(b, IR_I32, A64_CC_ADD), l_64);
+        ir_mov(b, IR_I64, a, ir_shl(b, IR_I64, a, c32));
+        ir_mov(b, IR_I64, m, ir_shl(b, IR_I64, m, c32));
+        ir_mov(b, IR_I32, op, ir_sub(b, IR_I32, op, ir_const(b, IR_I32, 2)));
+        ir_label(b, l_64);
         ir_brcond(b, IR_I32, IR_COND_EQ, op, ir_const(b, IR_I32, A64_CC_ADD), l_add);
-        flags_from(b, A64_CC_SUB, a64_cpu_cc_a, a64_cpu_cc_b);
+        flags_from(b, A64_CC_SUB, a, m);
         ir_br(b, l_set);
         ir_label(b, l_add);
-        flags_from(b, A64_CC_ADD, a64_cpu_cc_a, a64_cpu_cc_b);
+        flags_from(b, A64_CC_ADD, a, m);
         ir_label(b, l_set);
         ir_label(b, l_done);
     }
@@ -182,18 +192,24 @@ void a64_flags_lazy(DisasContext *s, int op, int sf, IrTemp n, IrTemp m)
         /* snapshots: the insn may overwrite its source registers */
         ir_mov(b, IR_I64, a, n);
         ir_mov(b, IR_I64, c, m);
+        ir_mov(b, IR_I64, a64_cpu_cc_a, a);
+        ir_mov(b, IR_I64, a64_cpu_cc_b, c);
+        ir_mov(b, IR_I32, a64_cpu_cc_op, ir_const(b, IR_I32, (uint64_t)op));
     } else {
+        /* env gets the operands as they are (A64_CC_SUB32/ADD32); readers
+         * in this block use them shifted (DCE drops what nobody reads) */
         IrTemp c32 = ir_const(b, IR_I64, 32);
         na = ir_new_temp(b, IR_I32);
         nb = ir_new_temp(b, IR_I32);
         ir_mov(b, IR_I32, na, n);
         ir_mov(b, IR_I32, nb, m);
-        ir_mov(b, IR_I64, a, ir_shl(b, IR_I64, ir_zext(b, IR_I64, IR_I32, na), c32));
-        ir_mov(b, IR_I64, c, ir_shl(b, IR_I64, ir_zext(b, IR_I64, IR_I32, nb), c32));
+        IrTemp za = ir_zext(b, IR_I64, IR_I32, na), zb = ir_zext(b, IR_I64, IR_I32, nb);
+        ir_mov(b, IR_I64, a, ir_shl(b, IR_I64, za, c32));
+        ir_mov(b, IR_I64, c, ir_shl(b, IR_I64, zb, c32));
+        ir_mov(b, IR_I64, a64_cpu_cc_a, za);
+        ir_mov(b, IR_I64, a64_cpu_cc_b, zb);
+        ir_mov(b, IR_I32, a64_cpu_cc_op, ir_const(b, IR_I32, (uint64_t)op + 2));
     }
-    ir_mov(b, IR_I64, a64_cpu_cc_a, a);
-    ir_mov(b, IR_I64, a64_cpu_cc_b, c);
-    ir_mov(b, IR_I32, a64_cpu_cc_op, ir_const(b, IR_I32, (uint64_t)op));
     s->flags = (struct A64FlagState){ .lazy_op = (uint8_t)op, .lazy_a = a, .lazy_b = c,
                                       .narrow_a = na, .narrow_b = nb };
 }
@@ -273,6 +289,9 @@ bool a64_flags_lazy_ccmp(DisasContext *s, int op, int sf, IrTemp n, IrTemp m,
         ir_mov(b, IR_I32, a64_cpu_cc_op,
                ir_movcond(b, IR_I32, IR_COND_NE, cv32, ir_const(b, IR_I32, 0),
                           ir_const(b, IR_I32, (uint64_t)op), ir_const(b, IR_I32, (uint64_t)op_f)));
+    } else {
+        /* the pair is 64-bit (shifted) even for a 32-bit CCMP */
+        ir_mov(b, IR_I32, a64_cpu_cc_op, ir_const(b, IR_I32, (uint64_t)op));
     }
     s->flags.ccmp = true;
     s->flags.narrow_a = s->flags.narrow_b = 0;
@@ -370,18 +389,24 @@ A64Cond a64_cond(DisasContext *s, int cc)
 }
 
 /* A condition on flags set before the block (a b.cond that is a branch
- * target of its own): when cc_op says SUB (a CMP, the usual case) compare
- * cc_a and cc_b directly; otherwise materialise NZCV and test them.  The
+ * target of its own): when cc_op says SUB or SUB32 (a CMP, the usual
+ * case) compare cc_a and cc_b directly (as i32 for SUB32); otherwise materialise NZCV and test them.  The
  * SUB path leaves the flags lazy, so the state stays unknown after it.
  * Materialising on every path cost ~45 host insns per such block. */
 static A64Cond cond_unknown(DisasContext *s, int cc)
 {
     IrBlock *b = a64_ir(s);
     IrTemp v = ir_new_temp(b, IR_I32);
-    uint32_t l_other = ir_new_label(b), l_done = ir_new_label(b);
+    uint32_t l_32 = ir_new_label(b), l_other = ir_new_label(b), l_done = ir_new_label(b);
+    ir_brcond(b, IR_I32, IR_COND_EQ, a64_cpu_cc_op, ir_const(b, IR_I32, A64_CC_SUB32), l_32);
     ir_brcond(b, IR_I32, IR_COND_NE, a64_cpu_cc_op, ir_const(b, IR_I32, A64_CC_SUB), l_other);
     A64Cond c;
     sub_cond(b, cc, a64_cpu_cc_a, a64_cpu_cc_b, IR_I64, &c);
+    ir_mov(b, IR_I32, v, a64_cond_value(s, &c, IR_I32));
+    ir_br(b, l_done);
+    ir_label(b, l_32);
+    sub_cond(b, cc, ir_trunc(b, IR_I32, IR_I64, a64_cpu_cc_a),
+             ir_trunc(b, IR_I32, IR_I64, a64_cpu_cc_b), IR_I32, &c);
     ir_mov(b, IR_I32, v, a64_cond_value(s, &c, IR_I32));
     ir_br(b, l_done);
     ir_label(b, l_other);

@@ -84,8 +84,8 @@ START_TEST(test_bcond_all)
 }
 END_TEST
 
-/* A b.cond whose flags come from before the block (cc_op SUB or ADD, as a
- * CMP/CMN in an earlier block leaves them): every condition against the
+/* A b.cond whose flags come from before the block (cc_op SUB, ADD or their
+ * 32-bit kinds, as a CMP/CMN in an earlier block leaves them): every condition against the
  * NZCV C code computes from the same lazy state (a64_flags_sync_state). */
 START_TEST(test_bcond_on_lazy_flags_from_an_earlier_block)
 {
@@ -93,15 +93,16 @@ START_TEST(test_bcond_on_lazy_flags_from_an_earlier_block)
                                     0xffffffffffffffffull, 0x100000000ull, 0xffffffff00000000ull,
                                     0x8000000100000000ull, 0x1234567800000000ull};
     const unsigned nv = sizeof vals / sizeof vals[0];
-    for (unsigned op = A64_CC_SUB; op <= A64_CC_ADD; op++)
+    for (unsigned op = A64_CC_SUB; op <= A64_CC_ADD32; op++)
         for (unsigned i = 0; i < nv; i++)
             for (unsigned j = 0; j < nv; j++)
                 for (unsigned cc = 0; cc < 16; cc++) {
                     uint32_t code[3] = {0x54000040u | cc /* b.<cc> .+8 */, MOVZ_X0_1, SVC0};
                     A64State st = a64t_state();
+                    bool w = op >= A64_CC_SUB32; /* 32-bit kinds: zero-extended operands */
                     st.cc_op = op;
-                    st.cc_a = vals[i];
-                    st.cc_b = vals[j];
+                    st.cc_a = w ? (uint32_t)(vals[i] >> (i & 1 ? 32 : 0)) : vals[i];
+                    st.cc_b = w ? (uint32_t)(vals[j] >> (j & 1 ? 32 : 0)) : vals[j];
                     A64State ref = st;
                     unsigned nzcv = a64t_nzcv(&ref);
                     run(code, 3, &st);
@@ -109,6 +110,16 @@ START_TEST(test_bcond_on_lazy_flags_from_an_earlier_block)
                                   "op %u a %llx b %llx cc %u", op, (unsigned long long)vals[i],
                                   (unsigned long long)vals[j], cc);
                     ck_assert_uint_eq(a64t_nzcv(&st), nzcv);
+                    if (cc == 0) { /* MRS NZCV materialises all four (a64_flags_sync) */
+                        uint32_t mrs[2] = {0xd53b4202u /* mrs x2, nzcv */, SVC0};
+                        A64State in = a64t_state();
+                        in.cc_op = op;
+                        in.cc_a = w ? (uint32_t)(vals[i] >> (i & 1 ? 32 : 0)) : vals[i];
+                        in.cc_b = w ? (uint32_t)(vals[j] >> (j & 1 ? 32 : 0)) : vals[j];
+                        run(mrs, 2, &in);
+                        ck_assert_msg(in.x[2] == (uint64_t)nzcv << 28, "mrs: op %u a %llx b %llx",
+                                      op, (unsigned long long)vals[i], (unsigned long long)vals[j]);
+                    }
                 }
 }
 END_TEST

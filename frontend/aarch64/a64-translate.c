@@ -390,9 +390,10 @@ A64Cond a64_cond(DisasContext *s, int cc)
 
 /* A condition on flags set before the block (a b.cond that is a branch
  * target of its own): when cc_op says SUB or SUB32 (a CMP, the usual
- * case) compare cc_a and cc_b directly (as i32 for SUB32); otherwise materialise NZCV and test them.  The
- * SUB path leaves the flags lazy, so the state stays unknown after it.
- * Materialising on every path cost ~45 host insns per such block. */
+ * case) compare cc_a and cc_b directly (as i32 for SUB32); otherwise
+ * materialise NZCV and test them.  The SUB paths leave the flags lazy, so
+ * the state stays unknown after it.  Materialising on every path cost ~45
+ * host insns per such block. */
 static A64Cond cond_unknown(DisasContext *s, int cc)
 {
     IrBlock *b = a64_ir(s);

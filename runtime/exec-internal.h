@@ -19,10 +19,20 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdint.h>
+#include <time.h>
 #include "runtime/exec.h"
 #include "runtime/stats.h"
 #include "runtime/tier-llvm.h"
 #include "template-backend/tmpl.h"
+
+/* CLOCK_MONOTONIC in ns (timing for --stats, the cache and tier-up). */
+static inline uint64_t exec_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* Guest code a block depends on beyond its own [pc, pc + guest_size). */
 typedef struct TbRange {

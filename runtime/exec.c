@@ -47,13 +47,6 @@ enum { RUN_FAULT = 4, RUN_INVALID = 5 };
 
 static __thread ExecCpu *exec_tls_cpu;
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 const char *exec_event_name(ExecEventKind k)
 {
     static const char *const names[] = {
@@ -705,7 +698,7 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
      * time is counted apart, as cache load) */
     if (e->tc && e->n_by_host < e->cap_by_host && tmplcache_load(e, tb, pc, flags))
         return insert_translated(e, tb);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = exec_now_ns();
     IrBlock *b = lift(e, pc, flags, e->cfg.max_insns, ev);
     if (!b) {
         free(tb);
@@ -737,7 +730,7 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
     }
     e->st.blocks_translated++;
     e->st.insns_translated += tb->n_insns;
-    e->st.translate_ns += now_ns() - t0;
+    e->st.translate_ns += exec_now_ns() - t0;
     return insert_translated(e, tb);
 }
 

@@ -145,13 +145,6 @@ struct TierCacheJob {
 
 static EmuCachePack *tc_module(ExecEngine *e, uint64_t pc, uint64_t *bias);
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void tc_log(void *opaque, const char *msg)
 {
     (void)opaque;
@@ -209,7 +202,7 @@ void tiercache_close(ExecEngine *e)
     TierCache *tc = e->tc;
     if (tc && !tc->closed) {
         tc->closed = true;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = exec_now_ns();
         EmuCache *c = tc->c;
         tc->c = NULL;
         /* emu_cache_close writes the packs; its stats die with it, so take
@@ -220,7 +213,7 @@ void tiercache_close(ExecEngine *e)
         tc->have_final = true;
         emu_cache_close(c);
         if (emu_log_enabled(EMU_LOG_CACHE))
-            emu_log("cache: closed (%u packs, %.2f ms)\n", tc->n_packs, (now_ns() - t0) / 1e6);
+            emu_log("cache: closed (%u packs, %.2f ms)\n", tc->n_packs, (exec_now_ns() - t0) / 1e6);
     }
     pthread_mutex_unlock(&e->lock);
 }
@@ -403,7 +396,7 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
      * made, for a dropped-region marker only (no countdown then) */
     const bool early = !tb->host;
     const bool timed = e->cfg.stats;   /* clock reads per block: --stats only */
-    uint64_t t0 = timed ? now_ns() : 0;
+    uint64_t t0 = timed ? exec_now_ns() : 0;
     uint64_t bias = 0;
     EmuCachePack *pk = tc_module(e, tb->pc, &bias);
     uint64_t off = tb->pc - bias;
@@ -413,13 +406,13 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
     if (!pk || tb->pc < bias || !emu_cache_pack_has(pk, off, tb->flags, EMU_CACHE_KIND_OBJECT) ||
         !key_hash(e, tb->pc, tb->guest_size, bias, tc_variant(e), tb->flags, kh)) {
         if (timed)
-            tc->lookup_ns += now_ns() - t0;
+            tc->lookup_ns += exec_now_ns() - t0;
         return;
     }
     const void *data;
     size_t len;
     bool hit = emu_cache_pack_get(pk, off, tb->flags, EMU_CACHE_KIND_OBJECT, kh, &data, &len);
-    uint64_t t1 = timed ? now_ns() : 0;
+    uint64_t t1 = timed ? exec_now_ns() : 0;
     tc->lookup_ns += t1 - t0;
     if (!hit)
         return;
@@ -473,7 +466,7 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
         tierup_note_dropped_locked(e, ranges, h.n_members);
         free(m), free(ranges), free(counts), free(cptr);
         tc->drops_seen++;
-        tc->link_ns += timed ? now_ns() - t1 : 0;
+        tc->link_ns += timed ? exec_now_ns() - t1 : 0;
         if (emu_log_enabled(EMU_LOG_CACHE))
             emu_log("cache: region at 0x%016" PRIx64 " (%u blocks) was dropped by the probe "
                     "before: left to template code\n", tb->pc, h.n_members);
@@ -503,7 +496,7 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
             objload_free(img);
         free(m), free(ranges), free(counts);
         reject(tc, tb, off, why);
-        tc->link_ns += timed ? now_ns() - t1 : 0;
+        tc->link_ns += timed ? exec_now_ns() - t1 : 0;
         return;
     }
     for (uint32_t i = 0; i < h.n_members; i++)
@@ -524,7 +517,7 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
         __atomic_store_n(&tb->llvm_stub, stub, __ATOMIC_RELEASE);
     tc->loaded++;
     tc->loaded_blocks += h.n_members;
-    tc->link_ns += timed ? now_ns() - t1 : 0;
+    tc->link_ns += timed ? exec_now_ns() - t1 : 0;
     if (emu_log_enabled(EMU_LOG_CACHE))
         emu_log("cache: region at 0x%016" PRIx64 " (%u blocks, %u bytes of object) loaded\n",
                 tb->pc, h.n_members, h.obj_size);

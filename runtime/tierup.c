@@ -159,9 +159,7 @@ bool tierup_init(ExecEngine *e)
     if (!tu)
         return false;
     tu->threshold = (int32_t)env_long("EMU_HOT_THRESHOLD", 1, 1000000000, TIERUP_DEFAULT_THRESHOLD);
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    tu->start_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    tu->start_ns = exec_now_ns();
     const char *v = getenv("EMU_REGION_LOOPS");
     tu->loops_only = !(v && *v == '0');
     tu->probe_min_cycles =
@@ -268,18 +266,9 @@ static void drain_for_cache(ExecEngine *e)
     TierUp *tu = e->tu;
     if (!tiercache_storing(e))
         return;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    uint64_t ran_ms =
-        ((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec - tu->start_ns) / 1000000u;
-    long ms = (long)(ran_ms / 4 < TIERUP_EXIT_DRAIN_MS ? ran_ms / 4 : TIERUP_EXIT_DRAIN_MS);
-    const char *v = getenv("EMU_CACHE_EXIT_MS");
-    if (v && *v) {
-        char *end;
-        long t = strtol(v, &end, 0);
-        if (!*end && t >= 0 && t <= 600000)
-            ms = t;
-    }
+    uint64_t ran_ms = (exec_now_ns() - tu->start_ns) / 1000000u;
+    long ms = env_long("EMU_CACHE_EXIT_MS", 0, 600000,
+                       (long)(ran_ms / 4 < TIERUP_EXIT_DRAIN_MS ? ran_ms / 4 : TIERUP_EXIT_DRAIN_MS));
     if (ms == 0)
         return;
     struct timespec dl;

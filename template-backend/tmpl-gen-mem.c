@@ -211,6 +211,17 @@ static bool addr_covered(TmplGen *g, IrTemp at, unsigned size)
 
 /* Write back globals and check addr (in ar) for op's memop; at is the
  * address temp. */
+/* cmp addr, [env+guest_limit]; jae -> guest SIGSEGV reporting ar. */
+static void limit_check(TmplGen *g, const IrInst *op, int ar, bool write)
+{
+    X86Buf *x = &g->x;
+    x86_alu_rm(x, X86_CMP, 64, ar, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, guest_limit)));
+    size_t site = x86_jcc32(x, X86_CC_AE);
+    gen_add_stub(g, (TmplStub){.kind = STUB_FAULT, .reg = (int8_t)ar,
+                               .slot = (uint8_t)(TMPL_EXC_SEGV | (write ? 0x80 : 0)),
+                               .site = (uint32_t)site, .insn = op->insn_idx});
+}
+
 static void mem_check(TmplGen *g, const IrInst *op, int ar, bool write, IrTemp at)
 {
     X86Buf *x = &g->x;
@@ -224,13 +235,8 @@ static void mem_check(TmplGen *g, const IrInst *op, int ar, bool write, IrTemp a
                                    .slot = (uint8_t)(TMPL_EXC_ALIGN | (write ? 0x80 : 0)),
                                    .site = (uint32_t)site, .insn = op->insn_idx});
     }
-    if (addr_covered(g, at, IR_MO_BYTES(mo)))
-        return;
-    x86_alu_rm(x, X86_CMP, 64, ar, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, guest_limit)));
-    size_t site = x86_jcc32(x, X86_CC_AE);
-    gen_add_stub(g, (TmplStub){.kind = STUB_FAULT, .reg = (int8_t)ar,
-                               .slot = (uint8_t)(TMPL_EXC_SEGV | (write ? 0x80 : 0)),
-                               .site = (uint32_t)site, .insn = op->insn_idx});
+    if (!addr_covered(g, at, IR_MO_BYTES(mo)))
+        limit_check(g, op, ar, write);
 }
 
 static X86Mem host_mem(int ar, int32_t disp)
@@ -251,13 +257,8 @@ static X86Mem mem_operand(TmplGen *g, const IrInst *op, IrTemp at, bool write)
     int br = ra_in(g, f.base);
     ra_writeback_globals(g, false);
     if (!addr_covered(g, at, IR_MO_BYTES((IrMemOp)op->c[0]))) {
-        X86Buf *x = &g->x;
-        x86_lea(x, 64, X86_RAX, x86_mem(br, f.off));
-        x86_alu_rm(x, X86_CMP, 64, X86_RAX, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, guest_limit)));
-        size_t site = x86_jcc32(x, X86_CC_AE);
-        gen_add_stub(g, (TmplStub){.kind = STUB_FAULT, .reg = X86_RAX,
-                                   .slot = (uint8_t)(TMPL_EXC_SEGV | (write ? 0x80 : 0)),
-                                   .site = (uint32_t)site, .insn = op->insn_idx});
+        x86_lea(&g->x, 64, X86_RAX, x86_mem(br, f.off));
+        limit_check(g, op, X86_RAX, write);
     }
     return host_mem(br, f.off);
 }
@@ -554,16 +555,8 @@ static void gen_stenv(TmplGen *g, const IrInst *op)
             x86_movdqu_store(x, dst, TMPL_XMM_SCRATCH);
             return;
         }
-        for (int k = 0; k < 2; k++, dst.disp += 8) {
-            if (tg_is_const(g, v)) {
-                store_wide_imm(g, dst, tg_info(g, v)->val[k], 64);
-            } else {
-                X86Mem h = ra_home(g, v);
-                h.disp += 8 * k;
-                x86_load(x, 64, X86_RAX, h);
-                x86_store(x, 64, dst, X86_RAX);
-            }
-        }
+        for (int k = 0; k < 2; k++, dst.disp += 8)
+            store_wide_imm(g, dst, tg_info(g, v)->val[k], 64);
         return;
     }
     int tb = tg_bits(t);

@@ -347,9 +347,10 @@ static const IrInst *next_live(const TmplGen *g, uint32_t *i)
 }
 
 /* "brcond c, L; goto_tb s1, X; L: goto_tb s0, Y" with nothing else
- * branching to L and no other exit through s0: the jcc itself can be slot s0's patchable jump, so a
- * taken branch reaches its chained successor in one jump instead of jcc,
- * jmp.  Returns s0 and the index of the goto_tb it replaces, or -1. */
+ * branching to L and no other exit through s0: the jcc itself can be slot
+ * s0's patchable jump, so a taken branch reaches its chained successor in
+ * one jump instead of jcc, jmp.  Returns s0 and the index of the goto_tb
+ * it replaces, or -1. */
 static int fusable_exit(const TmplGen *g, const IrInst *op, uint32_t *goto_idx)
 {
     uint32_t i = g->op_idx, label = (uint32_t)op->c[1];
@@ -528,11 +529,12 @@ void gen_normalize(TmplGen *g, int r, IrType t)
         x86_mov_rr(&g->x, 32, r, r);
 }
 
-static void store_wide_const(TmplGen *g, X86Mem dst, IrTemp c)
+/* A 16-byte value from two 64-bit immediates (low half first). */
+static void store_imm128(TmplGen *g, X86Mem dst, uint64_t lo, uint64_t hi)
 {
-    store_imm64(g, dst, tg_info(g, c)->val[0]);
+    store_imm64(g, dst, lo);
     dst.disp += 8;
-    store_imm64(g, dst, tg_info(g, c)->val[1]);
+    store_imm64(g, dst, hi);
 }
 
 void gen_xmm_from_temp(TmplGen *g, IrTemp t)
@@ -557,7 +559,7 @@ static void gen_mov(TmplGen *g, const IrInst *op)
         if (out == in)
             return;
         if (tg_is_const(g, in)) {
-            store_wide_const(g, ra_home(g, out), in);
+            store_imm128(g, ra_home(g, out), tg_info(g, in)->val[0], tg_info(g, in)->val[1]);
         } else {
             gen_xmm_from_temp(g, in);
             gen_xmm_to_home(g, out);
@@ -652,10 +654,7 @@ static void gen_concat(TmplGen *g, const IrInst *op)
 {
     IrTemp lo = op->args[1], hi = op->args[2];
     if (tg_is_const(g, lo) && tg_is_const(g, hi)) {
-        X86Mem m = ra_home(g, op->args[0]);
-        store_imm64(g, m, tg_const(g, lo));
-        m.disp += 8;
-        store_imm64(g, m, tg_const(g, hi));
+        store_imm128(g, ra_home(g, op->args[0]), tg_const(g, lo), tg_const(g, hi));
         return;
     }
     for (int k = 0; k < 2; k++) {

@@ -214,9 +214,9 @@ bool gen_mem_op(TmplGen *g, const IrInst *op);     /* tmpl-gen-mem.c */
 bool addr_init(TmplGen *g);
 void addr_note_op(TmplGen *g, const IrInst *op);
 void addr_forget_all(TmplGen *g);
-/* Find address temps to fold (after ra_init); true if op defines one
- * (then it emits nothing). */
+/* Find address temps to fold (after ra_init; false: out of memory). */
 bool addr_fold_init(TmplGen *g);
+/* True if op defines a folded address temp: it emits nothing. */
 static inline bool addr_folded_def(const TmplGen *g, const IrInst *op)
 {
     return g->fold && (op->opc == IR_OP_add || op->opc == IR_OP_sub) &&

@@ -191,7 +191,7 @@ static uint64_t round_pack128(A64Fp *f, A64FpFmt fmt, uint64_t sign, int exp2,
 static inline uint32_t mxcsr_for(int rmode)
 {
     static const uint32_t rc[4] = { 0, 2, 1, 3 };  /* RN RP RM RZ -> x86 RC */
-    return 0x1f80u | (rc[rmode & 3] << 13);
+    return MXCSR_DEFAULT | (rc[rmode & 3] << 13);
 }
 
 /* One host operation in rmode; returns the result bits and MXCSR flags.
@@ -204,7 +204,7 @@ static uint64_t host_calc(A64FpOp op, A64FpFmt fmt, uint64_t a, uint64_t b, uint
                           int rmode, uint32_t *mx_flags)
 {
     uint32_t mx = mxcsr_for(rmode), out = 0;
-    const uint32_t saved = MXCSR_DEFAULT;
+    const uint32_t dflt = MXCSR_DEFAULT;
     if (fmt == A64_F64) {
         double x, y, z;
         memcpy(&x, &a, 8), memcpy(&y, &b, 8), memcpy(&z, &c, 8);
@@ -233,7 +233,7 @@ static uint64_t host_calc(A64FpOp op, A64FpFmt fmt, uint64_t a, uint64_t b, uint
             break;
         }
         if (mx != MXCSR_DEFAULT)
-            __asm__ volatile("ldmxcsr %0" : : "m"(saved));
+            __asm__ volatile("ldmxcsr %0" : : "m"(dflt));
         uint64_t r;
         memcpy(&r, &x, 8);
         *mx_flags = out & 0x3f;
@@ -267,7 +267,7 @@ static uint64_t host_calc(A64FpOp op, A64FpFmt fmt, uint64_t a, uint64_t b, uint
             break;
         }
         if (mx != MXCSR_DEFAULT)
-            __asm__ volatile("ldmxcsr %0" : : "m"(saved));
+            __asm__ volatile("ldmxcsr %0" : : "m"(dflt));
         memcpy(&r32, &x, 4);
         *mx_flags = out & 0x3f;
         return r32;

@@ -1343,6 +1343,23 @@ _Noreturn void exec_raise(void *env_, uint32_t kind, uint64_t addr, uint32_t cod
     siglongjmp(cpu->jb, 1);
 }
 
+/* Template code keeps dirty guest registers in host registers across
+ * loads and stores: a fault at one stores them from the signal context
+ * (TmplCode.wb names them), so env holds the state before the access. */
+static void write_back_at_fault(const ExecEngine *e, CpuCommon *env, const TransBlock *tb,
+                               uintptr_t hpc, const ucontext_t *uc)
+{
+    static const int greg[16] = {
+        REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+        REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
+    };
+    uint64_t regs[16];
+    for (int r = 0; r < 16; r++) regs[r] = (uint64_t)uc->uc_mcontext.gregs[greg[r]];
+    tmpl_wb_apply(tb->code.wb, tb->code.n_wb, (uint32_t)(hpc - (uintptr_t)tb->host), regs,
+                  env, (uint32_t)sizeof(CpuCommon),
+                  (uint32_t)e->cfg.arch->state_size);
+}
+
 ExecFaultResult exec_fault_from_host(int signo, siginfo_t *info, void *ucontext)
 {
     ExecCpu *cpu = exec_tls_cpu;
@@ -1361,6 +1378,7 @@ ExecFaultResult exec_fault_from_host(int signo, siginfo_t *info, void *ucontext)
     TransBlock *tb = block_at_host(cpu->e, hpc);
     uint64_t gpc;
     if (tb) env->pc = host_to_guest(tb, hpc, &gpc) ? gpc : tb->pc;
+    if (tb && tb->code.n_wb) write_back_at_fault(cpu->e, env, tb, hpc, uc);
     /* else: a helper called from generated code; the backend stored the
      * insn's pc in env->pc before the call. */
     if (signo == SIGSEGV && write && info->si_code == SEGV_ACCERR &&

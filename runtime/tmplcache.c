@@ -21,8 +21,8 @@
  * (tiercache.c keeps one pack per module and bias).
  *
  * Payload: TtHeader, insn pc offsets (u32 per insn; none when every insn
- * is 4 bytes), relocations (8 bytes each), insn map (4 bytes each), host
- * code: about 380 bytes per block on python3.  Anything that does not add up is reported under -d cache and
+ * is 4 bytes), relocations (8 bytes each), insn map (4 bytes each), the
+ * write-back map (TmplCode.wb, u32 words), host code: about 380 bytes per block on python3.  Anything that does not add up is reported under -d cache and
  * the block is translated as usual (and stored again).
  */
 #include <inttypes.h>
@@ -36,7 +36,7 @@
 #include "runtime/log.h"
 #include "runtime/tmplcache.h"
 
-#define TT_MAGIC "EMUTPL2"
+#define TT_MAGIC "EMUTPL3"
 #define TT_MAX_GUEST (1u << 16)
 #define TT_MAX_CODE 0xFFFFu     /* insn map offsets are u16 */
 
@@ -53,8 +53,10 @@ typedef struct TtHeader {
     uint8_t guard_log2;     /* TmplMemModel.limit_guard it was made for: 1 << this, 0: none */
     uint8_t pad;
     uint8_t guest_hash[16]; /* XXH3-128 of [pc, pc + guest_size) */
+    uint32_t n_wb;          /* write-back map words */
+    uint32_t pad2;
 } TtHeader;
-_Static_assert(sizeof(TtHeader) == 88, "template payload header layout");
+_Static_assert(sizeof(TtHeader) == 96, "template payload header layout");
 
 /* On disk (little-endian host order, read with memcpy: no alignment):
  * relocations as u32 (offset << 3 | kind) + u32 arg, insn map entries as
@@ -178,22 +180,23 @@ static const char *tt_decode(const void *data, size_t len, TtDecoded *d)
         return "bad payload magic";
     if (h->guest_size == 0 || h->guest_size > TT_MAX_GUEST || h->n_insns == 0 ||
         h->n_insns > h->guest_size || h->code_size == 0 || h->code_size > TT_MAX_CODE ||
-        h->n_relocs > TT_MAX_CODE || h->n_map > TT_MAX_CODE)
+        h->n_relocs > TT_MAX_CODE || h->n_map > TT_MAX_CODE || h->n_wb > TT_MAX_CODE)
         return "malformed payload header";
     uint64_t offs = h->insn_stride ? 0 : (uint64_t)h->n_insns * 4;
     uint64_t need = sizeof *h + offs + (uint64_t)h->n_relocs * TT_RELOC_BYTES +
-                    (uint64_t)h->n_map * TT_MAP_BYTES + h->code_size;
+                    (uint64_t)h->n_map * TT_MAP_BYTES + (uint64_t)h->n_wb * 4 + h->code_size;
     if (need != len)
         return "payload size does not add up";
-    size_t n_r = h->n_relocs, n_m = h->n_map, n_i = h->n_insns;
+    size_t n_r = h->n_relocs, n_m = h->n_map, n_i = h->n_insns, n_w = h->n_wb;
     uint8_t *mem = malloc(n_r * sizeof(TmplReloc) + n_m * sizeof(TmplInsnMapEntry) +
-                          n_i * sizeof(uint32_t) + 1);
+                          (n_i + n_w) * sizeof(uint32_t) + 1);
     if (!mem)
         return "out of memory";
     d->mem = mem;
     TmplReloc *r = (TmplReloc *)(void *)mem;
     TmplInsnMapEntry *m = (TmplInsnMapEntry *)(void *)(r + n_r);
     d->insn_off = (uint32_t *)(void *)(m + n_m);
+    uint32_t *wb = d->insn_off + n_i;
     const uint8_t *p = (const uint8_t *)data + sizeof *h;
     for (size_t i = 0; i < n_i; i++) {
         uint32_t o = (uint32_t)(i * h->insn_stride);
@@ -218,13 +221,16 @@ static const char *tt_decode(const void *data, size_t len, TtDecoded *d)
             return "insn map names a missing insn";
         m[i] = (TmplInsnMapEntry){ .host_end = end, .insn_idx = idx };
     }
+    memcpy(wb, p, n_w * 4);
+    p += n_w * 4;
     d->img = (TmplImage){ .code = p, .size = h->code_size, .relocs = r, .n_relocs = (uint32_t)n_r,
-                          .insn_map = m, .n_insn_map = (uint32_t)n_m };
+                          .insn_map = m, .n_insn_map = (uint32_t)n_m, .wb = wb,
+                          .n_wb = (uint32_t)n_w };
     for (int s = 0; s < 2; s++) {
         d->img.chain_site[s] = h->chain_site[s];
         d->img.chain_reset[s] = h->chain_reset[s];
     }
-    return NULL;   /* tmpl_install checks relocations, chain slots and the map against the code */
+    return NULL;   /* tmpl_install checks relocations, chain slots and the maps against the code */
 }
 
 bool tmplcache_peek_size(ExecEngine *e, uint64_t pc, uint32_t flags, uint32_t *size)
@@ -357,6 +363,7 @@ void tmplcache_store(ExecEngine *e, const TransBlock *tb, const IrBlock *b, cons
     h.code_size = code->size;
     h.n_relocs = code->n_relocs;
     h.n_map = code->n_insn_map;
+    h.n_wb = code->n_wb;
     for (int s = 0; s < 2; s++) {
         h.chain_site[s] = code->chain_site[s] == UINT32_MAX ? UINT32_MAX
                                                              : code->chain_site[s] - code->entry_offset;
@@ -377,7 +384,7 @@ void tmplcache_store(ExecEngine *e, const TransBlock *tb, const IrBlock *b, cons
         return;
     size_t offs = h.insn_stride ? 0 : (size_t)h.n_insns * 4;
     size_t len = sizeof h + offs + (size_t)h.n_relocs * TT_RELOC_BYTES +
-                 (size_t)h.n_map * TT_MAP_BYTES + h.code_size;
+                 (size_t)h.n_map * TT_MAP_BYTES + (size_t)h.n_wb * 4 + h.code_size;
     uint8_t *buf = calloc(1, len), *p = buf;
     if (!buf)
         return;
@@ -399,6 +406,9 @@ void tmplcache_store(ExecEngine *e, const TransBlock *tb, const IrBlock *b, cons
         memcpy(p, &end, 2);
         memcpy(p + 2, &idx, 2);
     }
+    if (h.n_wb)
+        memcpy(p, code->wb, (size_t)h.n_wb * 4);
+    p += (size_t)h.n_wb * 4;
     const uint8_t *host = e->buf.base + code->entry_offset;
     memcpy(p, host, h.code_size);
     uint8_t kh[16];
@@ -484,6 +494,8 @@ static const char *deep_compare(const TtHeader *h, const TmplImage *img, const T
         (img->n_insn_map &&
          memcmp(c->insn_map, img->insn_map, img->n_insn_map * sizeof *img->insn_map)))
         return "insn map differs";
+    if (c->n_wb != img->n_wb || (img->n_wb && memcmp(c->wb, img->wb, img->n_wb * sizeof *img->wb)))
+        return "write-back map differs";
     for (int s = 0; s < 2; s++) {
         uint32_t site = c->chain_site[s] == UINT32_MAX ? UINT32_MAX : c->chain_site[s] - c->entry_offset;
         uint32_t reset = c->chain_reset[s] == UINT32_MAX ? UINT32_MAX : c->chain_reset[s] - c->entry_offset;
@@ -548,6 +560,7 @@ const char *tmplcache_deep_check(const GuestArch *arch, const void *payload, siz
             why = deep_compare(&h, &img, &c, buf.base + c.entry_offset);
         free(c.insn_map);
         free(c.relocs);
+        free(c.wb);
         free(tb);
         munmap(mem, bufsz);
     }

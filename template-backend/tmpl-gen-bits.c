@@ -151,20 +151,41 @@ static void gen_deposit(TmplGen *g, const IrInst *op)
     IrTemp out = op->args[0], a = op->args[1], v = op->args[2];
     unsigned pos = (unsigned)op->c[0], len = (unsigned)op->c[1];
     uint64_t field = (len >= 64 ? ~0ull : ((1ull << len) - 1)) << pos;
+    uint64_t keep = ~field;
+    if (tg_is_const(g, a) && ((tg_const(g, a) & keep) == 0 || keep == 0)) {
+        /* into zero (UBFIZ, LSL): d = (v & mask(len)) << pos, the mask
+         * left out when v fits in len bits already */
+        int d = ra_out_reg(g, out, v);
+        gen_load_to(g, d, v);
+        if (len < 64 && ra_kbits(g, v) > len) {
+            x86_shift_ri(x, X86_SHL, 64, d, 64 - len);
+            if (64 - len - pos)
+                x86_shift_ri(x, X86_SHR, 64, d, 64 - len - pos);
+        } else if (pos) {
+            x86_shift_ri(x, X86_SHL, 64, d, pos);
+        }
+        ra_bind(g, out, d);
+        ra_set_kbits(g, out, pos + len);
+        return;
+    }
     /* r11 = (v & mask(len)) << pos, by two shifts */
     gen_load_to(g, TMPL_SCRATCH, v);
     if (len < 64) {
         x86_shift_ri(x, X86_SHL, 64, TMPL_SCRATCH, 64 - len);
-        x86_shift_ri(x, X86_SHR, 64, TMPL_SCRATCH, 64 - len - pos);
+        if (64 - len - pos)
+            x86_shift_ri(x, X86_SHR, 64, TMPL_SCRATCH, 64 - len - pos);
     }
     if (!tg_is_const(g, a))
         ra_in(g, a);
     int d = ra_out_reg(g, out, a);
-    gen_load_to(g, d, a);
-    uint64_t keep = ~field;
     if (keep == 0) {
         x86_mov_rr(x, 64, d, TMPL_SCRATCH);
+    } else if (tg_is_const(g, a)) {
+        /* the kept bits of a constant, then the field */
+        x86_mov_ri(x, d, tg_const(g, a) & keep);
+        x86_alu_rr(x, X86_OR, 64, d, TMPL_SCRATCH);
     } else {
+        gen_load_to(g, d, a);
         if (x86_is_s32((int64_t)keep)) {
             x86_alu_ri(x, X86_AND, 64, d, (int32_t)keep);
         } else {

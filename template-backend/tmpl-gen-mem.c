@@ -209,31 +209,66 @@ static bool addr_covered(TmplGen *g, IrTemp at, unsigned size)
     return false;
 }
 
-/* Write back globals and check addr (in ar) for op's memop; at is the
- * address temp. */
+/* Append n words to a generator array (false: out of memory). */
+static bool push_words(TmplGen *g, uint32_t **arr, uint32_t *len, uint32_t *cap,
+                       const uint32_t *w, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (!tg_grow(g, (void **)arr, cap, *len, sizeof **arr))
+            return false;
+        (*arr)[(*len)++] = w[i];
+    }
+    return true;
+}
+
+/* Right before an instruction that touches guest memory: which registers
+ * hold dirty globals there, for a host fault (TmplCode.wb). */
+static void wb_site(TmplGen *g)
+{
+    uint32_t w[2 + TMPL_WB_MAX_PAIRS];
+    unsigned n = ra_dirty_globals(g, w + 2);
+    if (!n)
+        return;
+    w[0] = (uint32_t)x86_off(&g->x);
+    w[1] = n;
+    push_words(g, &g->wb, &g->n_wb, &g->cap_wb, w, 2 + n);
+}
+
+/* A fault stub for the check whose jcc rel32 is at site: the guest
+ * exception, after storing the globals that are dirty here. */
+static void fault_stub(TmplGen *g, const IrInst *op, int ar, unsigned kind, bool write,
+                       size_t site)
+{
+    uint32_t w[TMPL_WB_MAX_PAIRS];
+    unsigned n = ra_dirty_globals(g, w);
+    TmplStub s = {.kind = STUB_FAULT, .reg = (int8_t)ar,
+                  .slot = (uint8_t)(kind | (write ? 0x80 : 0)), .site = (uint32_t)site,
+                  .insn = op->insn_idx, .wb_n = (uint8_t)n, .wb_first = g->n_stub_wb};
+    if (push_words(g, &g->stub_wb, &g->n_stub_wb, &g->cap_stub_wb, w, n))
+        gen_add_stub(g, s);
+}
+
 /* cmp addr, [env+guest_limit]; jae -> guest SIGSEGV reporting ar. */
 static void limit_check(TmplGen *g, const IrInst *op, int ar, bool write)
 {
     X86Buf *x = &g->x;
     x86_alu_rm(x, X86_CMP, 64, ar, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, guest_limit)));
-    size_t site = x86_jcc32(x, X86_CC_AE);
-    gen_add_stub(g, (TmplStub){.kind = STUB_FAULT, .reg = (int8_t)ar,
-                               .slot = (uint8_t)(TMPL_EXC_SEGV | (write ? 0x80 : 0)),
-                               .site = (uint32_t)site, .insn = op->insn_idx});
+    fault_stub(g, op, ar, TMPL_EXC_SEGV, write, x86_jcc32(x, X86_CC_AE));
 }
 
+/* Check addr (in ar) for op's memop; at is the address temp.  Plain loads
+ * and stores keep dirty globals in registers (their stubs and the
+ * write-back map store them on a fault); atomics write them back first. */
 static void mem_check(TmplGen *g, const IrInst *op, int ar, bool write, IrTemp at)
 {
     X86Buf *x = &g->x;
     IrMemOp mo = (IrMemOp)op->c[0];
-    ra_writeback_globals(g, false);
+    if (op->opc != IR_OP_ld && op->opc != IR_OP_st)
+        ra_writeback_globals(g, false);
     unsigned al = IR_MO_ALIGN_LOG2(mo);
     if (al) {
         x86_test_ri(x, 32, ar, (int32_t)((1u << al) - 1));
-        size_t site = x86_jcc32(x, X86_CC_NE);
-        gen_add_stub(g, (TmplStub){.kind = STUB_FAULT, .reg = (int8_t)ar,
-                                   .slot = (uint8_t)(TMPL_EXC_ALIGN | (write ? 0x80 : 0)),
-                                   .site = (uint32_t)site, .insn = op->insn_idx});
+        fault_stub(g, op, ar, TMPL_EXC_ALIGN, write, x86_jcc32(x, X86_CC_NE));
     }
     if (!addr_covered(g, at, IR_MO_BYTES(mo)))
         limit_check(g, op, ar, write);
@@ -255,7 +290,6 @@ static X86Mem mem_operand(TmplGen *g, const IrInst *op, IrTemp at, bool write)
     }
     TmplFold f = g->fold[at];
     int br = ra_in(g, f.base);
-    ra_writeback_globals(g, false);
     if (!addr_covered(g, at, IR_MO_BYTES((IrMemOp)op->c[0]))) {
         x86_lea(&g->x, 64, X86_RAX, x86_mem(br, f.off));
         limit_check(g, op, X86_RAX, write);
@@ -290,6 +324,7 @@ static void gen_ld(TmplGen *g, const IrInst *op)
     int sbits = (int)IR_MO_BYTES(mo) * 8;
     X86Mem m = mem_operand(g, op, op->args[1], false);
     if (ir_type_is_wide(t)) {
+        wb_site(g);
         if (sbits >= 32) {
             if (sbits == 128)
                 x86_movdqu_load(x, TMPL_XMM_SCRATCH, m);
@@ -309,6 +344,7 @@ static void gen_ld(TmplGen *g, const IrInst *op)
     int d = ra_alloc(g);
     if (sbits > 64)
         sbits = 64;
+    wb_site(g);
     if (sbits >= tb) {
         if (tb < 32)
             x86_movzx_load(x, d, m, tb);
@@ -349,6 +385,7 @@ static void gen_st(TmplGen *g, const IrInst *op)
         uint64_t lo, hi;
         if (sbits == 128 && !tg_is_const(g, val)) {
             gen_xmm_from_temp(g, val);
+            wb_site(g);
             x86_movdqu_store(x, m, TMPL_XMM_SCRATCH);
             return;
         }
@@ -364,9 +401,12 @@ static void gen_st(TmplGen *g, const IrInst *op)
             x86_load(x, 64, X86_RDX, h);
         }
         if (sbits == 128) {
+            wb_site(g);
             x86_store(x, 64, m, X86_RAX);
+            wb_site(g);
             x86_store(x, 64, m8, X86_RDX);
         } else {
+            wb_site(g);
             x86_store(x, sbits, m, X86_RAX);
         }
         return;
@@ -378,8 +418,9 @@ static void gen_st(TmplGen *g, const IrInst *op)
     X86Mem m = mem_operand(g, op, addr, true);
     if (sbits > 64)
         sbits = 64;
+    wb_site(g);
     if (imm)
-        store_wide_imm(g, m, tg_const(g, val), sbits);
+        x86_store_imm(x, sbits, m, (int32_t)tg_const(g, val));
     else
         x86_store(x, sbits, m, vr);
 }

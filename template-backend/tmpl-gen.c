@@ -202,9 +202,7 @@ void tmpl_chain_patch(CodeBuf *buf, uint32_t site, const void *target)
 }
 
 /* ---- small emit helpers ---- */
-/* Room for one more element in a doubling array; false (and the
- * translation fails) when memory runs out. */
-static bool tg_grow(TmplGen *g, void **arr, uint32_t *cap, uint32_t n, size_t elem)
+bool tg_grow(TmplGen *g, void **arr, uint32_t *cap, uint32_t n, size_t elem)
 {
     if (n < *cap)
         return true;
@@ -494,6 +492,11 @@ static void emit_stubs(TmplGen *g, uint32_t entry_off)
         x86_patch_rel32(x, s->site, x86_off(x));
         switch (s->kind) {
         case STUB_FAULT: {
+            for (uint32_t k = 0; k < s->wb_n; k++) {
+                uint32_t w = g->stub_wb[s->wb_first + k];
+                x86_store(x, (int)((w >> 8) & 0xFF) * 8, x86_mem(TMPL_REG_ENV, (int32_t)(w >> 16)),
+                          (int)(w & 0xFF));
+            }
             x86_store(x, 64, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, exception_addr)),
                       s->reg);
             uint64_t pc = s->insn < g->b->n_insns ? g->b->insns[s->insn].pc : g->b->pc;
@@ -730,6 +733,7 @@ static void gen_free(TmplGen *g)
     free(g->label_off);
     free(g->fixups);
     free(g->stubs);
+    free(g->stub_wb);
 }
 
 /* What tmpl_translate and tmpl_install check first: the buffer's entry
@@ -844,6 +848,7 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
         *why = g.why;
         free(g.map);
         free(g.relocs);
+        free(g.wb);
         gen_free(&g);
         return false;
     }
@@ -858,6 +863,8 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     out->n_insn_map = g.n_map;
     out->relocs = g.relocs;
     out->n_relocs = g.n_relocs;
+    out->wb = g.wb;
+    out->n_wb = g.n_wb;
     buf->used = start + out->size;
     __builtin___clear_cache((char *)g.exec_base, (char *)(g.exec_base + out->size));
     gen_free(&g);
@@ -876,6 +883,62 @@ static bool reloc_ok(const TmplImage *img, const TmplReloc *r)
     if (r->kind == TMPL_RELOC_HELPER_REL32 || r->kind == TMPL_RELOC_HELPER_ABS64)
         return r->arg < IR_HELPER_COUNT && ir_helper_info[r->arg].fn;
     return r->kind != TMPL_RELOC_TAG_ABS64 || r->arg < 4096;
+}
+
+static bool wb_pair_ok(uint32_t w)
+{
+    unsigned reg = w & 0xFF, bytes = (w >> 8) & 0xFF;
+    bool alloc = false;
+    for (int i = 0; i < TMPL_N_ALLOC; i++)
+        alloc |= tmpl_alloc_order[i] == (int)reg;
+    return alloc && (bytes == 1 || bytes == 2 || bytes == 4 || bytes == 8);
+}
+
+/* Walk a write-back map (TmplCode.wb): each site in order; false as soon
+ * as it is malformed.  at, if not NULL, stops at the site for that host
+ * offset (*found: its first pair's index, *count). */
+static bool wb_walk(const uint32_t *wb, uint32_t n_wb, uint32_t code_size, uint32_t at,
+                    uint32_t *found, uint32_t *count)
+{
+    uint32_t i = 0, prev = 0;
+    *count = 0;
+    while (i < n_wb) {
+        if (n_wb - i < 2)
+            return false;
+        uint32_t off = wb[i], n = wb[i + 1];
+        if ((i && off <= prev) || off >= code_size || n == 0 || n > TMPL_WB_MAX_PAIRS ||
+            n > n_wb - i - 2)
+            return false;
+        for (uint32_t k = 0; k < n; k++)
+            if (!wb_pair_ok(wb[i + 2 + k]))
+                return false;
+        if (off == at) {
+            *found = i + 2;
+            *count = n;
+        }
+        prev = off;
+        i += 2 + n;
+    }
+    return true;
+}
+
+bool tmpl_wb_apply(const uint32_t *wb, uint32_t n_wb, uint32_t host_off, const uint64_t regs[16],
+                   void *env, uint32_t env_lo, uint32_t env_hi)
+{
+    uint32_t first = 0, count = 0;
+    if (!wb_walk(wb, n_wb, UINT32_MAX, host_off, &first, &count))
+        return false;
+    for (uint32_t k = 0; k < count; k++) {
+        uint32_t w = wb[first + k], bytes = (w >> 8) & 0xFF, off = w >> 16;
+        if (off < env_lo || off > env_hi || env_hi - off < bytes)
+            return false;
+    }
+    for (uint32_t k = 0; k < count; k++) {
+        uint32_t w = wb[first + k];
+        uint64_t v = regs[w & 0xFF];
+        memcpy((uint8_t *)env + (w >> 16), &v, (w >> 8) & 0xFF);   /* little-endian: low bytes */
+    }
+    return true;
 }
 
 static const char *image_check(const TmplImage *img, uintptr_t exec_start)
@@ -899,6 +962,9 @@ static const char *image_check(const TmplImage *img, uintptr_t exec_start)
             return "bad insn map";
         prev = img->insn_map[i].host_end;
     }
+    uint32_t first, count;
+    if (!wb_walk(img->wb, img->n_wb, img->size, UINT32_MAX, &first, &count))
+        return "bad write-back map";
     return NULL;
 }
 
@@ -928,6 +994,16 @@ bool tmpl_install(CodeBuf *buf, uintptr_t tag, const TmplImage *img, TmplCode *o
         }
         memcpy(map, img->insn_map, img->n_insn_map * sizeof *map);
     }
+    uint32_t *wb = NULL;
+    if (img->n_wb) {
+        wb = malloc(img->n_wb * sizeof *wb);
+        if (!wb) {
+            free(map);
+            *why = "out of memory";
+            return false;
+        }
+        memcpy(wb, img->wb, img->n_wb * sizeof *wb);
+    }
     uint8_t *w = buf->base + start;
     memcpy(w, img->code, img->size);
     for (uint32_t i = 0; i < img->n_relocs; i++) {
@@ -952,6 +1028,7 @@ bool tmpl_install(CodeBuf *buf, uintptr_t tag, const TmplImage *img, TmplCode *o
         }
         if (!x86_is_s32(rel)) {
             free(map);
+            free(wb);
             *why = "call or jump target out of rel32 range here";
             return false;
         }
@@ -969,6 +1046,8 @@ bool tmpl_install(CodeBuf *buf, uintptr_t tag, const TmplImage *img, TmplCode *o
     }
     out->insn_map = map;
     out->n_insn_map = img->n_insn_map;
+    out->wb = wb;
+    out->n_wb = img->n_wb;
     buf->used = start + img->size;
     __builtin___clear_cache((char *)exec, (char *)(exec + img->size));
     return true;

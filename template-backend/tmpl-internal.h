@@ -64,6 +64,8 @@ typedef struct TmplStub {
     uint8_t kind;
     uint8_t slot;       /* goto_tb slot / exception kind */
     int8_t reg;         /* fault: register holding the guest address */
+    uint8_t wb_n;       /* fault: dirty globals to store first, TMPL_WB_PAIR */
+    uint32_t wb_first;  /*   words at TmplGen.stub_wb[wb_first] */
     uint32_t site;      /* rel32 to patch */
     uint32_t insn;      /* fault: guest insn index */
     uint64_t pc;        /* goto_tb: target */
@@ -136,6 +138,10 @@ typedef struct TmplGen {
     TmplReloc *relocs;
     uint32_t n_relocs, cap_relocs;
     TmplFold *fold;             /* per temp, NULL when nothing is folded */
+    uint32_t *wb;               /* write-back map being built (TmplCode.wb) */
+    uint32_t n_wb, cap_wb;
+    uint32_t *stub_wb;          /* the fault stubs' dirty globals */
+    uint32_t n_stub_wb, cap_stub_wb;
     IrTemp xmm_temp;            /* wide temp whose value xmm0 holds (0: none) */
     bool xmm_kept;              /* this op left xmm_temp right */
 } TmplGen;
@@ -178,6 +184,10 @@ void ra_bind(TmplGen *g, IrTemp t, int r);
 void ra_set_home(TmplGen *g, IrTemp t);
 /* Store dirty globals to env; drop them from registers too if drop. */
 void ra_writeback_globals(TmplGen *g, bool drop);
+/* The dirty globals in registers as TMPL_WB_PAIR words (returns how
+ * many); one the map cannot name (env offset >= 64 KiB, too many) is
+ * stored to env instead. */
+unsigned ra_dirty_globals(TmplGen *g, uint32_t out[TMPL_WB_MAX_PAIRS]);
 /* Before a branch/label: globals and live locals to memory (regs stay valid). */
 void ra_sync(TmplGen *g);
 /* After a label: nothing is in a register. */
@@ -228,6 +238,8 @@ static inline bool addr_folded_def(const TmplGen *g, const IrInst *op)
 void gen_xmm_from_temp(TmplGen *g, IrTemp t);
 void gen_xmm_to_home(TmplGen *g, IrTemp t);
 void gen_add_stub(TmplGen *g, TmplStub s);
+/* Grow a generator array for one more element (false: out of memory, failed). */
+bool tg_grow(TmplGen *g, void **arr, uint32_t *cap, uint32_t n, size_t elem);
 void gen_jmp_to(TmplGen *g, uint32_t target_off);  /* jmp rel32 in buffer */
 
 #endif /* EMU_TEMPLATE_BACKEND_TMPL_INTERNAL_H */

@@ -342,6 +342,24 @@ void ra_writeback_globals(TmplGen *g, bool drop)
     }
 }
 
+unsigned ra_dirty_globals(TmplGen *g, uint32_t out[TMPL_WB_MAX_PAIRS])
+{
+    unsigned n = 0;
+    for (int r = 0; r < 16; r++) {
+        int32_t t = g->reg_temp[r];
+        if (!t || !tg_is_global(g, (IrTemp)t) || g->t[t].mem_ok)
+            continue;
+        uint32_t off = tg_info(g, (IrTemp)t)->env_offset;
+        if (off > 0xFFFF || n == TMPL_WB_MAX_PAIRS) {
+            store_home(g, (IrTemp)t, r);
+            g->t[t].mem_ok = 1;
+            continue;
+        }
+        out[n++] = TMPL_WB_PAIR(r, type_bytes_bits((IrType)tg_info(g, (IrTemp)t)->type) / 8, off);
+    }
+    return n;
+}
+
 void ra_sync(TmplGen *g)
 {
     for (int r = 0; r < 16; r++) {

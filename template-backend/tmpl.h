@@ -22,8 +22,10 @@
  *     another block;
  *   - guest memory (TMPL_MEM_USER): each access checks alignment (if the
  *     memop asks) and addr < env->guest_limit, then touches [r15 + addr]
- *     with one instruction; dirty globals are written back before it, so a
- *     host fault there only needs the insn_map to be precise.
+ *     with one instruction.  Dirty globals stay in host registers across
+ *     plain loads and stores: a failed check's stub stores them, and for a
+ *     host fault at the access TmplCode.wb says which registers hold which
+ *     globals (tmpl_wb_apply); with the insn_map that makes it precise.
  *
  * Code buffers: tmpl_init puts an entry trampoline and the shared epilogue at
  * the start of each buffer (several buffers may be live; re-initialising one
@@ -131,6 +133,20 @@ typedef struct TmplReloc {
     uint64_t arg;      /* addend or helper id */
 } TmplReloc;
 
+/* Write-back map (TmplCode.wb): for every host instruction that touches
+ * guest memory while globals are dirty in registers, the words
+ *   host offset (from the block entry), n, then n x TMPL_WB_PAIR(reg, bytes, env_off)
+ * in increasing host offset.  reg is an x86 register number (rax = 0 ...
+ * r15 = 15), bytes 1/2/4/8 of it (low bits) go to env + env_off. */
+#define TMPL_WB_PAIR(reg, bytes, off) ((uint32_t)(reg) | (uint32_t)(bytes) << 8 | (uint32_t)(off) << 16)
+#define TMPL_WB_MAX_PAIRS 16
+
+/* Store the dirty globals of the access at host_off (regs: the host
+ * registers at the fault, by x86 number) into env, writing only within
+ * [env_lo, env_hi).  false if wb is malformed (nothing is written then). */
+bool tmpl_wb_apply(const uint32_t *wb, uint32_t n_wb, uint32_t host_off, const uint64_t regs[16],
+                   void *env, uint32_t env_lo, uint32_t env_hi);
+
 typedef struct TmplCode {
     uint32_t entry_offset;        /* within CodeBuf.base */
     uint32_t size;                /* bytes of host code */
@@ -141,6 +157,8 @@ typedef struct TmplCode {
     uint32_t n_insn_map;
     TmplReloc *relocs;            /* relocatable translations: malloc'ed; caller frees */
     uint32_t n_relocs;
+    uint32_t *wb;                 /* write-back map (above): malloc'ed or NULL; caller frees */
+    uint32_t n_wb;                /* words */
 } TmplCode;
 
 /* Relocatable code as stored by a code cache: the bytes of [entry, entry +
@@ -154,6 +172,8 @@ typedef struct TmplImage {
     uint32_t chain_site[2], chain_reset[2];
     const TmplInsnMapEntry *insn_map;
     uint32_t n_insn_map;
+    const uint32_t *wb;
+    uint32_t n_wb;
 } TmplImage;
 
 /* Translate b into buf.  Returns false (buf unchanged apart from scratch) if

@@ -550,9 +550,67 @@ void gen_xmm_from_temp(TmplGen *g, IrTemp t)
 
 void gen_xmm_to_home(TmplGen *g, IrTemp t)
 {
-    x86_movdqu_store(&g->x, ra_home(g, t), TMPL_XMM_SCRATCH);
+    /* a local's store waits (xmm_flush): ld q; st q needs none */
+    g->xmm_dirty = !tg_is_global(g, t);
+    if (!g->xmm_dirty)
+        x86_movdqu_store(&g->x, ra_home(g, t), TMPL_XMM_SCRATCH);
     g->xmm_temp = t;
     g->xmm_kept = true;
+}
+
+/* Ops that only read xmm_temp through xmm0 (or emit nothing): a local
+ * that xmm0 holds need not be in its home for them. */
+static bool xmm_reader(const TmplGen *g, const IrInst *op)
+{
+    IrTemp t = g->xmm_temp;
+    switch (op->opc) {
+    case IR_OP_insn_start:
+        return true;
+    case IR_OP_stenv:
+        return ir_type_is_wide((IrType)op->type) && op->args[0] == t;
+    case IR_OP_st:
+        return ir_type_is_wide((IrType)op->type) && IR_MO_BYTES((IrMemOp)op->c[0]) == 16 &&
+               op->args[1] == t;
+    default:
+        return addr_folded_def(g, op);
+    }
+}
+
+/* Integer work in general registers: leaves xmm0 alone and reads no
+ * wide temp (whose home may be stale while xmm0 holds it). */
+static bool xmm_untouched(const TmplGen *g, const IrInst *op)
+{
+    switch (op->opc) {
+    case IR_OP_mov: case IR_OP_zext: case IR_OP_sext: case IR_OP_trunc:
+    case IR_OP_add: case IR_OP_sub: case IR_OP_mul: case IR_OP_mulhu: case IR_OP_mulhs:
+    case IR_OP_divu: case IR_OP_divs: case IR_OP_remu: case IR_OP_rems: case IR_OP_neg:
+    case IR_OP_and: case IR_OP_or: case IR_OP_xor: case IR_OP_andc: case IR_OP_not:
+    case IR_OP_shl: case IR_OP_shr: case IR_OP_sar: case IR_OP_rotl: case IR_OP_rotr:
+    case IR_OP_clz: case IR_OP_ctz: case IR_OP_popcnt: case IR_OP_bswap: case IR_OP_bitrev:
+    case IR_OP_extract: case IR_OP_sextract: case IR_OP_deposit:
+    case IR_OP_setcond: case IR_OP_movcond:
+    case IR_OP_ld: case IR_OP_st: case IR_OP_ldenv: case IR_OP_stenv:
+        break;
+    default:
+        return false;
+    }
+    if (ir_type_is_wide((IrType)op->type))
+        return false;
+    const IrOpInfo *oi = &ir_op_info[op->opc];
+    for (unsigned k = 0; k < (unsigned)(oi->n_out + oi->n_in) && k < IR_MAX_ARGS; k++)
+        if (op->args[k] != IR_TEMP_NONE && ir_type_is_wide((IrType)tg_info(g, op->args[k])->type))
+            return false;
+    return true;
+}
+
+/* Before any other op: store the local xmm0 holds if it is still needed. */
+static void xmm_flush(TmplGen *g)
+{
+    if (!g->xmm_dirty)
+        return;
+    g->xmm_dirty = false;
+    if (g->t[g->xmm_temp].last >= g->op_idx)
+        x86_movdqu_store(&g->x, ra_home(g, g->xmm_temp), TMPL_XMM_SCRATCH);
 }
 
 static void gen_mov(TmplGen *g, const IrInst *op)
@@ -828,7 +886,12 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
             map_close(&g);
             g.cur_insn = op->insn_idx;
         }
-        g.xmm_kept = false;
+        /* ops that emit nothing (insn boundaries, folded addresses) or only
+         * integer work keep xmm0 */
+        bool untouched = xmm_untouched(&g, op);
+        if (!untouched && !xmm_reader(&g, op))
+            xmm_flush(&g);
+        g.xmm_kept = untouched || op->opc == IR_OP_insn_start || addr_folded_def(&g, op);
         if (!addr_folded_def(&g, op))
             gen_op(&g, op);
         if (!g.xmm_kept)

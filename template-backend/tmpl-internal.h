@@ -144,6 +144,7 @@ typedef struct TmplGen {
     uint32_t n_stub_wb, cap_stub_wb;
     IrTemp xmm_temp;            /* wide temp whose value xmm0 holds (0: none) */
     bool xmm_kept;              /* this op left xmm_temp right */
+    bool xmm_dirty;             /* xmm_temp (a local) is not in its home yet */
 } TmplGen;
 
 /* Record a relocation at x offset `at` (relocatable translations only). */
@@ -233,8 +234,10 @@ static inline bool addr_folded_def(const TmplGen *g, const IrInst *op)
            g->fold[op->args[0]].base != IR_TEMP_NONE;
 }
 /* 16-byte moves through xmm0: load t's value (skipped when xmm0 holds it
- * already), or store xmm0 to t's home (xmm0 then holds t).  Only ops that
- * use these keep xmm0's contents known; any other op forgets them. */
+ * already), or store xmm0 to t's home (xmm0 then holds t; a local's home
+ * is written only when an op that is not a plain reader of it comes, and
+ * only if it is still needed).  Only ops that use these keep xmm0's
+ * contents known; any other op forgets them. */
 void gen_xmm_from_temp(TmplGen *g, IrTemp t);
 void gen_xmm_to_home(TmplGen *g, IrTemp t);
 void gen_add_stub(TmplGen *g, TmplStub s);

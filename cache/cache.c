@@ -923,6 +923,21 @@ out:
 }
 
 /* Merge dirty pending entries into the file; called with p->mu held. */
+/* EMU_CACHE_REWRITE_MIN/FRACTION: are the n_dirty new entries only a few
+ * template blocks for a big pack? */
+static bool few_template_blocks(const EmuCachePack *p, size_t n_dirty)
+{
+    uint32_t n_old = p->buf ? p->v.hdr.n_entries : 0;
+    if (n_old < EMU_CACHE_REWRITE_MIN || n_dirty * EMU_CACHE_REWRITE_FRACTION >= n_old ||
+        __atomic_load_n(&cache_ahead, __ATOMIC_RELAXED))
+        return false;
+    for (size_t i = 0; i < p->n_pend; i++)
+        if (p->pend[i].dirty && (p->pend[i].kind < EMU_CACHE_KIND_TEMPLATE ||
+                                 p->pend[i].kind > EMU_CACHE_KIND_TEMPLATE + 3))
+            return false;
+    return true;
+}
+
 static bool pack_write_locked(EmuCachePack *p)
 {
     EmuCache *c = p->c;
@@ -937,6 +952,12 @@ static bool pack_write_locked(EmuCachePack *p)
     }
     if (!n_dirty || c->mode != EMU_CACHE_RW)
         return true;
+    if (few_template_blocks(p, n_dirty)) {
+        cache_log(c, "cache: pack %s (%s): %zu new template blocks not stored (under 1/%u of "
+                  "its %u entries: cheaper to translate again than to rewrite the pack)",
+                  p->name, p->path, n_dirty, EMU_CACHE_REWRITE_FRACTION, p->v.hdr.n_entries);
+        return true;
+    }
     uint64_t t0 = now_ns();
     char err[512], lockname[PATH_MAX + 64], tmp[PATH_MAX + 64];
     snprintf(lockname, sizeof lockname, "%s/%s.lock", c->packs, p->name);

@@ -79,6 +79,14 @@ typedef struct EmuCacheConfig {
 #define EMU_CACHE_CHUNK_BYTES (32u * 1024)
 #define EMU_CACHE_AHEAD_CHUNK_BYTES (16u * 1024)
 #define EMU_CACHE_POOL_CHUNKS 4   /* 8: python3 -c pass within noise, 16 more faults */
+/* A pack of at least REWRITE_MIN entries is not rewritten at close for new
+ * template blocks alone that number less than 1/REWRITE_FRACTION of it:
+ * a write copies the whole pack (python3's: 36k entries, 15 MB, ~50 ms of
+ * every warm run's exit for the ~20 blocks it had not seen), while
+ * translating such a block again costs ~20 us.  Anything else (LLVM
+ * regions, emu-aot entries) is always written. */
+#define EMU_CACHE_REWRITE_MIN 1024u
+#define EMU_CACHE_REWRITE_FRACTION 32u
 
 /* Module-relative offsets: guest pc minus the module's load bias (runtime
  * address - ELF p_vaddr; 0 for ET_EXEC), i.e. the ELF virtual address of the

@@ -185,6 +185,47 @@ START_TEST(test_roundtrip)
 }
 END_TEST
 
+/* EMU_CACHE_REWRITE_MIN/FRACTION: a big pack is not rewritten for a few
+ * new template blocks, but is for more of them or for anything else. */
+START_TEST(test_few_template_blocks_skip_the_rewrite)
+{
+    const uint8_t tk = EMU_CACHE_KIND_TEMPLATE + 1;
+    const unsigned big = EMU_CACHE_REWRITE_MIN, few = big / EMU_CACHE_REWRITE_FRACTION - 1;
+    EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+    put_range_kind(open_p(c, "/bin/big"), 1, 0, big, tk);
+    emu_cache_close(c);
+    /* a few more: kept for this run only */
+    c = open_c(EMU_CACHE_RW, NULL, 0);
+    EmuCachePack *p = open_p(c, "/bin/big");
+    put_range_kind(p, 1, big, big + few, tk);
+    ck_assert_uint_eq(check_range_kind(p, 1, big, big + few, tk), few);
+    emu_cache_close(c);
+    c = open_c(EMU_CACHE_RO, NULL, 0);
+    p = open_p(c, "/bin/big");
+    ck_assert_uint_eq(check_range_kind(p, 1, 0, big + few, tk), big);
+    emu_cache_close(c);
+    /* one more than a few: written, with the old ones */
+    c = open_c(EMU_CACHE_RW, NULL, 0);
+    put_range_kind(open_p(c, "/bin/big"), 1, big, big + few + 1, tk);
+    emu_cache_close(c);
+    c = open_c(EMU_CACHE_RO, NULL, 0);
+    ck_assert_uint_eq(check_range_kind(open_p(c, "/bin/big"), 1, 0, big + few + 1, tk),
+                      big + few + 1);
+    emu_cache_close(c);
+    /* a few template blocks and one region: all written */
+    c = open_c(EMU_CACHE_RW, NULL, 0);
+    p = open_p(c, "/bin/big");
+    put_range_kind(p, 2, 0, 3, tk);
+    put_range(p, 3, 0, 1);
+    emu_cache_close(c);
+    c = open_c(EMU_CACHE_RO, NULL, 0);
+    p = open_p(c, "/bin/big");
+    ck_assert_uint_eq(check_range_kind(p, 2, 0, 3, tk), 3);
+    ck_assert_uint_eq(check_range(p, 3, 0, 1), 1);
+    emu_cache_close(c);
+}
+END_TEST
+
 START_TEST(test_off_and_ro)
 {
     EmuCache *c = open_c(EMU_CACHE_OFF, NULL, 0);
@@ -1189,6 +1230,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_roundtrip);
     tcase_add_test(tc, test_off_and_ro);
+    tcase_add_test(tc, test_few_template_blocks_skip_the_rewrite);
     tcase_add_test(tc, test_merge_and_replace);
     tcase_add_test(tc, test_compaction);
     tcase_add_test(tc, test_key_stability);

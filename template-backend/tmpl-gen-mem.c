@@ -234,26 +234,38 @@ static void wb_site(TmplGen *g)
     push_words(g, &g->wb, &g->n_wb, &g->cap_wb, w, 2 + n);
 }
 
-/* A fault stub for the check whose jcc rel32 is at site: the guest
- * exception, after storing the globals that are dirty here. */
-static void fault_stub(TmplGen *g, const IrInst *op, int ar, unsigned kind, bool write,
-                       size_t site)
-{
+/* The globals dirty in registers at a check, taken before its compare
+ * (ra_dirty_globals may emit a store, which must precede the jcc). */
+typedef struct TmplDirty {
     uint32_t w[TMPL_WB_MAX_PAIRS];
-    unsigned n = ra_dirty_globals(g, w);
+    unsigned n;
+} TmplDirty;
+
+static TmplDirty dirty_now(TmplGen *g)
+{
+    TmplDirty d;
+    d.n = ra_dirty_globals(g, d.w);
+    return d;
+}
+
+/* A fault stub for the check whose jcc rel32 is at site: the guest
+ * exception, after storing the globals that were dirty (d). */
+static void fault_stub(TmplGen *g, const IrInst *op, int ar, unsigned kind, bool write,
+                       size_t site, const TmplDirty *d)
+{
     TmplStub s = {.kind = STUB_FAULT, .reg = (int8_t)ar,
                   .slot = (uint8_t)(kind | (write ? 0x80 : 0)), .site = (uint32_t)site,
-                  .insn = op->insn_idx, .wb_n = (uint8_t)n, .wb_first = g->n_stub_wb};
-    if (push_words(g, &g->stub_wb, &g->n_stub_wb, &g->cap_stub_wb, w, n))
+                  .insn = op->insn_idx, .wb_n = (uint8_t)d->n, .wb_first = g->n_stub_wb};
+    if (push_words(g, &g->stub_wb, &g->n_stub_wb, &g->cap_stub_wb, d->w, d->n))
         gen_add_stub(g, s);
 }
 
 /* cmp addr, [env+guest_limit]; jae -> guest SIGSEGV reporting ar. */
-static void limit_check(TmplGen *g, const IrInst *op, int ar, bool write)
+static void limit_check(TmplGen *g, const IrInst *op, int ar, bool write, const TmplDirty *d)
 {
     X86Buf *x = &g->x;
     x86_alu_rm(x, X86_CMP, 64, ar, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, guest_limit)));
-    fault_stub(g, op, ar, TMPL_EXC_SEGV, write, x86_jcc32(x, X86_CC_AE));
+    fault_stub(g, op, ar, TMPL_EXC_SEGV, write, x86_jcc32(x, X86_CC_AE), d);
 }
 
 /* Check addr (in ar) for op's memop; at is the address temp.  Plain loads
@@ -265,13 +277,14 @@ static void mem_check(TmplGen *g, const IrInst *op, int ar, bool write, IrTemp a
     IrMemOp mo = (IrMemOp)op->c[0];
     if (op->opc != IR_OP_ld && op->opc != IR_OP_st)
         ra_writeback_globals(g, false);
+    TmplDirty d = dirty_now(g);
     unsigned al = IR_MO_ALIGN_LOG2(mo);
     if (al) {
         x86_test_ri(x, 32, ar, (int32_t)((1u << al) - 1));
-        fault_stub(g, op, ar, TMPL_EXC_ALIGN, write, x86_jcc32(x, X86_CC_NE));
+        fault_stub(g, op, ar, TMPL_EXC_ALIGN, write, x86_jcc32(x, X86_CC_NE), &d);
     }
     if (!addr_covered(g, at, IR_MO_BYTES(mo)))
-        limit_check(g, op, ar, write);
+        limit_check(g, op, ar, write, &d);
 }
 
 static X86Mem host_mem(int ar, int32_t disp)
@@ -291,8 +304,9 @@ static X86Mem mem_operand(TmplGen *g, const IrInst *op, IrTemp at, bool write)
     TmplFold f = g->fold[at];
     int br = ra_in(g, f.base);
     if (!addr_covered(g, at, IR_MO_BYTES((IrMemOp)op->c[0]))) {
+        TmplDirty d = dirty_now(g);
         x86_lea(&g->x, 64, X86_RAX, x86_mem(br, f.off));
-        limit_check(g, op, X86_RAX, write);
+        limit_check(g, op, X86_RAX, write, &d);
     }
     return host_mem(br, f.off);
 }

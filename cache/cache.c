@@ -149,9 +149,14 @@ void emu_cache_set_ahead_of_time(bool on)
  * to tens of thousands of them, and decompressing their chunks was about
  * half of the load (busybox true: 2.68 -> 2.33 ms for a pack 2.3x larger on
  * disk).  Region objects (few, and each saves an LLVM compile) keep zstd. */
-static bool kind_stored_raw(uint8_t kind)
+static bool kind_is_template(uint8_t kind)
 {
     return kind >= EMU_CACHE_KIND_TEMPLATE && kind < EMU_CACHE_KIND_TEMPLATE + 4;
+}
+
+static bool kind_stored_raw(uint8_t kind)
+{
+    return kind_is_template(kind);
 }
 
 #define STAT_ADD(c, field, v) __atomic_fetch_add(&(c)->stats.field, (v), __ATOMIC_RELAXED)
@@ -922,7 +927,6 @@ out:
     return ok;
 }
 
-/* Merge dirty pending entries into the file; called with p->mu held. */
 /* EMU_CACHE_REWRITE_MIN/FRACTION: are the n_dirty new entries only a few
  * template blocks for a big pack? */
 static bool few_template_blocks(const EmuCachePack *p, size_t n_dirty)
@@ -932,12 +936,12 @@ static bool few_template_blocks(const EmuCachePack *p, size_t n_dirty)
         __atomic_load_n(&cache_ahead, __ATOMIC_RELAXED))
         return false;
     for (size_t i = 0; i < p->n_pend; i++)
-        if (p->pend[i].dirty && (p->pend[i].kind < EMU_CACHE_KIND_TEMPLATE ||
-                                 p->pend[i].kind > EMU_CACHE_KIND_TEMPLATE + 3))
+        if (p->pend[i].dirty && !kind_is_template(p->pend[i].kind))
             return false;
     return true;
 }
 
+/* Merge dirty pending entries into the file; called with p->mu held. */
 static bool pack_write_locked(EmuCachePack *p)
 {
     EmuCache *c = p->c;

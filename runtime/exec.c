@@ -1349,12 +1349,8 @@ _Noreturn void exec_raise(void *env_, uint32_t kind, uint64_t addr, uint32_t cod
 static void write_back_at_fault(const ExecEngine *e, CpuCommon *env, const TransBlock *tb,
                                uintptr_t hpc, const ucontext_t *uc)
 {
-    static const int greg[16] = {
-        REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
-        REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
-    };
     uint64_t regs[16];
-    for (int r = 0; r < 16; r++) regs[r] = (uint64_t)uc->uc_mcontext.gregs[greg[r]];
+    tmpl_host_regs(uc, regs);
     tmpl_wb_apply(tb->code.wb, tb->code.n_wb, (uint32_t)(hpc - (uintptr_t)tb->host), regs,
                   env, (uint32_t)sizeof(CpuCommon),
                   (uint32_t)e->cfg.arch->state_size);

@@ -22,8 +22,9 @@
  *
  * Payload: TtHeader, insn pc offsets (u32 per insn; none when every insn
  * is 4 bytes), relocations (8 bytes each), insn map (4 bytes each), the
- * write-back map (TmplCode.wb, u32 words), host code: about 380 bytes per block on python3.  Anything that does not add up is reported under -d cache and
- * the block is translated as usual (and stored again).
+ * write-back map (TmplCode.wb, u32 words), host code: about 380 bytes per
+ * block on python3.  Anything that does not add up is reported under
+ * -d cache and the block is translated as usual (and stored again).
  */
 #include <inttypes.h>
 #include <stdlib.h>

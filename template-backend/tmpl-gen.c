@@ -558,21 +558,19 @@ void gen_xmm_to_home(TmplGen *g, IrTemp t)
     g->xmm_kept = true;
 }
 
-/* Ops that only read xmm_temp through xmm0 (or emit nothing): a local
- * that xmm0 holds need not be in its home for them. */
+/* Ops that only read xmm_temp through xmm0: a local that xmm0 holds
+ * need not be in its home for them. */
 static bool xmm_reader(const TmplGen *g, const IrInst *op)
 {
     IrTemp t = g->xmm_temp;
     switch (op->opc) {
-    case IR_OP_insn_start:
-        return true;
     case IR_OP_stenv:
         return ir_type_is_wide((IrType)op->type) && op->args[0] == t;
     case IR_OP_st:
         return ir_type_is_wide((IrType)op->type) && IR_MO_BYTES((IrMemOp)op->c[0]) == 16 &&
                op->args[1] == t;
     default:
-        return addr_folded_def(g, op);
+        return false;
     }
 }
 
@@ -603,11 +601,10 @@ static bool xmm_untouched(const TmplGen *g, const IrInst *op)
     return true;
 }
 
-/* Before any other op: store the local xmm0 holds if it is still needed. */
+/* xmm_dirty, before any other op: store the local xmm0 holds if it is
+ * still needed. */
 static void xmm_flush(TmplGen *g)
 {
-    if (!g->xmm_dirty)
-        return;
     g->xmm_dirty = false;
     if (g->t[g->xmm_temp].last >= g->op_idx)
         x86_movdqu_store(&g->x, ra_home(g, g->xmm_temp), TMPL_XMM_SCRATCH);
@@ -887,12 +884,14 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
             g.cur_insn = op->insn_idx;
         }
         /* ops that emit nothing (insn boundaries, folded addresses) or only
-         * integer work keep xmm0 */
-        bool untouched = xmm_untouched(&g, op);
-        if (!untouched && !xmm_reader(&g, op))
+         * integer work keep what xmm0 holds; others store it if it is a
+         * local still needed (xmm_flush) unless they only read it */
+        bool folded = addr_folded_def(&g, op);
+        bool keep = g.xmm_temp && (op->opc == IR_OP_insn_start || folded || xmm_untouched(&g, op));
+        if (g.xmm_dirty && !keep && !xmm_reader(&g, op))
             xmm_flush(&g);
-        g.xmm_kept = untouched || op->opc == IR_OP_insn_start || addr_folded_def(&g, op);
-        if (!addr_folded_def(&g, op))
+        g.xmm_kept = keep;
+        if (!folded)
             gen_op(&g, op);
         if (!g.xmm_kept)
             g.xmm_temp = 0;
@@ -948,62 +947,6 @@ static bool reloc_ok(const TmplImage *img, const TmplReloc *r)
     return r->kind != TMPL_RELOC_TAG_ABS64 || r->arg < 4096;
 }
 
-static bool wb_pair_ok(uint32_t w)
-{
-    unsigned reg = w & 0xFF, bytes = (w >> 8) & 0xFF;
-    bool alloc = false;
-    for (int i = 0; i < TMPL_N_ALLOC; i++)
-        alloc |= tmpl_alloc_order[i] == (int)reg;
-    return alloc && (bytes == 1 || bytes == 2 || bytes == 4 || bytes == 8);
-}
-
-/* Walk a write-back map (TmplCode.wb): each site in order; false as soon
- * as it is malformed.  at, if not NULL, stops at the site for that host
- * offset (*found: its first pair's index, *count). */
-static bool wb_walk(const uint32_t *wb, uint32_t n_wb, uint32_t code_size, uint32_t at,
-                    uint32_t *found, uint32_t *count)
-{
-    uint32_t i = 0, prev = 0;
-    *count = 0;
-    while (i < n_wb) {
-        if (n_wb - i < 2)
-            return false;
-        uint32_t off = wb[i], n = wb[i + 1];
-        if ((i && off <= prev) || off >= code_size || n == 0 || n > TMPL_WB_MAX_PAIRS ||
-            n > n_wb - i - 2)
-            return false;
-        for (uint32_t k = 0; k < n; k++)
-            if (!wb_pair_ok(wb[i + 2 + k]))
-                return false;
-        if (off == at) {
-            *found = i + 2;
-            *count = n;
-        }
-        prev = off;
-        i += 2 + n;
-    }
-    return true;
-}
-
-bool tmpl_wb_apply(const uint32_t *wb, uint32_t n_wb, uint32_t host_off, const uint64_t regs[16],
-                   void *env, uint32_t env_lo, uint32_t env_hi)
-{
-    uint32_t first = 0, count = 0;
-    if (!wb_walk(wb, n_wb, UINT32_MAX, host_off, &first, &count))
-        return false;
-    for (uint32_t k = 0; k < count; k++) {
-        uint32_t w = wb[first + k], bytes = (w >> 8) & 0xFF, off = w >> 16;
-        if (off < env_lo || off > env_hi || env_hi - off < bytes)
-            return false;
-    }
-    for (uint32_t k = 0; k < count; k++) {
-        uint32_t w = wb[first + k];
-        uint64_t v = regs[w & 0xFF];
-        memcpy((uint8_t *)env + (w >> 16), &v, (w >> 8) & 0xFF);   /* little-endian: low bytes */
-    }
-    return true;
-}
-
 static const char *image_check(const TmplImage *img, uintptr_t exec_start)
 {
     if (!img->code || img->size == 0 || img->size > (1u << 24))
@@ -1025,8 +968,7 @@ static const char *image_check(const TmplImage *img, uintptr_t exec_start)
             return "bad insn map";
         prev = img->insn_map[i].host_end;
     }
-    uint32_t first, count;
-    if (!wb_walk(img->wb, img->n_wb, img->size, UINT32_MAX, &first, &count))
+    if (!tmpl_wb_valid(img->wb, img->n_wb, img->size))
         return "bad write-back map";
     return NULL;
 }

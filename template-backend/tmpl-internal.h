@@ -236,8 +236,9 @@ static inline bool addr_folded_def(const TmplGen *g, const IrInst *op)
 /* 16-byte moves through xmm0: load t's value (skipped when xmm0 holds it
  * already), or store xmm0 to t's home (xmm0 then holds t; a local's home
  * is written only when an op that is not a plain reader of it comes, and
- * only if it is still needed).  Only ops that use these keep xmm0's
- * contents known; any other op forgets them. */
+ * only if it is still needed).  Ops that use these, emit nothing, or do
+ * integer work only keep xmm0's contents known; any other op forgets
+ * them (tmpl_translate's loop). */
 void gen_xmm_from_temp(TmplGen *g, IrTemp t);
 void gen_xmm_to_home(TmplGen *g, IrTemp t);
 void gen_add_stub(TmplGen *g, TmplStub s);

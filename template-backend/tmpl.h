@@ -146,6 +146,10 @@ typedef struct TmplReloc {
  * [env_lo, env_hi).  false if wb is malformed (nothing is written then). */
 bool tmpl_wb_apply(const uint32_t *wb, uint32_t n_wb, uint32_t host_off, const uint64_t regs[16],
                    void *env, uint32_t env_lo, uint32_t env_hi);
+/* Is wb a well-formed map for code_size bytes of code (tmpl_install)? */
+bool tmpl_wb_valid(const uint32_t *wb, uint32_t n_wb, uint32_t code_size);
+/* The general registers of a signal's ucontext_t, by x86 number. */
+void tmpl_host_regs(const void *ucontext, uint64_t regs[16]);
 
 typedef struct TmplCode {
     uint32_t entry_offset;        /* within CodeBuf.base */

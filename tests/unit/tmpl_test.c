@@ -624,14 +624,8 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 {
     (void)sig;
     (void)si;
-    static const int greg[16] = {
-        REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
-        REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
-    };
-    const greg_t *gr = ((ucontext_t *)uc)->uc_mcontext.gregs;
-    for (int r = 0; r < 16; r++)
-        fault_regs[r] = (uint64_t)gr[greg[r]];
-    fault_rip = (uintptr_t)gr[REG_RIP];
+    tmpl_host_regs(uc, fault_regs);
+    fault_rip = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
     siglongjmp(fault_jb, 1);
 }
 

@@ -239,8 +239,9 @@ static bool check_op(VCtx *v, const IrInst *op)
             return fail(v, "label L%llu was never allocated", (unsigned long long)op->c[0]);
         return true;
     case IR_OP_goto_tb:
-        if (op->c[0] > 1)
-            return fail(v, "chain slot %llu (must be 0 or 1)", (unsigned long long)op->c[0]);
+        if (op->c[0] >= IR_GOTO_TB_SLOTS)
+            return fail(v, "chain slot %llu (must be below %d)", (unsigned long long)op->c[0],
+                        IR_GOTO_TB_SLOTS);
         return true;
     case IR_OP_goto_ptr:
         return want(v, op, 0, IR_I64);

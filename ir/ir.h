@@ -316,6 +316,9 @@ IrTemp ir_call(IrBlock *b, unsigned helper_id, const IrTemp *args, unsigned n_ar
 void ir_label(IrBlock *b, uint32_t label);
 void ir_br(IrBlock *b, uint32_t label);
 void ir_brcond(IrBlock *b, IrType t, IrCond c, IrTemp x, IrTemp y, uint32_t label);
+/* Chain slots per block: a block may leave through up to this many direct
+ * jumps (a conditional branch on the way plus the final one or two). */
+#define IR_GOTO_TB_SLOTS 4
 void ir_goto_tb(IrBlock *b, unsigned slot, uint64_t target_pc);
 void ir_goto_ptr(IrBlock *b, IrTemp target_pc);
 void ir_exit(IrBlock *b, IrExitReason reason, uint64_t pc);

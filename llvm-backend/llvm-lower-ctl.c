@@ -24,7 +24,7 @@
 
 /* ---- the exit tag and the exit block -------------------------------------- */
 
-/* tag | kind as the constant &tag_sym + kind (tags are 4-byte aligned):
+/* tag | kind as the constant &tag_sym + kind (tags are 8-byte aligned):
  * movabs (R_X86_64_64) + add: the large code model does not fold the kind
  * into the relocation; one add on exit paths only. */
 LLVMValueRef lower_obj_tag(Lower *L, unsigned kind)
@@ -201,7 +201,7 @@ void lower_goto_tb(Lower *L, const IrInst *op)
         return;
     }
     env_store(L, c64(L, target), offsetof(CpuCommon, pc));
-    lower_ret_tag(L, L->r->goto_tb_lookup ? TMPL_RET_LOOKUP : (unsigned)(op->c[0] & 1));
+    lower_ret_tag(L, L->r->goto_tb_lookup ? TMPL_RET_LOOKUP : (unsigned)op->c[0]);
 }
 
 /* An indirect jump to a block of the region (a return to the block after a

@@ -18,7 +18,7 @@
  * Calling convention of generated code: an ordinary SysV function
  * `uintptr_t entry(void *env)`, callable from C (the dispatcher calls it
  * directly, no trampoline).  It returns exactly what tmpl_enter returns for
- * a template block (template-backend/tmpl.h): tag | TMPL_RET_SLOT0/SLOT1
+ * a template block (template-backend/tmpl.h): tag | TMPL_RET_SLOT0 + n
  * (goto_tb not chained: env->pc = target), tag | TMPL_RET_LOOKUP (goto_ptr:
  * env->pc = target; generated code does not probe the jump cache yet) or
  * tag | TMPL_RET_EXIT (IR exit: env->exit_reason and env->pc set; guest
@@ -90,7 +90,7 @@ typedef struct EmuLlvmOptions {
 typedef struct EmuLlvmRegion {
     const IrBlock *const *blocks;  /* blocks[0] is the entry */
     uint32_t n_blocks;
-    uintptr_t tag;                 /* returned | TMPL_RET_*; 4-byte aligned */
+    uintptr_t tag;                 /* returned | TMPL_RET_*; 8-byte aligned */
     bool internal_edges;           /* goto_tb between region blocks: branch */
     bool goto_tb_lookup;           /* other goto_tb exits return TMPL_RET_LOOKUP
                                       instead of TMPL_RET_SLOTn (code that is

@@ -43,7 +43,7 @@ _Static_assert((int)TMPL_EXC_SEGV == (int)EXEC_EXC_SEGV && (int)TMPL_EXC_ALIGN =
 #define STAT_INC(x) __atomic_store_n(&(x), (x) + 1, __ATOMIC_RELAXED)
 
 /* Internal run results besides TMPL_RET_*. */
-enum { RUN_FAULT = 4, RUN_INVALID = 5 };
+enum { RUN_FAULT = TMPL_RET_EXIT + 1, RUN_INVALID };
 
 static __thread ExecCpu *exec_tls_cpu;
 
@@ -400,7 +400,7 @@ void exec_cpu_request_exit(ExecCpu *cpu)
         size_t n = __atomic_load_n(&e->n_by_host, __ATOMIC_ACQUIRE);
         for (size_t i = 0; i < n; i++) {
             TransBlock *tb = e->by_host[i];
-            for (unsigned s = 0; s < 2; s++)
+            for (unsigned s = 0; s < IR_GOTO_TB_SLOTS; s++)
                 if (__atomic_load_n(&tb->jmp_to[s], __ATOMIC_RELAXED) &&
                     tb->code.chain_site[s] != UINT32_MAX)
                     tmpl_chain_patch(&e->buf, tb->code.chain_site[s],
@@ -1180,14 +1180,14 @@ static ExecEvent dispatch(ExecCpu *cpu)
                 env->chain_tramp = tramp;
             }
             cpu->in_code = 0;
-            last = (TransBlock *)(r & ~(uintptr_t)3);
-            kind = (int)(r & 3);
+            last = (TransBlock *)(r & ~TMPL_RET_MASK);
+            kind = (int)(r & TMPL_RET_MASK);
         } else if (tb->host) {
             cpu->in_code = 1;
             uintptr_t r = tmpl_enter(env, tb->host);
             cpu->in_code = 0;
-            last = (TransBlock *)(r & ~(uintptr_t)3);
-            kind = (int)(r & 3);
+            last = (TransBlock *)(r & ~TMPL_RET_MASK);
+            kind = (int)(r & TMPL_RET_MASK);
         } else {
             kind = run_interp(cpu, tb, &last);
         }
@@ -1198,8 +1198,7 @@ static ExecEvent dispatch(ExecCpu *cpu)
         }
 
         switch (kind) {
-        case TMPL_RET_SLOT0:
-        case TMPL_RET_SLOT1:
+        case TMPL_RET_SLOT0 ... TMPL_RET_SLOT0 + IR_GOTO_TB_SLOTS - 1:
             /* A slot still chained in the bookkeeping was reset by an exit
              * request: chaining it again re-patches the code. */
             if (last && !tb_is_invalid(last) && chaining_on(e)) {

@@ -327,8 +327,8 @@ static void in_list_remove(TransBlock *dst, TransBlock *src, unsigned slot)
             src->jmp_next[slot] = 0;
             return;
         }
-        TransBlock *s = (TransBlock *)(*pp & ~(uintptr_t)3);
-        pp = &s->jmp_next[*pp & 3];
+        TransBlock *s = (TransBlock *)(*pp & ~TMPL_RET_MASK);
+        pp = &s->jmp_next[*pp & TMPL_RET_MASK];
     }
 }
 
@@ -360,7 +360,7 @@ void tb_chain(ExecEngine *e, TransBlock *src, unsigned slot, TransBlock *dst)
 void tb_unchain_all(ExecEngine *e)
 {
     for (TransBlock *tb = e->all; tb; tb = tb->all_next) {
-        for (unsigned s = 0; s < 2; s++) {
+        for (unsigned s = 0; s < IR_GOTO_TB_SLOTS; s++) {
             if (tb->jmp_to[s]) {
                 slot_reset(e, tb, s);
                 __atomic_store_n(&tb->jmp_to[s], NULL, __ATOMIC_RELAXED);
@@ -386,8 +386,8 @@ void tb_remove(ExecEngine *e, TransBlock *tb)
             page_drop(e, pg, tb);
     /* Incoming jumps go back to their exit stubs. */
     while (tb->jmp_in) {
-        TransBlock *src = (TransBlock *)(tb->jmp_in & ~(uintptr_t)3);
-        unsigned slot = tb->jmp_in & 3;
+        TransBlock *src = (TransBlock *)(tb->jmp_in & ~TMPL_RET_MASK);
+        unsigned slot = tb->jmp_in & TMPL_RET_MASK;
         tb->jmp_in = src->jmp_next[slot];
         src->jmp_next[slot] = 0;
         slot_reset(e, src, slot);
@@ -395,7 +395,7 @@ void tb_remove(ExecEngine *e, TransBlock *tb)
         e->st.unchains++;
     }
     /* Outgoing links leave their targets' lists. */
-    for (unsigned s = 0; s < 2; s++) {
+    for (unsigned s = 0; s < IR_GOTO_TB_SLOTS; s++) {
         if (tb->jmp_to[s]) {
             in_list_remove(tb->jmp_to[s], tb, s);
             slot_reset(e, tb, s);

@@ -373,8 +373,8 @@ static bool install_locked(ExecEngine *e, TierJob *j, TierLlvmCode *code, struct
     if (stub) {
         __atomic_store_n(&tb->llvm_stub, stub, __ATOMIC_RELEASE);
         for (uintptr_t l = tb->jmp_in; l;) {
-            TransBlock *src = (TransBlock *)(l & ~(uintptr_t)3);
-            unsigned slot = l & 3;
+            TransBlock *src = (TransBlock *)(l & ~TMPL_RET_MASK);
+            unsigned slot = l & TMPL_RET_MASK;
             if (src->host && src->code.chain_site[slot] != UINT32_MAX)
                 tmpl_chain_patch(&e->buf, src->code.chain_site[slot], stub);
             l = src->jmp_next[slot];
@@ -521,8 +521,8 @@ static void demote_locked(ExecEngine *e, TransBlock *tb)
     __atomic_store_n(&tb->llvm_stub, NULL, __ATOMIC_RELEASE);
     __atomic_store_n(&tb->llvm_entry, NULL, __ATOMIC_RELEASE);
     for (uintptr_t l = tb->jmp_in; l;) {
-        TransBlock *src = (TransBlock *)(l & ~(uintptr_t)3);
-        unsigned slot = l & 3;
+        TransBlock *src = (TransBlock *)(l & ~TMPL_RET_MASK);
+        unsigned slot = l & TMPL_RET_MASK;
         if (src->host && src->code.chain_site[slot] != UINT32_MAX)
             tmpl_chain_patch(&e->buf, src->code.chain_site[slot], tb->host);
         l = src->jmp_next[slot];
@@ -693,7 +693,7 @@ static bool member_at(const TierJob *j, uint64_t pc, uint32_t flags)
 static bool region_has_loop(TierUp *tu, const TierJob *j, uint32_t flags)
 {
     for (uint32_t i = 0; i < j->n; i++) {
-        for (unsigned s = 0; s < 2; s++)
+        for (unsigned s = 0; s < IR_GOTO_TB_SLOTS; s++)
             if (in_list(j->tbs, j->n, __atomic_load_n(&j->tbs[i]->jmp_to[s], __ATOMIC_ACQUIRE)))
                 return true;
         TbPtrTarget pt[TIERUP_PTR_TARGETS];
@@ -752,7 +752,7 @@ static uint32_t form_region(ExecEngine *e, TierJob *j, TransBlock *tb, bool via_
     uint32_t i = 0;
     for (;;) {
         for (; i < j->n && j->n < max_blocks; i++) {
-            for (unsigned s = 0; s < 2 && j->n < max_blocks; s++) {
+            for (unsigned s = 0; s < IR_GOTO_TB_SLOTS && j->n < max_blocks; s++) {
                 TransBlock *n = __atomic_load_n(&j->tbs[i]->jmp_to[s], __ATOMIC_ACQUIRE);
                 if (!joinable(j, tb, n, insns, max_insns))
                     continue;

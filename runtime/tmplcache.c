@@ -37,7 +37,7 @@
 #include "runtime/log.h"
 #include "runtime/tmplcache.h"
 
-#define TT_MAGIC "EMUTPL3"
+#define TT_MAGIC "EMUTPL4"
 #define TT_MAX_GUEST (1u << 16)
 #define TT_MAX_CODE 0xFFFFu     /* insn map offsets are u16 */
 
@@ -48,7 +48,7 @@ typedef struct TtHeader {
     uint32_t flags, variant;
     uint32_t guest_size, n_insns;
     uint32_t code_size, n_relocs, n_map;
-    uint32_t chain_site[2], chain_reset[2];
+    uint32_t chain_site[IR_GOTO_TB_SLOTS], chain_reset[IR_GOTO_TB_SLOTS];
     uint8_t latch;
     uint8_t insn_stride;    /* insn i at pc + i * stride; 0: an offset table follows */
     uint8_t guard_log2;     /* TmplMemModel.limit_guard it was made for: 1 << this, 0: none */
@@ -57,7 +57,7 @@ typedef struct TtHeader {
     uint32_t n_wb;          /* write-back map words */
     uint32_t pad2;
 } TtHeader;
-_Static_assert(sizeof(TtHeader) == 96, "template payload header layout");
+_Static_assert(sizeof(TtHeader) == 112, "template payload header layout");
 
 /* On disk (little-endian host order, read with memcpy: no alignment):
  * relocations as u32 (offset << 3 | kind) + u32 arg, insn map entries as
@@ -227,7 +227,7 @@ static const char *tt_decode(const void *data, size_t len, TtDecoded *d)
     d->img = (TmplImage){ .code = p, .size = h->code_size, .relocs = r, .n_relocs = (uint32_t)n_r,
                           .insn_map = m, .n_insn_map = (uint32_t)n_m, .wb = wb,
                           .n_wb = (uint32_t)n_w };
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < IR_GOTO_TB_SLOTS; s++) {
         d->img.chain_site[s] = h->chain_site[s];
         d->img.chain_reset[s] = h->chain_reset[s];
     }
@@ -365,7 +365,7 @@ void tmplcache_store(ExecEngine *e, const TransBlock *tb, const IrBlock *b, cons
     h.n_relocs = code->n_relocs;
     h.n_map = code->n_insn_map;
     h.n_wb = code->n_wb;
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < IR_GOTO_TB_SLOTS; s++) {
         h.chain_site[s] = code->chain_site[s] == UINT32_MAX ? UINT32_MAX
                                                              : code->chain_site[s] - code->entry_offset;
         h.chain_reset[s] = code->chain_reset[s] == UINT32_MAX
@@ -497,7 +497,7 @@ static const char *deep_compare(const TtHeader *h, const TmplImage *img, const T
         return "insn map differs";
     if (c->n_wb != img->n_wb || (img->n_wb && memcmp(c->wb, img->wb, img->n_wb * sizeof *img->wb)))
         return "write-back map differs";
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < IR_GOTO_TB_SLOTS; s++) {
         uint32_t site = c->chain_site[s] == UINT32_MAX ? UINT32_MAX : c->chain_site[s] - c->entry_offset;
         uint32_t reset = c->chain_reset[s] == UINT32_MAX ? UINT32_MAX : c->chain_reset[s] - c->entry_offset;
         if (site != h->chain_site[s] || reset != h->chain_reset[s])
@@ -538,7 +538,7 @@ const char *tmplcache_deep_check(const GuestArch *arch, const void *payload, siz
         if (b->guest_size != h.guest_size || b->n_insns != h.n_insns)
             why = "the block's extent differs";
     }
-    /* a private code buffer; the tag only has to be 4-byte aligned */
+    /* a private code buffer; the tag only has to be 8-byte aligned */
     size_t bufsz = 1u << 20;
     uint8_t *mem = why ? MAP_FAILED : mmap(NULL, bufsz, PROT_READ | PROT_WRITE | PROT_EXEC,
                                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

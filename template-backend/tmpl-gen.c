@@ -149,7 +149,7 @@ const void *tmpl_emit_call_stub(CodeBuf *buf, uintptr_t (*fn)(void *env))
      * returns the region's value to the loop. */
     x86_mov_rr(x, 64, X86_R11, X86_RAX);
     x86_mov_rr(x, 32, X86_RCX, X86_RAX);
-    x86_alu_ri(x, X86_AND, 32, X86_RCX, 3);
+    x86_alu_ri(x, X86_AND, 32, X86_RCX, (int32_t)TMPL_RET_MASK);
     x86_alu_ri(x, X86_CMP, 32, X86_RCX, TMPL_RET_LOOKUP);
     size_t other = x86_jcc32(x, X86_CC_NE);
     x86_load(x, 64, X86_RDX, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, pc)));
@@ -355,7 +355,7 @@ static int fusable_exit(const TmplGen *g, const IrInst *op, uint32_t *goto_idx)
     const IrInst *a = next_live(g, &i), *l = a ? next_live(g, &i) : NULL;
     const IrInst *b = l ? next_live(g, &i) : NULL;
     if (!b || a->opc != IR_OP_goto_tb || l->opc != IR_OP_label || l->c[0] != label ||
-        b->opc != IR_OP_goto_tb || a->c[0] == b->c[0] || b->c[0] > 1 ||
+        b->opc != IR_OP_goto_tb || a->c[0] == b->c[0] || b->c[0] >= IR_GOTO_TB_SLOTS ||
         g->chain_site[b->c[0]] != UINT32_MAX)
         return -1;
     for (uint32_t k = 0; k < g->b->n_ops; k++) {
@@ -430,8 +430,8 @@ static void gen_brcond(TmplGen *g, const IrInst *op)
 static void gen_goto_tb(TmplGen *g, const IrInst *op)
 {
     unsigned slot = (unsigned)op->c[0];
-    if (slot > 1) {
-        tg_fail(g, "goto_tb slot must be 0 or 1");
+    if (slot >= IR_GOTO_TB_SLOTS) {
+        tg_fail(g, "goto_tb slot out of range");
         return;
     }
     if (g->op_idx == g->fused_goto)
@@ -801,8 +801,8 @@ static const TmplBufEntry *start_code(CodeBuf *buf, uintptr_t tag, TmplCode *out
     const TmplBufEntry *be = buf_entry((uintptr_t)buf->base + (uintptr_t)buf->exec_delta);
     if (!be)
         *why = "tmpl_init was not called for this code buffer";
-    else if (tag & 3)
-        *why = "tag must be 4-byte aligned";
+    else if (tag & TMPL_RET_MASK)
+        *why = "tag must be 8-byte aligned";
     return *why ? NULL : be;
 }
 
@@ -831,9 +831,9 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     g.epilogue_exec = be->epilogue;
     g.x = x86_buf(buf->base + start, buf->size - start);
     g.exec_base = (uintptr_t)(buf->base + start) + (uintptr_t)buf->exec_delta;
-    g.chain_site[0] = g.chain_site[1] = UINT32_MAX;
+    for (int s = 0; s < IR_GOTO_TB_SLOTS; s++)
+        g.chain_site[s] = g.chain_reset[s] = UINT32_MAX;
     g.fused_goto = UINT32_MAX;
-    g.chain_reset[0] = g.chain_reset[1] = UINT32_MAX;
     g.cur_insn = 0;
     g.relocatable = mm && mm->relocatable;
     g.limit_guard = mm ? mm->limit_guard : 0;
@@ -916,7 +916,7 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     }
     out->entry_offset = (uint32_t)start;
     out->size = (uint32_t)x86_off(&g.x);
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < IR_GOTO_TB_SLOTS; s++) {
         out->chain_site[s] = g.chain_site[s] == UINT32_MAX ? UINT32_MAX
                                                            : (uint32_t)start + g.chain_site[s];
         out->chain_reset[s] = g.chain_reset[s];
@@ -954,7 +954,7 @@ static const char *image_check(const TmplImage *img, uintptr_t exec_start)
     for (uint32_t i = 0; i < img->n_relocs; i++)
         if (!reloc_ok(img, &img->relocs[i]))
             return "bad relocation";
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < IR_GOTO_TB_SLOTS; s++) {
         uint32_t site = img->chain_site[s], reset = img->chain_reset[s];
         if ((site == UINT32_MAX) != (reset == UINT32_MAX))
             return "bad chain slot";
@@ -1042,7 +1042,7 @@ bool tmpl_install(CodeBuf *buf, uintptr_t tag, const TmplImage *img, TmplCode *o
     }
     out->entry_offset = (uint32_t)start;
     out->size = img->size;
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < IR_GOTO_TB_SLOTS; s++) {
         out->chain_site[s] = img->chain_site[s] == UINT32_MAX ? UINT32_MAX
                                                               : (uint32_t)start + img->chain_site[s];
         out->chain_reset[s] = img->chain_reset[s] == UINT32_MAX

@@ -126,8 +126,8 @@ typedef struct TmplGen {
     uint32_t n_stubs, cap_stubs;
     TmplInsnMapEntry *map;
     uint32_t n_map, cap_map;
-    uint32_t chain_site[2], chain_reset[2];
-    uint64_t chain_pc[2];       /* target of each slot's goto_tb */
+    uint32_t chain_site[IR_GOTO_TB_SLOTS], chain_reset[IR_GOTO_TB_SLOTS];
+    uint64_t chain_pc[IR_GOTO_TB_SLOTS];      /* target of each slot's goto_tb */
     uint32_t fused_goto;        /* goto_tb op whose jump a brcond's jcc is */
     bool relocatable;           /* record relocs (TmplMemModel.relocatable) */
     uint64_t limit_guard;       /* TmplMemModel.limit_guard */

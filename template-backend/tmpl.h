@@ -7,7 +7,8 @@
  *   TmplCode out;
  *   if (!tmpl_translate(block, &buf, (uintptr_t)tb, &mem_model, &out)) ... // buffer full
  *   uintptr_t r = tmpl_enter(env, buf.base + out.entry_offset);
- *   switch (r & 3) { case 0: case 1: chain slot r&3 of (TransBlock *)(r & ~3) ... }
+ *   switch (r & TMPL_RET_MASK) { case TMPL_RET_SLOT0...: chain slot (r & TMPL_RET_MASK) of
+ *                                (TransBlock *)(r & ~TMPL_RET_MASK) ... }
  *
  * Generated-code conventions (valid from tmpl_enter until it returns):
  *   - env (the guest CPU state, starting with CpuCommon) is in r14, user-mode
@@ -95,11 +96,14 @@ typedef struct TmplMemModel {
 /* tmpl_enter return value: tag | TMPL_RET_*.  tag is the value given to
  * tmpl_translate for the block that exited (4-byte aligned). */
 enum {
-    TMPL_RET_SLOT0 = 0,  /* goto_tb slot 0 not chained yet; env->pc = target */
-    TMPL_RET_SLOT1 = 1,  /* goto_tb slot 1 not chained yet; env->pc = target */
-    TMPL_RET_LOOKUP = 2, /* goto_ptr missed the jump cache; env->pc = target */
-    TMPL_RET_EXIT = 3,   /* IR exit: env->exit_reason and env->pc are set */
+    TMPL_RET_SLOT0 = 0,  /* goto_tb slot n (0 .. IR_GOTO_TB_SLOTS - 1) not chained
+                            yet: returns n; env->pc = target */
+    TMPL_RET_LOOKUP = IR_GOTO_TB_SLOTS, /* goto_ptr missed the jump cache; env->pc = target */
+    TMPL_RET_EXIT,       /* IR exit: env->exit_reason and env->pc are set */
 };
+/* The low bits of a return value that hold TMPL_RET_*: tags are 8-byte aligned. */
+#define TMPL_RET_MASK ((uintptr_t)7)
+_Static_assert(TMPL_RET_EXIT <= TMPL_RET_MASK, "return kinds must fit the tag's low bits");
 
 /* CpuCommon.exception_kind written by generated code before returning
  * TMPL_RET_EXIT with exit_reason IR_EXIT_EXCEPTION (same values as the
@@ -154,9 +158,9 @@ void tmpl_host_regs(const void *ucontext, uint64_t regs[16]);
 typedef struct TmplCode {
     uint32_t entry_offset;        /* within CodeBuf.base */
     uint32_t size;                /* bytes of host code */
-    uint32_t chain_site[2];       /* offset (from base) of the rel32 of each
+    uint32_t chain_site[IR_GOTO_TB_SLOTS]; /* offset (from base) of the rel32 of each
                                      goto_tb slot's jump; UINT32_MAX if unused */
-    uint32_t chain_reset[2];      /* offset of each slot's unchained exit stub */
+    uint32_t chain_reset[IR_GOTO_TB_SLOTS]; /* offset of each slot's unchained exit stub */
     TmplInsnMapEntry *insn_map;   /* malloc'ed; caller frees */
     uint32_t n_insn_map;
     TmplReloc *relocs;            /* relocatable translations: malloc'ed; caller frees */
@@ -173,7 +177,7 @@ typedef struct TmplImage {
     uint32_t size;
     const TmplReloc *relocs;
     uint32_t n_relocs;
-    uint32_t chain_site[2], chain_reset[2];
+    uint32_t chain_site[IR_GOTO_TB_SLOTS], chain_reset[IR_GOTO_TB_SLOTS];
     const TmplInsnMapEntry *insn_map;
     uint32_t n_insn_map;
     const uint32_t *wb;

@@ -31,8 +31,8 @@ typedef struct RGen {
     bool wrote_global;     /* in the current guest insn */
     int fault_at;          /* index of the memory access that faults, -1 none */
     unsigned n_memops;
-    bool slot_used[2];
-    uint64_t slot_pc[2];
+    bool slot_used[IR_GOTO_TB_SLOTS];
+    uint64_t slot_pc[IR_GOTO_TB_SLOTS];
     int depth;
     bool in_loop;
 } RGen;
@@ -474,13 +474,13 @@ static void gen_exit(RGen *g, bool final)
 {
     unsigned k = rn(g, 3);
     if (k == 0) {
-        unsigned slot = rn(g, 2);
+        unsigned slot = rn(g, IR_GOTO_TB_SLOTS);
         if (g->slot_used[slot] && rn(g, 2)) {   /* same slot, same target again */
             emit(g, IR_OP_goto_tb, IR_VOID, NULL, slot, g->slot_pc[slot]);
             return;
         }
-        if (g->slot_used[slot])
-            slot ^= 1;
+        for (unsigned k2 = 0; g->slot_used[slot] && k2 < IR_GOTO_TB_SLOTS; k2++)
+            slot = (slot + 1) % IR_GOTO_TB_SLOTS;
         if (!g->slot_used[slot]) {
             g->slot_used[slot] = true;
             g->slot_pc[slot] = g->b->pc + 0x1000 + 4 * rn(g, 64);
@@ -654,14 +654,14 @@ void ir_rand_judge(const char *name, uintptr_t tag, uintptr_t r, bool goto_tb_lo
                    const uint8_t *bmem, IrRandTally *tally, char *what, size_t n)
 {
     what[0] = 0;
-    if ((r & ~(uintptr_t)3) != tag) {
+    if ((r & ~TMPL_RET_MASK) != tag) {
         snprintf(what, n, "bad tag %#lx", (unsigned long)r);
     } else if (st == IR_INTERP_FAULT) {
         tally->faults++;
         unsigned kind = tm->faulted ? TMPL_EXC_SEGV : TMPL_EXC_ALIGN;
-        if ((r & 3) != TMPL_RET_EXIT || be->common.exit_reason != IR_EXIT_EXCEPTION)
+        if ((r & TMPL_RET_MASK) != TMPL_RET_EXIT || be->common.exit_reason != IR_EXIT_EXCEPTION)
             snprintf(what, n, "interp faulted at insn %u, %s returned %lu reason %u", fi, name,
-                     (unsigned long)(r & 3), be->common.exit_reason);
+                     (unsigned long)(r & TMPL_RET_MASK), be->common.exit_reason);
         else if (be->common.exception_kind != kind)
             snprintf(what, n, "exception kind %u, expected %u", be->common.exception_kind, kind);
         else if (tm->faulted && be->common.exception_addr != tm->fault_addr)
@@ -680,8 +680,8 @@ void ir_rand_judge(const char *name, uintptr_t tag, uintptr_t r, bool goto_tb_lo
         tally->exit_kind[want]++;
         if (goto_tb_lookup && ex->kind == IR_OP_goto_tb)
             want = TMPL_RET_LOOKUP;
-        if ((r & 3) != want)
-            snprintf(what, n, "exit %lu, expected %u", (unsigned long)(r & 3), want);
+        if ((r & TMPL_RET_MASK) != want)
+            snprintf(what, n, "exit %lu, expected %u", (unsigned long)(r & TMPL_RET_MASK), want);
         else if (be->common.pc != ex->pc || ie->common.pc != ex->pc)
             snprintf(what, n, "exit pc %#llx, expected %#llx", (unsigned long long)be->common.pc,
                      (unsigned long long)ex->pc);

@@ -73,7 +73,7 @@ IrMemIface ir_rand_mem_iface(IrRandMem *rm);
 
 /* What the judged runs did: faults, and exits by TMPL_RET_* kind. */
 typedef struct IrRandTally {
-    unsigned long faults, exit_kind[4];
+    unsigned long faults, exit_kind[8]; /* by TMPL_RET_* */
 } IrRandTally;
 
 /* Compare a backend's run of a block with the interpreter's.  The backend

@@ -853,8 +853,8 @@ START_TEST(test_verifier_accepts_a_valid_block_and_rejects_each_malformation)
     expect_reject(b, "zext from wider", "cannot extend");
 
     b = base_block();
-    ir_goto_tb(b, 2, 0x1000);
-    expect_reject(b, "goto_tb slot 2", "chain slot");
+    ir_goto_tb(b, IR_GOTO_TB_SLOTS, 0x1000);
+    expect_reject(b, "goto_tb slot past the last", "chain slot");
 
     b = base_block();
     ir_exit(b, (IrExitReason)IR_EXIT_COUNT, 0);

@@ -209,18 +209,6 @@ static bool addr_covered(TmplGen *g, IrTemp at, unsigned size)
     return false;
 }
 
-/* Append n words to a generator array (false: out of memory). */
-static bool push_words(TmplGen *g, uint32_t **arr, uint32_t *len, uint32_t *cap,
-                       const uint32_t *w, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++) {
-        if (!tg_grow(g, (void **)arr, cap, *len, sizeof **arr))
-            return false;
-        (*arr)[(*len)++] = w[i];
-    }
-    return true;
-}
-
 /* Right before an instruction that touches guest memory: which registers
  * hold dirty globals there, for a host fault (TmplCode.wb). */
 static void wb_site(TmplGen *g)
@@ -231,7 +219,7 @@ static void wb_site(TmplGen *g)
         return;
     w[0] = (uint32_t)x86_off(&g->x);
     w[1] = n;
-    push_words(g, &g->wb, &g->n_wb, &g->cap_wb, w, 2 + n);
+    tg_push_words(g, &g->wb, &g->n_wb, &g->cap_wb, w, 2 + n);
 }
 
 /* The globals dirty in registers at a check, taken before its compare
@@ -253,11 +241,10 @@ static TmplDirty dirty_now(TmplGen *g)
 static void fault_stub(TmplGen *g, const IrInst *op, int ar, unsigned kind, bool write,
                        size_t site, const TmplDirty *d)
 {
-    TmplStub s = {.kind = STUB_FAULT, .reg = (int8_t)ar,
-                  .slot = (uint8_t)(kind | (write ? 0x80 : 0)), .site = (uint32_t)site,
-                  .insn = op->insn_idx, .wb_n = (uint8_t)d->n, .wb_first = g->n_stub_wb};
-    if (push_words(g, &g->stub_wb, &g->n_stub_wb, &g->cap_stub_wb, d->w, d->n))
-        gen_add_stub(g, s);
+    gen_add_stub_wb(g, (TmplStub){.kind = STUB_FAULT, .reg = (int8_t)ar,
+                                  .slot = (uint8_t)(kind | (write ? 0x80 : 0)),
+                                  .site = (uint32_t)site, .insn = op->insn_idx},
+                    d->w, d->n);
 }
 
 /* cmp addr, [env+guest_limit]; jae -> guest SIGSEGV reporting ar. */

@@ -277,6 +277,25 @@ void gen_add_stub(TmplGen *g, TmplStub s)
     g->stubs[g->n_stubs++] = s;
 }
 
+bool tg_push_words(TmplGen *g, uint32_t **arr, uint32_t *len, uint32_t *cap, const uint32_t *w,
+                   unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (!tg_grow(g, (void **)arr, cap, *len, sizeof **arr))
+            return false;
+        (*arr)[(*len)++] = w[i];
+    }
+    return true;
+}
+
+void gen_add_stub_wb(TmplGen *g, TmplStub s, const uint32_t *w, unsigned n)
+{
+    s.wb_n = (uint8_t)n;
+    s.wb_first = g->n_stub_wb;
+    if (tg_push_words(g, &g->stub_wb, &g->n_stub_wb, &g->cap_stub_wb, w, n))
+        gen_add_stub(g, s);
+}
+
 static void map_close(TmplGen *g)
 {
     uint32_t end = (uint32_t)x86_off(&g->x);
@@ -395,6 +414,60 @@ static void gen_chain_jcc(TmplGen *g, size_t cmp_start, X86Cond cc, unsigned slo
                                .site = (uint32_t)site, .pc = pc});
 }
 
+/* "brcond c, L" where L comes later, holds only "goto_tb s, Y" and is
+ * reached from nowhere else (no other branch, no fall-through): a side exit (an extended block's branch that
+ * leaves it, frontend/translator.h).  Its jcc goes to a stub that stores
+ * the globals dirty here and jumps through slot s, so the fall-through
+ * path keeps every register as it is.  Returns s and the goto_tb's index,
+ * or -1. */
+static int side_exit(const TmplGen *g, const IrInst *op, uint32_t *goto_idx)
+{
+    uint32_t label = (uint32_t)op->c[1];
+    uint32_t i = label < g->b->n_labels ? g->label_at[label] : UINT32_MAX;
+    if (i == UINT32_MAX || i <= g->op_idx)
+        return -1;
+    uint32_t p = i;
+    while (p-- > g->op_idx && g->b->ops[p].dead)
+        ;
+    const IrInst *before = &g->b->ops[p];
+    if (before->opc != IR_OP_br && before->opc != IR_OP_goto_tb &&
+        before->opc != IR_OP_goto_ptr && before->opc != IR_OP_exit)
+        return -1;
+    const IrInst *gt = next_live(g, &i);
+    if (!gt || gt->opc != IR_OP_goto_tb || gt->c[0] >= IR_GOTO_TB_SLOTS ||
+        g->chain_site[gt->c[0]] != UINT32_MAX)
+        return -1;
+    for (uint32_t k = 0; k < g->b->n_ops; k++) {
+        const IrInst *o = &g->b->ops[k];
+        if (o->dead || o == op)
+            continue;
+        if ((o->opc == IR_OP_br && o->c[0] == label) || (o->opc == IR_OP_brcond && o->c[1] == label))
+            return -1;
+        if (o->opc == IR_OP_goto_tb && o->c[0] == gt->c[0] && k != i)
+            return -1;
+    }
+    *goto_idx = i;
+    return (int)gt->c[0];
+}
+
+static void gen_side_exit(TmplGen *g, const IrInst *op, unsigned slot, uint32_t goto_idx)
+{
+    /* the compare first: loading its operands may evict a register; the
+     * stores ra_dirty_globals may emit are movs, which keep the flags */
+    X86Cond cc = gen_compare(g, (IrType)op->type, (IrCond)op->c[0], op->args[0], op->args[1]);
+    uint32_t w[TMPL_WB_MAX_PAIRS];
+    unsigned n = ra_dirty_globals(g, w);
+    size_t site = x86_jcc32(&g->x, cc);
+    uint64_t pc = g->b->ops[goto_idx].c[1];
+    g->chain_pc[slot] = pc;
+    g->side_goto[slot] = goto_idx;
+    gen_add_stub_wb(g, (TmplStub){.kind = STUB_SIDE_EXIT, .slot = (uint8_t)slot,
+                                  .site = (uint32_t)site, .pc = pc},
+                    w, n);
+    /* chain_site is set when the stub is emitted; until then no other
+     * goto_tb may take the slot (side_exit checked) */
+}
+
 static void gen_brcond(TmplGen *g, const IrInst *op)
 {
     IrCond c = (IrCond)op->c[0];
@@ -414,9 +487,16 @@ static void gen_brcond(TmplGen *g, const IrInst *op)
         ra_in(g, a);
     if (!tg_is_const(g, bb))
         ra_in(g, bb);
-    ra_sync(g);
     uint32_t goto_idx;
     int slot = fusable_exit(g, op, &goto_idx);
+    if (slot < 0) {
+        slot = side_exit(g, op, &goto_idx);
+        if (slot >= 0) {
+            gen_side_exit(g, op, (unsigned)slot, goto_idx);
+            return;
+        }
+    }
+    ra_sync(g);
     size_t cmp_start = x86_off(&g->x);
     X86Cond cc = gen_compare(g, (IrType)op->type, c, a, bb);
     if (slot >= 0) {
@@ -434,8 +514,9 @@ static void gen_goto_tb(TmplGen *g, const IrInst *op)
         tg_fail(g, "goto_tb slot out of range");
         return;
     }
-    if (g->op_idx == g->fused_goto)
-        return; /* its brcond's jcc is the slot's jump (gen_chain_jcc) */
+    if (g->op_idx == g->fused_goto || g->op_idx == g->side_goto[slot])
+        return; /* its brcond's jcc is the slot's jump (gen_chain_jcc) or
+                   leads to it (gen_side_exit's stub) */
     ra_writeback_globals(g, false);
     if (g->chain_site[slot] != UINT32_MAX) {
         /* a second exit through the same slot: fine if it goes to the same
@@ -484,6 +565,24 @@ static void gen_exit(TmplGen *g, const IrInst *op)
     ret_to_loop(g, TMPL_RET_EXIT);
 }
 
+/* A stub's stores of the globals that were dirty where it branched off. */
+static void emit_stub_wb(TmplGen *g, const TmplStub *s)
+{
+    for (uint32_t k = 0; k < s->wb_n; k++) {
+        uint32_t w = g->stub_wb[s->wb_first + k];
+        x86_store(&g->x, (int)((w >> 8) & 0xFF) * 8, x86_mem(TMPL_REG_ENV, (int32_t)(w >> 16)),
+                  (int)(w & 0xFF));
+    }
+}
+
+/* The unchained end of slot's exit to pc, here. */
+static void emit_slot_reset(TmplGen *g, unsigned slot, uint64_t pc, uint32_t entry_off)
+{
+    g->chain_reset[slot] = entry_off + (uint32_t)x86_off(&g->x);
+    store_pc(g, pc);
+    ret_to_loop(g, slot);
+}
+
 static void emit_stubs(TmplGen *g, uint32_t entry_off)
 {
     X86Buf *x = &g->x;
@@ -492,11 +591,7 @@ static void emit_stubs(TmplGen *g, uint32_t entry_off)
         x86_patch_rel32(x, s->site, x86_off(x));
         switch (s->kind) {
         case STUB_FAULT: {
-            for (uint32_t k = 0; k < s->wb_n; k++) {
-                uint32_t w = g->stub_wb[s->wb_first + k];
-                x86_store(x, (int)((w >> 8) & 0xFF) * 8, x86_mem(TMPL_REG_ENV, (int32_t)(w >> 16)),
-                          (int)(w & 0xFF));
-            }
+            emit_stub_wb(g, s);
             x86_store(x, 64, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, exception_addr)),
                       s->reg);
             uint64_t pc = s->insn < g->b->n_insns ? g->b->insns[s->insn].pc : g->b->pc;
@@ -511,10 +606,19 @@ static void emit_stubs(TmplGen *g, uint32_t entry_off)
             break;
         }
         case STUB_GOTO_TB:
-            g->chain_reset[s->slot] = entry_off + (uint32_t)x86_off(x);
-            store_pc(g, s->pc);
-            ret_to_loop(g, s->slot);
+            emit_slot_reset(g, s->slot, s->pc, entry_off);
             break;
+        case STUB_SIDE_EXIT: {
+            emit_stub_wb(g, s);
+            /* the slot's patchable jmp (rel32 4-byte aligned), first to its reset */
+            uintptr_t at = g->exec_base + x86_off(x) + 1;
+            x86_nops(x, (unsigned)((4 - (at & 3)) & 3));
+            size_t site = x86_jmp32(x);
+            g->chain_site[s->slot] = (uint32_t)site;
+            x86_patch_rel32(x, site, x86_off(x));
+            emit_slot_reset(g, s->slot, s->pc, entry_off);
+            break;
+        }
         case STUB_LOOKUP:
             ret_to_loop(g, TMPL_RET_LOOKUP);
             break;
@@ -786,6 +890,7 @@ static void gen_free(TmplGen *g)
     free(g->addr);
     free(g->fold);
     free(g->label_off);
+    free(g->label_at);
     free(g->fixups);
     free(g->stubs);
     free(g->stub_wb);
@@ -831,8 +936,10 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     g.epilogue_exec = be->epilogue;
     g.x = x86_buf(buf->base + start, buf->size - start);
     g.exec_base = (uintptr_t)(buf->base + start) + (uintptr_t)buf->exec_delta;
-    for (int s = 0; s < IR_GOTO_TB_SLOTS; s++)
+    for (int s = 0; s < IR_GOTO_TB_SLOTS; s++) {
         g.chain_site[s] = g.chain_reset[s] = UINT32_MAX;
+        g.side_goto[s] = UINT32_MAX;
+    }
     g.fused_goto = UINT32_MAX;
     g.cur_insn = 0;
     g.relocatable = mm && mm->relocatable;
@@ -854,8 +961,17 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
         gen_free(&g);
         return false;
     }
+    g.label_at = malloc((b->n_labels ? b->n_labels : 1) * sizeof(uint32_t));
+    if (!g.label_at) {
+        *why = "out of memory";
+        gen_free(&g);
+        return false;
+    }
     for (uint32_t l = 0; l < b->n_labels; l++)
-        g.label_off[l] = UINT32_MAX;
+        g.label_off[l] = g.label_at[l] = UINT32_MAX;
+    for (uint32_t i = 0; i < b->n_ops; i++)
+        if (!b->ops[i].dead && b->ops[i].opc == IR_OP_label && b->ops[i].c[0] < b->n_labels)
+            g.label_at[b->ops[i].c[0]] = i;
     if (mm && mm->hot_counter) {
         /* tier-up: count down; at zero leave before anything has run (the
          * --stats counter below included, so an entry is counted once) */

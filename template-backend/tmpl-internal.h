@@ -58,17 +58,19 @@ typedef enum TmplStubKind {
     STUB_FAULT,     /* guest SEGV/BUS: addr reg, insn, exc kind */
     STUB_GOTO_TB,   /* unchained goto_tb: target pc, slot */
     STUB_LOOKUP,    /* goto_ptr miss */
+    STUB_SIDE_EXIT, /* a brcond leaving the block: dirty globals, then slot's
+                       patchable jmp to target pc */
 } TmplStubKind;
 
 typedef struct TmplStub {
     uint8_t kind;
     uint8_t slot;       /* goto_tb slot / exception kind */
     int8_t reg;         /* fault: register holding the guest address */
-    uint8_t wb_n;       /* fault: dirty globals to store first, TMPL_WB_PAIR */
+    uint8_t wb_n;       /* fault, side exit: dirty globals to store first, TMPL_WB_PAIR */
     uint32_t wb_first;  /*   words at TmplGen.stub_wb[wb_first] */
     uint32_t site;      /* rel32 to patch */
     uint32_t insn;      /* fault: guest insn index */
-    uint64_t pc;        /* goto_tb: target */
+    uint64_t pc;        /* goto_tb, side exit: target */
 } TmplStub;
 
 /* Where an i64 temp's value came from, for limit-check elimination
@@ -120,6 +122,7 @@ typedef struct TmplGen {
     uint8_t wide_free[TMPL_WIDE_SLOTS];
 
     uint32_t *label_off;        /* offset of each label, UINT32_MAX unknown */
+    uint32_t *label_at;         /* op index of each label, UINT32_MAX none */
     TmplFixup *fixups;
     uint32_t n_fixups, cap_fixups;
     TmplStub *stubs;
@@ -129,6 +132,7 @@ typedef struct TmplGen {
     uint32_t chain_site[IR_GOTO_TB_SLOTS], chain_reset[IR_GOTO_TB_SLOTS];
     uint64_t chain_pc[IR_GOTO_TB_SLOTS];      /* target of each slot's goto_tb */
     uint32_t fused_goto;        /* goto_tb op whose jump a brcond's jcc is */
+    uint32_t side_goto[IR_GOTO_TB_SLOTS]; /* goto_tb op made a side exit's stub */
     bool relocatable;           /* record relocs (TmplMemModel.relocatable) */
     uint64_t limit_guard;       /* TmplMemModel.limit_guard */
     uint32_t *ver;              /* per temp: writes so far (labels count as one) */
@@ -140,7 +144,7 @@ typedef struct TmplGen {
     TmplFold *fold;             /* per temp, NULL when nothing is folded */
     uint32_t *wb;               /* write-back map being built (TmplCode.wb) */
     uint32_t n_wb, cap_wb;
-    uint32_t *stub_wb;          /* the fault stubs' dirty globals */
+    uint32_t *stub_wb;          /* the fault and side-exit stubs' dirty globals */
     uint32_t n_stub_wb, cap_stub_wb;
     IrTemp xmm_temp;            /* wide temp whose value xmm0 holds (0: none) */
     bool xmm_kept;              /* this op left xmm_temp right */
@@ -242,6 +246,11 @@ static inline bool addr_folded_def(const TmplGen *g, const IrInst *op)
 void gen_xmm_from_temp(TmplGen *g, IrTemp t);
 void gen_xmm_to_home(TmplGen *g, IrTemp t);
 void gen_add_stub(TmplGen *g, TmplStub s);
+/* The same for a stub that first stores the n dirty globals w (TMPL_WB_PAIR). */
+void gen_add_stub_wb(TmplGen *g, TmplStub s, const uint32_t *w, unsigned n);
+/* Append n words to a generator array (false: out of memory, failed). */
+bool tg_push_words(TmplGen *g, uint32_t **arr, uint32_t *len, uint32_t *cap, const uint32_t *w,
+                   unsigned n);
 /* Grow a generator array for one more element (false: out of memory, failed). */
 bool tg_grow(TmplGen *g, void **arr, uint32_t *cap, uint32_t n, size_t elem);
 void gen_jmp_to(TmplGen *g, uint32_t target_off);  /* jmp rel32 in buffer */

@@ -5,7 +5,9 @@
  * the locals defined so far on every path to the current point.  A
  * conditional region (brcond over some ops to a label), a skipped region (br
  * over dead code) or a loop body defines locals that are forgotten at its end,
- * so no local is ever read on a path where it was not written.  Raw ir_emit
+ * so no local is ever read on a path where it was not written.  A side exit
+ * (brcond to a label placed after the final exit, holding only a goto_tb,
+ * as an extended block's frontend makes them) leaves from anywhere.  Raw ir_emit
  * is used throughout, so the block holds exactly the generated ops (the
  * builder's folding would hide the ops under test).
  */
@@ -35,6 +37,9 @@ typedef struct RGen {
     uint64_t slot_pc[IR_GOTO_TB_SLOTS];
     int depth;
     bool in_loop;
+    uint32_t side_label[IR_GOTO_TB_SLOTS]; /* side exits: label, and its goto_tb slot */
+    uint8_t side_slot[IR_GOTO_TB_SLOTS];
+    unsigned n_side;
 } RGen;
 
 static uint64_t rnd(RGen *g)
@@ -503,6 +508,23 @@ static void gen_exit(RGen *g, bool final)
     emit(g, IR_OP_exit, IR_VOID, NULL, rn(g, IR_EXIT_COUNT), rnd(g) & 0xFFFFFFFFFFFCull);
 }
 
+/* brcond to a label emitted after the final exit (ir_rand_block), with a
+ * slot of its own */
+static void gen_side_exit(RGen *g)
+{
+    unsigned slot = rn(g, IR_GOTO_TB_SLOTS);
+    if (g->slot_used[slot] || g->n_side == IR_GOTO_TB_SLOTS)
+        return;
+    g->slot_used[slot] = true;
+    g->slot_pc[slot] = g->b->pc + 0x1000 + 4 * rn(g, 64);
+    uint32_t l = ir_new_label(g->b);
+    IrType t = rand_int(g);
+    IrTemp a = pick(g, t), c2 = pick(g, t);
+    emit(g, IR_OP_brcond, t, (IrTemp[]){a, c2}, rn(g, IR_COND_COUNT), l);
+    g->side_label[g->n_side] = l;
+    g->side_slot[g->n_side++] = (uint8_t)slot;
+}
+
 static void save_pools(RGen *g, unsigned *saved)
 {
     memcpy(saved, g->nloc, sizeof g->nloc);
@@ -559,6 +581,8 @@ static void gen_body(RGen *g, unsigned n)
             new_insn(g);
         if (g->depth < 2 && rn(g, 14) == 0)
             gen_region(g);
+        else if (rn(g, 24) == 0)
+            gen_side_exit(g);
         else
             gen_op(g);
     }
@@ -585,6 +609,10 @@ IrBlock *ir_rand_block(const IrGlobalSet *gs, uint64_t seed, unsigned min_ops,
     if (rn(&g, 2))
         new_insn(&g);
     gen_exit(&g, true);
+    for (unsigned i = 0; i < g.n_side; i++) {
+        emit(&g, IR_OP_label, IR_VOID, NULL, g.side_label[i], 0);
+        emit(&g, IR_OP_goto_tb, IR_VOID, NULL, g.side_slot[i], g.slot_pc[g.side_slot[i]]);
+    }
     return g.b;
 }
 

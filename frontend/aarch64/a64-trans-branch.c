@@ -5,7 +5,9 @@
  */
 #include "frontend/aarch64/a64-int-decode.h"
 
-/* Ends the block with a conditional branch: cond true -> target. */
+/* A conditional branch: cond true -> target.  Forward ones become side
+ * exits while slots last (the block goes on); the others end the block,
+ * so a loop's back edge still ends its block (tier-up counts latches). */
 static void a64_branch_cond(DisasContext *s, IrType t, IrCond cond, IrTemp x, IrTemp y,
                             uint64_t target)
 {
@@ -14,6 +16,12 @@ static void a64_branch_cond(DisasContext *s, IrType t, IrCond cond, IrTemp x, Ir
         a64_goto(s, 0, target);
     } else if (cond == IR_COND_NEVER) {
         a64_goto(s, 1, s->base.pc_next);
+    } else if (target > s->pc_curr && s->n_side < A64_SIDE_EXITS) {
+        uint32_t taken = ir_new_label(b);
+        ir_brcond(b, t, cond, x, y, taken);
+        s->side_label[s->n_side] = taken;
+        s->side_pc[s->n_side++] = target;
+        return; /* is_jmp stays DISAS_NEXT */
     } else {
         uint32_t taken = ir_new_label(b);
         ir_brcond(b, t, cond, x, y, taken);

@@ -519,11 +519,13 @@ static void a64_translate_insn(DisasContextBase *db)
     db->pc_next = s->pc_curr + 4;
     uint32_t n_ops = db->ir->n_ops;
     s->flags_at_insn = s->flags;
+    s->n_side_at_insn = s->n_side;
     if (!a64_decode(s, insn)) {
         /* trans_ functions should reject before emitting anything; drop
          * whatever a rejecting one left behind anyway. */
         db->ir->n_ops = n_ops;
         s->flags = s->flags_at_insn;
+        s->n_side = s->n_side_at_insn;
         a64_undef(s);
     }
 }
@@ -537,6 +539,11 @@ static void a64_tb_stop(DisasContextBase *db)
         break;
     default: /* the last insn emitted its exits */
         break;
+    }
+    DisasContext *s = (DisasContext *)db;
+    for (unsigned i = 0; i < s->n_side; i++) {
+        ir_label(db->ir, s->side_label[i]);
+        ir_goto_tb(db->ir, 2 + i, s->side_pc[i]);
     }
 }
 

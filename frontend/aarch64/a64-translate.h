@@ -35,6 +35,8 @@ enum {
     A64_DISAS_JUMP = DISAS_TARGET_0, /* a branch emitted its own exits */
 };
 
+#define A64_SIDE_EXITS (IR_GOTO_TB_SLOTS - 2)
+
 typedef struct DisasContext {
     DisasContextBase base;  /* ISA-neutral part: pcs, counts, block, reader */
     uint64_t pc_curr;       /* guest pc of the instruction being translated */
@@ -71,6 +73,15 @@ typedef struct DisasContext {
         bool sf;
         IrTemp src;
     } rbit;
+    /* Side exits: a forward conditional branch does not end the block, which
+     * goes on with its fall-through (an extended block: fewer block ends,
+     * and guest registers stay in host registers on the likely path).  Its
+     * taken edge is "brcond L" now and "L: goto_tb slot, target" after the
+     * block's last exit (a64_tb_stop), through the slots the last insn
+     * cannot use (0 and 1 are its own). */
+    uint32_t side_label[A64_SIDE_EXITS];
+    uint64_t side_pc[A64_SIDE_EXITS];
+    unsigned n_side, n_side_at_insn;
 } DisasContext;
 
 /* Whether the modelled CPU has feature f (A64_FEAT_*): a trans_ function of
@@ -91,6 +102,7 @@ static inline void a64_decode_rollback(DisasContext *s, uint32_t mark)
 {
     s->base.ir->n_ops = mark;
     s->flags = s->flags_at_insn;
+    s->n_side = s->n_side_at_insn;
 }
 
 /* The AArch64 IR globals (valid after guest_arch_aarch64.init()). */

@@ -22,7 +22,7 @@ static A64TResult run(const uint32_t *code, unsigned n, A64State *st)
 
 /* Counts the exits of a lifted block by kind. */
 typedef struct ExitCount {
-    unsigned goto_tb[2], goto_ptr, exit, insns;
+    unsigned goto_tb[IR_GOTO_TB_SLOTS], goto_ptr, exit, insns;
 } ExitCount;
 
 static ExitCount count_exits(const uint32_t *code, unsigned n, uint64_t pc, unsigned max)
@@ -34,7 +34,7 @@ static ExitCount count_exits(const uint32_t *code, unsigned n, uint64_t pc, unsi
     for (uint32_t i = 0; i < b->n_ops; i++) {
         const IrInst *op = &b->ops[i];
         if (op->opc == IR_OP_goto_tb)
-            c.goto_tb[op->c[0] & 1]++;
+            c.goto_tb[op->c[0] % IR_GOTO_TB_SLOTS]++;
         else if (op->opc == IR_OP_goto_ptr)
             c.goto_ptr++;
         else if (op->opc == IR_OP_exit)
@@ -76,11 +76,50 @@ START_TEST(test_bcond_all)
             ck_assert_msg(st.x[0] == (a64t_ref_cond(cc, nzcv) ? 0u : 1u), "cc %u nzcv %x", cc, nzcv);
             ck_assert_uint_eq(a64t_nzcv(&st), nzcv);
         }
-    /* conditional: taken on slot 0, fall-through on slot 1 */
+    /* forward: a side exit on slot 2, the block goes on to the svc */
     uint32_t code[3] = {0x54000040u /* b.eq .+8 */, MOVZ_X0_1, SVC0};
     ExitCount c = count_exits(code, 3, A64T_CODE, 64);
+    ck_assert_uint_eq(c.goto_tb[2], 1);
+    ck_assert_uint_eq(c.goto_tb[0] + c.goto_tb[1] + c.goto_tb[3], 0);
+    ck_assert_uint_eq(c.exit, 1);
+    ck_assert_uint_eq(c.insns, 3);
+    /* backward (a loop's latch): taken on slot 0, fall-through on slot 1 */
+    uint32_t back[3] = {MOVZ_X0_1, 0x54ffffe0u /* b.eq .-4 */, SVC0};
+    c = count_exits(back, 3, A64T_CODE, 64);
     ck_assert_uint_eq(c.goto_tb[0], 1);
     ck_assert_uint_eq(c.goto_tb[1], 1);
+    ck_assert_uint_eq(c.insns, 2);
+}
+END_TEST
+
+/* Forward branches are side exits while slots 2 and 3 last; the third ends
+ * the block with slots 0 and 1.  Every path still reaches the right pc. */
+START_TEST(test_side_exits_extend_the_block)
+{
+    /* x0 = 5; three b.eq .+8 each skipping an add; svc */
+    static const uint32_t code[] = {
+        0xd28000a0u,             /* movz x0, #5 */
+        0xf100001fu,             /* cmp x0, #0 */
+        0x54000040u,             /* b.eq .+8 */
+        0x91000400u,             /* add x0, x0, #1 */
+        0xf100181fu,             /* cmp x0, #6 */
+        0x54000040u,             /* b.eq .+8 */
+        0x91000400u,             /* add x0, x0, #1 (skipped) */
+        0xf100181fu,             /* cmp x0, #6 */
+        0x54000041u,             /* b.ne .+8 */
+        0x91002800u,             /* add x0, x0, #10 */
+        SVC0,
+    };
+    ExitCount c = count_exits(code, 11, A64T_CODE, 64);
+    ck_assert_uint_eq(c.goto_tb[2], 1);
+    ck_assert_uint_eq(c.goto_tb[3], 1);
+    ck_assert_uint_eq(c.goto_tb[0], 1);
+    ck_assert_uint_eq(c.goto_tb[1], 1);
+    ck_assert_uint_eq(c.insns, 9);
+    A64State st = a64t_state();
+    A64TResult r = run(code, 11, &st);
+    ck_assert_uint_eq(r.exit.reason, IR_EXIT_SYSCALL);
+    ck_assert_uint_eq(st.x[0], 16);
 }
 END_TEST
 
@@ -369,6 +408,7 @@ static Suite *a64_branch_suite(void)
     TCase *tc = tcase_create("branch_sys");
     tcase_add_test(tc, test_b_bl);
     tcase_add_test(tc, test_bcond_all);
+    tcase_add_test(tc, test_side_exits_extend_the_block);
     tcase_add_test(tc, test_bcond_on_lazy_flags_from_an_earlier_block);
     tcase_add_test(tc, test_cbz_tbz);
     tcase_add_test(tc, test_indirect);

@@ -996,13 +996,13 @@ static int run_interp(ExecCpu *cpu, TransBlock *tb, TransBlock **last)
         if (st != IR_INTERP_EXITED) return RUN_INVALID;
         env->pc = x.pc;
         if (x.kind == IR_OP_goto_tb) {
-            TransBlock *n = __atomic_load_n(&tb->jmp_to[x.slot & 1], __ATOMIC_ACQUIRE);
+            TransBlock *n = __atomic_load_n(&tb->jmp_to[x.slot % IR_GOTO_TB_SLOTS], __ATOMIC_ACQUIRE);
             if (n && !__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) && !tb_is_invalid(n)) {
                 tb = n;
                 if (stats) __atomic_add_fetch(&tb->exec_count, 1, __ATOMIC_RELAXED);
                 continue;
             }
-            return x.slot & 1;
+            return x.slot % IR_GOTO_TB_SLOTS;
         }
         if (x.kind == IR_OP_goto_ptr) {
             TransBlock *n = __atomic_load_n(&cpu->tb_cache[jmp_cache_hash(x.pc)], __ATOMIC_ACQUIRE);

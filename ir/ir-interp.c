@@ -519,7 +519,7 @@ IrInterpStatus ir_interp_exec(const IrInterpCode *code, void *env, const IrMemIf
         CASE(goto_tb)
             cpu->pc = p->c[1];
             *exit = (IrExitInfo){.kind = IR_OP_goto_tb, .slot = (uint8_t)p->c[0],
-                                 .reason = IR_EXIT_NONE, .pc = p->c[1]};
+                                 .reason = IR_EXIT_NONE, .insn = p->insn, .pc = p->c[1]};
             return IR_INTERP_EXITED;
         CASE(goto_ptr) {
             uint64_t target = R(0);

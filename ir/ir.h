@@ -348,6 +348,7 @@ typedef struct IrExitInfo {
     uint8_t kind;        /* IR_OP_goto_tb, IR_OP_goto_ptr or IR_OP_exit */
     uint8_t slot;        /* goto_tb chain slot */
     uint32_t reason;     /* exit: IrExitReason */
+    uint32_t insn;       /* goto_tb: the exit's guest insn index (IrInst.insn_idx) */
     uint64_t pc;         /* next guest pc */
     uint64_t fault_addr; /* IR_INTERP_FAULT on a misaligned access: its address
                             (other faults are reported by the IrMemIface) */

@@ -65,6 +65,7 @@ struct TransBlock {
     TransBlock *all_next;           /* every allocated block (freed at flush) */
     uint64_t first_page, last_page; /* guest page numbers covered */
     uint64_t exec_count;            /* template/interpreter runs (stats only) */
+    uint64_t skipped_insns;         /* ... minus the insns side exits skipped */
     /* LLVM tier (tierup.c).  llvm_entry is published last (release store):
      * a CPU that sees it may call it. */
     void *llvm_handle;              /* TierLlvmCode handle, released at flush */

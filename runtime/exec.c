@@ -606,6 +606,7 @@ static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
         memset(&code, 0, sizeof code);
         TmplMemModel mm = e->mm;
         mm.exec_counter = e->cfg.stats ? &tb->exec_count : NULL;
+        mm.skip_counter = e->cfg.stats ? &tb->skipped_insns : NULL;
         /* Tier-up counts loop trips, not every block entry: the countdown
          * sits only in blocks that jump backwards (a memory decrement at every
          * entry cost ~25% on block-dense code such as sqlite3), and not in
@@ -996,6 +997,8 @@ static int run_interp(ExecCpu *cpu, TransBlock *tb, TransBlock **last)
         if (st != IR_INTERP_EXITED) return RUN_INVALID;
         env->pc = x.pc;
         if (x.kind == IR_OP_goto_tb) {
+            if (stats && x.insn + 1 < tb->n_insns)
+                __atomic_add_fetch(&tb->skipped_insns, tb->n_insns - x.insn - 1, __ATOMIC_RELAXED);
             TransBlock *n = __atomic_load_n(&tb->jmp_to[x.slot % IR_GOTO_TB_SLOTS], __ATOMIC_ACQUIRE);
             if (n && !__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) && !tb_is_invalid(n)) {
                 tb = n;
@@ -1436,10 +1439,11 @@ void exec_stats_collect(ExecEngine *e, ExecStats *out)
         uint64_t n = __atomic_load_n(&tb->exec_count, __ATOMIC_RELAXED);
         uint64_t l = __atomic_load_n(&tb->llvm_exec_count, __ATOMIC_RELAXED);
         out->blocks_executed += n + l;
+        uint64_t ran = n * tb->n_insns - __atomic_load_n(&tb->skipped_insns, __ATOMIC_RELAXED);
         if (tb->host)
-            out->insns_template += n * tb->n_insns;
+            out->insns_template += ran;
         else
-            out->insns_interp += n * tb->n_insns;
+            out->insns_interp += ran;
         out->insns_llvm += l * tb->n_insns;
         tiercache_count_insns(tb, &out->blocks_executed, &out->insns_llvm);
     }

@@ -81,8 +81,9 @@ void tb_free_all(ExecEngine *e)
     while (tb) {
         TransBlock *n = tb->all_next;
         e->st.blocks_executed += tb->exec_count + tb->llvm_exec_count; /* keep --stats totals */
-        e->st.insns_template += tb->host ? tb->exec_count * tb->n_insns : 0;
-        e->st.insns_interp += tb->host ? 0 : tb->exec_count * tb->n_insns;
+        uint64_t ran = tb->exec_count * tb->n_insns - tb->skipped_insns;
+        e->st.insns_template += tb->host ? ran : 0;
+        e->st.insns_interp += tb->host ? 0 : ran;
         e->st.insns_llvm += tb->llvm_exec_count * tb->n_insns;
         tiercache_count_insns(tb, &e->st.blocks_executed, &e->st.insns_llvm);
         tb_free_one(tb);

@@ -462,7 +462,7 @@ static void gen_side_exit(TmplGen *g, const IrInst *op, unsigned slot, uint32_t 
     g->chain_pc[slot] = pc;
     g->side_goto[slot] = goto_idx;
     gen_add_stub_wb(g, (TmplStub){.kind = STUB_SIDE_EXIT, .slot = (uint8_t)slot,
-                                  .site = (uint32_t)site, .pc = pc},
+                                  .site = (uint32_t)site, .insn = op->insn_idx, .pc = pc},
                     w, n);
     /* chain_site is set when the stub is emitted; until then no other
      * goto_tb may take the slot (side_exit checked) */
@@ -610,6 +610,11 @@ static void emit_stubs(TmplGen *g, uint32_t entry_off)
             break;
         case STUB_SIDE_EXIT: {
             emit_stub_wb(g, s);
+            if (g->skip_counter && s->insn + 1 < g->b->n_insns) {
+                mov_tag(g, (uintptr_t)g->skip_counter - g->tag);
+                x86_alu_mi(x, X86_ADD, 64, x86_mem(X86_RAX, 0),
+                           (int32_t)(g->b->n_insns - s->insn - 1));
+            }
             /* the slot's patchable jmp (rel32 4-byte aligned), first to its reset */
             uintptr_t at = g->exec_base + x86_off(x) + 1;
             x86_nops(x, (unsigned)((4 - (at & 3)) & 3));
@@ -944,9 +949,11 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     g.cur_insn = 0;
     g.relocatable = mm && mm->relocatable;
     g.limit_guard = mm ? mm->limit_guard : 0;
+    g.skip_counter = mm ? mm->skip_counter : NULL;
     if (g.relocatable &&
         ((mm->hot_counter && (uintptr_t)mm->hot_counter - tag >= 4096) ||
-         (mm->exec_counter && (uintptr_t)mm->exec_counter - tag >= 4096))) {
+         (mm->exec_counter && (uintptr_t)mm->exec_counter - tag >= 4096) ||
+         (mm->skip_counter && (uintptr_t)mm->skip_counter - tag >= 4096))) {
         *why = "relocatable code needs its counters within the tag's object";
         return false;
     }

@@ -135,6 +135,7 @@ typedef struct TmplGen {
     uint32_t side_goto[IR_GOTO_TB_SLOTS]; /* goto_tb op made a side exit's stub */
     bool relocatable;           /* record relocs (TmplMemModel.relocatable) */
     uint64_t limit_guard;       /* TmplMemModel.limit_guard */
+    uint64_t *skip_counter;     /* TmplMemModel.skip_counter */
     uint32_t *ver;              /* per temp: writes so far (labels count as one) */
     TmplAddr *addr;             /* per temp: valid when addr[t].rver != UINT32_MAX */
     TmplChecked checked[TMPL_MAX_CHECKED];

@@ -71,6 +71,10 @@ typedef struct TmplMemModel {
     /* Not memory, but per-translation too: when non-NULL the block adds 1
      * to *exec_counter on every entry, chained ones included (--stats). */
     uint64_t *exec_counter;
+    /* --stats too: a side exit adds the instructions of the block it skips
+     * (those after its branch) to *skip_counter, so that entries x insns -
+     * skipped is what ran. */
+    uint64_t *skip_counter;
     /* Tier-up (--tier=auto): when non-NULL the block subtracts 1 from
      * *hot_counter at every entry and, when it reaches 0, returns at once
      * (nothing of the block has run) with tag | TMPL_RET_EXIT,

@@ -20,6 +20,7 @@ static void a64_branch_cond(DisasContext *s, IrType t, IrCond cond, IrTemp x, Ir
         uint32_t taken = ir_new_label(b);
         ir_brcond(b, t, cond, x, y, taken);
         s->side_label[s->n_side] = taken;
+        s->side_insn[s->n_side] = b->n_insns - 1;
         s->side_pc[s->n_side++] = target;
         return; /* is_jmp stays DISAS_NEXT */
     } else {

@@ -544,6 +544,8 @@ static void a64_tb_stop(DisasContextBase *db)
     for (unsigned i = 0; i < s->n_side; i++) {
         ir_label(db->ir, s->side_label[i]);
         ir_goto_tb(db->ir, 2 + i, s->side_pc[i]);
+        /* the exit belongs to its branch (--stats counts the insns it skips) */
+        db->ir->ops[db->ir->n_ops - 1].insn_idx = s->side_insn[i];
     }
 }
 

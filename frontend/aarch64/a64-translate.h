@@ -81,6 +81,7 @@ typedef struct DisasContext {
      * cannot use (0 and 1 are its own). */
     uint32_t side_label[A64_SIDE_EXITS];
     uint64_t side_pc[A64_SIDE_EXITS];
+    uint32_t side_insn[A64_SIDE_EXITS]; /* the branch's insn index (IrInst.insn_idx) */
     unsigned n_side, n_side_at_insn;
 } DisasContext;
 

@@ -45,6 +45,7 @@ enum {
     OP_JR,
     OP_SVC,
     OP_MODE,
+    OP_BEQX,    /* if r[a] == r[c] leave for imm, else go on (a side exit) */
     OP_BAD = 0xff
 };
 
@@ -64,6 +65,11 @@ static IrBlock *toy_translate(uint64_t pc, uint32_t flags, const GuestCodeReader
                               unsigned max_insns)
 {
     IrBlock *b = ir_block_new(&toy_globals, pc, flags);
+    /* OP_BEQX side exits: brcond now, "L: goto_tb 2, target" after the
+     * block's last exit (one per block, as an extended block makes them) */
+    uint32_t side_label = 0, side_insn = 0;
+    uint64_t side_pc = 0;
+    bool side = false;
     for (unsigned n = 0;; n++) {
         uint8_t in[8];
         if (n == max_insns || !code->read(code->opaque, pc, in, 8)) {
@@ -73,7 +79,7 @@ static IrBlock *toy_translate(uint64_t pc, uint32_t flags, const GuestCodeReader
             } else {
                 ir_goto_tb(b, 0, pc);
             }
-            return b;
+            goto done;
         }
         unsigned a = in[1] & 7, c = in[2] & 7;
         int32_t imm;
@@ -105,25 +111,49 @@ static IrBlock *toy_translate(uint64_t pc, uint32_t flags, const GuestCodeReader
             ir_goto_tb(b, 0, (uint32_t)imm);
             ir_label(b, l);
             ir_goto_tb(b, 1, next);
-            return b;
+            goto done;
         }
+        case OP_BEQX:
+            if (!side) {
+                side_label = ir_new_label(b);
+                side_pc = (uint32_t)imm;
+                side_insn = b->n_insns - 1;
+                side = true;
+                ir_brcond(b, IR_I64, IR_COND_EQ, toy_r[a], toy_r[c], side_label);
+                break;
+            }
+            { /* a second one ends the block */
+                uint32_t l = ir_new_label(b);
+                ir_brcond(b, IR_I64, IR_COND_NE, toy_r[a], toy_r[c], l);
+                ir_goto_tb(b, 0, (uint32_t)imm);
+                ir_label(b, l);
+                ir_goto_tb(b, 1, next);
+            }
+            goto done;
         case OP_JR:
             ir_goto_ptr(b, toy_r[a]);
-            return b;
+            goto done;
         case OP_SVC:
             ir_exit(b, IR_EXIT_SYSCALL, next);
-            return b;
+            goto done;
         case OP_MODE: /* mode_flags = r[a]; the next insn starts a new block */
             ir_stenv(b, IR_I32, (uint32_t)offsetof(CpuCommon, mode_flags),
                      ir_trunc(b, IR_I32, IR_I64, toy_r[a]));
             ir_goto_tb(b, 0, next);
-            return b;
+            goto done;
         default:
             ir_exit(b, IR_EXIT_UNDEF, pc);
-            return b;
+            goto done;
         }
         pc = next;
     }
+done:
+    if (side) {
+        ir_label(b, side_label);
+        ir_goto_tb(b, 2, side_pc);
+        b->ops[b->n_ops - 1].insn_idx = side_insn;
+    }
+    return b;
 }
 
 static const GuestArch toy_arch = {
@@ -311,6 +341,39 @@ START_TEST(test_loop_both_tiers_agree_and_chain)
     }
     ck_assert_uint_eq(result[0][0], 100);
     ck_assert_mem_eq(result[0], result[1], sizeof result[0]);
+}
+END_TEST
+
+/* --stats counts the instructions that ran, not block length x entries:
+ * a side exit skips the rest of its block.  r0 counts 1..10; at 7 the
+ * side exit leaves for 0x3040 (r6) and comes back, otherwise r5 counts. */
+START_TEST(test_side_exits_count_what_ran)
+{
+    for (int t = 0; t < 2; t++) {
+        put(0x3000, OP_MOVI, 0, 0, 0);
+        put(0x3008, OP_MOVI, 3, 0, 10);
+        put(0x3010, OP_MOVI, 4, 0, 7);
+        put(0x3018, OP_ADDI, 0, 0, 1);
+        put(0x3020, OP_BEQX, 0, 4, 0x3040);
+        put(0x3028, OP_ADDI, 5, 0, 1);
+        put(0x3030, OP_BNE, 0, 3, 0x3018);
+        put(0x3038, OP_SVC, 0, 0, 0);
+        put(0x3040, OP_ADDI, 6, 0, 1);
+        put(0x3048, OP_BNE, 0, 3, 0x3018);
+        ExecEngine *e = engine(tiers[t], 0, 0);
+        ExecCpu *cpu;
+        ToyState *s = toy_cpu(e, &cpu, 0x3000);
+        ExecEvent ev = exec_run(cpu);
+        ck_assert_msg(ev.kind == EXEC_EV_SYSCALL, "tier %d: event %s", t, exec_event_name(ev.kind));
+        ck_assert_uint_eq(s->r[0], 10);
+        ck_assert_uint_eq(s->r[5], 9);
+        ck_assert_uint_eq(s->r[6], 1);
+        ExecStats st;
+        exec_stats_get(e, &st);
+        /* 3 movi, 10 x (addi, beqx), 9 x (addi r5, bne), addi r6, bne, svc */
+        ck_assert_uint_eq(st.insns_template + st.insns_interp, 3 + 20 + 18 + 2 + 1);
+        exec_engine_free(e);
+    }
 }
 END_TEST
 
@@ -1055,6 +1118,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_loop_both_tiers_agree_and_chain);
+    tcase_add_test(tc, test_side_exits_count_what_ran);
     tcase_add_loop_test(tc, test_table_insert_lookup_remove, 0, 2);
     tcase_add_loop_test(tc, test_invalidation_unchains, 0, 2);
     tcase_add_loop_test(tc, test_jump_cache_starts_empty_and_pc0_misses, 0, 2);

@@ -32,6 +32,10 @@ typedef struct GuestArch {
      * unreadable code with exit(IR_EXIT_FETCH_FAULT, its pc). */
     IrBlock *(*translate)(uint64_t pc, uint32_t mode_flags, const GuestCodeReader *code,
                           unsigned max_insns);
+    /* What else the translation of the same bytes depends on, constant per
+     * process (AArch64: the -cpu model's features, which decide what is
+     * UNDEF).  Part of the code cache's build identity; NULL: nothing. */
+    uint64_t (*config_id)(void);
 } GuestArch;
 
 extern const GuestArch guest_arch_aarch64;

@@ -171,7 +171,10 @@ bool tiercache_init(ExecEngine *e)
     if (!tc)
         return false;
     char build[512], err[256];
-    tier_llvm_build_id(build, sizeof build);
+    size_t bl = tier_llvm_build_id(build, sizeof build);
+    if (e->cfg.arch->config_id && bl < sizeof build)
+        snprintf(build + bl, sizeof build - bl, " guest-%s-%" PRIx64, e->cfg.arch->name,
+                 e->cfg.arch->config_id());
     EmuCacheConfig cc = { .dir = e->cfg.cache_dir,
                           .mode = (EmuCacheMode)e->cfg.cache_mode,
                           .build_id = build,

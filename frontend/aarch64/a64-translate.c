@@ -21,7 +21,11 @@ IrTemp a64_cpu_cc_op, a64_cpu_cc_a, a64_cpu_cc_b;
 
 /* The modelled CPU's features (a64-cpu.h).  Set once at process start,
  * before any translation (which may then run on any thread): constant per
- * process, so blocks need not be keyed on it. */
+ * process, so blocks need not be keyed on it; the code cache keeps one set
+ * of packs per value (GuestArch.config_id): a block lifted under fewer
+ * features has UNDEF exits where another run has instructions, and since
+ * blocks run on past forward branches it may hold code its own run never
+ * reached. */
 static _Atomic uint64_t a64_features = A64_FEAT_MAX;
 
 void a64_cpu_set_features(uint64_t features)
@@ -593,4 +597,5 @@ const GuestArch guest_arch_aarch64 = {
     .globals = &a64_globals,
     .init = a64_arch_init,
     .translate = a64_translate,
+    .config_id = a64_cpu_get_features,
 };

@@ -711,7 +711,8 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
     tb->n_insns = b->n_insns;
     tb->first_page = pc >> EXEC_PAGE_BITS;
     tb->last_page = (pc + (b->guest_size ? b->guest_size - 1 : 0)) >> EXEC_PAGE_BITS;
-    tb->code.chain_site[0] = tb->code.chain_site[1] = UINT32_MAX;
+    for (unsigned s = 0; s < IR_GOTO_TB_SLOTS; s++)
+        tb->code.chain_site[s] = UINT32_MAX;
     /* LLVM blocks also get an interpreter form: an interpreted block chained
      * to one (run_interp) runs it that way. */
     TierLlvmCode lc;

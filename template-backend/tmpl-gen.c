@@ -363,6 +363,24 @@ static const IrInst *next_live(const TmplGen *g, uint32_t *i)
     return NULL;
 }
 
+/* Whether br is the only branch to label and exit the only goto_tb through
+ * its slot (a second exit through a slot jumps to that slot's jmp, which
+ * must then be an unconditional one). */
+static bool sole_branch_and_exit(const TmplGen *g, const IrInst *br, uint32_t label,
+                                 const IrInst *exit)
+{
+    for (uint32_t k = 0; k < g->b->n_ops; k++) {
+        const IrInst *o = &g->b->ops[k];
+        if (o->dead || o == br || o == exit)
+            continue;
+        if ((o->opc == IR_OP_br && o->c[0] == label) || (o->opc == IR_OP_brcond && o->c[1] == label))
+            return false;
+        if (o->opc == IR_OP_goto_tb && o->c[0] == exit->c[0])
+            return false;
+    }
+    return true;
+}
+
 /* "brcond c, L; goto_tb s1, X; L: goto_tb s0, Y" with nothing else
  * branching to L and no other exit through s0: the jcc itself can be slot
  * s0's patchable jump, so a taken branch reaches its chained successor in
@@ -377,16 +395,8 @@ static int fusable_exit(const TmplGen *g, const IrInst *op, uint32_t *goto_idx)
         b->opc != IR_OP_goto_tb || a->c[0] == b->c[0] || b->c[0] >= IR_GOTO_TB_SLOTS ||
         g->chain_site[b->c[0]] != UINT32_MAX)
         return -1;
-    for (uint32_t k = 0; k < g->b->n_ops; k++) {
-        const IrInst *o = &g->b->ops[k];
-        if (o->dead || o == op)
-            continue;
-        if ((o->opc == IR_OP_br && o->c[0] == label) || (o->opc == IR_OP_brcond && o->c[1] == label))
-            return -1;
-        /* a second exit through the slot jumps to its (unconditional) jmp */
-        if (o->opc == IR_OP_goto_tb && o->c[0] == b->c[0] && o != b)
-            return -1;
-    }
+    if (!sole_branch_and_exit(g, op, label, b))
+        return -1;
     *goto_idx = i;
     return (int)b->c[0];
 }
@@ -437,15 +447,8 @@ static int side_exit(const TmplGen *g, const IrInst *op, uint32_t *goto_idx)
     if (!gt || gt->opc != IR_OP_goto_tb || gt->c[0] >= IR_GOTO_TB_SLOTS ||
         g->chain_site[gt->c[0]] != UINT32_MAX)
         return -1;
-    for (uint32_t k = 0; k < g->b->n_ops; k++) {
-        const IrInst *o = &g->b->ops[k];
-        if (o->dead || o == op)
-            continue;
-        if ((o->opc == IR_OP_br && o->c[0] == label) || (o->opc == IR_OP_brcond && o->c[1] == label))
-            return -1;
-        if (o->opc == IR_OP_goto_tb && o->c[0] == gt->c[0] && k != i)
-            return -1;
-    }
+    if (!sole_branch_and_exit(g, op, label, gt))
+        return -1;
     *goto_idx = i;
     return (int)gt->c[0];
 }

@@ -38,6 +38,10 @@ _Static_assert(TMPL_FRAME_SIZE % 16 == 8, "frame must realign rsp to 16");
 
 #define TMPL_N_ALLOC 9
 extern const int8_t tmpl_alloc_order[TMPL_N_ALLOC];
+/* The same registers as a bit set. */
+#define TMPL_ALLOC_MASK                                                                   \
+    (1u << X86_RBX | 1u << X86_RBP | 1u << X86_R12 | 1u << X86_R13 | 1u << X86_RSI |      \
+     1u << X86_RDI | 1u << X86_R8 | 1u << X86_R9 | 1u << X86_R10)
 
 /* Where a temp's value is. */
 typedef struct TmplTemp {

@@ -27,6 +27,8 @@
 const int8_t tmpl_alloc_order[TMPL_N_ALLOC] = {
     X86_RBX, X86_RBP, X86_R12, X86_R13, X86_RSI, X86_RDI, X86_R8, X86_R9, X86_R10,
 };
+_Static_assert(__builtin_popcount(TMPL_ALLOC_MASK) == TMPL_N_ALLOC,
+               "TMPL_ALLOC_MASK names the registers of tmpl_alloc_order");
 
 /* Bits a register holds for a type (wide and void: 64).  A table: asked
  * for every temp of every block. */

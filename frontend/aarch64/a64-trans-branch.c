@@ -1,7 +1,9 @@
 /*
  * a64-trans-branch.c - A64 branches: B, BL, B.cond, CBZ/CBNZ, TBZ/TBNZ,
  * BR, BLR, RET.  Direct targets leave through goto_tb (slot 0: taken or
- * unconditional, slot 1: fall-through), indirect ones through goto_ptr.
+ * unconditional, slot 1: fall-through; slots 2 and 3: side exits, the taken
+ * edges of forward conditional branches the block runs on past), indirect
+ * ones through goto_ptr.
  */
 #include "frontend/aarch64/a64-int-decode.h"
 

@@ -549,7 +549,9 @@ static void a64_tb_stop(DisasContextBase *db)
         ir_label(db->ir, s->side_label[i]);
         ir_goto_tb(db->ir, 2 + i, s->side_pc[i]);
         /* the exit belongs to its branch (--stats counts the insns it skips) */
-        db->ir->ops[db->ir->n_ops - 1].insn_idx = s->side_insn[i];
+        IrInst *gt = &db->ir->ops[db->ir->n_ops - 1];
+        if (gt->opc == IR_OP_goto_tb)
+            gt->insn_idx = s->side_insn[i];
     }
 }
 

@@ -59,8 +59,8 @@ struct TransBlock {
     IrInterpCode *icode;            /* interpreter tier / template fallback */
     TmplCode code;                  /* template: offsets, chain sites, insn map */
     uint64_t *insn_pc;              /* template: guest pc of each IrBlock insn */
-    TransBlock *jmp_to[IR_GOTO_TB_SLOTS]; /* block chained from slot s, or NULL */
-    uintptr_t jmp_next[IR_GOTO_TB_SLOTS];         /* next link (src | slot) in jmp_to[s]'s list */
+    TransBlock *jmp_to[IR_GOTO_TB_SLOTS];  /* block chained from slot s, or NULL */
+    uintptr_t jmp_next[IR_GOTO_TB_SLOTS];  /* next link (src | slot) in jmp_to[s]'s list */
     uintptr_t jmp_in;               /* first incoming link (src | slot), 0: none */
     TransBlock *all_next;           /* every allocated block (freed at flush) */
     uint64_t first_page, last_page; /* guest page numbers covered */

@@ -1000,13 +1000,14 @@ static int run_interp(ExecCpu *cpu, TransBlock *tb, TransBlock **last)
         if (x.kind == IR_OP_goto_tb) {
             if (stats && x.insn + 1 < tb->n_insns)
                 __atomic_add_fetch(&tb->skipped_insns, tb->n_insns - x.insn - 1, __ATOMIC_RELAXED);
-            TransBlock *n = __atomic_load_n(&tb->jmp_to[x.slot % IR_GOTO_TB_SLOTS], __ATOMIC_ACQUIRE);
+            unsigned slot = x.slot % IR_GOTO_TB_SLOTS; /* ir_verify: always below */
+            TransBlock *n = __atomic_load_n(&tb->jmp_to[slot], __ATOMIC_ACQUIRE);
             if (n && !__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) && !tb_is_invalid(n)) {
                 tb = n;
                 if (stats) __atomic_add_fetch(&tb->exec_count, 1, __ATOMIC_RELAXED);
                 continue;
             }
-            return x.slot % IR_GOTO_TB_SLOTS;
+            return (int)slot;
         }
         if (x.kind == IR_OP_goto_ptr) {
             TransBlock *n = __atomic_load_n(&cpu->tb_cache[jmp_cache_hash(x.pc)], __ATOMIC_ACQUIRE);

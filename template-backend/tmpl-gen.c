@@ -363,22 +363,14 @@ static const IrInst *next_live(const TmplGen *g, uint32_t *i)
     return NULL;
 }
 
-/* Whether br is the only branch to label and exit the only goto_tb through
- * its slot (a second exit through a slot jumps to that slot's jmp, which
- * must then be an unconditional one). */
-static bool sole_branch_and_exit(const TmplGen *g, const IrInst *br, uint32_t label,
-                                 const IrInst *exit)
+/* Whether the branch being translated is the only one to label and exit
+ * the only goto_tb through its slot (a second exit through a slot jumps to
+ * that slot's jmp, which must then be an unconditional one).  Counted once
+ * per block (tmpl_translate), not per branch. */
+static bool sole_branch_and_exit(const TmplGen *g, uint32_t label, const IrInst *exit)
 {
-    for (uint32_t k = 0; k < g->b->n_ops; k++) {
-        const IrInst *o = &g->b->ops[k];
-        if (o->dead || o == br || o == exit)
-            continue;
-        if ((o->opc == IR_OP_br && o->c[0] == label) || (o->opc == IR_OP_brcond && o->c[1] == label))
-            return false;
-        if (o->opc == IR_OP_goto_tb && o->c[0] == exit->c[0])
-            return false;
-    }
-    return true;
+    return label < g->b->n_labels && g->label_refs[label] == 1 &&
+           g->slot_uses[exit->c[0]] == 1;
 }
 
 /* "brcond c, L; goto_tb s1, X; L: goto_tb s0, Y" with nothing else
@@ -395,7 +387,7 @@ static int fusable_exit(const TmplGen *g, const IrInst *op, uint32_t *goto_idx)
         b->opc != IR_OP_goto_tb || a->c[0] == b->c[0] || b->c[0] >= IR_GOTO_TB_SLOTS ||
         g->chain_site[b->c[0]] != UINT32_MAX)
         return -1;
-    if (!sole_branch_and_exit(g, op, label, b))
+    if (!sole_branch_and_exit(g, label, b))
         return -1;
     *goto_idx = i;
     return (int)b->c[0];
@@ -447,7 +439,7 @@ static int side_exit(const TmplGen *g, const IrInst *op, uint32_t *goto_idx)
     if (!gt || gt->opc != IR_OP_goto_tb || gt->c[0] >= IR_GOTO_TB_SLOTS ||
         g->chain_site[gt->c[0]] != UINT32_MAX)
         return -1;
-    if (!sole_branch_and_exit(g, op, label, gt))
+    if (!sole_branch_and_exit(g, label, gt))
         return -1;
     *goto_idx = i;
     return (int)gt->c[0];
@@ -510,6 +502,18 @@ static void gen_brcond(TmplGen *g, const IrInst *op)
     branch_to(g, (uint32_t)op->c[1], cc);
 }
 
+/* Slot's patchable "jmp rel32" (chain_site), the rel32 4-byte aligned in
+ * the executing view so that tmpl_chain_patch can rewrite it atomically.
+ * Returns the rel32's offset for the caller to aim. */
+static size_t emit_slot_jmp(TmplGen *g, unsigned slot)
+{
+    uintptr_t at = g->exec_base + x86_off(&g->x) + 1;
+    x86_nops(&g->x, (unsigned)((4 - (at & 3)) & 3));
+    size_t site = x86_jmp32(&g->x);
+    g->chain_site[slot] = (uint32_t)site;
+    return site;
+}
+
 static void gen_goto_tb(TmplGen *g, const IrInst *op)
 {
     unsigned slot = (unsigned)op->c[0];
@@ -533,11 +537,7 @@ static void gen_goto_tb(TmplGen *g, const IrInst *op)
         return;
     }
     g->chain_pc[slot] = op->c[1];
-    /* the rel32 (after the E9 byte) must be 4-byte aligned in the executing view */
-    uintptr_t at = g->exec_base + x86_off(&g->x) + 1;
-    x86_nops(&g->x, (unsigned)((4 - (at & 3)) & 3));
-    size_t site = x86_jmp32(&g->x);
-    g->chain_site[slot] = (uint32_t)site;
+    size_t site = emit_slot_jmp(g, slot);
     gen_add_stub(g, (TmplStub){.kind = STUB_GOTO_TB, .slot = (uint8_t)slot,
                                .site = (uint32_t)site, .pc = op->c[1]});
 }
@@ -618,11 +618,8 @@ static void emit_stubs(TmplGen *g, uint32_t entry_off)
                 x86_alu_mi(x, X86_ADD, 64, x86_mem(X86_RAX, 0),
                            (int32_t)(g->b->n_insns - s->insn - 1));
             }
-            /* the slot's patchable jmp (rel32 4-byte aligned), first to its reset */
-            uintptr_t at = g->exec_base + x86_off(x) + 1;
-            x86_nops(x, (unsigned)((4 - (at & 3)) & 3));
-            size_t site = x86_jmp32(x);
-            g->chain_site[s->slot] = (uint32_t)site;
+            /* the slot's patchable jmp, first to its reset right after it */
+            size_t site = emit_slot_jmp(g, s->slot);
             x86_patch_rel32(x, site, x86_off(x));
             emit_slot_reset(g, s->slot, s->pc, entry_off);
             break;
@@ -899,6 +896,7 @@ static void gen_free(TmplGen *g)
     free(g->fold);
     free(g->label_off);
     free(g->label_at);
+    free(g->label_refs);
     free(g->fixups);
     free(g->stubs);
     free(g->stub_wb);
@@ -972,16 +970,32 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
         return false;
     }
     g.label_at = malloc((b->n_labels ? b->n_labels : 1) * sizeof(uint32_t));
-    if (!g.label_at) {
+    g.label_refs = calloc(b->n_labels ? b->n_labels : 1, sizeof(uint32_t));
+    if (!g.label_at || !g.label_refs) {
         *why = "out of memory";
         gen_free(&g);
         return false;
     }
     for (uint32_t l = 0; l < b->n_labels; l++)
         g.label_off[l] = g.label_at[l] = UINT32_MAX;
-    for (uint32_t i = 0; i < b->n_ops; i++)
-        if (!b->ops[i].dead && b->ops[i].opc == IR_OP_label && b->ops[i].c[0] < b->n_labels)
-            g.label_at[b->ops[i].c[0]] = i;
+    /* where the labels are, who branches to them, which slots are taken:
+     * for fusable_exit and side_exit */
+    for (uint32_t i = 0; i < b->n_ops; i++) {
+        const IrInst *o = &b->ops[i];
+        if (o->dead)
+            continue;
+        uint64_t l = o->opc == IR_OP_label || o->opc == IR_OP_br ? o->c[0]
+                     : o->opc == IR_OP_brcond                     ? o->c[1]
+                                                                  : UINT64_MAX;
+        if (l < b->n_labels) {
+            if (o->opc == IR_OP_label)
+                g.label_at[l] = i;
+            else
+                g.label_refs[l]++;
+        }
+        if (o->opc == IR_OP_goto_tb && o->c[0] < IR_GOTO_TB_SLOTS)
+            g.slot_uses[o->c[0]]++;
+    }
     if (mm && mm->hot_counter) {
         /* tier-up: count down; at zero leave before anything has run (the
          * --stats counter below included, so an entry is counted once) */

@@ -127,6 +127,8 @@ typedef struct TmplGen {
 
     uint32_t *label_off;        /* offset of each label, UINT32_MAX unknown */
     uint32_t *label_at;         /* op index of each label, UINT32_MAX none */
+    uint32_t *label_refs;       /* branches (br, brcond) to each label */
+    uint32_t slot_uses[IR_GOTO_TB_SLOTS]; /* goto_tb ops through each slot */
     TmplFixup *fixups;
     uint32_t n_fixups, cap_fixups;
     TmplStub *stubs;

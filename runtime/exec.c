@@ -147,6 +147,7 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
         e->buf.size = sz;
         e->buf.used = 0;
         e->buf.exec_delta = 0;
+        exec_setup_pins(e->cfg.arch);
         if (!tmpl_init(&e->buf)) {
             snprintf(err, errlen, "template backend: cannot generate the entry trampoline");
             exec_engine_free(e);
@@ -1360,6 +1361,14 @@ static void write_back_at_fault(const ExecEngine *e, CpuCommon *env, const Trans
                   (uint32_t)e->cfg.arch->state_size);
 }
 
+/* Pinned guest registers live in host registers in template code. */
+static void pins_at_fault(CpuCommon *env, const ucontext_t *uc)
+{
+    uint64_t regs[16];
+    tmpl_host_regs(uc, regs);
+    tmpl_pins_at_fault(env, regs);
+}
+
 ExecFaultResult exec_fault_from_host(int signo, siginfo_t *info, void *ucontext)
 {
     ExecCpu *cpu = exec_tls_cpu;
@@ -1379,6 +1388,7 @@ ExecFaultResult exec_fault_from_host(int signo, siginfo_t *info, void *ucontext)
     uint64_t gpc;
     if (tb) env->pc = host_to_guest(tb, hpc, &gpc) ? gpc : tb->pc;
     if (tb && tb->code.n_wb) write_back_at_fault(cpu->e, env, tb, hpc, uc);
+    if (tb) pins_at_fault(env, uc);
     /* else: a helper called from generated code; the backend stored the
      * insn's pc in env->pc before the call. */
     if (signo == SIGSEGV && write && info->si_code == SEGV_ACCERR &&

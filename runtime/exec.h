@@ -172,6 +172,9 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen);
 /* Only when no CPU runs.  Frees the CPUs and hands every protected code page
  * back (unprotect_code_page). */
 void exec_engine_free(ExecEngine *e);
+/* Pin arch's registers in template code (runtime/pins.c); exec_engine_new
+ * does it, other users of the template backend call it before tmpl_init. */
+void exec_setup_pins(const GuestArch *arch);
 const ExecConfig *exec_engine_config(const ExecEngine *e);
 
 /* A guest CPU: env allocated with arch->state_size/state_align, zeroed,

@@ -36,6 +36,10 @@ typedef struct GuestArch {
      * process (AArch64: the -cpu model's features, which decide what is
      * UNDEF).  Part of the code cache's build identity; NULL: nothing. */
     uint64_t (*config_id)(void);
+    /* Globals (i64, by name; NULL-terminated, at most TMPL_MAX_PINS) that
+     * template code keeps in host registers across blocks: the ones most
+     * blocks read or write (runtime/pins.c). */
+    const char *const *pinned;
 } GuestArch;
 
 extern const GuestArch guest_arch_aarch64;

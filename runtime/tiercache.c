@@ -173,8 +173,10 @@ bool tiercache_init(ExecEngine *e)
     char build[512], err[256];
     size_t bl = tier_llvm_build_id(build, sizeof build);
     if (e->cfg.arch->config_id && bl < sizeof build)
-        snprintf(build + bl, sizeof build - bl, " guest-%s-%" PRIx64, e->cfg.arch->name,
-                 e->cfg.arch->config_id());
+        bl += (size_t)snprintf(build + bl, sizeof build - bl, " guest-%s-%" PRIx64,
+                               e->cfg.arch->name, e->cfg.arch->config_id());
+    if (bl < sizeof build) /* template code's register convention */
+        snprintf(build + bl, sizeof build - bl, " pins-%" PRIx64, tmpl_pin_id());
     EmuCacheConfig cc = { .dir = e->cfg.cache_dir,
                           .mode = (EmuCacheMode)e->cfg.cache_mode,
                           .build_id = build,

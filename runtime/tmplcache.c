@@ -37,7 +37,7 @@
 #include "runtime/log.h"
 #include "runtime/tmplcache.h"
 
-#define TT_MAGIC "EMUTPL4"
+#define TT_MAGIC "EMUTPL5"
 #define TT_MAX_GUEST (1u << 16)
 #define TT_MAX_CODE 0xFFFFu     /* insn map offsets are u16 */
 
@@ -553,6 +553,7 @@ const char *tmplcache_deep_check(const GuestArch *arch, const void *payload, siz
         TmplCode c;
         memset(&c, 0, sizeof c);
         const char *tw = NULL;
+        exec_setup_pins(arch);   /* as the run that wrote it had them */
         if (!tb || !tmpl_init(&buf))
             why = "cannot set up the template backend";
         else if (!tmpl_translate(b, &buf, (uintptr_t)tb, &mm, &c, &tw))

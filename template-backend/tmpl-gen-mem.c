@@ -657,6 +657,8 @@ static void gen_call(TmplGen *g, const IrInst *op)
     }
     if (fl & IR_HF_WRITES_GLOBALS)
         ra_drop_globals(g);
+    else
+        ra_reload_caller_saved_pins(g);
     IrTemp out = op->args[0];
     if (out != IR_TEMP_NONE && h->ret != IR_VOID) {
         int d = ra_alloc(g);

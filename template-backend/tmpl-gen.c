@@ -59,6 +59,19 @@ static void detect_cpu(void)
         tmpl_have_lzcnt = tmpl_have_bmi1 = tmpl_have_popcnt = false;
 }
 
+/* The pinned globals from env into their registers, and back. */
+static void pins_load(X86Buf *x)
+{
+    for (unsigned i = 0; i < tmpl_n_pins; i++)
+        x86_load(x, 64, tmpl_pins[i].reg, x86_mem(TMPL_REG_ENV, (int32_t)tmpl_pins[i].env_off));
+}
+
+static void pins_store(X86Buf *x)
+{
+    for (unsigned i = 0; i < tmpl_n_pins; i++)
+        x86_store(x, 64, x86_mem(TMPL_REG_ENV, (int32_t)tmpl_pins[i].env_off), tmpl_pins[i].reg);
+}
+
 bool tmpl_init(CodeBuf *buf)
 {
     detect_cpu();
@@ -72,10 +85,12 @@ bool tmpl_init(CodeBuf *buf)
     x86_alu_ri(&x, X86_SUB, 64, X86_RSP, TMPL_FRAME_SIZE);
     x86_mov_rr(&x, 64, TMPL_REG_ENV, X86_RDI);
     x86_load(&x, 64, TMPL_REG_BASE, x86_mem(X86_RDI, offsetof(CpuCommon, guest_base)));
+    pins_load(&x);
     x86_jmp_r(&x, X86_RSI);
     while (x86_off(&x) & 15)
         x86_byte(&x, 0xCC);
     size_t epi = x86_off(&x);
+    pins_store(&x);
     x86_alu_ri(&x, X86_ADD, 64, X86_RSP, TMPL_FRAME_SIZE);
     for (int i = 5; i >= 0; i--)
         x86_pop(&x, saved[i]);
@@ -139,10 +154,13 @@ const void *tmpl_emit_call_stub(CodeBuf *buf, uintptr_t (*fn)(void *env))
     g.x = x86_buf(buf->base + start, buf->size - start);
     g.exec_base = (uintptr_t)(buf->base + start) + (uintptr_t)buf->exec_delta;
     X86Buf *x = &g.x;
-    /* rsp is tmpl_enter's 16-byte aligned frame, as a call expects */
+    /* rsp is tmpl_enter's 16-byte aligned frame, as a call expects; fn
+     * reads and writes the guest registers in env */
+    pins_store(x);
     x86_mov_rr(x, 64, X86_RDI, TMPL_REG_ENV);
     x86_mov_ri(x, X86_RAX, (uint64_t)(uintptr_t)fn);
     x86_call_r(x, X86_RAX);
+    pins_load(x);
     /* A lookup exit (env->pc set) goes on through the jump cache like a
      * goto_ptr, not through the dispatcher: that round trip was most of
      * what a region entered per call cost.  Anything else, or a miss,
@@ -169,10 +187,11 @@ const void *tmpl_emit_call_stub(CodeBuf *buf, uintptr_t (*fn)(void *env))
 const void *tmpl_emit_chain_tramp(CodeBuf *buf)
 {
     size_t start = (buf->used + 15) & ~(size_t)15;
-    if (start + 16 > buf->size)
+    if (start + 64 > buf->size)
         return NULL;
     X86Buf x = x86_buf(buf->base + start, buf->size - start);
     x86_alu_ri(&x, X86_ADD, 64, X86_RSP, 8);
+    pins_load(&x);   /* r14 is env again (callee-saved) */
     x86_jmp_r(&x, X86_RSI);
     if (x.overflow)
         return NULL;
@@ -524,7 +543,7 @@ static void gen_goto_tb(TmplGen *g, const IrInst *op)
     if (g->op_idx == g->fused_goto || g->op_idx == g->side_goto[slot])
         return; /* its brcond's jcc is the slot's jump (gen_chain_jcc) or
                    leads to it (gen_side_exit's stub) */
-    ra_writeback_globals(g, false);
+    ra_writeback_exit(g);
     if (g->chain_site[slot] != UINT32_MAX) {
         /* a second exit through the same slot: fine if it goes to the same
          * pc, it then reuses the first one's patchable jump */
@@ -552,7 +571,7 @@ static void gen_goto_ptr(TmplGen *g, const IrInst *op)
     } else {
         r = ra_in(g, t);
     }
-    ra_writeback_globals(g, false);
+    ra_writeback_exit(g);
     X86Buf *x = &g->x;
     x86_store(x, 64, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, pc)), r);
     size_t miss = emit_jc_jump(x, r);
@@ -561,7 +580,7 @@ static void gen_goto_ptr(TmplGen *g, const IrInst *op)
 
 static void gen_exit(TmplGen *g, const IrInst *op)
 {
-    ra_writeback_globals(g, false);
+    ra_writeback_exit(g);
     x86_store_imm(&g->x, 32, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, exit_reason)),
                   (int32_t)op->c[0]);
     store_pc(g, op->c[1]);
@@ -740,6 +759,12 @@ static void gen_mov(TmplGen *g, const IrInst *op)
      * the block's end would store anyway: cc_op and cc_b at every compare,
      * mov x2, #imm */
     IrType ot = (IrType)tg_info(g, out)->type;
+    if (g->t[out].pinned && tg_is_const(g, in)) {
+        x86_mov_ri(&g->x, g->t[out].reg, tg_const(g, in));
+        g->t[out].mem_ok = 0;
+        ra_set_kbits(g, out, ra_kbits(g, in));
+        return;
+    }
     if (tg_is_global(g, out) && tg_is_const(g, in) && (ot == IR_I32 || ot == IR_I64) &&
         (ot == IR_I32 || x86_is_s32((int64_t)tg_const(g, in)))) {
         x86_store_imm(&g->x, ot == IR_I32 ? 32 : 64, ra_home(g, out), (int32_t)tg_const(g, in));

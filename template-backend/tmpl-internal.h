@@ -8,7 +8,10 @@
  *   rax, rcx, rdx, r11 = scratch, never hold a temp across an op.
  *   xmm0, xmm1 = scratch for 16-byte values (no other xmm register is used).
  *   rbx rbp r12 r13 (callee-saved) and rsi rdi r8 r9 r10 (caller-saved) are
- *   allocated to temps.
+ *   allocated to temps, except those that hold pinned globals (r13, r12,
+ *   rbp, r10, in that order: tmpl_set_pins).  A pinned global lives in its
+ *   register at every block boundary; env has it only after the epilogue
+ *   (or a store before a helper or call stub that reads env).
  *
  * Value invariant: an i8/i16/i32/f32 temp in a host register is zero-extended
  * to 64 bits (the IR's canonical form, ir/ir-eval.h), i64/f64 use all 64.
@@ -43,9 +46,22 @@ extern const int8_t tmpl_alloc_order[TMPL_N_ALLOC];
     (1u << X86_RBX | 1u << X86_RBP | 1u << X86_R12 | 1u << X86_R13 | 1u << X86_RSI |      \
      1u << X86_RDI | 1u << X86_R8 | 1u << X86_R9 | 1u << X86_R10)
 
+/* Guest registers pinned to host registers across blocks (tmpl_set_pins):
+ * at every block boundary global tmpl_pins[i].env_off lives in host
+ * register tmpl_pins[i].reg, not in env; tmpl_enter loads them, the
+ * epilogue stores them. */
+typedef struct TmplPin {
+    int8_t reg;
+    uint32_t env_off;
+} TmplPin;
+extern TmplPin tmpl_pins[TMPL_MAX_PINS];
+extern unsigned tmpl_n_pins;
+extern uint16_t tmpl_pin_mask;      /* host registers taken by pins */
+
 /* Where a temp's value is. */
 typedef struct TmplTemp {
     int8_t reg;         /* host register holding it, or -1 */
+    uint8_t pinned;     /* a pinned global: reg never changes */
     uint8_t mem_ok;     /* its home (env field / frame slot) holds the value */
     uint8_t wide;       /* i128/v128: memory only */
     uint8_t has_slot;
@@ -196,6 +212,8 @@ void ra_bind(TmplGen *g, IrTemp t, int r);
 void ra_set_home(TmplGen *g, IrTemp t);
 /* Store dirty globals to env; drop them from registers too if drop. */
 void ra_writeback_globals(TmplGen *g, bool drop);
+/* The same at a block exit: pinned globals stay in their registers. */
+void ra_writeback_exit(TmplGen *g);
 /* The dirty globals in registers as TMPL_WB_PAIR words (returns how
  * many); one the map cannot name (env offset >= 64 KiB, too many) is
  * stored to env instead. */
@@ -206,6 +224,8 @@ void ra_sync(TmplGen *g);
 void ra_forget(TmplGen *g);
 /* Before a call: spill caller-saved registers (live values to memory). */
 void ra_spill_caller_saved(TmplGen *g);
+/* After a call: caller-saved pins back from env. */
+void ra_reload_caller_saved_pins(TmplGen *g);
 /* Drop cached globals (after a helper that writes them). */
 void ra_drop_globals(TmplGen *g);
 /* End of op: free locals whose last use was this op; unlock. */

@@ -42,6 +42,32 @@ static unsigned type_width(unsigned t)
     return t < IR_TYPE_COUNT ? width[t] : 64;
 }
 
+TmplPin tmpl_pins[TMPL_MAX_PINS];
+unsigned tmpl_n_pins;
+uint16_t tmpl_pin_mask;
+/* callee-saved first, so helper calls keep them; not rbx (cmpxchg16b
+ * takes it); r10 and r9 are caller-saved: stored and reloaded around calls */
+static const int8_t pin_regs[TMPL_MAX_PINS] = {X86_R13, X86_R12, X86_RBP, X86_R10};
+
+void tmpl_set_pins(const uint32_t *env_off, unsigned n)
+{
+    tmpl_n_pins = 0;
+    tmpl_pin_mask = 0;
+    for (unsigned i = 0; i < n && i < TMPL_MAX_PINS; i++) {
+        tmpl_pins[i] = (TmplPin){pin_regs[i], env_off[i]};
+        tmpl_pin_mask |= (uint16_t)(1u << pin_regs[i]);
+        tmpl_n_pins++;
+    }
+}
+
+uint64_t tmpl_pin_id(void)
+{
+    uint64_t h = tmpl_n_pins;
+    for (unsigned i = 0; i < tmpl_n_pins; i++)
+        h = h * 0x100000001b3ull ^ ((uint64_t)tmpl_pins[i].reg << 32 | tmpl_pins[i].env_off);
+    return h;
+}
+
 static bool is_caller_saved(int r)
 {
     return r == X86_RSI || r == X86_RDI || r == X86_R8 || r == X86_R9 || r == X86_R10;
@@ -73,6 +99,18 @@ bool ra_init(TmplGen *g)
     for (uint32_t i = 0; i < b->n_temps; i++) {
         unsigned ty = b->temps[i].type;
         g->t[i] = proto[ty < IR_TYPE_COUNT ? ty : IR_TYPE_COUNT];
+    }
+    for (unsigned p = 0; p < tmpl_n_pins; p++) {
+        uint32_t n = b->globals ? b->globals->count : 0;
+        for (uint32_t i = 1; i < n && i < b->n_temps; i++) {
+            if (b->temps[i].kind != IR_TEMP_GLOBAL || b->temps[i].type != IR_I64 ||
+                b->temps[i].env_offset != tmpl_pins[p].env_off)
+                continue;
+            g->t[i].reg = tmpl_pins[p].reg;
+            g->t[i].pinned = 1;
+            g->t[i].mem_ok = 0;   /* env is stale at a block boundary */
+            g->reg_temp[tmpl_pins[p].reg] = (int32_t)i;
+        }
     }
     for (uint32_t i = 0; i < b->n_ops; i++) {
         const IrInst *op = &b->ops[i];
@@ -236,7 +274,7 @@ int ra_alloc(TmplGen *g)
 {
     for (int i = 0; i < TMPL_N_ALLOC; i++) {
         int r = tmpl_alloc_order[i];
-        if (!g->reg_temp[r] && !(g->locked & (1u << r))) {
+        if (!g->reg_temp[r] && !((g->locked | tmpl_pin_mask) & (1u << r))) {
             ra_lock(g, r);
             return r;
         }
@@ -245,7 +283,7 @@ int ra_alloc(TmplGen *g)
     bool best_clean = false;
     for (int i = 0; i < TMPL_N_ALLOC; i++) {
         int r = tmpl_alloc_order[i];
-        if (g->locked & (1u << r))
+        if ((g->locked | tmpl_pin_mask) & (1u << r))
             continue;
         int32_t t = g->reg_temp[r];
         bool clean = g->t[t].mem_ok || (!tg_is_global(g, (IrTemp)t) && g->t[t].last < g->op_idx);
@@ -303,6 +341,19 @@ int ra_in(TmplGen *g, IrTemp t)
 
 int ra_out_reg(TmplGen *g, IrTemp out, IrTemp src)
 {
+    if (out != IR_TEMP_NONE && g->t[out].pinned) {
+        /* compute in place unless another input is out's old value */
+        const IrInst *op = &g->b->ops[g->op_idx];
+        const IrOpInfo *oi = &ir_op_info[op->opc];
+        bool clash = oi->n_out != 1;
+        for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in) && k < IR_MAX_ARGS; k++)
+            if (op->args[k] == out && src != out)
+                clash = true;
+        if (!clash) {
+            ra_lock(g, g->t[out].reg);
+            return g->t[out].reg;
+        }
+    }
     if (src != IR_TEMP_NONE && !tg_is_const(g, src)) {
         TmplTemp *s = &g->t[src];
         if (s->reg >= 0 &&
@@ -317,6 +368,14 @@ int ra_out_reg(TmplGen *g, IrTemp out, IrTemp src)
 void ra_bind(TmplGen *g, IrTemp t, int r)
 {
     TmplTemp *s = &g->t[t];
+    if (s->pinned) {
+        if (r != s->reg)
+            x86_mov_rr(&g->x, 64, s->reg, r);
+        s->mem_ok = 0;
+        s->kbits = (uint8_t)type_width(tg_info(g, t)->type);
+        ra_lock(g, s->reg);
+        return;
+    }
     if (s->reg >= 0 && s->reg != r)
         g->reg_temp[s->reg] = 0;
     int32_t old = g->reg_temp[r];
@@ -329,6 +388,17 @@ void ra_bind(TmplGen *g, IrTemp t, int r)
     ra_lock(g, r);
 }
 
+void ra_writeback_exit(TmplGen *g)
+{
+    for (int r = 0; r < 16; r++) {
+        int32_t t = g->reg_temp[r];
+        if (!t || !tg_is_global(g, (IrTemp)t) || g->t[t].pinned || g->t[t].mem_ok)
+            continue;
+        store_home(g, (IrTemp)t, r);
+        g->t[t].mem_ok = 1;
+    }
+}
+
 void ra_writeback_globals(TmplGen *g, bool drop)
 {
     for (int r = 0; r < 16; r++) {
@@ -339,7 +409,7 @@ void ra_writeback_globals(TmplGen *g, bool drop)
             store_home(g, (IrTemp)t, r);
             g->t[t].mem_ok = 1;
         }
-        if (drop)
+        if (drop && !g->t[t].pinned)
             unbind(g, r);
     }
 }
@@ -349,7 +419,7 @@ unsigned ra_dirty_globals(TmplGen *g, uint32_t out[TMPL_WB_MAX_PAIRS])
     unsigned n = 0;
     for (int r = 0; r < 16; r++) {
         int32_t t = g->reg_temp[r];
-        if (!t || !tg_is_global(g, (IrTemp)t) || g->t[t].mem_ok)
+        if (!t || !tg_is_global(g, (IrTemp)t) || g->t[t].mem_ok || g->t[t].pinned)
             continue;
         uint32_t off = tg_info(g, (IrTemp)t)->env_offset;
         if (off > 0xFFFF || n == TMPL_WB_MAX_PAIRS) {
@@ -366,7 +436,7 @@ void ra_sync(TmplGen *g)
 {
     for (int r = 0; r < 16; r++) {
         int32_t t = g->reg_temp[r];
-        if (!t || g->t[t].mem_ok)
+        if (!t || g->t[t].mem_ok || g->t[t].pinned)
             continue;
         if (!tg_is_global(g, (IrTemp)t) && g->t[t].last <= g->op_idx)
             continue;   /* dead after this op */
@@ -377,8 +447,13 @@ void ra_sync(TmplGen *g)
 
 void ra_forget(TmplGen *g)
 {
-    for (int r = 0; r < 16; r++)
-        unbind(g, r);
+    for (int r = 0; r < 16; r++) {
+        int32_t t = g->reg_temp[r];
+        if (t && g->t[t].pinned)
+            g->t[t].mem_ok = 0;   /* another path may have written it */
+        else
+            unbind(g, r);
+    }
     /* values meeting at a label may come from any path */
     const IrBlock *b = g->b;
     for (uint32_t i = 0; i < b->n_temps; i++)
@@ -405,9 +480,31 @@ void ra_set_kbits(TmplGen *g, IrTemp t, unsigned bits)
 
 void ra_spill_caller_saved(TmplGen *g)
 {
-    for (int r = 0; r < 16; r++)
-        if (g->reg_temp[r] && is_caller_saved(r))
+    for (int r = 0; r < 16; r++) {
+        int32_t t = g->reg_temp[r];
+        if (!t || !is_caller_saved(r))
+            continue;
+        if (g->t[t].pinned) {
+            if (!g->t[t].mem_ok) {
+                store_home(g, (IrTemp)t, r);
+                g->t[t].mem_ok = 1;
+            }
+        } else {
             evict(g, r);
+        }
+    }
+}
+
+void ra_reload_caller_saved_pins(TmplGen *g)
+{
+    for (unsigned i = 0; i < tmpl_n_pins; i++) {
+        int r = tmpl_pins[i].reg;
+        int32_t t = g->reg_temp[r];
+        if (t && is_caller_saved(r))
+            x86_load(&g->x, 64, r, ra_home(g, (IrTemp)t));
+        else if (!t && is_caller_saved(r))
+            x86_load(&g->x, 64, r, x86_mem(TMPL_REG_ENV, (int32_t)tmpl_pins[i].env_off));
+    }
 }
 
 void ra_reserve(TmplGen *g, int r)
@@ -420,8 +517,12 @@ void ra_drop_globals(TmplGen *g)
 {
     for (int r = 0; r < 16; r++) {
         int32_t t = g->reg_temp[r];
-        if (t && tg_is_global(g, (IrTemp)t))
+        if (t && g->t[t].pinned) {
+            x86_load(&g->x, 64, r, ra_home(g, (IrTemp)t));
+            g->t[t].mem_ok = 1;
+        } else if (t && tg_is_global(g, (IrTemp)t)) {
             unbind(g, r);
+        }
     }
     /* the helper may have written any of them */
     const IrBlock *b = g->b;

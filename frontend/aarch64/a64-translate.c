@@ -591,6 +591,10 @@ static void a64_arch_init(void)
     a64_init_globals();
 }
 
+/* Blocks executed that read or write them (sqlite3, awk, zstd -d, lua):
+ * x0 12%, x19 6-11%, sp 5-10%, x30 6-9% of all global accesses. */
+static const char *const a64_pinned[] = {"x0", "x19", "sp", "x30", NULL};
+
 const GuestArch guest_arch_aarch64 = {
     .name = "aarch64",
     .llvm_triple = "aarch64-linux-gnu",
@@ -600,4 +604,5 @@ const GuestArch guest_arch_aarch64 = {
     .init = a64_arch_init,
     .translate = a64_translate,
     .config_id = a64_cpu_get_features,
+    .pinned = a64_pinned,
 };

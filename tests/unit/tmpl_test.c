@@ -470,12 +470,61 @@ START_TEST(test_random_diff_fallback)
 }
 END_TEST
 
+/* A zeroed env on the test's guest memory and jump cache. */
+static void zero_env(IrRandEnv *e)
+{
+    memset(e, 0, sizeof *e);
+    e->common.jmp_cache = jcache;
+    e->common.guest_base = (uint64_t)(uintptr_t)guest;
+    e->common.guest_limit = GUEST_LIMIT;
+}
+
+/* Pin the first n of r0..r7 (tmpl_set_pins): the entry trampoline and
+ * epilogue carry them, so the code buffer starts again. */
+static void use_pins(unsigned n)
+{
+    setup();
+    uint32_t offs[TMPL_MAX_PINS];
+    for (unsigned i = 0; i < n && i < TMPL_MAX_PINS; i++)
+        offs[i] = (uint32_t)(offsetof(IrRandEnv, r64) + 8 * i);
+    tmpl_set_pins(offs, n);
+    cbuf.used = 0;
+    ck_assert(tmpl_init(&cbuf));
+    cbuf_base_used = cbuf.used;
+}
+
+/* The same programs with r0..r3 living in host registers across the
+ * block's boundaries: every exit path must leave them in env. */
+START_TEST(test_random_diff_pinned)
+{
+    use_pins(TMPL_MAX_PINS);
+    run_many("pinned r0-r3", 4000, 2000000);
+    use_pins(0);
+}
+END_TEST
+
 /* ---- chaining, jump cache, host faults ----------------------------------- */
 static IrBlock *small_block(uint64_t pc)
 {
     IrBlock *b = ir_block_new(&rgs, pc, 0);
     b->simplify = false;
     ir_insn_start(b, pc, 4);
+    return b;
+}
+
+/* insn 0: r0 += 1 (and r1 += 2 if both): dirty globals; insn 1: r2 = ld
+ * [0x1800] (inside the limit, but host page 1 is PROT_NONE); insn 2: exit */
+static IrBlock *faulting_block(bool both)
+{
+    IrBlock *b = small_block(0x4000);
+    ir_emit(b, IR_OP_add, IR_I64, (IrTemp[]){1, 1, ir_const(b, IR_I64, 1)}, NULL);
+    if (both)
+        ir_emit(b, IR_OP_add, IR_I64, (IrTemp[]){2, 2, ir_const(b, IR_I64, 2)}, NULL);
+    ir_insn_start(b, 0x4004, 4);
+    ir_emit(b, IR_OP_ld, IR_I64, (IrTemp[]){3, ir_const(b, IR_I64, 0x1800)},
+            (uint64_t[]){IR_MO_64});
+    ir_insn_start(b, 0x4008, 4);
+    ir_emit(b, IR_OP_exit, IR_VOID, NULL, (uint64_t[]){IR_EXIT_NONE, 0x400c});
     return b;
 }
 
@@ -504,10 +553,7 @@ START_TEST(test_chain_and_jmp_cache)
     ck_assert_uint_eq(ca.chain_site[1] % 4, 0);
 
     IrRandEnv e;
-    memset(&e, 0, sizeof e);
-    e.common.jmp_cache = jcache;
-    e.common.guest_base = (uint64_t)(uintptr_t)guest;
-    e.common.guest_limit = GUEST_LIMIT;
+    zero_env(&e);
     /* unchained: returns slot 1 with pc = target */
     uintptr_t r = tmpl_enter(&e, cbuf.base + ca.entry_offset);
     ck_assert_uint_eq(r, 0x200 | (TMPL_RET_SLOT0 + 1));
@@ -569,10 +615,7 @@ static void *race_runner(void *p)
 {
     RaceArgs *a = p;
     IrRandEnv e;
-    memset(&e, 0, sizeof e);
-    e.common.jmp_cache = jcache;
-    e.common.guest_base = (uint64_t)(uintptr_t)guest;
-    e.common.guest_limit = GUEST_LIMIT;
+    zero_env(&e);
     while (!a->stop) {
         uintptr_t r = tmpl_enter(&e, a->entry);
         if (r == (0x700 | TMPL_RET_SLOT0) && e.common.pc == 0x7100)
@@ -642,15 +685,7 @@ START_TEST(test_host_fault_insn_map)
 {
     setup();
     cbuf.used = cbuf_base_used;
-    /* insn 0: r0 = r0 + 1 (dirty global); insn 1: r2 = ld [0x1800] (inside
-     * the limit, but host page 1 is PROT_NONE); insn 2: exit */
-    IrBlock *b = small_block(0x4000);
-    ir_emit(b, IR_OP_add, IR_I64, (IrTemp[]){1, 1, ir_const(b, IR_I64, 1)}, NULL);
-    ir_insn_start(b, 0x4004, 4);
-    ir_emit(b, IR_OP_ld, IR_I64, (IrTemp[]){3, ir_const(b, IR_I64, 0x1800)},
-            (uint64_t[]){IR_MO_64});
-    ir_insn_start(b, 0x4008, 4);
-    ir_emit(b, IR_OP_exit, IR_VOID, NULL, (uint64_t[]){IR_EXIT_NONE, 0x400c});
+    IrBlock *b = faulting_block(false);
     TmplCode c;
     const char *why;
     ck_assert(tmpl_translate(b, &cbuf, 0x400, NULL, &c, &why));
@@ -658,10 +693,7 @@ START_TEST(test_host_fault_insn_map)
     for (uint32_t i = 1; i < c.n_insn_map; i++)
         ck_assert(c.insn_map[i - 1].host_end <= c.insn_map[i].host_end);
     IrRandEnv e;
-    memset(&e, 0, sizeof e);
-    e.common.jmp_cache = jcache;
-    e.common.guest_base = (uint64_t)(uintptr_t)guest;
-    e.common.guest_limit = GUEST_LIMIT;
+    zero_env(&e);
     struct sigaction sa = {0}, old;
     sa.sa_sigaction = on_segv;
     sa.sa_flags = SA_SIGINFO | SA_NODEFER;
@@ -697,12 +729,6 @@ START_TEST(test_host_fault_insn_map)
 }
 END_TEST
 
-/* Limit-check elimination (TmplMemModel.limit_guard).  Guest page 1 is
- * made accessible here, so r0 = 0x1ff8 passes the first access: an access
- * 8 bytes above it (0x2000, at the limit) is checked without a guard (a
- * guest SIGSEGV from the stub) and unchecked with one (a host fault in the
- * guard page, mapped back to its insn); an access below a checked one, one
- * past the guard, and one after a label are always checked. */
 /* tmpl_enter; true if it ended in a host SIGSEGV instead (fault_rip). */
 static bool enter_catching(void *env, const void *host, uintptr_t *ret)
 {
@@ -719,6 +745,53 @@ static bool enter_catching(void *env, const void *host, uintptr_t *ret)
     return faulted;
 }
 
+/* A pinned global (r0) is in env only after the epilogue, or after a host
+ * fault once tmpl_pins_at_fault copies it from the signal context; an
+ * unpinned dirty one (r1) goes through the write-back map as before. */
+START_TEST(test_pinned_fault_and_exit)
+{
+    use_pins(1);
+    IrBlock *b = faulting_block(true);
+    TmplCode c;
+    const char *why;
+    ck_assert(tmpl_translate(b, &cbuf, 0x400, NULL, &c, &why));
+    IrRandEnv e;
+    zero_env(&e);
+    uintptr_t ret;
+    ck_assert(enter_catching(&e, cbuf.base + c.entry_offset, &ret));
+    ck_assert_uint_eq(e.r64[0], 0);
+    ck_assert_uint_eq(e.r64[1], 0);
+    write_back_at_fault(&c, &cbuf, &e);
+    ck_assert_uint_eq(e.r64[0], 0);   /* not in the map: pinned */
+    ck_assert_uint_eq(e.r64[1], 2);
+    tmpl_pins_at_fault(&e, fault_regs);
+    ck_assert_uint_eq(e.r64[0], 1);
+    free(c.insn_map);
+    free(c.wb);
+    ir_block_free(b);
+
+    /* no fault: the epilogue stores r0 (the block itself does not) */
+    cbuf.used = cbuf_base_used;
+    b = small_block(0x5000);
+    ir_emit(b, IR_OP_add, IR_I64, (IrTemp[]){1, 1, ir_const(b, IR_I64, 5)}, NULL);
+    ir_emit(b, IR_OP_exit, IR_VOID, NULL, (uint64_t[]){IR_EXIT_NONE, 0x5004});
+    ck_assert(tmpl_translate(b, &cbuf, 0x400, NULL, &c, &why));
+    e.r64[0] = 10;
+    ck_assert(!enter_catching(&e, cbuf.base + c.entry_offset, &ret));
+    ck_assert_uint_eq(e.r64[0], 15);
+    free(c.insn_map);
+    free(c.wb);
+    ir_block_free(b);
+    use_pins(0);
+}
+END_TEST
+
+/* Limit-check elimination (TmplMemModel.limit_guard).  Guest page 1 is
+ * made accessible here, so r0 = 0x1ff8 passes the first access: an access
+ * 8 bytes above it (0x2000, at the limit) is checked without a guard (a
+ * guest SIGSEGV from the stub) and unchecked with one (a host fault in the
+ * guard page, mapped back to its insn); an access below a checked one, one
+ * past the guard, and one after a label are always checked. */
 typedef struct GuardCase {
     int64_t first, second;    /* offsets off r0 */
     bool label;               /* a label between the two accesses */
@@ -763,10 +836,7 @@ START_TEST(test_limit_guard)
         const char *why;
         ck_assert(tmpl_translate(b, &cbuf, 0x500, &mm, &c, &why));
         IrRandEnv e;
-        memset(&e, 0, sizeof e);
-        e.common.jmp_cache = jcache;
-        e.common.guest_base = (uint64_t)(uintptr_t)guest;
-        e.common.guest_limit = GUEST_LIMIT;
+        zero_env(&e);
         e.r64[0] = gc->r0;
         memcpy(guest + gc->r0 + gc->first, &(uint64_t){0x1234}, 8);
         uintptr_t r = 0;
@@ -806,10 +876,7 @@ START_TEST(test_guest_fault_kinds)
         const char *why;
         ck_assert(tmpl_translate(b, &cbuf, 0x500, NULL, &c, &why));
         IrRandEnv e;
-        memset(&e, 0, sizeof e);
-        e.common.jmp_cache = jcache;
-        e.common.guest_base = (uint64_t)(uintptr_t)guest;
-        e.common.guest_limit = GUEST_LIMIT;
+        zero_env(&e);
         uintptr_t r = tmpl_enter(&e, cbuf.base + c.entry_offset);
         ck_assert_uint_eq(r, 0x500 | TMPL_RET_EXIT);
         ck_assert_uint_eq(e.common.exit_reason, IR_EXIT_EXCEPTION);
@@ -836,11 +903,13 @@ static Suite *tmpl_suite(void)
     tcase_add_test(ex, test_chain_patch_race);
     tcase_add_test(ex, test_guest_fault_kinds);
     tcase_add_test(ex, test_limit_guard);
+    tcase_add_test(ex, test_pinned_fault_and_exit);
     suite_add_tcase(s, ex);
     TCase *diff = tcase_create("differential");
     tcase_set_timeout(diff, 240);
     tcase_add_test(diff, test_random_diff);
     tcase_add_test(diff, test_random_diff_fallback);
+    tcase_add_test(diff, test_random_diff_pinned);
     suite_add_tcase(s, diff);
     return s;
 }

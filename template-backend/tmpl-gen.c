@@ -771,6 +771,16 @@ static void gen_mov(TmplGen *g, const IrInst *op)
         ra_set_home(g, out);
         return;
     }
+    /* a flag global (AArch64 cc_a/cc_b: a compare's operands) is written
+     * far more often than read: stored at once, it holds no register (every
+     * cmp kept two until the block's end) */
+    if (tg_is_global(g, out) && !g->t[out].pinned && (tg_info(g, out)->flags & IR_TEMPF_FLAG) &&
+        (ot == IR_I32 || ot == IR_I64) && !tg_is_const(g, in)) {
+        int r = ra_in(g, in);
+        x86_store(&g->x, tg_bits(ot), ra_home(g, out), r);
+        ra_set_home(g, out);
+        return;
+    }
     /* a global copied from env stays in a register too (clean): "mov x2,
      * x0; ldr x0, [x0, #0x20]" then loads x0 once, not twice */
     if (tg_is_global(g, in) && g->t[in].reg < 0)

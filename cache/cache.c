@@ -11,6 +11,7 @@
 #include "cache/cache.h"
 #include "cache/cache-admin.h"
 #include "cache/pack.h"
+#include "support/hostfd.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -392,7 +393,7 @@ static void pack_drop_view(EmuCachePack *p)
     free(p->page_state);
     free(p->buf);
     if (p->v.fd >= 0)
-        close(p->v.fd);
+        hostfd_close(p->v.fd);
     p->chunk_data = NULL;
     for (unsigned k = 0; k < EMU_CACHE_POOL_CHUNKS; k++)
         p->pool[k].chunk = UINT32_MAX;   /* chunk numbers of another view */
@@ -438,7 +439,7 @@ static bool identity_ok(const EmuCachePack *p, const PackView *v, char *err, siz
 static bool read_index(const char *file, uint8_t **buf, size_t *len, uint64_t *file_len, int *fd)
 {
     /* O_NONBLOCK: a FIFO planted where a pack should be must not hang us */
-    *fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    *fd = hostfd_keep(open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)); /* kept for the run */
     if (*fd < 0)
         return false;
     struct stat st;
@@ -472,7 +473,7 @@ static bool read_index(const char *file, uint8_t **buf, size_t *len, uint64_t *f
     return true;
 fail:;
     int e = errno;
-    close(*fd);
+    hostfd_close(*fd);
     *fd = -1;
     errno = e;
     return false;
@@ -507,7 +508,7 @@ static bool read_pack(EmuCachePack *p, uint8_t **buf, PackView *v, bool *corrupt
         return true;
     }
     if (fd >= 0)
-        close(fd);
+        hostfd_close(fd);
     cache_log(p->c, "cache: pack %s (%s): %s; dropped", p->name, p->path, err);
     free(*buf);
     *buf = NULL;

@@ -27,6 +27,7 @@
 #include "runtime/log.h"
 #include "runtime/perfmap.h"
 #include "runtime/tier-llvm.h"
+#include "support/hostfd.h"
 
 #define EXEC_DEFAULT_CODE_BUF ((size_t)256 << 20)
 /* A refused block with this much room left was refused for another reason
@@ -1422,7 +1423,7 @@ _Noreturn void exec_host_crash(int signo, siginfo_t *info, void *ucontext)
                      " %s (guest pc 0x%" PRIx64 ")\n",
                      signo, strsignal(signo), info ? info->si_addr : NULL, hpc, where,
                      cpu ? (gpc ? gpc : cpu->env->pc) : 0);
-    if (n > 0) (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    if (n > 0) (void)!write(hostfd_stderr(), line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     signal(signo, SIG_DFL);
     sigset_t s;
     sigemptyset(&s);

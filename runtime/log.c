@@ -3,6 +3,7 @@
  * with stdio under the FILE's own lock; emu_log_lock() groups several calls.
  */
 #include "runtime/log.h"
+#include "support/hostfd.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -72,7 +73,7 @@ bool emu_log_open(const char *path)
         emu_log_close();
         return true;
     }
-    FILE *f = fopen(path, "w");
+    FILE *f = hostfd_fopen(path, "w");   /* out of the guest's reach */
     if (!f) return false;
     emu_log_close();
     log_file = f;

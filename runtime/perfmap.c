@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runtime/log.h"
+#include "support/hostfd.h"
 
 static FILE *map_file;
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -24,7 +25,7 @@ void perfmap_add(const void *start, size_t size, const char *fmt, ...)
     if (!map_file) {
         char path[64];
         snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
-        map_file = fopen(path, "w");
+        map_file = hostfd_fopen(path, "w");
         if (!map_file) {
             emu_log("perfmap: cannot write %s; perf map disabled\n", path);
             emu_log_mask &= ~(unsigned)EMU_LOG_PERFMAP;

@@ -18,6 +18,7 @@
 #include "cache/cache.h"
 #include "runtime/exec.h"
 #include "runtime/log.h"
+#include "support/hostfd.h"
 #include "user/hwcap.h"
 #include "user/user-cli.h"
 #include "user/user-run.h"
@@ -115,6 +116,7 @@ static void env_set(EnvList *e, char *assignment)
 
 int main(int argc, char **argv)
 {
+    hostfd_own_stderr();   /* emu's messages survive the guest closing its fd 2 */
     UserConfig cfg = { .tier = USER_DEFAULT_TIER, .cache_mode = EMU_CACHE_RW };
     const char *cache_env = getenv("EMU_CACHE");
     if (cache_env && *cache_env && !user_cli_cache_mode(cache_env, &cfg.cache_mode))

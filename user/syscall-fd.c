@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "runtime/log.h"
+#include "support/hostfd.h"
 
 /* ---- O_* flags: arm64 and x86-64 differ in four bits ------------------- */
 #define A64_O_DIRECTORY 0040000
@@ -53,9 +54,30 @@ int64_t user_sys_close(UserProcess *p, A64State *env, const uint64_t a[6])
     return host_ret(close((int)a[0]));
 }
 
+/* close_range around emu's own descriptors: the pieces of [lo, hi] between
+ * them, in order (a shell's closefrom(3) must not close emu's cache). */
 int64_t user_sys_close_range(UserProcess *p, A64State *env, const uint64_t a[6])
 {
-    return host_ret(syscall(SYS_close_range, (unsigned)a[0], (unsigned)a[1], (unsigned)a[2]));
+    unsigned lo = (unsigned)a[0], hi = (unsigned)a[1], flags = (unsigned)a[2];
+    if (lo > hi)
+        return -EINVAL;
+    unsigned from = lo;
+    for (unsigned fd = lo; fd <= hi; fd++) {
+        if (!hostfd_is_emu(fd)) {
+            if (fd > (unsigned)hostfd_base() + HOSTFD_MAX)
+                break;   /* past the reserved range: one call for the rest */
+            continue;
+        }
+        if (fd > from) {
+            int64_t r = host_ret(syscall(SYS_close_range, from, fd - 1, flags));
+            if (r < 0)
+                return r;
+        }
+        from = fd + 1;
+        if (fd == hi)
+            return 0;
+    }
+    return host_ret(syscall(SYS_close_range, from, hi, flags));
 }
 
 int64_t user_sys_fcntl(UserProcess *p, A64State *env, const uint64_t a[6])
@@ -92,6 +114,8 @@ int64_t user_sys_dup(UserProcess *p, A64State *env, const uint64_t a[6])
 
 int64_t user_sys_dup3(UserProcess *p, A64State *env, const uint64_t a[6])
 {
+    if (hostfd_is_emu((int)a[1]))
+        return -EBADF;   /* would close one of emu's own */
     return host_ret(dup3((int)a[0], (int)a[1], user_open_flags_g2h(a[2])));
 }
 

@@ -28,6 +28,7 @@ typedef int64_t SyscallFn(UserProcess *p, A64State *env, const uint64_t a[6]);
 /* The flags column of syscalls-aarch64.def (see there). */
 #define USER_SYS_FD        1u  /* allocates a descriptor: under the fd read lock */
 #define USER_SYS_FD_DUPCMD 2u  /* ... only for fcntl F_DUPFD / F_DUPFD_CLOEXEC */
+#define USER_SYS_FD0       4u  /* x0 is a descriptor: emu's own get EBADF */
 
 /* One prototype per handler named in the table. */
 #define SYSCALL(nr, name, handler, flags) SyscallFn user_sys_##handler;

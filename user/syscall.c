@@ -47,6 +47,7 @@
 #include "user/stack.h"
 #include "user/syscall-internal.h"
 #include "user/user-cli.h"
+#include "support/hostfd.h"
 
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1u << 31)
@@ -1386,6 +1387,9 @@ int64_t user_syscall_args(UserProcess *p, A64State *env, uint64_t nr, const uint
         }
         return -ENOSYS;
     }
+    /* emu's own descriptors are not the guest's (support/hostfd.h) */
+    if ((e->flags & USER_SYS_FD0) && hostfd_is_emu((int)a[0]))
+        return -EBADF;
     /* calls that allocate descriptors (the table's flags column) */
     bool fds = (e->flags & USER_SYS_FD) ||
                ((e->flags & USER_SYS_FD_DUPCMD) && (a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC));

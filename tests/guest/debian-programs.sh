@@ -403,6 +403,33 @@ else
     bad corrupt-interp-path "cannot make the corrupt binaries"
 fi
 
+# Guest descriptors are host descriptors, but emu's own are out of reach: a
+# shell that closes its fd 2 and opens a file there gets none of emu's
+# messages, and emu's --stats still reach emu's stderr.
+emu --stats "$ROOT/bin/busybox" sh -c "exec 2>&-; exec 2>'$W/guest-fd2'; echo hi" >"$W/fd2.out" 2>"$W/fd2.err"; st=$?
+if [[ $st -eq 0 && $(cat "$W/fd2.out") == hi && ! -s $W/guest-fd2 ]] && grep -q "emu stats" "$W/fd2.err"; then
+    ok guest-closes-stderr
+else
+    bad guest-closes-stderr "status $st, guest's file $(wc -c <"$W/guest-fd2") bytes, emu stderr: $(head -c 100 "$W/fd2.err" | tr '\n' ' ')"
+fi
+
+# close_range(3, ~0) in the guest (os.closerange) leaves emu's code cache
+# packs open: a warm run loads its blocks, none is taken for corrupt.
+if [[ $TIER == template || $TIER == auto ]]; then
+    (
+        export EMU_CACHE_DIR=$W/cache-closerange
+        P='import os; os.closerange(3, 1 << 30); import json; print(json.dumps([1, 2]))'
+        for i in 1 2; do emu "$ROOT/usr/bin/python3.11" -c "$P" >/dev/null 2>&1; done
+        emu --stats "$ROOT/usr/bin/python3.11" -c "$P" >"$W/cr.out" 2>"$W/cr.err"
+    )
+    if [[ $(cat "$W/cr.out") == "[1, 2]" ]] && grep -q ", 0 corrupt)" "$W/cr.err" &&
+       grep -q "template blocks .* [1-9][0-9]* loaded" "$W/cr.err"; then
+        ok guest-close-range
+    else
+        bad guest-close-range "stdout $(head -c 50 "$W/cr.out"), $(grep -h "corrupt\|template blocks" "$W/cr.err" | tr '\n' ' ' | head -c 300)"
+    fi
+fi
+
 # A missing -L root: one error line, status 1.
 timeout $((20 * T)) "$EMU" --tier="$TIER" -L "$W/no-such-root" "$ROOT/usr/bin/zstd" --version >"$W/noroot.out" 2>"$W/noroot.err"; st=$?
 if [[ $st -eq 1 && ! -s $W/noroot.out && $(wc -l <"$W/noroot.err") -eq 1 ]]; then

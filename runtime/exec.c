@@ -1363,11 +1363,11 @@ static void write_back_at_fault(const ExecEngine *e, CpuCommon *env, const Trans
 }
 
 /* Pinned guest registers live in host registers in template code. */
-static void pins_at_fault(CpuCommon *env, const ucontext_t *uc)
+static void pins_at_fault(CpuCommon *env, const ucontext_t *uc, uintptr_t hpc)
 {
     uint64_t regs[16];
     tmpl_host_regs(uc, regs);
-    tmpl_pins_at_fault(env, regs);
+    tmpl_pins_at_fault(env, regs, hpc);
 }
 
 ExecFaultResult exec_fault_from_host(int signo, siginfo_t *info, void *ucontext)
@@ -1389,7 +1389,7 @@ ExecFaultResult exec_fault_from_host(int signo, siginfo_t *info, void *ucontext)
     uint64_t gpc;
     if (tb) env->pc = host_to_guest(tb, hpc, &gpc) ? gpc : tb->pc;
     if (tb && tb->code.n_wb) write_back_at_fault(cpu->e, env, tb, hpc, uc);
-    if (tb) pins_at_fault(env, uc);
+    if (tb) pins_at_fault(env, uc, hpc);
     /* else: a helper called from generated code; the backend stored the
      * insn's pc in env->pc before the call. */
     if (signo == SIGSEGV && write && info->si_code == SEGV_ACCERR &&

@@ -1,8 +1,9 @@
 /*
  * pins.c - which guest registers template code keeps in host registers
  * across blocks (GuestArch.pinned, or EMU_PIN=name,name... / EMU_PIN=none
- * to measure other choices).  Process-wide: set before the first
- * tmpl_init, the same for every engine of the process.
+ * to measure other choices).  The template backend keeps one set per code
+ * buffer, the one in force when tmpl_init set the buffer up, so engines of
+ * other guests in one process cannot mix them.
  */
 #include "runtime/exec.h"
 #include "runtime/guest-arch.h"

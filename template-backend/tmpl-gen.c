@@ -27,6 +27,7 @@ bool tmpl_have_lzcnt, tmpl_have_bmi1, tmpl_have_popcnt;
 typedef struct TmplBufEntry {
     uintptr_t lo, hi;        /* execution addresses of the buffer */
     uintptr_t enter, epilogue;
+    TmplPinSet pins;         /* its trampoline's, so its blocks' */
 } TmplBufEntry;
 static TmplBufEntry s_bufs[TMPL_MAX_BUFS];
 static unsigned s_n_bufs;
@@ -60,16 +61,23 @@ static void detect_cpu(void)
 }
 
 /* The pinned globals from env into their registers, and back. */
-static void pins_load(X86Buf *x)
+static void pins_load(X86Buf *x, const TmplPinSet *s)
 {
-    for (unsigned i = 0; i < tmpl_n_pins; i++)
-        x86_load(x, 64, tmpl_pins[i].reg, x86_mem(TMPL_REG_ENV, (int32_t)tmpl_pins[i].env_off));
+    for (unsigned i = 0; i < s->n; i++)
+        x86_load(x, 64, s->pin[i].reg, x86_mem(TMPL_REG_ENV, (int32_t)s->pin[i].env_off));
 }
 
-static void pins_store(X86Buf *x)
+static void pins_store(X86Buf *x, const TmplPinSet *s)
 {
-    for (unsigned i = 0; i < tmpl_n_pins; i++)
-        x86_store(x, 64, x86_mem(TMPL_REG_ENV, (int32_t)tmpl_pins[i].env_off), tmpl_pins[i].reg);
+    for (unsigned i = 0; i < s->n; i++)
+        x86_store(x, 64, x86_mem(TMPL_REG_ENV, (int32_t)s->pin[i].env_off), s->pin[i].reg);
+}
+
+void tmpl_pins_at_fault(void *env, const uint64_t regs[16], uintptr_t host_pc)
+{
+    const TmplBufEntry *be = buf_entry(host_pc);
+    for (unsigned i = 0; be && i < be->pins.n; i++)
+        memcpy((uint8_t *)env + be->pins.pin[i].env_off, &regs[be->pins.pin[i].reg], 8);
 }
 
 bool tmpl_init(CodeBuf *buf)
@@ -85,12 +93,13 @@ bool tmpl_init(CodeBuf *buf)
     x86_alu_ri(&x, X86_SUB, 64, X86_RSP, TMPL_FRAME_SIZE);
     x86_mov_rr(&x, 64, TMPL_REG_ENV, X86_RDI);
     x86_load(&x, 64, TMPL_REG_BASE, x86_mem(X86_RDI, offsetof(CpuCommon, guest_base)));
-    pins_load(&x);
+    const TmplPinSet pins = tmpl_pin_set;
+    pins_load(&x, &pins);
     x86_jmp_r(&x, X86_RSI);
     while (x86_off(&x) & 15)
         x86_byte(&x, 0xCC);
     size_t epi = x86_off(&x);
-    pins_store(&x);
+    pins_store(&x, &pins);
     x86_alu_ri(&x, X86_ADD, 64, X86_RSP, TMPL_FRAME_SIZE);
     for (int i = 5; i >= 0; i--)
         x86_pop(&x, saved[i]);
@@ -99,7 +108,7 @@ bool tmpl_init(CodeBuf *buf)
         return false;
     uintptr_t exec = (uintptr_t)(buf->base + start) + (uintptr_t)buf->exec_delta;
     uintptr_t lo = (uintptr_t)buf->base + (uintptr_t)buf->exec_delta;
-    TmplBufEntry ent = {lo, lo + buf->size, exec, exec + epi};
+    TmplBufEntry ent = {lo, lo + buf->size, exec, exec + epi, pins};
     pthread_mutex_lock(&s_bufs_lock);
     unsigned i;
     for (i = 0; i < s_n_bufs; i++)
@@ -156,11 +165,11 @@ const void *tmpl_emit_call_stub(CodeBuf *buf, uintptr_t (*fn)(void *env))
     X86Buf *x = &g.x;
     /* rsp is tmpl_enter's 16-byte aligned frame, as a call expects; fn
      * reads and writes the guest registers in env */
-    pins_store(x);
+    pins_store(x, &be->pins);
     x86_mov_rr(x, 64, X86_RDI, TMPL_REG_ENV);
     x86_mov_ri(x, X86_RAX, (uint64_t)(uintptr_t)fn);
     x86_call_r(x, X86_RAX);
-    pins_load(x);
+    pins_load(x, &be->pins);
     /* A lookup exit (env->pc set) goes on through the jump cache like a
      * goto_ptr, not through the dispatcher: that round trip was most of
      * what a region entered per call cost.  Anything else, or a miss,
@@ -186,12 +195,13 @@ const void *tmpl_emit_call_stub(CodeBuf *buf, uintptr_t (*fn)(void *env))
 
 const void *tmpl_emit_chain_tramp(CodeBuf *buf)
 {
+    const TmplBufEntry *be = buf_entry((uintptr_t)buf->base + (uintptr_t)buf->exec_delta);
     size_t start = (buf->used + 15) & ~(size_t)15;
-    if (start + 64 > buf->size)
+    if (!be || start + 64 > buf->size)
         return NULL;
     X86Buf x = x86_buf(buf->base + start, buf->size - start);
     x86_alu_ri(&x, X86_ADD, 64, X86_RSP, 8);
-    pins_load(&x);   /* r14 is env again (callee-saved) */
+    pins_load(&x, &be->pins);   /* r14 is env again (callee-saved) */
     x86_jmp_r(&x, X86_RSI);
     if (x.overflow)
         return NULL;
@@ -975,6 +985,7 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     g.b = b;
     g.tag = tag;
     g.epilogue_exec = be->epilogue;
+    g.pins = &be->pins;
     g.x = x86_buf(buf->base + start, buf->size - start);
     g.exec_base = (uintptr_t)(buf->base + start) + (uintptr_t)buf->exec_delta;
     for (int s = 0; s < IR_GOTO_TB_SLOTS; s++) {

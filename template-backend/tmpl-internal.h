@@ -47,16 +47,20 @@ extern const int8_t tmpl_alloc_order[TMPL_N_ALLOC];
      1u << X86_RDI | 1u << X86_R8 | 1u << X86_R9 | 1u << X86_R10)
 
 /* Guest registers pinned to host registers across blocks (tmpl_set_pins):
- * at every block boundary global tmpl_pins[i].env_off lives in host
- * register tmpl_pins[i].reg, not in env; tmpl_enter loads them, the
- * epilogue stores them. */
+ * at every block boundary global pin[i].env_off lives in host register
+ * pin[i].reg, not in env; tmpl_enter loads them, the epilogue stores them.
+ * A code buffer keeps the set in force when tmpl_init made its trampoline,
+ * and its blocks use that one. */
 typedef struct TmplPin {
     int8_t reg;
     uint32_t env_off;
 } TmplPin;
-extern TmplPin tmpl_pins[TMPL_MAX_PINS];
-extern unsigned tmpl_n_pins;
-extern uint16_t tmpl_pin_mask;      /* host registers taken by pins */
+typedef struct TmplPinSet {
+    TmplPin pin[TMPL_MAX_PINS];
+    unsigned n;
+    uint16_t mask;      /* host registers taken */
+} TmplPinSet;
+extern TmplPinSet tmpl_pin_set;     /* for the next tmpl_init */
 
 /* Where a temp's value is. */
 typedef struct TmplTemp {
@@ -124,6 +128,7 @@ typedef struct TmplFixup {
 
 typedef struct TmplGen {
     const IrBlock *b;
+    const TmplPinSet *pins;     /* its code buffer's */
     X86Buf x;
     uintptr_t tag;
     uintptr_t exec_base;        /* execution address of x.start */

@@ -42,29 +42,27 @@ static unsigned type_width(unsigned t)
     return t < IR_TYPE_COUNT ? width[t] : 64;
 }
 
-TmplPin tmpl_pins[TMPL_MAX_PINS];
-unsigned tmpl_n_pins;
-uint16_t tmpl_pin_mask;
+TmplPinSet tmpl_pin_set;
 /* callee-saved first, so helper calls keep them; not rbx (cmpxchg16b
  * takes it); r10 and r9 are caller-saved: stored and reloaded around calls */
 static const int8_t pin_regs[TMPL_MAX_PINS] = {X86_R13, X86_R12, X86_RBP, X86_R10};
 
 void tmpl_set_pins(const uint32_t *env_off, unsigned n)
 {
-    tmpl_n_pins = 0;
-    tmpl_pin_mask = 0;
+    TmplPinSet s = {.n = 0};
     for (unsigned i = 0; i < n && i < TMPL_MAX_PINS; i++) {
-        tmpl_pins[i] = (TmplPin){pin_regs[i], env_off[i]};
-        tmpl_pin_mask |= (uint16_t)(1u << pin_regs[i]);
-        tmpl_n_pins++;
+        s.pin[s.n++] = (TmplPin){pin_regs[i], env_off[i]};
+        s.mask |= (uint16_t)(1u << pin_regs[i]);
     }
+    tmpl_pin_set = s;
 }
 
 uint64_t tmpl_pin_id(void)
 {
-    uint64_t h = tmpl_n_pins;
-    for (unsigned i = 0; i < tmpl_n_pins; i++)
-        h = h * 0x100000001b3ull ^ ((uint64_t)tmpl_pins[i].reg << 32 | tmpl_pins[i].env_off);
+    const TmplPinSet *s = &tmpl_pin_set;
+    uint64_t h = s->n;
+    for (unsigned i = 0; i < s->n; i++)
+        h = h * 0x100000001b3ull ^ ((uint64_t)s->pin[i].reg << 32 | s->pin[i].env_off);
     return h;
 }
 
@@ -100,16 +98,17 @@ bool ra_init(TmplGen *g)
         unsigned ty = b->temps[i].type;
         g->t[i] = proto[ty < IR_TYPE_COUNT ? ty : IR_TYPE_COUNT];
     }
-    for (unsigned p = 0; p < tmpl_n_pins; p++) {
+    for (unsigned p = 0; p < g->pins->n; p++) {
+        const TmplPin *pin = &g->pins->pin[p];
         uint32_t n = b->globals ? b->globals->count : 0;
         for (uint32_t i = 1; i < n && i < b->n_temps; i++) {
             if (b->temps[i].kind != IR_TEMP_GLOBAL || b->temps[i].type != IR_I64 ||
-                b->temps[i].env_offset != tmpl_pins[p].env_off)
+                b->temps[i].env_offset != pin->env_off)
                 continue;
-            g->t[i].reg = tmpl_pins[p].reg;
+            g->t[i].reg = pin->reg;
             g->t[i].pinned = 1;
             g->t[i].mem_ok = 0;   /* env is stale at a block boundary */
-            g->reg_temp[tmpl_pins[p].reg] = (int32_t)i;
+            g->reg_temp[pin->reg] = (int32_t)i;
         }
     }
     for (uint32_t i = 0; i < b->n_ops; i++) {
@@ -274,7 +273,7 @@ int ra_alloc(TmplGen *g)
 {
     for (int i = 0; i < TMPL_N_ALLOC; i++) {
         int r = tmpl_alloc_order[i];
-        if (!g->reg_temp[r] && !((g->locked | tmpl_pin_mask) & (1u << r))) {
+        if (!g->reg_temp[r] && !((g->locked | g->pins->mask) & (1u << r))) {
             ra_lock(g, r);
             return r;
         }
@@ -283,7 +282,7 @@ int ra_alloc(TmplGen *g)
     bool best_clean = false;
     for (int i = 0; i < TMPL_N_ALLOC; i++) {
         int r = tmpl_alloc_order[i];
-        if ((g->locked | tmpl_pin_mask) & (1u << r))
+        if ((g->locked | g->pins->mask) & (1u << r))
             continue;
         int32_t t = g->reg_temp[r];
         bool clean = g->t[t].mem_ok || (!tg_is_global(g, (IrTemp)t) && g->t[t].last < g->op_idx);
@@ -497,13 +496,13 @@ void ra_spill_caller_saved(TmplGen *g)
 
 void ra_reload_caller_saved_pins(TmplGen *g)
 {
-    for (unsigned i = 0; i < tmpl_n_pins; i++) {
-        int r = tmpl_pins[i].reg;
+    for (unsigned i = 0; i < g->pins->n; i++) {
+        int r = g->pins->pin[i].reg;
         int32_t t = g->reg_temp[r];
         if (t && is_caller_saved(r))
             x86_load(&g->x, 64, r, ra_home(g, (IrTemp)t));
         else if (!t && is_caller_saved(r))
-            x86_load(&g->x, 64, r, x86_mem(TMPL_REG_ENV, (int32_t)tmpl_pins[i].env_off));
+            x86_load(&g->x, 64, r, x86_mem(TMPL_REG_ENV, (int32_t)g->pins->pin[i].env_off));
     }
 }
 

@@ -80,9 +80,3 @@ void tmpl_host_regs(const void *ucontext, uint64_t regs[16])
     for (int r = 0; r < 16; r++)
         regs[r] = (uint64_t)gr[greg[r]];
 }
-
-void tmpl_pins_at_fault(void *env, const uint64_t regs[16])
-{
-    for (unsigned i = 0; i < tmpl_n_pins; i++)
-        memcpy((uint8_t *)env + tmpl_pins[i].env_off, &regs[tmpl_pins[i].reg], 8);
-}

@@ -218,14 +218,15 @@ const void *tmpl_emit_call_stub(CodeBuf *buf, uintptr_t (*fn)(void *env));
 const void *tmpl_emit_chain_tramp(CodeBuf *buf);
 
 /* Pin up to TMPL_MAX_PINS i64 globals (by env offset) to host registers
- * across blocks.  Call before the first tmpl_init; the pins are part of
- * what generated code means (cache identity: tmpl_pin_id). */
+ * across blocks, in the code buffers tmpl_init sets up from now on (each
+ * keeps its own).  The pins are part of what generated code means (cache
+ * identity: tmpl_pin_id, of the set in force). */
 #define TMPL_MAX_PINS 4
 void tmpl_set_pins(const uint32_t *env_off, unsigned n);
 uint64_t tmpl_pin_id(void);
-/* A host fault in template code: the pinned globals from the signal
- * context's registers (tmpl_host_regs) into env. */
-void tmpl_pins_at_fault(void *env, const uint64_t regs[16]);
+/* A host fault at host_pc in template code: the pinned globals of its code
+ * buffer from the signal context's registers (tmpl_host_regs) into env. */
+void tmpl_pins_at_fault(void *env, const uint64_t regs[16], uintptr_t host_pc);
 
 /* Generate the entry trampoline once per CodeBuf (at its start). */
 bool tmpl_init(CodeBuf *buf);

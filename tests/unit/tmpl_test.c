@@ -764,7 +764,7 @@ START_TEST(test_pinned_fault_and_exit)
     write_back_at_fault(&c, &cbuf, &e);
     ck_assert_uint_eq(e.r64[0], 0);   /* not in the map: pinned */
     ck_assert_uint_eq(e.r64[1], 2);
-    tmpl_pins_at_fault(&e, fault_regs);
+    tmpl_pins_at_fault(&e, fault_regs, fault_rip);
     ck_assert_uint_eq(e.r64[0], 1);
     free(c.insn_map);
     free(c.wb);

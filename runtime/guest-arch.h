@@ -36,6 +36,9 @@ typedef struct GuestArch {
      * process (AArch64: the -cpu model's features, which decide what is
      * UNDEF).  Part of the code cache's build identity; NULL: nothing. */
     uint64_t (*config_id)(void);
+    /* Set what config_id names (emu-cache verify --deep translates a pack's
+     * blocks as the run that wrote them did).  NULL: nothing to set. */
+    void (*set_config)(uint64_t id);
     /* Globals (i64, by name; NULL-terminated, at most TMPL_MAX_PINS) that
      * template code keeps in host registers across blocks: the ones most
      * blocks read or write (runtime/pins.c). */

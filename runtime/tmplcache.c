@@ -509,6 +509,20 @@ static const char *deep_compare(const TtHeader *h, const TmplImage *img, const T
     return NULL;
 }
 
+const char *tmplcache_deep_identity(const GuestArch *arch, const char *build_id)
+{
+    char key[64];
+    snprintf(key, sizeof key, " guest-%s-", arch->name);
+    const char *g = build_id ? strstr(build_id, key) : NULL;
+    if (g && arch->set_config)
+        arch->set_config(strtoull(g + strlen(key), NULL, 16));
+    exec_setup_pins(arch);
+    const char *p = build_id ? strstr(build_id, " pins-") : NULL;
+    if (p && strtoull(p + 6, NULL, 16) != tmpl_pin_id())
+        return "made with other pinned registers (EMU_PIN)";
+    return NULL;
+}
+
 const char *tmplcache_deep_check(const GuestArch *arch, const void *payload, size_t len,
                                  uint64_t off, const uint8_t *guest, size_t guest_len,
                                  uint32_t flags)

@@ -49,4 +49,10 @@ const char *tmplcache_deep_check(const GuestArch *arch, const void *payload, siz
                                  uint64_t off, const uint8_t *guest, size_t guest_len,
                                  uint32_t flags);
 
+/* Before deep-checking a pack: translate as the run that wrote it (its
+ * build id, tiercache.c's format): the guest CPU's features it names are
+ * set.  NULL, or why its blocks cannot be made again here (other pinned
+ * registers: EMU_PIN). */
+const char *tmplcache_deep_identity(const GuestArch *arch, const char *build_id);
+
 #endif

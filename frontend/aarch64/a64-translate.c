@@ -604,5 +604,6 @@ const GuestArch guest_arch_aarch64 = {
     .init = a64_arch_init,
     .translate = a64_translate,
     .config_id = a64_cpu_get_features,
+    .set_config = a64_cpu_set_features,
     .pinned = a64_pinned,
 };

@@ -29,6 +29,8 @@ typedef int64_t SyscallFn(UserProcess *p, A64State *env, const uint64_t a[6]);
 #define USER_SYS_FD        1u  /* allocates a descriptor: under the fd read lock */
 #define USER_SYS_FD_DUPCMD 2u  /* ... only for fcntl F_DUPFD / F_DUPFD_CLOEXEC */
 #define USER_SYS_FD0       4u  /* x0 is a descriptor: emu's own get EBADF */
+#define USER_SYS_FD1       8u  /* ... x1 too (sendfile's in_fd) */
+#define USER_SYS_FD2      16u  /* ... x2 too (epoll_ctl's fd, copy_file_range's fd_out) */
 
 /* One prototype per handler named in the table. */
 #define SYSCALL(nr, name, handler, flags) SyscallFn user_sys_##handler;

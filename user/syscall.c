@@ -761,6 +761,8 @@ int64_t user_sys_mmap(UserProcess *p, A64State *env, const uint64_t a[6])
     int flags = (int)a[3], fd = (int)a[4];
     char name[PATH_MAX], link[64];
     const char *vname = NULL;
+    if (!(flags & MAP_ANONYMOUS) && hostfd_is_emu(fd))
+        return -EBADF;   /* emu's own (a cache pack): not the guest's to map */
     if (!(flags & MAP_ANONYMOUS)) {
         snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
         ssize_t n = readlink(link, name, sizeof name - 1);
@@ -1388,7 +1390,9 @@ int64_t user_syscall_args(UserProcess *p, A64State *env, uint64_t nr, const uint
         return -ENOSYS;
     }
     /* emu's own descriptors are not the guest's (support/hostfd.h) */
-    if ((e->flags & USER_SYS_FD0) && hostfd_is_emu((int)a[0]))
+    if (((e->flags & USER_SYS_FD0) && hostfd_is_emu((int)a[0])) ||
+        ((e->flags & USER_SYS_FD1) && hostfd_is_emu((int)a[1])) ||
+        ((e->flags & USER_SYS_FD2) && hostfd_is_emu((int)a[2])))
         return -EBADF;
     /* calls that allocate descriptors (the table's flags column) */
     bool fds = (e->flags & USER_SYS_FD) ||

@@ -14,12 +14,18 @@
 #include "user/process.h"
 
 /* asm-generic syscall numbers (the guest's) */
-enum { NR_DUP = 23, NR_DUP3 = 24, NR_CLOSE = 57, NR_READ = 63, NR_CLOSE_RANGE = 436 };
+enum { NR_DUP = 23, NR_DUP3 = 24, NR_CLOSE = 57, NR_READ = 63, NR_SENDFILE = 71, NR_MMAP = 222,
+       NR_CLOSE_RANGE = 436 };
+
+static int64_t guest6(uint64_t nr, const uint64_t a[6])
+{
+    return user_syscall_args(NULL, NULL, nr, a);
+}
 
 static int64_t guest(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
     const uint64_t a[6] = {a0, a1, a2, 0, 0, 0};
-    return user_syscall_args(NULL, NULL, nr, a);
+    return guest6(nr, a);
 }
 
 static bool open_fd(int fd) { return fcntl(fd, F_GETFD) >= 0; }
@@ -54,6 +60,9 @@ START_TEST(guest_calls_cannot_touch_them)
     ck_assert_int_eq(guest(NR_READ, (uint64_t)k, 0, 0), -EBADF);
     ck_assert_int_eq(guest(NR_DUP, (uint64_t)k, 0, 0), -EBADF);
     ck_assert_int_eq(guest(NR_DUP3, (uint64_t)p[1], (uint64_t)k, 0), -EBADF);
+    ck_assert_int_eq(guest(NR_SENDFILE, (uint64_t)p[1], (uint64_t)k, 0), -EBADF);
+    /* mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, k, 0) */
+    ck_assert_int_eq(guest6(NR_MMAP, (const uint64_t[6]){0, 4096, 1, 2, (uint64_t)k, 0}), -EBADF);
     ck_assert(open_fd(k));
     /* the guest's own: dup3 onto a free number next to emu's works */
     ck_assert_int_eq(guest(NR_DUP3, (uint64_t)p[1], (uint64_t)k - 1, 0), k - 1);

@@ -58,7 +58,8 @@ struct TransBlock {
                                            tag | TMPL_RET_* like tmpl_enter */
     IrInterpCode *icode;            /* interpreter tier / template fallback */
     TmplCode code;                  /* template: offsets, chain sites, insn map */
-    uint64_t *insn_pc;              /* template: guest pc of each IrBlock insn */
+    uint16_t *insn_off;             /* template: insn k's offset from pc; NULL when
+                                       it is 4k (fixed 4-byte insns: no array) */
     TransBlock *jmp_to[IR_GOTO_TB_SLOTS];  /* block chained from slot s, or NULL */
     uintptr_t jmp_next[IR_GOTO_TB_SLOTS];  /* next link (src | slot) in jmp_to[s]'s list */
     uintptr_t jmp_in;               /* first incoming link (src | slot), 0: none */

@@ -598,6 +598,22 @@ void exec_register_host(ExecEngine *e, TransBlock *tb, const TmplCode *code)
     }
 }
 
+/* A template block's insn offsets for host_to_guest: NULL when insn k is
+ * at pc + 4k (AArch64 always), else an array (on failure too: a fault then
+ * reports the block's pc). */
+static uint16_t *insn_offsets(uint64_t pc, uint32_t n, const IrGuestInsn *insns)
+{
+    bool stride4 = true;
+    for (uint32_t i = 0; i < n && stride4; i++)
+        stride4 = insns[i].pc == pc + 4ull * i;
+    if (stride4)
+        return NULL;
+    uint16_t *off = malloc((n ? n : 1) * sizeof *off);
+    for (uint32_t i = 0; off && i < n; i++)
+        off[i] = (uint16_t)(insns[i].pc - pc);
+    return off;
+}
+
 /* Template backend into the code buffer; false: interpret the block. */
 static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
 {
@@ -623,9 +639,7 @@ static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
         }
         mm.relocatable = tmplcache_storing(e);
         if (tmpl_translate(b, &e->buf, (uintptr_t)tb, &mm, &code, &why)) {
-            tb->insn_pc = malloc((b->n_insns ? b->n_insns : 1) * sizeof *tb->insn_pc);
-            for (uint32_t i = 0; tb->insn_pc && i < b->n_insns; i++)
-                tb->insn_pc[i] = b->insns[i].pc;
+            tb->insn_off = insn_offsets(b->pc, b->n_insns, b->insns);
             if (mm.relocatable)
                 tmplcache_store(e, tb, b, &code);
             free(code.relocs);
@@ -858,7 +872,7 @@ static bool host_to_guest(TransBlock *tb, uintptr_t host, uint64_t *pc)
     for (uint32_t i = 0; i < tb->code.n_insn_map; i++) {
         if (off < tb->code.insn_map[i].host_end) {
             uint32_t k = tb->code.insn_map[i].insn_idx;
-            *pc = tb->insn_pc && k < tb->n_insns ? tb->insn_pc[k] : tb->pc;
+            *pc = k >= tb->n_insns ? tb->pc : tb->pc + (tb->insn_off ? tb->insn_off[k] : 4ull * k);
             return true;
         }
     }

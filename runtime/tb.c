@@ -55,7 +55,7 @@ void tb_free_one(TransBlock *tb)
     free(tb->ptr_targets);
     free(tb->code.insn_map);
     free(tb->code.wb);
-    free(tb->insn_pc);
+    free(tb->insn_off);
     free(tb);
 }
 

@@ -304,8 +304,8 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
         why = "guest code not readable";
     if (!why && memcmp(gh, hp->guest_hash, 16))
         why = "guest code changed";
-    uint64_t *ipc = NULL;
-    if (!why && !(ipc = malloc(hp->n_insns * sizeof *ipc)))
+    uint16_t *ioff = NULL;   /* none for 4-byte insns (host_to_guest: pc + 4k) */
+    if (!why && hp->insn_stride != 4 && !(ioff = malloc(hp->n_insns * sizeof *ioff)))
         why = "out of memory";
     TmplCode code;
     if (!why) {
@@ -319,7 +319,7 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
             tb->latch = false;
     }
     if (why) {
-        free(ipc);
+        free(ioff);
         free(d.mem);
         tt_reject(e, pc, why);
         tt_lookup_done(e, t0);
@@ -327,13 +327,13 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
     }
     TtHeader h = d.h;
     const uint32_t *insn_off = d.insn_off;
-    for (uint32_t i = 0; i < h.n_insns; i++)
-        ipc[i] = pc + insn_off[i];
+    for (uint32_t i = 0; ioff && i < h.n_insns; i++)
+        ioff[i] = (uint16_t)insn_off[i];
     tb->guest_size = h.guest_size;
     tb->n_insns = h.n_insns;
     tb->first_page = pc >> EXEC_PAGE_BITS;
     tb->last_page = (pc + h.guest_size - 1) >> EXEC_PAGE_BITS;
-    tb->insn_pc = ipc;
+    tb->insn_off = ioff;
     exec_register_host(e, tb, &code);
     free(d.mem);
     e->tt.loaded++;

@@ -106,6 +106,7 @@ struct EmuCachePack {
         uint32_t flags;
         uint64_t offset;
         long index;
+        uint32_t lo, hi;  /* index >= 0: the entries of its index page */
     } memo;
 };
 
@@ -613,26 +614,57 @@ static bool ht_grow(EmuCachePack *p)
 /* Find a key in the pack file, reading and checking its index page first
  * if needed; -1 if absent, -2 if its page is bad.  p->mu held. */
 static long pack_lookup_uncached(EmuCachePack *p, uint64_t offset, uint32_t flags,
-                                 uint8_t kind);
+                                 uint8_t kind, uint32_t *lo, uint32_t *hi);
+
+/* Another kind at the memo's (offset, flags): entries sort by (offset,
+ * flags, kind), so it is next to the memo's entry or absent.  -3 when that
+ * cannot be told inside the memo's page. */
+static long pack_lookup_near(const EmuCachePack *p, uint8_t kind)
+{
+    long i = p->memo.index;
+    if (i < 0)
+        return -3;
+    const PackEntry *e = p->ents;   /* as pack_lookup_uncached searched */
+    long lo = i, hi = i;
+    while (lo > (long)p->memo.lo && e[lo - 1].guest_offset == p->memo.offset &&
+           e[lo - 1].flags == p->memo.flags)
+        lo--;
+    while (hi + 1 < (long)p->memo.hi && e[hi + 1].guest_offset == p->memo.offset &&
+           e[hi + 1].flags == p->memo.flags)
+        hi++;
+    for (long k = lo; k <= hi; k++)
+        if (e[k].kind == kind)
+            return k;
+    /* the run of this (offset, flags) may go on in the next or previous page */
+    return lo == (long)p->memo.lo || hi + 1 == (long)p->memo.hi ? -3 : -1;
+}
 
 /* The index of (offset, flags, kind) in the pack: -1 absent, -2 its index
- * page is bad.  The last answer is kept: callers ask has, then get. */
+ * page is bad.  The last answer is kept: callers ask has, then get, and
+ * the runtime asks for a block's template entry, then for a region there. */
 static long pack_lookup(EmuCachePack *p, uint64_t offset, uint32_t flags, uint8_t kind)
 {
-    if (p->memo.valid && p->memo.offset == offset && p->memo.flags == flags &&
-        p->memo.kind == kind)
-        return p->memo.index;
-    long i = pack_lookup_uncached(p, offset, flags, kind);
+    long i = -3;
+    uint32_t lo = p->memo.lo, hi = p->memo.hi;
+    if (p->memo.valid && p->memo.offset == offset && p->memo.flags == flags) {
+        if (p->memo.kind == kind)
+            return p->memo.index;
+        i = pack_lookup_near(p, kind);
+    }
+    if (i == -3)
+        i = pack_lookup_uncached(p, offset, flags, kind, &lo, &hi);
     p->memo.valid = true;
     p->memo.offset = offset;
     p->memo.flags = flags;
     p->memo.kind = kind;
     p->memo.index = i;
+    p->memo.lo = lo;
+    p->memo.hi = hi;
     return i;
 }
 
 static long pack_lookup_uncached(EmuCachePack *p, uint64_t offset, uint32_t flags,
-                                 uint8_t kind)
+                                 uint8_t kind, uint32_t *lo, uint32_t *hi)
 {
     if (!p->buf)
         return -1;
@@ -668,6 +700,8 @@ static long pack_lookup_uncached(EmuCachePack *p, uint64_t offset, uint32_t flag
     }
     if (p->page_state[pg] == 2)
         return -2;
+    *lo = first;
+    *hi = first + count;
     return pack_find_in(p->ents, first, (long)first + count, offset, flags, kind);
 }
 

@@ -185,6 +185,42 @@ START_TEST(test_roundtrip)
 }
 END_TEST
 
+/* Several kinds at one (offset, flags): a lookup after one of another kind
+ * there is answered from its neighbours (pack_lookup_near), also when the
+ * run of kinds crosses an index page (64 entries) or is alone in one. */
+static bool kind_stored(unsigned i, unsigned kind)
+{
+    if (i == 50)
+        return kind < 90;                    /* 90 entries: over a page edge */
+    return kind == 16 || (i % 3 == 0 && kind == 1) || (i % 5 == 0 && kind == 2);
+}
+
+START_TEST(test_kinds_at_one_offset)
+{
+    EmuCache *c = open_c(EMU_CACHE_RW, NULL, 0);
+    EmuCachePack *p = open_p(c, "/bin/kinds");
+    uint8_t h[16];
+    ghash(4, 4, h);
+    for (unsigned i = 0; i < 100; i++)
+        for (unsigned k = 0; k < 100; k++)
+            if (kind_stored(i, k))
+                ck_assert(emu_cache_pack_put(p, i * 4, 0, (uint8_t)k, h, "x", 1));
+    emu_cache_close(c);
+    c = open_c(EMU_CACHE_RO, NULL, 0);
+    p = open_p(c, "/bin/kinds");
+    for (unsigned i = 0; i < 100; i++) {
+        /* the template kind first, as the runtime asks, then the others */
+        static const unsigned order[] = {16, 1, 2, 0, 3, 17, 89, 90, 99};
+        for (unsigned j = 0; j < sizeof order / sizeof *order; j++)
+            ck_assert_msg(emu_cache_pack_has(p, i * 4, 0, (uint8_t)order[j]) ==
+                              kind_stored(i, order[j]),
+                          "offset %u kind %u", i * 4, order[j]);
+        ck_assert(!emu_cache_pack_has(p, i * 4, 1, 16));   /* other flags */
+    }
+    emu_cache_close(c);
+}
+END_TEST
+
 /* EMU_CACHE_REWRITE_MIN/FRACTION: a big pack is not rewritten for a few
  * new template blocks, but is for more of them or for anything else. */
 START_TEST(test_few_template_blocks_skip_the_rewrite)
@@ -1229,6 +1265,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_roundtrip);
+    tcase_add_test(tc, test_kinds_at_one_offset);
     tcase_add_test(tc, test_off_and_ro);
     tcase_add_test(tc, test_few_template_blocks_skip_the_rewrite);
     tcase_add_test(tc, test_merge_and_replace);

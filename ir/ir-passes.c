@@ -212,44 +212,82 @@ void ir_pass_dce(IrBlock *b)
  * exits, ops that can fault and helpers that read globals or can fault
  * observe every global, so they empty the set.  Mostly flags (a flag
  * setter whose flags the next insn overwrites), but also "mov w3, #lo;
- * movk w3, #hi" and a register an idiom no longer needs (rbit; clz). */
+ * movk w3, #hi" and a register an idiom no longer needs (rbit; clz).
+ *
+ * Flag globals (IR_TEMPF_FLAG) follow the block's control flow instead:
+ * a goto_tb whose slot is in b->flags_dead_slots does not observe them
+ * (the frontend saw its target overwrite the flags before reading them),
+ * a branch sees what its target label sees (forward branches; a backward
+ * one sees everything), and a fault does not observe them: a guest that
+ * inspects NZCV in its SIGSEGV handler at an insn whose flags the code
+ * overwrites before reading sees older flags. */
+#define DEAD_FLAGS_MAX 32
 void ir_pass_dead_globals(IrBlock *b)
 {
     uint32_t ng = n_globals(b);
     bool changed = false;
     if (ng <= 1)
         return;
-    bool *overwritten = ir_block_scratch(b, ng * sizeof(bool));
+    uint32_t nl = b->n_labels;
+    uint8_t *mem = ir_block_scratch(b, (size_t)nl * sizeof(uint32_t) + 2 * (size_t)ng);
+    uint32_t *flags_at_label = (uint32_t *)mem; /* flag globals dead at each label */
+    bool *overwritten = (bool *)(mem + (size_t)nl * sizeof(uint32_t)); /* other globals */
+    uint8_t *fbit = (uint8_t *)(overwritten + ng); /* flag global -> bit, 0xFF: none */
+    unsigned nflags = 0;
+    for (uint32_t x = 1; x < ng; x++)
+        fbit[x] = (b->temps[x].flags & IR_TEMPF_FLAG) && nflags < DEAD_FLAGS_MAX ? (uint8_t)nflags++
+                                                                                : 0xFF;
+    uint32_t all_flags = nflags == 32 ? UINT32_MAX : (1u << nflags) - 1;
+    uint32_t dead_flags = 0; /* flag globals written again (or dead) before being seen */
     for (uint32_t i = b->n_ops; i-- > 0;) {
         IrInst *op = &b->ops[i];
         if (op->dead || op->opc >= IR_OP_COUNT)
             continue;
         const IrOpInfo *oi = &ir_op_info[op->opc];
+        bool reads_all = ir_call_reads_globals(op);
         bool barrier = op->opc == IR_OP_label ||
-                       (oi->flags & (IR_OPF_BRANCH | IR_OPF_EXIT | IR_OPF_CAN_FAULT)) ||
-                       ir_call_reads_globals(op) || ir_call_can_fault(op);
+                       (oi->flags & (IR_OPF_BRANCH | IR_OPF_EXIT | IR_OPF_CAN_FAULT)) || reads_all ||
+                       ir_call_can_fault(op);
         if (barrier) {
             memset(overwritten, 0, ng * sizeof(bool));
+            if (op->opc == IR_OP_label) {
+                if (op->c[0] < nl) /* the code before falls into it: dead_flags stays */
+                    flags_at_label[op->c[0]] = dead_flags;
+            } else if (op->opc == IR_OP_br) {
+                dead_flags = op->c[0] < nl ? flags_at_label[op->c[0]] : 0;
+            } else if (op->opc == IR_OP_brcond) {
+                dead_flags &= op->c[1] < nl ? flags_at_label[op->c[1]] : 0;
+            } else if (op->opc == IR_OP_goto_tb) {
+                dead_flags = op->c[0] < 8 && (b->flags_dead_slots >> op->c[0] & 1) ? all_flags : 0;
+            } else if ((oi->flags & IR_OPF_EXIT) || reads_all) {
+                dead_flags = 0;
+            } /* else it can fault: faults do not see the flags */
+            /* a label not seen yet (a backward branch) knows nothing: 0 */
+            for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++) {
+                IrTemp x = op->args[k];
+                if (x && x < ng && fbit[x] != 0xFF)
+                    dead_flags &= ~(1u << fbit[x]);
+            }
             continue;
         }
         /* a removable single-output write of a global that is overwritten later */
         if (oi->n_out == 1 && ir_inst_is_removable(op)) {
             IrTemp x = op->args[0];
-            if (x && x < ng && overwritten[x]) {
+            if (x && x < ng && (fbit[x] != 0xFF ? dead_flags >> fbit[x] & 1 : overwritten[x])) {
                 op->dead = 1;
                 changed = true;
                 continue;
             }
         }
-        for (unsigned k = 0; k < oi->n_out; k++) {
+        for (unsigned k = 0; k < (unsigned)(oi->n_out + oi->n_in); k++) {
             IrTemp x = op->args[k];
-            if (x && x < ng)
-                overwritten[x] = true;
-        }
-        for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++) {
-            IrTemp x = op->args[k];
-            if (x && x < ng)
-                overwritten[x] = false;
+            if (!x || x >= ng)
+                continue;
+            bool w = k < oi->n_out; /* outputs first: an op reading x keeps x's earlier writes */
+            if (fbit[x] != 0xFF)
+                dead_flags = w ? dead_flags | 1u << fbit[x] : dead_flags & ~(1u << fbit[x]);
+            else
+                overwritten[x] = w;
         }
     }
     if (changed)

@@ -230,6 +230,14 @@ typedef struct IrBlock {
     uint64_t pc;                  /* guest pc of the first instruction */
     uint32_t flags;               /* mode flags the block was translated under */
     uint32_t guest_size;          /* bytes of guest code covered */
+    uint8_t flags_dead_slots;     /* bit s: the guest's condition flags are dead at
+                                     goto_tb slot s's target (the frontend read it):
+                                     ir_pass_dead_globals drops flag writes only
+                                     such exits would see */
+    uint16_t read_before, read_after; /* guest code the frontend also read, before
+                                     pc and past pc + guest_size (for
+                                     flags_dead_slots): the translation depends
+                                     on those bytes too */
 
     IrTempInfo *temps;            /* [0] reserved, then globals, then the rest */
     uint32_t n_temps, cap_temps;

@@ -51,6 +51,9 @@ struct TransBlock {
     uint64_t pc;                    /* guest pc of the first insn */
     uint32_t flags;                 /* mode flags it was translated under */
     uint32_t guest_size;            /* bytes of guest code covered */
+    uint16_t dep_before, dep_after; /* its code also depends on these bytes before
+                                       pc and past pc + guest_size, in its own
+                                       pages (IrBlock.read_before/after) */
     uint32_t n_insns;               /* guest instructions */
     bool invalid;                   /* removed from the table (kept until flush) */
     const void *host;               /* template entry point; NULL: run ir */
@@ -296,8 +299,9 @@ void tmplcache_stats_print(const ExecEngine *e, const TmplCacheStats *s, FILE *f
 
 /* exec.c */
 void exec_cpu_jc_drop(ExecCpu *cpu, TransBlock *tb);
-/* Frontend + IR passes for (pc, flags); quiet: no -d in_asm/op logging.
- * Under e->lock.  NULL with *ev set on failure. */
+/* Frontend + IR passes for (pc, flags) as a region member (the frontend
+ * reads only the block: GuestCodeReader.block_only); quiet: no -d
+ * in_asm/op logging.  Under e->lock.  NULL with *ev set on failure. */
 IrBlock *exec_lift_locked(ExecEngine *e, uint64_t pc, uint32_t flags, bool quiet, ExecEvent *ev);
 
 /* tierup.c: --tier=auto.  tierup_hot is called by the dispatcher when a

@@ -503,11 +503,12 @@ static void log_in_asm(ExecEngine *e, const IrBlock *b)
     fprintf(f, "\n");
 }
 
-/* Frontend + passes.  NULL with *ev set on failure.  Under e->lock. */
+/* Frontend + passes.  NULL with *ev set on failure.  Under e->lock.
+ * block_only: the frontend reads nothing but the block (GuestCodeReader). */
 static IrBlock *lift_q(ExecEngine *e, uint64_t pc, uint32_t flags, unsigned max_insns, bool quiet,
-                       ExecEvent *ev)
+                       bool block_only, ExecEvent *ev)
 {
-    GuestCodeReader rd = {e, read_code_cb}; /* callers probed: cache is fresh */
+    GuestCodeReader rd = {e, read_code_cb, block_only}; /* callers probed: cache is fresh */
     IrBlock *b = e->cfg.arch->translate(pc, flags, &rd, max_insns);
     if (!b) {
         *ev = (ExecEvent){.kind = EXEC_EV_ERROR, .pc = pc, .msg = "frontend returned no block"};
@@ -552,7 +553,8 @@ bad:
 
 static IrBlock *lift(ExecEngine *e, uint64_t pc, uint32_t flags, unsigned max_insns, ExecEvent *ev)
 {
-    return lift_q(e, pc, flags, max_insns, false, ev);
+    /* --tier=llvm blocks are cached as regions, keyed by their own bytes */
+    return lift_q(e, pc, flags, max_insns, false, e->cfg.tier == EXEC_TIER_LLVM, ev);
 }
 
 IrBlock *exec_lift_locked(ExecEngine *e, uint64_t pc, uint32_t flags, bool quiet, ExecEvent *ev)
@@ -563,7 +565,7 @@ IrBlock *exec_lift_locked(ExecEngine *e, uint64_t pc, uint32_t flags, bool quiet
         *ev = (ExecEvent){.kind = EXEC_EV_FETCH_FAULT, .pc = pc, .addr = pc};
         return NULL;
     }
-    return lift_q(e, pc, flags, e->cfg.max_insns, quiet, ev);
+    return lift_q(e, pc, flags, e->cfg.max_insns, quiet, true, ev); /* region members */
 }
 
 /* Does b jump directly backwards (to its own pc or before)?  *target = where.
@@ -724,6 +726,8 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
     tb->pc = pc;
     tb->flags = flags;
     tb->guest_size = b->guest_size;
+    tb->dep_before = b->read_before;
+    tb->dep_after = b->read_after;
     tb->n_insns = b->n_insns;
     tb->first_page = pc >> EXEC_PAGE_BITS;
     tb->last_page = (pc + (b->guest_size ? b->guest_size - 1 : 0)) >> EXEC_PAGE_BITS;

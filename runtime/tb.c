@@ -286,8 +286,8 @@ void tb_add_ranges(ExecEngine *e, TransBlock *tb, TbRange *ranges, uint32_t n)
 /* Does tb's code depend on guest bytes in [start, end)? */
 static bool tb_overlaps(const TransBlock *tb, uint64_t start, uint64_t end)
 {
-    uint64_t tb_end = tb->pc + (tb->guest_size ? tb->guest_size : 1);
-    if (tb->pc < end && tb_end > start) return true;
+    uint64_t tb_end = tb->pc + (tb->guest_size ? tb->guest_size : 1) + tb->dep_after;
+    if (tb->pc - tb->dep_before < end && tb_end > start) return true;
     for (uint32_t i = 0; i < tb->n_ranges; i++) {
         uint64_t s = tb->ranges[i].pc, x = s + (tb->ranges[i].size ? tb->ranges[i].size : 1);
         if (s < end && x > start) return true;

@@ -37,7 +37,7 @@
 #include "runtime/log.h"
 #include "runtime/tmplcache.h"
 
-#define TT_MAGIC "EMUTPL5"
+#define TT_MAGIC "EMUTPL6"
 #define TT_MAX_GUEST (1u << 16)
 #define TT_MAX_CODE 0xFFFFu     /* insn map offsets are u16 */
 
@@ -53,9 +53,10 @@ typedef struct TtHeader {
     uint8_t insn_stride;    /* insn i at pc + i * stride; 0: an offset table follows */
     uint8_t guard_log2;     /* TmplMemModel.limit_guard it was made for: 1 << this, 0: none */
     uint8_t pad;
-    uint8_t guest_hash[16]; /* XXH3-128 of [pc, pc + guest_size) */
+    uint8_t guest_hash[16]; /* XXH3-128 of [pc - dep_before, pc + guest_size + dep_after) */
     uint32_t n_wb;          /* write-back map words */
-    uint32_t pad2;
+    uint16_t dep_before;    /* guest code around the block the translation read */
+    uint16_t dep_after;     /*   (IrBlock.read_before/read_after) */
 } TtHeader;
 _Static_assert(sizeof(TtHeader) == 112, "template payload header layout");
 
@@ -180,6 +181,7 @@ static const char *tt_decode(const void *data, size_t len, TtDecoded *d)
     if (memcmp(h->magic, TT_MAGIC, 8))
         return "bad payload magic";
     if (h->guest_size == 0 || h->guest_size > TT_MAX_GUEST || h->n_insns == 0 ||
+        h->dep_before >= 4096 || h->dep_after >= 4096 ||
         h->n_insns > h->guest_size || h->code_size == 0 || h->code_size > TT_MAX_CODE ||
         h->n_relocs > TT_MAX_CODE || h->n_map > TT_MAX_CODE || h->n_wb > TT_MAX_CODE)
         return "malformed payload header";
@@ -300,7 +302,8 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
         tt_lookup_done(e, t0);
         return false;
     }
-    if (!why && !guest_hash(e, pc, hp->guest_size, gh))
+    if (!why && !guest_hash(e, pc - hp->dep_before, hp->dep_before + hp->guest_size + hp->dep_after,
+                            gh))
         why = "guest code not readable";
     if (!why && memcmp(gh, hp->guest_hash, 16))
         why = "guest code changed";
@@ -330,6 +333,8 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
     for (uint32_t i = 0; ioff && i < h.n_insns; i++)
         ioff[i] = (uint16_t)insn_off[i];
     tb->guest_size = h.guest_size;
+    tb->dep_before = h.dep_before;
+    tb->dep_after = h.dep_after;
     tb->n_insns = h.n_insns;
     tb->first_page = pc >> EXEC_PAGE_BITS;
     tb->last_page = (pc + h.guest_size - 1) >> EXEC_PAGE_BITS;
@@ -381,7 +386,10 @@ void tmplcache_store(ExecEngine *e, const TransBlock *tb, const IrBlock *b, cons
     for (uint32_t i = 0; i < h.n_relocs; i++)
         if (code->relocs[i].offset >= (1u << 29) || code->relocs[i].arg > UINT32_MAX)
             return;
-    if (!guest_hash(e, tb->pc, b->guest_size, h.guest_hash))
+    h.dep_before = b->read_before;
+    h.dep_after = b->read_after;
+    if (!guest_hash(e, tb->pc - h.dep_before, h.dep_before + b->guest_size + h.dep_after,
+                    h.guest_hash))
         return;
     size_t offs = h.insn_stride ? 0 : (size_t)h.n_insns * 4;
     size_t len = sizeof h + offs + (size_t)h.n_relocs * TT_RELOC_BYTES +
@@ -525,7 +533,7 @@ const char *tmplcache_deep_identity(const GuestArch *arch, const char *build_id)
 
 const char *tmplcache_deep_check(const GuestArch *arch, const void *payload, size_t len,
                                  uint64_t off, const uint8_t *guest, size_t guest_len,
-                                 uint32_t flags)
+                                 size_t before, uint32_t flags)
 {
     TtDecoded d;
     const char *why = tt_decode(payload, len, &d);
@@ -534,15 +542,16 @@ const char *tmplcache_deep_check(const GuestArch *arch, const void *payload, siz
     uint8_t gh[16];
     if (!why && h.flags != flags)
         why = "mode flags differ from the key";
-    if (!why && h.guest_size > guest_len)
-        why = "the binary ends inside the block";
+    size_t dep_len = (size_t)h.dep_before + h.guest_size + h.dep_after;
+    if (!why && (before > guest_len || h.dep_before > before || dep_len > guest_len - (before - h.dep_before)))
+        why = "the binary ends inside the block or the code it depends on";
     if (!why) {
-        emu_cache_hash128(guest, h.guest_size, gh);
+        emu_cache_hash128(guest + (before - h.dep_before), dep_len, gh);
         if (memcmp(gh, h.guest_hash, 16))
             why = "the binary's guest code differs from what the entry was built from";
     }
     uint64_t pc = h.bias + off;
-    DeepReader rd = { pc, guest, guest_len };
+    DeepReader rd = { pc - before, guest, guest_len };
     GuestCodeReader gr = { &rd, deep_read };
     IrBlock *b = why ? NULL : arch->translate(pc, flags, &gr, EXEC_DEFAULT_MAX_INSNS);
     if (!why && !b)

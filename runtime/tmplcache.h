@@ -4,7 +4,7 @@
  * block again from the guest binary and compares.
  *
  *   const char *why = tmplcache_deep_check(&guest_arch_aarch64, data, len, off,
- *                                          guest, guest_len, flags);
+ *                                          guest, guest_len, before, flags);
  *   if (why) ... the entry is not what this emu would make: why says how
  */
 #ifndef EMU_RUNTIME_TMPLCACHE_H
@@ -41,13 +41,15 @@ bool tiercache_payload_object(const void *payload, size_t len, const void **obj,
 
 /* Translate the block of a stored template payload again (arch frontend,
  * IR passes, template backend, relocatable, with the entry's mode flags and
- * tier-up countdown) from `guest` = the module's bytes at module-relative
- * offset `off` (guest_len of them, at least the block), and compare it with
- * the payload: code bytes outside relocated fields, relocations, chain
- * sites, insn map.  NULL if equal, else a static description. */
+ * tier-up countdown) from `guest` = the module's bytes from module-relative
+ * offset `off - before` (guest_len of them, at least the block; the
+ * frontend may read code around it in its pages, so give the page from its
+ * start), and compare it with the payload: code bytes outside relocated
+ * fields, relocations, chain sites, insn map.  NULL if equal, else a
+ * static description. */
 const char *tmplcache_deep_check(const GuestArch *arch, const void *payload, size_t len,
                                  uint64_t off, const uint8_t *guest, size_t guest_len,
-                                 uint32_t flags);
+                                 size_t before, uint32_t flags);
 
 /* Before deep-checking a pack: translate as the run that wrote it (its
  * build id, tiercache.c's format): the guest CPU's features it names are

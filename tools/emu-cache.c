@@ -690,15 +690,22 @@ static long verify_deep(const char *dir, FILE *report, uint64_t *checked, uint64
             }
             if (!emu_cache_file_payload(f, k, &d, &len, err, sizeof err))
                 continue; /* reported by the checksum pass */
-            size_t glen = 0;
+            size_t glen = 0, before = e.guest_offset & 0xFFF;
             unsigned machine = 0;
-            uint8_t *g = read_guest(v[i].binary, e.guest_offset, e.guest_len ? e.guest_len : 1,
-                                    64 * 1024, &glen, &machine, err, sizeof err);
+            /* from the page's start: the frontend reads code around the block */
+            uint8_t *g = read_guest(v[i].binary, e.guest_offset - before,
+                                    before + (e.guest_len ? e.guest_len : 1), 64 * 1024, &glen,
+                                    &machine, err, sizeof err);
+            if (!g) {
+                before = 0;
+                g = read_guest(v[i].binary, e.guest_offset, e.guest_len ? e.guest_len : 1,
+                               64 * 1024, &glen, &machine, err, sizeof err);
+            }
             const char *why = !g ? err
                               : machine != EM_AARCH64
                                   ? "not an AArch64 binary"
                                   : tmplcache_deep_check(&guest_arch_aarch64, d, len,
-                                                         e.guest_offset, g, glen, e.flags);
+                                                         e.guest_offset, g, glen, before, e.flags);
             ++*checked;
             if (why) {
                 fprintf(report, "%s: entry 0x%llx/%u/%u (%s): %s\n", v[i].name,

@@ -583,6 +583,7 @@ static IrBlock *a64_translate(uint64_t pc, uint32_t mode_flags, const GuestCodeR
         return s.base.ir;
     }
     translator_loop(&a64_translator_ops, &s.base);
+    a64_mark_dead_flag_exits(s.base.ir, code);
     return s.base.ir;
 }
 

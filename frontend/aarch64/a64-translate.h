@@ -112,6 +112,10 @@ extern IrTemp a64_cpu_x[32];   /* x0..x30, [31] = sp */
 extern IrTemp a64_cpu_nf, a64_cpu_zf, a64_cpu_cf, a64_cpu_vf; /* i32 flag globals */
 extern IrTemp a64_cpu_cc_op, a64_cpu_cc_a, a64_cpu_cc_b;    /* lazy flags (a64-cpu.h) */
 void a64_init_globals(void);
+/* a64-flags-live.c: set b->flags_dead_slots (goto_tb targets that
+ * overwrite NZCV before reading them) and what that read of the code
+ * around the block (b->read_before/read_after). */
+void a64_mark_dead_flag_exits(IrBlock *b, const GuestCodeReader *rd);
 
 static inline IrBlock *a64_ir(DisasContext *s) { return s->base.ir; }
 

@@ -163,6 +163,87 @@ START_TEST(test_bcond_on_lazy_flags_from_an_earlier_block)
 }
 END_TEST
 
+/* IrBlock.flags_dead_slots: the frontend reads each goto_tb target in the
+ * block's pages and marks the exits where the code overwrites NZCV before
+ * anything reads them (a64-flags-live.c); read_before/read_after say what
+ * it read.  Block: "cmp x0, x1; b .+8" (goto_tb 0 to word 3), word 2 a
+ * filler, the target from word 3 on. */
+static IrBlock *lift_with_target(const uint32_t *target, unsigned n)
+{
+    a64t_code[0] = 0xeb01001fu; /* cmp x0, x1 */
+    a64t_code[1] = 0x14000002u; /* b .+8 */
+    a64t_code[2] = UDF;
+    memcpy(a64t_code + 3, target, 4 * n);
+    a64t_code_len = 3 + n;
+    return a64t_lift(A64T_CODE, false, 64);
+}
+
+START_TEST(test_flags_dead_at_exits)
+{
+    static const struct {
+        uint32_t code[4];
+        unsigned n;
+        bool dead;
+    } cases[] = {
+        {{0xeb01001fu}, 1, true},                       /* cmp x0, x1 */
+        {{0x91000400u, 0x72000c20u}, 2, true},          /* add; ands w0, w1, #0xf */
+        {{0xf9400020u, 0xd503245fu, 0x1e612000u}, 3, true}, /* ldr; bti c; fcmp d0, d1 */
+        {{0xd51b4203u}, 1, true},                       /* msr nzcv, x3 */
+        {{0x94000010u}, 1, true},                       /* bl: flags dead by the ABI */
+        {{0xd65f03c0u}, 1, true},                       /* ret */
+        {{0x54000040u}, 1, false},                      /* b.eq */
+        {{0x91000400u, 0x9a820020u}, 2, false},         /* add; csel */
+        {{0xba020020u}, 1, false},                      /* adcs */
+        {{0xfa411000u}, 1, false},                      /* ccmp */
+        {{0x1e620c20u}, 1, false},                      /* fcsel */
+        {{0xd53b4202u}, 1, false},                      /* mrs x2, nzcv */
+        {{0xd500401fu}, 1, false},                      /* cfinv */
+        {{0xd61f0020u}, 1, false},                      /* br x1: unknown target */
+        {{0xd4000001u}, 1, false},                      /* svc */
+        {{0x14000000u}, 1, false},                      /* b .: gives up */
+        {{0xd53bd042u, 0xeb01001fu}, 2, true},          /* mrs tpidr_el0; cmp */
+        /* cbz x0, .+8: both ways must overwrite them */
+        {{0xb4000040u, 0xeb01001fu, 0xeb01001fu}, 3, true},
+        {{0xb4000040u, 0xeb01001fu, 0x54000040u}, 3, false},
+        {{0xb4000040u, 0x54000040u, 0xeb01001fu}, 3, false},
+        {{0x14000002u, 0x54000040u, 0xeb01001fu}, 3, true}, /* b .+8 is followed */
+        {{0xeb01001fu}, 0, false},                      /* the target is not readable */
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        IrBlock *b = lift_with_target(cases[i].code, cases[i].n);
+        ck_assert_msg((b->flags_dead_slots & 1) == cases[i].dead, "case %u: slots %x", i, b->flags_dead_slots);
+        ck_assert_uint_eq(b->read_before, 0);
+        ck_assert_msg(b->guest_size == 8 && b->read_after >= (cases[i].n ? 8u : 0u), "case %u: size %u after %u", i, b->guest_size, b->read_after);
+        ir_block_free(b);
+    }
+    /* a region member's reader (block_only) reads nothing else */
+    GuestCodeReader only = a64t_reader;
+    only.block_only = true;
+    lift_with_target((const uint32_t[]){0xeb01001fu}, 1);
+    IrBlock *b = guest_arch_aarch64.translate(A64T_CODE, 0, &only, 64);
+    ck_assert_uint_eq(b->flags_dead_slots, 0);
+    ck_assert_uint_eq(b->read_after, 0);
+    ir_block_free(b);
+    /* nothing past the block's page: the target there is not read */
+    memset(a64t_code, 0, sizeof a64t_code);
+    a64t_code[1022] = 0xeb01001fu;      /* cmp x0, x1 */
+    a64t_code[1023] = 0x14000002u;      /* b .+8: to the next page */
+    a64t_code[1025] = 0xeb01001fu;
+    a64t_code_len = 1026;
+    b = a64t_lift(A64T_CODE + 4 * 1022, false, 64);
+    ck_assert_uint_eq(b->flags_dead_slots, 0);
+    ck_assert_uint_eq(b->read_after, 0);
+    ir_block_free(b);
+    /* a backward target: read before the block */
+    a64t_code[1020] = 0xeb01001fu;
+    a64t_code[1023] = 0x17fffffdu;      /* b .-12 */
+    b = a64t_lift(A64T_CODE + 4 * 1022, false, 64);
+    ck_assert_uint_eq(b->flags_dead_slots, 1);
+    ck_assert_uint_eq(b->read_before, 8);
+    ir_block_free(b);
+}
+END_TEST
+
 START_TEST(test_cbz_tbz)
 {
     static const struct {
@@ -417,6 +498,7 @@ static Suite *a64_branch_suite(void)
     tcase_add_test(tc, test_sysregs);
     tcase_add_test(tc, test_dc_zva_cfinv);
     tcase_add_test(tc, test_loop_limits);
+    tcase_add_test(tc, test_flags_dead_at_exits);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -343,26 +343,110 @@ START_TEST(test_dead_globals_keeps_a_flag_write_read_by_an_exit)
 }
 END_TEST
 
+static unsigned count_writes(const IrBlock *b, IrTemp g)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < b->n_ops; i++)
+        n += b->ops[i].opc == IR_OP_mov && b->ops[i].args[0] == g;
+    return n;
+}
+
 START_TEST(test_dead_globals_keeps_writes_before_faults_and_global_readers)
 {
-    /* [0] a load that can fault, [1] a helper that reads globals */
+    /* [0] a load that can fault: it observes x3 but not the flags (a
+     * guest fault does not show flags the code overwrites before reading
+     * them); [1] a helper that reads globals observes both */
     for (int kind = 0; kind < 2; kind++) {
         IrBlock *b = tblock(false);
         ir_mov(b, IR_I32, tg.nf, tg.w[0]);
+        ir_mov(b, IR_I64, tg.x[3], tg.x[2]);
         ir_insn_start(b, 0x1004, 4);
         if (kind == 0)
             ir_mov(b, IR_I64, tg.x[0], ir_ld(b, IR_I64, tg.x[1], IR_MO_64));
         else
             ir_mov(b, IR_I64, tg.x[0], ir_call(b, IR_HELPER_ir_test_get_pc, NULL, 0));
         ir_mov(b, IR_I32, tg.nf, tg.w[1]);
+        ir_mov(b, IR_I64, tg.x[3], tg.x[1]);
         ir_exit(b, IR_EXIT_NONE, 0);
         ir_pass_dead_globals(b);
-        unsigned nf_writes = 0;
-        for (uint32_t i = 0; i < b->n_ops; i++)
-            nf_writes += b->ops[i].opc == IR_OP_mov && b->ops[i].args[0] == tg.nf;
-        ck_assert_uint_eq(nf_writes, 2);
+        ck_assert_uint_eq(count_writes(b, tg.nf), (kind == 0 ? 1u : 2u));
+        ck_assert_uint_eq(count_writes(b, tg.x[3]), 2);
         ir_block_free(b);
     }
+}
+END_TEST
+
+/* IrBlock.flags_dead_slots: a goto_tb whose target overwrites the flags
+ * does not observe them; a side exit (brcond to a label holding such a
+ * goto_tb) does not either, so "cmp; b.cond; ...; cmp" stores the first
+ * compare's flags nowhere; a slot without the bit, a goto_ptr and a
+ * backward branch do. */
+START_TEST(test_dead_globals_follows_exits_whose_flags_are_dead)
+{
+    for (int slot_dead = 0; slot_dead < 2; slot_dead++) {
+        /* write; goto_tb 0 */
+        IrBlock *b = tblock(false);
+        ir_mov(b, IR_I32, tg.nf, tg.w[0]);
+        ir_mov(b, IR_I64, tg.x[3], tg.x[2]);
+        ir_goto_tb(b, 0, 0x2000);
+        b->flags_dead_slots = slot_dead ? 1 : 2;
+        ir_pass_dead_globals(b);
+        assert_valid(b);
+        ck_assert_uint_eq(count_writes(b, tg.nf), (slot_dead ? 0u : 1u));
+        ck_assert_uint_eq(count_writes(b, tg.x[3]), 1); /* not a flag */
+        ir_block_free(b);
+        /* write; brcond L; write; goto_tb 0; L: goto_tb 2 (a side exit) */
+        b = tblock(false);
+        uint32_t l = ir_new_label(b);
+        ir_mov(b, IR_I32, tg.nf, tg.w[0]);
+        ir_brcond(b, IR_I32, IR_COND_EQ, tg.w[1], tg.w[2], l);
+        ir_insn_start(b, 0x1004, 4);
+        ir_mov(b, IR_I64, tg.x[0], ir_ld(b, IR_I64, tg.x[1], IR_MO_64));
+        ir_mov(b, IR_I32, tg.nf, tg.w[1]);
+        ir_goto_tb(b, 0, 0x1008);
+        ir_label(b, l);
+        ir_goto_tb(b, 2, 0x3000);
+        b->flags_dead_slots = slot_dead ? 5 : 1;
+        ir_pass_dead_globals(b);
+        assert_valid(b);
+        /* slot 2 live: the side exit sees the first write (slot 0 dead:
+         * the second goes) */
+        ck_assert_uint_eq(count_writes(b, tg.nf), (slot_dead ? 0u : 1u));
+        ir_block_free(b);
+    }
+    /* a flag read after the label keeps the write that reaches it */
+    IrBlock *b = tblock(false);
+    uint32_t l = ir_new_label(b);
+    ir_mov(b, IR_I32, tg.nf, tg.w[0]);
+    ir_brcond(b, IR_I32, IR_COND_EQ, tg.w[1], tg.w[2], l);
+    ir_mov(b, IR_I32, tg.nf, tg.w[1]);
+    ir_label(b, l);
+    ir_mov(b, IR_I32, tg.w[3], ir_add(b, IR_I32, tg.nf, tg.w[1]));
+    ir_goto_tb(b, 0, 0x1008);
+    b->flags_dead_slots = 1;
+    ir_pass_dead_globals(b);
+    ck_assert_uint_eq(count_writes(b, tg.nf), 2);
+    ir_block_free(b);
+    /* a backward branch: the label is not known yet, so everything is seen */
+    b = tblock(false);
+    l = ir_new_label(b);
+    ir_label(b, l);
+    ir_mov(b, IR_I32, tg.nf, tg.w[0]);
+    ir_brcond(b, IR_I32, IR_COND_EQ, tg.w[1], tg.w[2], l);
+    ir_mov(b, IR_I32, tg.nf, tg.w[1]);
+    ir_goto_tb(b, 0, 0x1008);
+    b->flags_dead_slots = 1;
+    ir_pass_dead_globals(b);
+    ck_assert_uint_eq(count_writes(b, tg.nf), 1);
+    ir_block_free(b);
+    /* goto_ptr: the target is unknown */
+    b = tblock(false);
+    ir_mov(b, IR_I32, tg.nf, tg.w[0]);
+    ir_goto_ptr(b, tg.x[1]);
+    b->flags_dead_slots = 0xFF;
+    ir_pass_dead_globals(b);
+    ck_assert_uint_eq(count_writes(b, tg.nf), 1);
+    ir_block_free(b);
 }
 END_TEST
 
@@ -967,6 +1051,7 @@ int main(void)
     tcase_add_test(tc, test_dead_globals_removes_a_write_overwritten_before_any_read);
     tcase_add_test(tc, test_dead_globals_keeps_a_flag_write_read_by_an_exit);
     tcase_add_test(tc, test_dead_globals_keeps_writes_before_faults_and_global_readers);
+    tcase_add_test(tc, test_dead_globals_follows_exits_whose_flags_are_dead);
     tcase_add_test(tc, test_env_forward_replaces_a_reload_only_while_the_field_is_known);
     tcase_add_test(tc, test_optimize_shrinks_a_typical_flag_setting_sequence);
     tcase_add_test(tc, test_random_blocks_agree_with_and_without_simplify_and_optimize);

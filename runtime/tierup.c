@@ -89,9 +89,12 @@
 /* The probe: after this many entries a region's code asks whether it
  * stays; it does if it spent at least this many host cycles per entry
  * (400 until region loads stopped testing the page map: gzip -c 2.60 ->
- * 2.40 s with 150, bzip2 and sha256sum alike, awk/sqlite3/lua in the noise). */
+ * 2.40 s with 150, bzip2 and sha256sum alike, awk/sqlite3/lua in the noise;
+ * 600 since template code stopped storing dead flags: warm cache, 150 ->
+ * 600, zstd -9 1.53 -> 1.34 s, xz 3.76 -> 3.58, gzip -c 2.13 -> 2.06, the
+ * rest within noise; at 3000 sha256sum's regions go: 0.46 -> 0.72 s). */
 #define TIERUP_PROBE_PERIOD 2000
-#define TIERUP_PROBE_MIN_CYCLES 150
+#define TIERUP_PROBE_MIN_CYCLES 600
 
 typedef struct TierJob {
     uint64_t gen;                 /* e->gen when formed */

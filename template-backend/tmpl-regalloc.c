@@ -269,7 +269,9 @@ static void evict(TmplGen *g, int r)
     unbind(g, r);
 }
 
-int ra_alloc(TmplGen *g)
+/* A register for a result, evicting the least recently used value (clean
+ * ones first); -1 when every allocatable register is locked. */
+static int alloc_or_none(TmplGen *g)
 {
     for (int i = 0; i < TMPL_N_ALLOC; i++) {
         int r = tmpl_alloc_order[i];
@@ -292,13 +294,21 @@ int ra_alloc(TmplGen *g)
             best_clean = clean;
         }
     }
-    if (best < 0) {
-        tg_fail(g, "out of host registers");
-        return X86_RBX;
-    }
+    if (best < 0)
+        return -1;
     evict(g, best);
     ra_lock(g, best);
     return best;
+}
+
+int ra_alloc(TmplGen *g)
+{
+    int r = alloc_or_none(g);
+    if (r < 0) {
+        tg_fail(g, "out of host registers");
+        return X86_RBX;
+    }
+    return r;
 }
 
 void gen_load_to(TmplGen *g, int r, IrTemp t)
@@ -359,6 +369,16 @@ int ra_out_reg(TmplGen *g, IrTemp out, IrTemp src)
             (src == out || (!tg_is_global(g, src) && s->last <= g->op_idx))) {
             ra_lock(g, s->reg);
             return s->reg;
+        }
+        /* the caller copies src in next: evicting src's own register would
+         * store it and load it back ("mov [env+x1], rsi; mov rsi, [env+x1]") */
+        if (s->reg >= 0 && !(g->locked & (1u << s->reg))) {
+            uint16_t bit = (uint16_t)(1u << s->reg);
+            g->locked |= bit;
+            int r = alloc_or_none(g);
+            g->locked &= (uint16_t)~bit;
+            if (r >= 0)
+                return r;
         }
     }
     return ra_alloc(g);

@@ -232,6 +232,7 @@ static void gen_shift(TmplGen *g, const IrInst *op)
     bool cnst = tg_is_const(g, b);
     unsigned c = cnst ? (unsigned)(tg_const(g, b) & (unsigned)(w - 1)) : 0;
     if (!cnst) {
+        ra_reserve(g, X86_RCX);
         gen_load_to(g, X86_RCX, b);
         if (w < 32 && !rot)
             x86_alu_ri(x, X86_AND, 32, X86_RCX, w - 1);
@@ -275,6 +276,7 @@ static void gen_mulh(TmplGen *g, const IrInst *op)
     bool sgn = op->opc == IR_OP_mulhs;
     IrTemp out = op->args[0], a = op->args[1], b = op->args[2];
     if (w == 64) {
+        ra_reserve(g, X86_RDX); /* the high half lands there */
         int br = opnd_reg(g, b);
         gen_load_to(g, X86_RAX, a);
         x86_unary(x, sgn ? X86_IMUL1 : X86_MUL, 64, br);
@@ -323,6 +325,7 @@ static void gen_div(TmplGen *g, const IrInst *op)
         return;
     }
     /* divisor in r11 (never rax/rdx), sign-extended for narrow signed types */
+    ra_reserve(g, X86_RDX);
     gen_load_to(g, TMPL_SCRATCH, b);
     gen_load_to(g, X86_RAX, a);
     if (sgn && w < 32) {

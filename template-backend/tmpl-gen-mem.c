@@ -381,6 +381,7 @@ static void gen_st(TmplGen *g, const IrInst *op)
     int sbits = (int)IR_MO_BYTES(mo) * 8;
     IrTemp addr = op->args[0], val = op->args[1];
     if (ir_type_is_wide(t)) {
+        ra_reserve(g, X86_RDX); /* the high half below; before the address is placed */
         X86Mem m = mem_operand(g, op, addr, true), m8 = m;
         m8.disp += 8;
         uint64_t lo, hi;
@@ -429,8 +430,10 @@ static void gen_st(TmplGen *g, const IrInst *op)
 static void gen_cmpxchg128(TmplGen *g, const IrInst *op)
 {
     X86Buf *x = &g->x;
-    /* rdx:rax = expected, rcx:rbx = new; rbx is allocatable: take it */
+    /* rdx:rax = expected, rcx:rbx = new; all but rax are allocatable: take them */
     ra_reserve(g, X86_RBX);
+    ra_reserve(g, X86_RCX);
+    ra_reserve(g, X86_RDX);
     int ar = ra_in(g, op->args[1]);
     mem_check(g, op, ar, true, IR_TEMP_NONE);
     for (int k = 0; k < 2; k++) {

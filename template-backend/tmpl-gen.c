@@ -130,8 +130,8 @@ bool tmpl_init(CodeBuf *buf)
 static size_t jmp_abs(TmplGen *g, uintptr_t target);
 
 /* Jump to the block of guest pc r through the CPU's jump cache (clobbers
- * rax, rcx); returns the site of the jcc32 taken on a miss. */
-static size_t emit_jc_jump(X86Buf *x, int r)
+ * rax and tmp); returns the site of the jcc32 taken on a miss. */
+static size_t emit_jc_jump(X86Buf *x, int r, int tmp)
 {
     /* entry = jmp_cache[((pc >> 2) ^ (pc >> (2 + BITS))) & (SIZE - 1)]; its
      * byte offset, 16 * that, is ((pc << 2) ^ (pc >> (BITS - 2))) masked to
@@ -140,9 +140,9 @@ static size_t emit_jc_jump(X86Buf *x, int r)
     _Static_assert(JMP_CACHE_BITS + 2 + 2 <= 32, "the hash's bits fit 32-bit ops");
     X86Mem times4 = { -1, (int8_t)r, 2, 0 };
     x86_lea(x, 32, X86_RAX, times4);
-    x86_mov_rr(x, 32, X86_RCX, r);
-    x86_shift_ri(x, X86_SHR, 32, X86_RCX, JMP_CACHE_BITS - 2);
-    x86_alu_rr(x, X86_XOR, 32, X86_RAX, X86_RCX);
+    x86_mov_rr(x, 32, tmp, r);
+    x86_shift_ri(x, X86_SHR, 32, tmp, JMP_CACHE_BITS - 2);
+    x86_alu_rr(x, X86_XOR, 32, X86_RAX, tmp);
     x86_alu_ri(x, X86_AND, 32, X86_RAX, (JMP_CACHE_SIZE - 1) << 4);
     x86_alu_rm(x, X86_ADD, 64, X86_RAX,
                x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, jmp_cache)));
@@ -180,7 +180,7 @@ const void *tmpl_emit_call_stub(CodeBuf *buf, uintptr_t (*fn)(void *env))
     x86_alu_ri(x, X86_CMP, 32, X86_RCX, TMPL_RET_LOOKUP);
     size_t other = x86_jcc32(x, X86_CC_NE);
     x86_load(x, 64, X86_RDX, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, pc)));
-    size_t miss = emit_jc_jump(x, X86_RDX);
+    size_t miss = emit_jc_jump(x, X86_RDX, X86_RCX);
     x86_patch_rel32(x, other, x86_off(x));
     x86_patch_rel32(x, miss, x86_off(x));
     x86_mov_rr(x, 64, X86_RAX, X86_R11);
@@ -584,7 +584,8 @@ static void gen_goto_ptr(TmplGen *g, const IrInst *op)
     ra_writeback_exit(g);
     X86Buf *x = &g->x;
     x86_store(x, 64, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, pc)), r);
-    size_t miss = emit_jc_jump(x, r);
+    /* every value but the pins is home: any other register will do */
+    size_t miss = emit_jc_jump(x, r, r == X86_RCX ? X86_RDX : X86_RCX);
     gen_add_stub(g, (TmplStub){.kind = STUB_LOOKUP, .site = (uint32_t)miss});
 }
 
@@ -802,6 +803,30 @@ static void gen_mov(TmplGen *g, const IrInst *op)
     ra_set_kbits(g, out, kb);
 }
 
+/* Does the block read global x again after the current op, before it
+ * writes x or reaches a label, branch or call (within a short window)? */
+#define REREAD_WINDOW 24
+static bool global_read_again(const TmplGen *g, IrTemp x)
+{
+    const IrBlock *b = g->b;
+    uint32_t end = g->op_idx + 1 + REREAD_WINDOW < b->n_ops ? g->op_idx + 1 + REREAD_WINDOW : b->n_ops;
+    for (uint32_t i = g->op_idx + 1; i < end; i++) {
+        const IrInst *op = &b->ops[i];
+        if (op->opc >= IR_OP_COUNT || op->opc == IR_OP_label)
+            return false;
+        const IrOpInfo *oi = &ir_op_info[op->opc];
+        for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++)
+            if (op->args[k] == x)
+                return true;
+        for (unsigned k = 0; k < oi->n_out; k++)
+            if (op->args[k] == x)
+                return false;
+        if (oi->flags & (IR_OPF_BRANCH | IR_OPF_EXIT | IR_OPF_CALL))
+            return false;
+    }
+    return false;
+}
+
 static void gen_conv(TmplGen *g, const IrInst *op)
 {
     IrTemp out = op->args[0], in = op->args[1];
@@ -826,9 +851,12 @@ static void gen_conv(TmplGen *g, const IrInst *op)
         return;
     }
     if (op->opc == IR_OP_trunc && tg_is_global(g, in) && g->t[in].reg < 0 && out != in &&
+        tg_bits(t) < tg_bits(from) && global_read_again(g, in))
+        ra_in(g, in); /* read again soon: load it once, into a register (clean) */
+    if (op->opc == IR_OP_trunc && tg_is_global(g, in) && g->t[in].reg < 0 && out != in &&
         tg_bits(t) < tg_bits(from)) {
-        /* "w1" of a global x1 in env: load the low bits only (little-endian)
-         * rather than 64 bits and a zero-extension */
+        /* "w1" of a global x1 in env read once: load the low bits only
+         * (little-endian) rather than 64 bits and a zero-extension */
         int r = ra_alloc(g), bits = tg_bits(t);
         if (bits < 32)
             x86_movzx_load(x, r, ra_home(g, in), bits);
@@ -836,6 +864,17 @@ static void gen_conv(TmplGen *g, const IrInst *op)
             x86_load(x, 32, r, ra_home(g, in));
         ra_bind(g, out, r);
         ra_set_kbits(g, out, (unsigned)bits);
+        return;
+    }
+    if (op->opc == IR_OP_trunc && tg_bits(t) == 32 && !tg_is_const(g, in) && g->t[in].reg >= 0 &&
+        out != in && tg_bits(from) == 64) {
+        /* "movl dst, src": the copy and the zero-extension in one */
+        int src = g->t[in].reg;
+        ra_lock(g, src);
+        int r = ra_out_reg(g, out, in);
+        x86_mov_rr(x, 32, r, src);
+        ra_bind(g, out, r);
+        ra_set_kbits(g, out, 32);
         return;
     }
     int r = ra_out_reg(g, out, in);

@@ -39,12 +39,16 @@
 #define TMPL_FRAME_SIZE   (TMPL_FRAME_DATA + 8)
 _Static_assert(TMPL_FRAME_SIZE % 16 == 8, "frame must realign rsp to 16");
 
-#define TMPL_N_ALLOC 9
+/* rcx and rdx come last: an op that needs them (a shift by a register,
+ * mul/div, a 16-byte store or cmpxchg, a helper's arguments) takes them
+ * with ra_reserve or ra_spill_caller_saved. */
+#define TMPL_N_ALLOC 11
 extern const int8_t tmpl_alloc_order[TMPL_N_ALLOC];
 /* The same registers as a bit set. */
 #define TMPL_ALLOC_MASK                                                                   \
     (1u << X86_RBX | 1u << X86_RBP | 1u << X86_R12 | 1u << X86_R13 | 1u << X86_RSI |      \
-     1u << X86_RDI | 1u << X86_R8 | 1u << X86_R9 | 1u << X86_R10)
+     1u << X86_RDI | 1u << X86_R8 | 1u << X86_R9 | 1u << X86_R10 | 1u << X86_RCX |        \
+     1u << X86_RDX)
 
 /* Guest registers pinned to host registers across blocks (tmpl_set_pins):
  * at every block boundary global pin[i].env_off lives in host register

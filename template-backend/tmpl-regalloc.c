@@ -25,7 +25,7 @@
 #include <string.h>
 
 const int8_t tmpl_alloc_order[TMPL_N_ALLOC] = {
-    X86_RBX, X86_RBP, X86_R12, X86_R13, X86_RSI, X86_RDI, X86_R8, X86_R9, X86_R10,
+    X86_RBX, X86_RBP, X86_R12, X86_R13, X86_RSI, X86_RDI, X86_R8, X86_R9, X86_R10, X86_RCX, X86_RDX,
 };
 _Static_assert(__builtin_popcount(TMPL_ALLOC_MASK) == TMPL_N_ALLOC,
                "TMPL_ALLOC_MASK names the registers of tmpl_alloc_order");
@@ -68,7 +68,8 @@ uint64_t tmpl_pin_id(void)
 
 static bool is_caller_saved(int r)
 {
-    return r == X86_RSI || r == X86_RDI || r == X86_R8 || r == X86_R9 || r == X86_R10;
+    return r == X86_RSI || r == X86_RDI || r == X86_R8 || r == X86_R9 || r == X86_R10 ||
+           r == X86_RCX || r == X86_RDX;
 }
 
 static void note_use(TmplGen *g, IrTemp t, uint32_t i)

@@ -299,9 +299,10 @@ void tmplcache_stats_print(const ExecEngine *e, const TmplCacheStats *s, FILE *f
 
 /* exec.c */
 void exec_cpu_jc_drop(ExecCpu *cpu, TransBlock *tb);
-/* Frontend + IR passes for (pc, flags) as a region member (the frontend
- * reads only the block: GuestCodeReader.block_only); quiet: no -d
- * in_asm/op logging.  Under e->lock.  NULL with *ev set on failure. */
+/* Frontend + IR passes for (pc, flags); quiet: no -d in_asm/op logging.
+ * Under e->lock.  NULL with *ev set on failure.  The block's code depends
+ * on b->read_before/read_after as its TransBlock's does (tiercache hashes
+ * them with each member). */
 IrBlock *exec_lift_locked(ExecEngine *e, uint64_t pc, uint32_t flags, bool quiet, ExecEvent *ev);
 
 /* tierup.c: --tier=auto.  tierup_hot is called by the dispatcher when a

@@ -503,12 +503,11 @@ static void log_in_asm(ExecEngine *e, const IrBlock *b)
     fprintf(f, "\n");
 }
 
-/* Frontend + passes.  NULL with *ev set on failure.  Under e->lock.
- * block_only: the frontend reads nothing but the block (GuestCodeReader). */
+/* Frontend + passes.  NULL with *ev set on failure.  Under e->lock. */
 static IrBlock *lift_q(ExecEngine *e, uint64_t pc, uint32_t flags, unsigned max_insns, bool quiet,
-                       bool block_only, ExecEvent *ev)
+                       ExecEvent *ev)
 {
-    GuestCodeReader rd = {e, read_code_cb, block_only}; /* callers probed: cache is fresh */
+    GuestCodeReader rd = {e, read_code_cb}; /* callers probed: cache is fresh */
     IrBlock *b = e->cfg.arch->translate(pc, flags, &rd, max_insns);
     if (!b) {
         *ev = (ExecEvent){.kind = EXEC_EV_ERROR, .pc = pc, .msg = "frontend returned no block"};
@@ -553,8 +552,7 @@ bad:
 
 static IrBlock *lift(ExecEngine *e, uint64_t pc, uint32_t flags, unsigned max_insns, ExecEvent *ev)
 {
-    /* --tier=llvm blocks are cached as regions, keyed by their own bytes */
-    return lift_q(e, pc, flags, max_insns, false, e->cfg.tier == EXEC_TIER_LLVM, ev);
+    return lift_q(e, pc, flags, max_insns, false, ev);
 }
 
 IrBlock *exec_lift_locked(ExecEngine *e, uint64_t pc, uint32_t flags, bool quiet, ExecEvent *ev)
@@ -565,7 +563,7 @@ IrBlock *exec_lift_locked(ExecEngine *e, uint64_t pc, uint32_t flags, bool quiet
         *ev = (ExecEvent){.kind = EXEC_EV_FETCH_FAULT, .pc = pc, .addr = pc};
         return NULL;
     }
-    return lift_q(e, pc, flags, e->cfg.max_insns, quiet, true, ev); /* region members */
+    return lift_q(e, pc, flags, e->cfg.max_insns, quiet, ev);
 }
 
 /* Does b jump directly backwards (to its own pc or before)?  *target = where.

@@ -17,11 +17,9 @@
  * for the first insn, emits exit(IR_EXIT_FETCH_FAULT, pc)). */
 typedef struct GuestCodeReader {
     void *opaque;
+    /* The frontend may also read code near the block (in its pages) and
+     * reports what in IrBlock.read_before/read_after. */
     bool (*read)(void *opaque, uint64_t pc, void *buf, size_t len);
-    /* Read nothing outside the block's own instructions (a cached region's
-     * key covers only its members' bytes); else the frontend may look at
-     * code nearby and report it in IrBlock.read_before/read_after. */
-    bool block_only;
 } GuestCodeReader;
 
 typedef struct GuestArch {

@@ -27,8 +27,10 @@
  * deterministic, so runs of one program see the same biases.
  *
  * Payload: TcHeader, then one TcMember per region block (module offset,
- * size, insns), then the object.  The header carries XXH3-128 over every
- * member's (offset, size, insns, guest bytes) plus bias/variant/flags; the
+ * size, insns, and the code around it its translation read: TransBlock.
+ * dep_before/dep_after), then the object.  The header carries XXH3-128 over
+ * every member's (offset, size, insns, deps, guest bytes with the deps)
+ * plus bias/variant/flags; the
  * loader recomputes it from current guest memory before trusting the
  * entry (members are not in the key).  Anything that does not match is
  * reported under -d cache and the block simply stays in the template tier
@@ -36,7 +38,7 @@
  *
  * Dropped regions: when the probe sends a region back to template code
  * (runtime/tierup.c), the entry's object is replaced by a marker with the
- * same key and header (magic EMUDRP1, members, no object).  A later run
+ * same key and header (magic EMUDRP2, members, no object).  A later run
  * that meets the marker neither loads the region nor forms regions over
  * its members (tierup_note_dropped_locked): without it every run compiled
  * the same loops again only to drop them (lua: 0.5 s of LLVM per run).
@@ -60,8 +62,8 @@
 #include "runtime/tier-llvm.h"
 #include "runtime/tmplcache.h"
 
-#define TC_MAGIC "EMUREG1"
-#define TC_DROP_MAGIC "EMUDRP1" /* a region the probe dropped: members, no object */
+#define TC_MAGIC "EMUREG2"
+#define TC_DROP_MAGIC "EMUDRP2" /* a region the probe dropped: members, no object */
 #define TC_FN EMU_LLVM_OBJ_FN_PREFIX "0" /* the one region of our objects */
 #define TC_MAX_MEMBERS 4096u
 #define TC_MEMO 512u
@@ -102,8 +104,11 @@ typedef struct TcMember {
     uint64_t offset; /* module-relative pc */
     uint32_t size;   /* guest bytes */
     uint32_t n_insns;
+    uint16_t dep_before, dep_after; /* code around it the frontend read (flags
+                                       liveness at its exits): hashed too */
+    uint32_t pad;
 } TcMember;
-_Static_assert(sizeof(TcMember) == 16, "payload member layout");
+_Static_assert(sizeof(TcMember) == 24, "payload member layout");
 
 typedef struct TcPack {
     uint8_t hash[16];
@@ -360,7 +365,9 @@ static bool members_hash(ExecEngine *e, const TcMember *m, uint32_t n, uint64_t 
     TcHashBuf h = { 0 };
     bool ok = true;
     for (uint32_t i = 0; ok && i < n; i++)
-        ok = hb_add(&h, &m[i], sizeof m[i]) && hb_guest(e, &h, m[i].offset + bias, m[i].size);
+        ok = hb_add(&h, &m[i], sizeof m[i]) &&
+             hb_guest(e, &h, m[i].offset + bias - m[i].dep_before,
+                      m[i].dep_before + m[i].size + m[i].dep_after);
     ok = ok && hb_trailer(&h, bias, variant, flags);
     if (ok)
         emu_cache_hash128(h.b, h.n, out);
@@ -458,7 +465,8 @@ void tiercache_on_translate(ExecEngine *e, TransBlock *tb)
     if (m[0].offset != off || m[0].size != tb->guest_size)
         why = "entry block differs";
     for (uint32_t i = 0; !why && i < h.n_members; i++)
-        if (m[i].size == 0 || m[i].size > (1u << 20) || m[i].offset + bias < bias)
+        if (m[i].size == 0 || m[i].size > (1u << 20) || m[i].offset + bias < bias ||
+            m[i].dep_before >= 4096 || m[i].dep_after >= 4096 || m[i].offset + bias < m[i].dep_before)
             why = "bad member range";
     if (!why && !members_hash(e, m, h.n_members, bias, tc_variant(e), tb->flags, mh))
         why = "member code not readable";
@@ -583,7 +591,8 @@ struct TierCacheJob *tiercache_job_new(ExecEngine *e, TransBlock *const *tbs, ui
             break;
         }
         j->m[i] = (TcMember){ .offset = tbs[i]->pc - bias, .size = tbs[i]->guest_size,
-                              .n_insns = tbs[i]->n_insns };
+                              .n_insns = tbs[i]->n_insns, .dep_before = tbs[i]->dep_before,
+                              .dep_after = tbs[i]->dep_after };
     }
     ok = ok && key_hash(e, en->pc, en->guest_size, bias, j->variant, j->flags, j->key_hash) &&
          members_hash(e, j->m, n, bias, j->variant, j->flags, j->members_hash);

@@ -124,7 +124,7 @@ static bool dead_from(FlagScan *fs, uint64_t pc, unsigned depth)
 
 void a64_mark_dead_flag_exits(IrBlock *b, const GuestCodeReader *rd)
 {
-    if (!b->guest_size || rd->block_only)
+    if (!b->guest_size)
         return;
     uint64_t end = b->pc + b->guest_size;
     FlagScan fs = {.rd = rd,

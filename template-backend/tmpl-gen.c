@@ -583,10 +583,11 @@ static void gen_goto_ptr(TmplGen *g, const IrInst *op)
     }
     ra_writeback_exit(g);
     X86Buf *x = &g->x;
-    x86_store(x, 64, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, pc)), r);
-    /* every value but the pins is home: any other register will do */
+    /* every value but the pins is home: any other register will do.  A hit
+     * needs no env->pc (the block it reaches knows its pc): only the miss
+     * stub stores it, for the dispatcher */
     size_t miss = emit_jc_jump(x, r, r == X86_RCX ? X86_RDX : X86_RCX);
-    gen_add_stub(g, (TmplStub){.kind = STUB_LOOKUP, .site = (uint32_t)miss});
+    gen_add_stub(g, (TmplStub){.kind = STUB_LOOKUP, .reg = (int8_t)r, .site = (uint32_t)miss});
 }
 
 static void gen_exit(TmplGen *g, const IrInst *op)
@@ -655,6 +656,7 @@ static void emit_stubs(TmplGen *g, uint32_t entry_off)
             break;
         }
         case STUB_LOOKUP:
+            x86_store(x, 64, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, pc)), s->reg);
             ret_to_loop(g, TMPL_RET_LOOKUP);
             break;
         }

@@ -85,7 +85,7 @@ typedef struct TmplTemp {
 typedef enum TmplStubKind {
     STUB_FAULT,     /* guest SEGV/BUS: addr reg, insn, exc kind */
     STUB_GOTO_TB,   /* unchained goto_tb: target pc, slot */
-    STUB_LOOKUP,    /* goto_ptr miss */
+    STUB_LOOKUP,    /* goto_ptr miss: reg holds the target pc */
     STUB_SIDE_EXIT, /* a brcond leaving the block: dirty globals, then slot's
                        patchable jmp to target pc */
 } TmplStubKind;

@@ -871,8 +871,7 @@ static void gen_conv(TmplGen *g, const IrInst *op)
     if (op->opc == IR_OP_trunc && tg_bits(t) == 32 && !tg_is_const(g, in) && g->t[in].reg >= 0 &&
         out != in && tg_bits(from) == 64) {
         /* "movl dst, src": the copy and the zero-extension in one */
-        int src = g->t[in].reg;
-        ra_lock(g, src);
+        int src = g->t[in].reg;  /* ra_out_reg keeps it: it is the input */
         int r = ra_out_reg(g, out, in);
         x86_mov_rr(x, 32, r, src);
         ra_bind(g, out, r);

@@ -93,7 +93,8 @@ typedef enum TmplStubKind {
 typedef struct TmplStub {
     uint8_t kind;
     uint8_t slot;       /* goto_tb slot / exception kind */
-    int8_t reg;         /* fault: register holding the guest address */
+    int8_t reg;         /* fault: register holding the guest address;
+                           lookup: the one holding the target pc */
     uint8_t wb_n;       /* fault, side exit: dirty globals to store first, TMPL_WB_PAIR */
     uint32_t wb_first;  /*   words at TmplGen.stub_wb[wb_first] */
     uint32_t site;      /* rel32 to patch */

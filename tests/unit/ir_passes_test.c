@@ -283,6 +283,14 @@ START_TEST(test_dce_removes_unused_values_but_keeps_effects_and_faults)
 }
 END_TEST
 
+static unsigned count_writes(const IrBlock *b, IrTemp g)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < b->n_ops; i++)
+        n += b->ops[i].opc == IR_OP_mov && b->ops[i].args[0] == g;
+    return n;
+}
+
 START_TEST(test_dead_globals_removes_a_write_overwritten_before_any_read)
 {
     IrBlock *b = tblock(false);
@@ -297,15 +305,9 @@ START_TEST(test_dead_globals_removes_a_write_overwritten_before_any_read)
     ir_exit(b, IR_EXIT_NONE, 0);
     ir_pass_dead_globals(b);
     assert_valid(b);
-    unsigned nf_writes = 0, zf_writes = 0, x3_writes = 0;
-    for (uint32_t i = 0; i < b->n_ops; i++) {
-        nf_writes += b->ops[i].opc == IR_OP_mov && b->ops[i].args[0] == tg.nf;
-        zf_writes += b->ops[i].opc == IR_OP_mov && b->ops[i].args[0] == tg.zf;
-        x3_writes += b->ops[i].opc == IR_OP_mov && b->ops[i].args[0] == tg.x[3];
-    }
-    ck_assert_uint_eq(nf_writes, 1);
-    ck_assert_uint_eq(zf_writes, 2);
-    ck_assert_uint_eq(x3_writes, 1);
+    ck_assert_uint_eq(count_writes(b, tg.nf), 1);
+    ck_assert_uint_eq(count_writes(b, tg.zf), 2);
+    ck_assert_uint_eq(count_writes(b, tg.x[3]), 1);
     ir_block_free(b);
 }
 END_TEST
@@ -342,14 +344,6 @@ START_TEST(test_dead_globals_keeps_a_flag_write_read_by_an_exit)
     ir_block_free(b);
 }
 END_TEST
-
-static unsigned count_writes(const IrBlock *b, IrTemp g)
-{
-    unsigned n = 0;
-    for (uint32_t i = 0; i < b->n_ops; i++)
-        n += b->ops[i].opc == IR_OP_mov && b->ops[i].args[0] == g;
-    return n;
-}
 
 START_TEST(test_dead_globals_keeps_writes_before_faults_and_global_readers)
 {

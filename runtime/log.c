@@ -28,6 +28,7 @@ static const struct {
     {"llvm-asm", EMU_LOG_LLVM_ASM, "host assembly of each LLVM region"},
     {"cache", EMU_LOG_CACHE, "code cache: packs, loaded/stored regions, rejected entries"},
     {"perfmap", EMU_LOG_PERFMAP, "write /tmp/perf-<pid>.map so perf names blocks and regions"},
+    {"tier", EMU_LOG_TIER, "tier-up: hot blocks, regions formed, installed, probed"},
 };
 
 bool emu_log_parse(const char *spec, unsigned *mask, char *err, size_t errlen)

@@ -25,6 +25,7 @@ enum {
     EMU_LOG_LLVM_ASM = 1u << 8,     /* host assembly of each LLVM region */
     EMU_LOG_CACHE = 1u << 9,        /* code cache: packs, loads, stores, rejected entries */
     EMU_LOG_PERFMAP = 1u << 10,     /* /tmp/perf-<pid>.map naming generated code for perf */
+    EMU_LOG_TIER = 1u << 11,        /* tier-up: hot blocks, regions formed, installed, probed */
 };
 
 extern unsigned emu_log_mask;

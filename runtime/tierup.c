@@ -167,7 +167,7 @@ bool tierup_init(ExecEngine *e)
     tu->loops_only = !(v && *v == '0');
     tu->probe_min_cycles =
         (uint32_t)env_long("EMU_REGION_MIN_CYCLES", 0, 1000000000, TIERUP_PROBE_MIN_CYCLES);
-    tu->max_blocks = (uint32_t)env_long("EMU_REGION_BLOCKS", 1, TIERUP_MAX_BLOCKS, TIERUP_MAX_BLOCKS);
+    tu->max_blocks = (uint32_t)env_long("EMU_REGION_BLOCKS", 1, TIERUP_MAX_MEMBERS, TIERUP_MAX_BLOCKS);
     tu->max_insns = (uint32_t)env_long("EMU_REGION_INSNS", 1, 100000, TIERUP_MAX_INSNS);
     v = getenv("EMU_REGION_INSIDE");
     tu->skip_inside = !(v && *v == '1');
@@ -463,7 +463,7 @@ static void *worker_main(void *arg)
                     tier_llvm_release(&code);
             }
         }
-        if (ok && installed && emu_log_enabled(EMU_LOG_EXEC))
+        if (ok && installed && emu_log_enabled(EMU_LOG_TIER))
             emu_log("Tier-up: region at 0x%016" PRIx64 " (%u blocks) installed\n",
                     j->ir[0]->pc, j->n);
         pthread_mutex_lock(&tu->qlock);
@@ -621,7 +621,7 @@ static void probe_decide_locked(ExecEngine *e, TransBlock *tb)
     bool keep = cyc >= (entries - 1) * tu->probe_min_cycles;
     if (!keep)
         demote_locked(e, tb);
-    if (emu_log_enabled(EMU_LOG_EXEC))
+    if (emu_log_enabled(EMU_LOG_TIER))
         emu_log("Tier-up: region at 0x%016" PRIx64 ": %.0f cycles per entry: %s\n", tb->pc,
                 (double)cyc / (double)(entries - 1), keep ? "kept" : "dropped");
     pthread_mutex_lock(&tu->qlock);
@@ -905,6 +905,15 @@ uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
         j->n = 1;
         n_ptr = form_region(e, j, tb, true);
         loop = region_has_loop(tu, j, tb->flags);
+    }
+    if (emu_log_enabled(EMU_LOG_TIER)) {
+        uint32_t insns = 0;
+        for (uint32_t i = 0; i < j->n; i++)
+            insns += j->tbs[i]->n_insns;
+        emu_log("Tier-up: hot 0x%016" PRIx64 "%s: region at 0x%016" PRIx64
+                ", %u blocks, %u insns, %u via goto_ptr, %s\n",
+                latch->pc, latch->latch ? " (latch)" : "", tb->pc, j->n, insns, n_ptr,
+                loop ? "queued" : tu->loops_only ? "no loop: left" : "no loop: queued");
     }
     if (!loop && tu->loops_only) {
         tb->tier_state = TIER_DONE;

@@ -187,8 +187,9 @@ bool addr_fold_init(TmplGen *g)
 }
 
 /* True if the access of size bytes at temp at needs no limit check (see
- * the top); else records it as checked. */
-static bool addr_covered(TmplGen *g, IrTemp at, unsigned size)
+ * the top); else records that the check about to be made tests at - below
+ * (the caller checks a folded access's base alone, below = its offset). */
+static bool addr_covered(TmplGen *g, IrTemp at, unsigned size, int64_t below)
 {
     if (!g->limit_guard || at == IR_TEMP_NONE || at >= g->b->n_temps || tg_is_const(g, at))
         return false;
@@ -199,13 +200,13 @@ static bool addr_covered(TmplGen *g, IrTemp at, unsigned size)
             continue;
         if (a.off >= c->min_off && (uint64_t)(a.off - c->min_off) + size <= g->limit_guard)
             return true;
-        if (a.off < c->min_off)
-            c->min_off = a.off;
+        if (a.off - below < c->min_off)
+            c->min_off = a.off - below;
         return false;
     }
     uint32_t i = g->n_checked < TMPL_MAX_CHECKED ? g->n_checked++
                                                  : g->next_checked++ % TMPL_MAX_CHECKED;
-    g->checked[i] = (TmplChecked){ .root = a.root, .rver = a.rver, .min_off = a.off };
+    g->checked[i] = (TmplChecked){ .root = a.root, .rver = a.rver, .min_off = a.off - below };
     return false;
 }
 
@@ -247,12 +248,17 @@ static void fault_stub(TmplGen *g, const IrInst *op, int ar, unsigned kind, bool
                     d->w, d->n);
 }
 
-/* cmp addr, [env+guest_limit]; jae -> guest SIGSEGV reporting ar. */
-static void limit_check(TmplGen *g, const IrInst *op, int ar, bool write, const TmplDirty *d)
+/* cmp addr, [env+guest_limit]; jae -> guest SIGSEGV reporting ar + disp. */
+static void limit_check(TmplGen *g, const IrInst *op, int ar, int32_t disp, bool write,
+                        const TmplDirty *d)
 {
     X86Buf *x = &g->x;
     x86_alu_rm(x, X86_CMP, 64, ar, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, guest_limit)));
-    fault_stub(g, op, ar, TMPL_EXC_SEGV, write, x86_jcc32(x, X86_CC_AE), d);
+    size_t site = x86_jcc32(x, X86_CC_AE);
+    gen_add_stub_wb(g, (TmplStub){.kind = STUB_FAULT, .reg = (int8_t)ar,
+                                  .slot = (uint8_t)(TMPL_EXC_SEGV | (write ? 0x80 : 0)),
+                                  .site = (uint32_t)site, .insn = op->insn_idx, .disp = disp},
+                    d->w, d->n);
 }
 
 /* Check addr (in ar) for op's memop; at is the address temp.  Plain loads
@@ -270,8 +276,8 @@ static void mem_check(TmplGen *g, const IrInst *op, int ar, bool write, IrTemp a
         x86_test_ri(x, 32, ar, (int32_t)((1u << al) - 1));
         fault_stub(g, op, ar, TMPL_EXC_ALIGN, write, x86_jcc32(x, X86_CC_NE), &d);
     }
-    if (!addr_covered(g, at, IR_MO_BYTES(mo)))
-        limit_check(g, op, ar, write, &d);
+    if (!addr_covered(g, at, IR_MO_BYTES(mo), 0))
+        limit_check(g, op, ar, 0, write, &d);
 }
 
 static X86Mem host_mem(int ar, int32_t disp)
@@ -290,10 +296,18 @@ static X86Mem mem_operand(TmplGen *g, const IrInst *op, IrTemp at, bool write)
     }
     TmplFold f = g->fold[at];
     int br = ra_in(g, f.base);
-    if (!addr_covered(g, at, IR_MO_BYTES((IrMemOp)op->c[0]))) {
+    unsigned size = IR_MO_BYTES((IrMemOp)op->c[0]);
+    /* base < limit is enough when base + off + size stays within the
+     * guard: the access then faults in the guard if it is past the limit */
+    bool base_only = f.off >= 0 && (uint64_t)f.off + size <= g->limit_guard;
+    if (!addr_covered(g, at, size, base_only ? f.off : 0)) {
         TmplDirty d = dirty_now(g);
-        x86_lea(&g->x, 64, X86_RAX, x86_mem(br, f.off));
-        limit_check(g, op, X86_RAX, write, &d);
+        if (base_only) {
+            limit_check(g, op, br, f.off, write, &d);
+        } else {
+            x86_lea(&g->x, 64, X86_RAX, x86_mem(br, f.off));
+            limit_check(g, op, X86_RAX, 0, write, &d);
+        }
     }
     return host_mem(br, f.off);
 }
@@ -342,7 +356,10 @@ static void gen_ld(TmplGen *g, const IrInst *op)
         return;
     }
     int tb = tg_bits(t);
-    int d = ra_alloc(g);
+    /* A pinned destination is loaded in place: a faulting load writes
+     * nothing, so the pin still holds the old value at the fault. */
+    IrTemp out = op->args[0];
+    int d = g->t[out].pinned ? ra_out_reg(g, out, IR_TEMP_NONE) : ra_alloc(g);
     if (sbits > 64)
         sbits = 64;
     wb_site(g);

@@ -626,8 +626,12 @@ static void emit_stubs(TmplGen *g, uint32_t entry_off)
         switch (s->kind) {
         case STUB_FAULT: {
             emit_stub_wb(g, s);
-            x86_store(x, 64, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, exception_addr)),
-                      s->reg);
+            int ar = s->reg;
+            if (s->disp) {
+                x86_lea(x, 64, X86_RAX, x86_mem(ar, s->disp));
+                ar = X86_RAX;
+            }
+            x86_store(x, 64, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, exception_addr)), ar);
             uint64_t pc = s->insn < g->b->n_insns ? g->b->insns[s->insn].pc : g->b->pc;
             store_pc(g, pc);
             x86_store_imm(x, 32, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, exit_reason)),

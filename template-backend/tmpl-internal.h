@@ -99,6 +99,7 @@ typedef struct TmplStub {
     uint32_t wb_first;  /*   words at TmplGen.stub_wb[wb_first] */
     uint32_t site;      /* rel32 to patch */
     uint32_t insn;      /* fault: guest insn index */
+    int32_t disp;       /* fault: the guest address is reg + disp */
     uint64_t pc;        /* goto_tb, side exit: target */
 } TmplStub;
 

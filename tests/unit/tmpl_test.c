@@ -790,8 +790,10 @@ END_TEST
  * made accessible here, so r0 = 0x1ff8 passes the first access: an access
  * 8 bytes above it (0x2000, at the limit) is checked without a guard (a
  * guest SIGSEGV from the stub) and unchecked with one (a host fault in the
- * guard page, mapped back to its insn); an access below a checked one, one
- * past the guard, and one after a label are always checked. */
+ * guard page, mapped back to its insn); an access below a checked one and
+ * one past the guard are always checked.  After a label the access is
+ * checked again, but r0 + 8 within the guard checks r0 alone, which passes:
+ * the access faults in the guard too. */
 typedef struct GuardCase {
     int64_t first, second;    /* offsets off r0 */
     bool label;               /* a label between the two accesses */
@@ -808,7 +810,7 @@ START_TEST(test_limit_guard)
         { 0, 8, false, 4096, 0x1ff8, true },
         { 8, -16, false, 4096, 0, false },        /* wraps below 0 */
         { 0, 8 + 4096, false, 4096, 0x1ff8, false },   /* past the guard */
-        { 0, 8, true, 4096, 0x1ff8, false },
+        { 0, 8, true, 4096, 0x1ff8, true },
     };
     ck_assert_int_eq(mprotect(guest + 4096, 4096, PROT_READ | PROT_WRITE), 0);
     for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -861,6 +863,43 @@ START_TEST(test_limit_guard)
 }
 END_TEST
 
+/* A folded access base + off (off within the guard) checks base alone;
+ * when base is past the limit the stub reports base + off, the address
+ * the guest accessed.  With a negative off it checks base + off. */
+START_TEST(test_limit_check_of_folded_base)
+{
+    setup();
+    static const int64_t offs[] = { 8, 0x100, -8 };
+    for (unsigned k = 0; k < sizeof offs / sizeof offs[0]; k++) {
+        cbuf.used = cbuf_base_used;
+        IrBlock *b = small_block(0x7000);
+        IrTemp a = ir_new_temp(b, IR_I64);
+        ir_emit(b, IR_OP_add, IR_I64, (IrTemp[]){a, 1, ir_const(b, IR_I64, (uint64_t)offs[k])},
+                NULL);
+        ir_emit(b, IR_OP_ld, IR_I64, (IrTemp[]){2, a}, (uint64_t[]){IR_MO_64});
+        ir_insn_start(b, 0x7004, 4);
+        ir_emit(b, IR_OP_exit, IR_VOID, NULL, (uint64_t[]){IR_EXIT_NONE, 0x7008});
+        TmplMemModel mm = { .kind = TMPL_MEM_USER, .limit_guard = 4096 };
+        TmplCode c;
+        const char *why;
+        ck_assert(tmpl_translate(b, &cbuf, 0x500, &mm, &c, &why));
+        IrRandEnv e;
+        zero_env(&e);
+        e.r64[0] = 0x2000 + 16; /* past the limit; with -8 still past it */
+        uintptr_t r = 0;
+        ck_assert(!enter_catching(&e, cbuf.base + c.entry_offset, &r));
+        ck_assert_uint_eq(r, 0x500 | TMPL_RET_EXIT);
+        ck_assert_uint_eq(e.common.exit_reason, IR_EXIT_EXCEPTION);
+        ck_assert_uint_eq(e.common.exception_kind, TMPL_EXC_SEGV);
+        ck_assert_uint_eq(e.common.exception_addr, 0x2000 + 16 + (uint64_t)offs[k]);
+        ck_assert_uint_eq(e.common.pc, 0x7000);
+        free(c.insn_map);
+        free(c.wb);
+        ir_block_free(b);
+    }
+}
+END_TEST
+
 START_TEST(test_guest_fault_kinds)
 {
     setup();
@@ -903,6 +942,7 @@ static Suite *tmpl_suite(void)
     tcase_add_test(ex, test_chain_patch_race);
     tcase_add_test(ex, test_guest_fault_kinds);
     tcase_add_test(ex, test_limit_guard);
+    tcase_add_test(ex, test_limit_check_of_folded_base);
     tcase_add_test(ex, test_pinned_fault_and_exit);
     suite_add_tcase(s, ex);
     TCase *diff = tcase_create("differential");

@@ -356,10 +356,11 @@ static void gen_ld(TmplGen *g, const IrInst *op)
         return;
     }
     int tb = tg_bits(t);
-    /* A pinned destination is loaded in place: a faulting load writes
-     * nothing, so the pin still holds the old value at the fault. */
+    /* A pinned destination is loaded in place, also when it is the
+     * address ("ldrb w0, [x0]": the load reads the address first): a
+     * faulting load writes nothing, so the pin holds the old value. */
     IrTemp out = op->args[0];
-    int d = g->t[out].pinned ? ra_out_reg(g, out, IR_TEMP_NONE) : ra_alloc(g);
+    int d = ra_alloc_or_pin(g, out);
     if (sbits > 64)
         sbits = 64;
     wb_site(g);

@@ -217,6 +217,9 @@ int ra_alloc(TmplGen *g);
 /* Register to compute t's new value in: src's register when src dies here
  * or is the same temp as out, else a fresh one (the caller moves src in). */
 int ra_out_reg(TmplGen *g, IrTemp out, IrTemp src);
+/* A pinned out's own register (for an op that reads all its inputs before
+ * it writes, whatever they are: a load), else a fresh one. */
+int ra_alloc_or_pin(TmplGen *g, IrTemp out);
 /* t now lives (dirty) in r. */
 void ra_bind(TmplGen *g, IrTemp t, int r);
 /* t's new value was just written to its home: no register holds it. */

@@ -385,6 +385,15 @@ int ra_out_reg(TmplGen *g, IrTemp out, IrTemp src)
     return ra_alloc(g);
 }
 
+int ra_alloc_or_pin(TmplGen *g, IrTemp out)
+{
+    if (out != IR_TEMP_NONE && g->t[out].pinned) {
+        ra_lock(g, g->t[out].reg);
+        return g->t[out].reg;
+    }
+    return ra_alloc(g);
+}
+
 void ra_bind(TmplGen *g, IrTemp t, int r)
 {
     TmplTemp *s = &g->t[t];

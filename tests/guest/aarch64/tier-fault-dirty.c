@@ -72,6 +72,25 @@ static __attribute__((noinline, noclone)) void store_case(uint64_t bad, const ui
 }
 extern const char store_at[];
 
+/* x0 and x19 live in host registers across blocks (pinned): x0 loaded
+ * from an address off itself must still hold that address at the fault,
+ * and the offset must be in si_addr (the check may test x0 alone). */
+static __attribute__((noinline, noclone)) void pin_case(uint64_t bad, const uint64_t *good)
+{
+    __asm__ volatile(
+        "ldr x19, [%[good]]\n"
+        "add x19, x19, #0x77\n"
+        "mov x0, %[bad]\n"
+        ".globl pin_at\n"
+        "pin_at: ldr x0, [x0, #16]\n"
+        "mov x19, #0\n"
+        "mov x0, #0\n"
+        :
+        : [bad] "r"(bad), [good] "r"(good)
+        : "x0", "x19", "memory");
+}
+extern const char pin_at[];
+
 typedef void (*CaseFn)(uint64_t, const uint64_t *);
 
 static void run(const char *name, CaseFn fn, uint64_t bad, const uint64_t *good, const char *at)
@@ -92,6 +111,20 @@ static void run(const char *name, CaseFn fn, uint64_t bad, const uint64_t *good,
            got[23] == (fn == load_case ? bad : bad - 16) ? "as before the access" : "wrong");
 }
 
+static void run_pin(const char *name, uint64_t bad, const uint64_t *good)
+{
+    memset((void *)got, 0, sizeof got);
+    if (sigsetjmp(jb, 1) == 0) {
+        pin_case(bad, good);
+        printf("%s: no fault\n", name);
+        return;
+    }
+    printf("%s: pc %s, si_addr %s, x0 %s, x19 %#llx\n", name,
+           got_pc == (uintptr_t)pin_at ? "the access" : "wrong",
+           got_addr == bad + 16 ? "exact" : "wrong", got[0] == bad ? "as before" : "wrong",
+           (unsigned long long)got[19]);
+}
+
 int main(void)
 {
     static const uint64_t good[2] = {0x1000, 0x0f0f0f0f};
@@ -110,5 +143,7 @@ int main(void)
     run("store, PROT_NONE page", store_case, (uint64_t)(uintptr_t)page + 128, good, store_at);
     run("load, unmapped high address", load_case, 0x7ff000000000ull, good, load_at);
     run("store, unmapped high address", store_case, 0x7ff000000100ull, good, store_at);
+    run_pin("pinned load, PROT_NONE page", (uint64_t)(uintptr_t)page + 64, good);
+    run_pin("pinned load, unmapped high address", 0x7ff000000200ull, good);
     return 0;
 }

@@ -152,8 +152,10 @@ static bool fold_candidate(TmplGen *g, uint32_t i)
         if (oi->flags & (IR_OPF_BRANCH | IR_OPF_EXIT))
             return false;
         for (unsigned a = 0; a < (unsigned)(oi->n_out + oi->n_in); a++) {
-            if (o->args[a] == base && a < oi->n_out)
-                return false; /* base changes before t's last use */
+            /* base changes before t's last use; a load at the last use
+             * may write it ("ldrb w0, [x0, #8]": the address is read first) */
+            if (o->args[a] == base && a < oi->n_out && !(k == last && o->opc == IR_OP_ld))
+                return false;
             if (o->args[a] == t && (a < oi->n_out || !fold_use_ok(o, t)))
                 return false;
         }

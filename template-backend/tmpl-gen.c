@@ -833,6 +833,39 @@ static bool global_read_again(const TmplGen *g, IrTemp x)
     return false;
 }
 
+/* Is local out (the i32 trunc of in, at the current op) read once, by an
+ * i32 brcond or setcond, with nothing in between that writes in, merges
+ * control or calls out?  Then the compare reads in's register at 32 bits
+ * and the trunc emits nothing ("cmp w1, #5" of x1 was movl + cmpl). */
+#define TRUNC_ALIAS_WINDOW 16
+static bool trunc_feeds_compare(const TmplGen *g, IrTemp out, IrTemp in)
+{
+    const IrBlock *b = g->b;
+    uint32_t use = g->t[out].last;
+    if (b->temps[out].kind != IR_TEMP_LOCAL || use == UINT32_MAX || use <= g->op_idx ||
+        use - g->op_idx > TRUNC_ALIAS_WINDOW || use >= b->n_ops)
+        return false;
+    const IrInst *u = &b->ops[use];
+    if ((u->opc != IR_OP_brcond && u->opc != IR_OP_setcond) || u->type != IR_I32)
+        return false;
+    for (uint32_t i = g->op_idx + 1; i < use; i++) {
+        const IrInst *op = &b->ops[i];
+        if (op->dead)
+            continue;
+        if (op->opc >= IR_OP_COUNT || op->opc == IR_OP_label)
+            return false;
+        const IrOpInfo *oi = &ir_op_info[op->opc];
+        if (oi->flags & (IR_OPF_BRANCH | IR_OPF_EXIT | IR_OPF_CALL))
+            return false;
+        for (unsigned k = 0; k < (unsigned)(oi->n_out + oi->n_in) && k < IR_MAX_ARGS; k++)
+            if (op->args[k] == out || (k < oi->n_out && op->args[k] == in))
+                return false;
+    }
+    /* the compare's operands (setcond: args 1, 2) */
+    unsigned first = u->opc == IR_OP_setcond ? 1 : 0;
+    return u->args[first] == out || u->args[first + 1] == out;
+}
+
 static void gen_conv(TmplGen *g, const IrInst *op)
 {
     IrTemp out = op->args[0], in = op->args[1];
@@ -854,6 +887,13 @@ static void gen_conv(TmplGen *g, const IrInst *op)
                 x86_load(x, bits, r, m);
         }
         ra_bind(g, out, r);
+        return;
+    }
+    if (op->opc == IR_OP_trunc && tg_bits(t) == 32 && tg_bits(from) == 64 &&
+        !tg_is_const(g, in) && out != in && !g->t[in].alias && trunc_feeds_compare(g, out, in)) {
+        g->t[out].alias = in;
+        if (!tg_is_global(g, in) && g->t[in].last < g->t[out].last)
+            g->t[in].last = g->t[out].last; /* in's register lives to the compare */
         return;
     }
     if (op->opc == IR_OP_trunc && tg_is_global(g, in) && g->t[in].reg < 0 && out != in &&

@@ -334,6 +334,8 @@ void gen_load_to(TmplGen *g, int r, IrTemp t)
 
 int ra_in(TmplGen *g, IrTemp t)
 {
+    if (g->t[t].alias)
+        return ra_in(g, g->t[t].alias);
     TmplTemp *s = &g->t[t];
     if (!tg_is_const(g, t) && s->reg >= 0) {
         ra_lock(g, s->reg);

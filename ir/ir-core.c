@@ -203,6 +203,7 @@ IrBlock *ir_block_new(const IrGlobalSet *globals, uint64_t pc, uint32_t flags)
         b->n_ops = b->n_insns = b->n_labels = 0;
         b->guest_size = 0;
         b->flags_dead_slots = 0;
+        b->ptr_flags_dead = false;
         b->read_before = b->read_after = 0;
         b->n_consts = 0;
         m->unsimplified = false;

@@ -216,6 +216,7 @@ void ir_pass_dce(IrBlock *b)
  * Flag globals (IR_TEMPF_FLAG) follow the block's control flow instead:
  * a goto_tb whose slot is in b->flags_dead_slots does not observe them
  * (the frontend saw its target overwrite the flags before reading them),
+ * nor does a goto_ptr when b->ptr_flags_dead (a return or a call),
  * a branch sees what its target label sees (forward branches; a backward
  * one sees everything), and a fault does not observe them: a guest that
  * inspects NZCV in its SIGSEGV handler at an insn whose flags the code
@@ -258,6 +259,8 @@ void ir_pass_dead_globals(IrBlock *b)
                 dead_flags &= op->c[1] < nl ? flags_at_label[op->c[1]] : 0;
             } else if (op->opc == IR_OP_goto_tb) {
                 dead_flags = op->c[0] < 8 && (b->flags_dead_slots >> op->c[0] & 1) ? all_flags : 0;
+            } else if (op->opc == IR_OP_goto_ptr) {
+                dead_flags = b->ptr_flags_dead ? all_flags : 0;
             } else if ((oi->flags & IR_OPF_EXIT) || reads_all) {
                 dead_flags = 0;
             } /* else it can fault: faults do not see the flags */

@@ -234,6 +234,9 @@ typedef struct IrBlock {
                                      goto_tb slot s's target (the frontend read it):
                                      ir_pass_dead_globals drops flag writes only
                                      such exits would see */
+    bool ptr_flags_dead;          /* the goto_ptr exit needs no condition flags (a
+                                     return or a call: the guest ABI keeps none
+                                     across it) */
     uint16_t read_before, read_after; /* guest code the frontend also read, before
                                      pc and past pc + guest_size (for
                                      flags_dead_slots): the translation depends

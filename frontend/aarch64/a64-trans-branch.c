@@ -78,10 +78,13 @@ bool trans_TBZ(DisasContext *s, arg_TBZ *a)
     return true;
 }
 
-/* Indirect jump to the value of Xn (read before any link write). */
-static bool a64_branch_reg(DisasContext *s, int rn, bool link)
+/* Indirect jump to the value of Xn (read before any link write).  At a
+ * call (BLR) or a return (RET) NZCV is dead: AAPCS64 keeps no flags across
+ * either, so the block need not leave them in the CPU state. */
+static bool a64_branch_reg(DisasContext *s, int rn, bool link, bool flags_dead)
 {
     IrBlock *b = a64_ir(s);
+    b->ptr_flags_dead = flags_dead;
     IrTemp dest = ir_new_temp(b, IR_I64);
     ir_mov(b, IR_I64, dest, a64_get_x(s, rn));
     if (link)
@@ -93,15 +96,15 @@ static bool a64_branch_reg(DisasContext *s, int rn, bool link)
 
 bool trans_BR(DisasContext *s, arg_BR *a)
 {
-    return a64_branch_reg(s, a->rn, false);
+    return a64_branch_reg(s, a->rn, false, false);
 }
 
 bool trans_BLR(DisasContext *s, arg_BLR *a)
 {
-    return a64_branch_reg(s, a->rn, true);
+    return a64_branch_reg(s, a->rn, true, true);
 }
 
 bool trans_RET(DisasContext *s, arg_RET *a)
 {
-    return a64_branch_reg(s, a->rn, false);
+    return a64_branch_reg(s, a->rn, false, true);
 }

@@ -234,6 +234,22 @@ START_TEST(test_flags_dead_at_exits)
     ck_assert_uint_eq(b->flags_dead_slots, 1);
     ck_assert_uint_eq(b->read_before, 8);
     ir_block_free(b);
+    /* "cmp x0, x1; ret/blr/br": NZCV is dead at a return and a call
+     * (AAPCS64), not at a plain indirect branch (a jump table's target may
+     * read them) */
+    static const struct {
+        uint32_t insn;
+        bool dead;
+    } ptr[] = {{0xd65f03c0u /* ret */, true}, {0xd63f0020u /* blr x1 */, true},
+               {0xd61f0020u /* br x1 */, false}};
+    for (unsigned i = 0; i < sizeof ptr / sizeof ptr[0]; i++) {
+        a64t_code[0] = 0xeb01001fu;
+        a64t_code[1] = ptr[i].insn;
+        a64t_code_len = 2;
+        b = a64t_lift(A64T_CODE, false, 64);
+        ck_assert_msg(b->ptr_flags_dead == ptr[i].dead, "insn %08x", ptr[i].insn);
+        ir_block_free(b);
+    }
 }
 END_TEST
 

@@ -78,6 +78,9 @@ struct TransBlock {
     uint64_t llvm_exec_count;       /* starts of this block in LLVM code (stats) */
     int32_t hot;                    /* tier-up countdown (template code decrements) */
     bool latch;                     /* ends with a direct jump backwards: counts */
+    bool timing;                    /* latch: its trips are being timed (tierup) */
+    uint64_t timed_ns;              /* ... since this CPU time of thread timed_thread */
+    uint64_t timed_thread;
     uint64_t loop_header;           /* ... to this pc (the region entry it asks for) */
     uint8_t tier_state;             /* TIER_* below */
     TransBlock **region_users;      /* region entries whose code inlines this block */
@@ -328,6 +331,7 @@ void tierup_fork_child(ExecEngine *e);
 typedef struct TierUpStats {
     uint64_t hot, queued, installed, stale, failed, dropped;
     uint64_t loopless;            /* hot blocks whose region had no loop: not compiled */
+    uint64_t trips_cold;          /* hot latches whose trips came far apart: none */
     uint64_t probe_kept, probe_dropped; /* regions kept / sent back to template code */
     uint64_t probe_dropped_inside;  /* hot loops inside dropped regions: not compiled */
     uint64_t ptr_regions, ptr_members; /* regions that took in recorded goto_ptr targets,

@@ -51,9 +51,10 @@ void exec_stats_print(struct ExecEngine *e, FILE *out)
             tierup_stats(e, &ts);
             fprintf(out, "  tier-up                %" PRIu64 " hot blocks (threshold %d): %" PRIu64
                          " regions installed, %" PRIu64 " without a loop (left), %" PRIu64
-                         " stale, %" PRIu64 " refused, %" PRIu64 " dropped\n",
-                    ts.hot, tierup_threshold(e), ts.installed, ts.loopless, ts.stale, ts.failed,
-                    ts.dropped);
+                         " whose trips came far apart (left), %" PRIu64 " stale, %" PRIu64
+                         " refused, %" PRIu64 " dropped\n",
+                    ts.hot, tierup_threshold(e), ts.installed, ts.loopless, ts.trips_cold,
+                    ts.stale, ts.failed, ts.dropped);
             fprintf(out, "  region probe           %" PRIu64 " kept, %" PRIu64
                          " sent back to template code (too few cycles per entry), %" PRIu64
                          " hot loops inside those left alone\n",

@@ -95,6 +95,15 @@
  * rest within noise; at 3000 sha256sum's regions go: 0.46 -> 0.72 s). */
 #define TIERUP_PROBE_PERIOD 2000
 #define TIERUP_PROBE_MIN_CYCLES 600
+/* Before a hot latch forms a region it times its next trips: a loop whose
+ * trips come further apart than TIERUP_TRIP_PS_PER_INSN per insn of its
+ * body spends most of the time outside (entered per call, a trip or two
+ * each time): its region would only be compiled to be dropped by the probe
+ * (lua: ~50 such regions, one run after another until all were dropped).
+ * EMU_REGION_TRIP_PS sets the limit in picoseconds (0: no limit); the
+ * trips timed are a fifth of the threshold, at most TIERUP_TIME_TRIPS. */
+#define TIERUP_TIME_TRIPS 20000
+#define TIERUP_TRIP_PS_PER_INSN 30000
 
 typedef struct TierJob {
     uint64_t gen;                 /* e->gen when formed */
@@ -118,6 +127,8 @@ typedef struct TierUp {
     pthread_mutex_t ptr_lock;     /* TransBlock.ptr_targets (a leaf lock) */
     bool loops_only;              /* compile only regions with a loop */
     uint32_t probe_min_cycles;    /* host cycles per entry a region must run */
+    uint32_t time_trips;          /* trips a hot latch times first (0: none) */
+    uint32_t trip_ps_per_insn;    /* slower trips than this per body insn: no region */
     uint64_t start_ns;            /* CLOCK_MONOTONIC at tierup_init (exit drain) */
     pthread_mutex_t qlock;
     pthread_cond_t qcond;
@@ -167,6 +178,12 @@ bool tierup_init(ExecEngine *e)
     tu->loops_only = !(v && *v == '0');
     tu->probe_min_cycles =
         (uint32_t)env_long("EMU_REGION_MIN_CYCLES", 0, 1000000000, TIERUP_PROBE_MIN_CYCLES);
+    tu->time_trips = (uint32_t)(tu->threshold / 5 < TIERUP_TIME_TRIPS ? tu->threshold / 5
+                                                                         : TIERUP_TIME_TRIPS);
+    if (!tu->time_trips)
+        tu->time_trips = 1;
+    tu->trip_ps_per_insn =
+        (uint32_t)env_long("EMU_REGION_TRIP_PS", 0, 1000000000, TIERUP_TRIP_PS_PER_INSN);
     tu->max_blocks = (uint32_t)env_long("EMU_REGION_BLOCKS", 1, TIERUP_MAX_MEMBERS, TIERUP_MAX_BLOCKS);
     tu->max_insns = (uint32_t)env_long("EMU_REGION_INSNS", 1, 100000, TIERUP_MAX_INSNS);
     v = getenv("EMU_REGION_INSIDE");
@@ -797,6 +814,39 @@ static uint32_t form_region(ExecEngine *e, TierJob *j, TransBlock *tb, bool via_
     return n_ptr;
 }
 
+/* CPU time of the calling thread: a timed loop whose thread was preempted
+ * is not slower for it. */
+static uint64_t thread_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The latch's timed trips (tierup_hot): did they come close enough
+ * together for the loop to be where the time goes?  Its body is taken to
+ * be its header and its latch (a loop with more blocks per trip looks
+ * colder than it is; measured on the bench's workloads, the regions the
+ * probe keeps ran 0.15-24 ns per such insn and trip, a 4-insn sqlite3 loop
+ * at 677 cycles per entry 830; of those it drops, two thirds ran more than
+ * 30: lua's 46 took five runs to drop, one after another). */
+static bool trips_hot(ExecEngine *e, const TransBlock *latch, const TransBlock *header)
+{
+    TierUp *tu = e->tu;
+    uint64_t now = thread_ns();
+    if (latch->timed_thread != (uint64_t)pthread_self() || now < latch->timed_ns)
+        return true; /* another guest thread finished the count: no measure */
+    double per_trip = (double)(now - latch->timed_ns) / tu->time_trips;
+    uint32_t insns = latch->n_insns + (latch != header ? header->n_insns : 0);
+    bool hot = !tu->trip_ps_per_insn || per_trip * 1000 <= (double)tu->trip_ps_per_insn * insns;
+    if (emu_log_enabled(EMU_LOG_TIER))
+        emu_log("Tier-up: latch 0x%016" PRIx64 ": %.1f ns per trip, %u insns in it and its "
+                "header (%.2f ns per insn): %s\n",
+                latch->pc, per_trip, insns, per_trip / (insns ? insns : 1),
+                hot ? "hot" : "its trips come far apart: no region");
+    return hot;
+}
+
 uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
 {
     TierUp *tu = e->tu;
@@ -811,6 +861,15 @@ uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
      * nothing: it was hot already). */
     if (tb->llvm_entry) {
         probe_decide_locked(e, tb);
+        pthread_mutex_unlock(&e->lock);
+        return 0;
+    }
+    /* A latch times its next trips first (the countdown runs again). */
+    if (tb->latch && tu->trip_ps_per_insn && !tb->timing) {
+        tb->timing = true;
+        tb->timed_ns = thread_ns();
+        tb->timed_thread = (uint64_t)pthread_self();
+        __atomic_store_n(&tb->hot, (int32_t)tu->time_trips, __ATOMIC_RELAXED);
         pthread_mutex_unlock(&e->lock);
         return 0;
     }
@@ -829,6 +888,19 @@ uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
     bool sampled = tb->tier_state == TIER_SAMPLING;
     if ((tb->tier_state != TIER_COLD && !sampled) || tb->llvm_entry) {
         pthread_mutex_unlock(&e->lock);
+        return 0;
+    }
+    if (latch->latch && latch->timing && tu->trip_ps_per_insn && !sampled &&
+        !trips_hot(e, latch, tb)) {
+        tb->tier_state = TIER_DONE;
+        TbRange r = { .pc = tb->pc, .size = tb->guest_size, .n_insns = tb->n_insns };
+        tierup_note_dropped_locked(e, &r, 1);
+        tiercache_store_dropped_locked(e, tb, &r, 1);
+        pthread_mutex_unlock(&e->lock);
+        pthread_mutex_lock(&tu->qlock);
+        tu->st.hot++;
+        tu->st.trips_cold++;
+        pthread_mutex_unlock(&tu->qlock);
         return 0;
     }
     if ((tu->skip_inside || tu->follow_ptr) && in_region(tu, tb->pc, tb->flags)) {

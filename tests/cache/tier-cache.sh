@@ -132,6 +132,18 @@ EMU_REGION_MIN_CYCLES=1000000000 EMU_LLVM_FORBID=1 run drop5 "$D/c9"
 grep -q "EMU_LLVM_FORBID" "$D/drop5.err" && fail "drop: the last run tried to load LLVM"
 "$EC" --cache-dir "$D/c9" verify >/dev/null 2>&1 || fail "drop: emu-cache verify with markers"
 
+# 6b. a hot loop whose trips come far apart (here every loop: at most 1 ps
+#    per insn of its header and latch) forms no region and leaves a marker:
+#    no LLVM is loaded, and a later run with the usual limit compiles nothing
+far() { sed -n 's/.* \([0-9]*\) whose trips came far apart.*/\1/p' "$1"; }
+EMU_REGION_TRIP_PS=1 EMU_LLVM_FORBID=1 run far1 "$D/c6"
+[ "$(far "$D/far1.err")" -gt 0 ] 2>/dev/null || fail "far: no loop's trips came far apart: $(grep tier-up "$D/far1.err")"
+[ "$(compiled "$D/far1.err")" = 0 ] || fail "far: the first run compiled $(compiled "$D/far1.err") regions"
+grep -q "EMU_LLVM_FORBID" "$D/far1.err" && fail "far: the first run tried to load LLVM"
+EMU_LLVM_FORBID=1 run far2 "$D/c6"
+[ "$(compiled "$D/far2.err")" = 0 ] || fail "far: the second run compiled $(compiled "$D/far2.err") regions"
+grep -q "EMU_LLVM_FORBID" "$D/far2.err" && fail "far: the second run tried to load LLVM: the markers were not met"
+
 # 7. template blocks: a warm template run translates nothing and prints the
 #    same; a pack whose entries are damaged is retranslated, never run
 field() { sed -n "s/^  $2 *//p" "$1" | awk '{print $1}'; }

@@ -847,6 +847,25 @@ static bool trips_hot(ExecEngine *e, const TransBlock *latch, const TransBlock *
     return hot;
 }
 
+/* A hot header that gets no region (under e->lock, which this releases):
+ * remembered like a dropped region (its entry only: a loop inside may
+ * still form one), so later runs give its latches no countdown; *count
+ * (a TierUpStats field) says why. */
+static uint32_t leave_alone_unlock(ExecEngine *e, TransBlock *tb, uint64_t *count)
+{
+    TierUp *tu = e->tu;
+    tb->tier_state = TIER_DONE;
+    TbRange r = { .pc = tb->pc, .size = tb->guest_size, .n_insns = tb->n_insns };
+    tierup_note_dropped_locked(e, &r, 1);
+    tiercache_store_dropped_locked(e, tb, &r, 1);
+    pthread_mutex_unlock(&e->lock);
+    pthread_mutex_lock(&tu->qlock);
+    tu->st.hot++;
+    (*count)++;
+    pthread_mutex_unlock(&tu->qlock);
+    return 0;
+}
+
 uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
 {
     TierUp *tu = e->tu;
@@ -891,18 +910,8 @@ uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
         return 0;
     }
     if (latch->latch && latch->timing && tu->trip_ps_per_insn && !sampled &&
-        !trips_hot(e, latch, tb)) {
-        tb->tier_state = TIER_DONE;
-        TbRange r = { .pc = tb->pc, .size = tb->guest_size, .n_insns = tb->n_insns };
-        tierup_note_dropped_locked(e, &r, 1);
-        tiercache_store_dropped_locked(e, tb, &r, 1);
-        pthread_mutex_unlock(&e->lock);
-        pthread_mutex_lock(&tu->qlock);
-        tu->st.hot++;
-        tu->st.trips_cold++;
-        pthread_mutex_unlock(&tu->qlock);
-        return 0;
-    }
+        !trips_hot(e, latch, tb))
+        return leave_alone_unlock(e, tb, &tu->st.trips_cold);
     if ((tu->skip_inside || tu->follow_ptr) && in_region(tu, tb->pc, tb->flags)) {
         tb->tier_state = TIER_DONE;
         pthread_mutex_unlock(&e->lock);
@@ -988,19 +997,8 @@ uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
                 loop ? "queued" : tu->loops_only ? "no loop: left" : "no loop: queued");
     }
     if (!loop && tu->loops_only) {
-        tb->tier_state = TIER_DONE;
-        /* remembered like a dropped region (its entry only: a loop inside
-         * may still form one): later runs give its latches no countdown */
-        TbRange r = { .pc = tb->pc, .size = tb->guest_size, .n_insns = tb->n_insns };
-        tierup_note_dropped_locked(e, &r, 1);
-        tiercache_store_dropped_locked(e, tb, &r, 1);
-        pthread_mutex_unlock(&e->lock);
         free(j);
-        pthread_mutex_lock(&tu->qlock);
-        tu->st.hot++;
-        tu->st.loopless++;
-        pthread_mutex_unlock(&tu->qlock);
-        return 0;
+        return leave_alone_unlock(e, tb, &tu->st.loopless);
     }
     /* Lift the members again; a member whose block came out different
      * (cannot happen with unchanged bytes) ends the region there. */

@@ -115,6 +115,17 @@ IrTemp ir_setcond(IrBlock *b, IrType t, IrCond c, IrTemp x, IrTemp y)
 
 IrTemp ir_movcond(IrBlock *b, IrType t, IrCond c, IrTemp x, IrTemp y, IrTemp v1, IrTemp v2)
 {
+    /* "cond ? 1 : 0" is a setcond (AArch64 CSET, CINC of zero): xor, cmp,
+     * setcc instead of two constants and a cmov */
+    if (!ir_type_is_wide(t) && c < IR_COND_COUNT && v1 && v2 && v1 < b->n_temps &&
+        v2 < b->n_temps && b->temps[v1].kind == IR_TEMP_CONST &&
+        b->temps[v2].kind == IR_TEMP_CONST && b->temps[v1].type == t && b->temps[v2].type == t) {
+        uint64_t a = b->temps[v1].val[0], z = b->temps[v2].val[0];
+        if (a == 1 && z == 0)
+            return ir_setcond(b, t, c, x, y);
+        if (a == 0 && z == 1)
+            return ir_setcond(b, t, ir_cond_invert(c), x, y);
+    }
     return emit_value(b, IR_OP_movcond, t, t, (IrTemp[]){x, y, v1, v2}, 4,
                       (const uint64_t[]){c, 0});
 }

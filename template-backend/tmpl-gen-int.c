@@ -47,6 +47,20 @@ X86Cond gen_compare(TmplGen *g, IrType t, IrCond c, IrTemp a, IrTemp b)
     int ar = ra_in(g, a);
     bool tst = c == IR_COND_TSTEQ || c == IR_COND_TSTNE;
     int sz = tst ? tg_opsz(t) : w;
+    if (tst && sz == 64 && tg_is_const(g, b) && !imm_ok(g, b, sz)) {
+        /* one bit that no sign-extended imm32 holds (TBZ #31..#63): testl
+         * for bit 31, bt for the high half (was mov r11, imm; test) */
+        uint64_t m = tg_const(g, b);
+        if (m && !(m & (m - 1))) {
+            unsigned bit = (unsigned)__builtin_ctzll(m);
+            if (bit < 32) {
+                x86_test_ri(x, 32, ar, (int32_t)(uint32_t)m);
+                return gen_cc(c);
+            }
+            x86_bt_ri(x, 64, ar, bit);
+            return c == IR_COND_TSTNE ? X86_CC_B : X86_CC_AE;
+        }
+    }
     if (imm_ok(g, b, sz)) {
         int32_t imm = (int32_t)tg_const(g, b);
         if (tst)

@@ -135,6 +135,7 @@ void x86_lzcnt(X86Buf *b, int sz, int dst, int src);
 void x86_tzcnt(X86Buf *b, int sz, int dst, int src);
 void x86_popcnt(X86Buf *b, int sz, int dst, int src);
 void x86_cqo(X86Buf *b, int sz);                         /* cdq / cqo */
+void x86_bt_ri(X86Buf *b, int sz, int r, unsigned bit);   /* CF = bit */
 void x86_bts_ri(X86Buf *b, int sz, int r, unsigned bit);
 
 /* ---- conditions ---- */

@@ -92,7 +92,7 @@ void ir_rand_globals(IrGlobalSet *gs)
 static uint64_t interesting(RGen *g, unsigned w)
 {
     uint64_t m = w >= 64 ? ~0ull : (1ull << w) - 1;
-    switch (rn(g, 9)) {
+    switch (rn(g, 10)) {
     case 0: return 0;
     case 1: return 1;
     case 2: return m;                       /* -1 */
@@ -100,6 +100,7 @@ static uint64_t interesting(RGen *g, unsigned w)
     case 4: return m >> 1;                  /* signed MAX */
     case 5: return rn(g, 17);
     case 6: return (m - rn(g, 4)) & m;
+    case 7: return 1ull << rn(g, w);        /* one bit (AArch64 TBZ masks) */
     default: return rnd(g) & m;
     }
 }

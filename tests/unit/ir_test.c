@@ -416,6 +416,20 @@ START_TEST(test_movcond_selects_by_condition)
         ck_assert_int_eq(trun(b, &e, NULL, NULL), IR_INTERP_EXITED);
         ck_assert_uint_eq(e.w[0], cond_min_1[c] ? 111 : 222);
         ir_block_free(b);
+        /* "c ? 1 : 0" and "c ? 0 : 1" are built as a setcond of c or !c */
+        for (int one_first = 0; one_first < 2; one_first++) {
+            e.w[0] = (uint32_t)I32MIN;
+            b = tblock(false);
+            IrTemp k1 = ir_const(b, IR_I32, 1), k0 = ir_const(b, IR_I32, 0);
+            r = ir_movcond(b, IR_I32, c, tg.w[0], tg.w[1], one_first ? k1 : k0,
+                           one_first ? k0 : k1);
+            ck_assert_uint_eq(b->ops[b->n_ops - 1].opc, IR_OP_setcond);
+            ir_mov(b, IR_I32, tg.w[2], r);
+            ir_exit(b, IR_EXIT_NONE, 0);
+            ck_assert_int_eq(trun(b, &e, NULL, NULL), IR_INTERP_EXITED);
+            ck_assert_uint_eq(e.w[2], (uint32_t)(cond_min_1[c] == one_first));
+            ir_block_free(b);
+        }
     }
 }
 END_TEST

@@ -146,6 +146,74 @@ void ir_pass_copy_prop(IrBlock *b)
     retarget_moves(b, uses, defs, def_at);
 }
 
+/* ---- and + compare with zero -> test --------------------------------- */
+/* "t = and a, c; ...; brcond eq/ne t, $0" with t a local read only there
+ * becomes "brcond tsteq/tstne a, c" (a test: AArch64 "tst x0, #0xf; b.eq"
+ * whose flags are dead at the exits was mov, and, test); the and is left
+ * to dce.  Nothing in between may write a or c, merge control (a label) or
+ * call a helper that writes globals. */
+#define TEST_FOLD_WINDOW 16
+static bool writes_any(const IrInst *op, IrTemp x, IrTemp y, uint32_t ng)
+{
+    const IrOpInfo *oi = &ir_op_info[op->opc];
+    for (unsigned k = 0; k < oi->n_out; k++)
+        if (op->args[k] && (op->args[k] == x || op->args[k] == y))
+            return true;
+    return op->opc == IR_OP_call && ir_call_writes_globals(op) && ((x && x < ng) || (y && y < ng));
+}
+
+void ir_pass_test_fold(IrBlock *b)
+{
+    uint32_t nt = b->n_temps, ng = n_globals(b);
+    uint32_t *uses = ir_block_scratch(b, (size_t)nt * sizeof(uint32_t));
+    memset(uses, 0, (size_t)nt * sizeof(uint32_t));
+    for (uint32_t i = 0; i < b->n_ops; i++) {
+        const IrInst *op = &b->ops[i];
+        if (op->dead || op->opc >= IR_OP_COUNT)
+            continue;
+        const IrOpInfo *oi = &ir_op_info[op->opc];
+        for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++)
+            if (op->args[k] && op->args[k] < nt)
+                uses[op->args[k]]++;
+    }
+    for (uint32_t i = 0; i < b->n_ops; i++) {
+        IrInst *br = &b->ops[i];
+        if (br->dead || br->opc != IR_OP_brcond || (br->c[0] != IR_COND_EQ && br->c[0] != IR_COND_NE))
+            continue;
+        IrTemp t = br->args[0], z = br->args[1];
+        if (!t || t >= nt || b->temps[t].kind != IR_TEMP_LOCAL || uses[t] != 1 || !z || z >= nt ||
+            b->temps[z].kind != IR_TEMP_CONST || b->temps[z].val[0] != 0)
+            continue;
+        uint32_t lo = i > TEST_FOLD_WINDOW ? i - TEST_FOLD_WINDOW : 0;
+        for (uint32_t j = i; j-- > lo;) {
+            const IrInst *d = &b->ops[j];
+            if (d->dead || d->opc >= IR_OP_COUNT)
+                continue;
+            if (d->opc == IR_OP_label)
+                break;
+            const IrOpInfo *oi = &ir_op_info[d->opc];
+            bool defines = false;
+            for (unsigned k = 0; k < oi->n_out; k++)
+                defines |= d->args[k] == t;
+            if (!defines)
+                continue;
+            if (d->opc == IR_OP_and && d->type == br->type && d->args[0] == t) {
+                IrTemp a = d->args[1], c = d->args[2];
+                bool ok = true;
+                for (uint32_t k = j + 1; ok && k < i; k++)
+                    ok = b->ops[k].dead || b->ops[k].opc >= IR_OP_COUNT ||
+                         !writes_any(&b->ops[k], a, c, ng);
+                if (ok) {
+                    br->args[0] = a;
+                    br->args[1] = c;
+                    br->c[0] = br->c[0] == IR_COND_EQ ? IR_COND_TSTEQ : IR_COND_TSTNE;
+                }
+            }
+            break;
+        }
+    }
+}
+
 /* ---- dead code elimination -------------------------------------------- */
 /* An op goes when it is removable (no side effects, cannot fault, not a
  * branch/exit/marker) and all its outputs are locals nobody reads; a mov of
@@ -380,5 +448,6 @@ void ir_optimize(IrBlock *b)
     ir_pass_env_forward(b);
     ir_pass_copy_prop(b);
     ir_pass_dead_globals(b);
+    ir_pass_test_fold(b);
     ir_pass_dce(b);
 }

@@ -343,11 +343,12 @@ void ir_print_inst(const IrBlock *b, const IrInst *op, FILE *out);
 /* The standard pipeline: fold constants, propagate copies, drop dead code
  * and dead flag computations.  Keeps the block valid.  Any op's output may
  * be a global afterwards: copy_prop turns "t = op ...; mov g, t" (t used
- * once, op not a call and not reading g, nothing in between touching g,
- * faulting, calling or branching) into "g = op ...". */
+ * once, op not a call, nothing in between touching g, faulting, calling or
+ * branching) into "g = op ...". */
 void ir_optimize(IrBlock *b);
 void ir_pass_fold(IrBlock *b);
 void ir_pass_copy_prop(IrBlock *b);
+void ir_pass_test_fold(IrBlock *b);
 void ir_pass_dce(IrBlock *b);
 void ir_pass_dead_globals(IrBlock *b);
 void ir_pass_env_forward(IrBlock *b);

@@ -460,6 +460,46 @@ START_TEST(test_dead_globals_follows_exits_whose_flags_are_dead)
 }
 END_TEST
 
+/* "t = and a, c; brcond eq/ne t, $0" with t read only there becomes a
+ * tsteq/tstne of a and c; not when t is read again, a label merges control
+ * in between, or a is written in between.  Every shape runs the same. */
+START_TEST(test_test_fold_turns_and_then_compare_with_zero_into_a_test)
+{
+    for (int kind = 0; kind < 4; kind++)
+        for (int ne = 0; ne < 2; ne++)
+            for (uint64_t x1 = 0; x1 < 3; x1++) {
+                IrBlock *b = tblock(false);
+                uint32_t l = ir_new_label(b);
+                IrTemp t = ir_and(b, IR_I64, tg.x[1], ir_const(b, IR_I64, 2));
+                if (kind == 1)
+                    ir_mov(b, IR_I64, tg.x[3], t); /* read twice */
+                if (kind == 2) {
+                    uint32_t l2 = ir_new_label(b);
+                    ir_br(b, l2);
+                    ir_label(b, l2);
+                }
+                if (kind == 3)
+                    ir_mov(b, IR_I64, tg.x[1], ir_const(b, IR_I64, 7)); /* a written */
+                ir_brcond(b, IR_I64, ne ? IR_COND_NE : IR_COND_EQ, t, ir_const(b, IR_I64, 0), l);
+                ir_mov(b, IR_I64, tg.x[2], ir_const(b, IR_I64, 10));
+                ir_exit(b, IR_EXIT_NONE, 0);
+                ir_label(b, l);
+                ir_mov(b, IR_I64, tg.x[2], ir_const(b, IR_I64, 20));
+                ir_exit(b, IR_EXIT_NONE, 0);
+                TEnv e1 = {0}, e2;
+                e1.x[1] = x1;
+                e2 = e1;
+                ck_assert_int_eq(trun(b, &e1, NULL, NULL), IR_INTERP_EXITED);
+                ir_optimize(b);
+                assert_valid(b);
+                ck_assert_uint_eq(count_ops(b, IR_OP_and), kind == 0 ? 0u : 1u);
+                ck_assert_int_eq(trun(b, &e2, NULL, NULL), IR_INTERP_EXITED);
+                ck_assert_int_eq(memcmp(&e1, &e2, sizeof e1), 0);
+                ir_block_free(b);
+            }
+}
+END_TEST
+
 /* stenv then ldenv of the same field and type: the load becomes a copy of
  * the stored value, unless something in between may have changed the field
  * (an overlapping stenv, a helper with env access, a label) or the stored
@@ -1062,6 +1102,7 @@ int main(void)
     tcase_add_test(tc, test_dead_globals_keeps_a_flag_write_read_by_an_exit);
     tcase_add_test(tc, test_dead_globals_keeps_writes_before_faults_and_global_readers);
     tcase_add_test(tc, test_dead_globals_follows_exits_whose_flags_are_dead);
+    tcase_add_test(tc, test_test_fold_turns_and_then_compare_with_zero_into_a_test);
     tcase_add_test(tc, test_env_forward_replaces_a_reload_only_while_the_field_is_known);
     tcase_add_test(tc, test_optimize_shrinks_a_typical_flag_setting_sequence);
     tcase_add_test(tc, test_random_blocks_agree_with_and_without_simplify_and_optimize);

@@ -30,14 +30,15 @@
  * size, insns, and the code around it its translation read: TransBlock.
  * dep_before/dep_after), then the object.  The header carries XXH3-128 over
  * every member's (offset, size, insns, deps, guest bytes with the deps)
- * plus bias/variant/flags; the
- * loader recomputes it from current guest memory before trusting the
- * entry (members are not in the key).  Anything that does not match is
- * reported under -d cache and the block simply stays in the template tier
- * (it may get hot and be compiled, and stored, again).
+ * plus bias/variant/flags; the loader recomputes it from current guest
+ * memory before trusting the entry (members are not in the key).
+ * Anything that does not match is reported under -d cache and the block
+ * simply stays in the template tier (it may get hot and be compiled, and
+ * stored, again).
  *
  * Dropped regions: when the probe sends a region back to template code
- * (runtime/tierup.c), the entry's object is replaced by a marker with the
+ * (runtime/tierup.c), or a hot header gets none (no loop, or its trips
+ * came far apart), the entry's object is replaced by a marker with the
  * same key and header (magic EMUDRP2, members, no object).  A later run
  * that meets the marker neither loads the region nor forms regions over
  * its members (tierup_note_dropped_locked): without it every run compiled
@@ -63,7 +64,7 @@
 #include "runtime/tmplcache.h"
 
 #define TC_MAGIC "EMUREG2"
-#define TC_DROP_MAGIC "EMUDRP2" /* a region the probe dropped: members, no object */
+#define TC_DROP_MAGIC "EMUDRP2" /* a region dropped or never formed: members, no object */
 #define TC_FN EMU_LLVM_OBJ_FN_PREFIX "0" /* the one region of our objects */
 #define TC_MAX_MEMBERS 4096u
 #define TC_MEMO 512u

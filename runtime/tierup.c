@@ -127,8 +127,9 @@ typedef struct TierUp {
     pthread_mutex_t ptr_lock;     /* TransBlock.ptr_targets (a leaf lock) */
     bool loops_only;              /* compile only regions with a loop */
     uint32_t probe_min_cycles;    /* host cycles per entry a region must run */
-    uint32_t time_trips;          /* trips a hot latch times first (0: none) */
-    uint32_t trip_ps_per_insn;    /* slower trips than this per body insn: no region */
+    uint32_t time_trips;          /* trips a hot latch times first */
+    uint32_t trip_ps_per_insn;    /* slower trips than this per body insn: no
+                                     region (0: latches are not timed) */
     uint64_t start_ns;            /* CLOCK_MONOTONIC at tierup_init (exit drain) */
     pthread_mutex_t qlock;
     pthread_cond_t qcond;
@@ -827,9 +828,9 @@ static uint64_t thread_ns(void)
  * together for the loop to be where the time goes?  Its body is taken to
  * be its header and its latch (a loop with more blocks per trip looks
  * colder than it is; measured on the bench's workloads, the regions the
- * probe keeps ran 0.15-24 ns per such insn and trip, a 4-insn sqlite3 loop
- * at 677 cycles per entry 830; of those it drops, two thirds ran more than
- * 30: lua's 46 took five runs to drop, one after another). */
+ * probe keeps ran 0.15-24 ns per such insn and trip, except a 4-insn
+ * sqlite3 loop kept at 677 cycles per entry, which ran 830; of those it
+ * drops, two thirds ran more than 30: lua's 46 took five runs to drop). */
 static bool trips_hot(ExecEngine *e, const TransBlock *latch, const TransBlock *header)
 {
     TierUp *tu = e->tu;
@@ -909,9 +910,6 @@ uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
         pthread_mutex_unlock(&e->lock);
         return 0;
     }
-    if (latch->latch && latch->timing && tu->trip_ps_per_insn && !sampled &&
-        !trips_hot(e, latch, tb))
-        return leave_alone_unlock(e, tb, &tu->st.trips_cold);
     if ((tu->skip_inside || tu->follow_ptr) && in_region(tu, tb->pc, tb->flags)) {
         tb->tier_state = TIER_DONE;
         pthread_mutex_unlock(&e->lock);
@@ -926,6 +924,10 @@ uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
         pthread_mutex_unlock(&tu->qlock);
         return 0;
     }
+    /* (after the checks above: a header inside a region or a dropped one
+     * needs no timing verdict, nor a second marker) */
+    if (latch->timing && !sampled && !trips_hot(e, latch, tb))
+        return leave_alone_unlock(e, tb, &tu->st.trips_cold);
     /* A full queue would drop the job: do not lift its blocks for nothing. */
     if (__atomic_load_n(&tu->queued, __ATOMIC_RELAXED) >= TIERUP_MAX_QUEUE) {
         pthread_mutex_unlock(&e->lock);

@@ -240,13 +240,14 @@ static TmplDirty dirty_now(TmplGen *g)
 }
 
 /* A fault stub for the check whose jcc rel32 is at site: the guest
- * exception, after storing the globals that were dirty (d). */
-static void fault_stub(TmplGen *g, const IrInst *op, int ar, unsigned kind, bool write,
-                       size_t site, const TmplDirty *d)
+ * exception at address ar + disp, after storing the globals that were
+ * dirty (d). */
+static void fault_stub(TmplGen *g, const IrInst *op, int ar, int32_t disp, unsigned kind,
+                       bool write, size_t site, const TmplDirty *d)
 {
     gen_add_stub_wb(g, (TmplStub){.kind = STUB_FAULT, .reg = (int8_t)ar,
                                   .slot = (uint8_t)(kind | (write ? 0x80 : 0)),
-                                  .site = (uint32_t)site, .insn = op->insn_idx},
+                                  .site = (uint32_t)site, .insn = op->insn_idx, .disp = disp},
                     d->w, d->n);
 }
 
@@ -256,11 +257,7 @@ static void limit_check(TmplGen *g, const IrInst *op, int ar, int32_t disp, bool
 {
     X86Buf *x = &g->x;
     x86_alu_rm(x, X86_CMP, 64, ar, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, guest_limit)));
-    size_t site = x86_jcc32(x, X86_CC_AE);
-    gen_add_stub_wb(g, (TmplStub){.kind = STUB_FAULT, .reg = (int8_t)ar,
-                                  .slot = (uint8_t)(TMPL_EXC_SEGV | (write ? 0x80 : 0)),
-                                  .site = (uint32_t)site, .insn = op->insn_idx, .disp = disp},
-                    d->w, d->n);
+    fault_stub(g, op, ar, disp, TMPL_EXC_SEGV, write, x86_jcc32(x, X86_CC_AE), d);
 }
 
 /* Check addr (in ar) for op's memop; at is the address temp.  Plain loads
@@ -276,7 +273,7 @@ static void mem_check(TmplGen *g, const IrInst *op, int ar, bool write, IrTemp a
     unsigned al = IR_MO_ALIGN_LOG2(mo);
     if (al) {
         x86_test_ri(x, 32, ar, (int32_t)((1u << al) - 1));
-        fault_stub(g, op, ar, TMPL_EXC_ALIGN, write, x86_jcc32(x, X86_CC_NE), &d);
+        fault_stub(g, op, ar, 0, TMPL_EXC_ALIGN, write, x86_jcc32(x, X86_CC_NE), &d);
     }
     if (!addr_covered(g, at, IR_MO_BYTES(mo), 0))
         limit_check(g, op, ar, 0, write, &d);

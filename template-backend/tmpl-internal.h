@@ -77,8 +77,9 @@ typedef struct TmplTemp {
                            (after setcond, extract, narrow loads...); globals
                            and merged values (labels): the type's width */
     int32_t slot;       /* locals: frame offset of the home */
-    IrTemp alias;       /* an i32 "trunc" of this i64 temp, read by one compare
-                           only: read from alias's register (32-bit compare) */
+    IrTemp alias;       /* this i32 local is the trunc of i64 temp alias, read
+                           by one compare only: ra_in gives alias's register,
+                           which the compare reads at 32 bits (gen_conv) */
     uint32_t first;     /* locals: first op that names it */
     uint32_t last;      /* locals: last op that names it */
 } TmplTemp;

@@ -392,6 +392,7 @@ void x86_popcnt(X86Buf *b, int sz, int dst, int src)
 {
     emit_op(b, size_flags(sz) | F_F3, 0x0FB8, dst, src, NULL);
 }
+
 void x86_bt_ri(X86Buf *b, int sz, int r, unsigned bit)
 {
     emit_op(b, size_flags(sz), 0x0FBA, 4, r, NULL);

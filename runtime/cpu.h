@@ -44,7 +44,10 @@ typedef struct CpuCommon {
      * check it on their internal loops; set with the runtime's exit request,
      * cleared by the dispatcher). */
     uint32_t exit_request;
-    uint32_t reserved0;
+    /* Tier-up: every template loop latch subtracts 1 at its entry; the one
+     * that takes it to 0 leaves (TMPL_EXIT_HOT) and the dispatcher credits
+     * it with the period that ran out (a sample of the latches' trips). */
+    int32_t latch_budget;
     /* User mode: one byte per guest page (bit 0 readable, bit 1 writable
      * without a host fault), or NULL.  LLVM regions test it before each
      * guest access (see llvm-backend/llvm-tier.h, page_perm). */

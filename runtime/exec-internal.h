@@ -149,6 +149,8 @@ struct ExecCpu {
     volatile sig_atomic_t exit_request; /* exec_cpu_request_exit */
     volatile sig_atomic_t jb_valid;
     bool oneshot;           /* next: run env->pc alone (after SMC) */
+    int32_t latch_period;   /* tier-up: what env->latch_budget was last set to */
+    uint32_t latch_rng;     /* xorshift state that jitters it */
     uint32_t ptr_window;    /* tier-up: goto_ptr misses still to sample with the
                                in-code jump cache kept empty (tierup.c) */
     TransBlock *oneshot_tb; /* the transient block being run */
@@ -165,6 +167,8 @@ struct ExecCpu {
 
 /* Guest insns per block unless ExecConfig.max_insns says otherwise. */
 #define EXEC_DEFAULT_MAX_INSNS 512
+/* Latch entries per tier-up sample, on average (exec.c latch_restart). */
+#define EXEC_LATCH_PERIOD 4096
 
 /* Template-code cache counters (tmplcache.c), under e->lock. */
 typedef struct TmplCacheStats {

@@ -303,6 +303,35 @@ static bool w_cmpxchg(void *o, uint64_t addr, IrMemOp mo, const void *expect, co
                       void *old);
 static bool w_rmw(void *o, uint64_t addr, IrMemOp mo, IrRmwOp op, const void *val, void *old);
 
+/* Start the next latch sampling period: EXEC_LATCH_PERIOD latch entries
+ * on average (fewer under a lower EMU_HOT_THRESHOLD, as the tests set it),
+ * jittered (0.5x to 1.5x) so that a loop nest whose trips repeat with the
+ * period's rhythm is not always sampled at the same latch. */
+static void latch_restart(ExecCpu *cpu)
+{
+    uint32_t x = cpu->latch_rng;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    cpu->latch_rng = x;
+    int32_t base = EXEC_LATCH_PERIOD;
+    if (cpu->e->tu && tierup_threshold(cpu->e) < base)
+        base = tierup_threshold(cpu->e);
+    cpu->latch_period = (base + 1) / 2 + (int32_t)(x % (uint32_t)base);
+    cpu->env->latch_budget = cpu->latch_period;
+}
+
+/* A latch took env->latch_budget to zero: it is credited with the whole
+ * period (each latch, on average, with the trips it ran: its share of the
+ * samples is its share of the latch entries).  True when that uses up
+ * its TransBlock.hot: tierup_hot() then decides what it earned. */
+static bool latch_credit(ExecCpu *cpu, TransBlock *tb)
+{
+    int32_t period = cpu->latch_period;
+    latch_restart(cpu);
+    return __atomic_sub_fetch(&tb->hot, period, __ATOMIC_RELAXED) <= 0;
+}
+
 ExecCpu *exec_cpu_new(ExecEngine *e)
 {
     ExecCpu *cpu = calloc(1, sizeof *cpu);
@@ -330,6 +359,8 @@ ExecCpu *exec_cpu_new(ExecEngine *e)
     jc_mark(cpu, jmp_cache_hash(0));
     cpu->jmp_cache[jmp_cache_hash(0)].pc = jc_empty_pc(jmp_cache_hash(0));
     cpu->imem = (IrMemIface){cpu, w_load, w_store, w_cmpxchg, w_rmw};
+    cpu->latch_rng = 0x9e3779b9u ^ (uint32_t)(uintptr_t)cpu;
+    latch_restart(cpu);
     pthread_mutex_lock(&e->lock);
     cpu->index = e->next_cpu_index++;
     cpu->next = e->cpus;
@@ -635,7 +666,7 @@ static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
         if (latch && !tierup_in_dropped_locked(e, tb->loop_header)) {
             tb->latch = true;
             tb->hot = tierup_threshold(e);
-            mm.hot_counter = &tb->hot;
+            mm.latch_sample = true;
         }
         mm.relocatable = tmplcache_storing(e);
         if (tmpl_translate(b, &e->buf, (uintptr_t)tb, &mm, &code, &why)) {
@@ -1268,6 +1299,9 @@ static ExecEvent dispatch(ExecCpu *cpu)
             STAT_INC(cpu->n_slow_mem);
             continue;
         case TMPL_EXIT_HOT:
+            /* a template latch's sample (a region's probe also leaves so) */
+            if (last && last->latch && !last->llvm_entry && !latch_credit(cpu, last))
+                continue;
             if (last) {
                 uint64_t gen = cpu->run_gen;
                 rd_unlock(cpu);

@@ -3,9 +3,12 @@
  * on a background worker so that guest threads never wait for LLVM.
  *
  * 1. Template blocks that jump directly backwards (loop latches) count
- *    down TransBlock.hot at entry (TmplMemModel.hot_counter); other blocks
- *    carry no counter.  At zero the latch leaves before running, with
- *    TMPL_EXIT_HOT, and the dispatcher calls tierup_hot().
+ *    down the CPU's env->latch_budget at entry (TmplMemModel.latch_sample);
+ *    other blocks carry no counter.  The latch that takes it to zero leaves
+ *    before running, with TMPL_EXIT_HOT; the dispatcher credits it with the
+ *    period that ran out (latch_credit, exec.c) and calls tierup_hot() once
+ *    that uses up its TransBlock.hot.  A latch whose loop is decided stops
+ *    counting (tmpl_latch_off).
  * 2. Region formation (guest thread, under e->lock): the latch's loop
  *    header plus the blocks reachable from it through chained (so executed)
  *    goto_tb slots, breadth first, up to TIERUP_MAX_BLOCKS /
@@ -101,8 +104,10 @@
  * each time): its region would only be compiled to be dropped by the probe
  * (lua: ~50 such regions, one run after another until all were dropped).
  * EMU_REGION_TRIP_PS sets the limit in picoseconds (0: no limit); the
- * trips timed are a fifth of the threshold, at most TIERUP_TIME_TRIPS. */
-#define TIERUP_TIME_TRIPS 20000
+ * trips timed are half the threshold, at most TIERUP_TIME_TRIPS: trips are
+ * counted in samples of EXEC_LATCH_PERIOD (~4096) latch entries, so that is
+ * about a dozen samples. */
+#define TIERUP_TIME_TRIPS 50000
 #define TIERUP_TRIP_PS_PER_INSN 30000
 
 typedef struct TierJob {
@@ -179,7 +184,7 @@ bool tierup_init(ExecEngine *e)
     tu->loops_only = !(v && *v == '0');
     tu->probe_min_cycles =
         (uint32_t)env_long("EMU_REGION_MIN_CYCLES", 0, 1000000000, TIERUP_PROBE_MIN_CYCLES);
-    tu->time_trips = (uint32_t)(tu->threshold / 5 < TIERUP_TIME_TRIPS ? tu->threshold / 5
+    tu->time_trips = (uint32_t)(tu->threshold / 2 < TIERUP_TIME_TRIPS ? tu->threshold / 2
                                                                          : TIERUP_TIME_TRIPS);
     if (!tu->time_trips)
         tu->time_trips = 1;
@@ -831,13 +836,14 @@ static uint64_t thread_ns(void)
  * probe keeps ran 0.15-24 ns per such insn and trip, except a 4-insn
  * sqlite3 loop kept at 677 cycles per entry, which ran 830; of those it
  * drops, two thirds ran more than 30: lua's 46 took five runs to drop). */
-static bool trips_hot(ExecEngine *e, const TransBlock *latch, const TransBlock *header)
+static bool trips_hot(ExecEngine *e, const TransBlock *latch, const TransBlock *header,
+                      uint64_t trips)
 {
     TierUp *tu = e->tu;
     uint64_t now = thread_ns();
     if (latch->timed_thread != (uint64_t)pthread_self() || now < latch->timed_ns)
         return true; /* another guest thread finished the count: no measure */
-    double per_trip = (double)(now - latch->timed_ns) / tu->time_trips;
+    double per_trip = (double)(now - latch->timed_ns) / (double)(trips ? trips : 1);
     uint32_t insns = latch->n_insns + (latch != header ? header->n_insns : 0);
     bool hot = !tu->trip_ps_per_insn || per_trip * 1000 <= (double)tu->trip_ps_per_insn * insns;
     if (emu_log_enabled(EMU_LOG_TIER))
@@ -884,6 +890,10 @@ uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
         pthread_mutex_unlock(&e->lock);
         return 0;
     }
+    /* the trips credited since the countdown was last set (the last
+     * sample's period may go past it) */
+    int32_t left = __atomic_load_n(&tb->hot, __ATOMIC_RELAXED);
+    uint64_t trips = (uint64_t)tu->time_trips + (uint64_t)(left < 0 ? -(int64_t)left : 0);
     /* A latch times its next trips first (the countdown runs again). */
     if (tb->latch && tu->trip_ps_per_insn && !tb->timing) {
         tb->timing = true;
@@ -893,8 +903,11 @@ uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
         pthread_mutex_unlock(&e->lock);
         return 0;
     }
-    /* Whatever happens next, this block does not ask again for ~2^31 runs. */
+    /* Whatever happens next, this block does not ask again for ~2^31 runs;
+     * a latch stops counting (EMU_REGION_PTR's sampling starts it again). */
     __atomic_store_n(&tb->hot, INT32_MAX, __ATOMIC_RELAXED);
+    if (tb->latch && tb->host && !tu->follow_ptr)
+        tmpl_latch_off(&e->buf, tb->host);
     TransBlock *latch = tb;
     /* A hot loop latch asks for a region at its loop header. */
     if (tb->latch) {
@@ -926,7 +939,7 @@ uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
     }
     /* (after the checks above: a header inside a region or a dropped one
      * needs no timing verdict, nor a second marker) */
-    if (latch->timing && !sampled && !trips_hot(e, latch, tb))
+    if (latch->timing && !sampled && !trips_hot(e, latch, tb, trips))
         return leave_alone_unlock(e, tb, &tu->st.trips_cold);
     /* A full queue would drop the job: do not lift its blocks for nothing. */
     if (__atomic_load_n(&tu->queued, __ATOMIC_RELAXED) >= TIERUP_MAX_QUEUE) {

@@ -296,7 +296,7 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
         tiercache_meet_header(e, tb, hp->loop_header);
     }
     /* its loop's region was dropped or never formed (a cache marker): the
-     * countdown stays in the code but never reaches zero.  Translating the
+     * countdown is jumped over (tmpl_latch_off) and never reaches zero.  Translating the
      * block again without it made a second run translate every such latch
      * (sqlite3: ~100 blocks, 5.2% of the first run's translation time). */
     bool dropped_loop = !why && hp->latch && tierup_in_dropped_locked(e, hp->loop_header);
@@ -338,6 +338,8 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
     tb->last_page = (pc + h.guest_size - 1) >> EXEC_PAGE_BITS;
     tb->insn_off = ioff;
     exec_register_host(e, tb, &code);
+    if (dropped_loop)
+        tmpl_latch_off(&e->buf, tb->host);
     free(d.mem);
     e->tt.loaded++;
     e->tt.loaded_insns += h.n_insns;
@@ -569,7 +571,7 @@ const char *tmplcache_deep_check(const GuestArch *arch, const void *payload, siz
         CodeBuf buf = { .base = mem, .size = bufsz };
         TransBlock *tb = calloc(1, sizeof *tb);
         TmplMemModel mm = { .kind = TMPL_MEM_USER, .relocatable = true,
-                            .hot_counter = h.latch && tb ? &tb->hot : NULL,
+                            .latch_sample = h.latch && tb,
                             .limit_guard = tt_guard(h.guard_log2) };
         TmplCode c;
         memset(&c, 0, sizeof c);

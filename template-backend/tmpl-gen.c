@@ -230,6 +230,21 @@ void tmpl_chain_patch(CodeBuf *buf, uint32_t site, const void *target)
     __atomic_store_n((int32_t *)(void *)(buf->base + site), rel, __ATOMIC_RELEASE);
 }
 
+/* The latch countdown at a block's entry: sub $1, latch_budget(env); je rel32. */
+#define LATCH_COUNTDOWN_BYTES 11
+_Static_assert(offsetof(CpuCommon, latch_budget) < 0x80, "the countdown's disp8");
+
+void tmpl_latch_off(CodeBuf *buf, const void *entry)
+{
+    uint8_t *p = (uint8_t *)entry - buf->exec_delta;
+    static const uint8_t countdown[] = {0x41, 0x83, 0x6E, offsetof(CpuCommon, latch_budget),
+                                        0x01, 0x0F, 0x84};
+    if (((uintptr_t)p & 1) || memcmp(p, countdown, sizeof countdown))
+        return;
+    uint16_t jmp = (uint16_t)(0xEB | (LATCH_COUNTDOWN_BYTES - 2) << 8); /* jmp rel8 */
+    __atomic_store_n((uint16_t *)(void *)p, jmp, __ATOMIC_RELEASE);
+}
+
 /* ---- small emit helpers ---- */
 bool tg_grow(TmplGen *g, void **arr, uint32_t *cap, uint32_t n, size_t elem)
 {
@@ -663,6 +678,12 @@ static void emit_stubs(TmplGen *g, uint32_t entry_off)
             x86_store(x, 64, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, pc)), s->reg);
             ret_to_loop(g, TMPL_RET_LOOKUP);
             break;
+        case STUB_HOT:
+            store_pc(g, g->b->pc);
+            x86_store_imm(x, 32, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, exit_reason)),
+                          (int32_t)TMPL_EXIT_HOT);
+            ret_to_loop(g, TMPL_RET_EXIT);
+            break;
         }
     }
 }
@@ -1082,8 +1103,7 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
     g.limit_guard = mm ? mm->limit_guard : 0;
     g.skip_counter = mm ? mm->skip_counter : NULL;
     if (g.relocatable &&
-        ((mm->hot_counter && (uintptr_t)mm->hot_counter - tag >= 4096) ||
-         (mm->exec_counter && (uintptr_t)mm->exec_counter - tag >= 4096) ||
+        ((mm->exec_counter && (uintptr_t)mm->exec_counter - tag >= 4096) ||
          (mm->skip_counter && (uintptr_t)mm->skip_counter - tag >= 4096))) {
         *why = "relocatable code needs its counters within the tag's object";
         return false;
@@ -1126,17 +1146,21 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
         if (o->opc == IR_OP_goto_tb && o->c[0] < IR_GOTO_TB_SLOTS)
             g.slot_uses[o->c[0]]++;
     }
-    if (mm && mm->hot_counter) {
-        /* tier-up: count down; at zero leave before anything has run (the
-         * --stats counter below included, so an entry is counted once) */
-        mov_tag(&g, (uintptr_t)mm->hot_counter - tag);
-        x86_alu_mi(&g.x, X86_SUB, 32, x86_mem(X86_RAX, 0), 1);
-        size_t skip = x86_jcc32(&g.x, X86_CC_NE);
-        store_pc(&g, b->pc);
-        x86_store_imm(&g.x, 32, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, exit_reason)),
-                      (int32_t)TMPL_EXIT_HOT);
-        ret_to_loop(&g, TMPL_RET_EXIT);
-        x86_patch_rel32(&g.x, skip, x86_off(&g.x));
+    if (mm && mm->latch_sample) {
+        /* tier-up: count down the CPU's latch budget; at zero leave before
+         * anything has run (the --stats counter below included, so an
+         * entry is counted once).  One env operand, the exit out of line
+         * (was: movabs of a per-block counter, sub, jne over an inline exit) */
+        size_t start = x86_off(&g.x);
+        x86_alu_mi(&g.x, X86_SUB, 32, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, latch_budget)),
+                   1);
+        size_t site = x86_jcc32(&g.x, X86_CC_E);
+        if (site + 4 - start != LATCH_COUNTDOWN_BYTES) { /* tmpl_latch_off relies on it */
+            *why = "latch countdown of an unexpected length";
+            gen_free(&g);
+            return false;
+        }
+        gen_add_stub(&g, (TmplStub){.kind = STUB_HOT, .site = (uint32_t)site});
     }
     if (mm && mm->exec_counter) {
         /* --stats: count every entry that runs the block; rax is free at a block entry */

@@ -91,6 +91,7 @@ typedef enum TmplStubKind {
     STUB_LOOKUP,    /* goto_ptr miss: reg holds the target pc */
     STUB_SIDE_EXIT, /* a brcond leaving the block: dirty globals, then slot's
                        patchable jmp to target pc */
+    STUB_HOT,       /* tier-up countdown reached zero at the block's entry */
 } TmplStubKind;
 
 typedef struct TmplStub {

@@ -75,11 +75,11 @@ typedef struct TmplMemModel {
      * (those after its branch) to *skip_counter, so that entries x insns -
      * skipped is what ran. */
     uint64_t *skip_counter;
-    /* Tier-up (--tier=auto): when non-NULL the block subtracts 1 from
-     * *hot_counter at every entry and, when it reaches 0, returns at once
-     * (nothing of the block has run) with tag | TMPL_RET_EXIT,
-     * env->exit_reason = TMPL_EXIT_HOT and env->pc = the block's pc. */
-    int32_t *hot_counter;
+    /* Tier-up (--tier=auto): the block subtracts 1 from env->latch_budget
+     * at every entry and, when it reaches 0, returns at once (nothing of
+     * the block has run) with tag | TMPL_RET_EXIT, env->exit_reason =
+     * TMPL_EXIT_HOT and env->pc = the block's pc. */
+    bool latch_sample;
     /* Code cache: record in TmplCode.relocs everything in the code that
      * depends on where it runs (tag, epilogue, helper addresses), so that
      * tmpl_install can place the same bytes in another process.  The
@@ -203,6 +203,11 @@ bool tmpl_install(CodeBuf *buf, uintptr_t tag, const TmplImage *img, TmplCode *o
 /* Point chain slot jump (rel32 at site) at target / back at its exit stub.
  * Atomic with respect to other threads executing the code. */
 void tmpl_chain_patch(CodeBuf *buf, uint32_t site, const void *target);
+
+/* A latch_sample block whose loop needs no more samples: its entry's
+ * countdown becomes a jump over it (two bytes, stored at once).  Code at
+ * entry that is not such a countdown is left as it is. */
+void tmpl_latch_off(CodeBuf *buf, const void *entry);
 
 /* A block-shaped entry into a C-callable function `uintptr_t fn(void *env)`
  * (LLVM tier code) that chained jumps and the jump cache can target:

@@ -602,6 +602,53 @@ START_TEST(test_chain_and_jmp_cache)
 }
 END_TEST
 
+/* A latch_sample block counts env->latch_budget down at its entry and
+ * leaves before running when it reaches zero; tmpl_latch_off makes the
+ * block skip the countdown (and only a countdown). */
+START_TEST(test_latch_sample_and_off)
+{
+    setup();
+    cbuf.used = cbuf_base_used;
+    IrBlock *b = small_block(0x6000);
+    ir_emit(b, IR_OP_add, IR_I64, (IrTemp[]){1, 1, ir_const(b, IR_I64, 3)}, NULL);
+    ir_emit(b, IR_OP_exit, IR_VOID, NULL, (uint64_t[]){IR_EXIT_HALT, 0x6004});
+    TmplMemModel mm = { .kind = TMPL_MEM_USER, .latch_sample = true };
+    TmplCode c, plain;
+    const char *why;
+    ck_assert(tmpl_translate(b, &cbuf, 0x600, &mm, &c, &why));
+    ck_assert(tmpl_translate(b, &cbuf, 0x680, NULL, &plain, &why));
+    uint8_t *entry = cbuf.base + c.entry_offset;
+    IrRandEnv e;
+    zero_env(&e);
+    e.common.latch_budget = 2;
+    uintptr_t r = tmpl_enter(&e, entry);              /* 2 -> 1: runs */
+    ck_assert_uint_eq(r, 0x600 | TMPL_RET_EXIT);
+    ck_assert_uint_eq(e.common.exit_reason, IR_EXIT_HALT);
+    ck_assert_int_eq(e.common.latch_budget, 1);
+    ck_assert_uint_eq(e.r64[0], 3);
+    r = tmpl_enter(&e, entry);                        /* 1 -> 0: leaves first */
+    ck_assert_uint_eq(r, 0x600 | TMPL_RET_EXIT);
+    ck_assert_uint_eq(e.common.exit_reason, TMPL_EXIT_HOT);
+    ck_assert_uint_eq(e.common.pc, 0x6000);
+    ck_assert_int_eq(e.common.latch_budget, 0);
+    ck_assert_uint_eq(e.r64[0], 3);
+    tmpl_latch_off(&cbuf, entry);
+    e.common.latch_budget = 1;
+    r = tmpl_enter(&e, entry);                        /* no countdown any more */
+    ck_assert_uint_eq(e.common.exit_reason, IR_EXIT_HALT);
+    ck_assert_int_eq(e.common.latch_budget, 1);
+    ck_assert_uint_eq(e.r64[0], 6);
+    /* a block without a countdown is not touched */
+    uint8_t before[16];
+    memcpy(before, cbuf.base + plain.entry_offset, sizeof before);
+    tmpl_latch_off(&cbuf, cbuf.base + plain.entry_offset);
+    ck_assert_mem_eq(before, cbuf.base + plain.entry_offset, sizeof before);
+    free(c.insn_map);
+    free(plain.insn_map);
+    ir_block_free(b);
+}
+END_TEST
+
 /* One thread runs a chained block again and again while another retargets
  * its goto_tb between the next block and the exit stub: every run must end
  * in one of the two legal ways (the rel32 store is atomic). */
@@ -940,6 +987,7 @@ static Suite *tmpl_suite(void)
     tcase_add_test(ex, test_chain_and_jmp_cache);
     tcase_add_test(ex, test_host_fault_insn_map);
     tcase_add_test(ex, test_chain_patch_race);
+    tcase_add_test(ex, test_latch_sample_and_off);
     tcase_add_test(ex, test_guest_fault_kinds);
     tcase_add_test(ex, test_limit_guard);
     tcase_add_test(ex, test_limit_check_of_folded_base);

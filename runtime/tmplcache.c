@@ -296,7 +296,7 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
         tiercache_meet_header(e, tb, hp->loop_header);
     }
     /* its loop's region was dropped or never formed (a cache marker): the
-     * countdown is jumped over (tmpl_latch_off) and never reaches zero.  Translating the
+     * countdown is turned off (tmpl_latch_off) and never reaches zero.  Translating the
      * block again without it made a second run translate every such latch
      * (sqlite3: ~100 blocks, 5.2% of the first run's translation time). */
     bool dropped_loop = !why && hp->latch && tierup_in_dropped_locked(e, hp->loop_header);

@@ -234,15 +234,20 @@ void tmpl_chain_patch(CodeBuf *buf, uint32_t site, const void *target)
 #define LATCH_COUNTDOWN_BYTES 11
 _Static_assert(offsetof(CpuCommon, latch_budget) < 0x80, "the countdown's disp8");
 
+/* sub becomes cmp (ModRM /5 -> /7), then je becomes jo, one byte each:
+ * every state another thread may run is harmless (cmp; je leaves as a
+ * spurious sample when the budget is 1; cmp x, 1 never overflows).  A
+ * `jmp` over the countdown cost lua 15% (a taken branch in ~5-cycle
+ * blocks); cmp + jo not taken, like nops, cost ~3%. */
 void tmpl_latch_off(CodeBuf *buf, const void *entry)
 {
     uint8_t *p = (uint8_t *)entry - buf->exec_delta;
     static const uint8_t countdown[] = {0x41, 0x83, 0x6E, offsetof(CpuCommon, latch_budget),
                                         0x01, 0x0F, 0x84};
-    if (((uintptr_t)p & 1) || memcmp(p, countdown, sizeof countdown))
+    if (memcmp(p, countdown, sizeof countdown))
         return;
-    uint16_t jmp = (uint16_t)(0xEB | (LATCH_COUNTDOWN_BYTES - 2) << 8); /* jmp rel8 */
-    __atomic_store_n((uint16_t *)(void *)p, jmp, __ATOMIC_RELEASE);
+    __atomic_store_n(p + 2, (uint8_t)0x7E, __ATOMIC_RELEASE);
+    __atomic_store_n(p + 6, (uint8_t)0x80, __ATOMIC_RELEASE);
 }
 
 /* ---- small emit helpers ---- */

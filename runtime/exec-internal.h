@@ -167,6 +167,11 @@ struct ExecCpu {
 
 /* Guest insns per block unless ExecConfig.max_insns says otherwise. */
 #define EXEC_DEFAULT_MAX_INSNS 512
+/* A block is a loop latch (tier-up counts it) if it jumps back at most
+ * this many bytes before its end.  Every region the probe kept on the
+ * bench's workloads closed within 192 bytes; farther jumps back are mostly
+ * an interpreter's handlers returning to its dispatch, or tail calls. */
+#define EXEC_LATCH_SPAN 1024
 /* Latch entries per tier-up sample, on average (exec.c latch_restart). */
 #define EXEC_LATCH_PERIOD 4096
 

@@ -597,13 +597,15 @@ IrBlock *exec_lift_locked(ExecEngine *e, uint64_t pc, uint32_t flags, bool quiet
     return lift_q(e, pc, flags, e->cfg.max_insns, quiet, ev);
 }
 
-/* Does b jump directly backwards (to its own pc or before)?  *target = where.
+/* Does b jump directly backwards (to its own pc or before, within
+ * EXEC_LATCH_SPAN)?  *target = where.
  * Such a block closes a loop: --tier=auto counts only these. */
 static bool backward_target(const IrBlock *b, uint64_t *target)
 {
     for (uint32_t i = 0; i < b->n_ops; i++) {
         const IrInst *op = &b->ops[i];
-        if (!op->dead && op->opc == IR_OP_goto_tb && op->c[1] <= b->pc) {
+        if (!op->dead && op->opc == IR_OP_goto_tb && op->c[1] <= b->pc &&
+            b->pc + b->guest_size - op->c[1] <= EXEC_LATCH_SPAN) {
             *target = op->c[1];
             return true;
         }

@@ -333,6 +333,12 @@ void tierup_note_ptr(ExecEngine *e, TransBlock *tb, uint64_t pc);
  * (EMU_REGION_PROBE; 0: regions always stay). */
 uint32_t tierup_probe_period(void);
 int32_t tierup_threshold(const ExecEngine *e);
+/* Under e->lock: is the calling CPU the engine's only one (so no other
+ * thread can be running generated code)? */
+static inline bool exec_sole_cpu_locked(const ExecEngine *e)
+{
+    return e->cpus && !e->cpus->next;
+}
 void tierup_fork_prepare(ExecEngine *e);
 void tierup_fork_parent(ExecEngine *e);
 void tierup_fork_child(ExecEngine *e);

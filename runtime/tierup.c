@@ -907,7 +907,7 @@ uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
      * a latch stops counting (EMU_REGION_PTR's sampling starts it again). */
     __atomic_store_n(&tb->hot, INT32_MAX, __ATOMIC_RELAXED);
     if (tb->latch && tb->host && !tu->follow_ptr)
-        tmpl_latch_off(&e->buf, tb->host);
+        tmpl_latch_off(&e->buf, tb->host, exec_sole_cpu_locked(e));
     TransBlock *latch = tb;
     /* A hot loop latch asks for a region at its loop header. */
     if (tb->latch) {

@@ -339,7 +339,7 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
     tb->insn_off = ioff;
     exec_register_host(e, tb, &code);
     if (dropped_loop)
-        tmpl_latch_off(&e->buf, tb->host);
+        tmpl_latch_off(&e->buf, tb->host, exec_sole_cpu_locked(e));
     free(d.mem);
     e->tt.loaded++;
     e->tt.loaded_insns += h.n_insns;

@@ -234,18 +234,24 @@ void tmpl_chain_patch(CodeBuf *buf, uint32_t site, const void *target)
 #define LATCH_COUNTDOWN_BYTES 11
 _Static_assert(offsetof(CpuCommon, latch_budget) < 0x80, "the countdown's disp8");
 
-/* sub becomes cmp (ModRM /5 -> /7), then je becomes jo, one byte each:
- * every state another thread may run is harmless (cmp; je leaves as a
- * spurious sample when the budget is 1; cmp x, 1 never overflows).  A
- * `jmp` over the countdown cost lua 15% (a taken branch in ~5-cycle
- * blocks); cmp + jo not taken, like nops, cost ~3%. */
-void tmpl_latch_off(CodeBuf *buf, const void *entry)
+/* alone: one 11-byte nop.  Else sub becomes cmp (ModRM /5 -> /7), then je
+ * becomes jo, one byte each: every state another thread may run is
+ * harmless (cmp; je leaves as a spurious sample when the budget is 1;
+ * cmp x, 1 never overflows).  A `jmp` over the countdown cost lua 15% (a
+ * taken branch in ~5-cycle blocks); cmp + jo cost awk 6% more than the nop. */
+void tmpl_latch_off(CodeBuf *buf, const void *entry, bool alone)
 {
     uint8_t *p = (uint8_t *)entry - buf->exec_delta;
     static const uint8_t countdown[] = {0x41, 0x83, 0x6E, offsetof(CpuCommon, latch_budget),
                                         0x01, 0x0F, 0x84};
+    static const uint8_t nop11[LATCH_COUNTDOWN_BYTES] = {0x66, 0x66, 0x2E, 0x0F, 0x1F, 0x84,
+                                                         0, 0, 0, 0, 0};
     if (memcmp(p, countdown, sizeof countdown))
         return;
+    if (alone) {
+        memcpy(p, nop11, sizeof nop11);
+        return;
+    }
     __atomic_store_n(p + 2, (uint8_t)0x7E, __ATOMIC_RELEASE);
     __atomic_store_n(p + 6, (uint8_t)0x80, __ATOMIC_RELEASE);
 }

@@ -205,10 +205,10 @@ bool tmpl_install(CodeBuf *buf, uintptr_t tag, const TmplImage *img, TmplCode *o
 void tmpl_chain_patch(CodeBuf *buf, uint32_t site, const void *target);
 
 /* A latch_sample block whose loop needs no more samples: its entry's
- * countdown becomes a compare that never branches (safe while other
- * threads run it).  Code at entry that is not such a countdown is left as
- * it is. */
-void tmpl_latch_off(CodeBuf *buf, const void *entry);
+ * countdown becomes nops if alone (no other thread can be running the
+ * code), else a compare that never branches (safe while other threads run
+ * it).  Code at entry that is not such a countdown is left as it is. */
+void tmpl_latch_off(CodeBuf *buf, const void *entry, bool alone);
 
 /* A block-shaped entry into a C-callable function `uintptr_t fn(void *env)`
  * (LLVM tier code) that chained jumps and the jump cache can target:

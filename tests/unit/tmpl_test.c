@@ -632,16 +632,22 @@ START_TEST(test_latch_sample_and_off)
     ck_assert_uint_eq(e.common.pc, 0x6000);
     ck_assert_int_eq(e.common.latch_budget, 0);
     ck_assert_uint_eq(e.r64[0], 3);
-    tmpl_latch_off(&cbuf, entry);
-    e.common.latch_budget = 1;
-    r = tmpl_enter(&e, entry);                        /* no countdown any more */
-    ck_assert_uint_eq(e.common.exit_reason, IR_EXIT_HALT);
-    ck_assert_int_eq(e.common.latch_budget, 1);
-    ck_assert_uint_eq(e.r64[0], 6);
+    uint8_t saved[16];
+    memcpy(saved, entry, sizeof saved);
+    for (int alone = 0; alone < 2; alone++) {
+        memcpy(entry, saved, sizeof saved);
+        tmpl_latch_off(&cbuf, entry, alone);
+        e.common.latch_budget = 1;
+        e.r64[0] = 3;
+        r = tmpl_enter(&e, entry);                    /* no countdown any more */
+        ck_assert_uint_eq(e.common.exit_reason, IR_EXIT_HALT);
+        ck_assert_int_eq(e.common.latch_budget, 1);
+        ck_assert_uint_eq(e.r64[0], 6);
+    }
     /* a block without a countdown is not touched */
     uint8_t before[16];
     memcpy(before, cbuf.base + plain.entry_offset, sizeof before);
-    tmpl_latch_off(&cbuf, cbuf.base + plain.entry_offset);
+    tmpl_latch_off(&cbuf, cbuf.base + plain.entry_offset, true);
     ck_assert_mem_eq(before, cbuf.base + plain.entry_offset, sizeof before);
     free(c.insn_map);
     free(plain.insn_map);

@@ -5,7 +5,7 @@
  * the program patches C's `add #1` into `add #3` and runs it again.  With
  * a cached region loaded at the entry's translation, C never becomes a
  * block of its own, so only the region's member ranges in the page map make
- * the patch invalidate the region.  Prints "10000000 3000". */
+ * the patch invalidate the region.  Prints "40000000 3000". */
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -41,8 +41,11 @@ __asm__(".text\n"
 int main(void)
 {
     /* long enough for the regions to be compiled, installed and stored
-     * before the patch (the member C then has no block of its own) */
-    uint64_t a = kernel(20000000);
+     * before the patch (the member C then has no block of its own): a
+     * region still queued at the patch is dropped as stale, and with 20M
+     * trips (~30 ms) LLVM's load and compile sometimes lost that race in
+     * several runs in a row */
+    uint64_t a = kernel(80000000);
     uintptr_t page = (uintptr_t)patch_site & ~(uintptr_t)4095;
     if (mprotect((void *)page, 4096, PROT_READ | PROT_WRITE | PROT_EXEC) != 0) {
         perror("mprotect");

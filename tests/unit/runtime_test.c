@@ -344,6 +344,46 @@ START_TEST(test_loop_both_tiers_agree_and_chain)
 }
 END_TEST
 
+/* --tier=auto: a loop latch (a jump back of at most EXEC_LATCH_SPAN bytes)
+ * counts the CPU's latch budget down and leaves for the dispatcher once
+ * per ~EXEC_LATCH_PERIOD entries (a sample); a jump back farther than the
+ * span is no latch and never leaves.  No loop gets hot here. */
+static uint64_t run_counting_loop(uint64_t latch_at)
+{
+    put(0x1000, OP_MOVI, 2, 0, 0);
+    put(0x1008, OP_MOVI, 3, 0, 100000);
+    put(0x1010, OP_MOVI, 5, 0, 1);
+    put(0x1018, OP_MOVI, 6, 0, 0);
+    put(0x2000, OP_ADDI, 2, 0, 1);
+    put(0x2008, OP_BNE, 5, 6, (int32_t)latch_at);  /* always taken */
+    put(latch_at, OP_BNE, 2, 3, 0x2000);
+    put(latch_at + 8, OP_SVC, 0, 0, 0);
+    put(0x1020, OP_BNE, 5, 6, 0x2000);
+    ExecEngine *e = engine(EXEC_TIER_AUTO, 0, 0);
+    ExecCpu *cpu;
+    ToyState *s = toy_cpu(e, &cpu, 0x1000);
+    ExecEvent ev = exec_run(cpu);
+    ck_assert_msg(ev.kind == EXEC_EV_SYSCALL, "event %s", exec_event_name(ev.kind));
+    ck_assert_uint_eq(s->r[2], 100000);
+    ExecStats st;
+    exec_stats_get(e, &st);
+    exec_engine_free(e);
+    return st.dispatch;
+}
+
+START_TEST(test_latches_sample_within_their_span)
+{
+    setenv("EMU_HOT_THRESHOLD", "1000000000", 1);
+    uint64_t near = run_counting_loop(0x2010);                    /* 16 bytes back */
+    uint64_t far = run_counting_loop(0x2000 + EXEC_LATCH_SPAN);   /* farther */
+    unsetenv("EMU_HOT_THRESHOLD");
+    /* 100000 latch entries in periods of 2048..6143: 16 to 49 samples */
+    ck_assert_uint_ge(near, 16);
+    ck_assert_uint_le(near, 49 + 10);
+    ck_assert_uint_le(far, 10);
+}
+END_TEST
+
 /* --stats counts the instructions that ran, not block length x entries:
  * a side exit skips the rest of its block.  r0 counts 1..10; at 7 the
  * side exit leaves for 0x3040 (r6) and comes back, otherwise r5 counts. */
@@ -1117,6 +1157,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_latches_sample_within_their_span);
     tcase_add_test(tc, test_loop_both_tiers_agree_and_chain);
     tcase_add_test(tc, test_side_exits_count_what_ran);
     tcase_add_loop_test(tc, test_table_insert_lookup_remove, 0, 2);

@@ -146,6 +146,25 @@ void ir_pass_copy_prop(IrBlock *b)
     retarget_moves(b, uses, defs, def_at);
 }
 
+/* How many times each temp is read by the live ops (block scratch, zeroed
+ * by ir_block_scratch); *any_dead: some op is dead already. */
+static uint32_t *use_counts(IrBlock *b, bool *any_dead)
+{
+    uint32_t nt = b->n_temps;
+    uint32_t *uses = ir_block_scratch(b, (size_t)nt * sizeof(uint32_t));
+    for (uint32_t i = 0; i < b->n_ops; i++) {
+        const IrInst *op = &b->ops[i];
+        *any_dead |= op->dead;
+        if (op->dead || op->opc >= IR_OP_COUNT)
+            continue;
+        const IrOpInfo *oi = &ir_op_info[op->opc];
+        for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++)
+            if (op->args[k] && op->args[k] < nt)
+                uses[op->args[k]]++;
+    }
+    return uses;
+}
+
 /* ---- and + compare with zero -> test --------------------------------- */
 /* "t = and a, c; ...; brcond eq/ne t, $0" with t a local read only there
  * becomes "brcond tsteq/tstne a, c" (a test: AArch64 "tst x0, #0xf; b.eq"
@@ -165,17 +184,8 @@ static bool writes_any(const IrInst *op, IrTemp x, IrTemp y, uint32_t ng)
 void ir_pass_test_fold(IrBlock *b)
 {
     uint32_t nt = b->n_temps, ng = n_globals(b);
-    uint32_t *uses = ir_block_scratch(b, (size_t)nt * sizeof(uint32_t));
-    memset(uses, 0, (size_t)nt * sizeof(uint32_t));
-    for (uint32_t i = 0; i < b->n_ops; i++) {
-        const IrInst *op = &b->ops[i];
-        if (op->dead || op->opc >= IR_OP_COUNT)
-            continue;
-        const IrOpInfo *oi = &ir_op_info[op->opc];
-        for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++)
-            if (op->args[k] && op->args[k] < nt)
-                uses[op->args[k]]++;
-    }
+    bool any_dead = false;
+    const uint32_t *uses = use_counts(b, &any_dead);
     for (uint32_t i = 0; i < b->n_ops; i++) {
         IrInst *br = &b->ops[i];
         if (br->dead || br->opc != IR_OP_brcond || (br->c[0] != IR_COND_EQ && br->c[0] != IR_COND_NE))
@@ -222,18 +232,8 @@ void ir_pass_test_fold(IrBlock *b)
 void ir_pass_dce(IrBlock *b)
 {
     uint32_t nt = b->n_temps;
-    uint32_t *uses = ir_block_scratch(b, (size_t)nt * sizeof(uint32_t));
     bool changed = true, any = false; /* any: compact (also drops earlier passes' dead ops) */
-    for (uint32_t i = 0; i < b->n_ops; i++) {
-        const IrInst *op = &b->ops[i];
-        any |= op->dead;
-        if (op->dead || op->opc >= IR_OP_COUNT)
-            continue;
-        const IrOpInfo *oi = &ir_op_info[op->opc];
-        for (unsigned k = oi->n_out; k < (unsigned)(oi->n_out + oi->n_in); k++)
-            if (op->args[k] < nt)
-                uses[op->args[k]]++;
-    }
+    uint32_t *uses = use_counts(b, &any);
     while (changed) {
         changed = false;
         for (uint32_t i = b->n_ops; i-- > 0;) {

@@ -76,7 +76,8 @@ struct TransBlock {
     const void *llvm_stub;          /* code-buffer stub calling llvm_entry: what
                                        chained jumps and the jump cache target */
     uint64_t llvm_exec_count;       /* starts of this block in LLVM code (stats) */
-    int32_t hot;                    /* tier-up countdown (template code decrements) */
+    int32_t hot;                    /* tier-up: latch trips still to go; the dispatcher
+                                       takes each sample's period off (latch_credit) */
     bool latch;                     /* ends with a direct jump backwards: counts */
     bool timing;                    /* latch: its trips are being timed (tierup) */
     uint64_t timed_ns;              /* ... since this CPU time of thread timed_thread */

@@ -314,9 +314,9 @@ static void latch_restart(ExecCpu *cpu)
     x ^= x >> 17;
     x ^= x << 5;
     cpu->latch_rng = x;
-    int32_t base = EXEC_LATCH_PERIOD;
-    if (cpu->e->tu && tierup_threshold(cpu->e) < base)
-        base = tierup_threshold(cpu->e);
+    int32_t base = EXEC_LATCH_PERIOD, threshold = tierup_threshold(cpu->e); /* 0: no tier-up */
+    if (threshold > 0 && threshold < base)
+        base = threshold;
     cpu->latch_period = (base + 1) / 2 + (int32_t)(x % (uint32_t)base);
     cpu->env->latch_budget = cpu->latch_period;
 }

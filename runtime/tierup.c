@@ -890,10 +890,10 @@ uint32_t tierup_hot(ExecEngine *e, TransBlock *tb, uint64_t gen)
         pthread_mutex_unlock(&e->lock);
         return 0;
     }
-    /* the trips credited since the countdown was last set (the last
-     * sample's period may go past it) */
+    /* a timed latch: the trips credited since its timing began (the last
+     * sample's period may go past time_trips) */
     int32_t left = __atomic_load_n(&tb->hot, __ATOMIC_RELAXED);
-    uint64_t trips = (uint64_t)tu->time_trips + (uint64_t)(left < 0 ? -(int64_t)left : 0);
+    uint64_t trips = tu->time_trips + (left < 0 ? (uint64_t)-(int64_t)left : 0);
     /* A latch times its next trips first (the countdown runs again). */
     if (tb->latch && tu->trip_ps_per_insn && !tb->timing) {
         tb->timing = true;

@@ -296,8 +296,8 @@ bool tmplcache_load(ExecEngine *e, TransBlock *tb, uint64_t pc, uint32_t flags)
         tiercache_meet_header(e, tb, hp->loop_header);
     }
     /* its loop's region was dropped or never formed (a cache marker): the
-     * countdown is turned off (tmpl_latch_off) and never reaches zero.  Translating the
-     * block again without it made a second run translate every such latch
+     * countdown is turned off (tmpl_latch_off).  Translating the block
+     * again without it made a second run translate every such latch
      * (sqlite3: ~100 blocks, 5.2% of the first run's translation time). */
     bool dropped_loop = !why && hp->latch && tierup_in_dropped_locked(e, hp->loop_header);
     if (!why && !guest_hash(e, pc - hp->dep_before, hp->dep_before + hp->guest_size + hp->dep_after,

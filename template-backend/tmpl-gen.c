@@ -230,7 +230,9 @@ void tmpl_chain_patch(CodeBuf *buf, uint32_t site, const void *target)
     __atomic_store_n((int32_t *)(void *)(buf->base + site), rel, __ATOMIC_RELEASE);
 }
 
-/* The latch countdown at a block's entry: sub $1, latch_budget(env); je rel32. */
+/* The latch countdown at a block's entry: sub $1, latch_budget(env); je
+ * rel32.  tmpl_latch_off matches its first seven bytes, which fix its length
+ * (test_latch_sample_and_off fails if the encoding changes). */
 #define LATCH_COUNTDOWN_BYTES 11
 _Static_assert(offsetof(CpuCommon, latch_budget) < 0x80, "the countdown's disp8");
 
@@ -1162,15 +1164,9 @@ bool tmpl_translate(const IrBlock *b, CodeBuf *buf, uintptr_t tag, const TmplMem
          * anything has run (the --stats counter below included, so an
          * entry is counted once).  One env operand, the exit out of line
          * (was: movabs of a per-block counter, sub, jne over an inline exit) */
-        size_t start = x86_off(&g.x);
         x86_alu_mi(&g.x, X86_SUB, 32, x86_mem(TMPL_REG_ENV, offsetof(CpuCommon, latch_budget)),
                    1);
         size_t site = x86_jcc32(&g.x, X86_CC_E);
-        if (site + 4 - start != LATCH_COUNTDOWN_BYTES) { /* tmpl_latch_off relies on it */
-            *why = "latch countdown of an unexpected length";
-            gen_free(&g);
-            return false;
-        }
         gen_add_stub(&g, (TmplStub){.kind = STUB_HOT, .site = (uint32_t)site});
     }
     if (mm && mm->exec_counter) {

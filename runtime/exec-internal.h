@@ -166,6 +166,10 @@ struct ExecCpu {
     ExecCpu *next; /* e->cpus list */
 };
 
+/* The CPU whose exec_run this thread is in (exec.c), for exec-fault.c's
+ * signal handlers. */
+extern __thread ExecCpu *exec_tls_cpu;
+
 /* Guest insns per block unless ExecConfig.max_insns says otherwise. */
 #define EXEC_DEFAULT_MAX_INSNS 512
 /* A block is a loop latch (tier-up counts it) if it jumps back at most
@@ -357,7 +361,6 @@ typedef struct TierUpStats {
 void tierup_stats(ExecEngine *e, TierUpStats *out);
 /* -d perfmap: name a region's code (img may be NULL: JIT code, unnamed) and its stub */
 void tierup_perfmap(const struct ObjImage *img, const void *stub, uint64_t pc, const char *kind);
-void exec_stats_collect(ExecEngine *e, ExecStats *out);
 
 /* How LLVM code of this engine checks guest accesses now (tier-llvm.h). */
 static inline TierLlvmMem exec_llvm_mem(const ExecEngine *e)

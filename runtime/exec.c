@@ -1,7 +1,7 @@
 /*
  * exec.c - the execution engine: CPUs, the code buffer, translation
  * (frontend -> ir_optimize -> template backend or interpreter), the
- * dispatcher loop exec_run(), and recovery from host faults in guest code.
+ * dispatcher loop exec_run(); host faults in guest code are exec-fault.c's.
  *
  * The dispatcher: look the guest pc up in the CPU's jump cache, else in the
  * block table (translating on a miss), run the block, and act on how it
@@ -10,7 +10,7 @@
  * in generated code siglongjmp back to exec_run (see exec_fault_from_host).
  * Locking is described in exec-internal.h.
  */
-#define _GNU_SOURCE /* REG_RIP, REG_ERR, pthread_rwlockattr_setkind_np */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include "runtime/exec.h"
 
 #include <errno.h>
@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include "runtime/disas.h"
@@ -27,7 +26,6 @@
 #include "runtime/log.h"
 #include "runtime/perfmap.h"
 #include "runtime/tier-llvm.h"
-#include "support/hostfd.h"
 
 #define EXEC_DEFAULT_CODE_BUF ((size_t)256 << 20)
 /* A refused block with this much room left was refused for another reason
@@ -46,7 +44,7 @@ _Static_assert((int)TMPL_EXC_SEGV == (int)EXEC_EXC_SEGV && (int)TMPL_EXC_ALIGN =
 /* Internal run results besides TMPL_RET_*. */
 enum { RUN_FAULT = TMPL_RET_EXIT + 1, RUN_INVALID };
 
-static __thread ExecCpu *exec_tls_cpu;
+__thread ExecCpu *exec_tls_cpu;
 
 const char *exec_event_name(ExecEventKind k)
 {
@@ -881,45 +879,6 @@ void exec_fork_child(ExecEngine *e, ExecCpu *survivor)
     tierup_fork_child(e);
 }
 
-/* ---- host pc -> guest pc ------------------------------------------------ */
-
-static TransBlock *block_at_host(ExecEngine *e, uintptr_t host)
-{
-    if (!e->buf.base) return NULL;
-    uintptr_t base = (uintptr_t)e->buf.base + e->buf.exec_delta;
-    if (host < base || host >= base + e->buf.size) return NULL;
-    size_t lo = 0, hi = __atomic_load_n(&e->n_by_host, __ATOMIC_ACQUIRE);
-    while (lo < hi) { /* first block whose entry is above host */
-        size_t mid = lo + (hi - lo) / 2;
-        if ((uintptr_t)e->by_host[mid]->host <= host)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == 0) return NULL;
-    TransBlock *tb = e->by_host[lo - 1];
-    return host < (uintptr_t)tb->host + tb->code.size ? tb : NULL;
-}
-
-static bool host_to_guest(TransBlock *tb, uintptr_t host, uint64_t *pc)
-{
-    uint32_t off = (uint32_t)(host - (uintptr_t)tb->host);
-    for (uint32_t i = 0; i < tb->code.n_insn_map; i++) {
-        if (off < tb->code.insn_map[i].host_end) {
-            uint32_t k = tb->code.insn_map[i].insn_idx;
-            *pc = k >= tb->n_insns ? tb->pc : tb->pc + (tb->insn_off ? tb->insn_off[k] : 4ull * k);
-            return true;
-        }
-    }
-    return false;
-}
-
-bool exec_host_to_guest(ExecEngine *e, uintptr_t host, uint64_t *guest_pc)
-{
-    TransBlock *tb = block_at_host(e, host);
-    return tb && host_to_guest(tb, host, guest_pc);
-}
-
 /* ---- interpreter memory wrappers ---------------------------------------- */
 
 static bool w_fail(ExecCpu *cpu, CpuFaultKind k, uint64_t addr, bool write)
@@ -1399,120 +1358,4 @@ _Noreturn void exec_raise(void *env_, uint32_t kind, uint64_t addr, uint32_t cod
     cpu->fault_kind = CPU_FAULT_NONE;
     cpu->pending = event_from_exception(env);
     siglongjmp(cpu->jb, 1);
-}
-
-/* Template code keeps dirty guest registers in host registers across
- * loads and stores: a fault at one stores them from the signal context
- * (TmplCode.wb names them), so env holds the state before the access. */
-static void write_back_at_fault(const ExecEngine *e, CpuCommon *env, const TransBlock *tb,
-                               uintptr_t hpc, const ucontext_t *uc)
-{
-    uint64_t regs[16];
-    tmpl_host_regs(uc, regs);
-    tmpl_wb_apply(tb->code.wb, tb->code.n_wb, (uint32_t)(hpc - (uintptr_t)tb->host), regs,
-                  env, (uint32_t)sizeof(CpuCommon),
-                  (uint32_t)e->cfg.arch->state_size);
-}
-
-/* Pinned guest registers live in host registers in template code. */
-static void pins_at_fault(CpuCommon *env, const ucontext_t *uc, uintptr_t hpc)
-{
-    uint64_t regs[16];
-    tmpl_host_regs(uc, regs);
-    tmpl_pins_at_fault(env, regs, hpc);
-}
-
-ExecFaultResult exec_fault_from_host(int signo, siginfo_t *info, void *ucontext)
-{
-    ExecCpu *cpu = exec_tls_cpu;
-    if (!cpu || cpu->in_code != 1 || !cpu->jb_valid || !info || !ucontext)
-        return EXEC_FAULT_NOT_OURS;
-    if (signo != SIGSEGV && signo != SIGBUS) return EXEC_FAULT_NOT_OURS;
-    ucontext_t *uc = ucontext;
-    uintptr_t hpc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-    bool write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
-    CpuCommon *env = cpu->env;
-    uintptr_t a = (uintptr_t)info->si_addr;
-    /* The guest reservation plus a guard of up to 4 GiB beyond the limit. */
-    uint64_t span = env->guest_limit + ((uint64_t)4 << 30);
-    if (a < env->guest_base || a - env->guest_base >= span) return EXEC_FAULT_NOT_OURS;
-    uint64_t gaddr = a - env->guest_base;
-    TransBlock *tb = block_at_host(cpu->e, hpc);
-    uint64_t gpc;
-    if (tb) env->pc = host_to_guest(tb, hpc, &gpc) ? gpc : tb->pc;
-    if (tb && tb->code.n_wb) write_back_at_fault(cpu->e, env, tb, hpc, uc);
-    if (tb) pins_at_fault(env, uc, hpc);
-    /* else: a helper called from generated code; the backend stored the
-     * insn's pc in env->pc before the call. */
-    if (signo == SIGSEGV && write && info->si_code == SEGV_ACCERR &&
-        tb_test_code_page(cpu->e, gaddr >> EXEC_PAGE_BITS)) {
-        cpu->fault_kind = CPU_FAULT_SMC;
-        cpu->fault_addr = gaddr;
-    } else {
-        cpu->fault_kind = CPU_FAULT_NONE;
-        cpu->pending = (ExecEvent){.kind = signo == SIGBUS ? EXEC_EV_BUS : EXEC_EV_SEGV,
-                                   .pc = env->pc,
-                                   .addr = gaddr,
-                                   .is_write = write};
-    }
-    siglongjmp(cpu->jb, 1);
-}
-
-_Noreturn void exec_host_crash(int signo, siginfo_t *info, void *ucontext)
-{
-    char line[256];
-    uintptr_t hpc = 0;
-    if (ucontext) hpc = (uintptr_t)((ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RIP];
-    ExecCpu *cpu = exec_tls_cpu;
-    const char *where = "outside generated code";
-    uint64_t gpc = 0;
-    if (cpu && block_at_host(cpu->e, hpc)) {
-        where = "in generated code";
-        exec_host_to_guest(cpu->e, hpc, &gpc);
-    }
-    int n = snprintf(line, sizeof line,
-                     "emu: host crash: signal %d (%s) at address %p, host pc 0x%" PRIxPTR
-                     " %s (guest pc 0x%" PRIx64 ")\n",
-                     signo, strsignal(signo), info ? info->si_addr : NULL, hpc, where,
-                     cpu ? (gpc ? gpc : cpu->env->pc) : 0);
-    if (n > 0) (void)!write(hostfd_stderr(), line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-    signal(signo, SIG_DFL);
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, signo);
-    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
-    raise(signo);
-    abort();
-}
-
-/* ---- stats -------------------------------------------------------------- */
-
-void exec_stats_collect(ExecEngine *e, ExecStats *out)
-{
-    pthread_mutex_lock(&e->lock);
-    *out = e->st;
-    out->dispatch = e->retired_dispatch;
-    out->jmp_cache_hits = e->retired_jc;
-    out->table_hits = e->retired_table;
-    for (ExecCpu *c = e->cpus; c; c = c->next) {
-        out->dispatch += __atomic_load_n(&c->n_dispatch, __ATOMIC_RELAXED);
-        out->jmp_cache_hits += __atomic_load_n(&c->n_jc_hits, __ATOMIC_RELAXED);
-        out->table_hits += __atomic_load_n(&c->n_table_hits, __ATOMIC_RELAXED);
-        out->slow_mem += __atomic_load_n(&c->n_slow_mem, __ATOMIC_RELAXED);
-    }
-    for (TransBlock *tb = e->all; tb; tb = tb->all_next) {
-        uint64_t n = __atomic_load_n(&tb->exec_count, __ATOMIC_RELAXED);
-        uint64_t l = __atomic_load_n(&tb->llvm_exec_count, __ATOMIC_RELAXED);
-        out->blocks_executed += n + l;
-        uint64_t ran = n * tb->n_insns - __atomic_load_n(&tb->skipped_insns, __ATOMIC_RELAXED);
-        if (tb->host)
-            out->insns_template += ran;
-        else
-            out->insns_interp += ran;
-        out->insns_llvm += l * tb->n_insns;
-        tiercache_count_insns(tb, &out->blocks_executed, &out->insns_llvm);
-    }
-    out->code_buf_used = e->buf.used;
-    out->code_buf_size = e->buf.size;
-    pthread_mutex_unlock(&e->lock);
 }

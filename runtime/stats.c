@@ -8,6 +8,36 @@
 #include "runtime/exec-internal.h"
 #include "runtime/tier-llvm.h"
 
+static void exec_stats_collect(ExecEngine *e, ExecStats *out)
+{
+    pthread_mutex_lock(&e->lock);
+    *out = e->st;
+    out->dispatch = e->retired_dispatch;
+    out->jmp_cache_hits = e->retired_jc;
+    out->table_hits = e->retired_table;
+    for (ExecCpu *c = e->cpus; c; c = c->next) {
+        out->dispatch += __atomic_load_n(&c->n_dispatch, __ATOMIC_RELAXED);
+        out->jmp_cache_hits += __atomic_load_n(&c->n_jc_hits, __ATOMIC_RELAXED);
+        out->table_hits += __atomic_load_n(&c->n_table_hits, __ATOMIC_RELAXED);
+        out->slow_mem += __atomic_load_n(&c->n_slow_mem, __ATOMIC_RELAXED);
+    }
+    for (TransBlock *tb = e->all; tb; tb = tb->all_next) {
+        uint64_t n = __atomic_load_n(&tb->exec_count, __ATOMIC_RELAXED);
+        uint64_t l = __atomic_load_n(&tb->llvm_exec_count, __ATOMIC_RELAXED);
+        out->blocks_executed += n + l;
+        uint64_t ran = n * tb->n_insns - __atomic_load_n(&tb->skipped_insns, __ATOMIC_RELAXED);
+        if (tb->host)
+            out->insns_template += ran;
+        else
+            out->insns_interp += ran;
+        out->insns_llvm += l * tb->n_insns;
+        tiercache_count_insns(tb, &out->blocks_executed, &out->insns_llvm);
+    }
+    out->code_buf_used = e->buf.used;
+    out->code_buf_size = e->buf.size;
+    pthread_mutex_unlock(&e->lock);
+}
+
 void exec_stats_get(struct ExecEngine *e, ExecStats *out)
 {
     exec_stats_collect(e, out);

@@ -10,6 +10,7 @@
 #include "machine/block/qcow2.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,6 +384,23 @@ END_TEST
 
 static char tmpdir[64];
 
+/* The image files of one test go with its directory, so runs leave /tmp as they found it. */
+static void remove_tmpdir(void)
+{
+    DIR *d = opendir(tmpdir);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char p[sizeof(tmpdir) + 256];
+        snprintf(p, sizeof(p), "%s/%s", tmpdir, e->d_name);
+        ck_assert_int_eq(unlink(p), 0);
+    }
+    closedir(d);
+    ck_assert_int_eq(rmdir(tmpdir), 0);
+}
+
 static void make_file_image(const char *name, const char *backing, uint64_t size)
 {
     char path[256];
@@ -424,6 +442,7 @@ START_TEST(test_backing_chain)
     ck_assert_mem_eq(a, b, sizeof(a));
     check_clean(bs);
     blk_close(bs);
+    remove_tmpdir();
 }
 END_TEST
 
@@ -453,6 +472,7 @@ START_TEST(test_backing_loop)
     ck_assert_msg(strstr(blk_errmsg(), "loop"), "%s", blk_errmsg());
     ck_assert_int_lt(blk_open(pa, NULL, BLK_O_RDONLY, &bs), 0);
     ck_assert_msg(strstr(blk_errmsg(), "loop"), "%s", blk_errmsg());
+    remove_tmpdir();
 }
 END_TEST
 

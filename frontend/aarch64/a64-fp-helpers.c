@@ -17,15 +17,22 @@ static inline int desc_rmode(A64Fp *f, uint32_t rm)
 }
 
 /* ---- fast path ------------------------------------------------------------
- * Like QEMU's "hardfloat": when FPCR selects round-to-nearest and FPSR.IXC is
- * already set, an operation on normal (or zero) operands whose host result is
- * a normal number larger than the smallest normal can raise no flag but IXC
- * (no NaN, no infinity, no underflow even before rounding, no flushing), so
- * the host's result (MXCSR is the default: nearest, masked) is ARM's and
- * nothing needs recording.  Everything else takes the exact path. */
+ * Like QEMU's "hardfloat": when FPCR selects round-to-nearest, an operation on
+ * normal (or zero) operands whose host result is a normal number larger than
+ * the smallest normal can raise no flag but IXC (no NaN, no infinity, no
+ * underflow even before rounding, no flushing), so the host's result (MXCSR
+ * is the default: nearest, masked) is ARM's.  IXC needs recording only while
+ * FPSR.IXC is clear: then an error-free transformation tells whether the
+ * result was rounded (a program counting with doubles never sets IXC, and
+ * would otherwise take the exact path at every add).  Everything else takes
+ * the exact path. */
+static inline bool rn_mode(const A64State *st)
+{
+    return !(st->fpcr & (3u << 22));
+}
 static inline bool fast_ok(const A64State *st)
 {
-    return !(st->fpcr & (3u << 22)) && (st->fpsr & A64_FPSR_IXC);
+    return rn_mode(st) && (st->fpsr & A64_FPSR_IXC);
 }
 static inline bool d_plain(uint64_t x)   /* normal or zero */
 {
@@ -48,62 +55,6 @@ static inline bool s_big(uint32_t x)
     return m > (0x00800000u << 1) && m < (0x7f800000u << 1);
 }
 
-static bool fast_d(uint32_t op, uint64_t a, uint64_t b, uint64_t *out)
-{
-    double x, y, r;
-    memcpy(&x, &a, 8), memcpy(&y, &b, 8);
-    switch (op) {
-    case A64_FP_ADD: r = x + y; break;
-    case A64_FP_SUB: r = x - y; break;
-    case A64_FP_MUL: r = x * y; break;
-    case A64_FP_DIV: r = x / y; break;
-    case A64_FP_SQRT: __asm__("sqrtsd %1, %0" : "=x"(r) : "x"(x)); break;  /* no libm */
-    default: return false;
-    }
-    memcpy(out, &r, 8);
-    return d_big(*out);
-}
-
-static bool fast_s(uint32_t op, uint32_t a, uint32_t b, uint32_t *out)
-{
-    float x, y, r;
-    memcpy(&x, &a, 4), memcpy(&y, &b, 4);
-    switch (op) {
-    case A64_FP_ADD: r = x + y; break;
-    case A64_FP_SUB: r = x - y; break;
-    case A64_FP_MUL: r = x * y; break;
-    case A64_FP_DIV: r = x / y; break;
-    case A64_FP_SQRT: __asm__("sqrtss %1, %0" : "=x"(r) : "x"(x)); break;
-    default: return false;
-    }
-    memcpy(out, &r, 4);
-    return s_big(*out);
-}
-
-uint32_t helper_a64_fp_bin_s(void *env, uint32_t a, uint32_t b, uint32_t op)
-{
-    A64State *st = env;
-    uint32_t fr;
-    if (fast_ok(st) && s_plain(a) && s_plain(b) && fast_s(op, a, b, &fr))
-        return fr;
-    A64Fp f = a64_fp_begin(st->fpcr);
-    uint32_t r = (uint32_t)a64_fp_arith(&f, (A64FpOp)op, A64_F32, a, b);
-    st->fpsr |= f.exc;
-    return r;
-}
-
-uint64_t helper_a64_fp_bin_d(void *env, uint64_t a, uint64_t b, uint32_t op)
-{
-    A64State *st = env;
-    uint64_t fr;
-    if (fast_ok(st) && d_plain(a) && d_plain(b) && fast_d(op, a, b, &fr))
-        return fr;
-    A64Fp f = a64_fp_begin(st->fpcr);
-    uint64_t r = a64_fp_arith(&f, (A64FpOp)op, A64_F64, a, b);
-    st->fpsr |= f.exc;
-    return r;
-}
-
 /* Fused multiply-add on the host FMA unit, when there is one.  glibc's copy
  * of the cpuid bits: __builtin_cpu_supports links libgcc's constructor,
  * which runs ~13 cpuid instructions (VM traps) at every emu start. */
@@ -120,6 +71,132 @@ __attribute__((target("fma"))) static double fma_d(double a, double n, double m)
 __attribute__((target("fma"))) static float fma_s(float a, float n, float m)
 {
     return __builtin_fmaf(n, m, a);
+}
+
+/* Was r = x op y (round to nearest, no overflow, no underflow) exact?
+ * 1 yes, 0 no, -1 cannot tell.  An add's rounding error is representable
+ * (TwoSum).  The FMA residuals of mul, div and sqrt are representable while
+ * their last bits (~2^-104 of r, or of x) stay above the denormals: hence the
+ * 2^-960 floor, and the host FMA. */
+static bool above_2m960(double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, 8);
+    return ((b >> 52) & 0x7ff) >= 1023 - 960;
+}
+
+static int exact_d(uint32_t op, double x, double y, double r)
+{
+    switch (op) {
+    case A64_FP_SUB:
+        y = -y;
+        /* fall through */
+    case A64_FP_ADD: {
+        double yv = r - x;
+        return (x - (r - yv)) + (y - yv) == 0;
+    }
+    case A64_FP_MUL:
+        return host_fma_ok() && above_2m960(r) ? fma_d(-r, x, y) == 0 : -1;
+    case A64_FP_DIV:
+        return host_fma_ok() && above_2m960(x) ? fma_d(x, -r, y) == 0 : -1;
+    case A64_FP_SQRT:
+        return host_fma_ok() && above_2m960(x) ? fma_d(x, -r, r) == 0 : -1;
+    default:
+        return -1;
+    }
+}
+
+/* Singles: products of two 24-bit significands are exact in a double, and
+ * so is x - r*y (49 bits) for div and sqrt. */
+static int exact_s(uint32_t op, float x, float y, float r)
+{
+    switch (op) {
+    case A64_FP_SUB:
+        y = -y;
+        /* fall through */
+    case A64_FP_ADD: {
+        float yv = r - x;
+        return (x - (r - yv)) + (y - yv) == 0;
+    }
+    case A64_FP_MUL:  return (double)x * y == r;
+    case A64_FP_DIV:  return (double)r * y == x;
+    case A64_FP_SQRT: return (double)r * r == x;
+    default:          return -1;
+    }
+}
+
+static bool fast_d(A64State *st, uint32_t op, uint64_t a, uint64_t b, uint64_t *out)
+{
+    double x, y, r;
+    memcpy(&x, &a, 8), memcpy(&y, &b, 8);
+    switch (op) {
+    case A64_FP_ADD: r = x + y; break;
+    case A64_FP_SUB: r = x - y; break;
+    case A64_FP_MUL: r = x * y; break;
+    case A64_FP_DIV: r = x / y; break;
+    case A64_FP_SQRT: __asm__("sqrtsd %1, %0" : "=x"(r) : "x"(x)); break;  /* no libm */
+    default: return false;
+    }
+    memcpy(out, &r, 8);
+    if (!d_big(*out))
+        return false;
+    if (!(st->fpsr & A64_FPSR_IXC)) {
+        int ex = exact_d(op, x, y, r);
+        if (ex < 0)
+            return false;
+        if (!ex)
+            st->fpsr |= A64_FPSR_IXC;
+    }
+    return true;
+}
+
+static bool fast_s(A64State *st, uint32_t op, uint32_t a, uint32_t b, uint32_t *out)
+{
+    float x, y, r;
+    memcpy(&x, &a, 4), memcpy(&y, &b, 4);
+    switch (op) {
+    case A64_FP_ADD: r = x + y; break;
+    case A64_FP_SUB: r = x - y; break;
+    case A64_FP_MUL: r = x * y; break;
+    case A64_FP_DIV: r = x / y; break;
+    case A64_FP_SQRT: __asm__("sqrtss %1, %0" : "=x"(r) : "x"(x)); break;
+    default: return false;
+    }
+    memcpy(out, &r, 4);
+    if (!s_big(*out))
+        return false;
+    if (!(st->fpsr & A64_FPSR_IXC)) {
+        int ex = exact_s(op, x, y, r);
+        if (ex < 0)
+            return false;
+        if (!ex)
+            st->fpsr |= A64_FPSR_IXC;
+    }
+    return true;
+}
+
+uint32_t helper_a64_fp_bin_s(void *env, uint32_t a, uint32_t b, uint32_t op)
+{
+    A64State *st = env;
+    uint32_t fr;
+    if (rn_mode(st) && s_plain(a) && s_plain(b) && fast_s(st, op, a, b, &fr))
+        return fr;
+    A64Fp f = a64_fp_begin(st->fpcr);
+    uint32_t r = (uint32_t)a64_fp_arith(&f, (A64FpOp)op, A64_F32, a, b);
+    st->fpsr |= f.exc;
+    return r;
+}
+
+uint64_t helper_a64_fp_bin_d(void *env, uint64_t a, uint64_t b, uint32_t op)
+{
+    A64State *st = env;
+    uint64_t fr;
+    if (rn_mode(st) && d_plain(a) && d_plain(b) && fast_d(st, op, a, b, &fr))
+        return fr;
+    A64Fp f = a64_fp_begin(st->fpcr);
+    uint64_t r = a64_fp_arith(&f, (A64FpOp)op, A64_F64, a, b);
+    st->fpsr |= f.exc;
+    return r;
 }
 
 bool a64_fp_fast_muladd(A64FpFmt fmt, uint64_t a, uint64_t n, uint64_t m, uint64_t *out)
@@ -178,11 +255,24 @@ uint64_t helper_a64_fp_muladd_d(void *env, uint64_t a, uint64_t n, uint64_t m)
     return r;
 }
 
+/* FCMP of two numbers (no NaN, no denormal that FZ would flush) raises
+ * nothing: the host compare gives NZCV. */
+static uint32_t cmp_nzcv(double x, double y)
+{
+    return x == y ? 0x6 : x < y ? 0x8 : 0x2;
+}
+
 uint32_t helper_a64_fp_cmp_s(void *env, uint32_t a, uint32_t b, uint32_t e)
 {
     A64State *st = env;
     if (e & 2)                       /* FCCMP, condition false */
         return (e >> 4) & 15;
+    if ((s_plain(a) || !(st->fpcr & A64_FPCR_FZ)) && (s_plain(b) || !(st->fpcr & A64_FPCR_FZ)) &&
+        (a << 1) <= (0x7f800000u << 1) && (b << 1) <= (0x7f800000u << 1)) {
+        float x, y;
+        memcpy(&x, &a, 4), memcpy(&y, &b, 4);
+        return cmp_nzcv(x, y);
+    }
     A64Fp f = a64_fp_begin(st->fpcr);
     uint32_t r = a64_fp_compare(&f, A64_F32, a, b, e & 1);
     st->fpsr |= f.exc;
@@ -194,6 +284,12 @@ uint32_t helper_a64_fp_cmp_d(void *env, uint64_t a, uint64_t b, uint32_t e)
     A64State *st = env;
     if (e & 2)                       /* FCCMP, condition false */
         return (e >> 4) & 15;
+    if ((d_plain(a) || !(st->fpcr & A64_FPCR_FZ)) && (d_plain(b) || !(st->fpcr & A64_FPCR_FZ)) &&
+        (a << 1) <= (0x7ff0000000000000ull << 1) && (b << 1) <= (0x7ff0000000000000ull << 1)) {
+        double x, y;
+        memcpy(&x, &a, 8), memcpy(&y, &b, 8);
+        return cmp_nzcv(x, y);
+    }
     A64Fp f = a64_fp_begin(st->fpcr);
     uint32_t r = a64_fp_compare(&f, A64_F64, a, b, e & 1);
     st->fpsr |= f.exc;
@@ -219,9 +315,51 @@ uint64_t helper_a64_fp_cvt(void *env, uint64_t x, uint32_t desc)
     return r;
 }
 
+/* FCVTZ[SU] (no fraction bits) of a normal or zero whose truncation fits:
+ * the host's truncating conversion, IXC if a fraction was dropped. */
+static bool fast_toint(A64State *st, uint64_t x, uint32_t desc, uint64_t *out)
+{
+    A64FpFmt fmt = (A64FpFmt)(desc & 3);
+    int rmode = (desc >> 2) & 7;
+    if (desc >> 8 || (rmode == 7 ? (int)A64_FPCR_RMODE(st->fpcr) : rmode) != A64_RZ)
+        return false;
+    double v;
+    if (fmt == A64_F64 && d_plain(x)) {
+        memcpy(&v, &x, 8);
+    } else if (fmt == A64_F32 && s_plain((uint32_t)x)) {
+        float f;
+        uint32_t x32 = (uint32_t)x;
+        memcpy(&f, &x32, 4);
+        v = f;
+    } else {
+        return false;
+    }
+    bool uns = (desc >> 5) & 1, wide = (desc >> 6) & 1;
+    double t;
+    if (uns) {                       /* (-1, 2^n): truncates into range */
+        if (!(v > -1.0 && v < (wide ? 0x1p64 : 0x1p32)))
+            return false;
+        uint64_t u = v < 0 ? 0 : (uint64_t)v;   /* (uint64_t) of a negative is undefined */
+        t = (double)u;
+        *out = u;
+    } else {                         /* (-2^(n-1) - 1, 2^(n-1)) */
+        if (!(v > (wide ? -0x1p63 - 1.0 : -0x1p31 - 1.0) && v < (wide ? 0x1p63 : 0x1p31)))
+            return false;
+        int64_t i = (int64_t)v;
+        t = (double)i;
+        *out = wide ? (uint64_t)i : (uint32_t)i;
+    }
+    if (t != v)
+        st->fpsr |= A64_FPSR_IXC;
+    return true;
+}
+
 uint64_t helper_a64_fp_toint(void *env, uint64_t x, uint32_t desc)
 {
     A64State *st = env;
+    uint64_t fr;
+    if (fast_toint(st, x, desc, &fr))
+        return fr;
     A64Fp f = a64_fp_begin(st->fpcr);
     uint64_t r = a64_fp_to_int(&f, (A64FpFmt)(desc & 3), x, (int)(desc >> 8),
                                desc_rmode(&f, (desc >> 2) & 7), (desc >> 5) & 1,
@@ -230,9 +368,38 @@ uint64_t helper_a64_fp_toint(void *env, uint64_t x, uint32_t desc)
     return r;
 }
 
+/* [SU]CVTF (no fraction bits) of an integer the format holds exactly
+ * (|v| < 2^24 or 2^53): no rounding, no flag, in any mode. */
+static bool fast_fromint(uint64_t v, uint32_t desc, uint64_t *out)
+{
+    A64FpFmt fmt = (A64FpFmt)(desc & 3);
+    if (desc >> 8 || fmt == A64_F16)
+        return false;
+    bool is_signed = (desc >> 5) & 1;
+    if (!((desc >> 6) & 1))
+        v = is_signed ? (uint64_t)(int64_t)(int32_t)v : (uint32_t)v;
+    int64_t i = (int64_t)v;
+    uint64_t mag = is_signed && i < 0 ? -v : v;
+    if (mag >= (fmt == A64_F32 ? 1ull << 24 : 1ull << 53))
+        return false;
+    double d = is_signed ? (double)i : (double)v;
+    if (fmt == A64_F32) {
+        float f = (float)d;
+        uint32_t b;
+        memcpy(&b, &f, 4);
+        *out = b;
+    } else {
+        memcpy(out, &d, 8);
+    }
+    return true;
+}
+
 uint64_t helper_a64_fp_fromint(void *env, uint64_t v, uint32_t desc)
 {
     A64State *st = env;
+    uint64_t fr;
+    if (fast_fromint(v, desc, &fr))
+        return fr;
     A64Fp f = a64_fp_begin(st->fpcr);
     uint64_t r = a64_fp_from_int(&f, (A64FpFmt)(desc & 3), v, (int)(desc >> 8), (desc >> 5) & 1,
                                  (desc >> 6) & 1 ? 64 : 32);

@@ -406,6 +406,120 @@ START_TEST(test_fast_path_falls_back_at_the_edges)
 }
 END_TEST
 
+
+/* ---- the helpers' host fast paths against the exact core ------------------ */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Operands the fast paths take and the edges they must refuse: random bits,
+ * small integers, halves and thirds, powers of two, huge and tiny numbers. */
+static uint64_t operand_d(void)
+{
+    double d;
+    uint64_t b;
+    switch (rnd() % 8) {
+    case 0:  return rnd();
+    case 1:  d = (double)((int64_t)(rnd() % 2001) - 1000); break;
+    case 2:  d = (double)((int64_t)(rnd() % 2001) - 1000) / (double)(1 + rnd() % 7); break;
+    case 3:  b = (uint64_t)(1023 + (int)(rnd() % 130) - 65) << 52; memcpy(&d, &b, 8); break;
+    case 4:  return (rnd() & 0x800fffffffffffffull) | (uint64_t)(rnd() % 3 ? 2046 : 1) << 52;
+    case 5:  return rnd() & 0x800fffffffffffffull;                 /* denormal or zero */
+    case 6:  d = (double)(int64_t)rnd() / (double)(1ull << (rnd() % 64)); break;
+    default: { static const uint64_t sp[] = { 0, 1ull << 63, 0x7ff0000000000000ull,
+                   0xfff0000000000000ull, 0x7ff8000000000000ull, 0x7ff4000000000000ull,
+                   0x0010000000000000ull, 0x43e0000000000000ull, 0xc3e0000000000000ull,
+                   0x41e0000000000000ull, 0xc1e0000000200000ull, 0x43f0000000000000ull };
+               return sp[rnd() % (sizeof sp / sizeof sp[0])]; }
+    }
+    memcpy(&b, &d, 8);
+    return b;
+}
+
+static uint32_t operand_s(void)
+{
+    uint64_t d = operand_d();
+    if (rnd() % 4 == 0)
+        return (uint32_t)rnd();
+    A64Fp f = a64_fp_begin(0);
+    return (uint32_t)a64_fp_convert(&f, A64_F64, A64_F32, d);
+}
+
+static const uint32_t mode_fpcrs[] = { 0, 1u << 22, 2u << 22, 3u << 22, A64_FPCR_FZ, 1u << 25 };
+
+START_TEST(test_fast_paths_match_the_core)
+{
+    static A64State st;
+    for (int i = 0; i < 400000; i++) {
+        uint32_t fpcr = mode_fpcrs[rnd() % 6], fpsr0 = rnd() % 2 ? A64_FPSR_IXC : 0;
+        A64Fp f = a64_fp_begin(fpcr);
+        uint64_t want, got;
+        st.fpcr = fpcr, st.fpsr = fpsr0;
+        switch (rnd() % 6) {
+        case 0: {                                   /* double arithmetic */
+            uint32_t op = (uint32_t[]){ A64_FP_ADD, A64_FP_SUB, A64_FP_MUL, A64_FP_DIV, A64_FP_SQRT }[rnd() % 5];
+            uint64_t a = operand_d(), b = operand_d();
+            want = a64_fp_arith(&f, (A64FpOp)op, A64_F64, a, b);
+            got = helper_a64_fp_bin_d(&st, a, b, op);
+            ck_assert_msg(got == want && st.fpsr == (fpsr0 | f.exc),
+                          "op %u %016lx %016lx fpcr %x fpsr %x: %016lx/%x, core %016lx/%x", op,
+                          a, b, fpcr, fpsr0, got, st.fpsr, want, fpsr0 | f.exc);
+            break;
+        }
+        case 1: {                                   /* single arithmetic */
+            uint32_t op = (uint32_t[]){ A64_FP_ADD, A64_FP_SUB, A64_FP_MUL, A64_FP_DIV, A64_FP_SQRT }[rnd() % 5];
+            uint32_t a = operand_s(), b = operand_s();
+            want = a64_fp_arith(&f, (A64FpOp)op, A64_F32, a, b);
+            got = helper_a64_fp_bin_s(&st, a, b, op);
+            ck_assert_msg(got == want && st.fpsr == (fpsr0 | f.exc),
+                          "op %u %08x %08x fpcr %x fpsr %x: %08lx/%x, core %08lx/%x", op, a, b,
+                          fpcr, fpsr0, got, st.fpsr, want, fpsr0 | f.exc);
+            break;
+        }
+        case 2: {                                   /* compares, FCMP and FCMPE */
+            bool dbl = rnd() % 2, sig = rnd() % 2;
+            uint64_t a = dbl ? operand_d() : operand_s(), b = dbl ? operand_d() : operand_s();
+            if (rnd() % 4 == 0)
+                b = a;
+            want = a64_fp_compare(&f, dbl ? A64_F64 : A64_F32, a, b, sig);
+            got = dbl ? helper_a64_fp_cmp_d(&st, a, b, sig) : helper_a64_fp_cmp_s(&st, (uint32_t)a, (uint32_t)b, sig);
+            ck_assert_msg(got == want && st.fpsr == (fpsr0 | f.exc), "cmp %d %lx %lx fpcr %x", dbl, a, b, fpcr);
+            break;
+        }
+        case 3: {                                   /* float -> integer, every mode */
+            bool dbl = rnd() % 2, uns = rnd() % 2, sf = rnd() % 2;
+            int rmode = (int[]){ A64_RN, A64_RP, A64_RM, A64_RZ, A64_RZ, A64_RA, 7, 7 }[rnd() % 8];
+            uint64_t x = dbl ? operand_d() : operand_s();
+            uint32_t desc = (dbl ? A64_F64 : A64_F32) | rmode << 2 | uns << 5 | sf << 6;
+            want = a64_fp_to_int(&f, dbl ? A64_F64 : A64_F32, x, 0, rmode == 7 ? a64_fp_rmode(&f) : rmode,
+                                 uns, sf ? 64 : 32);
+            got = helper_a64_fp_toint(&st, x, desc);
+            ck_assert_msg(got == want && st.fpsr == (fpsr0 | f.exc), "toint %lx desc %x fpcr %x: %lx/%x, core %lx/%x",
+                          x, desc, fpcr, got, st.fpsr, want, fpsr0 | f.exc);
+            break;
+        }
+        default: {                                  /* integer -> float */
+            bool dbl = rnd() % 2, sgn = rnd() % 2, sf = rnd() % 2;
+            uint64_t v = rnd() >> (rnd() % 64);
+            if (rnd() % 2)
+                v = -v;
+            uint32_t desc = (dbl ? A64_F64 : A64_F32) | sgn << 5 | sf << 6;
+            want = a64_fp_from_int(&f, dbl ? A64_F64 : A64_F32, v, 0, sgn, sf ? 64 : 32);
+            got = helper_a64_fp_fromint(&st, v, desc);
+            if (!dbl)
+                got = (uint32_t)got;
+            ck_assert_msg(got == want && st.fpsr == (fpsr0 | f.exc), "fromint %lx desc %x fpcr %x: %lx/%x, core %lx/%x",
+                          v, desc, fpcr, got, st.fpsr, want, fpsr0 | f.exc);
+            break;
+        }
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     /* A64_FP_DUMP=1: print every fp-arith case (compare with the guest's -v). */
@@ -425,6 +539,7 @@ int main(void)
     tcase_add_test(tc, test_fma_single_rounding);
     tcase_add_test(tc, test_half_conversions);
     tcase_add_test(tc, test_fast_path_falls_back_at_the_edges);
+    tcase_add_test(tc, test_fast_paths_match_the_core);
     tcase_add_test(tc, test_fp_arith_matches_reference);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

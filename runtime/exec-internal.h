@@ -232,6 +232,8 @@ struct ExecEngine {
     size_t tt_cap;
 };
 
+/* exec.c: drop every translation (under e->lock). */
+void exec_flush_locked(ExecEngine *e);
 /* exec.c: make tb's freshly placed template code findable (by_host, stats). */
 void exec_register_host(ExecEngine *e, TransBlock *tb, const TmplCode *code);
 

@@ -445,7 +445,7 @@ void exec_cpu_request_exit(ExecCpu *cpu)
 /* Drop every block: unchain everything so other CPUs come back to their
  * dispatchers, then wait for them to leave code (code_rw for writing).
  * Caller holds e->lock and not code_rw. */
-static void flush_locked(ExecEngine *e)
+void exec_flush_locked(ExecEngine *e)
 {
     tb_unchain_all(e);
     for (ExecCpu *c = e->cpus; c; c = c->next)
@@ -464,7 +464,7 @@ static void flush_locked(ExecEngine *e)
 void exec_flush_all(ExecEngine *e)
 {
     pthread_mutex_lock(&e->lock);
-    flush_locked(e);
+    exec_flush_locked(e);
     pthread_mutex_unlock(&e->lock);
 }
 
@@ -477,7 +477,7 @@ void exec_guest_fault_handler(ExecEngine *e)
      * new generation and is not installed) */
     if (!was && e->cfg.mem.page_perm &&
         (e->cfg.tier == EXEC_TIER_AUTO || e->cfg.tier == EXEC_TIER_LLVM))
-        flush_locked(e);
+        exec_flush_locked(e);
     pthread_mutex_unlock(&e->lock);
 }
 
@@ -649,7 +649,7 @@ static uint16_t *insn_offsets(uint64_t pc, uint32_t n, const IrGuestInsn *insns)
 static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (e->n_by_host >= e->cap_by_host) flush_locked(e);
+        if (e->n_by_host >= e->cap_by_host) exec_flush_locked(e);
         TmplCode code;
         const char *why = NULL;
         memset(&code, 0, sizeof code);
@@ -694,7 +694,7 @@ static bool emit_host(ExecEngine *e, TransBlock *tb, const IrBlock *b)
             e->st.interp_fallbacks++;
             return false;
         }
-        flush_locked(e); /* the buffer is full: start over */
+        exec_flush_locked(e); /* the buffer is full: start over */
     }
     return false;
 }
@@ -736,7 +736,7 @@ static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, 
         *ev = (ExecEvent){.kind = EXEC_EV_FETCH_FAULT, .pc = pc, .addr = pc};
         return NULL;
     }
-    if (e->n_dead > EXEC_MAX_DEAD) flush_locked(e);
+    if (e->n_dead > EXEC_MAX_DEAD) exec_flush_locked(e);
     TransBlock *tb = calloc(1, sizeof *tb);
     if (!tb) {
         *ev = (ExecEvent){.kind = EXEC_EV_ERROR, .pc = pc, .msg = "out of memory"};

@@ -222,6 +222,15 @@ bool exec_is_code_page(ExecEngine *e, uint64_t addr);
 /* Drop every translation (e.g. execve); waits for other CPUs to leave
  * generated code. */
 void exec_flush_all(ExecEngine *e);
+/* execve in place (user mode): exec_image_before, while the old image is
+ * still mapped, notes a checksum of every guest page holding translations;
+ * exec_image_after, once the new image is mapped, keeps the translations of
+ * the pages whose bytes are the same and still executable and drops the
+ * rest (exec-image.c).  In between the embedder replaces the mappings
+ * without invalidating (the after step does it per page). */
+typedef struct ExecImageSnap ExecImageSnap;
+ExecImageSnap *exec_image_before(ExecEngine *e);
+void exec_image_after(ExecEngine *e, ExecImageSnap *s);
 /* The guest installed a handler for SIGSEGV or SIGBUS: from now on a fault
  * must reach it with the registers of the faulting insn, also in LLVM
  * code, whose loads otherwise test only the bound (a fault there kills the

@@ -28,6 +28,12 @@ static int host_prot(int gprot)
     return p;
 }
 
+/* Non-fixed mmaps go top-down from 1 GiB below the stack. */
+static uint64_t initial_mmap_top(uint64_t limit)
+{
+    return limit - GUEST_STACK_SIZE - (1ull << 30);
+}
+
 GuestMem *guest_mem_new(uint64_t limit, char *err, size_t errlen)
 {
     if (limit < (1ull << 32) || (limit & (GUEST_PAGE_SIZE - 1))) {
@@ -61,7 +67,7 @@ GuestMem *guest_mem_new(uint64_t limit, char *err, size_t errlen)
     }
     m->perm = perm;
     /* Stack at the top, mmaps top-down below it (like Linux's layout). */
-    m->mmap_top = limit - GUEST_STACK_SIZE - (1ull << 30);
+    m->mmap_top = initial_mmap_top(limit);
     pthread_mutex_init(&m->lock, NULL);
     return m;
 }
@@ -588,6 +594,20 @@ int guest_munmap(GuestMem *m, uint64_t addr, uint64_t len)
     }
     pthread_mutex_unlock(&m->lock);
     return ret;
+}
+
+void guest_mem_unmap_all(GuestMem *m)
+{
+    GuestVma *v;
+    size_t n = guest_mem_vmas(m, &v);
+    for (size_t i = 0; i < n; i++)
+        guest_munmap(m, v[i].start, v[i].end - v[i].start);
+    free(v);
+    pthread_mutex_lock(&m->lock);
+    m->mmap_top = initial_mmap_top(m->limit);
+    m->brk_start = m->brk_cur = m->brk_mapped = 0;
+    m->last_hit = 0;
+    pthread_mutex_unlock(&m->lock);
 }
 
 int guest_mprotect(GuestMem *m, uint64_t addr, uint64_t len, int prot)

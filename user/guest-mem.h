@@ -129,6 +129,9 @@ int64_t guest_mremap(GuestMem *m, uint64_t old_addr, uint64_t old_len, uint64_t 
 void guest_mem_brk_init(GuestMem *m, uint64_t start);
 uint64_t guest_brk(GuestMem *m, uint64_t new_brk);
 
+/* execve: unmap every guest mapping and forget the break; non-fixed mmaps
+ * start from the top again.  Only with one guest thread. */
+void guest_mem_unmap_all(GuestMem *m);
 /* Find a free range of len bytes, top-down below mmap_top (0: none). */
 uint64_t guest_mem_find_free(GuestMem *m, uint64_t len);
 /* Snapshot of the VMA list (caller frees *out).  Returns the count. */

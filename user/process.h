@@ -44,6 +44,8 @@ typedef struct UserProcess {
                                    without SA_RESTORER (0: not made yet) */
     uint64_t altstack[3];       /* sigaltstack: sp, flags, size (recorded only) */
     int live_threads;           /* guest threads running (atomic) */
+    const struct UserCpuModel *model;   /* -cpu: hwcaps of every image */
+    uint64_t prog_entry;        /* the main program's entry point (AT_ENTRY) */
     /* For execve: how to start emu again (its own path and options). */
     char *emu_path;
     char **emu_opts;            /* NULL-terminated options placed before the program */
@@ -59,6 +61,17 @@ int64_t user_syscall_args(UserProcess *p, A64State *env, uint64_t nr, const uint
 const char *user_path(const UserProcess *p, const char *path, char *buf);
 /* Name of syscall nr, or NULL. */
 const char *user_syscall_name(uint64_t nr);
+
+/* Load the program at path into the empty address space p->mem and build
+ * its initial stack, AT_EXECFN prog (user-run.c): the pc and sp of its
+ * first instruction.  false with "prog: reason" in err. */
+bool user_load_image(UserProcess *p, const char *path, const char *prog, int argc,
+                     char *const *argv, char *const *envp, uint64_t *entry, uint64_t *sp,
+                     char *err, size_t errlen);
+/* Signal state across execve (signal.c): handlers back to SIG_DFL (ignored
+ * signals stay ignored), no alternate stack; the mask and pending signals
+ * are kept. */
+void user_signal_exec_reset(UserProcess *p);
 
 /* End the process: print stats if asked, flush the log, exit(status). */
 _Noreturn void user_exit(UserProcess *p, int status);

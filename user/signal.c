@@ -228,6 +228,21 @@ void user_signal_mirror(UserProcess *p, int sig)
     sigaction(sig, &sa, NULL);
 }
 
+void user_signal_exec_reset(UserProcess *p)
+{
+    for (int sig = 1; sig <= GUEST_NSIG; sig++) {
+        GuestSigAction *a = &p->sigact[sig];
+        if (a->handler == GUEST_SIG_IGN)
+            continue;   /* ignored stays ignored (Linux: SIGCHLD too) */
+        bool had_handler = a->handler != GUEST_SIG_DFL;
+        memset(a, 0, sizeof *a);
+        if (had_handler)
+            user_signal_mirror(p, sig);
+    }
+    memset(p->altstack, 0, sizeof p->altstack);
+    p->sigreturn_tramp = 0;   /* it was in the old image's memory */
+}
+
 static void host_fault_handler(int sig, siginfo_t *info, void *uc)
 {
     /* Note a host SIGBUS on guest memory first (runtime faults lose it),

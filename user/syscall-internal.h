@@ -71,6 +71,13 @@ static inline int64_t host_ret(long r)
 
 /* Path argument: 0, -EFAULT or -ENAMETOOLONG; *out points into guest memory. */
 int64_t user_sys_get_path(UserProcess *p, uint64_t addr, const char **out);
+/* GPATH, then the -L prefix applied (needs a PATH_MAX buffer). */
+#define GPATH_L(var, addr)                                                  \
+    GPATH(var##_raw_, addr);                                                \
+    char var##_buf_[PATH_MAX];                                              \
+    const char *var = user_path(p, var##_raw_, var##_buf_)
+/* /proc/self/exe (or /proc/<our pid>/exe): names the guest program, not emu. */
+bool user_is_proc_self_exe(const char *path);
 /* Guest iovec array (cnt entries at addr) -> host iovecs whose buffers are
  * accessible with prot.  0, -EINVAL or -EFAULT. */
 int64_t user_sys_get_iov(UserProcess *p, uint64_t addr, uint64_t cnt, int prot,

@@ -69,14 +69,7 @@ const char *user_path(const UserProcess *p, const char *path, char *buf)
     return user_prefixed_path(p->ld_prefix, path, buf);
 }
 
-/* GPATH, then the -L prefix applied (needs a PATH_MAX buffer). */
-#define GPATH_L(var, addr)                                                  \
-    GPATH(var##_raw_, addr);                                                \
-    char var##_buf_[PATH_MAX];                                              \
-    const char *var = user_path(p, var##_raw_, var##_buf_)
-
-/* /proc/self/exe names the guest program, not emu. */
-static bool is_proc_self_exe(const char *path)
+bool user_is_proc_self_exe(const char *path)
 {
     char own[64];
     snprintf(own, sizeof own, "/proc/%d/exe", (int)getpid());
@@ -269,7 +262,7 @@ int64_t user_sys_openat(UserProcess *p, A64State *env, const uint64_t a[6])
         return open_guest_maps(p, user_open_flags_g2h(a[2]));
     if (is_proc_self(path, "auxv"))
         return open_guest_auxv(p, user_open_flags_g2h(a[2]));
-    if (is_proc_self_exe(path))
+    if (user_is_proc_self_exe(path))
         path = p->exe_path;
     return host_ret(openat(dirfd_arg(a[0]), path, user_open_flags_g2h(a[2]), (mode_t)a[3]));
 }
@@ -309,7 +302,7 @@ int64_t user_sys_newfstatat(UserProcess *p, A64State *env, const uint64_t a[6])
     struct stat st;
     if (!guest_mem_check(p->mem, a[2], sizeof(A64Stat), W))
         return -EFAULT;
-    if (is_proc_self_exe(path))
+    if (user_is_proc_self_exe(path))
         path = p->exe_path;
     if (fstatat(dirfd_arg(a[0]), path, &st, (int)a[3]) != 0)
         return -errno;
@@ -320,7 +313,7 @@ int64_t user_sys_statx(UserProcess *p, A64State *env, const uint64_t a[6])
 {
     GPATH_L(path, a[1]);
     GPTR(buf, a[4], 256, W);   /* struct statx is arch-neutral */
-    if (is_proc_self_exe(path))
+    if (user_is_proc_self_exe(path))
         path = p->exe_path;
     return host_ret(syscall(SYS_statx, dirfd_arg(a[0]), path, (int)a[2], (unsigned)a[3], buf));
 }
@@ -392,7 +385,7 @@ int64_t user_sys_readlinkat(UserProcess *p, A64State *env, const uint64_t a[6])
     if ((int64_t)a[3] <= 0)
         return -EINVAL;
     GPTR(buf, a[2], a[3], W);
-    if (is_proc_self_exe(path)) {
+    if (user_is_proc_self_exe(path)) {
         size_t n = strlen(p->exe_path);
         if (n > a[3])
             n = a[3];
@@ -1072,148 +1065,6 @@ int64_t user_sys_clone(UserProcess *p, A64State *env, const uint64_t a[6])
     if (flags & CLONE_PARENT_SETTID)
         guest_mem_write(p->mem, ptid, &pid, 4);
     return pid;
-}
-
-/* Is path an AArch64 ELF file (one emu has to run)? */
-static bool is_aarch64_elf(const char *path)
-{
-    unsigned char h[20];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool ok = read(fd, h, sizeof h) == (ssize_t)sizeof h && !memcmp(h, "\177ELF", 4) &&
-              h[4] == 2 /* ELFCLASS64 */ && h[18] == 183 && h[19] == 0 /* EM_AARCH64 */;
-    close(fd);
-    return ok;
-}
-
-/* A "#!" script: its interpreter and optional argument (Linux rules: one
- * line of at most 255 bytes, the argument is the rest of the line).
- * false if path is not a script. */
-static bool read_shebang(const char *path, char interp[256], char arg[256])
-{
-    char line[257];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, line, sizeof line - 1);
-    close(fd);
-    if (n < 3 || line[0] != '#' || line[1] != '!')
-        return false;
-    line[n] = 0;
-    char *nl = strchr(line, '\n');
-    if (nl)
-        *nl = 0;
-    char *s = line + 2;
-    s += strspn(s, " \t");
-    size_t il = strcspn(s, " \t");
-    if (il == 0 || il > 255)
-        return false;
-    memcpy(interp, s, il);
-    interp[il] = 0;
-    s += il;
-    s += strspn(s, " \t");
-    size_t al = strlen(s);
-    while (al && (s[al - 1] == ' ' || s[al - 1] == '\t'))
-        al--;
-    memcpy(arg, s, al);
-    arg[al] = 0;
-    return true;
-}
-
-/* Guest string vector (argv/envp) -> host pointers into guest memory,
- * appended to out[*n...].  0 or -errno. */
-static int64_t get_strvec(UserProcess *p, uint64_t vec, char **out, size_t *n, size_t max)
-{
-    for (uint64_t v = vec; v; v += 8) {
-        uint64_t s;
-        if (!guest_mem_read(p->mem, v, &s, 8))
-            return -EFAULT;
-        if (!s)
-            break;
-        if (*n + 1 >= max)
-            return -E2BIG;
-        int64_t len = guest_mem_strlen(p->mem, s, 128 * 1024);
-        if (len == -1)
-            return -EFAULT;
-        if (len < 0)
-            return -E2BIG;
-        out[(*n)++] = guest_mem_g2h(p->mem, s);
-    }
-    out[*n] = NULL;
-    return 0;
-}
-
-/* execve of an AArch64 program starts emu again on it with the same
- * options, so the new image gets a fresh address space and translation
- * cache; anything else (a script, a host program) is handed to the host
- * kernel as is, as qemu-user does without binfmt_misc. */
-int64_t user_sys_execve(UserProcess *p, A64State *env, const uint64_t a[6])
-{
-    GPATH_L(path, a[0]);
-    if (is_proc_self_exe(path))   /* busybox re-runs itself this way */
-        path = p->exe_path;
-    struct stat st;
-    if (stat(path, &st) != 0 || access(path, X_OK) != 0)
-        return -errno;
-    if (!S_ISREG(st.st_mode))
-        return -EACCES;
-    enum { MAX_VEC = 8192 };
-    char **gargv = malloc(MAX_VEC * sizeof *gargv), **genv = malloc(MAX_VEC * sizeof *genv);
-    char **args = malloc((MAX_VEC + 64) * sizeof *args);
-    size_t na = 0, ne = 0, n = 0;
-    int64_t e = -ENOMEM;
-    if (!gargv || !genv || !args)
-        goto out;
-    if ((e = get_strvec(p, a[1], gargv, &na, MAX_VEC)) || (e = get_strvec(p, a[2], genv, &ne, MAX_VEC)))
-        goto out;
-    if (emu_log_file())
-        fflush(emu_log_file());
-    /* A script whose interpreter is a guest program (e.g. #!/usr/bin/lua5.4
-     * under -L) runs that interpreter under emu, as binfmt_misc would. */
-    char sb_interp[256], sb_arg[256], ibuf[PATH_MAX];
-    const char *interp = NULL;
-    if (!is_aarch64_elf(path)) {
-        if (read_shebang(path, sb_interp, sb_arg)) {
-            interp = user_path(p, sb_interp, ibuf);
-            if (!is_aarch64_elf(interp))
-                interp = NULL;
-        }
-        if (!interp) {
-            execve(path, gargv, genv);
-            e = -errno;
-            goto out;
-        }
-    }
-    args[n++] = p->emu_path;
-    for (char **o = p->emu_opts; o && *o && n < 60; o++)
-        args[n++] = *o;
-    if (interp) {
-        args[n++] = "-0";
-        args[n++] = sb_interp;
-        args[n++] = "--";
-        args[n++] = (char *)interp;
-        if (sb_arg[0])
-            args[n++] = sb_arg;
-        args[n++] = (char *)path_raw_;
-    } else {
-        if (na > 0) {
-            args[n++] = "-0";
-            args[n++] = gargv[0];
-        }
-        args[n++] = "--";
-        args[n++] = (char *)path;
-    }
-    for (size_t i = 1; i < na; i++)
-        args[n++] = gargv[i];
-    args[n] = NULL;
-    execve(p->emu_path, args, genv);
-    e = -errno;
-out:
-    free(gargv);
-    free(genv);
-    free(args);
-    return e;
 }
 
 /* ---- more pass-throughs ------------------------------------------------ */

@@ -259,6 +259,48 @@ static void find_auxv(UserProcess *p, uint64_t sp)
     p->auxv_len = a - start;
 }
 
+/* Load the program at path into p->mem (nothing mapped yet), with its
+ * interpreter for a dynamic program, set the break and build the initial
+ * stack (AT_EXECFN prog): the pc and sp its first instruction runs with.
+ * false with "prog: reason" in err. */
+bool user_load_image(UserProcess *p, const char *path, const char *prog, int argc,
+                     char *const *argv, char *const *envp, uint64_t *entry, uint64_t *sp,
+                     char *err, size_t errlen)
+{
+    char why[400];
+    ElfImage img, interp;
+    if (!elf_load(p->mem, path, &img, why, sizeof why)) {
+        snprintf(err, errlen, "%s: %s", prog, why);
+        return false;
+    }
+    uint64_t interp_base = 0;
+    *entry = img.entry;
+    if (img.interp[0]) {
+        /* A dynamic program: its interpreter (ld.so) starts first and
+         * finds the program through AT_PHDR/AT_ENTRY. */
+        char buf[PATH_MAX];
+        const char *ipath = user_path(p, img.interp, buf);
+        if (!elf_load_interp(p->mem, ipath, &interp, why, sizeof why)) {
+            snprintf(err, errlen, "%s: interpreter %s: %s%s", prog, ipath, why,
+                     p->ld_prefix ? "" : " (a dynamic program needs -L GUEST_ROOT)");
+            return false;
+        }
+        *entry = interp.entry;
+        interp_base = interp.start;
+    }
+    p->prog_entry = img.entry;
+    guest_mem_brk_init(p->mem, img.end);
+    UserStackArgs sa = { .argc = argc, .argv = argv, .envp = envp, .execfn = prog,
+                         .img = &img, .hwcap = p->model->hwcap, .hwcap2 = p->model->hwcap2,
+                         .interp_base = interp_base };
+    if (!user_stack_setup(p->mem, &sa, sp, why, sizeof why)) {
+        snprintf(err, errlen, "%s: %s", prog, why);
+        return false;
+    }
+    find_auxv(p, *sp);
+    return true;
+}
+
 _Noreturn void user_exit(UserProcess *p, int status)
 {
     fflush(stdout);
@@ -396,35 +438,12 @@ int user_run(const UserConfig *cfg)
     p->ld_prefix = cfg->ld_prefix;
     const UserCpuModel *model = cfg->cpu ? cfg->cpu : user_cpu_model_find(USER_CPU_DEFAULT);
     user_cpu_model_apply(model);   /* before the first block is translated */
-    ElfImage img, interp;
-    if (!elf_load(p->mem, p->exe_path, &img, err, sizeof err)) {
-        fprintf(stderr, "emu-user: %s: %s\n", prog, err);
+    p->model = model;
+    uint64_t entry, sp;
+    if (!user_load_image(p, p->exe_path, prog, cfg->argc, cfg->argv, cfg->envp, &entry, &sp, err, sizeof err)) {
+        fprintf(stderr, "emu-user: %s\n", err);
         return 1;
     }
-    uint64_t entry = img.entry, interp_base = 0;
-    if (img.interp[0]) {
-        /* A dynamic program: its interpreter (ld.so) starts first and
-         * finds the program through AT_PHDR/AT_ENTRY. */
-        char buf[PATH_MAX];
-        const char *ipath = user_path(p, img.interp, buf);
-        if (!elf_load_interp(p->mem, ipath, &interp, err, sizeof err)) {
-            fprintf(stderr, "emu-user: %s: interpreter %s: %s%s\n", prog, ipath, err,
-                    p->ld_prefix ? "" : " (a dynamic program needs -L GUEST_ROOT)");
-            return 1;
-        }
-        entry = interp.entry;
-        interp_base = interp.start;
-    }
-    guest_mem_brk_init(p->mem, img.end);
-    UserStackArgs sa = { .argc = cfg->argc, .argv = cfg->argv, .envp = cfg->envp,
-                         .execfn = prog, .img = &img, .hwcap = model->hwcap,
-                         .hwcap2 = model->hwcap2, .interp_base = interp_base };
-    uint64_t sp;
-    if (!user_stack_setup(p->mem, &sa, &sp, err, sizeof err)) {
-        fprintf(stderr, "emu-user: %s: %s\n", prog, err);
-        return 1;
-    }
-    find_auxv(p, sp);
 
     ExecConfig ec = exec_config_default(&guest_arch_aarch64);
     ec.tier = cfg->tier;
@@ -467,7 +486,7 @@ int user_run(const UserConfig *cfg)
     p->live_threads = 1;
     if (!cfg->at_entry)
         user_cpu_loop(p, cpu);
-    entry_trap.pc = img.entry;
+    entry_trap.pc = p->prog_entry;
     atomic_store(&entry_trap.armed, true);
     cpu_loop(p, cpu);
     int status = cfg->at_entry(cfg->at_entry_opaque, p->engine, cpu, p->mem);

@@ -1,0 +1,82 @@
+/*
+ * exec-image.c - translations across a guest execve done in place (user
+ * mode, user/execve.c).  Before the old image goes, exec_image_before takes
+ * a checksum of every guest page that holds translated code; once the new
+ * image is mapped, exec_image_after keeps the blocks of the pages whose
+ * bytes are the same and still executable (the same program or library at
+ * the same address) and drops the others.  A shell's child that runs a
+ * command of the shell's own binary keeps the blocks it inherited from the
+ * shell instead of loading them again, into copy-on-write pages.
+ */
+#include "runtime/exec-internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cache/cache.h"
+
+typedef struct PageSum {
+    uint64_t page;
+    uint8_t sum[16];
+    bool readable;
+} PageSum;
+
+struct ExecImageSnap {
+    size_t n;
+    PageSum pages[];
+};
+
+/* The page's bytes as code (false: not mapped executable). */
+static bool page_sum(ExecEngine *e, uint64_t page, uint8_t sum[16])
+{
+    uint8_t buf[EXEC_PAGE_SIZE];
+    if (!e->cfg.mem.read_code(e->cfg.mem.opaque, page << EXEC_PAGE_BITS, buf, sizeof buf))
+        return false;
+    emu_cache_hash128(buf, sizeof buf, sum);
+    return true;
+}
+
+ExecImageSnap *exec_image_before(ExecEngine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    /* a region compiled from the old image is not installed after this */
+    __atomic_add_fetch(&e->gen, 1, __ATOMIC_RELEASE);
+    ExecImageSnap *s = malloc(sizeof *s + e->n_pages * sizeof s->pages[0]);
+    if (s) {
+        s->n = 0;
+        for (size_t i = 0; i < e->n_pbuckets; i++)
+            for (PageDesc *pd = e->pbuckets[i]; pd; pd = pd->next) {
+                PageSum *p = &s->pages[s->n++];
+                p->page = pd->page;
+                p->readable = page_sum(e, pd->page, p->sum);
+            }
+    } else {
+        exec_flush_locked(e);
+    }
+    pthread_mutex_unlock(&e->lock);
+    return s;
+}
+
+void exec_image_after(ExecEngine *e, ExecImageSnap *s)
+{
+    if (!s)
+        return;   /* exec_image_before flushed everything */
+    pthread_mutex_lock(&e->lock);
+    e->code_cache_valid = false;
+    tiercache_forget(e);
+    for (size_t i = 0; i < s->n; i++) {
+        PageSum *p = &s->pages[i];
+        uint8_t now[16];
+        uint64_t addr = p->page << EXEC_PAGE_BITS;
+        if (p->readable && page_sum(e, p->page, now) && !memcmp(now, p->sum, sizeof now)) {
+            /* the new mapping starts writable if the guest's is: protect
+             * the page again so that a write still finds its blocks */
+            if (tb_test_code_page(e, p->page) && e->cfg.mem.protect_code_page)
+                e->cfg.mem.protect_code_page(e->cfg.mem.opaque, addr);
+        } else {
+            tb_invalidate_locked(e, addr, EXEC_PAGE_SIZE);
+        }
+    }
+    pthread_mutex_unlock(&e->lock);
+    free(s);
+}

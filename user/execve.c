@@ -19,6 +19,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,8 +279,17 @@ int64_t user_sys_execve(UserProcess *p, A64State *env, const uint64_t a[6])
     for (size_t i = 1; i < ng; i++)
         emu_args[n++] = args[i];
     emu_args[n] = NULL;
+    /* the guest's mask is emulated: give it to the host for the new emu to
+     * take over (user_signal_inherit) */
+    sigset_t mask, old;
+    sigemptyset(&mask);
+    for (int sig = 1; sig <= 64; sig++)
+        if (user_thread_self()->sigmask >> (sig - 1) & 1 && sig != SIGKILL && sig != SIGSTOP)
+            sigaddset(&mask, sig);
+    pthread_sigmask(SIG_SETMASK, &mask, &old);
     execve(p->emu_path, emu_args, genv);
     e = -errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     free(emu_args);
 out:
     free(gargv);

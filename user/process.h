@@ -68,6 +68,10 @@ const char *user_syscall_name(uint64_t nr);
 bool user_load_image(UserProcess *p, const char *path, const char *prog, int argc,
                      char *const *argv, char *const *envp, uint64_t *entry, uint64_t *sp,
                      char *err, size_t errlen);
+/* At start: the ignored dispositions and the signal mask emu itself got
+ * across execve become the guest's, as the kernel keeps both (nohup, a
+ * shell's background job, a guest execve that had to start emu again). */
+void user_signal_inherit(UserProcess *p);
 /* Signal state across execve (signal.c): handlers back to SIG_DFL (ignored
  * signals stay ignored), no alternate stack; the mask and pending signals
  * are kept. */

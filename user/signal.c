@@ -228,6 +228,27 @@ void user_signal_mirror(UserProcess *p, int sig)
     sigaction(sig, &sa, NULL);
 }
 
+void user_signal_inherit(UserProcess *p)
+{
+    sigset_t cur, none;
+    if (pthread_sigmask(SIG_BLOCK, NULL, &cur) == 0) {
+        uint64_t m = 0;
+        for (int sig = 1; sig <= GUEST_NSIG; sig++)
+            if (sig != SIGKILL && sig != SIGSTOP && sigismember(&cur, sig) == 1)
+                m |= SIGBIT(sig);
+        user_thread_self()->sigmask = m;
+        sigemptyset(&none);   /* from here on the guest's mask is emulated */
+        pthread_sigmask(SIG_SETMASK, &none, NULL);
+    }
+    for (int sig = 1; sig <= GUEST_NSIG; sig++) {
+        struct sigaction sa;
+        if (sig == SIGKILL || sig == SIGSTOP || is_sync_signal(sig))
+            continue;
+        if (sigaction(sig, NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_IGN)
+            p->sigact[sig].handler = GUEST_SIG_IGN;
+    }
+}
+
 void user_signal_exec_reset(UserProcess *p)
 {
     for (int sig = 1; sig <= GUEST_NSIG; sig++) {

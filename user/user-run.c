@@ -476,6 +476,7 @@ int user_run(const UserConfig *cfg)
         fprintf(stderr, "emu-user: cannot install signal handlers: %s\n", strerror(errno));
         return 1;
     }
+    user_signal_inherit(p);
     A64State *env = exec_cpu_env(cpu);
     env->common.guest_base = (uint64_t)(uintptr_t)p->mem->base;
     env->common.guest_limit = p->mem->limit;

@@ -59,8 +59,10 @@ ExecImageSnap *exec_image_before(ExecEngine *e)
 
 void exec_image_after(ExecEngine *e, ExecImageSnap *s)
 {
-    if (!s)
-        return;   /* exec_image_before flushed everything */
+    if (!s) {   /* exec_image_before flushed everything */
+        exec_fork_image_changed(e);
+        return;
+    }
     pthread_mutex_lock(&e->lock);
     e->code_cache_valid = false;
     tiercache_forget(e);
@@ -75,6 +77,7 @@ void exec_image_after(ExecEngine *e, ExecImageSnap *s)
                 e->cfg.mem.protect_code_page(e->cfg.mem.opaque, addr);
         } else {
             tb_invalidate_locked(e, addr, EXEC_PAGE_SIZE);
+            e->fp_report = false;   /* other code than the parent's from here on */
         }
     }
     pthread_mutex_unlock(&e->lock);

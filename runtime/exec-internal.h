@@ -227,6 +227,12 @@ struct ExecEngine {
     uint64_t retired_dispatch, retired_jc, retired_table;
     struct TierUp *tu; /* --tier=auto (tierup.c) */
     struct TierCache *tc; /* persistent code cache (tiercache.c), NULL: off */
+    /* Blocks forked children add, for the parent to add before its next
+     * fork (exec.c, "blocks children add"): shared with the children. */
+    struct ForkPrefetch *fp;
+    uint32_t fp_seen;     /* entries this process added already */
+    uint32_t fp_noted;    /* entries this process (a child) wrote */
+    bool fp_report;       /* a fork child whose code is still its parent's */
     TmplCacheStats tt;    /* its template blocks (tmplcache.c) */
     void *tt_buf;         /* tmplcache_load's copy of a payload (grown; under lock) */
     size_t tt_cap;

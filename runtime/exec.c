@@ -713,8 +713,11 @@ static bool attach_interp(TransBlock *tb, const IrBlock *b, ExecEvent *ev)
 }
 
 /* Put a block with its code into the table and the page map. */
+static void fp_note(ExecEngine *e, const TransBlock *tb);
+
 static TransBlock *insert_translated(ExecEngine *e, TransBlock *tb)
 {
+    fp_note(e, tb);
     tb->all_next = e->all;
     e->all = tb;
     tb_insert(e, tb);
@@ -832,9 +835,69 @@ bool exec_is_code_page(ExecEngine *e, uint64_t addr)
 
 /* ---- fork ---------------------------------------------------------------- */
 
+/* ---- blocks children add --------------------------------------------------
+ * Code only children run (a shell's side of fork in the child, the commands
+ * it execs from its own binary) was loaded again by every child, into
+ * copy-on-write pages: ~40-80 blocks and ~100-200 page faults per command of
+ * a shell.  A child notes the blocks it adds in a ring shared with its
+ * parent (MAP_SHARED, made at the first fork); before its next fork the
+ * parent adds them itself, so later children inherit them.  Only while the
+ * child's code is its parent's: after an execve in place that dropped any
+ * page (exec_fork_image_changed) the child stops noting.  An entry is
+ * (flags, pc), pc written last and never 0; the parent stops at the first
+ * entry not yet written.  (Replaying the children's jump-cache fills in the
+ * parent cost more faults than it saved: after a fork every page the parent
+ * writes is copy-on-write too, and its jump cache changes all the time.) */
+#define FP_MAX 4096
+#define FP_PER_CHILD 512   /* a long-running child does not fill the ring alone */
+struct ForkPrefetch {
+    uint32_t n;
+    uint32_t pad;
+    uint64_t ent[FP_MAX][2];
+};
+
+static void fp_note(ExecEngine *e, const TransBlock *tb)
+{
+    if (!e->fp || !e->fp_report || !tb->pc || e->fp_noted >= FP_PER_CHILD)
+        return;
+    e->fp_noted++;
+    uint32_t i = __atomic_fetch_add(&e->fp->n, 1, __ATOMIC_RELAXED);
+    if (i >= FP_MAX)
+        return;
+    e->fp->ent[i][0] = tb->flags;
+    __atomic_store_n(&e->fp->ent[i][1], tb->pc, __ATOMIC_RELEASE);
+}
+
+/* Under e->lock: add what the children noted since the last fork. */
+static void fp_take(ExecEngine *e)
+{
+    if (!e->fp) {
+        void *m = mmap(NULL, sizeof *e->fp, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                       -1, 0);
+        e->fp = m == MAP_FAILED ? NULL : m;
+        return;
+    }
+    while (e->fp_seen < FP_MAX) {
+        uint64_t pc = __atomic_load_n(&e->fp->ent[e->fp_seen][1], __ATOMIC_ACQUIRE);
+        if (!pc)
+            break;
+        uint32_t flags = (uint32_t)e->fp->ent[e->fp_seen][0];
+        e->fp_seen++;
+        ExecEvent ev;
+        if (!tb_find(e, pc, flags))
+            (void)translate_locked(e, pc, flags, &ev);   /* a fetch fault: left out */
+    }
+}
+
+void exec_fork_image_changed(ExecEngine *e)
+{
+    e->fp_report = false;
+}
+
 void exec_fork_prepare(ExecEngine *e)
 {
     pthread_mutex_lock(&e->lock);
+    fp_take(e);
     tb_table_prepare_fork(e);
     tierup_fork_prepare(e);
 }
@@ -873,6 +936,8 @@ void exec_fork_child(ExecEngine *e, ExecCpu *survivor)
     }
     e->cpus = survivor;
     if (survivor) survivor->next = NULL;
+    e->fp_report = true;
+    e->fp_noted = 0;
     memset(&e->lock, 0, sizeof e->lock);
     memset(&e->code_rw, 0, sizeof e->code_rw);
     init_locks(e);

@@ -242,10 +242,16 @@ void exec_guest_fault_handler(ExecEngine *e);
  * just before fork() (waits for any translation in progress and holds the
  * engine lock), then exec_fork_parent in the parent, or exec_fork_child in
  * the child with the one CPU that survives there (the others' threads are
- * gone: they are dropped and the locks re-made). */
+ * gone: they are dropped and the locks re-made).  Before the fork, the
+ * blocks earlier children added are added here, for the new child to
+ * inherit (see "blocks children add" in exec.c). */
 void exec_fork_prepare(ExecEngine *e);
 void exec_fork_parent(ExecEngine *e);
 void exec_fork_child(ExecEngine *e, ExecCpu *survivor);
+/* A fork child's code is no longer its parent's (an execve that replaced
+ * some of it): the blocks it adds from now on are not offered to the
+ * parent (see "blocks children add" in exec.c). */
+void exec_fork_image_changed(ExecEngine *e);
 
 /* Raise a guest exception from a helper called by generated code or the
  * interpreter (env->pc must be the faulting insn's pc): unwinds to exec_run,

@@ -625,6 +625,41 @@ START_TEST(test_fork_prepare_grows_block_table)
 }
 END_TEST
 
+/* The blocks a forked child adds reach its parent at the parent's next
+ * fork, for later children to inherit ("blocks children add", exec.c); not
+ * those added after the child's code stopped being its parent's. */
+START_TEST(test_fork_child_blocks_reach_parent)
+{
+    put(0x7000, OP_SVC, 0, 0, 0);
+    put(0x7100, OP_SVC, 0, 0, 0);
+    put(0x7200, OP_SVC, 0, 0, 0);
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ExecCpu *cpu;
+    toy_cpu(e, &cpu, 0x7000);
+    ck_assert_ptr_nonnull(exec_get_block(e, 0x7000, 0));
+    exec_fork_prepare(e);   /* the first fork makes the ring */
+    pid_t pid = fork();
+    if (pid == 0) {
+        exec_fork_child(e, cpu);
+        bool ok = exec_get_block(e, 0x7100, 0) != NULL;
+        exec_fork_image_changed(e);
+        ok &= exec_get_block(e, 0x7200, 0) != NULL;
+        _exit(ok ? 0 : 1);
+    }
+    exec_fork_parent(e);
+    int status = -1;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+    ck_assert_ptr_null(exec_lookup(e, 0x7100, 0));
+    exec_fork_prepare(e);   /* takes what the child noted */
+    exec_fork_parent(e);
+    ck_assert_ptr_nonnull(exec_lookup(e, 0x7100, 0));
+    ck_assert_ptr_null(exec_lookup(e, 0x7200, 0));
+    ck_assert_uint_eq(exec_block_count(e), 2);
+    exec_engine_free(e);
+}
+END_TEST
+
 /* Subroutine at 0x4000 called through JR twice; patched in between from
  * another page: the jump cache and chains must not run the stale block. */
 START_TEST(test_smc_other_page_and_jump_cache)
@@ -1165,6 +1200,7 @@ int main(void)
     tcase_add_loop_test(tc, test_jump_cache_starts_empty_and_pc0_misses, 0, 2);
     tcase_add_loop_test(tc, test_request_exit_idle_keeps_jump_cache, 0, 2);
     tcase_add_loop_test(tc, test_fork_prepare_grows_block_table, 0, 2);
+    tcase_add_loop_test(tc, test_fork_child_blocks_reach_parent, 0, 2);
     tcase_add_loop_test(tc, test_smc_other_page_and_jump_cache, 0, 2);
     tcase_add_loop_test(tc, test_smc_same_block, 0, 2);
     tcase_add_loop_test(tc, test_guest_faults, 0, 2);

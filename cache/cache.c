@@ -310,7 +310,9 @@ fail:
     return NULL;
 }
 
-void emu_cache_close(EmuCache *c)
+static void pack_close(EmuCachePack *p, bool keep_memory);
+
+static void cache_close(EmuCache *c, bool keep_memory)
 {
     if (!c)
         return;
@@ -320,12 +322,24 @@ void emu_cache_close(EmuCache *c)
         pthread_mutex_unlock(&c->lock);
         if (!p)
             break;
-        emu_cache_pack_close(p);
+        pack_close(p, keep_memory);
     }
+    if (keep_memory)
+        return;
     free(c->build_id);
     free(c->host_cpu);
     pthread_mutex_destroy(&c->lock);
     free(c);
+}
+
+void emu_cache_close(EmuCache *c)
+{
+    cache_close(c, false);
+}
+
+void emu_cache_close_at_exit(EmuCache *c)
+{
+    cache_close(c, true);
 }
 
 const char *emu_cache_dir(const EmuCache *c) { return c ? c->dir : ""; }
@@ -1161,7 +1175,10 @@ bool emu_cache_pack_flush(EmuCachePack *p)
     return ok;
 }
 
-void emu_cache_pack_close(EmuCachePack *p)
+/* Write p out and record its run; then free it unless keep_memory (the
+ * process is about to end: freeing would only touch pages, copy-on-write
+ * ones in a forked child). */
+static void pack_close(EmuCachePack *p, bool keep_memory)
 {
     if (!p)
         return;
@@ -1195,6 +1212,8 @@ void emu_cache_pack_close(EmuCachePack *p)
             cache_log(c, "cache: eviction: %s", err);
         STAT_ADD(c, store_ns, now_ns() - t0);
     }
+    if (keep_memory)
+        return;
     pack_drop_view(p);
     for (size_t i = 0; i < p->n_pend; i++)
         free(p->pend[i].data);
@@ -1209,4 +1228,9 @@ void emu_cache_pack_close(EmuCachePack *p)
     ZSTD_freeDCtx(p->dctx);
     pthread_mutex_destroy(&p->mu);
     free(p);
+}
+
+void emu_cache_pack_close(EmuCachePack *p)
+{
+    pack_close(p, false);
 }

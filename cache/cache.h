@@ -121,6 +121,9 @@ typedef struct EmuCachePack EmuCachePack;
 EmuCache *emu_cache_open(const EmuCacheConfig *cfg, char *err, size_t errlen);
 /* Close every open pack (writing buffered entries) and free the cache. */
 void emu_cache_close(EmuCache *c);
+/* The same for a process about to exit: packs are written and runs logged,
+ * the memory is left to the exit (c must not be used again). */
+void emu_cache_close_at_exit(EmuCache *c);
 const char *emu_cache_dir(const EmuCache *c);
 EmuCacheMode emu_cache_mode(const EmuCache *c);
 void emu_cache_get_stats(const EmuCache *c, EmuCacheStats *out);

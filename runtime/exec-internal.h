@@ -270,7 +270,9 @@ void tb_add_ranges(ExecEngine *e, TransBlock *tb, TbRange *ranges, uint32_t n);
 /* tiercache.c: the persistent code cache of --tier=auto.  Everything under
  * e->lock except init/free/close. */
 bool tiercache_init(ExecEngine *e);   /* false only on out of memory */
-void tiercache_close(ExecEngine *e);  /* write the packs, stop using the cache */
+/* write the packs, stop using the cache; at_exit: the process ends next,
+ * its memory is not freed (exec_engine_stop_background) */
+void tiercache_close(ExecEngine *e, bool at_exit);
 void tiercache_free(ExecEngine *e);
 void tiercache_forget(ExecEngine *e); /* guest mappings changed */
 /* A template block was just translated and inserted: if the cache holds a

@@ -281,8 +281,9 @@ size_t exec_block_count(ExecEngine *e);
 bool exec_host_to_guest(ExecEngine *e, uintptr_t host, uint64_t *guest_pc);
 
 /* Stop background work (the tier-up compiler) before the process exits,
- * and write the code cache's packs; later hot blocks stay in the template
- * tier.  Does not wait for a compile in progress: false when one is still
+ * and write the code cache's packs (the cache's memory is left to the exit:
+ * in a forked child freeing it only copied pages); later hot blocks stay in
+ * the template tier.  Does not wait for a compile in progress: false when one is still
  * running, and then the process must leave with _exit() (after flushing its
  * own streams), not exit(), whose static destructors (LLVM's) would run
  * under the compiler.  Safe to call more than once. */

@@ -207,7 +207,7 @@ bool tiercache_init(ExecEngine *e)
     return true;
 }
 
-void tiercache_close(ExecEngine *e)
+void tiercache_close(ExecEngine *e, bool at_exit)
 {
     pthread_mutex_lock(&e->lock);
     TierCache *tc = e->tc;
@@ -222,7 +222,10 @@ void tiercache_close(ExecEngine *e)
             emu_cache_pack_flush(tc->packs[i].p);
         emu_cache_get_stats(c, &tc->final);
         tc->have_final = true;
-        emu_cache_close(c);
+        if (at_exit)
+            emu_cache_close_at_exit(c);
+        else
+            emu_cache_close(c);
         if (emu_log_enabled(EMU_LOG_CACHE))
             emu_log("cache: closed (%u packs, %.2f ms)\n", tc->n_packs, (exec_now_ns() - t0) / 1e6);
     }
@@ -235,7 +238,7 @@ void tiercache_free(ExecEngine *e)
     if (!tc)
         return;
     if (!tc->closed)
-        tiercache_close(e);
+        tiercache_close(e, false);
     free(tc->packs);
     free(tc);
     e->tc = NULL;

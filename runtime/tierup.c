@@ -333,7 +333,7 @@ bool exec_engine_stop_background(ExecEngine *e)
     }
     /* then write what the worker stored into the cache packs */
     if (e && e->tc)
-        tiercache_close(e);
+        tiercache_close(e, true);
     return stopped;
 }
 

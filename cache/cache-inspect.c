@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <xxhash.h>
+#include "cache/hash.h"
 #include <zstd.h>
 
 struct EmuCacheFile {
@@ -92,7 +92,7 @@ bool emu_cache_file_payload(EmuCacheFile *f, size_t i, const void **data, size_t
         !pack_chunk_data(&f->v, e->chunk, f->dctx, &f->chunks[e->chunk], err, errlen))
         return false;
     const uint8_t *d = f->chunks[e->chunk] + e->chunk_offset;
-    if (XXH3_64bits(d, e->size) != e->checksum) {
+    if (emu_hash64(d, e->size) != e->checksum) {
         snprintf(err, errlen, "payload checksum mismatch");
         return false;
     }

@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
+#include "cache/hash.h"
 #include <zstd.h>
 
 #define DEFAULT_MAX_BYTES (2ull << 30)
@@ -167,9 +167,7 @@ static bool kind_stored_raw(uint8_t kind)
 
 void emu_cache_hash128(const void *data, size_t len, uint8_t out[16])
 {
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
-    memcpy(out, c.digest, 16);
+    emu_hash128(data, len, out);
 }
 
 static char host_cpu_buf[512];
@@ -788,7 +786,7 @@ static bool pack_get_locked(EmuCachePack *p, uint64_t offset, uint32_t flags, ui
             } else {
                 const uint8_t *d = cd + e->chunk_offset;
                 if (p->entry_state[i] == 0)
-                    p->entry_state[i] = XXH3_64bits(d, e->size) == e->checksum ? 1 : 2;
+                    p->entry_state[i] = emu_hash64(d, e->size) == e->checksum ? 1 : 2;
                 if (p->entry_state[i] == 2) {
                     cache_log(c, "cache: pack %s (%s): entry 0x%llx/%u/%u checksum mismatch; "
                               "dropped", p->name, p->path, (unsigned long long)offset, flags, kind);
@@ -924,7 +922,7 @@ bool emu_cache_pack_put_ex(EmuCachePack *p, uint64_t offset, uint32_t flags, uin
         /* Already in the file with these bytes?  Then there is nothing to do. */
         long i = pack_lookup(p, offset, flags, kind);
         if (i >= 0 && memcmp(p->v.entries[i].content_hash, content_hash, 16) == 0 &&
-            p->v.entries[i].size == len && p->v.entries[i].checksum == XXH3_64bits(data, len) &&
+            p->v.entries[i].size == len && p->v.entries[i].checksum == emu_hash64(data, len) &&
             p->v.entries[i].guest_len == guest_len &&
             p->entry_state[i] != 2 && !p->chunk_bad[p->v.entries[i].chunk]) {
             free(copy);
@@ -1042,7 +1040,7 @@ static bool pack_write_locked(EmuCachePack *p)
      * decompressed and its live entries recompressed (compaction). */
     for (uint32_t i = 0; i < n_old_c; i++) {
         const PackChunk *ch = &v.chunks[i];
-        keep[i] = XXH3_64bits(v.buf + v.hdr.data_offset + ch->offset, ch->stored) == ch->checksum;
+        keep[i] = emu_hash64(v.buf + v.hdr.data_offset + ch->offset, ch->stored) == ch->checksum;
         if (!keep[i])
             cache_log(c, "cache: pack %s: chunk %u corrupt; its entries dropped", p->name, i);
     }

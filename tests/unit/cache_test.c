@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
+#include "cache/hash.h"
 
 static char tmpdir[256];
 static char last_log[1024];
@@ -136,6 +137,26 @@ static void pack_path(EmuCachePack *p, char *out, size_t n)
 {
     snprintf(out, n, "%s/packs/%s.pack", tmpdir, emu_cache_pack_name(p));
 }
+
+/* emu_hash64/emu_hash128 (both builds, whichever this CPU picks) give
+ * libxxhash's XXH3 values: cache files written before stay valid. */
+START_TEST(test_hash_matches_libxxhash)
+{
+    static uint8_t buf[9000];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)(i * 2654435761u >> 13);
+    for (size_t len = 0; len < 5000; len += len < 300 ? 1 : 37) {
+        for (size_t at = 0; at < 3; at++) {
+            ck_assert_uint_eq(emu_hash64(buf + at, len), XXH3_64bits(buf + at, len));
+            uint8_t mine[16];
+            XXH128_canonical_t c;
+            emu_hash128(buf + at, len, mine);
+            XXH128_canonicalFromHash(&c, XXH3_128bits(buf + at, len));
+            ck_assert_mem_eq(mine, c.digest, 16);
+        }
+    }
+}
+END_TEST
 
 START_TEST(test_roundtrip)
 {
@@ -1264,6 +1285,7 @@ int main(void)
     TCase *tc = tcase_create("cache");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_hash_matches_libxxhash);
     tcase_add_test(tc, test_roundtrip);
     tcase_add_test(tc, test_kinds_at_one_offset);
     tcase_add_test(tc, test_off_and_ro);

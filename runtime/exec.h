@@ -114,6 +114,9 @@ typedef struct ExecMemOps {
     void *opaque;
     /* Read guest code for translation (false: not mapped executable). */
     bool (*read_code)(void *opaque, uint64_t pc, void *buf, size_t len);
+    /* Optional: the host address of [pc, pc+len) if it is mapped executable
+     * (NULL otherwise), for reading in place what read_code would copy. */
+    const void *(*code_view)(void *opaque, uint64_t pc, size_t len);
     /* Guest data accesses for the interpreter tier, for blocks the template
      * backend refuses (interpreted instead) and for re-running a store after
      * an SMC fault: required in both tiers.  Its own opaque.  Return false

@@ -786,6 +786,12 @@ bool guest_mem_read_code(void *opaque, uint64_t pc, void *buf, size_t len)
     return true;
 }
 
+const void *guest_mem_code_view(void *opaque, uint64_t pc, size_t len)
+{
+    GuestMem *m = opaque;
+    return guest_mem_check(m, pc, len, PROT_EXEC) ? m->base + pc : NULL;
+}
+
 void guest_mem_protect_code_page(void *opaque, uint64_t page)
 {
     GuestMem *m = opaque;

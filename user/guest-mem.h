@@ -139,6 +139,7 @@ size_t guest_mem_vmas(GuestMem *m, GuestVma **out);
 
 /* Runtime callbacks (ExecMemOps): opaque is the GuestMem. */
 bool guest_mem_read_code(void *opaque, uint64_t pc, void *buf, size_t len);
+const void *guest_mem_code_view(void *opaque, uint64_t pc, size_t len);
 void guest_mem_protect_code_page(void *opaque, uint64_t page);
 void guest_mem_unprotect_code_page(void *opaque, uint64_t page);
 /* Data accesses of the interpreter tier. */

@@ -89,6 +89,10 @@ struct EmuCachePack {
     uint8_t **retired;    /* payloads replaced by a later put: get may have returned them */
     size_t n_retired, cap_retired;
     PackCounts n;
+    /* The run log counts this process's run alone: n as it was when a fork
+     * made this process (n_gen: cache_fork_gen then; see own_counts). */
+    PackCounts n_base;
+    unsigned n_gen;
     /* emu_cache_pack_get_copy: chunks not kept in chunk_data go through a few
      * reused buffers (a run reads its chunks nearly in order: python3 -c pass
      * reads 1018 chunks through 4 buffers, 986 through 8, 929 distinct), so a
@@ -140,6 +144,17 @@ static unsigned cache_fork_gen;
 void emu_cache_note_fork_child(void)
 {
     __atomic_add_fetch(&cache_fork_gen, 1, __ATOMIC_RELAXED);
+}
+
+/* Under p->mu, before a counter of p changes and when the run is logged: a
+ * forked child inherited its parent's counts, which the parent logs. */
+static void own_counts(EmuCachePack *p)
+{
+    unsigned gen = __atomic_load_n(&cache_fork_gen, __ATOMIC_RELAXED);
+    if (p->n_gen != gen) {
+        p->n_base = p->n;
+        p->n_gen = gen;
+    }
 }
 
 void emu_cache_set_ahead_of_time(bool on)
@@ -809,6 +824,7 @@ static bool pack_get_locked(EmuCachePack *p, uint64_t offset, uint32_t flags, ui
             mismatch = true;
         }
     }
+    own_counts(p);
     if (hit) {
         p->n.hits++;
         STAT_ADD(c, hits, 1);
@@ -1138,6 +1154,7 @@ static bool pack_write_locked(EmuCachePack *p)
     }
     for (size_t i = 0; i < p->n_pend; i++)
         p->pend[i].dirty = false;
+    own_counts(p);
     p->n.stored += n_dirty;
     STAT_ADD(c, stored, n_dirty);
     STAT_ADD(c, bytes_written, bytes);
@@ -1195,17 +1212,23 @@ static void pack_close(EmuCachePack *p, bool keep_memory)
     if (c->mode == EMU_CACHE_RW) {
         uint64_t t0 = now_ns();
         char err[256];
-        if (p->n.hits + p->n.misses + p->n.stored) {
-            EmuCacheRun r = {.time = time(NULL), .hits = p->n.hits, .misses = p->n.misses,
-                             .mismatches = p->n.mismatches, .corrupt = p->n.corrupt,
-                             .stored = p->n.stored};
+        pthread_mutex_lock(&p->mu);
+        own_counts(p);
+        PackCounts n = { p->n.hits - p->n_base.hits, p->n.misses - p->n_base.misses,
+                         p->n.mismatches - p->n_base.mismatches,
+                         p->n.corrupt - p->n_base.corrupt, p->n.stored - p->n_base.stored };
+        pthread_mutex_unlock(&p->mu);
+        if (n.hits + n.misses + n.stored) {
+            EmuCacheRun r = {.time = time(NULL), .hits = n.hits, .misses = n.misses,
+                             .mismatches = n.mismatches, .corrupt = n.corrupt,
+                             .stored = n.stored};
             memcpy(r.pack, p->name, sizeof r.pack);
             snprintf(r.binary, sizeof r.binary, "%s", p->path);
             if (!emu_cache_runlog_append(c->dir, &r, err, sizeof err))
                 cache_log(c, "cache: run log: %s", err);
         }
-        EmuCacheEvictResult res;
-        if (p->n.stored && !emu_cache_evict(c->dir, c->max_bytes, c->log, c->log_opaque, &res,
+        EmuCacheEvictResult res;   /* only after this process stored something */
+        if (n.stored && !emu_cache_evict(c->dir, c->max_bytes, c->log, c->log_opaque, &res,
                                             err, sizeof err))
             cache_log(c, "cache: eviction: %s", err);
         STAT_ADD(c, store_ns, now_ns() - t0);

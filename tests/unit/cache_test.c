@@ -1058,6 +1058,7 @@ START_TEST(test_fork_child_leaves_parent_entries)
     EmuCachePack *p = open_p(c, "fork");
     pack_path(p, path, sizeof path);
     put_range(p, 1, 0, 40);
+    ck_assert_uint_eq(check_range(p, 1, 0, 40), 40);   /* 40 hits before the fork */
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
@@ -1075,6 +1076,18 @@ START_TEST(test_fork_child_leaves_parent_entries)
     emu_cache_close(c);
     ck_assert_uint_eq(entries_in_file(path, 1), 40);
     ck_assert_uint_eq(entries_in_file(path, 2), 30);
+    /* each process logged its own run: the child did not count the hits
+     * its parent had made before the fork again */
+    EmuCacheRun *r;
+    size_t n;
+    char err[200];
+    ck_assert(emu_cache_runlog_read(tmpdir, &r, &n, err, sizeof err));
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(r[0].hits, 70);     /* the child: 40 + 30 */
+    ck_assert_uint_eq(r[0].stored, 30);
+    ck_assert_uint_eq(r[1].hits, 40);     /* the parent */
+    ck_assert_uint_eq(r[1].stored, 40);
+    free(r);
 }
 END_TEST
 

@@ -8,12 +8,10 @@
 #include <stdint.h>
 #include <string.h>
 #include <xxhash.h>
+#include "cache/hash.h"   /* the prototypes these must match */
 
 #define EMU_HASH_CAT2(a, b) a##b
 #define EMU_HASH_CAT(a, b) EMU_HASH_CAT2(a, b)
-
-uint64_t EMU_HASH_CAT(emu_hash64_, EMU_HASH_SUFFIX)(const void *data, size_t len);
-void EMU_HASH_CAT(emu_hash128_, EMU_HASH_SUFFIX)(const void *data, size_t len, uint8_t out[16]);
 
 uint64_t EMU_HASH_CAT(emu_hash64_, EMU_HASH_SUFFIX)(const void *data, size_t len)
 {

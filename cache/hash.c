@@ -10,13 +10,6 @@
 #include <sys/platform/x86.h>
 #endif
 
-uint64_t emu_hash64_base(const void *data, size_t len);
-void emu_hash128_base(const void *data, size_t len, uint8_t out[16]);
-#if defined(__x86_64__)
-uint64_t emu_hash64_avx2(const void *data, size_t len);
-void emu_hash128_avx2(const void *data, size_t len, uint8_t out[16]);
-#endif
-
 static bool use_avx2(void)
 {
 #if defined(__x86_64__)

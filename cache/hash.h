@@ -18,4 +18,13 @@
 uint64_t emu_hash64(const void *data, size_t len);
 void emu_hash128(const void *data, size_t len, uint8_t out[16]);
 
+/* The two builds behind them (hash-sse2.c, hash-avx2.c; cache_test checks
+ * each): call the avx2 ones only on a CPU with AVX2. */
+uint64_t emu_hash64_base(const void *data, size_t len);
+void emu_hash128_base(const void *data, size_t len, uint8_t out[16]);
+#if defined(__x86_64__)
+uint64_t emu_hash64_avx2(const void *data, size_t len);
+void emu_hash128_avx2(const void *data, size_t len, uint8_t out[16]);
+#endif
+
 #endif /* EMU_CACHE_HASH_H */

@@ -10,7 +10,6 @@
  */
 #include "runtime/exec-internal.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cache/cache.h"
@@ -85,7 +84,7 @@ void exec_image_after(ExecEngine *e, ExecImageSnap *s)
                 e->cfg.mem.protect_code_page(e->cfg.mem.opaque, addr);
         } else {
             tb_invalidate_locked(e, addr, EXEC_PAGE_SIZE);
-            e->fp_report = false;   /* other code than the parent's from here on */
+            exec_fork_image_changed(e);   /* other code than the parent's from here on */
         }
     }
     pthread_mutex_unlock(&e->lock);

@@ -242,7 +242,7 @@ int64_t user_sys_execve(UserProcess *p, A64State *env, const uint64_t a[6])
             goto out;
         }
     }
-    /* The program to run and its argv (gv[0..ng)). */
+    /* The program to run and its argv (args[0..ng)). */
     const char *prog = interp ? interp : path;
     size_t ng = 0;
     if (interp) {
@@ -258,7 +258,7 @@ int64_t user_sys_execve(UserProcess *p, A64State *env, const uint64_t a[6])
     args[ng] = NULL;
     e = -ENOMEM;
     if (exec_here(p)) {
-        char pbuf[PATH_MAX];
+        char pbuf[PATH_MAX];   /* prog may point into the guest memory about to go */
         snprintf(pbuf, sizeof pbuf, "%s", prog);
         if ((hargv = copy_strvec(args, ng)) && (henv = copy_strvec(genv, ne)))
             e = exec_in_place(p, env, pbuf, hargv, ng, henv);
@@ -282,10 +282,7 @@ int64_t user_sys_execve(UserProcess *p, A64State *env, const uint64_t a[6])
     /* the guest's mask is emulated: give it to the host for the new emu to
      * take over (user_signal_inherit) */
     sigset_t mask, old;
-    sigemptyset(&mask);
-    for (int sig = 1; sig <= 64; sig++)
-        if (user_thread_self()->sigmask >> (sig - 1) & 1 && sig != SIGKILL && sig != SIGSTOP)
-            sigaddset(&mask, sig);
+    user_signal_host_mask(&mask);
     pthread_sigmask(SIG_SETMASK, &mask, &old);
     execve(p->emu_path, emu_args, genv);
     e = -errno;

@@ -777,19 +777,18 @@ uint64_t guest_brk(GuestMem *m, uint64_t new_brk)
 
 /* ---- runtime callbacks ------------------------------------------------ */
 
-bool guest_mem_read_code(void *opaque, uint64_t pc, void *buf, size_t len)
-{
-    GuestMem *m = opaque;
-    if (!guest_mem_check(m, pc, len, PROT_EXEC))
-        return false;
-    memcpy(buf, m->base + pc, len);
-    return true;
-}
-
 const void *guest_mem_code_view(void *opaque, uint64_t pc, size_t len)
 {
     GuestMem *m = opaque;
     return guest_mem_check(m, pc, len, PROT_EXEC) ? m->base + pc : NULL;
+}
+
+bool guest_mem_read_code(void *opaque, uint64_t pc, void *buf, size_t len)
+{
+    const void *v = guest_mem_code_view(opaque, pc, len);
+    if (v)
+        memcpy(buf, v, len);
+    return v != NULL;
 }
 
 void guest_mem_protect_code_page(void *opaque, uint64_t page)

@@ -72,6 +72,9 @@ bool user_load_image(UserProcess *p, const char *path, const char *prog, int arg
  * across execve become the guest's, as the kernel keeps both (nohup, a
  * shell's background job, a guest execve that had to start emu again). */
 void user_signal_inherit(UserProcess *p);
+/* This thread's (emulated) guest mask as a host set: what a guest execve
+ * that starts emu again hands over to it (user_signal_inherit takes it). */
+void user_signal_host_mask(sigset_t *out);
 /* Signal state across execve (signal.c): handlers back to SIG_DFL (ignored
  * signals stay ignored), no alternate stack; the mask and pending signals
  * are kept. */

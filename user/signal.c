@@ -249,6 +249,15 @@ void user_signal_inherit(UserProcess *p)
     }
 }
 
+void user_signal_host_mask(sigset_t *out)
+{
+    uint64_t m = user_thread_self()->sigmask;
+    sigemptyset(out);
+    for (int sig = 1; sig <= GUEST_NSIG; sig++)
+        if ((m & SIGBIT(sig)) && sig != SIGKILL && sig != SIGSTOP)
+            sigaddset(out, sig);
+}
+
 void user_signal_exec_reset(UserProcess *p)
 {
     for (int sig = 1; sig <= GUEST_NSIG; sig++) {

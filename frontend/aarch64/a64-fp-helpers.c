@@ -125,6 +125,17 @@ static int exact_s(uint32_t op, float x, float y, float r)
     }
 }
 
+/* With FPSR.IXC clear, what exact_d/exact_s said: rounded sets IXC,
+ * cannot tell (-1) sends the operation to the exact path. */
+static bool note_inexact(A64State *st, int exact)
+{
+    if (exact < 0)
+        return false;
+    if (!exact)
+        st->fpsr |= A64_FPSR_IXC;
+    return true;
+}
+
 static bool fast_d(A64State *st, uint32_t op, uint64_t a, uint64_t b, uint64_t *out)
 {
     double x, y, r;
@@ -138,16 +149,7 @@ static bool fast_d(A64State *st, uint32_t op, uint64_t a, uint64_t b, uint64_t *
     default: return false;
     }
     memcpy(out, &r, 8);
-    if (!d_big(*out))
-        return false;
-    if (!(st->fpsr & A64_FPSR_IXC)) {
-        int ex = exact_d(op, x, y, r);
-        if (ex < 0)
-            return false;
-        if (!ex)
-            st->fpsr |= A64_FPSR_IXC;
-    }
-    return true;
+    return d_big(*out) && ((st->fpsr & A64_FPSR_IXC) || note_inexact(st, exact_d(op, x, y, r)));
 }
 
 static bool fast_s(A64State *st, uint32_t op, uint32_t a, uint32_t b, uint32_t *out)
@@ -163,16 +165,7 @@ static bool fast_s(A64State *st, uint32_t op, uint32_t a, uint32_t b, uint32_t *
     default: return false;
     }
     memcpy(out, &r, 4);
-    if (!s_big(*out))
-        return false;
-    if (!(st->fpsr & A64_FPSR_IXC)) {
-        int ex = exact_s(op, x, y, r);
-        if (ex < 0)
-            return false;
-        if (!ex)
-            st->fpsr |= A64_FPSR_IXC;
-    }
-    return true;
+    return s_big(*out) && ((st->fpsr & A64_FPSR_IXC) || note_inexact(st, exact_s(op, x, y, r)));
 }
 
 uint32_t helper_a64_fp_bin_s(void *env, uint32_t a, uint32_t b, uint32_t op)
@@ -257,6 +250,14 @@ uint64_t helper_a64_fp_muladd_d(void *env, uint64_t a, uint64_t n, uint64_t m)
 
 /* FCMP of two numbers (no NaN, no denormal that FZ would flush) raises
  * nothing: the host compare gives NZCV. */
+static inline bool d_cmp_fast(const A64State *st, uint64_t a)
+{
+    return (a << 1) <= (0x7ff0000000000000ull << 1) && (d_plain(a) || !(st->fpcr & A64_FPCR_FZ));
+}
+static inline bool s_cmp_fast(const A64State *st, uint32_t a)
+{
+    return (a << 1) <= (0x7f800000u << 1) && (s_plain(a) || !(st->fpcr & A64_FPCR_FZ));
+}
 static uint32_t cmp_nzcv(double x, double y)
 {
     return x == y ? 0x6 : x < y ? 0x8 : 0x2;
@@ -267,8 +268,7 @@ uint32_t helper_a64_fp_cmp_s(void *env, uint32_t a, uint32_t b, uint32_t e)
     A64State *st = env;
     if (e & 2)                       /* FCCMP, condition false */
         return (e >> 4) & 15;
-    if ((s_plain(a) || !(st->fpcr & A64_FPCR_FZ)) && (s_plain(b) || !(st->fpcr & A64_FPCR_FZ)) &&
-        (a << 1) <= (0x7f800000u << 1) && (b << 1) <= (0x7f800000u << 1)) {
+    if (s_cmp_fast(st, a) && s_cmp_fast(st, b)) {
         float x, y;
         memcpy(&x, &a, 4), memcpy(&y, &b, 4);
         return cmp_nzcv(x, y);
@@ -284,8 +284,7 @@ uint32_t helper_a64_fp_cmp_d(void *env, uint64_t a, uint64_t b, uint32_t e)
     A64State *st = env;
     if (e & 2)                       /* FCCMP, condition false */
         return (e >> 4) & 15;
-    if ((d_plain(a) || !(st->fpcr & A64_FPCR_FZ)) && (d_plain(b) || !(st->fpcr & A64_FPCR_FZ)) &&
-        (a << 1) <= (0x7ff0000000000000ull << 1) && (b << 1) <= (0x7ff0000000000000ull << 1)) {
+    if (d_cmp_fast(st, a) && d_cmp_fast(st, b)) {
         double x, y;
         memcpy(&x, &a, 8), memcpy(&y, &b, 8);
         return cmp_nzcv(x, y);

@@ -21,6 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
+#if defined(__x86_64__)
+#include <sys/platform/x86.h>
+#endif
 #include "cache/hash.h"
 
 static char tmpdir[256];
@@ -138,7 +141,7 @@ static void pack_path(EmuCachePack *p, char *out, size_t n)
     snprintf(out, n, "%s/packs/%s.pack", tmpdir, emu_cache_pack_name(p));
 }
 
-/* emu_hash64/emu_hash128 (both builds, whichever this CPU picks) give
+/* emu_hash64/emu_hash128 (the build this CPU picks, and each build) give
  * libxxhash's XXH3 values: cache files written before stay valid. */
 START_TEST(test_hash_matches_libxxhash)
 {
@@ -153,6 +156,16 @@ START_TEST(test_hash_matches_libxxhash)
             emu_hash128(buf + at, len, mine);
             XXH128_canonicalFromHash(&c, XXH3_128bits(buf + at, len));
             ck_assert_mem_eq(mine, c.digest, 16);
+            ck_assert_uint_eq(emu_hash64_base(buf + at, len), XXH3_64bits(buf + at, len));
+            emu_hash128_base(buf + at, len, mine);
+            ck_assert_mem_eq(mine, c.digest, 16);
+#if defined(__x86_64__)
+            if (CPU_FEATURE_ACTIVE(AVX2)) {
+                ck_assert_uint_eq(emu_hash64_avx2(buf + at, len), XXH3_64bits(buf + at, len));
+                emu_hash128_avx2(buf + at, len, mine);
+                ck_assert_mem_eq(mine, c.digest, 16);
+            }
+#endif
         }
     }
 }

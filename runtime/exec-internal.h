@@ -227,9 +227,9 @@ struct ExecEngine {
     uint64_t retired_dispatch, retired_jc, retired_table;
     struct TierUp *tu; /* --tier=auto (tierup.c) */
     struct TierCache *tc; /* persistent code cache (tiercache.c), NULL: off */
-    /* Blocks forked children add, for the parent to add before its next
-     * fork (exec.c, "blocks children add"): shared with the children. */
-    struct ForkPrefetch *fp;
+    /* Blocks and chains forked children add, for the parent to add before
+     * its next fork (fork-ring.c): shared with the children. */
+    struct ForkRing *fp;
     uint32_t fp_seen;     /* entries this process added already */
     uint32_t fp_noted;    /* entries this process (a child) wrote */
     bool fp_report;       /* a fork child whose code is still its parent's */
@@ -250,7 +250,8 @@ TransBlock *tb_find(ExecEngine *e, uint64_t pc, uint32_t flags);
 void tb_insert(ExecEngine *e, TransBlock *tb);
 void tb_remove(ExecEngine *e, TransBlock *tb);
 void tb_free_all(ExecEngine *e);
-void tb_chain(ExecEngine *e, TransBlock *src, unsigned slot, TransBlock *dst);
+/* true: a new link was made (false: already chained, or not chainable) */
+bool tb_chain(ExecEngine *e, TransBlock *src, unsigned slot, TransBlock *dst);
 /* Before a fork (under e->lock): grow the block table while it is more than
  * half full, so that a child adding blocks does not rehash it: that rewrites
  * every block's hash link, a copy-on-write fault on each page of blocks the
@@ -326,6 +327,17 @@ void tmplcache_stats_print(const ExecEngine *e, const TmplCacheStats *s, FILE *f
 
 /* exec.c */
 void exec_cpu_jc_drop(ExecCpu *cpu, TransBlock *tb);
+/* Translate and insert the block for (pc, flags).  Under e->lock, without
+ * code_rw (may flush).  NULL with *ev set on failure. */
+TransBlock *exec_translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, ExecEvent *ev);
+
+/* fork-ring.c: what forked children add (blocks, chains), noted while a
+ * child's code is still its parent's, added by the parent under e->lock
+ * before its next fork. */
+void fork_ring_note_block(ExecEngine *e, const TransBlock *tb);
+void fork_ring_note_chain(ExecEngine *e, const TransBlock *src, unsigned slot,
+                          const TransBlock *dst);
+void fork_ring_take(ExecEngine *e);
 /* Frontend + IR passes for (pc, flags); quiet: no -d in_asm/op logging.
  * Under e->lock.  NULL with *ev set on failure.  The block's code depends
  * on b->read_before/read_after as its TransBlock's does (tiercache hashes

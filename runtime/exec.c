@@ -713,11 +713,9 @@ static bool attach_interp(TransBlock *tb, const IrBlock *b, ExecEvent *ev)
 }
 
 /* Put a block with its code into the table and the page map. */
-static void fp_note(ExecEngine *e, const TransBlock *tb);
-
 static TransBlock *insert_translated(ExecEngine *e, TransBlock *tb)
 {
-    fp_note(e, tb);
+    fork_ring_note_block(e, tb);
     tb->all_next = e->all;
     e->all = tb;
     tb_insert(e, tb);
@@ -729,9 +727,7 @@ static TransBlock *insert_translated(ExecEngine *e, TransBlock *tb)
     return tb;
 }
 
-/* Translate and insert the block for (pc, flags).  Under e->lock, without
- * code_rw (may flush).  NULL with *ev set on failure. */
-static TransBlock *translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, ExecEvent *ev)
+TransBlock *exec_translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, ExecEvent *ev)
 {
     uint8_t probe;
     e->code_cache_valid = false;
@@ -801,7 +797,7 @@ TransBlock *exec_get_block(ExecEngine *e, uint64_t pc, uint32_t flags)
     ExecEvent ev;
     pthread_mutex_lock(&e->lock);
     TransBlock *tb = tb_find(e, pc, flags);
-    if (!tb) tb = translate_locked(e, pc, flags, &ev);
+    if (!tb) tb = exec_translate_locked(e, pc, flags, &ev);
     pthread_mutex_unlock(&e->lock);
     return tb;
 }
@@ -835,60 +831,6 @@ bool exec_is_code_page(ExecEngine *e, uint64_t addr)
 
 /* ---- fork ---------------------------------------------------------------- */
 
-/* ---- blocks children add --------------------------------------------------
- * Code only children run (a shell's side of fork in the child, the commands
- * it execs from its own binary) was loaded again by every child, into
- * copy-on-write pages: ~40-80 blocks and ~100-200 page faults per command of
- * a shell.  A child notes the blocks it adds in a ring shared with its
- * parent (MAP_SHARED, made at the first fork); before its next fork the
- * parent adds them itself, so later children inherit them.  Only while the
- * child's code is its parent's: after an execve in place that dropped any
- * page (exec_fork_image_changed) the child stops noting.  An entry is
- * (flags, pc), pc written last and never 0; the parent stops at the first
- * entry not yet written.  (Replaying the children's jump-cache fills in the
- * parent cost more faults than it saved: after a fork every page the parent
- * writes is copy-on-write too, and its jump cache changes all the time.) */
-#define FP_MAX 4096
-#define FP_PER_CHILD 512   /* a long-running child does not fill the ring alone */
-struct ForkPrefetch {
-    uint32_t n;
-    uint32_t pad;
-    uint64_t ent[FP_MAX][2];
-};
-
-static void fp_note(ExecEngine *e, const TransBlock *tb)
-{
-    if (!e->fp || !e->fp_report || !tb->pc || e->fp_noted >= FP_PER_CHILD)
-        return;
-    e->fp_noted++;
-    uint32_t i = __atomic_fetch_add(&e->fp->n, 1, __ATOMIC_RELAXED);
-    if (i >= FP_MAX)
-        return;
-    e->fp->ent[i][0] = tb->flags;
-    __atomic_store_n(&e->fp->ent[i][1], tb->pc, __ATOMIC_RELEASE);
-}
-
-/* Under e->lock: add what the children noted since the last fork. */
-static void fp_take(ExecEngine *e)
-{
-    if (!e->fp) {
-        void *m = mmap(NULL, sizeof *e->fp, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                       -1, 0);
-        e->fp = m == MAP_FAILED ? NULL : m;
-        return;
-    }
-    while (e->fp_seen < FP_MAX) {
-        uint64_t pc = __atomic_load_n(&e->fp->ent[e->fp_seen][1], __ATOMIC_ACQUIRE);
-        if (!pc)
-            break;
-        uint32_t flags = (uint32_t)e->fp->ent[e->fp_seen][0];
-        e->fp_seen++;
-        ExecEvent ev;
-        if (!tb_find(e, pc, flags))
-            (void)translate_locked(e, pc, flags, &ev);   /* a fetch fault: left out */
-    }
-}
-
 void exec_fork_image_changed(ExecEngine *e)
 {
     e->fp_report = false;
@@ -897,7 +839,7 @@ void exec_fork_image_changed(ExecEngine *e)
 void exec_fork_prepare(ExecEngine *e)
 {
     pthread_mutex_lock(&e->lock);
-    fp_take(e);
+    fork_ring_take(e);
     tb_table_prepare_fork(e);
     tierup_fork_prepare(e);
 }
@@ -1034,10 +976,11 @@ static TransBlock *find_slow(ExecCpu *cpu, uint64_t pc, uint32_t flags, TransBlo
         if (tb)
             STAT_INC(cpu->n_table_hits);
         else
-            tb = translate_locked(e, pc, flags, ev);
+            tb = exec_translate_locked(e, pc, flags, ev);
         if (tb) {
             /* prev is only valid if no flush happened since it ran. */
-            if (prev && e->gen == prev_gen && chaining_on(e)) tb_chain(e, prev, slot, tb);
+            if (prev && e->gen == prev_gen && chaining_on(e) && tb_chain(e, prev, slot, tb))
+                fork_ring_note_chain(e, prev, slot, tb);
             jc_fill(cpu, tb);
         }
         uint64_t gen = e->gen;

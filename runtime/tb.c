@@ -333,28 +333,29 @@ static void in_list_remove(TransBlock *dst, TransBlock *src, unsigned slot)
     }
 }
 
-void tb_chain(ExecEngine *e, TransBlock *src, unsigned slot, TransBlock *dst)
+bool tb_chain(ExecEngine *e, TransBlock *src, unsigned slot, TransBlock *dst)
 {
     /* Only within one mode: a block left under other mode flags (a mode
      * switch) must come back to the dispatcher next time too. */
-    if (src->invalid || dst->invalid || src->flags != dst->flags) return;
+    if (src->invalid || dst->invalid || src->flags != dst->flags) return false;
     if (src->jmp_to[slot]) {
         /* Chained already; the jump was pointed back at its stub by
          * exec_cpu_request_exit: restore it. */
         if (src->jmp_to[slot] == dst && src->host)
             tmpl_chain_patch(&e->buf, src->code.chain_site[slot], tb_entry_host(dst));
-        return;
+        return false;
     }
     if (src->host) {
-        if (!dst->host || src->code.chain_site[slot] == UINT32_MAX) return;
+        if (!dst->host || src->code.chain_site[slot] == UINT32_MAX) return false;
         tmpl_chain_patch(&e->buf, src->code.chain_site[slot], tb_entry_host(dst));
     } else if (dst->host) {
-        return; /* interpreted blocks only chain to interpreted blocks */
+        return false; /* interpreted blocks only chain to interpreted blocks */
     }
     __atomic_store_n(&src->jmp_to[slot], dst, __ATOMIC_RELEASE);
     src->jmp_next[slot] = dst->jmp_in;
     dst->jmp_in = (uintptr_t)src | slot;
     e->st.chain_patches++;
+    return true;
 }
 
 /* Undo every chain (before a flush, so CPUs leave generated code). */

@@ -660,6 +660,60 @@ START_TEST(test_fork_child_blocks_reach_parent)
 }
 END_TEST
 
+/* The chains a forked child makes reach its parent too (fork-ring.c), but
+ * only from blocks whose bytes are the parent's: a child that changed the
+ * loop body (and dropped its blocks) hands back none (the toy's entry block
+ * runs through the body too). */
+START_TEST(test_fork_child_chains_reach_parent)
+{
+    for (int patched = 0; patched < 2; patched++) {
+        asm_loop();
+        ExecEngine *e = engine(tiers[_i], 0, 0);
+        ExecCpu *cpu;
+        toy_cpu(e, &cpu, 0x1000);
+        TransBlock *entry = exec_get_block(e, 0x1000, 0), *body = exec_get_block(e, 0x1018, 0);
+        ck_assert_ptr_nonnull(entry);
+        ck_assert_ptr_nonnull(body);
+        exec_fork_prepare(e);   /* the first fork makes the ring */
+        exec_fork_parent(e);
+        exec_fork_prepare(e);
+        pid_t pid = fork();
+        if (pid == 0) {
+            exec_fork_child(e, cpu);
+            if (patched) {   /* counts by 2: the same length, other bytes */
+                exec_invalidate_range(e, 0x1000, 0x48);   /* the page is writable again */
+                put(0x1030, OP_ADDI, 2, 0, 2);
+            }
+            memset(gmem + 0x8000, 0, 8);
+            _exit(exec_run(cpu).kind == EXEC_EV_SYSCALL ? 0 : 1);
+        }
+        exec_fork_parent(e);
+        int status = -1;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+        ck_assert_ptr_null(entry->jmp_to[0]);
+        exec_fork_prepare(e);   /* takes what the child noted */
+        exec_fork_parent(e);
+        TransBlock *svc = exec_lookup(e, 0x1040, 0);
+        ck_assert_ptr_nonnull(svc);
+        if (tiers[_i] == EXEC_TIER_TEMPLATE) {   /* template code is what chains are for */
+            ck_assert_ptr_eq(entry->jmp_to[0], patched ? NULL : body);
+            ck_assert_ptr_eq(body->jmp_to[0], patched ? NULL : body);
+            ck_assert_ptr_eq(body->jmp_to[1], patched ? NULL : svc);
+        } else {
+            ck_assert_ptr_null(entry->jmp_to[0]);
+        }
+        /* and the parent still runs its own loop right */
+        memset(gmem + 0x8000, 0, 8);
+        ck_assert_int_eq(exec_run(cpu).kind, EXEC_EV_SYSCALL);
+        uint64_t m;
+        memcpy(&m, gmem + 0x8000, 8);
+        ck_assert_uint_eq(m, 100);
+        exec_engine_free(e);
+    }
+}
+END_TEST
+
 /* Subroutine at 0x4000 called through JR twice; patched in between from
  * another page: the jump cache and chains must not run the stale block. */
 START_TEST(test_smc_other_page_and_jump_cache)
@@ -1201,6 +1255,7 @@ int main(void)
     tcase_add_loop_test(tc, test_request_exit_idle_keeps_jump_cache, 0, 2);
     tcase_add_loop_test(tc, test_fork_prepare_grows_block_table, 0, 2);
     tcase_add_loop_test(tc, test_fork_child_blocks_reach_parent, 0, 2);
+    tcase_add_loop_test(tc, test_fork_child_chains_reach_parent, 0, 2);
     tcase_add_loop_test(tc, test_smc_other_page_and_jump_cache, 0, 2);
     tcase_add_loop_test(tc, test_smc_same_block, 0, 2);
     tcase_add_loop_test(tc, test_guest_faults, 0, 2);

@@ -7,6 +7,13 @@
  * the same address) and drops the others.  A shell's child that runs a
  * command of the shell's own binary keeps the blocks it inherited from the
  * shell instead of loading them again, into copy-on-write pages.
+ *
+ * A page that holds a clean file mapping (ExecMemOps.page_id: a program's
+ * text) is compared by its id instead: the same file, unchanged since it was
+ * mapped (device, inode, size, mtime), at the same offset.  Such pages are
+ * not read at all (a forked child has none of them mapped yet: reading
+ * them cost a page fault per 16 pages, twice), and a file rewritten in place
+ * since it was mapped drops its blocks where the sums would have kept them.
  */
 #include "runtime/exec-internal.h"
 
@@ -18,12 +25,23 @@ typedef struct PageSum {
     uint64_t page;
     uint8_t sum[16];
     bool readable;
+    bool by_id;      /* sum is the page's ExecMemOps.page_id */
 } PageSum;
 
 struct ExecImageSnap {
     size_t n;
     PageSum pages[];
 };
+
+/* The page's id if it has one and is mapped executable (nothing read). */
+static bool page_id(ExecEngine *e, uint64_t page, uint8_t id[16])
+{
+    uint64_t addr = page << EXEC_PAGE_BITS;
+    if (!e->cfg.mem.page_id || !e->cfg.mem.code_view ||
+        !e->cfg.mem.code_view(e->cfg.mem.opaque, addr, EXEC_PAGE_SIZE))
+        return false;
+    return e->cfg.mem.page_id(e->cfg.mem.opaque, addr, id);
+}
 
 /* The page's bytes as code (false: not mapped executable). */
 static bool page_sum(ExecEngine *e, uint64_t page, uint8_t sum[16])
@@ -55,7 +73,8 @@ ExecImageSnap *exec_image_before(ExecEngine *e)
             for (PageDesc *pd = e->pbuckets[i]; pd; pd = pd->next) {
                 PageSum *p = &s->pages[s->n++];
                 p->page = pd->page;
-                p->readable = page_sum(e, pd->page, p->sum);
+                p->by_id = page_id(e, pd->page, p->sum);
+                p->readable = p->by_id || page_sum(e, pd->page, p->sum);
             }
     } else {
         exec_flush_locked(e);
@@ -77,7 +96,8 @@ void exec_image_after(ExecEngine *e, ExecImageSnap *s)
         PageSum *p = &s->pages[i];
         uint8_t now[16];
         uint64_t addr = p->page << EXEC_PAGE_BITS;
-        if (p->readable && page_sum(e, p->page, now) && !memcmp(now, p->sum, sizeof now)) {
+        bool now_ok = p->by_id ? page_id(e, p->page, now) : page_sum(e, p->page, now);
+        if (p->readable && now_ok && !memcmp(now, p->sum, sizeof now)) {
             /* the new mapping starts writable if the guest's is: protect
              * the page again so that a write still finds its blocks */
             if (tb_test_code_page(e, p->page) && e->cfg.mem.protect_code_page)

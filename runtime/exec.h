@@ -117,6 +117,11 @@ typedef struct ExecMemOps {
     /* Optional: the host address of [pc, pc+len) if it is mapped executable
      * (NULL otherwise), for reading in place what read_code would copy. */
     const void *(*code_view)(void *opaque, uint64_t pc, size_t len);
+    /* Optional: true if the page of addr holds the unchanged bytes of a
+     * file (a clean private file mapping), with *id naming the file, its
+     * state when mapped and the offset: equal ids, equal bytes.  Lets an
+     * execve in place keep translations without reading the pages. */
+    bool (*page_id)(void *opaque, uint64_t addr, uint8_t id[16]);
     /* Guest data accesses for the interpreter tier, for blocks the template
      * backend refuses (interpreted instead) and for re-running a store after
      * an SMC fault: required in both tiers.  Its own opaque.  Return false

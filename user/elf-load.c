@@ -254,7 +254,9 @@ static bool map_image(GuestMem *m, int fd, const char *path, const ElfInfo *info
         /* The whole pages of the segment that no other segment shares are
          * mapped from the file (copy-on-write, loaded lazily by the host, as
          * a native loader does: reading a 2 MB program was a quarter of a
-         * short run); the partial pages at either end are read. */
+         * short run); the partial pages at either end are read.  Read-only
+         * until the protections below: a text segment's pages stay clean
+         * file pages (guest_mem_page_id). */
         uint64_t a = guest_page_round_up(v), b = vend & GUEST_PAGE_MASK;
         if (i > 0)
             a = a > guest_page_round_up(info->load[i - 1].p_vaddr + bias + info->load[i - 1].p_memsz)
@@ -263,7 +265,7 @@ static bool map_image(GuestMem *m, int fd, const char *path, const ElfInfo *info
         if (i + 1 < info->n_load && b > ((info->load[i + 1].p_vaddr + bias) & GUEST_PAGE_MASK))
             b = (info->load[i + 1].p_vaddr + bias) & GUEST_PAGE_MASK;
         bool whole = a < b && ((ph->p_offset + (a - v)) & ~GUEST_PAGE_MASK) == 0 &&
-                     guest_mmap(m, a, b - a, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
+                     guest_mmap(m, a, b - a, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd,
                                 ph->p_offset + (a - v), path) == (int64_t)a;
         if (!whole)
             a = b = vend;

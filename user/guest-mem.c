@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "cache/hash.h"
 
 #define GUEST_MMAP_MIN 0x10000ull   /* never hand out the lowest pages */
 #define PROT_GUEST_MASK (PROT_READ | PROT_WRITE | PROT_EXEC)
@@ -185,7 +188,9 @@ static bool vma_carve(GuestMem *m, uint64_t start, uint64_t end)
 static bool vma_mergeable(const GuestVma *a, const GuestVma *b)
 {
     if (a->end != b->start || a->prot != b->prot || a->flags != b->flags ||
-        a->name != b->name)
+        a->name != b->name || a->dirty != b->dirty || a->file_dev != b->file_dev ||
+        a->file_ino != b->file_ino || a->file_size != b->file_size ||
+        a->file_mtime_ns != b->file_mtime_ns)
         return false;
     return (a->flags & MAP_ANONYMOUS) || a->offset + (a->end - a->start) == b->offset;
 }
@@ -558,7 +563,19 @@ int64_t guest_mmap(GuestMem *m, uint64_t addr, uint64_t len, int prot, int flags
     }
     GuestVma v = { .start = addr, .end = addr + len, .prot = prot,
                    .flags = share | (anon ? MAP_ANONYMOUS : 0),
-                   .offset = anon ? 0 : offset, .name = intern_name(name) };
+                   .offset = anon ? 0 : offset, .name = intern_name(name),
+                   .dirty = anon || share == MAP_SHARED || (prot & PROT_WRITE) };
+    struct stat st;
+    if (!anon && !v.dirty) {
+        if (fstat(fd, &st) == 0) {
+            v.file_dev = st.st_dev;
+            v.file_ino = st.st_ino;
+            v.file_size = (uint64_t)st.st_size;
+            v.file_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        } else {
+            v.dirty = true;
+        }
+    }
     if (!vma_add(m, &v)) {
         host_reserve(m, addr, len);
         pthread_mutex_unlock(&m->lock);
@@ -641,8 +658,10 @@ int guest_mprotect(GuestMem *m, uint64_t addr, uint64_t len, int prot)
                            m->vmas[i].prot);
         } else {
             for (size_t i = vma_lower_bound(m, addr); i < m->n_vmas && m->vmas[i].start < end;
-                 i++)
+                 i++) {
                 m->vmas[i].prot = prot;
+                m->vmas[i].dirty |= (prot & PROT_WRITE) != 0;
+            }
             perm_grant(m, addr, len, prot);
         }
     }
@@ -781,6 +800,22 @@ const void *guest_mem_code_view(void *opaque, uint64_t pc, size_t len)
 {
     GuestMem *m = opaque;
     return guest_mem_check(m, pc, len, PROT_EXEC) ? m->base + pc : NULL;
+}
+
+bool guest_mem_page_id(void *opaque, uint64_t addr, uint8_t id[16])
+{
+    GuestMem *m = opaque;
+    addr &= GUEST_PAGE_MASK;
+    pthread_mutex_lock(&m->lock);
+    const GuestVma *v = addr < m->limit ? vma_find(m, addr) : NULL;
+    bool clean = v && !v->dirty && !(v->flags & MAP_ANONYMOUS);
+    if (clean) {
+        uint64_t f[5] = { v->file_dev, v->file_ino, v->file_size, (uint64_t)v->file_mtime_ns,
+                          v->offset + (addr - v->start) };
+        emu_hash128(f, sizeof f, id);
+    }
+    pthread_mutex_unlock(&m->lock);
+    return clean;
 }
 
 bool guest_mem_read_code(void *opaque, uint64_t pc, void *buf, size_t len)

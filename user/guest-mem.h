@@ -51,6 +51,12 @@ typedef struct GuestVma {
     int flags;         /* guest MAP_* (MAP_SHARED / MAP_PRIVATE / MAP_ANONYMOUS) */
     uint64_t offset;   /* file offset of start (file mappings) */
     const char *name;  /* "[heap]", "[stack]", a path, or NULL (interned, never freed) */
+    /* File mappings: the file as it was when mapped, and whether the pages
+     * may differ from it (MAP_SHARED, or PROT_WRITE at any time since): a
+     * clean one holds the file's bytes (guest_mem_page_id). */
+    uint64_t file_dev, file_ino, file_size;
+    int64_t file_mtime_ns;
+    bool dirty;
 } GuestVma;
 
 /* What the owner (the runtime glue) does when the map changes. */
@@ -140,6 +146,10 @@ size_t guest_mem_vmas(GuestMem *m, GuestVma **out);
 /* Runtime callbacks (ExecMemOps): opaque is the GuestMem. */
 bool guest_mem_read_code(void *opaque, uint64_t pc, void *buf, size_t len);
 const void *guest_mem_code_view(void *opaque, uint64_t pc, size_t len);
+/* ExecMemOps.page_id: the page of addr holds the bytes of an unchanged file
+ * (a clean private file mapping): *id names the file, its state when mapped
+ * and the offset.  Two equal ids hold the same bytes (see runtime/exec-image.c). */
+bool guest_mem_page_id(void *opaque, uint64_t addr, uint8_t id[16]);
 void guest_mem_protect_code_page(void *opaque, uint64_t page);
 void guest_mem_unprotect_code_page(void *opaque, uint64_t page);
 /* Data accesses of the interpreter tier. */

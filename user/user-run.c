@@ -451,6 +451,7 @@ int user_run(const UserConfig *cfg)
     ec.mem = (ExecMemOps){ .opaque = p->mem,
                            .read_code = cfg->at_entry ? read_code_trapped : guest_mem_read_code,
                            .code_view = cfg->at_entry ? NULL : guest_mem_code_view,
+                           .page_id = cfg->at_entry ? NULL : guest_mem_page_id,
                            .interp_mem = guest_mem_interp_iface(p->mem),
                            .protect_code_page = guest_mem_protect_code_page,
                            .unprotect_code_page = guest_mem_unprotect_code_page,

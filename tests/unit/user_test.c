@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "user/elf-load.h"
 #include "user/guest-mem.h"
@@ -693,6 +694,52 @@ START_TEST(mem_past_eof_is_efault_not_crash)
 }
 END_TEST
 
+/* Page ids (guest_mem_page_id, for execve in place): a clean private file
+ * mapping has one, equal for the same file, state and offset; writable,
+ * shared and anonymous memory has none, nor a file changed since. */
+START_TEST(mem_page_ids)
+{
+    GuestMem *m = new_mem();
+    char path[] = "/tmp/emu-user-test-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    ck_assert_int_eq(ftruncate(fd, 3 * 4096), 0);
+    uint8_t a0[16], b0[16], a1[16], x[16];
+    int64_t a = guest_mmap(m, 0, 3 * 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0, NULL);
+    int64_t b = guest_mmap(m, 0, 2 * 4096, PROT_READ, MAP_PRIVATE, fd, 4096, NULL);
+    ck_assert(a > 0 && b > 0);
+    ck_assert(guest_mem_page_id(m, a + 4096 + 12, a1));
+    ck_assert(guest_mem_page_id(m, b, b0));
+    ck_assert_mem_eq(a1, b0, 16);                      /* same file, same offset */
+    ck_assert(guest_mem_page_id(m, a, a0));
+    ck_assert(memcmp(a0, a1, 16) != 0);                /* another offset */
+    /* writable once: its pages may be the guest's own from then on */
+    ck_assert_int_eq(guest_mprotect(m, a, 4096, PROT_READ | PROT_WRITE), 0);
+    ck_assert_int_eq(guest_mprotect(m, a, 4096, PROT_READ | PROT_EXEC), 0);
+    ck_assert(!guest_mem_page_id(m, a, x));
+    ck_assert(guest_mem_page_id(m, a + 4096, x));      /* the rest stays clean */
+    ck_assert(!guest_mem_page_id(m, a + 3 * 4096, x)); /* unmapped */
+    int64_t w = guest_mmap(m, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0, NULL);
+    int64_t sh = guest_mmap(m, 0, 4096, PROT_READ, MAP_SHARED, fd, 0, NULL);
+    int64_t an = guest_mmap(m, 0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, NULL);
+    ck_assert(!guest_mem_page_id(m, w, x));
+    ck_assert(!guest_mem_page_id(m, sh, x));
+    ck_assert(!guest_mem_page_id(m, an, x));
+    /* the file written after b was mapped: a new mapping has another id */
+    struct timespec later[2] = {{0, UTIME_OMIT}, {time(NULL) + 10, 0}};
+    ck_assert_int_eq(pwrite(fd, "x", 1, 4096), 1);
+    ck_assert_int_eq(futimens(fd, later), 0);
+    int64_t c = guest_mmap(m, 0, 4096, PROT_READ, MAP_PRIVATE, fd, 4096, NULL);
+    ck_assert(guest_mem_page_id(m, c, x));
+    ck_assert(memcmp(x, b0, 16) != 0);
+    ck_assert(guest_mem_page_id(m, b, x));             /* b keeps its own */
+    ck_assert_mem_eq(x, b0, 16);
+    close(fd);
+    guest_mem_free(m);
+}
+END_TEST
+
 START_TEST(mem_strlen_stops_at_unmapped)
 {
     GuestMem *m = new_mem();
@@ -1044,6 +1091,7 @@ static Suite *user_suite(void)
     tcase_add_test(mem, mem_page_map_bits);
     tcase_add_test(mem, mem_writes_invalidate_code);
     tcase_add_test(mem, mem_strlen_stops_at_unmapped);
+    tcase_add_test(mem, mem_page_ids);
     tcase_add_test(mem, mem_past_eof_is_efault_not_crash);
     suite_add_tcase(s, mem);
     TCase *sys = tcase_create("syscall");

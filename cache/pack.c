@@ -18,6 +18,8 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "cache/hash.h"
+
 static bool fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static bool fail(char *err, size_t n, const char *fmt, ...)
 {
@@ -112,7 +114,7 @@ bool pack_parse_prefix(const uint8_t *buf, size_t len, uint64_t file_len, PackVi
     if (h->header_size != PACK_HEADER_SIZE)
         return fail(err, errlen, "header size %u, expected %u", h->header_size,
                     PACK_HEADER_SIZE);
-    if (XXH3_64bits(buf, offsetof(PackHeader, header_checksum)) != h->header_checksum)
+    if (emu_hash64(buf, offsetof(PackHeader, header_checksum)) != h->header_checksum)
         return fail(err, errlen, "header checksum mismatch");
     if (h->build_id_len > PACK_MAX_STRING || h->host_cpu_len > PACK_MAX_STRING ||
         h->path_len > PACK_MAX_STRING)
@@ -135,7 +137,7 @@ bool pack_parse_prefix(const uint8_t *buf, size_t len, uint64_t file_len, PackVi
     if (h->meta_offset + h->meta_size > len)
         return fail(err, errlen, "index not read");
     const uint8_t *m = buf + h->meta_offset;
-    if (XXH3_64bits(m, h->meta_size) != h->meta_checksum)
+    if (emu_hash64(m, h->meta_size) != h->meta_checksum)
         return fail(err, errlen, "index checksum mismatch");
     if (((uintptr_t)(m + strs)) % 8 || (h->meta_offset + h->meta_size) % 8)
         return fail(err, errlen, "misaligned buffer");
@@ -193,7 +195,7 @@ bool pack_check_page(const PackView *v, uint32_t p, const PackEntry *ents, char 
     uint32_t first, count;
     pack_page_range(v, p, &first, &count);
     const PackPage *pg = &v->pages[p];
-    if (XXH3_64bits(ents, (size_t)count * sizeof *ents) != pg->checksum)
+    if (emu_hash64(ents, (size_t)count * sizeof *ents) != pg->checksum)
         return fail(err, errlen, "index page %u checksum mismatch", p);
     if (pack_key_cmp(ents[0].guest_offset, ents[0].flags, ents[0].kind, pg->first_offset,
                      pg->first_flags, pg->first_kind) != 0)
@@ -312,7 +314,7 @@ bool pack_chunk_into(const PackView *v, uint32_t i, void *dctx, uint8_t **buf, s
     } else {
         return fail(err, errlen, "chunk %u not in the buffer", i);
     }
-    if (XXH3_64bits(src, c->stored) != c->checksum) {
+    if (emu_hash64(src, c->stored) != c->checksum) {
         free(tmp);
         return fail(err, errlen, "chunk %u checksum mismatch", i);
     }
@@ -444,7 +446,7 @@ uint64_t pack_write(int fd, const PackIdentity *id, const PackView *old, const b
                     break;
                 o->chunk_offset = (uint32_t)total;
                 o->from_chunk = -2 - (long)n_nc;
-                o->checksum = XXH3_64bits(o->data, o->size);
+                o->checksum = emu_hash64(o->data, o->size);
                 if (o->size > limit) { /* total == 0 here */
                     src = o->data;
                     total = o->size;
@@ -525,7 +527,7 @@ uint64_t pack_write(int fd, const PackIdentity *id, const PackView *old, const b
         c->stored = nc[i].stored_len;
         c->raw = nc[i].raw_len;
         c->codec = nc[i].codec;
-        c->checksum = XXH3_64bits(nc[i].stored, nc[i].stored_len);
+        c->checksum = emu_hash64(nc[i].stored, nc[i].stored_len);
         data_off += nc[i].stored_len;
     }
     PackEntry *et = (PackEntry *)index;
@@ -548,7 +550,7 @@ uint64_t pack_write(int fd, const PackIdentity *id, const PackView *old, const b
         pt[i].first_offset = et[first].guest_offset;
         pt[i].first_flags = et[first].flags;
         pt[i].first_kind = et[first].kind;
-        pt[i].checksum = XXH3_64bits(et + first, count * sizeof *et);
+        pt[i].checksum = emu_hash64(et + first, count * sizeof *et);
     }
 
     PackHeader h;
@@ -566,13 +568,13 @@ uint64_t pack_write(int fd, const PackIdentity *id, const PackView *old, const b
     h.page_entries = PACK_PAGE_ENTRIES;
     h.meta_offset = PACK_HEADER_SIZE;
     h.meta_size = meta_size;
-    h.meta_checksum = XXH3_64bits(meta, meta_size);
+    h.meta_checksum = emu_hash64(meta, meta_size);
     h.data_offset = PACK_HEADER_SIZE + meta_size + index_size;
     h.data_size = data_off;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     h.write_time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    h.header_checksum = XXH3_64bits(&h, offsetof(PackHeader, header_checksum));
+    h.header_checksum = emu_hash64(&h, offsetof(PackHeader, header_checksum));
 
     if (!write_all(fd, &h, sizeof h, err, errlen) || !write_all(fd, meta, meta_size, err, errlen) ||
         !write_all(fd, index, index_size, err, errlen))

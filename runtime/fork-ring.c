@@ -111,7 +111,11 @@ static void take_chain(ExecEngine *e, const ForkRingEntry *r, uint64_t pc, uint3
 {
     unsigned slot = (unsigned)(r->what >> 32) & 0xff;
     TransBlock *src = tb_find(e, pc, flags), *dst = tb_find(e, r->target, flags);
-    if (src && dst && slot < IR_GOTO_TB_SLOTS && src->host && block_sum(e, src) == r->sum)
+    /* An existing link is left alone: tb_chain would also restore one that
+     * exec_cpu_request_exit pointed back at its stub, hiding an exit request
+     * from another thread running the code. */
+    if (src && dst && slot < IR_GOTO_TB_SLOTS && src->host && !src->jmp_to[slot] &&
+        block_sum(e, src) == r->sum)
         (void)tb_chain(e, src, slot, dst);
 }
 

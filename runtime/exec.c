@@ -174,7 +174,8 @@ ExecEngine *exec_engine_new(const ExecConfig *cfg, char *err, size_t errlen)
         tier_llvm_set_dump(emu_log_file(),
                            (emu_log_enabled(EMU_LOG_LLVM_IR) ? 3u : 0u) |
                                (emu_log_enabled(EMU_LOG_LLVM_ASM) ? 4u : 0u));
-    if ((e->cfg.tier == EXEC_TIER_AUTO && !tierup_init(e)) || !tiercache_init(e)) {
+    /* the code cache first: tier-up asks whether it can keep regions */
+    if (!tiercache_init(e) || (e->cfg.tier == EXEC_TIER_AUTO && !tierup_init(e))) {
         snprintf(err, errlen, "out of memory (tier-up, code cache)");
         exec_engine_free(e);
         return NULL;

@@ -46,7 +46,8 @@
  *    entered per call that loops two or three times never earns back: on
  *    busybox awk such regions made --tier=auto 2x slower than template.
  *
- * Tuning (environment): EMU_HOT_THRESHOLD (default 100000 entries).
+ * Tuning (environment): EMU_HOT_THRESHOLD (default 100000 loop trips, ten
+ * times that when the code cache cannot keep regions).
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -69,6 +70,13 @@
  * loops stay in template code, and compute loops still tier up within a
  * millisecond or so (xz, zstd -d no slower, sha256sum, lua alike). */
 #define TIERUP_DEFAULT_THRESHOLD 100000
+/* ... and when the code cache cannot keep what is compiled (read-only, off),
+ * a compile must pay for itself within the run: ten times as many.  After
+ * emu-aot (a read-only cache without the run's regions or drop markers)
+ * python3 -c pass compiled one startup loop in every run: LLVM loaded and
+ * compiling on the other core, 107 against 93 ms; its loops stay under
+ * 300000 trips. */
+#define TIERUP_UNKEPT_FACTOR 10
 #define TIERUP_MAX_BLOCKS 16
 #define TIERUP_MAX_INSNS 512
 /* Regions that follow indirect jumps (an interpreter's dispatch and its
@@ -178,7 +186,10 @@ bool tierup_init(ExecEngine *e)
     TierUp *tu = calloc(1, sizeof *tu);
     if (!tu)
         return false;
-    tu->threshold = (int32_t)env_long("EMU_HOT_THRESHOLD", 1, 1000000000, TIERUP_DEFAULT_THRESHOLD);
+    tu->threshold = (int32_t)env_long("EMU_HOT_THRESHOLD", 1, 1000000000,
+                                      tiercache_storing(e)
+                                          ? TIERUP_DEFAULT_THRESHOLD
+                                          : TIERUP_DEFAULT_THRESHOLD * TIERUP_UNKEPT_FACTOR);
     tu->start_ns = exec_now_ns();
     const char *v = getenv("EMU_REGION_LOOPS");
     tu->loops_only = !(v && *v == '0');

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cache/cache.h"
 #include "runtime/disas.h"
 #include "runtime/exec-internal.h"
 #include "runtime/exec.h"
@@ -370,6 +371,53 @@ static uint64_t run_counting_loop(uint64_t latch_at)
     exec_engine_free(e);
     return st.dispatch;
 }
+
+/* Tier-up needs ten times the trips when the code cache cannot keep the
+ * regions it compiles (tierup.c, TIERUP_UNKEPT_FACTOR); EMU_HOT_THRESHOLD
+ * wins over both. */
+static bool no_module(void *opaque, uint64_t pc, struct EmuCacheModuleId *id, uint64_t *bias)
+{
+    (void)opaque, (void)pc, (void)id, (void)bias;
+    return false;
+}
+
+static int32_t threshold_with_cache(int mode, const char *dir)
+{
+    ExecConfig cfg = exec_config_default(&toy_arch);
+    cfg.tier = EXEC_TIER_AUTO;
+    cfg.cache_mode = mode;
+    cfg.cache_dir = dir;
+    cfg.module_of = no_module;
+    cfg.mem = (ExecMemOps){ .read_code = g_read_code,
+                            .interp_mem = {NULL, g_load, g_store, NULL, NULL} };
+    char err[200] = "";
+    ExecEngine *e = exec_engine_new(&cfg, err, sizeof err);
+    ck_assert_msg(e != NULL, "exec_engine_new: %s", err);
+    int32_t t = tierup_threshold(e);
+    exec_engine_free(e);
+    return t;
+}
+
+START_TEST(test_hot_threshold_follows_the_cache)
+{
+    char dir[] = "/tmp/emu-rt-cache-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    unsetenv("EMU_HOT_THRESHOLD");
+    int32_t rw = threshold_with_cache(EMU_CACHE_RW, dir);
+    int32_t ro = threshold_with_cache(EMU_CACHE_RO, dir);
+    int32_t off = threshold_with_cache(EMU_CACHE_OFF, NULL);
+    setenv("EMU_HOT_THRESHOLD", "123", 1);
+    int32_t given = threshold_with_cache(EMU_CACHE_OFF, NULL);
+    unsetenv("EMU_HOT_THRESHOLD");
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(rw, 100000);
+    ck_assert_int_eq(ro, 1000000);
+    ck_assert_int_eq(off, 1000000);
+    ck_assert_int_eq(given, 123);
+}
+END_TEST
 
 START_TEST(test_latches_sample_within_their_span)
 {
@@ -1247,6 +1295,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_latches_sample_within_their_span);
+    tcase_add_test(tc, test_hot_threshold_follows_the_cache);
     tcase_add_test(tc, test_loop_both_tiers_agree_and_chain);
     tcase_add_test(tc, test_side_exits_count_what_ran);
     tcase_add_loop_test(tc, test_table_insert_lookup_remove, 0, 2);

@@ -114,6 +114,10 @@ ExecFaultResult exec_fault_from_host(int signo, siginfo_t *info, void *ucontext)
                                    .addr = gaddr,
                                    .is_write = write};
     }
+    /* exec_run's jump buffer holds no mask (saving one cost a syscall at
+     * every entry, i.e. at every guest syscall): put back the mask the code
+     * ran with, which the handler's entry added this signal to. */
+    pthread_sigmask(SIG_SETMASK, &uc->uc_sigmask, NULL);
     siglongjmp(cpu->jb, 1);
 }
 

@@ -1324,8 +1324,9 @@ ExecEvent exec_run(ExecCpu *cpu)
     ExecCpu *outer = exec_tls_cpu;
     exec_tls_cpu = cpu;
     for (;;) {
-        if (sigsetjmp(cpu->jb, 1)) {
-            /* Landed here from exec_fault_from_host or exec_raise. */
+        if (sigsetjmp(cpu->jb, 0)) {
+            /* Landed here from exec_fault_from_host (which put the signal
+             * mask back) or exec_raise (a helper: no handler, mask as is). */
             cpu->jb_valid = 0;
             cpu->in_code = 0;
             rd_unlock(cpu);

@@ -143,6 +143,7 @@ struct ExecCpu {
     TransBlock **tb_cache;              /* dispatcher's view of the same slots */
     uint64_t jc_pages;                  /* bit p: 4 KiB page p of jmp_cache (and the
                                            tb_cache slots behind it) was ever written */
+    uint32_t jc_lean;                   /* fills left that skip tb_cache (exec.c) */
     uint32_t cache_flags;               /* mode flags the caches were filled under */
     bool holds_rd;                      /* holds e->code_rw for reading */
     uint64_t run_gen;                   /* e->gen when code_rw was taken */

@@ -250,17 +250,29 @@ static void jc_flush(ExecCpu *cpu)
     jc_clear(cpu, true);
 }
 
-/* Called under e->lock when tb is invalidated (any thread). */
+/* Called under e->lock when tb is invalidated (any thread).  A lean fill
+ * (jc_fill) left tb_cache alone: the in-code entry is known by its host. */
 void exec_cpu_jc_drop(ExecCpu *cpu, TransBlock *tb)
 {
     unsigned h = jmp_cache_hash(tb->pc);
+    JmpCacheEntry *je = &cpu->jmp_cache[h];
+    const void *host = __atomic_load_n(&je->host, __ATOMIC_RELAXED);
+    bool mine = __atomic_load_n(&je->pc, __ATOMIC_RELAXED) == tb->pc && host &&
+                (host == tb->host || host == __atomic_load_n(&tb->llvm_stub, __ATOMIC_RELAXED));
     if (__atomic_load_n(&cpu->tb_cache[h], __ATOMIC_RELAXED) == tb) {
-        __atomic_store_n(&cpu->jmp_cache[h].pc, jc_empty_pc(h), __ATOMIC_RELEASE);
+        __atomic_store_n(&je->pc, jc_empty_pc(h), __ATOMIC_RELEASE);
         __atomic_store_n(&cpu->tb_cache[h], NULL, __ATOMIC_RELAXED);
+    } else if (mine) {
+        __atomic_store_n(&je->pc, jc_empty_pc(h), __ATOMIC_RELEASE);
     }
 }
 
-/* Under e->lock, by the owning CPU. */
+/* Under e->lock, by the owning CPU.  For its first JC_LEAN_FILLS fills a
+ * forked child writes only the in-code entry: a fill wrote a page of each
+ * array, two copy-on-write faults, and a shell's command made ~15 fills
+ * (the dispatcher, rarely entered once code is chained, finds the block
+ * through the table instead). */
+#define JC_LEAN_FILLS 256
 static void jc_fill(ExecCpu *cpu, TransBlock *tb)
 {
     unsigned h = jmp_cache_hash(tb->pc);
@@ -273,6 +285,10 @@ static void jc_fill(ExecCpu *cpu, TransBlock *tb)
     if (host && !cpu->ptr_window && !emu_log_enabled(EMU_LOG_EXEC)) {
         __atomic_store_n(&je->host, host, __ATOMIC_RELEASE);
         __atomic_store_n(&je->pc, tb->pc, __ATOMIC_RELEASE);
+        if (cpu->jc_lean) {
+            cpu->jc_lean--;
+            return;
+        }
     }
     __atomic_store_n(&cpu->tb_cache[h], tb, __ATOMIC_RELEASE);
 }
@@ -878,7 +894,10 @@ void exec_fork_child(ExecEngine *e, ExecCpu *survivor)
         c = next;
     }
     e->cpus = survivor;
-    if (survivor) survivor->next = NULL;
+    if (survivor) {
+        survivor->next = NULL;
+        survivor->jc_lean = JC_LEAN_FILLS;
+    }
     e->fp_report = true;
     e->fp_noted = 0;
     memset(&e->lock, 0, sizeof e->lock);

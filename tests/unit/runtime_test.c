@@ -808,6 +808,46 @@ START_TEST(test_smc_other_page_and_jump_cache)
 }
 END_TEST
 
+/* The same in a forked child, whose first jump-cache fills leave the
+ * dispatcher's tb_cache alone (jc_lean): invalidation must still find and
+ * empty the in-code entry. */
+START_TEST(test_smc_jump_cache_in_forked_child)
+{
+    put(0x4000, OP_MOVI, 1, 0, 5);
+    put(0x4008, OP_JR, 7, 0, 0);
+    put(0x3000, OP_MOVI, 7, 0, 0x3018);
+    put(0x3008, OP_MOVI, 6, 0, 0x4000);
+    put(0x3010, OP_JR, 6, 0, 0);
+    put(0x3018, OP_SVC, 0, 0, 0);
+    ExecEngine *e = engine(tiers[_i], 0, 0);
+    ExecCpu *cpu;
+    ToyState *s = toy_cpu(e, &cpu, 0x3000);
+    exec_fork_prepare(e);
+    pid_t pid = fork();
+    if (pid == 0) {
+        exec_fork_child(e, cpu);
+        int bad = 0;
+        bad |= exec_run(cpu).kind != EXEC_EV_SYSCALL || s->r[1] != 5;
+        unsigned h = jmp_cache_hash(0x4000);
+        TransBlock *old = exec_lookup(e, 0x4000, 0);
+        bad |= !old;
+        if (tiers[_i] == EXEC_TIER_TEMPLATE)   /* lean: the in-code entry, no tb_cache */
+            bad |= cpu->tb_cache[h] != NULL || cpu->jmp_cache[h].pc != 0x4000;
+        exec_invalidate_range(e, 0x4000, 16);              /* unprotects the page */
+        bad |= cpu->jmp_cache[h].pc == 0x4000;            /* dropped with the block */
+        put(0x4000, OP_MOVI, 1, 0, 99);
+        s->common.pc = 0x3000;
+        bad |= exec_run(cpu).kind != EXEC_EV_SYSCALL || s->r[1] != 99;
+        _exit(bad ? 1 : 0);
+    }
+    exec_fork_parent(e);
+    int status = -1;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+    exec_engine_free(e);
+}
+END_TEST
+
 /* A store that patches the next insn of its own block (same page). */
 START_TEST(test_smc_same_block)
 {
@@ -1306,6 +1346,7 @@ int main(void)
     tcase_add_loop_test(tc, test_fork_child_blocks_reach_parent, 0, 2);
     tcase_add_loop_test(tc, test_fork_child_chains_reach_parent, 0, 2);
     tcase_add_loop_test(tc, test_smc_other_page_and_jump_cache, 0, 2);
+    tcase_add_loop_test(tc, test_smc_jump_cache_in_forked_child, 0, 2);
     tcase_add_loop_test(tc, test_smc_same_block, 0, 2);
     tcase_add_loop_test(tc, test_guest_faults, 0, 2);
     tcase_add_test(tc, test_code_buffer_flush);

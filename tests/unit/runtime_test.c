@@ -762,15 +762,22 @@ START_TEST(test_fork_child_chains_reach_parent)
 }
 END_TEST
 
-/* Subroutine at 0x4000 called through JR twice; patched in between from
- * another page: the jump cache and chains must not run the stale block. */
-START_TEST(test_smc_other_page_and_jump_cache)
+/* A subroutine at 0x4000 (r1 = 5, return through r7) that 0x3000 calls
+ * through JR r6, returning to 0x3018. */
+static void asm_jr_call(void)
 {
     put(0x4000, OP_MOVI, 1, 0, 5);
     put(0x4008, OP_JR, 7, 0, 0);
     put(0x3000, OP_MOVI, 7, 0, 0x3018);
     put(0x3008, OP_MOVI, 6, 0, 0x4000);
     put(0x3010, OP_JR, 6, 0, 0);
+}
+
+/* Subroutine at 0x4000 called through JR twice; patched in between from
+ * another page: the jump cache and chains must not run the stale block. */
+START_TEST(test_smc_other_page_and_jump_cache)
+{
+    asm_jr_call();
     put(0x3018, OP_MOVI, 2, 0, 0);
     put(0x3020, OP_ADDI, 2, 0, 0); /* r2 = r1 seen after the first call */
     put(0x3028, OP_MOVI, 0, 0, 0x4004);
@@ -813,11 +820,7 @@ END_TEST
  * empty the in-code entry. */
 START_TEST(test_smc_jump_cache_in_forked_child)
 {
-    put(0x4000, OP_MOVI, 1, 0, 5);
-    put(0x4008, OP_JR, 7, 0, 0);
-    put(0x3000, OP_MOVI, 7, 0, 0x3018);
-    put(0x3008, OP_MOVI, 6, 0, 0x4000);
-    put(0x3010, OP_JR, 6, 0, 0);
+    asm_jr_call();
     put(0x3018, OP_SVC, 0, 0, 0);
     ExecEngine *e = engine(tiers[_i], 0, 0);
     ExecCpu *cpu;

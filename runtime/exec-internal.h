@@ -262,6 +262,7 @@ void tb_unchain_all(ExecEngine *e);
 void tb_invalidate_locked(ExecEngine *e, uint64_t start, uint64_t len);
 bool tb_mark_code_page(ExecEngine *e, uint64_t page); /* true: newly marked */
 bool tb_test_code_page(ExecEngine *e, uint64_t page);
+bool tb_any_code_page(ExecEngine *e, uint64_t first, uint64_t last); /* pages, inclusive */
 bool tb_clear_code_page(ExecEngine *e, uint64_t page); /* true: was marked */
 void tb_free_one(TransBlock *tb);
 

@@ -846,6 +846,12 @@ bool exec_is_code_page(ExecEngine *e, uint64_t addr)
     return tb_test_code_page(e, addr >> EXEC_PAGE_BITS);
 }
 
+bool exec_any_code_page(ExecEngine *e, uint64_t start, uint64_t len)
+{
+    uint64_t last = start + len - 1 < start ? UINT64_MAX : start + len - 1;
+    return tb_any_code_page(e, start >> EXEC_PAGE_BITS, last >> EXEC_PAGE_BITS);
+}
+
 /* ---- fork ---------------------------------------------------------------- */
 
 void exec_fork_image_changed(ExecEngine *e)

@@ -227,6 +227,8 @@ void exec_cpu_request_exit_idle(ExecCpu *cpu);
 void exec_invalidate_range(ExecEngine *e, uint64_t start, uint64_t len);
 /* Is guest page of addr one the runtime asked to protect? (lock-free) */
 bool exec_is_code_page(ExecEngine *e, uint64_t addr);
+/* Is any page of [start, start+len) one? (lock-free; len > 0) */
+bool exec_any_code_page(ExecEngine *e, uint64_t start, uint64_t len);
 /* Drop every translation (e.g. execve); waits for other CPUs to leave
  * generated code. */
 void exec_flush_all(ExecEngine *e);

@@ -274,10 +274,12 @@ static void perm_grant(GuestMem *m, uint64_t addr, uint64_t len, int prot)
     uint8_t bits = (uint8_t)(((hp & PROT_READ) ? GUEST_PERM_READ : 0) |
                              ((hp & PROT_WRITE) ? GUEST_PERM_WRITE : 0));
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    /* writes stay off on code pages; most ranges have none (one query) */
+    bool code = len && (bits & GUEST_PERM_WRITE) && m->hooks.any_code_page &&
+                m->hooks.any_code_page(m->hooks.opaque, addr, len);
     for (uint64_t a = addr; a < addr + len; a += GUEST_PAGE_SIZE) {
         uint8_t b = bits;
-        if ((b & GUEST_PERM_WRITE) && m->hooks.is_code_page &&
-            m->hooks.is_code_page(m->hooks.opaque, a))
+        if (code && m->hooks.any_code_page(m->hooks.opaque, a, GUEST_PAGE_SIZE))
             b &= (uint8_t)~GUEST_PERM_WRITE;
         __atomic_store_n(&m->perm[a / GUEST_PAGE_SIZE], b, __ATOMIC_RELAXED);
     }
@@ -332,14 +334,9 @@ void *guest_mem_ptr(GuestMem *m, uint64_t addr, uint64_t len, int prot)
 {
     if (!guest_mem_check(m, addr, len, prot))
         return NULL;
-    if ((prot & PROT_WRITE) && len && m->hooks.is_code_page) {
-        for (uint64_t p = addr & GUEST_PAGE_MASK; p < addr + len; p += GUEST_PAGE_SIZE) {
-            if (m->hooks.is_code_page(m->hooks.opaque, p)) {
-                invalidate(m, addr, len);
-                break;
-            }
-        }
-    }
+    if ((prot & PROT_WRITE) && len && m->hooks.any_code_page &&
+        m->hooks.any_code_page(m->hooks.opaque, addr, len))
+        invalidate(m, addr, len);
     return m->base + addr;
 }
 

@@ -64,8 +64,9 @@ typedef struct GuestMemHooks {
     void *opaque;
     /* Drop translations of [start, start+len) (exec_invalidate_range). */
     void (*invalidate)(void *opaque, uint64_t start, uint64_t len);
-    /* Is the page of addr one whose translations are protected? (lock-free) */
-    bool (*is_code_page)(void *opaque, uint64_t addr);
+    /* Is any page of [start, start+len) one whose translations are
+     * protected? (lock-free; len > 0) */
+    bool (*any_code_page)(void *opaque, uint64_t start, uint64_t len);
 } GuestMemHooks;
 
 typedef struct GuestMem {

@@ -34,9 +34,9 @@ static void hook_invalidate(void *opaque, uint64_t start, uint64_t len)
     exec_invalidate_range(opaque, start, len);
 }
 
-static bool hook_is_code_page(void *opaque, uint64_t addr)
+static bool hook_any_code_page(void *opaque, uint64_t start, uint64_t len)
 {
-    return exec_is_code_page(opaque, addr);
+    return exec_any_code_page(opaque, start, len);
 }
 
 /* ---- guest modules for the code cache ------------------------------------
@@ -467,7 +467,7 @@ int user_run(const UserConfig *cfg)
         return 1;
     }
     GuestMemHooks hooks = { .opaque = p->engine, .invalidate = hook_invalidate,
-                            .is_code_page = hook_is_code_page };
+                            .any_code_page = hook_any_code_page };
     guest_mem_set_hooks(p->mem, &hooks);
     ExecCpu *cpu = exec_cpu_new(p->engine);
     if (!cpu) {

@@ -483,6 +483,14 @@ START_TEST(test_table_insert_lookup_remove)
     ck_assert_uint_eq(exec_block_count(e), 2);
     ck_assert(exec_is_code_page(e, 0x1000));
     ck_assert(!exec_is_code_page(e, 0x2000));
+    /* ranges: page 0x1000 is the only code page */
+    ck_assert(!exec_any_code_page(e, 0, 0x1000));
+    ck_assert(exec_any_code_page(e, 0xfff, 2));
+    ck_assert(exec_any_code_page(e, 0, 1ull << 40));           /* many leaves, empty ones */
+    ck_assert(!exec_any_code_page(e, 0x2000, 1ull << 40));
+    ck_assert(exec_any_code_page(e, 0x1fff, 1));
+    ck_assert(!exec_any_code_page(e, 0x2000, 0x7000));          /* eight empty pages */
+    ck_assert(!exec_any_code_page(e, UINT64_MAX - 0xfff, 0x1000)); /* past the map */
     ck_assert_int_eq(n_protect, 1); /* once per page */
     /* Many blocks force the table to grow; all stay findable. */
     for (uint64_t pc = 0x1000; pc < 0x1040; pc += 8)

@@ -15,7 +15,6 @@
 #define _GNU_SOURCE
 #include "user/syscall-internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,8 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "runtime/log.h"
-#include "runtime/tier-llvm.h"
-#include "support/hostfd.h"
+#include "user/fd-track.h"
 
 /* Is path an AArch64 ELF file (one emu has to run)? */
 static bool is_aarch64_elf(const char *path)
@@ -119,40 +117,6 @@ static char **copy_strvec(char *const *v, size_t n)
     return out;
 }
 
-/* The kernel's close-on-exec pass over the guest's descriptors (emu's own,
- * hostfd.h, stay).  Not while LLVM's loader holds transient files. */
-static void close_cloexec_fds(void)
-{
-    tier_llvm_fd_enter();
-    DIR *d = opendir("/proc/self/fd");
-    if (d) {
-        int dfd = dirfd(d), n = 0, cap = 64;
-        int *fds = malloc(cap * sizeof *fds);
-        struct dirent *de;
-        while (fds && (de = readdir(d))) {
-            char *end;
-            long fd = strtol(de->d_name, &end, 10);
-            if (end == de->d_name || *end || fd == dfd || hostfd_is_emu(fd))
-                continue;
-            int fl = fcntl((int)fd, F_GETFD);
-            if (fl < 0 || !(fl & FD_CLOEXEC))
-                continue;
-            if (n == cap) {
-                int *nf = realloc(fds, 2 * cap * sizeof *fds);
-                if (!nf)
-                    break;
-                fds = nf, cap *= 2;
-            }
-            fds[n++] = (int)fd;
-        }
-        closedir(d);
-        for (int i = 0; i < n; i++)
-            close(fds[i]);
-        free(fds);
-    }
-    tier_llvm_fd_leave();
-}
-
 /* Replace the image in this process (see the top).  Past the point where
  * the old image is gone a load failure ends the process, as the kernel
  * kills one whose execve fails that late. */
@@ -171,7 +135,7 @@ static int64_t exec_in_place(UserProcess *p, A64State *env, const char *prog, ch
     guest_mem_set_hooks(p->mem, &quiet);
     guest_mem_unmap_all(p->mem);
     user_signal_exec_reset(p);
-    close_cloexec_fds();
+    fdtrack_close_cloexec(p);
     UserThreadState *t = user_thread_self();
     t->clear_child_tid = 0;
     t->robust_list = t->robust_len = 0;

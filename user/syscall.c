@@ -44,6 +44,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "runtime/log.h"
+#include "user/fd-track.h"
 #include "user/stack.h"
 #include "user/syscall-internal.h"
 #include "user/user-cli.h"
@@ -1029,6 +1030,7 @@ int64_t user_sys_clone(UserProcess *p, A64State *env, const uint64_t a[6])
     /* The engine's locks (and the tier-up compiler, which may be inside the
      * dynamic loader) are held across the clone so that the child never
      * inherits one taken by a thread it does not have. */
+    fdtrack_before_fork(p);   /* children inherit the set of open descriptors */
     if (p->engine)
         exec_fork_prepare(p->engine);
     /* glibc's fork() also takes malloc's locks across the clone: with the
@@ -1248,11 +1250,12 @@ int64_t user_syscall_args(UserProcess *p, A64State *env, uint64_t nr, const uint
     /* calls that allocate descriptors (the table's flags column) */
     bool fds = (e->flags & USER_SYS_FD) ||
                ((e->flags & USER_SYS_FD_DUPCMD) && (a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC));
-    if (!fds)
-        return e->fn(p, env, a);
-    tier_llvm_fd_enter();
+    if (fds)
+        tier_llvm_fd_enter();
     int64_t r = e->fn(p, env, a);
-    tier_llvm_fd_leave();
+    if (fds)
+        tier_llvm_fd_leave();
+    fdtrack_note(p, nr, a, r);   /* the descriptors execve in place closes */
     return r;
 }
 

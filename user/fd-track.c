@@ -25,7 +25,7 @@
 #include "user/process.h"
 
 static pthread_mutex_t fdt_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool fdt_valid;
+static bool fdt_valid;   /* written under fdt_lock, read without it too */
 static uint64_t *fdt_bits;
 static size_t fdt_words;
 
@@ -58,7 +58,7 @@ static void clear_bit(long fd)
 /* Under fdt_lock: the set from /proc/self/fd (emu's own left out). */
 static void list_fds(void)
 {
-    fdt_valid = false;
+    __atomic_store_n(&fdt_valid, false, __ATOMIC_RELAXED);
     memset(fdt_bits, 0, fdt_words * sizeof *fdt_bits);
     DIR *d = opendir("/proc/self/fd");
     if (!d)
@@ -74,7 +74,7 @@ static void list_fds(void)
         ok &= set_bit(fd);
     }
     closedir(d);
-    fdt_valid = ok;
+    __atomic_store_n(&fdt_valid, ok, __ATOMIC_RELAXED);
 }
 
 enum { FD_NONE, FD_ADD_RET, FD_ADD_PAIR0, FD_ADD_PAIR3, FD_CLOSE, FD_FORGET };
@@ -150,7 +150,7 @@ static int fd_effect(uint64_t nr, const uint64_t a[6])
 
 void fdtrack_note(UserProcess *p, uint64_t nr, const uint64_t a[6], int64_t ret)
 {
-    if (ret < 0 || !__atomic_load_n(&fdt_valid, __ATOMIC_RELAXED))
+    if (ret < 0)
         return;
     int eff = fd_effect(nr, a);
     if (eff == FD_NONE)
@@ -161,19 +161,23 @@ void fdtrack_note(UserProcess *p, uint64_t nr, const uint64_t a[6], int64_t ret)
         if (!guest_mem_read(p->mem, at, pair, sizeof pair))
             eff = FD_FORGET;
     }
+    /* validity under the lock: a listing racing with this call either saw
+     * the new descriptor or comes after this note */
     pthread_mutex_lock(&fdt_lock);
-    switch (eff) {
+    switch (fdt_valid ? eff : FD_NONE) {
+    case FD_NONE:
+        break;
     case FD_ADD_RET:
-        fdt_valid = set_bit((long)ret);
+        __atomic_store_n(&fdt_valid, set_bit((long)ret), __ATOMIC_RELAXED);
         break;
     case FD_ADD_PAIR0: case FD_ADD_PAIR3:
-        fdt_valid = set_bit(pair[0]) && set_bit(pair[1]);
+        __atomic_store_n(&fdt_valid, set_bit(pair[0]) && set_bit(pair[1]), __ATOMIC_RELAXED);
         break;
     case FD_CLOSE:
         clear_bit((long)(int)a[0]);
         break;
     default:
-        fdt_valid = false;
+        __atomic_store_n(&fdt_valid, false, __ATOMIC_RELAXED);
         break;
     }
     pthread_mutex_unlock(&fdt_lock);
@@ -182,13 +186,14 @@ void fdtrack_note(UserProcess *p, uint64_t nr, const uint64_t a[6], int64_t ret)
 void fdtrack_before_fork(UserProcess *p)
 {
     (void)p;
-    pthread_mutex_lock(&fdt_lock);
-    if (!fdt_valid) {
-        tier_llvm_fd_enter();   /* no transient file of LLVM's in the listing */
+    if (__atomic_load_n(&fdt_valid, __ATOMIC_RELAXED))
+        return;
+    tier_llvm_fd_enter();   /* no transient file of LLVM's in the listing */
+    pthread_mutex_lock(&fdt_lock);   /* after LLVM's fd lock, as fdtrack_close_cloexec */
+    if (!fdt_valid)
         list_fds();
-        tier_llvm_fd_leave();
-    }
     pthread_mutex_unlock(&fdt_lock);
+    tier_llvm_fd_leave();
 }
 
 /* The kernel's close-on-exec pass over the guest's descriptors (emu's own,

@@ -19,7 +19,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "cache/cache.h"
 
 typedef struct PageSum {
     uint64_t page;
@@ -46,19 +45,7 @@ static bool page_id(ExecEngine *e, uint64_t page, uint8_t id[16])
 /* The page's bytes as code (false: not mapped executable). */
 static bool page_sum(ExecEngine *e, uint64_t page, uint8_t sum[16])
 {
-    uint64_t addr = page << EXEC_PAGE_BITS;
-    if (e->cfg.mem.code_view) {
-        const void *v = e->cfg.mem.code_view(e->cfg.mem.opaque, addr, EXEC_PAGE_SIZE);
-        if (!v)
-            return false;
-        emu_cache_hash128(v, EXEC_PAGE_SIZE, sum);
-        return true;
-    }
-    uint8_t buf[EXEC_PAGE_SIZE];
-    if (!e->cfg.mem.read_code(e->cfg.mem.opaque, addr, buf, sizeof buf))
-        return false;
-    emu_cache_hash128(buf, sizeof buf, sum);
-    return true;
+    return exec_code_hash(e, page << EXEC_PAGE_BITS, EXEC_PAGE_SIZE, sum);
 }
 
 ExecImageSnap *exec_image_before(ExecEngine *e)

@@ -329,6 +329,9 @@ void tmplcache_stats_print(const ExecEngine *e, const TmplCacheStats *s, FILE *f
 
 /* exec.c */
 void exec_cpu_jc_drop(ExecCpu *cpu, TransBlock *tb);
+/* XXH3-128 of the guest code [start, start+len), read in place when the
+ * embedder gives code_view (false: not mapped executable). */
+bool exec_code_hash(ExecEngine *e, uint64_t start, size_t len, uint8_t out[16]);
 /* Translate and insert the block for (pc, flags).  Under e->lock, without
  * code_rw (may flush).  NULL with *ev set on failure. */
 TransBlock *exec_translate_locked(ExecEngine *e, uint64_t pc, uint32_t flags, ExecEvent *ev);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache/cache.h"
 #include "runtime/disas.h"
 #include "runtime/exec-internal.h"
 #include "runtime/log.h"
@@ -844,6 +845,26 @@ void exec_invalidate_range(ExecEngine *e, uint64_t start, uint64_t len)
 bool exec_is_code_page(ExecEngine *e, uint64_t addr)
 {
     return tb_test_code_page(e, addr >> EXEC_PAGE_BITS);
+}
+
+bool exec_code_hash(ExecEngine *e, uint64_t start, size_t len, uint8_t out[16])
+{
+    const void *v = e->cfg.mem.code_view ? e->cfg.mem.code_view(e->cfg.mem.opaque, start, len)
+                                         : NULL;
+    if (v) {
+        emu_cache_hash128(v, len, out);
+        return true;
+    }
+    if (e->cfg.mem.code_view)
+        return false;   /* not mapped executable */
+    uint8_t stackbuf[1024];
+    uint8_t *b = len <= sizeof stackbuf ? stackbuf : malloc(len);
+    bool ok = b && e->cfg.mem.read_code(e->cfg.mem.opaque, start, b, len);
+    if (ok)
+        emu_cache_hash128(b, len, out);
+    if (b != stackbuf)
+        free(b);
+    return ok;
 }
 
 bool exec_any_code_page(ExecEngine *e, uint64_t start, uint64_t len)

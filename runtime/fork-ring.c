@@ -27,10 +27,8 @@
  */
 #include "runtime/exec-internal.h"
 
-#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
-
-#include "cache/hash.h"
 
 #define FR_MAX 8192
 #define FR_PER_CHILD 1024   /* a long-running child does not fill the ring alone */
@@ -54,23 +52,15 @@ struct ForkRing {
  * itself (0: unreadable). */
 static uint64_t block_sum(ExecEngine *e, const TransBlock *tb)
 {
-    uint64_t start = tb->pc - tb->dep_before;
-    size_t len = (size_t)tb->dep_before + tb->guest_size + tb->dep_after;
-    uint64_t h;
-    const void *v = e->cfg.mem.code_view ? e->cfg.mem.code_view(e->cfg.mem.opaque, start, len)
-                                         : NULL;
-    if (v) {
-        h = emu_hash64(v, len);
-    } else {
-        uint8_t *b = malloc(len);
-        bool ok = b && e->cfg.mem.read_code(e->cfg.mem.opaque, start, b, len);
-        h = ok ? emu_hash64(b, len) : 0;
-        free(b);
-        if (!ok)
-            return 0;
-    }
-    h ^= (uint64_t)tb->guest_size * 0x9e3779b97f4a7c15ull ^ (uint64_t)tb->dep_before << 32 ^
-         (uint64_t)tb->dep_after << 48;
+    uint8_t d[16];
+    if (!exec_code_hash(e, tb->pc - tb->dep_before,
+                        (size_t)tb->dep_before + tb->guest_size + tb->dep_after, d))
+        return 0;
+    uint64_t lo, hi;
+    memcpy(&lo, d, 8);
+    memcpy(&hi, d + 8, 8);
+    uint64_t h = lo ^ hi ^ (uint64_t)tb->guest_size * 0x9e3779b97f4a7c15ull ^
+                 (uint64_t)tb->dep_before << 32 ^ (uint64_t)tb->dep_after << 48;
     return h ? h : 1;
 }
 

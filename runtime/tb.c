@@ -451,24 +451,17 @@ bool tb_test_code_page(ExecEngine *e, uint64_t page)
 bool tb_any_code_page(ExecEngine *e, uint64_t first, uint64_t last)
 {
     const uint64_t leaf_pages = (uint64_t)1 << EXEC_CP_LEAF_BITS;
-    for (uint64_t pg = first; pg <= last;) {
+    const uint64_t max_page = ((uint64_t)1 << (EXEC_CP_TOP_BITS + EXEC_CP_LEAF_BITS)) - 1;
+    if (last > max_page)
+        last = max_page;   /* no page past the map is marked */
+    for (uint64_t pg = first; pg <= last; pg = (pg | (leaf_pages - 1)) + 1) {
         uint8_t *leaf = cp_leaf(e, pg, false);
-        uint64_t leaf_end = (pg | (leaf_pages - 1)) < last ? (pg | (leaf_pages - 1)) : last;
-        if (leaf) {
-            for (uint64_t q = pg; q <= leaf_end; q++) {
-                size_t bit = (size_t)(q & (leaf_pages - 1));
-                uint8_t byte = __atomic_load_n(&leaf[bit >> 3], __ATOMIC_RELAXED);
-                if (!byte && (bit & 7) == 0 && q + 8 <= leaf_end + 1) {
-                    q += 7;   /* eight pages with no mark */
-                    continue;
-                }
-                if ((byte >> (bit & 7)) & 1)
-                    return true;
-            }
+        uint64_t leaf_last = (pg | (leaf_pages - 1)) < last ? (pg | (leaf_pages - 1)) : last;
+        for (uint64_t q = pg; leaf && q <= leaf_last; q++) {
+            size_t bit = (size_t)(q & (leaf_pages - 1));
+            if ((__atomic_load_n(&leaf[bit >> 3], __ATOMIC_RELAXED) >> (bit & 7)) & 1)
+                return true;
         }
-        if (leaf_end == UINT64_MAX || leaf_end >= last)
-            break;
-        pg = leaf_end + 1;
     }
     return false;
 }

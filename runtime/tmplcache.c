@@ -150,16 +150,7 @@ static bool guest_hash(ExecEngine *e, uint64_t pc, uint32_t size, uint8_t out[16
         emu_cache_hash128(e->code_cache + (pc - e->code_cache_start), size, out);
         return true;
     }
-    uint8_t stackbuf[1024];
-    uint8_t *b = size <= sizeof stackbuf ? stackbuf : malloc(size);
-    if (!b)
-        return false;
-    bool ok = e->cfg.mem.read_code(e->cfg.mem.opaque, pc, b, size);
-    if (ok)
-        emu_cache_hash128(b, size, out);
-    if (b != stackbuf)
-        free(b);
-    return ok;
+    return exec_code_hash(e, pc, size, out);
 }
 
 static void tt_reject(ExecEngine *e, uint64_t pc, const char *why)

@@ -3,7 +3,7 @@
  *
  * The set is a bitmap, valid or not.  A listing of /proc/self/fd makes it
  * valid; every guest syscall then either leaves it alone (it creates no
- * descriptor: the list in fd_effect), adds what it created, removes what
+ * descriptor: USER_SYS_NOFD in the syscall table), adds what it created, removes what
  * close closed, or, for anything else, makes it invalid until the next
  * listing.  A descriptor's flags are read from the kernel at the pass, so
  * the set only has to hold every open one.  Shared by the process's
@@ -23,6 +23,7 @@
 #include "runtime/tier-llvm.h"
 #include "support/hostfd.h"
 #include "user/process.h"
+#include "user/syscall-internal.h"
 
 static pthread_mutex_t fdt_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool fdt_valid;   /* written under fdt_lock, read without it too */
@@ -79,48 +80,11 @@ static void list_fds(void)
 
 enum { FD_NONE, FD_ADD_RET, FD_ADD_PAIR0, FD_ADD_PAIR3, FD_CLOSE, FD_FORGET };
 
-/* Calls (AArch64 numbers) that make, change or close no descriptor. */
-static const uint16_t no_fd_calls[] = {
-    17, 21, 22, 27, 28,          /* getcwd epoll_ctl epoll_pwait inotify_add/rm_watch */
-    32, 33, 34, 35, 36, 37, 38,  /* flock mknodat mkdirat unlinkat symlinkat linkat renameat */
-    43, 44, 45, 46, 47, 48, 49, 50,   /* statfs fstatfs truncate ftruncate fallocate
-                                         faccessat chdir fchdir */
-    52, 53, 54, 55,              /* fchmod fchmodat fchownat fchown */
-    61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73,   /* getdents64 lseek read write
-        readv writev pread64 pwrite64 preadv pwritev sendfile pselect6 ppoll */
-    78, 79, 80, 81, 82, 83, 86, 87, 88,   /* readlinkat newfstatat fstat sync fsync
-        fdatasync timerfd_settime timerfd_gettime utimensat */
-    93, 94, 95, 96, 98, 99, 101, 102, 103,   /* exit exit_group waitid set_tid_address
-        futex set_robust_list nanosleep getitimer setitimer */
-    113, 114, 115, 124, 129, 130, 131,   /* clock_gettime clock_getres clock_nanosleep
-        sched_yield kill tkill tgkill */
-    132, 133, 134, 135, 136, 137, 139,   /* sigaltstack rt_sigsuspend rt_sigaction
-        rt_sigprocmask rt_sigpending rt_sigtimedwait rt_sigreturn */
-    153, 154, 155, 156, 157, 160, 163, 164, 165, 166, 167, 169,   /* times setpgid getpgid
-        getsid setsid uname getrlimit setrlimit getrusage umask prctl gettimeofday */
-    172, 173, 174, 175, 176, 177, 178, 179,   /* getpid getppid getuid geteuid getgid
-        getegid gettid sysinfo */
-    200, 201, 203, 204, 205, 206, 207, 208, 209, 210, 211,   /* bind listen connect
-        getsockname getpeername sendto recvfrom setsockopt getsockopt shutdown sendmsg */
-    214, 215, 216, 220, 221, 222, 226, 233,   /* brk munmap mremap clone (CLONE_PIDFD is
-        refused) execve mmap mprotect madvise */
-    260, 261, 278, 291, 293,     /* wait4 prlimit64 getrandom statx rseq */
-};
-static uint64_t no_fd_bits[8];
-static pthread_once_t no_fd_once = PTHREAD_ONCE_INIT;
-
-static void no_fd_init(void)
+/* What a successful syscall nr did to the descriptor table: nothing for
+ * calls the table marks USER_SYS_NOFD; anything not known forgets the set. */
+static int fd_effect(uint64_t nr, unsigned flags, const uint64_t a[6])
 {
-    for (size_t i = 0; i < sizeof no_fd_calls / sizeof no_fd_calls[0]; i++)
-        no_fd_bits[no_fd_calls[i] / 64] |= 1ull << (no_fd_calls[i] % 64);
-}
-
-/* What a successful syscall nr did to the descriptor table.  Anything not
- * known forgets the set. */
-static int fd_effect(uint64_t nr, const uint64_t a[6])
-{
-    pthread_once(&no_fd_once, no_fd_init);
-    if (nr < 512 && (no_fd_bits[nr / 64] >> (nr % 64)) & 1)
+    if (flags & USER_SYS_NOFD)
         return FD_NONE;
     switch (nr) {
     case 19: case 20: case 23: case 24: case 26: case 56: case 74: case 85:   /* eventfd2
@@ -148,11 +112,11 @@ static int fd_effect(uint64_t nr, const uint64_t a[6])
     }
 }
 
-void fdtrack_note(UserProcess *p, uint64_t nr, const uint64_t a[6], int64_t ret)
+void fdtrack_note(UserProcess *p, uint64_t nr, unsigned flags, const uint64_t a[6], int64_t ret)
 {
     if (ret < 0)
         return;
-    int eff = fd_effect(nr, a);
+    int eff = fd_effect(nr, flags, a);
     if (eff == FD_NONE)
         return;
     int pair[2] = { -1, -1 };

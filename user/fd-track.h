@@ -10,7 +10,7 @@
  * the pass only asks the kernel about those.  A shell lists once, before its
  * first fork; its children inherit the set.
  *
- *   fdtrack_note(p, nr, args, ret);   // after every guest syscall
+ *   fdtrack_note(p, nr, flags, args, ret);   // after every guest syscall
  *   fdtrack_before_fork(p);           // the parent, so children inherit a set
  *   fdtrack_close_cloexec(p);         // execve in place
  */
@@ -21,7 +21,9 @@
 
 struct UserProcess;
 
-void fdtrack_note(struct UserProcess *p, uint64_t nr, const uint64_t a[6], int64_t ret);
+/* flags: the call's flags column of syscalls-aarch64.def */
+void fdtrack_note(struct UserProcess *p, uint64_t nr, unsigned flags, const uint64_t a[6],
+                  int64_t ret);
 void fdtrack_before_fork(struct UserProcess *p);
 void fdtrack_close_cloexec(struct UserProcess *p);
 

@@ -31,6 +31,7 @@ typedef int64_t SyscallFn(UserProcess *p, A64State *env, const uint64_t a[6]);
 #define USER_SYS_FD0       4u  /* x0 is a descriptor: emu's own get EBADF */
 #define USER_SYS_FD1       8u  /* ... x1 too (sendfile's in_fd) */
 #define USER_SYS_FD2      16u  /* ... x2 too (epoll_ctl's fd, copy_file_range's fd_out) */
+#define USER_SYS_NOFD     32u  /* makes, changes or closes no descriptor (fd-track.c) */
 
 /* One prototype per handler named in the table. */
 #define SYSCALL(nr, name, handler, flags) SyscallFn user_sys_##handler;

@@ -1255,7 +1255,7 @@ int64_t user_syscall_args(UserProcess *p, A64State *env, uint64_t nr, const uint
     int64_t r = e->fn(p, env, a);
     if (fds)
         tier_llvm_fd_leave();
-    fdtrack_note(p, nr, a, r);   /* the descriptors execve in place closes */
+    fdtrack_note(p, nr, e->flags, a, r);   /* the descriptors execve in place closes */
     return r;
 }
 
